@@ -1,0 +1,79 @@
+import type { Diagnostic } from "./diagnostic.js";
+
+export interface RenderOptions {
+  /** Wrap severities and carets in ANSI colours (for terminals). */
+  readonly color?: boolean;
+}
+
+const ansi = {
+  red: "\u001b[31m",
+  yellow: "\u001b[33m",
+  cyan: "\u001b[36m",
+  bold: "\u001b[1m",
+  reset: "\u001b[0m",
+};
+
+/**
+ * Renders one diagnostic the way editors' problem matchers read it:
+ *
+ *     file:line:col: error[E201]: message
+ *         7 |   (h + r) -> dense(10)
+ *           |    ^^^^^
+ *
+ * `source` is the text of the diagnostic's file. Spans over several lines underline the first.
+ */
+export function renderDiagnostic(
+  d: Diagnostic,
+  source: string,
+  options: RenderOptions = {},
+): string {
+  const paint = (code: string, text: string): string =>
+    options.color ? `${code}${text}${ansi.reset}` : text;
+  const severityColor = d.severity === "error" ? ansi.red : ansi.yellow;
+  const { line, column } = d.span.start;
+  const header =
+    `${d.span.file}:${line}:${column}: ` +
+    paint(ansi.bold + severityColor, `${d.severity}[${d.code}]`) +
+    `: ${d.message}`;
+  const out = [header, ...codeFrame(source, d, paint, severityColor)];
+  for (const r of d.related) {
+    out.push(
+      `${r.span.file}:${r.span.start.line}:${r.span.start.column}: ${paint(ansi.cyan, "note")}: ${r.message}`,
+    );
+  }
+  return out.join("\n");
+}
+
+/** Renders every diagnostic, each followed by a blank line; `sources` maps file names to text. */
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  sources: ReadonlyMap<string, string>,
+  options: RenderOptions = {},
+): string {
+  return diagnostics
+    .map((d) => renderDiagnostic(d, sources.get(d.span.file) ?? "", options) + "\n")
+    .join("\n");
+}
+
+function codeFrame(
+  source: string,
+  d: Diagnostic,
+  paint: (code: string, text: string) => string,
+  color: string,
+): string[] {
+  const lines = source.split(/\r?\n/);
+  const lineIndex = d.span.start.line - 1;
+  const text = lines[lineIndex];
+  if (text === undefined) return [];
+  const number = String(d.span.start.line);
+  const gutter = number.length + 4;
+  const start = d.span.start.column - 1;
+  const end = d.span.end.line === d.span.start.line ? d.span.end.column - 1 : text.length;
+  const width = Math.max(1, end - start);
+  // Tabs count as one column; keep them in the caret line so the carets line up under them.
+  const pad = text.slice(0, start).replace(/[^\t]/g, " ");
+  return [
+    `${number.padStart(gutter)} | ${text}`,
+    `${" ".repeat(gutter)} | ${pad}${paint(color, "^".repeat(width))}`,
+  ];
+}
