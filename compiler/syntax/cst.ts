@@ -1,0 +1,129 @@
+import type { CstElement, CstNode, IToken } from "chevrotain";
+import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
+import type { Span } from "../diagnostics/span.js";
+import type { ErrorExpr, Identifier } from "./ast.js";
+import type { SourceMap } from "./lexer.js";
+import { describeToken } from "./parse-errors.js";
+import { keywordTokens } from "./tokens.js";
+
+/**
+ * Reading chevrotain's CST, which after error recovery may lack any child: every accessor
+ * returns `undefined` or an empty list rather than assuming the grammar's shape.
+ */
+
+function isToken(element: CstElement): element is IToken {
+  return "image" in element;
+}
+
+export function tokensOf(node: CstNode | undefined, key: string): IToken[] {
+  return (node?.children[key] ?? []).filter(isToken);
+}
+
+export function tokenOf(node: CstNode | undefined, key: string, index = 0): IToken | undefined {
+  return tokensOf(node, key)[index];
+}
+
+export function nodesOf(node: CstNode | undefined, key: string): CstNode[] {
+  return (node?.children[key] ?? []).filter((e): e is CstNode => !isToken(e));
+}
+
+export function nodeOf(node: CstNode | undefined, key: string, index = 0): CstNode | undefined {
+  return nodesOf(node, key)[index];
+}
+
+/** A token the parser really read: not one inserted by error recovery. */
+export function isReal(token: IToken | undefined): token is IToken {
+  return (
+    token !== undefined && token.isInsertedInRecovery !== true && Number.isFinite(token.startOffset)
+  );
+}
+
+function startOf(element: CstElement): number {
+  return isToken(element) ? element.startOffset : (element.location?.startOffset ?? NaN);
+}
+
+/**
+ * The first token of a subtree as written in the source, if it has any. Follows the leftmost
+ * child by offset (the parser tracks node offsets), so it costs the depth, not the size.
+ */
+export function firstToken(node: CstNode | undefined): IToken | undefined {
+  let best: CstElement | undefined;
+  for (const children of Object.values(node?.children ?? {})) {
+    for (const child of children) {
+      const start = startOf(child);
+      const usable = isToken(child) ? isReal(child) && child.image !== "" : Number.isFinite(start);
+      if (usable && (best === undefined || start < startOf(best))) best = child;
+    }
+  }
+  if (best === undefined) return undefined;
+  return isToken(best) ? best : firstToken(best);
+}
+
+/** State shared while building the AST of one file. */
+export class Builder {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(readonly source: SourceMap) {}
+
+  spanOf(token: IToken): Span {
+    return this.source.tokenSpan(token);
+  }
+
+  /** From the start of `a` to the end of `b`. */
+  join(a: Span, b: Span): Span {
+    return this.source.span(a.start.offset, Math.max(a.start.offset, b.end.offset));
+  }
+
+  /** A zero-width span where `span` ends: the place of something missing after it. */
+  after(span: Span): Span {
+    return this.source.span(span.end.offset, span.end.offset);
+  }
+
+  errorExpr(span: Span): ErrorExpr {
+    return { kind: "error", span };
+  }
+
+  /** An identifier, or a placeholder with an empty name where recovery left a hole. */
+  identifier(token: IToken | undefined, fallback: Span): Identifier {
+    if (!isReal(token)) return { name: "", span: fallback };
+    return { name: token.image, span: this.spanOf(token) };
+  }
+
+  /** A declared name: a keyword there is E101, and is kept as the name so the tree stays whole. */
+  declaredName(token: IToken | undefined, fallback: Span): Identifier {
+    if (isReal(token) && keywordTokens.has(token.tokenType)) {
+      this.diagnostics.push(
+        diagnostic("E101", this.spanOf(token), {
+          expected: "a name",
+          found: describeToken(token, true),
+        }),
+      );
+    }
+    return this.identifier(token, fallback);
+  }
+
+  /** E101 at `token` (a syntax rule the grammar leaves to this builder). */
+  expected(expected: string, token: IToken | undefined, fallback: Span): void {
+    const span = isReal(token) ? this.spanOf(token) : fallback;
+    const found = token === undefined ? "something else" : describeToken(token);
+    this.diagnostics.push(diagnostic("E101", span, { expected, found }));
+  }
+
+  /**
+   * Items of a newline-separated list must be separated by a newline: reports E101 at the
+   * first item that follows another on the same line.
+   */
+  checkSeparated(items: readonly CstNode[], newlines: readonly IToken[], what: string): void {
+    for (let i = 1; i < items.length; i++) {
+      const first = firstToken(items[i]);
+      const prev = firstToken(items[i - 1]);
+      if (first === undefined || prev === undefined) continue;
+      const separated = newlines.some(
+        (nl) => nl.startOffset > prev.startOffset && nl.startOffset < first.startOffset,
+      );
+      if (!separated) {
+        this.expected(`a newline between ${what}`, first, this.spanOf(first));
+      }
+    }
+  }
+}

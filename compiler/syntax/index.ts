@@ -1,0 +1,85 @@
+import type { CstNode, IRecognitionException } from "chevrotain";
+import { type Diagnostic, diagnostic, normalizeDiagnostics } from "../diagnostics/diagnostic.js";
+import type { Program } from "./ast.js";
+import { parser } from "./grammar.js";
+import { layout, maxNesting } from "./layout.js";
+import { SourceMap, lex } from "./lexer.js";
+import { toDiagnostics } from "./parse-errors.js";
+import { toAst } from "./to-ast.js";
+
+export type * from "./ast.js";
+export { printExpr, printProgram, printStage } from "./print.js";
+export {
+  keywordGroups,
+  keywords,
+  lexicalPatterns,
+  operators,
+  punctuation,
+  tokenVocabulary,
+} from "./tokens.js";
+
+export interface ParseResult {
+  readonly ast: Program;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Parses the text of one `.nn` file.
+ *
+ * Assumes nothing of `text`: any string is accepted. Guarantees an AST for any input (with
+ * `error` expressions and empty-named identifiers where input was missing), and reports every
+ * lexical and syntax error as a diagnostic with an E1xx code and an exact span in `file`,
+ * sorted by position. Never throws on user input.
+ *
+ * Errors that follow from an earlier one are left out: parser errors between an unclosed
+ * bracket and the place it was found unclosed (E106), at a stray closing bracket (E107), after
+ * an unexpected character on its line (E104), and after an unterminated comment (E105).
+ * A file nested deeper than `maxNesting` brackets (or `^` in a row) is not parsed: E111.
+ */
+export function parse(text: string, file: string): ParseResult {
+  const source = new SourceMap(file, text);
+  const lexed = lex(source);
+  const laid = layout(lexed.tokens, source, lexed.truncatedAt);
+  const early = [...lexed.diagnostics, ...laid.diagnostics];
+  const refuse = (span = source.span(0, 0)): ParseResult => ({
+    ast: { file, decls: [], span: source.span(0, text.length) },
+    // Bracket errors are left out: in such a file they are mostly the same problem again.
+    diagnostics: normalizeDiagnostics([
+      ...lexed.diagnostics,
+      diagnostic("E111", span, { limit: maxNesting }),
+    ]),
+  });
+  if (laid.tooDeep !== undefined) return refuse(source.tokenSpan(laid.tooDeep));
+  let cst: CstNode;
+  let errors: readonly IRecognitionException[];
+  let built: ReturnType<typeof toAst>;
+  try {
+    parser.input = [...laid.tokens];
+    cst = parser.program();
+    errors = parser.errors;
+    built = toAst(cst, source);
+  } catch (error) {
+    // Expected only for a stack overflow on nesting that `maxNesting` does not count.
+    if (!(error instanceof RangeError)) throw error;
+    return refuse();
+  }
+  const parseErrors = toDiagnostics(errors, { source, tokens: laid.tokens, pairs: laid.pairs });
+  const quiet = [...laid.suppressed, ...lexed.suppressed];
+  const isConsequence = (d: Diagnostic): boolean =>
+    quiet.some((r) => d.span.start.offset >= r.from && d.span.start.offset <= r.to);
+  const syntax = [...parseErrors, ...built.diagnostics].filter((d) => !isConsequence(d));
+  return {
+    ast: built.program,
+    diagnostics: normalizeDiagnostics([...early, ...firstPerPlace(syntax)]),
+  };
+}
+
+/** One E101 per place: the parser's (listed first) wins over the AST builder's. */
+function firstPerPlace(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<number>();
+  return diagnostics.filter((d) => {
+    if (seen.has(d.span.start.offset)) return false;
+    seen.add(d.span.start.offset);
+    return true;
+  });
+}
