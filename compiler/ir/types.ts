@@ -1,0 +1,162 @@
+import type { Span } from "../diagnostics/span.js";
+import type { OpAttrs, OpKind } from "../ops.js";
+import type { TrainingSettings } from "./settings.js";
+
+/**
+ * The intermediate representation: per model, a flat, topologically ordered list of
+ * equations over named values (JAX-style), each equation one primitive op of
+ * `compiler/ops.ts` with its origin span. Later stages (gradients, optimizer) only append.
+ */
+
+/** A dimension: a number, or a symbolic name such as `batch` standing for the same size everywhere. */
+export type Dim = number | string;
+export type Shape = readonly Dim[];
+export type DType = "f32" | "i32";
+
+export interface TensorType {
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+/** An equation argument: a named value, or a scalar f32 constant written inline. */
+export type Operand =
+  | { readonly kind: "value"; readonly name: string }
+  | { readonly kind: "const"; readonly value: number };
+
+/** `out = op(args) {attrs}`: one primitive applied once. */
+export interface Eqn<K extends OpKind = OpKind> {
+  readonly out: string;
+  readonly op: K;
+  readonly args: readonly Operand[];
+  readonly attrs: OpAttrs<K>;
+  /** Where in the `.nn` source this step comes from. */
+  readonly origin: Span;
+  /** The layer this equation belongs to (`dense_1`), or null outside layers. */
+  readonly layer: string | null;
+}
+
+/** Any equation, as a union discriminated on `op` so `switch (eqn.op)` narrows `attrs`. */
+export type AnyEqn = { [K in OpKind]: Eqn<K> }[OpKind];
+
+/** `input x: [batch, 784]` or `target y: i32[batch]` */
+export interface TensorDecl {
+  readonly name: string;
+  readonly type: TensorType;
+  readonly span: Span;
+}
+
+/** Weight initialisers of language.md. */
+export type Init =
+  | { readonly kind: "xavier" }
+  | { readonly kind: "xavier_normal" }
+  | { readonly kind: "he" }
+  | { readonly kind: "he_uniform" }
+  | { readonly kind: "lecun" }
+  | { readonly kind: "normal"; readonly std: number }
+  | { readonly kind: "uniform"; readonly limit: number }
+  | { readonly kind: "zeros" }
+  | { readonly kind: "ones" };
+
+/**
+ * A parameter dimension before shapes are known: a number, or a dimension of the owning
+ * layer's input (`axis` may be negative, counting from the end).
+ */
+export type ParamDim =
+  | { readonly kind: "fixed"; readonly value: number }
+  | { readonly kind: "input"; readonly axis: number };
+
+/** A trainable parameter (`dense_1.weight`) or a non-trainable buffer (`batchnorm_1.running_mean`). */
+export interface Param {
+  readonly name: string;
+  readonly layer: string;
+  readonly dims: readonly ParamDim[];
+  /** Fan in and fan out follow PyTorch: dim 1 (times the kernel size) and dim 0. */
+  readonly init: Init;
+  readonly trainable: boolean;
+  readonly span: Span;
+}
+
+/** An instance of a layer: its name, kind, input and output values, and what input it accepts. */
+export interface Layer {
+  readonly name: string;
+  readonly kind: string;
+  readonly input: string;
+  readonly output: string;
+  readonly params: readonly string[];
+  /** Accepted input ranks (inclusive) and the form named in errors, e.g. `[batch, c, h, w]`. */
+  readonly minRank: number;
+  readonly maxRank: number;
+  readonly inputForm: string;
+  readonly span: Span;
+}
+
+/** A row of `nnc summary`: a layer, activation, function stage or expression, in source order. */
+export interface SummaryRow {
+  readonly label: string;
+  readonly kind: string;
+  readonly value: string;
+  readonly layer: string | null;
+  readonly span: Span;
+}
+
+/** A buffer's new value after a training step (batch-norm running statistics). */
+export interface StateUpdate {
+  readonly buffer: string;
+  readonly value: string;
+  readonly origin: Span;
+}
+
+export interface Model {
+  readonly name: string;
+  readonly span: Span;
+  readonly inputs: readonly TensorDecl[];
+  readonly targets: readonly TensorDecl[];
+  readonly params: readonly Param[];
+  readonly layers: readonly Layer[];
+  readonly eqns: readonly AnyEqn[];
+  /** The value the forward section ends with (the model's `output`); null if it failed to lower. */
+  readonly output: string | null;
+  /** The scalar loss value; null when the model has no `loss` section (or it failed to lower). */
+  readonly loss: string | null;
+  readonly updates: readonly StateUpdate[];
+  readonly rows: readonly SummaryRow[];
+  /** Names bound in `forward` (`h = ...`) and the values they name, for dumps and editors. */
+  readonly bindings: readonly Binding[];
+  readonly settings: TrainingSettings;
+}
+
+export interface Binding {
+  readonly name: string;
+  readonly value: string;
+  readonly span: Span;
+}
+
+export interface Program {
+  readonly file: string;
+  readonly models: readonly Model[];
+}
+
+/** Parameter after shape inference: its concrete shape. */
+export interface TypedParam extends Omit<Param, "dims"> {
+  readonly shape: readonly number[];
+}
+
+/** A model whose every value has a type, and whose parameters have concrete shapes. */
+export interface TypedModel extends Omit<Model, "params" | "output"> {
+  readonly params: readonly TypedParam[];
+  readonly output: string;
+  readonly types: ReadonlyMap<string, TensorType>;
+}
+
+export interface TypedProgram {
+  readonly file: string;
+  readonly models: readonly TypedModel[];
+}
+
+export function valueOperand(name: string): Operand {
+  return { kind: "value", name };
+}
+
+export function constOperand(value: number): Operand {
+  return { kind: "const", value };
+}

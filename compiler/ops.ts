@@ -1,0 +1,36 @@
+import { broadcastOps, unaryOps } from "./ops/elementwise.js";
+import { linalgOps } from "./ops/linalg.js";
+import { lossOps } from "./ops/loss.js";
+import { nnOps } from "./ops/nn.js";
+import { reduceOps } from "./ops/reduce.js";
+import type { OpKind, OpTable } from "./ops/types.js";
+
+/**
+ * The table of primitive ops. Each group module defines its ops' rules side by side; this
+ * table joins them, and `satisfies OpTable` makes a missing op or rule a type error.
+ * docs/adding-an-op.md is the checklist for a new one.
+ */
+export const ops = {
+  ...unaryOps,
+  ...broadcastOps,
+  ...reduceOps,
+  ...linalgOps,
+  ...nnOps,
+  ...lossOps,
+} satisfies OpTable;
+
+export const opKinds = Object.keys(ops) as readonly OpKind[];
+
+export type {
+  OpAttrMap,
+  OpAttrs,
+  OpDef,
+  OpKind,
+  OpTable,
+  Padding2d,
+  AxisSet,
+  ReduceAttrs,
+  ShapeContext,
+  ShapeResult,
+  ShapeRule,
+} from "./ops/types.js";

@@ -1,0 +1,115 @@
+import type { Dim, TensorType } from "../ir/types.js";
+import { formatType, shapesEqual } from "../shapes/dims.js";
+import { resolveAxes } from "./axes.js";
+import { requireFloat, requireRank } from "./checks.js";
+import { type AxisSet, type OpDef, type Padding2d, type ShapeResult, fail, ok } from "./types.js";
+
+/** Primitives that only layers use: convolution, pooling, dropout masks, train/eval selection. */
+
+/** Output size of a sliding window: floor((n + pad - window) / stride) + 1; null if it would be empty. */
+function windowDim(n: Dim, window: number, stride: number, pad: number): Dim | null {
+  if (typeof n === "string") {
+    const padded = pad === 0 ? n : `${n}+${pad}`;
+    return stride === 1 ? `(${padded}-${window - 1})` : `((${padded}-${window})/${stride}+1)`;
+  }
+  const span = n + pad - window;
+  return span < 0 ? null : Math.floor(span / stride) + 1;
+}
+
+function conv2dRule(args: readonly TensorType[], stride: number, padding: Padding2d): ShapeResult {
+  const [x, w] = args as [TensorType, TensorType];
+  const error =
+    requireFloat("conv2d", args) ?? requireRank("conv2d", x, 4, "[batch, channels, height, width]");
+  if (error) return error;
+  const [n, , h, wd] = x.shape as [Dim, Dim, Dim, Dim];
+  const [filters, , kh, kw] = w.shape as [Dim, Dim, number, number];
+  const oh = windowDim(h, kh, stride, padding.top + padding.bottom);
+  const ow = windowDim(wd, kw, stride, padding.left + padding.right);
+  if (oh === null || ow === null) {
+    return fail({
+      code: "E211",
+      args: {
+        what: "conv2d",
+        detail: `a ${kh}x${kw} kernel does not fit in the ${h}x${wd} input ${formatType(x)}`,
+      },
+    });
+  }
+  return ok({ dtype: "f32", shape: [n, filters, oh, ow] });
+}
+
+function maxpoolRule(args: readonly TensorType[], size: number, stride: number): ShapeResult {
+  const x = args[0]!;
+  const error =
+    requireFloat("maxpool2d", args) ??
+    requireRank("maxpool2d", x, 4, "[batch, channels, height, width]");
+  if (error) return error;
+  const [n, c, h, w] = x.shape as [Dim, Dim, Dim, Dim];
+  const oh = windowDim(h, size, stride, 0);
+  const ow = windowDim(w, size, stride, 0);
+  if (oh === null || ow === null) {
+    return fail({
+      code: "E211",
+      args: {
+        what: "maxpool2d",
+        detail: `a ${size}x${size} window does not fit in the ${h}x${w} input ${formatType(x)}`,
+      },
+    });
+  }
+  return ok({ dtype: "f32", shape: [n, c, oh, ow] });
+}
+
+function selectTrainRule(args: readonly TensorType[]): ShapeResult {
+  const [a, b] = args as [TensorType, TensorType];
+  if (!shapesEqual(a.shape, b.shape)) {
+    return fail({
+      code: "E201",
+      args: { verb: "select between", left: formatType(a), right: formatType(b) },
+    });
+  }
+  return ok(a);
+}
+
+function sizeRule(args: readonly TensorType[], axes: AxisSet): ShapeResult {
+  const x = args[0]!;
+  const resolved = resolveAxes(axes, x.shape.length);
+  if (!resolved.ok)
+    return fail({
+      code: "E206",
+      args: { what: "size", axis: resolved.axis, shape: formatType(x) },
+    });
+  return ok({ dtype: "f32", shape: [] });
+}
+
+export const nnOps = {
+  conv2d: {
+    arity: 2,
+    summary: "2-D cross-correlation, NCHW input and [filters, channels, kh, kw] weight",
+    shape: (args, attrs) => conv2dRule(args, attrs.stride, attrs.padding),
+  },
+  maxpool2d: {
+    arity: 1,
+    summary: "maximum over size x size windows",
+    shape: (args, attrs) => maxpoolRule(args, attrs.size, attrs.stride),
+  },
+  dropout_mask: {
+    arity: 1,
+    summary: "training: 0 with probability rate, else 1 / (1 - rate); evaluation: 1",
+    shape: (args) => ok({ dtype: "f32", shape: args[0]!.shape }),
+  },
+  select_train: {
+    arity: 2,
+    summary: "the first operand when training, the second when evaluating",
+    shape: (args) => selectTrainRule(args),
+  },
+  size: {
+    arity: 1,
+    summary: "the number of elements over some axes at run time, as a scalar",
+    shape: (args, attrs) => sizeRule(args, attrs.axes),
+  },
+} satisfies {
+  readonly conv2d: OpDef<"conv2d">;
+  readonly maxpool2d: OpDef<"maxpool2d">;
+  readonly dropout_mask: OpDef<"dropout_mask">;
+  readonly select_train: OpDef<"select_train">;
+  readonly size: OpDef<"size">;
+};

@@ -1,0 +1,136 @@
+import type { DiagnosticData } from "../diagnostics/messages.js";
+import type { Shape, TensorType } from "../ir/types.js";
+
+/** Attributes of every primitive op: compile-time constants that parameterise it. */
+export interface OpAttrMap {
+  // elementwise, one operand
+  neg: NoAttrs;
+  not: NoAttrs;
+  exp: NoAttrs;
+  log: NoAttrs;
+  sqrt: NoAttrs;
+  abs: NoAttrs;
+  sign: NoAttrs;
+  square: NoAttrs;
+  sin: NoAttrs;
+  cos: NoAttrs;
+  tanh: NoAttrs;
+  sigmoid: NoAttrs;
+  relu: NoAttrs;
+  softplus: NoAttrs;
+  log1p: NoAttrs;
+  step: NoAttrs;
+  gelu: NoAttrs;
+  leaky_relu: { readonly alpha: number };
+  elu: { readonly alpha: number };
+  // elementwise, two or three operands, broadcasting
+  add: NoAttrs;
+  sub: NoAttrs;
+  mul: NoAttrs;
+  div: NoAttrs;
+  pow: NoAttrs;
+  maximum: NoAttrs;
+  minimum: NoAttrs;
+  lt: NoAttrs;
+  gt: NoAttrs;
+  le: NoAttrs;
+  ge: NoAttrs;
+  eq: NoAttrs;
+  ne: NoAttrs;
+  where: NoAttrs;
+  clip: NoAttrs;
+  // reductions
+  sum: ReduceAttrs;
+  mean: ReduceAttrs;
+  max_over: ReduceAttrs;
+  softmax: { readonly axis: number };
+  log_softmax: { readonly axis: number };
+  // linear algebra and layout
+  matmul: { readonly transA: boolean; readonly transB: boolean };
+  transpose: NoAttrs;
+  reshape: { readonly shape: Shape };
+  concat: { readonly axis: number };
+  one_hot: { readonly classes: number };
+  flatten: NoAttrs;
+  reshape_as: NoAttrs;
+  maxout: { readonly pieces: number };
+  // layers' own primitives
+  conv2d: { readonly stride: number; readonly padding: Padding2d };
+  maxpool2d: { readonly size: number; readonly stride: number };
+  dropout_mask: { readonly rate: number };
+  select_train: NoAttrs;
+  size: { readonly axes: AxisSet };
+  // losses (scalar results, mean reductions)
+  mse: NoAttrs;
+  mae: NoAttrs;
+  huber: { readonly delta: number };
+  cross_entropy: NoAttrs;
+  binary_cross_entropy: NoAttrs;
+  softmax_cross_entropy: NoAttrs;
+  sigmoid_binary_cross_entropy: NoAttrs;
+}
+
+export type OpKind = keyof OpAttrMap;
+export type OpAttrs<K extends OpKind> = OpAttrMap[K];
+
+export type NoAttrs = Readonly<Record<never, never>>;
+
+/**
+ * A set of axes, resolved against an operand's rank by the shape rule: all of them, the
+ * listed ones, or all but the listed ones (so batch norm can reduce every axis but the
+ * channel axis without knowing the rank). Listed axes may be negative (from the end).
+ */
+export type AxisSet =
+  | { readonly kind: "all" }
+  | { readonly kind: "only"; readonly axes: readonly number[] }
+  | { readonly kind: "except"; readonly axes: readonly number[] };
+
+/** Axes to reduce; `keepdims` keeps them as size 1. */
+export interface ReduceAttrs {
+  readonly axes: AxisSet;
+  readonly keepdims: boolean;
+}
+
+/** Zero padding added before and after each spatial dimension. */
+export interface Padding2d {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
+}
+
+export type ShapeResult =
+  | { readonly ok: true; readonly type: TensorType }
+  | { readonly ok: false; readonly error: DiagnosticData };
+
+/** What a shape rule may know besides its operands' types: their names, for messages. */
+export interface ShapeContext {
+  /** The IR value name of each operand (null for inline constants). */
+  readonly operandNames: readonly (string | null)[];
+}
+
+/** Result type of an op from its operand types, or the user error that prevents it. */
+export type ShapeRule<K extends OpKind> = (
+  args: readonly TensorType[],
+  attrs: OpAttrs<K>,
+  context: ShapeContext,
+) => ShapeResult;
+
+/** Everything the compiler knows about one primitive, side by side. */
+export interface OpDef<K extends OpKind> {
+  /** Number of operands. */
+  readonly arity: number;
+  /** One line for the docs and IR dumps. */
+  readonly summary: string;
+  readonly shape: ShapeRule<K>;
+}
+
+export type OpTable = { readonly [K in OpKind]: OpDef<K> };
+
+export function ok(type: TensorType): ShapeResult {
+  return { ok: true, type };
+}
+
+export function fail(error: DiagnosticData): ShapeResult {
+  return { ok: false, error };
+}
