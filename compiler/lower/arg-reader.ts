@@ -1,0 +1,253 @@
+import type { Span } from "../diagnostics/span.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { Dim, Init } from "../ir/types.js";
+import { type ArgCodes, type BoundArgs, callCodes } from "./arguments.js";
+import type { Reporter } from "./reporter.js";
+import { type LocatedArg, type Val, describeVal } from "./values.js";
+
+export interface NumberRange {
+  readonly integer?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  /** When true, `min` itself is not allowed. */
+  readonly minExclusive?: boolean;
+  readonly maxExclusive?: boolean;
+}
+
+/**
+ * Reads bound arguments as the types a callee wants, reporting a wrong type, a value out of
+ * range (codes from `codes`) or E301 (an undefined name where a value was needed). Each reader returns
+ * the fallback after reporting, and `failed` tells whether anything was reported.
+ */
+export class ArgReader {
+  failed = false;
+
+  constructor(
+    private readonly bound: BoundArgs,
+    private readonly callee: string,
+    private readonly reporter: Reporter,
+    private readonly scopeNames: () => Iterable<string> = () => [],
+    private readonly codes: ArgCodes = callCodes,
+  ) {}
+
+  get(name: string): LocatedArg | undefined {
+    return this.bound.get(name)?.[0];
+  }
+
+  all(name: string): readonly LocatedArg[] {
+    return this.bound.get(name) ?? [];
+  }
+
+  number(name: string, fallback: number, range: NumberRange = {}): number {
+    const arg = this.get(name);
+    if (!arg) return fallback;
+    const value = this.asNumber(arg, name);
+    if (value === undefined) return fallback;
+    const problem = rangeProblem(value, range);
+    if (problem) {
+      this.fail();
+      this.reporter.report(this.codes.range, arg.span, {
+        what: this.what(name),
+        expected: problem,
+        actual: String(value),
+      });
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const arg = this.get(name);
+    if (!arg) return fallback;
+    if (arg.val.kind === "bool") return arg.val.value;
+    this.typeError(arg, name, "`true` or `false`");
+    return fallback;
+  }
+
+  /** One of a fixed set of words, written as a bare name (`padding: same`). */
+  word<W extends string>(name: string, words: readonly W[], fallback: W): W {
+    const arg = this.get(name);
+    if (!arg) return fallback;
+    const val = arg.val;
+    if (val.kind === "symbol" && (words as readonly string[]).includes(val.name))
+      return val.name as W;
+    if (val.kind === "error") return this.fail(fallback);
+    const expected = words.map((w) => `\`${w}\``).join(" or ");
+    this.fail();
+    if (val.kind === "symbol") {
+      this.reporter.report(this.codes.range, arg.span, {
+        what: this.what(name),
+        expected,
+        actual: `\`${val.name}\`${didYouMean(val.name, words)}`,
+      });
+    } else {
+      this.reporter.report(this.codes.type, arg.span, {
+        what: this.what(name),
+        expected,
+        actual: describeVal(val),
+      });
+    }
+    return fallback;
+  }
+
+  /** Reports E213 for argument `name` (which must have been given). */
+  outOfRange(name: string, expected: string, actual: string): void {
+    const arg = this.get(name);
+    this.fail();
+    if (arg)
+      this.reporter.report(this.codes.range, arg.span, { what: this.what(name), expected, actual });
+  }
+
+  /** A tensor or a number (numbers become constants); anything else is reported. */
+  value(arg: LocatedArg, name: string): Val {
+    const val = arg.val;
+    switch (val.kind) {
+      case "tensor":
+      case "number":
+      case "error":
+        return val;
+      case "symbol":
+        return this.undefinedName(val.name, arg.span);
+      default:
+        this.typeError(arg, name, "a tensor or a number");
+        return { kind: "error" };
+    }
+  }
+
+  /** `he`, `xavier`, `normal(0.02)`, ...; see language.md's weight initialisers. */
+  init(name: string, fallback: Init): Init {
+    const arg = this.get(name);
+    if (!arg) return fallback;
+    const val = arg.val;
+    const simple = [
+      "xavier",
+      "xavier_normal",
+      "he",
+      "he_uniform",
+      "lecun",
+      "zeros",
+      "ones",
+    ] as const;
+    const all = [...simple, "normal", "uniform"];
+    if (val.kind === "symbol" && (simple as readonly string[]).includes(val.name)) {
+      return { kind: val.name as (typeof simple)[number] };
+    }
+    if (val.kind === "symcall" && (val.name === "normal" || val.name === "uniform")) {
+      const [first, ...rest] = val.args;
+      const key = val.name === "normal" ? "std" : "limit";
+      const amount = first && (first.name === null || first.name === key) ? first.val : undefined;
+      if (rest.length === 0 && amount?.kind === "number" && amount.value > 0) {
+        return val.name === "normal"
+          ? { kind: "normal", std: amount.value }
+          : { kind: "uniform", limit: amount.value };
+      }
+      this.fail();
+      this.reporter.report(this.codes.type, arg.span, {
+        what: this.what(name),
+        expected: `${val.name}(${key}) with one positive number`,
+        actual: `\`${val.name}(...)\` with other arguments`,
+      });
+      return fallback;
+    }
+    if (val.kind === "error") return this.fail(fallback);
+    const written = val.kind === "symbol" || val.kind === "symcall" ? val.name : undefined;
+    this.fail();
+    this.reporter.report(this.codes.range, arg.span, {
+      what: this.what(name),
+      expected: `an initialiser (${all.join(", ")})`,
+      actual: written ? `\`${written}\`${didYouMean(written, all)}` : describeVal(val),
+    });
+    return fallback;
+  }
+
+  /** A shape list such as `[batch, 28, 28]` or `[-1, 784]`. */
+  shape(name: string): readonly Dim[] | undefined {
+    const arg = this.get(name);
+    if (!arg) return undefined;
+    if (arg.val.kind === "error") return this.fail(undefined);
+    if (arg.val.kind !== "list") {
+      this.typeError(arg, name, "a list of dimensions such as [batch, 28, 28]");
+      return undefined;
+    }
+    const dims: Dim[] = [];
+    for (const item of arg.val.items) {
+      const v = item.val;
+      if (v.kind === "symbol") dims.push(v.name);
+      else if (v.kind === "number" && Number.isInteger(v.value) && (v.value > 0 || v.value === -1))
+        dims.push(v.value);
+      else {
+        this.fail();
+        this.reporter.report(this.codes.type, item.span, {
+          what: `${this.what(name)} dimension`,
+          expected: "a positive integer, a dimension name or -1",
+          actual: describeVal(v),
+        });
+        return undefined;
+      }
+    }
+    if (dims.filter((d) => d === -1).length > 1) {
+      this.fail();
+      this.reporter.report(this.codes.range, arg.span, {
+        what: this.what(name),
+        expected: "at most one -1",
+        actual: "several",
+      });
+      return undefined;
+    }
+    return dims;
+  }
+
+  private asNumber(arg: LocatedArg, name: string): number | undefined {
+    const val = arg.val;
+    if (val.kind === "number") return val.value;
+    if (val.kind === "error") return this.fail(undefined);
+    if (val.kind === "symbol") {
+      this.undefinedName(val.name, arg.span);
+      return undefined;
+    }
+    this.typeError(arg, name, "a number");
+    return undefined;
+  }
+
+  private undefinedName(name: string, span: Span): Val {
+    this.fail();
+    this.reporter.report("E301", span, { name, suggestion: didYouMean(name, this.scopeNames()) });
+    return { kind: "error" };
+  }
+
+  private typeError(arg: LocatedArg, name: string, expected: string): void {
+    if (arg.val.kind === "error") {
+      this.fail();
+      return;
+    }
+    this.fail();
+    this.reporter.report(this.codes.type, arg.span, {
+      what: this.what(name),
+      expected,
+      actual: describeVal(arg.val),
+    });
+  }
+
+  private what(name: string): string {
+    return `${this.callee} ${this.codes.noun} \`${name}\``;
+  }
+
+  private fail<T>(value?: T): T {
+    this.failed = true;
+    return value as T;
+  }
+}
+
+function rangeProblem(value: number, range: NumberRange): string | null {
+  const { integer, min, max, minExclusive, maxExclusive } = range;
+  const tooLow = min !== undefined && (minExclusive ? value <= min : value < min);
+  const tooHigh = max !== undefined && (maxExclusive ? value >= max : value > max);
+  if (!(integer && !Number.isInteger(value)) && !tooLow && !tooHigh) return null;
+  const kind = integer ? "an integer" : "a number";
+  if (min !== undefined && max !== undefined) {
+    return `${kind} in ${minExclusive ? "(" : "["}${min}, ${max}${maxExclusive ? ")" : "]"}`;
+  }
+  if (min !== undefined) return `${kind} ${minExclusive ? ">" : ">="} ${min}`;
+  if (max !== undefined) return `${kind} ${maxExclusive ? "<" : "<="} ${max}`;
+  return kind;
+}

@@ -1,0 +1,336 @@
+import type { Span } from "../diagnostics/span.js";
+import type { Init, ParamDim } from "../ir/types.js";
+import { exceptAxes, onlyAxes } from "../ops/axes.js";
+import type { Padding2d } from "../ops.js";
+import type { ArgReader } from "./arg-reader.js";
+import type { Signature } from "./arguments.js";
+import type { GraphBuilder } from "./graph.js";
+
+/**
+ * The layers of language.md: each expands into primitive equations and declares its
+ * parameters, whose sizes may depend on the input (resolved when shapes are inferred).
+ * Names and layouts follow PyTorch so checkpoints load into the matching torch.nn module.
+ */
+
+export interface LayerExpansion {
+  readonly graph: GraphBuilder;
+  readonly args: ArgReader;
+  /** The layer's name, e.g. `dense_1`. */
+  readonly name: string;
+  /** The input value. */
+  readonly input: string;
+  readonly span: Span;
+}
+
+export interface LayerSpec {
+  readonly signature: Signature;
+  /** Accepted input ranks (batch axis included) and the form errors show. */
+  readonly minRank: number;
+  readonly maxRank: number;
+  readonly inputForm: string;
+  /** Emits the layer's equations and returns its output value, or null after reporting a problem. */
+  readonly expand: (layer: LayerExpansion) => string | null;
+}
+
+const fixed = (value: number): ParamDim => ({ kind: "fixed", value });
+const fromInput = (axis: number): ParamDim => ({ kind: "input", axis });
+const value = (name: string) => ({ kind: "value", name }) as const;
+const constant = (v: number) => ({ kind: "const", value: v }) as const;
+
+function param(
+  layer: LayerExpansion,
+  role: string,
+  dims: readonly ParamDim[],
+  init: Init,
+  trainable = true,
+): string {
+  const name = `${layer.name}.${role}`;
+  layer.graph.params.push({ name, layer: layer.name, dims, init, trainable, span: layer.span });
+  return name;
+}
+
+function signature(name: string, params: readonly [string, boolean][]): Signature {
+  return { name, params: params.map(([p, required]) => ({ name: p, required })) };
+}
+
+const positive = { integer: true, min: 1 } as const;
+
+/** `x W^T (+ b)`: weight `[out, in]` as torch.nn.Linear. */
+function affine(layer: LayerExpansion, out: number, bias: boolean, init: Init): string {
+  const { graph, span } = layer;
+  const weight = param(layer, "weight", [fixed(out), fromInput(-1)], init);
+  const product = graph.emit(
+    "matmul",
+    [value(layer.input), value(weight)],
+    { transA: false, transB: true },
+    span,
+  );
+  if (!bias) return product;
+  const b = param(layer, "bias", [fixed(out)], { kind: "zeros" });
+  return graph.emit("add", [value(product), value(b)], {}, span);
+}
+
+const dense: LayerSpec = {
+  signature: signature("dense", [
+    ["units", true],
+    ["bias", false],
+    ["init", false],
+  ]),
+  minRank: 2,
+  maxRank: Infinity,
+  inputForm: "[batch, ..., features]",
+  expand: (layer) => {
+    const units = layer.args.number("units", 1, positive);
+    const bias = layer.args.bool("bias", true);
+    const init = layer.args.init("init", { kind: "xavier" });
+    return layer.args.failed ? null : affine(layer, units, bias, init);
+  },
+};
+
+const maxout: LayerSpec = {
+  signature: signature("maxout", [
+    ["units", true],
+    ["pieces", false],
+    ["init", false],
+  ]),
+  minRank: 2,
+  maxRank: Infinity,
+  inputForm: "[batch, ..., features]",
+  expand: (layer) => {
+    const units = layer.args.number("units", 1, positive);
+    const pieces = layer.args.number("pieces", 2, positive);
+    const init = layer.args.init("init", { kind: "xavier" });
+    if (layer.args.failed) return null;
+    const z = affine(layer, units * pieces, true, init);
+    return layer.graph.emit("maxout", [value(z)], { pieces }, layer.span);
+  },
+};
+
+/**
+ * Batch norm over every axis but the channel axis 1 (BatchNorm1d for `[batch, n]` and
+ * `[batch, c, l]`, BatchNorm2d for `[batch, c, h, w]`). Training normalises with the batch's
+ * biased variance and moves the running statistics by `momentum`, the running variance
+ * with the unbiased one (n / (n - 1)), as PyTorch does; evaluation uses the running ones.
+ */
+const batchnorm: LayerSpec = {
+  signature: signature("batchnorm", [
+    ["momentum", false],
+    ["eps", false],
+  ]),
+  minRank: 2,
+  maxRank: 4,
+  inputForm: "[batch, features], [batch, channels, length] or [batch, channels, height, width]",
+  expand: (layer) => {
+    const momentum = layer.args.number("momentum", 0.1, { min: 0, max: 1 });
+    const eps = layer.args.number("eps", 1e-5, { min: 0, minExclusive: true });
+    if (layer.args.failed) return null;
+    const { graph, span } = layer;
+    const x = value(layer.input);
+    const channels = [fromInput(1)];
+    const weight = param(layer, "weight", channels, { kind: "ones" });
+    const bias = param(layer, "bias", channels, { kind: "zeros" });
+    const runningMean = param(layer, "running_mean", channels, { kind: "zeros" }, false);
+    const runningVar = param(layer, "running_var", channels, { kind: "ones" }, false);
+    const stats = { axes: exceptAxes(1), keepdims: true };
+    const batchMean = graph.emit("mean", [x], stats, span);
+    const centered = graph.emit("sub", [x, value(batchMean)], {}, span);
+    const batchVar = graph.emit(
+      "mean",
+      [value(graph.emit("square", [value(centered)], {}, span))],
+      stats,
+      span,
+    );
+    const asStats = (p: string) => graph.emit("reshape_as", [value(p), value(batchMean)], {}, span);
+    const mean = graph.emit(
+      "select_train",
+      [value(batchMean), value(asStats(runningMean))],
+      {},
+      span,
+    );
+    const variance = graph.emit(
+      "select_train",
+      [value(batchVar), value(asStats(runningVar))],
+      {},
+      span,
+    );
+    const shifted = graph.emit("sub", [x, value(mean)], {}, span);
+    const std = graph.emit(
+      "sqrt",
+      [value(graph.emit("add", [value(variance), constant(eps)], {}, span))],
+      {},
+      span,
+    );
+    const normalized = graph.emit("div", [value(shifted), value(std)], {}, span);
+    const scaled = graph.emit("mul", [value(normalized), value(asStats(weight))], {}, span);
+    const out = graph.emit("add", [value(scaled), value(asStats(bias))], {}, span);
+    // running <- (1 - momentum) running + momentum batch, in the buffers' own [c] layout.
+    const count = graph.emit("size", [x], { axes: exceptAxes(1) }, span);
+    const bessel = graph.emit(
+      "div",
+      [value(count), value(graph.emit("sub", [value(count), constant(1)], {}, span))],
+      {},
+      span,
+    );
+    const unbiased = graph.emit("mul", [value(batchVar), value(bessel)], {}, span);
+    const move = (buffer: string, batch: string): void => {
+      const kept = graph.emit("mul", [value(buffer), constant(1 - momentum)], {}, span);
+      const flat = graph.emit("reshape_as", [value(batch), value(buffer)], {}, span);
+      const added = graph.emit("mul", [value(flat), constant(momentum)], {}, span);
+      graph.updates.push({
+        buffer,
+        value: graph.emit("add", [value(kept), value(added)], {}, span),
+        origin: span,
+      });
+    };
+    move(runningMean, batchMean);
+    move(runningVar, unbiased);
+    return out;
+  },
+};
+
+/** Layer norm over the last axis, with weight and bias `[n]` as torch.nn.LayerNorm(n). */
+const layernorm: LayerSpec = {
+  signature: signature("layernorm", [["eps", false]]),
+  minRank: 2,
+  maxRank: Infinity,
+  inputForm: "[batch, ..., features]",
+  expand: (layer) => {
+    const eps = layer.args.number("eps", 1e-5, { min: 0, minExclusive: true });
+    if (layer.args.failed) return null;
+    const { graph, span } = layer;
+    const x = value(layer.input);
+    const weight = param(layer, "weight", [fromInput(-1)], { kind: "ones" });
+    const bias = param(layer, "bias", [fromInput(-1)], { kind: "zeros" });
+    const last = { axes: onlyAxes(-1), keepdims: true };
+    const mean = graph.emit("mean", [x], last, span);
+    const centered = graph.emit("sub", [x, value(mean)], {}, span);
+    const variance = graph.emit(
+      "mean",
+      [value(graph.emit("square", [value(centered)], {}, span))],
+      last,
+      span,
+    );
+    const std = graph.emit(
+      "sqrt",
+      [value(graph.emit("add", [value(variance), constant(eps)], {}, span))],
+      {},
+      span,
+    );
+    const normalized = graph.emit("div", [value(centered), value(std)], {}, span);
+    const scaled = graph.emit("mul", [value(normalized), value(weight)], {}, span);
+    return graph.emit("add", [value(scaled), value(bias)], {}, span);
+  },
+};
+
+/** Inverted dropout: scaled by 1 / (1 - rate) while training, the identity when evaluating. */
+const dropout: LayerSpec = {
+  signature: signature("dropout", [["rate", true]]),
+  minRank: 1,
+  maxRank: Infinity,
+  inputForm: "[batch, ...]",
+  expand: (layer) => {
+    const rate = layer.args.number("rate", 0, { min: 0, max: 1, maxExclusive: true });
+    if (layer.args.failed) return null;
+    if (rate === 0) return layer.input;
+    const mask = layer.graph.emit("dropout_mask", [value(layer.input)], { rate }, layer.span);
+    return layer.graph.emit("mul", [value(layer.input), value(mask)], {}, layer.span);
+  },
+};
+
+const flatten: LayerSpec = {
+  signature: signature("flatten", []),
+  minRank: 2,
+  maxRank: Infinity,
+  inputForm: "[batch, ...]",
+  expand: (layer) => layer.graph.emit("flatten", [value(layer.input)], {}, layer.span),
+};
+
+/** torch.nn.Conv2d: weight `[filters, channels, k, k]`, NCHW images. */
+const conv2d: LayerSpec = {
+  signature: signature("conv2d", [
+    ["filters", true],
+    ["kernel", false],
+    ["stride", false],
+    ["padding", false],
+    ["bias", false],
+    ["init", false],
+  ]),
+  minRank: 4,
+  maxRank: 4,
+  inputForm: "[batch, channels, height, width]",
+  expand: (layer) => {
+    const { args, graph, span } = layer;
+    const filters = args.number("filters", 1, positive);
+    const kernel = args.number("kernel", 3, positive);
+    const stride = args.number("stride", 1, positive);
+    const bias = args.bool("bias", true);
+    const init = args.init("init", { kind: "he" });
+    const padding = conv2dPadding(args, kernel, stride);
+    if (args.failed || padding === null) return null;
+    const weight = param(
+      layer,
+      "weight",
+      [fixed(filters), fromInput(1), fixed(kernel), fixed(kernel)],
+      init,
+    );
+    const out = graph.emit(
+      "conv2d",
+      [value(layer.input), value(weight)],
+      { stride, padding },
+      span,
+    );
+    if (!bias) return out;
+    const b = param(layer, "bias", [fixed(filters)], { kind: "zeros" });
+    const column = graph.emit("reshape", [value(b)], { shape: [filters, 1, 1] }, span);
+    return graph.emit("add", [value(out), value(column)], {}, span);
+  },
+};
+
+/** `valid` (none), `same` (stride 1 only, as in PyTorch; extra padding after) or a number. */
+function conv2dPadding(args: ArgReader, kernel: number, stride: number): Padding2d | null {
+  const arg = args.get("padding");
+  if (arg?.val.kind === "number") {
+    const p = args.number("padding", 0, { integer: true, min: 0 });
+    return { top: p, bottom: p, left: p, right: p };
+  }
+  const mode = args.word("padding", ["valid", "same"], "valid");
+  if (mode === "valid") return { top: 0, bottom: 0, left: 0, right: 0 };
+  if (stride !== 1) {
+    args.outOfRange(
+      "padding",
+      "`valid` or a number when stride > 1 (`same` needs stride 1, as in PyTorch)",
+      "`same`",
+    );
+    return null;
+  }
+  const before = Math.floor((kernel - 1) / 2);
+  const after = kernel - 1 - before;
+  return { top: before, bottom: after, left: before, right: after };
+}
+
+const maxpool2d: LayerSpec = {
+  signature: signature("maxpool2d", [
+    ["size", true],
+    ["stride", false],
+  ]),
+  minRank: 4,
+  maxRank: 4,
+  inputForm: "[batch, channels, height, width]",
+  expand: (layer) => {
+    const size = layer.args.number("size", 2, positive);
+    const stride = layer.args.number("stride", size, positive);
+    if (layer.args.failed) return null;
+    return layer.graph.emit("maxpool2d", [value(layer.input)], { size, stride }, layer.span);
+  },
+};
+
+export const layerSpecs: ReadonlyMap<string, LayerSpec> = new Map([
+  ["dense", dense],
+  ["maxout", maxout],
+  ["batchnorm", batchnorm],
+  ["layernorm", layernorm],
+  ["dropout", dropout],
+  ["flatten", flatten],
+  ["conv2d", conv2d],
+  ["maxpool2d", maxpool2d],
+]);

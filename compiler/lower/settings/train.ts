@@ -1,0 +1,204 @@
+import { didYouMean } from "../../diagnostics/suggest.js";
+import {
+  type EarlyStopping,
+  type LrSchedule,
+  type MetricName,
+  type TrainSpec,
+  defaultTrainSpec,
+} from "../../ir/settings.js";
+import type { TrainSection } from "../../syntax/ast.js";
+import { ArgReader } from "../arg-reader.js";
+import { type Signature, bindArguments, settingCallCodes, settingCodes } from "../arguments.js";
+import type { Reporter } from "../reporter.js";
+import type { LocatedArg } from "../values.js";
+import { entryArgs } from "./literal.js";
+
+/** The `train` section: every key of language.md with its default, range-checked. */
+
+const optional = (...names: string[]): Signature["params"] =>
+  names.map((name) => ({ name, required: false }));
+
+const trainSignature: Signature = {
+  name: "train",
+  params: optional(
+    "epochs",
+    "batch_size",
+    "shuffle",
+    "drop_last",
+    "seed",
+    "validation_split",
+    "early_stopping",
+    "lr_schedule",
+  ),
+};
+
+const positiveInt = { integer: true, min: 1 } as const;
+
+export function lowerTrain(
+  section: TrainSection,
+  metrics: readonly MetricName[],
+  reporter: Reporter,
+): TrainSpec | null {
+  const bound = bindArguments(
+    trainSignature,
+    entryArgs(section.entries, reporter),
+    section.span,
+    reporter,
+    settingCodes,
+  );
+  if (!bound) return null;
+  const r = new ArgReader(bound, "train", reporter, () => [], settingCodes);
+  const d = defaultTrainSpec;
+  const validationSplit = r.number("validation_split", d.validationSplit, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
+  const spec: TrainSpec = {
+    epochs: r.number("epochs", d.epochs, positiveInt),
+    batchSize: r.number("batch_size", d.batchSize, positiveInt),
+    shuffle: r.bool("shuffle", d.shuffle),
+    dropLast: r.bool("drop_last", d.dropLast),
+    seed: r.number("seed", d.seed, { integer: true, min: 0 }),
+    validationSplit,
+    earlyStopping: earlyStopping(r.get("early_stopping"), metrics, validationSplit, reporter),
+    lrSchedule: lrSchedule(r.get("lr_schedule"), reporter),
+  };
+  return r.failed ? null : spec;
+}
+
+/** `early_stopping: { monitor: val_loss, patience: 5, min_delta: 0, restore_best: true }`, or `true`. */
+function earlyStopping(
+  arg: LocatedArg | undefined,
+  metrics: readonly MetricName[],
+  validationSplit: number,
+  reporter: Reporter,
+): EarlyStopping | null {
+  if (!arg || arg.val.kind === "error") return null;
+  const defaults: EarlyStopping = {
+    monitor: "val_loss",
+    patience: 5,
+    minDelta: 0,
+    restoreBest: true,
+    span: arg.span,
+  };
+  let spec = defaults;
+  if (arg.val.kind === "bool") {
+    if (!arg.val.value) return null;
+  } else if (arg.val.kind === "object") {
+    const signature: Signature = {
+      name: "early_stopping",
+      params: optional("monitor", "patience", "min_delta", "restore_best"),
+    };
+    const bound = bindArguments(signature, arg.val.entries, arg.span, reporter, settingCodes);
+    if (!bound) return null;
+    const r = new ArgReader(bound, "early_stopping", reporter, () => [], settingCodes);
+    const monitors = ["loss", "val_loss", ...metrics.flatMap((m) => [m, `val_${m}`])];
+    const monitorArg = r.get("monitor");
+    let monitor = defaults.monitor;
+    if (monitorArg) {
+      const v = monitorArg.val;
+      const written =
+        v.kind === "symbol" || v.kind === "string"
+          ? v.kind === "symbol"
+            ? v.name
+            : v.value
+          : null;
+      if (written !== null && monitors.includes(written)) monitor = written;
+      else if (v.kind !== "error") {
+        reporter.report("E403", monitorArg.span, {
+          what: "early_stopping setting `monitor`",
+          expected: monitors.map((m) => `\`${m}\``).join(", "),
+          actual:
+            (written === null ? "another value" : `\`${written}\``) +
+            (written ? didYouMean(written, monitors) : ""),
+        });
+        return null;
+      }
+    }
+    spec = {
+      monitor,
+      patience: r.number("patience", defaults.patience, { integer: true, min: 0 }),
+      minDelta: r.number("min_delta", defaults.minDelta, { min: 0 }),
+      restoreBest: r.bool("restore_best", defaults.restoreBest),
+      span: arg.span,
+    };
+    if (r.failed) return null;
+  } else {
+    reporter.report("E404", arg.span, {
+      what: "train setting `early_stopping`",
+      expected: "`true`, `false` or { monitor: val_loss, patience: 5, ... }",
+      actual: arg.val.kind,
+    });
+    return null;
+  }
+  if (spec.monitor.startsWith("val_") && validationSplit === 0) {
+    reporter.report("E409", arg.span, {
+      detail: `early_stopping monitors ${spec.monitor}, but there is no validation data: set validation_split in train`,
+    });
+    return null;
+  }
+  return spec;
+}
+
+const schedules: Record<LrSchedule["kind"], Signature> = {
+  step: {
+    name: "step",
+    params: [
+      { name: "every", required: true },
+      { name: "gamma", required: false },
+    ],
+  },
+  exponential: { name: "exponential", params: [{ name: "gamma", required: true }] },
+  cosine: {
+    name: "cosine",
+    params: [
+      { name: "epochs", required: true },
+      { name: "min_lr", required: false },
+    ],
+  },
+};
+
+/** `step(every: N, gamma: G)`, `exponential(gamma: G)` or `cosine(epochs: N)`, stepped once per epoch. */
+function lrSchedule(arg: LocatedArg | undefined, reporter: Reporter): LrSchedule | null {
+  if (!arg || arg.val.kind === "error") return null;
+  const v = arg.val;
+  const name = v.kind === "symcall" || v.kind === "symbol" ? v.name : null;
+  if (name === null || !(name in schedules)) {
+    reporter.report("E410", arg.span, {
+      name: name ?? "(not a schedule)",
+      suggestion: name
+        ? didYouMean(name, Object.keys(schedules))
+        : "; write e.g. step(every: 10, gamma: 0.5)",
+    });
+    return null;
+  }
+  const kind = name as LrSchedule["kind"];
+  const bound = bindArguments(
+    schedules[kind],
+    v.kind === "symcall" ? v.args : [],
+    arg.span,
+    reporter,
+    settingCallCodes,
+  );
+  if (!bound) return null;
+  const r = new ArgReader(bound, name, reporter, () => [], settingCallCodes);
+  const gamma = (fallback: number) => r.number("gamma", fallback, { min: 0, minExclusive: true });
+  let schedule: LrSchedule;
+  switch (kind) {
+    case "step":
+      schedule = { kind, every: r.number("every", 1, positiveInt), gamma: gamma(0.1) };
+      break;
+    case "exponential":
+      schedule = { kind, gamma: gamma(1) };
+      break;
+    case "cosine":
+      schedule = {
+        kind,
+        epochs: r.number("epochs", 1, positiveInt),
+        minLr: r.number("min_lr", 0, { min: 0 }),
+      };
+      break;
+  }
+  return r.failed ? null : schedule;
+}

@@ -1,0 +1,114 @@
+import { type Diagnostic, diagnosticAt } from "../diagnostics/diagnostic.js";
+import type {
+  Model,
+  Program,
+  TensorType,
+  TypedModel,
+  TypedParam,
+  TypedProgram,
+} from "../ir/types.js";
+import { ops } from "../ops.js";
+import type { OpKind, ShapeRule } from "../ops.js";
+import { checkDataSource } from "./data.js";
+import { formatType } from "./dims.js";
+import { resolveLayer } from "./layers.js";
+
+/**
+ * Infers the type (dtype and shape, with symbolic dimensions) of every value.
+ *
+ * Assumes: IR from `lower`, in which every operand is defined before use (values whose
+ * lowering failed are absent, never half-present).
+ * Guarantees: every shape rule of `compiler/ops.ts` applied; each mismatch reported once at
+ * the source of the equation, naming the shapes (E2xx); values downstream of a failure are
+ * left untyped without further reports; each layer's input form checked and its parameters
+ * given concrete shapes; the loss is a scalar; the data source fits the inputs. `typed` holds
+ * every model when nothing at all was reported as an error, and is null otherwise.
+ */
+export function inferShapes(ir: Program): {
+  readonly typed: TypedProgram | null;
+  readonly diagnostics: readonly Diagnostic[];
+} {
+  const diagnostics: Diagnostic[] = [];
+  const models: TypedModel[] = [];
+  for (const model of ir.models) {
+    const typed = inferModel(model, diagnostics);
+    if (typed) models.push(typed);
+  }
+  const complete =
+    models.length === ir.models.length && !diagnostics.some((d) => d.severity === "error");
+  return { typed: complete ? { file: ir.file, models } : null, diagnostics };
+}
+
+function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null {
+  const types = new Map<string, TensorType>();
+  for (const t of [...model.inputs, ...model.targets]) types.set(t.name, t.type);
+  const typedParams: TypedParam[] = [];
+  const resolvedLayers = new Set<string>();
+  const failedLayers = new Set<string>();
+  const errorsBefore = diagnostics.length;
+
+  for (const eqn of model.eqns) {
+    if (eqn.layer !== null && !resolvedLayers.has(eqn.layer) && !failedLayers.has(eqn.layer)) {
+      const layer = model.layers.find((l) => l.name === eqn.layer);
+      const input = layer ? types.get(layer.input) : undefined;
+      if (!layer || !input) {
+        failedLayers.add(eqn.layer);
+      } else {
+        const result = resolveLayer(
+          layer,
+          input,
+          model.params.filter((p) => p.layer === layer.name),
+        );
+        if (result.ok) {
+          resolvedLayers.add(layer.name);
+          for (const p of result.params) {
+            typedParams.push(p);
+            types.set(p.name, { dtype: "f32", shape: p.shape });
+          }
+        } else {
+          failedLayers.add(layer.name);
+          diagnostics.push(diagnosticAt(result.error, layer.span));
+        }
+      }
+    }
+    if (eqn.layer !== null && failedLayers.has(eqn.layer)) continue;
+    const args: TensorType[] = [];
+    const names: (string | null)[] = [];
+    let known = true;
+    for (const operand of eqn.args) {
+      if (operand.kind === "const") {
+        args.push({ dtype: "f32", shape: [] });
+        names.push(null);
+      } else {
+        const type = types.get(operand.name);
+        if (!type) known = false;
+        else args.push(type);
+        names.push(operand.name);
+      }
+    }
+    if (!known) continue;
+    const rule = ops[eqn.op].shape as ShapeRule<OpKind>;
+    const result = rule(args, eqn.attrs, { operandNames: names });
+    if (result.ok) types.set(eqn.out, result.type);
+    else diagnostics.push(diagnosticAt(result.error, eqn.origin));
+  }
+
+  if (model.loss !== null) {
+    const lossType = types.get(model.loss);
+    if (lossType && lossType.shape.length !== 0) {
+      const origin = model.eqns.find((e) => e.out === model.loss)?.origin ?? model.span;
+      diagnostics.push(
+        diagnosticAt({ code: "E210", args: { shape: formatType(lossType) } }, origin),
+      );
+    }
+  }
+  diagnostics.push(...checkDataSource(model, types));
+
+  const failed = diagnostics.slice(errorsBefore).some((d) => d.severity === "error");
+  if (failed || model.output === null || !types.has(model.output)) return null;
+  if (model.loss !== null && !types.has(model.loss)) return null;
+  // Parameters of layers that no equation used (e.g. dropout of rate 0) have none; all others resolved.
+  return { ...model, params: typedParams, output: model.output, types };
+}
+
+export { formatShape, formatType, broadcastShapes } from "./dims.js";
