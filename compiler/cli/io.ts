@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+/** Where the command line writes and reads; tests pass their own to capture output. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly cwd: string;
+  /** True when stderr is a terminal: colours and progress bars are allowed. */
+  readonly isTty: boolean;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A user-facing failure outside any source file: printed as one line, exit status 1. */
+export class CliError extends Error {}
+
+/** Reads a source file as UTF-8 (a byte-order mark is dropped); a failure is one clear line. */
+export function readSource(io: CliIo, file: string): string {
+  try {
+    return readFileSync(resolve(io.cwd, file), "utf8").replace(/^\uFEFF/, "");
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
+  }
+}
+
+export function describeFsError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EISDIR":
+      return "it is a directory, not a file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+export function useColor(io: CliIo): boolean {
+  return io.isTty && !io.env?.["NO_COLOR"];
+}
