@@ -9,8 +9,10 @@ import {
   normalizeAxis,
   productDim,
 } from "../shapes/dims.js";
+import { onlyAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
-import { type OpDef, type ShapeResult, fail, ok } from "./types.js";
+import { arg, gradMath, result } from "./grad-dsl.js";
+import { type GradRule, type OpDef, type ShapeResult, fail, ok } from "./types.js";
 
 /** Matrix products and layout changes. */
 
@@ -101,8 +103,14 @@ function concatRule(args: readonly TensorType[], axis: number): ShapeResult {
   const sameOthers =
     a.shape.length === b.shape.length &&
     a.shape.every((d, i) => i === index || dimsEqual(d, b.shape[i]!));
-  if (!sameOthers)
-    return fail({ code: "E208", args: { left: formatType(a), right: formatType(b), axis } });
+  if (!sameOthers) {
+    const detail =
+      a.shape.length === b.shape.length ? "the other dimensions differ" : "their ranks differ";
+    return fail({
+      code: "E208",
+      args: { left: formatType(a), right: formatType(b), axis, detail },
+    });
+  }
   const da = a.shape[index]!;
   const db = b.shape[index]!;
   const joined: Dim = typeof da === "number" && typeof db === "number" ? da + db : `${da}+${db}`;
@@ -146,6 +154,64 @@ function maxoutRule(args: readonly TensorType[], pieces: number): ShapeResult {
   return ok({ dtype: "f32", shape: [...x.shape.slice(0, -1), last / pieces] });
 }
 
+/** Broadcasting made explicit: the operand stretched to `shape` (NumPy rules). */
+function broadcastToRule(args: readonly TensorType[], shape: readonly Dim[]): ShapeResult {
+  const x = args[0]!;
+  const joined = broadcastShapes(x.shape, shape);
+  if (
+    !joined ||
+    joined.length !== shape.length ||
+    !joined.every((d, i) => dimsEqual(d, shape[i]!))
+  ) {
+    return fail({
+      code: "E201",
+      args: { verb: "broadcast", left: formatType(x), right: formatShape(shape) },
+    });
+  }
+  return ok({ dtype: x.dtype, shape });
+}
+
+/** `size` consecutive entries of one axis from `start`. */
+function sliceRule(args: readonly TensorType[], axis: number, size: Dim): ShapeResult {
+  const x = args[0]!;
+  const index = normalizeAxis(axis, x.shape.length);
+  if (index === null)
+    return fail({ code: "E206", args: { what: "slice", axis, shape: formatType(x) } });
+  return ok({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === index ? size : d)) });
+}
+
+/**
+ * C = op(A) op(B): d op(A) = g op(B)^T and d op(B) = op(A)^T g, written with transpose flags
+ * so no transpose is ever materialised. Leading (batch) axes that B was broadcast over are
+ * summed away by the driver.
+ */
+const matmulGrad: GradRule<"matmul"> = (e, eqn, g) => {
+  const a = arg(eqn, 0);
+  const b = arg(eqn, 1);
+  const { transA, transB } = eqn.attrs;
+  const da = transA
+    ? e.emit("matmul", [b, g], { transA: transB, transB: true })
+    : e.emit("matmul", [g, b], { transA: false, transB: !transB });
+  const db = transB
+    ? e.emit("matmul", [g, a], { transA: true, transB: transA })
+    : e.emit("matmul", [a, g], { transA: !transA, transB: false });
+  return [da, db];
+};
+
+/** Maxout's cotangent goes to the maximum of each group, shared evenly among ties. */
+const maxoutGrad: GradRule<"maxout"> = (e, eqn, g) => {
+  const m = gradMath(e);
+  const x = arg(eqn, 0);
+  const shape = e.typeOf(x).shape;
+  const lead = shape.slice(0, -1);
+  const units = e.typeOf(result(eqn)).shape.at(-1)!;
+  const grouped = e.emit("reshape", [x], { shape: [...lead, units, eqn.attrs.pieces] });
+  const column = (v: typeof g) => e.emit("reshape", [v], { shape: [...lead, units, 1] });
+  const isMax = m.binary("eq", grouped, column(result(eqn)));
+  const share = m.div(isMax, m.sum(isMax, onlyAxes(-1), true));
+  return [e.emit("reshape_as", [m.mul(column(g), share), x], {})];
+};
+
 function oneHotRule(args: readonly TensorType[], classes: number): ShapeResult {
   const ids = args[0]!;
   if (ids.dtype !== "i32") {
@@ -162,37 +228,74 @@ export const linalgOps = {
     arity: 2,
     summary: "matrix product over the last two axes (optionally transposed operands)",
     shape: (args, attrs) => matmulRule(args, attrs.transA, attrs.transB),
+    grad: matmulGrad,
   },
-  transpose: { arity: 1, summary: "swap the last two axes", shape: (args) => transposeRule(args) },
+  transpose: {
+    arity: 1,
+    summary: "swap the last two axes",
+    shape: (args) => transposeRule(args),
+    grad: (e, _eqn, g) => [e.emit("transpose", [g], {})],
+  },
   reshape: {
     arity: 1,
     summary: "same elements, new shape",
     shape: (args, attrs) => reshapeRule(args, attrs.shape),
+    grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {})],
   },
   concat: {
     arity: 2,
     summary: "join along an axis",
     shape: (args, attrs) => concatRule(args, attrs.axis),
+    // each operand gets its slice of the cotangent
+    grad: (e, eqn, g) => {
+      const a = arg(eqn, 0);
+      const axis = eqn.attrs.axis;
+      const rank = e.typeOf(a).shape.length;
+      const index = normalizeAxis(axis, rank)!;
+      const sizeA = e.typeOf(a).shape[index]!;
+      const sizeB = e.typeOf(arg(eqn, 1)).shape[index]!;
+      return [
+        e.emit("slice", [g], { axis: index, start: 0, size: sizeA }),
+        e.emit("slice", [g], { axis: index, start: sizeA, size: sizeB }),
+      ];
+    },
   },
   flatten: {
     arity: 1,
     summary: "join every axis after the batch axis",
     shape: (args) => flattenRule(args),
+    grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {})],
   },
   reshape_as: {
     arity: 2,
     summary: "the first operand's elements in the second operand's shape",
     shape: (args) => reshapeAsRule(args),
+    grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {}), null],
+  },
+  broadcast_to: {
+    arity: 1,
+    summary: "the operand stretched to a shape (NumPy broadcasting)",
+    shape: (args, attrs) => broadcastToRule(args, attrs.shape),
+    // the driver sums the cotangent back to the operand's shape
+    grad: (_e, _eqn, g) => [g],
+  },
+  slice: {
+    arity: 1,
+    summary: "consecutive entries of one axis",
+    shape: (args, attrs) => sliceRule(args, attrs.axis, attrs.size),
+    grad: null,
   },
   maxout: {
     arity: 1,
     summary: "maximum over each group of `pieces` consecutive features",
     shape: (args, attrs) => maxoutRule(args, attrs.pieces),
+    grad: maxoutGrad,
   },
   one_hot: {
     arity: 1,
     summary: "class ids to one-hot rows",
     shape: (args, attrs) => oneHotRule(args, attrs.classes),
+    grad: () => [null],
   },
 } satisfies {
   readonly matmul: OpDef<"matmul">;
@@ -201,6 +304,8 @@ export const linalgOps = {
   readonly concat: OpDef<"concat">;
   readonly flatten: OpDef<"flatten">;
   readonly reshape_as: OpDef<"reshape_as">;
+  readonly broadcast_to: OpDef<"broadcast_to">;
+  readonly slice: OpDef<"slice">;
   readonly maxout: OpDef<"maxout">;
   readonly one_hot: OpDef<"one_hot">;
 };

@@ -2,6 +2,7 @@ import type { Dim, TensorType } from "../ir/types.js";
 import { formatType, shapesEqual } from "../shapes/dims.js";
 import { resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
+import { arg } from "./grad-dsl.js";
 import { type AxisSet, type OpDef, type Padding2d, type ShapeResult, fail, ok } from "./types.js";
 
 /** Primitives that only layers use: convolution, pooling, dropout masks, train/eval selection. */
@@ -80,35 +81,75 @@ function sizeRule(args: readonly TensorType[], axes: AxisSet): ShapeResult {
   return ok({ dtype: "f32", shape: [] });
 }
 
+/** The gradient kernels' results have the shape of one of their operands (given for it). */
+function sameAs(index: number) {
+  return (args: readonly TensorType[]): ShapeResult =>
+    ok({ dtype: "f32", shape: args[index]!.shape });
+}
+
 export const nnOps = {
   conv2d: {
     arity: 2,
     summary: "2-D cross-correlation, NCHW input and [filters, channels, kh, kw] weight",
     shape: (args, attrs) => conv2dRule(args, attrs.stride, attrs.padding),
+    // dx is the transposed convolution of g with w; dw correlates x with g
+    grad: (e, eqn, g) => {
+      const [x, w] = [arg(eqn, 0), arg(eqn, 1)];
+      return [
+        e.emit("conv2d_grad_input", [g, w, x], eqn.attrs),
+        e.emit("conv2d_grad_weight", [x, g, w], eqn.attrs),
+      ];
+    },
+  },
+  conv2d_grad_input: {
+    arity: 3,
+    summary: "gradient of conv2d with respect to its input (g, weight, input for its shape)",
+    shape: sameAs(2),
+    grad: null,
+  },
+  conv2d_grad_weight: {
+    arity: 3,
+    summary: "gradient of conv2d with respect to its weight (input, g, weight for its shape)",
+    shape: sameAs(2),
+    grad: null,
   },
   maxpool2d: {
     arity: 1,
     summary: "maximum over size x size windows",
     shape: (args, attrs) => maxpoolRule(args, attrs.size, attrs.stride),
+    grad: (e, eqn, g) => [e.emit("maxpool2d_grad", [arg(eqn, 0), g], eqn.attrs)],
+  },
+  maxpool2d_grad: {
+    arity: 2,
+    summary: "gradient of maxpool2d: g routed to the first maximum of each window",
+    shape: sameAs(0),
+    grad: null,
   },
   dropout_mask: {
     arity: 1,
     summary: "training: 0 with probability rate, else 1 / (1 - rate); evaluation: 1",
     shape: (args) => ok({ dtype: "f32", shape: args[0]!.shape }),
+    grad: () => [null],
   },
   select_train: {
     arity: 2,
     summary: "the first operand when training, the second when evaluating",
     shape: (args) => selectTrainRule(args),
+    // only the training branch is ever differentiated
+    grad: (_e, _eqn, g) => [g, null],
   },
   size: {
     arity: 1,
     summary: "the number of elements over some axes at run time, as a scalar",
     shape: (args, attrs) => sizeRule(args, attrs.axes),
+    grad: () => [null],
   },
 } satisfies {
   readonly conv2d: OpDef<"conv2d">;
+  readonly conv2d_grad_input: OpDef<"conv2d_grad_input">;
+  readonly conv2d_grad_weight: OpDef<"conv2d_grad_weight">;
   readonly maxpool2d: OpDef<"maxpool2d">;
+  readonly maxpool2d_grad: OpDef<"maxpool2d_grad">;
   readonly dropout_mask: OpDef<"dropout_mask">;
   readonly select_train: OpDef<"select_train">;
   readonly size: OpDef<"size">;

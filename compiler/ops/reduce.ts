@@ -1,8 +1,17 @@
 import type { Dim, TensorType } from "../ir/types.js";
 import { formatType, normalizeAxis } from "../shapes/dims.js";
-import { resolveAxes } from "./axes.js";
+import type { Operand } from "../ir/types.js";
+import { onlyAxes, resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
-import { type OpDef, type ReduceAttrs, type ShapeResult, fail, ok } from "./types.js";
+import { arg, gradMath, result } from "./grad-dsl.js";
+import {
+  type GradEmitter,
+  type OpDef,
+  type ReduceAttrs,
+  type ShapeResult,
+  fail,
+  ok,
+} from "./types.js";
 
 /** Reductions over axes, and the softmax family (normalised along one axis). */
 
@@ -32,31 +41,76 @@ function axisRule(op: string, args: readonly TensorType[], axis: number): ShapeR
   return ok(x);
 }
 
+/**
+ * A reduction's cotangent `g` (the reduced shape) spread back over the reduced axes of `x`:
+ * first re-inserting them as size 1, then broadcasting.
+ */
+function spread(e: GradEmitter, g: Operand, x: Operand, attrs: ReduceAttrs): Operand {
+  const shape = e.typeOf(x).shape;
+  const resolved = resolveAxes(attrs.axes, shape.length);
+  if (!resolved.ok)
+    throw new Error("internal error: reduction axes were checked by its shape rule");
+  const reduced = new Set(resolved.axes);
+  const kept = attrs.keepdims
+    ? g
+    : e.emit("reshape", [g], { shape: shape.map((d, i) => (reduced.has(i) ? 1 : d)) });
+  return e.emit("broadcast_to", [kept], { shape });
+}
+
 export const reduceOps = {
   sum: {
     arity: 1,
     summary: "sum over axes",
     shape: (args, attrs) => reduceRule("sum", args, attrs),
+    // every summed element gets the cotangent of its sum
+    grad: (e, eqn, g) => [spread(e, g, arg(eqn, 0), eqn.attrs)],
   },
   mean: {
     arity: 1,
     summary: "mean over axes",
     shape: (args, attrs) => reduceRule("mean", args, attrs),
+    // d mean / dx_i = 1 / count
+    grad: (e, eqn, g) => {
+      const m = gradMath(e);
+      const x = arg(eqn, 0);
+      return [m.div(spread(e, g, x, eqn.attrs), m.count(x, eqn.attrs.axes))];
+    },
   },
   max_over: {
     arity: 1,
     summary: "maximum over axes",
     shape: (args, attrs) => reduceRule("max_over", args, attrs),
+    // the cotangent goes to the maxima, shared evenly among ties (PyTorch's amax)
+    grad: (e, eqn, g) => {
+      const m = gradMath(e);
+      const x = arg(eqn, 0);
+      const keep = { ...eqn.attrs, keepdims: true };
+      const isMax = m.binary("eq", x, spread(e, result(eqn), x, eqn.attrs));
+      const ties = m.sum(isMax, eqn.attrs.axes, true);
+      return [m.mul(spread(e, g, x, eqn.attrs), m.div(isMax, spread(e, ties, x, keep)))];
+    },
   },
   softmax: {
     arity: 1,
     summary: "e^x / sum(e^x) along an axis",
     shape: (args, attrs) => axisRule("softmax", args, attrs.axis),
+    // dx = y * (g - sum(g * y))
+    grad: (e, eqn, g) => {
+      const m = gradMath(e);
+      const y = result(eqn);
+      return [m.mul(y, m.sub(g, m.sum(m.mul(g, y), onlyAxes(eqn.attrs.axis), true)))];
+    },
   },
   log_softmax: {
     arity: 1,
     summary: "x - log(sum(e^x)) along an axis",
     shape: (args, attrs) => axisRule("log_softmax", args, attrs.axis),
+    // dx = g - e^y * sum(g)
+    grad: (e, eqn, g) => {
+      const m = gradMath(e);
+      const y = result(eqn);
+      return [m.sub(g, m.mul(m.unary("exp", y), m.sum(g, onlyAxes(eqn.attrs.axis), true)))];
+    },
   },
 } satisfies {
   readonly sum: OpDef<"sum">;

@@ -1,5 +1,5 @@
 import type { DiagnosticData } from "../diagnostics/messages.js";
-import type { Shape, TensorType } from "../ir/types.js";
+import type { Dim, Eqn, Operand, Shape, TensorType } from "../ir/types.js";
 
 /** Attributes of every primitive op: compile-time constants that parameterise it. */
 export interface OpAttrMap {
@@ -21,6 +21,7 @@ export interface OpAttrMap {
   log1p: NoAttrs;
   step: NoAttrs;
   gelu: NoAttrs;
+  erf: NoAttrs;
   leaky_relu: { readonly alpha: number };
   elu: { readonly alpha: number };
   // elementwise, two or three operands, broadcasting
@@ -52,11 +53,16 @@ export interface OpAttrMap {
   concat: { readonly axis: number };
   one_hot: { readonly classes: number };
   flatten: NoAttrs;
+  broadcast_to: { readonly shape: Shape };
+  slice: { readonly axis: number; readonly start: Dim; readonly size: Dim };
   reshape_as: NoAttrs;
   maxout: { readonly pieces: number };
   // layers' own primitives
   conv2d: { readonly stride: number; readonly padding: Padding2d };
+  conv2d_grad_input: { readonly stride: number; readonly padding: Padding2d };
+  conv2d_grad_weight: { readonly stride: number; readonly padding: Padding2d };
   maxpool2d: { readonly size: number; readonly stride: number };
+  maxpool2d_grad: { readonly size: number; readonly stride: number };
   dropout_mask: { readonly rate: number };
   select_train: NoAttrs;
   size: { readonly axes: AxisSet };
@@ -116,6 +122,28 @@ export type ShapeRule<K extends OpKind> = (
   context: ShapeContext,
 ) => ShapeResult;
 
+/**
+ * Appends typed equations for gradient rules. An equation that does not type-check is a
+ * compiler bug (rules only combine values whose shapes they know), so `emit` throws then.
+ */
+export interface GradEmitter {
+  emit<K extends OpKind>(op: K, args: readonly Operand[], attrs: OpAttrs<K>): Operand;
+  typeOf(operand: Operand): TensorType;
+}
+
+/**
+ * The vector-Jacobian product of one equation: given the cotangent `g` of its output (same
+ * shape as the output), one cotangent per operand, or null where the op has no derivative
+ * with respect to that operand (or it is not differentiable there, like a class id). A
+ * cotangent may have the broadcast (output) shape; the differentiation driver reduces it
+ * to the operand's shape, once, for every op.
+ */
+export type GradRule<K extends OpKind> = (
+  e: GradEmitter,
+  eqn: Eqn<K>,
+  g: Operand,
+) => readonly (Operand | null)[];
+
 /** Everything the compiler knows about one primitive, side by side. */
 export interface OpDef<K extends OpKind> {
   /** Number of operands. */
@@ -123,6 +151,8 @@ export interface OpDef<K extends OpKind> {
   /** One line for the docs and IR dumps. */
   readonly summary: string;
   readonly shape: ShapeRule<K>;
+  /** Reverse-mode rule, or null for ops that only appear in derivatives or have none at all. */
+  readonly grad: GradRule<K> | null;
 }
 
 export type OpTable = { readonly [K in OpKind]: OpDef<K> };

@@ -84,6 +84,7 @@ const cases = {
   log1p: unary(f("batch", 3)),
   step: unary(f("batch", 3)),
   gelu: unary(f("batch", 3)),
+  erf: unary(f("batch", 3)),
   leaky_relu: unary(f("batch", 3), { alpha: 0.01 }),
   elu: unary(f("batch", 3), { alpha: 1 }),
   add: binary(),
@@ -173,6 +174,19 @@ const cases = {
     ],
     fail: [[[f("batch")], "E204"]],
   },
+  broadcast_to: {
+    attrs: { shape: ["batch", 3] },
+    ok: [
+      [[f("batch", 1)], f("batch", 3)],
+      [[f(3)], f("batch", 3)],
+    ],
+    fail: [[[f("batch", 2)], "E201"]],
+  },
+  slice: {
+    attrs: { axis: 1, start: 2, size: 3 },
+    ok: [[[f("batch", 8)], f("batch", 3)]],
+    fail: [[[f("batch")], "E206"]],
+  },
   reshape_as: {
     attrs: noAttrs,
     ok: [[[f(16), f(1, 16, 1, 1)], f(1, 16, 1, 1)]],
@@ -193,6 +207,21 @@ const cases = {
       [[f("batch", 784), f(8, 1, 3, 3)], "E204"],
       [[f("batch", 1, 2, 2), f(8, 1, 5, 5)], "E211"],
     ],
+  },
+  conv2d_grad_input: {
+    attrs: { stride: 1, padding: { top: 0, bottom: 0, left: 0, right: 0 } },
+    ok: [[[f("batch", 8, 30, 30), f(8, 3, 3, 3), f("batch", 3, 32, 32)], f("batch", 3, 32, 32)]],
+    fail: [],
+  },
+  conv2d_grad_weight: {
+    attrs: { stride: 1, padding: { top: 0, bottom: 0, left: 0, right: 0 } },
+    ok: [[[f("batch", 3, 32, 32), f("batch", 8, 30, 30), f(8, 3, 3, 3)], f(8, 3, 3, 3)]],
+    fail: [],
+  },
+  maxpool2d_grad: {
+    attrs: { size: 2, stride: 2 },
+    ok: [[[f("batch", 8, 13, 13), f("batch", 8, 6, 6)], f("batch", 8, 13, 13)]],
+    fail: [],
   },
   maxpool2d: {
     attrs: { size: 2, stride: 2 },
