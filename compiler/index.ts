@@ -10,5 +10,12 @@ export { printIr, printModel } from "./ir/print.js";
 export { type ModelSummary, type SummaryLine, formatSummary, summarize } from "./summary/index.js";
 export type * from "./ir/types.js";
 export type * from "./ir/settings.js";
-export type { Diagnostic, RelatedInfo, Severity, Span, Position, DiagnosticCode } from "./diagnostics/index.js";
+export type {
+  Diagnostic,
+  RelatedInfo,
+  Severity,
+  Span,
+  Position,
+  DiagnosticCode,
+} from "./diagnostics/index.js";
 export { diagnosticMessages, renderDiagnostic, renderDiagnostics } from "./diagnostics/index.js";

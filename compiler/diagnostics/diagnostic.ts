@@ -55,20 +55,31 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   if (a.span.file !== b.span.file) return a.span.file < b.span.file ? -1 : 1;
   if (a.span.start.offset !== b.span.start.offset) return a.span.start.offset - b.span.start.offset;
   if (a.code !== b.code) return a.code < b.code ? -1 : 1;
-  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+  if (a.message !== b.message) return a.message < b.message ? -1 : 1;
+  const noteA = a.related[0]?.span.start.offset ?? -1;
+  const noteB = b.related[0]?.span.start.offset ?? -1;
+  return noteA - noteB;
 }
 
-/** Sorted, with exact repeats (same code, place and message) removed. */
+/**
+ * Sorted, without repeats. The same error reached through different use sites (a block used
+ * twice) is kept once per use site; a copy without use-site notes (from checking a fn or block
+ * body on its own) is dropped when a copy with notes exists.
+ */
 export function normalizeDiagnostics(diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
-  const sorted = [...diagnostics].sort(compareDiagnostics);
-  return sorted.filter((d, i) => {
-    const prev = sorted[i - 1];
-    return !(
-      prev &&
-      prev.code === d.code &&
-      prev.message === d.message &&
-      prev.span.start.offset === d.span.start.offset &&
-      prev.span.end.offset === d.span.end.offset
-    );
-  });
+  const place = (d: Diagnostic) =>
+    `${d.code}|${d.span.file}|${d.span.start.offset}|${d.span.end.offset}|${d.message}`;
+  const notes = (d: Diagnostic) =>
+    d.related.map((r) => `${r.span.start.offset}:${r.message}`).join(";");
+  const withNotes = new Set(diagnostics.filter((d) => d.related.length > 0).map(place));
+  const seen = new Set<string>();
+  const kept: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    if (d.related.length === 0 && withNotes.has(place(d))) continue;
+    const key = `${place(d)}|${notes(d)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(d);
+  }
+  return kept.sort(compareDiagnostics);
 }

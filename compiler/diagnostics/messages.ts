@@ -22,7 +22,7 @@ export const diagnosticMessages = {
   },
   E104: {
     title: "unexpected character",
-    message: (a: { char: string }) => `unexpected character \`${a.char}\``,
+    message: (a: { char: string; hint: string }) => `unexpected character \`${a.char}\`${a.hint}`,
   },
   E105: {
     title: "unterminated block comment",
@@ -70,7 +70,7 @@ export const diagnosticMessages = {
   E203: {
     title: "loss does not match its target",
     message: (a: { loss: string; output: string; target: string; detail: string }) =>
-      `${a.loss}: output ${a.output} does not match target ${a.target}${a.detail}`,
+      `${a.loss}: ${a.output} does not match ${a.target}${a.detail}`,
   },
   E204: {
     title: "wrong rank",
@@ -79,7 +79,7 @@ export const diagnosticMessages = {
   },
   E205: {
     title: "wrong element type",
-    message: (a: { what: string; detail: string }) => `${a.what}: ${a.detail}`,
+    message: (a: { what: string; detail: string }) => `${a.what} ${a.detail}`,
   },
   E206: {
     title: "axis out of range",
@@ -93,8 +93,8 @@ export const diagnosticMessages = {
   },
   E208: {
     title: "concatenated shapes differ",
-    message: (a: { left: string; right: string; axis: number }) =>
-      `cannot concatenate ${a.left} and ${a.right} along axis ${a.axis}: the other dimensions differ`,
+    message: (a: { left: string; right: string; axis: number; detail: string }) =>
+      `cannot concatenate ${a.left} and ${a.right} along axis ${a.axis}: ${a.detail}`,
   },
   E209: {
     title: "parameter shape is not a known number",
@@ -148,8 +148,7 @@ export const diagnosticMessages = {
   },
   E303: {
     title: "duplicate declaration",
-    message: (a: { kind: string; name: string }) =>
-      `${a.kind} \`${a.name}\` is declared more than once`,
+    message: (a: { name: string; detail: string }) => `\`${a.name}\` is declared ${a.detail}`,
   },
   E304: {
     title: "name already defined",
@@ -166,8 +165,8 @@ export const diagnosticMessages = {
   },
   E307: {
     title: "recursive definition",
-    message: (a: { kind: string; name: string }) =>
-      `${a.kind} \`${a.name}\` refers to itself; recursion is not allowed`,
+    message: (a: { kind: string; name: string; path: string }) =>
+      `${a.kind} \`${a.name}\` uses itself (${a.path}); recursion is not allowed`,
   },
   E308: {
     title: "argument given twice",
@@ -189,7 +188,7 @@ export const diagnosticMessages = {
   E312: {
     title: "unknown parameter",
     message: (a: { name: string; suggestion: string }) =>
-      `no parameter \`${a.name}\` in this model${a.suggestion}`,
+      `no parameter \`${a.name}\` among the layers created so far${a.suggestion}`,
   },
   E314: {
     title: "misplaced statement",
@@ -197,7 +196,8 @@ export const diagnosticMessages = {
   },
   E313: {
     title: "name is not a value",
-    message: (a: { name: string; what: string }) => `\`${a.name}\` is ${a.what}, not a value`,
+    message: (a: { name: string; what: string; hint: string }) =>
+      `\`${a.name}\` is ${a.what}, not a value${a.hint}`,
   },
 
   // --- E4xx training settings ---------------------------------------------------------------
@@ -253,8 +253,8 @@ export const diagnosticMessages = {
   // --- E5xx data ----------------------------------------------------------------------------
   E501: {
     title: "unknown data source",
-    message: (a: { name: string; suggestion: string }) =>
-      `unknown data source \`${a.name}\`${a.suggestion}`,
+    message: (a: { what: string; suggestion: string }) =>
+      `unknown data source ${a.what}${a.suggestion}`,
   },
   E502: {
     title: "data does not fit the model",

@@ -29,8 +29,16 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     if (candidate === name) continue;
+    // A shortened or extended name (`out` for `output`) counts as one edit.
+    const prefix =
+      Math.min(name.length, candidate.length) >= 3 &&
+      (candidate.startsWith(name) || name.startsWith(candidate));
     const distance =
-      candidate.toLowerCase() === name.toLowerCase() ? 0.5 : editDistance(name, candidate);
+      candidate.toLowerCase() === name.toLowerCase()
+        ? 0.5
+        : prefix
+          ? 1
+          : editDistance(name, candidate);
     if (
       distance < bestDistance ||
       (distance === bestDistance && best !== undefined && candidate < best)
@@ -46,4 +54,29 @@ export function closestName(name: string, candidates: Iterable<string>): string 
 export function didYouMean(name: string, candidates: Iterable<string>): string {
   const match = closestName(name, candidates);
   return match === undefined ? "" : `; did you mean \`${match}\`?`;
+}
+
+/** "`a`", "`a` or `b`", "one of `a`, `b`, `c`": how messages list the allowed words. */
+export function oneOf(words: readonly string[]): string {
+  const quoted = words.map((w) => `\`${w}\``);
+  if (quoted.length <= 1) return quoted[0] ?? "nothing";
+  if (quoted.length === 2) return `${quoted[0]} or ${quoted[1]}`;
+  return `one of ${quoted.join(", ")}`;
+}
+
+/**
+ * "; did you mean `x`?" for a likely misspelling, else, when there are few candidates, the
+ * list of them ("; the options are `a`, `b` and `c`"), else "".
+ */
+export function didYouMeanOrList(
+  name: string,
+  candidates: readonly string[],
+  noun = "options",
+): string {
+  const close = didYouMean(name, candidates);
+  if (close !== "" || candidates.length === 0 || candidates.length > 8) return close;
+  const quoted = candidates.map((c) => `\`${c}\``);
+  const list =
+    quoted.length === 1 ? quoted[0]! : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)!}`;
+  return `; the ${noun} are ${list}`;
 }

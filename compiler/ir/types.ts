@@ -1,3 +1,4 @@
+import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
 import type { OpAttrs, OpKind } from "../ops.js";
 import type { TrainingSettings } from "./settings.js";
@@ -31,6 +32,8 @@ export interface Eqn<K extends OpKind = OpKind> {
   readonly attrs: OpAttrs<K>;
   /** Where in the `.nn` source this step comes from. */
   readonly origin: Span;
+  /** When `origin` is inside a block or fn body: where that body was used, innermost first. */
+  readonly callSites: readonly RelatedInfo[];
   /** The layer this equation belongs to (`dense_1`), or null outside layers. */
   readonly layer: string | null;
 }
@@ -88,6 +91,7 @@ export interface Layer {
   readonly maxRank: number;
   readonly inputForm: string;
   readonly span: Span;
+  readonly callSites: readonly RelatedInfo[];
 }
 
 /** A row of `nnc summary`: a layer, activation, function stage or expression, in source order. */

@@ -1,7 +1,8 @@
 import type { Span } from "../diagnostics/span.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { Dim, Init } from "../ir/types.js";
 import { type ArgCodes, type BoundArgs, callCodes } from "./arguments.js";
+import { builtinSpecs } from "./builtins.js";
 import type { Reporter } from "./reporter.js";
 import { type LocatedArg, type Val, describeVal } from "./values.js";
 
@@ -72,7 +73,7 @@ export class ArgReader {
     if (val.kind === "symbol" && (words as readonly string[]).includes(val.name))
       return val.name as W;
     if (val.kind === "error") return this.fail(fallback);
-    const expected = words.map((w) => `\`${w}\``).join(" or ");
+    const expected = oneOf(words);
     this.fail();
     if (val.kind === "symbol") {
       this.reporter.report(this.codes.range, arg.span, {
@@ -81,10 +82,14 @@ export class ArgReader {
         actual: `\`${val.name}\`${didYouMean(val.name, words)}`,
       });
     } else {
+      const unquote =
+        val.kind === "string" && (words as readonly string[]).includes(val.value)
+          ? `; write it without quotes: ${val.value}`
+          : "";
       this.reporter.report(this.codes.type, arg.span, {
         what: this.what(name),
         expected,
-        actual: describeVal(val),
+        actual: describeVal(val) + unquote,
       });
     }
     return fallback;
@@ -155,7 +160,9 @@ export class ArgReader {
     this.reporter.report(this.codes.range, arg.span, {
       what: this.what(name),
       expected: `an initialiser (${all.join(", ")})`,
-      actual: written ? `\`${written}\`${didYouMean(written, all)}` : describeVal(val),
+      actual: written
+        ? `\`${written}\`${initAliases[written] ? `; did you mean \`${initAliases[written]}\`?` : didYouMean(written, all)}`
+        : describeVal(val),
     });
     return fallback;
   }
@@ -172,6 +179,7 @@ export class ArgReader {
     const dims: Dim[] = [];
     for (const item of arg.val.items) {
       const v = item.val;
+      if (v.kind === "error") return this.fail(undefined);
       if (v.kind === "symbol") dims.push(v.name);
       else if (v.kind === "number" && Number.isInteger(v.value) && (v.value > 0 || v.value === -1))
         dims.push(v.value);
@@ -224,7 +232,7 @@ export class ArgReader {
     this.reporter.report(this.codes.type, arg.span, {
       what: this.what(name),
       expected,
-      actual: describeVal(arg.val),
+      actual: describeVal(arg.val) + activationHint(arg.val, this.callee),
     });
   }
 
@@ -250,4 +258,26 @@ function rangeProblem(value: number, range: NumberRange): string | null {
   if (min !== undefined) return `${kind} ${minExclusive ? ">" : ">="} ${min}`;
   if (max !== undefined) return `${kind} ${maxExclusive ? "<" : "<="} ${max}`;
   return kind;
+}
+
+/** Keras and PyTorch names of our initialisers. */
+const initAliases: Readonly<Record<string, string>> = {
+  glorot_uniform: "xavier",
+  xavier_uniform: "xavier",
+  glorot_normal: "xavier_normal",
+  he_normal: "he",
+  kaiming_normal: "he",
+  kaiming_uniform: "he_uniform",
+  lecun_normal: "lecun",
+  random_normal: "normal(std)",
+  random_uniform: "uniform(limit)",
+  zero: "zeros",
+  one: "ones",
+};
+
+/** Keras habit: an activation passed to a layer. In .nn it is a stage of its own. */
+export function activationHint(val: Val, callee: string): string {
+  const name = val.kind === "symbol" || val.kind === "symcall" ? val.name : null;
+  if (name === null || builtinSpecs.get(name)?.kind !== "activation") return "";
+  return `; activations are stages of their own: write ${callee}(...) -> ${name}`;
 }

@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/span.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { didYouMeanOrList } from "../diagnostics/suggest.js";
 import type { Reporter } from "./reporter.js";
 import type { LocatedArg } from "./values.js";
 
@@ -10,6 +10,8 @@ export interface Signature {
   readonly params: readonly { readonly name: string; readonly required: boolean }[];
   /** Extra positional arguments are collected under the last parameter (e.g. `l2(a, b)`). */
   readonly variadic?: boolean;
+  /** Names users bring from other libraries, mapped to ours, for suggestions (`learning_rate`: `lr`). */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -60,6 +62,8 @@ export function bindArguments(
   callSpan: Span,
   reporter: Reporter,
   codes: ArgCodes = callCodes,
+  /** The first positional argument is the stage's input from the pipeline, not written in the call. */
+  piped = false,
 ): BoundArgs | null {
   const bound = new Map<string, LocatedArg[]>();
   let ok = true;
@@ -70,10 +74,12 @@ export function bindArguments(
       const last = params[params.length - 1];
       const param = params[position] ?? (signature.variadic ? last : undefined);
       if (!param) {
-        const most = params.length;
+        const given = args.filter((a) => a.name === null).length - (piped ? 1 : 0);
+        const most = params.length - (piped ? 1 : 0);
+        const besides = piped ? " besides its input from the pipeline" : "";
         reporter.report(codes.count, arg.span, {
           callee: signature.name,
-          detail: `takes ${most === 0 ? "no arguments" : `at most ${most} argument${most === 1 ? "" : "s"}`}, but more were given`,
+          detail: `takes ${most === 0 ? "no positional arguments" : `at most ${plural(most, "positional argument")}`}${besides}, but ${given} ${given === 1 ? "was" : "were"} given`,
         });
         ok = false;
         break;
@@ -88,10 +94,7 @@ export function bindArguments(
         callee: signature.name,
         noun: codes.noun,
         name: arg.name,
-        suggestion: didYouMean(
-          arg.name,
-          params.map((p) => p.name),
-        ),
+        suggestion: unknownArgumentHint(signature, arg.name),
       });
       ok = false;
     } else if (bound.has(param.name)) {
@@ -114,4 +117,20 @@ export function bindArguments(
     }
   }
   return ok ? bound : null;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function unknownArgumentHint(signature: Signature, name: string): string {
+  const alias = signature.aliases?.[name];
+  if (alias !== undefined) return `; did you mean \`${alias}\`?`;
+  if (name === "activation") {
+    return `; activations are stages of their own: write ${signature.name}(...) -> relu`;
+  }
+  return didYouMeanOrList(
+    name,
+    signature.params.map((p) => p.name),
+  );
 }

@@ -177,7 +177,12 @@ function loss(
 }
 
 /** W202 when a probability loss is fed a layer's raw output: the classic missing softmax. */
-function warnIfLogits(call: BuiltinCall, lossName: string, value: string, activation: string): void {
+function warnIfLogits(
+  call: BuiltinCall,
+  lossName: string,
+  value: string,
+  activation: string,
+): void {
   const producer = call.graph.producer(value);
   const layer = producer?.layer
     ? call.graph.layers.find((l) => l.name === producer.layer)

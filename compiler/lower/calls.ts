@@ -1,11 +1,12 @@
 import type { Span } from "../diagnostics/span.js";
 import type { BlockDecl, FnDecl, ParamDecl } from "../syntax/ast.js";
 import { ArgReader } from "./arg-reader.js";
-import { type BoundArgs, type Signature, bindArguments } from "./arguments.js";
+import { type BoundArgs, type Signature, bindArguments, callCodes } from "./arguments.js";
 import type { BuiltinSpec } from "./builtins.js";
 import { type LowerContext, Scope, spanKey } from "./context.js";
 import { type EvalMode, evalExpr } from "./expr.js";
 import type { LayerSpec } from "./layers.js";
+import { GraphBuilder } from "./graph.js";
 import { applyStages } from "./stages.js";
 import { type LocatedArg, type LocatedVal, type Val, describeVal, errorVal } from "./values.js";
 
@@ -45,8 +46,13 @@ function enter(
   kind: string,
   name: string,
 ): LowerContext | null {
-  if (ctx.expanding.includes(key)) {
-    ctx.reporter.report("E307", span, { kind, name });
+  const start = ctx.expanding.indexOf(key);
+  if (start >= 0) {
+    // One report per cycle, however many of its members are checked or used.
+    const cycle = [...ctx.expanding.slice(start), key].map((k) => k.split(" ")[1]!);
+    const members = [...new Set(cycle)].sort().join(",");
+    if (!ctx.reporter.once(`cycle:${members}`)) return null;
+    ctx.reporter.report("E307", span, { kind, name, path: cycle.join(" -> ") });
     return null;
   }
   return { ...ctx, expanding: [...ctx.expanding, key] };
@@ -58,12 +64,22 @@ export function callFn(
   decl: FnDecl,
   args: readonly LocatedArg[],
   span: Span,
+  piped = false,
 ): Val {
   const name = decl.name.name;
   const inner = enter(ctx, `fn ${name}`, span, "fn", name);
   if (!inner) return errorVal;
-  const bound = bindArguments(declSignature("fn", name, decl.params), args, span, ctx.reporter);
-  if (!bound || args.some((a) => a.val.kind === "error")) return errorVal;
+  const bound = bindArguments(
+    declSignature("fn", name, decl.params),
+    args,
+    span,
+    ctx.reporter,
+    callCodes,
+    piped,
+  );
+  // Arguments that are errors still flow in (silently), so the body's own problems and any
+  // recursion through it are found.
+  if (!bound) return errorVal;
   const scope = bindDecl(ctx, decl.params, bound, "value");
   return ctx.reporter.within({ message: `in fn ${name}, called here`, span }, () =>
     evalExpr({ ...inner, inFn: true, implicitLoss: null }, decl.body, scope),
@@ -102,8 +118,9 @@ export function callBuiltin(
   args: readonly LocatedArg[],
   span: Span,
   scope?: Scope,
+  piped = false,
 ): Val {
-  const bound = bindArguments(spec.signature, args, span, ctx.reporter);
+  const bound = bindArguments(spec.signature, args, span, ctx.reporter, callCodes, piped);
   if (!bound) return errorVal;
   if (name === "step" && !ctx.stepWarnings.has(spanKey(span))) {
     ctx.stepWarnings.add(spanKey(span));
@@ -131,7 +148,14 @@ export function applyLayer(
     return errorVal;
   }
   const bound = bindArguments(spec.signature, args, span, ctx.reporter);
-  if (input.val.kind === "error" || !bound) return errorVal;
+  if (!bound) return errorVal;
+  if (input.val.kind === "error") {
+    // The input failed already (reported); still check the layer's own arguments, on a
+    // scratch graph that is thrown away.
+    const reader = new ArgReader(bound, kind, ctx.reporter, () => scope.names());
+    spec.expand({ graph: new GraphBuilder(), args: reader, name: kind, input: "input", span });
+    return errorVal;
+  }
   if (input.val.kind !== "tensor") {
     ctx.reporter.report("E212", input.span, {
       what: `${kind} input`,
@@ -162,6 +186,7 @@ export function applyLayer(
     maxRank: spec.maxRank,
     inputForm: spec.inputForm,
     span,
+    callSites: ctx.reporter.useSiteNotes(),
   });
   graph.rows.push({ label: name, kind, value: output, layer: name, span });
   return { kind: "tensor", name: output };

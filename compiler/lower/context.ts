@@ -41,6 +41,8 @@ export class Scope {
 export interface Declarations {
   readonly fns: ReadonlyMap<string, FnDecl>;
   readonly blocks: ReadonlyMap<string, BlockDecl>;
+  /** Names declared as both a fn and a block (reported): their uses are errors already. */
+  readonly ambiguous: ReadonlySet<string>;
 }
 
 /** Everything the lowering of one model's expressions shares. */
@@ -63,7 +65,8 @@ export interface ImplicitLoss {
   readonly output: Val;
   /** The target's value, or why there is no single one (no target, or several). */
   readonly target:
-    { readonly ok: true; readonly val: Val } | { readonly ok: false; readonly problem: string };
+    | { readonly ok: true; readonly val: Val }
+    | { readonly ok: false; readonly problem: (loss: string) => string };
 }
 
 export function spanKey(span: Span): string {

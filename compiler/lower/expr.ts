@@ -65,10 +65,11 @@ export function evalExpr(
       return elementwise(ctx.graph, binaryOps[expr.op], [left, right], expr.span);
     }
     case "list":
+      // Lists are shapes (`[batch, 28, 28]`) or settings: a bare name in one is a word.
       return {
         kind: "list",
         items: expr.items.map((item) => ({
-          val: evalExpr(ctx, item, scope, mode),
+          val: evalExpr(ctx, item, scope, "arg"),
           span: item.span,
         })),
       };
@@ -145,8 +146,13 @@ function evalName(ctx: LowerContext, expr: NameExpr, scope: Scope, mode: EvalMod
         : builtinSpecs.has(expr.name)
           ? `a built-in ${builtinSpecs.get(expr.name)!.kind}`
           : null;
-  if (what) ctx.reporter.report("E313", expr.span, { name: expr.name, what });
-  else
+  if (what) {
+    const hint =
+      what === "a layer" || what === "a block"
+        ? `; apply it as a pipeline stage: x -> ${expr.name}(...)`
+        : `; call it: ${expr.name}(...)`;
+    ctx.reporter.report("E313", expr.span, { name: expr.name, what, hint });
+  } else
     ctx.reporter.report("E301", expr.span, {
       name: expr.name,
       suggestion: didYouMean(expr.name, scope.names()),
@@ -172,6 +178,7 @@ function evalMember(ctx: LowerContext, expr: MemberExpr): Val {
 
 function evalCall(ctx: LowerContext, expr: CallExpr, scope: Scope, mode: EvalMode): Val {
   const name = expr.callee.name;
+  if (ctx.decls.ambiguous.has(name)) return errorVal;
   const fn = ctx.decls.fns.get(name);
   if (fn) return callFn(ctx, fn, evalArgs(ctx, expr.args, scope, "value"), expr.span);
   if (ctx.decls.blocks.has(name) || layerSpecs.has(name)) {
@@ -205,7 +212,9 @@ function implicitLossCall(
 ): Val {
   const implicit = ctx.implicitLoss!;
   if (!implicit.target.ok) {
-    ctx.reporter.report("E310", span, { detail: `\`${name}\` alone ${implicit.target.problem}` });
+    ctx.reporter.report("E310", span, {
+      detail: `\`${name}\` alone ${implicit.target.problem(name)}`,
+    });
     return errorVal;
   }
   const positional = (val: Val): LocatedArg => ({ name: null, nameSpan: null, val, span });

@@ -1,3 +1,4 @@
+import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
 import type { AnyEqn, Eqn, Layer, Operand, Param, StateUpdate, SummaryRow } from "../ir/types.js";
 import type { OpAttrs, OpKind } from "../ops.js";
@@ -18,6 +19,9 @@ export class GraphBuilder {
   private temporaries = 0;
   private currentLayer: string | null = null;
 
+  /** `callSites` gives the block and fn uses being expanded, recorded on each equation. */
+  constructor(readonly callSites: () => readonly RelatedInfo[] = () => []) {}
+
   /** Appends `out = op(args)` and returns `out`: a fresh temporary unless `out` is given. */
   emit<K extends OpKind>(
     op: K,
@@ -27,7 +31,15 @@ export class GraphBuilder {
     out?: string,
   ): string {
     const name = out ?? this.fresh();
-    const eqn: Eqn<K> = { out: name, op, args, attrs, origin, layer: this.currentLayer };
+    const eqn: Eqn<K> = {
+      out: name,
+      op,
+      args,
+      attrs,
+      origin,
+      callSites: this.callSites(),
+      layer: this.currentLayer,
+    };
     this.eqns.push(eqn as unknown as AnyEqn);
     this.producers.set(name, eqn as unknown as AnyEqn);
     return name;

@@ -1,4 +1,4 @@
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { Program as IrProgram } from "../ir/types.js";
 import type { BlockDecl, FnDecl, ModelDecl, Program } from "../syntax/ast.js";
 import { type Declarations, type LowerContext, Scope } from "./context.js";
@@ -30,21 +30,30 @@ export function lower(ast: Program): {
   const fns = new Map<string, FnDecl>();
   const blocks = new Map<string, BlockDecl>();
   const models = new Map<string, ModelDecl>();
+  const ambiguous = new Set<string>();
   for (const decl of ast.decls) {
     const table: Map<string, FnDecl | BlockDecl | ModelDecl> =
       decl.kind === "fn" ? fns : decl.kind === "block" ? blocks : models;
-    if (table.has(decl.name.name)) {
-      reporter.report("E303", decl.name.span, { kind: decl.kind, name: decl.name.name });
+    const name = decl.name.name;
+    const first = table.get(name);
+    // A fn and a block of one name would make `x -> name` ambiguous.
+    const other =
+      decl.kind === "fn" ? blocks.get(name) : decl.kind === "block" ? fns.get(name) : undefined;
+    const clash = first ?? other;
+    if (other && !first) ambiguous.add(name);
+    if (clash) {
+      const detail = first ? `more than once (as a ${decl.kind})` : "both as a fn and as a block";
+      const note = { message: `\`${name}\` is first declared here`, span: clash.name.span };
+      reporter.diagnostics.push(diagnostic("E303", decl.name.span, { name, detail }, [note]));
       continue;
     }
-    table.set(decl.name.name, decl);
+    table.set(name, decl);
   }
-  for (const decl of fns.values()) {
-    if (blocks.has(decl.name.name)) {
-      reporter.report("E303", decl.name.span, { kind: "fn and block", name: decl.name.name });
-    }
+  for (const name of ambiguous) {
+    fns.delete(name);
+    blocks.delete(name);
   }
-  const decls: Declarations = { fns, blocks };
+  const decls: Declarations = { fns, blocks, ambiguous };
   for (const decl of [...fns.values(), ...blocks.values()]) checkDeclaration(decl, decls, reporter);
   const lowered = [...models.values()].map((m) => lowerModel(m, decls, reporter));
   return { ir: { file: ast.file, models: lowered }, diagnostics: reporter.diagnostics };

@@ -1,4 +1,3 @@
-import type { TensorDecl } from "../ir/types.js";
 import type { LossSection } from "../syntax/ast.js";
 import { type ImplicitLoss, type LowerContext, Scope } from "./context.js";
 import { evalExpr } from "./expr.js";
@@ -15,7 +14,7 @@ export function lowerLoss(
   section: LossSection,
   forwardScope: Scope,
   output: Val,
-  targets: readonly TensorDecl[],
+  targetNames: readonly string[],
 ): string | null {
   const scope = new Scope(forwardScope);
   scope.define("output", output);
@@ -27,18 +26,22 @@ export function lowerLoss(
     .filter((p) => p.trainable && p.name.endsWith(".weight") && !normLayers.has(p.layer))
     .map((p) => p.name);
   scope.define("weights", { kind: "weights", names: weights });
-  const only = targets.length === 1 ? targets[0] : undefined;
+  const only = targetNames.length === 1 ? targetNames[0] : undefined;
+  const firstInput = forwardScope.names().find((n) => !targetNames.includes(n)) ?? "x";
   const implicitLoss: ImplicitLoss = {
     output,
-    target: only
-      ? { ok: true, val: { kind: "tensor", name: only.name } }
-      : {
-          ok: false,
-          problem:
-            targets.length === 0
-              ? "needs the model's target, but the model declares none"
-              : `is ambiguous: the model has ${targets.length} targets (${targets.map((t) => t.name).join(", ")}); write e.g. mse(output, ${targets[0]!.name})`,
-        },
+    target:
+      only !== undefined
+        ? { ok: true, val: forwardScope.lookup(only) ?? { kind: "error" } }
+        : {
+            ok: false,
+            problem:
+              targetNames.length === 0
+                ? (loss) =>
+                    `needs the model's target, but the model declares none; write its arguments, e.g. ${loss}(output, ${firstInput})`
+                : (loss) =>
+                    `is ambiguous: the model has ${targetNames.length} targets (${targetNames.join(", ")}); write e.g. ${loss}(output, ${targetNames[0]!})`,
+          },
   };
   const val = evalExpr({ ...ctx, implicitLoss }, section.value, scope);
   if (val.kind === "tensor") return val.name;

@@ -1,4 +1,5 @@
 import type { Span } from "../diagnostics/span.js";
+import { didYouMean } from "../diagnostics/suggest.js";
 import type { Model as IrModel, Shape, TensorDecl } from "../ir/types.js";
 import type { ModelDecl, Section, SectionKind, TypeNode } from "../syntax/ast.js";
 import { type Declarations, type LowerContext, Scope } from "./context.js";
@@ -12,8 +13,9 @@ import { type Val, describeVal } from "./values.js";
 
 /** Lowers one model: its declarations, forward equations, loss and settings. */
 export function lowerModel(decl: ModelDecl, decls: Declarations, reporter: Reporter): IrModel {
+  const errorsBefore = reporter.errorCount;
   const sections = sectionsOf(decl, reporter);
-  const graph = new GraphBuilder();
+  const graph = new GraphBuilder(() => reporter.useSiteNotes());
   const ctx: LowerContext = {
     reporter,
     graph,
@@ -24,9 +26,10 @@ export function lowerModel(decl: ModelDecl, decls: Declarations, reporter: Repor
     implicitLoss: null,
   };
   const scope = new Scope(null);
-  const inputs = tensorDecls(sections, "input", scope, reporter);
-  const targets = tensorDecls(sections, "target", scope, reporter);
-  checkBatchDims(decl, [...inputs, ...targets], reporter);
+  const batch: BatchDim = { name: null, tensor: "" };
+  const inputs = tensorDecls(decl, sections, "input", scope, batch, reporter);
+  const targets = tensorDecls(decl, sections, "target", scope, batch, reporter);
+  const targetNames = sections.flatMap((s) => (s.kind === "target" ? [s.name.name] : []));
 
   const forward = sections.find((s) => s.kind === "forward");
   let output = { kind: "error" } as Val;
@@ -62,15 +65,18 @@ export function lowerModel(decl: ModelDecl, decls: Declarations, reporter: Repor
         actual: describeVal(output),
       });
     }
+    // After an error, an unused name is most likely the one a misspelling missed: no echo.
+    const quiet = reporter.errorCount > errorsBefore;
     for (const b of bindings) {
       const isOutput = output.kind === "tensor" && output.name === b.value;
-      if (!isOutput && !scope.isUsed(b.name)) reporter.report("W301", b.span, { name: b.name });
+      if (!quiet && !isOutput && !scope.isUsed(b.name))
+        reporter.report("W301", b.span, { name: b.name });
     }
   }
 
   const outputName = output.kind === "tensor" ? output.name : null;
   const lossSection = sections.find((s) => s.kind === "loss");
-  const loss = lossSection ? lowerLoss(ctx, lossSection, scope, output, targets) : null;
+  const loss = lossSection ? lowerLoss(ctx, lossSection, scope, output, targetNames) : null;
   const settings = lowerSettings(sections, decl, reporter);
   checkTrainable(decl, sections, targets, reporter);
 
@@ -110,24 +116,40 @@ function sectionsOf(decl: ModelDecl, reporter: Reporter): readonly Section[] {
   return kept;
 }
 
+/** The batch dimension's name, once the first input or target has given it. */
+interface BatchDim {
+  name: string | null;
+  tensor: string;
+}
+
+/**
+ * The inputs or targets, each checked: its type, and its first dimension, which is the batch
+ * dimension (a name, the same for all). One that fails is reported and bound to an error value,
+ * so its uses do not report again.
+ */
 function tensorDecls(
+  decl: ModelDecl,
   sections: readonly Section[],
   kind: "input" | "target",
   scope: Scope,
+  batch: BatchDim,
   reporter: Reporter,
 ): TensorDecl[] {
   const decls: TensorDecl[] = [];
   for (const section of sections) {
     if (section.kind !== kind) continue;
     const name = section.name.name;
-    const type = tensorType(section.type, reporter);
     if (scope.hasOwn(name)) {
       reporter.report("E304", section.name.span, { name });
       continue;
     }
-    scope.define(name, { kind: "tensor", name });
-    if (type)
-      decls.push({ name, type: { dtype: type.dtype, shape: type.shape }, span: section.span });
+    const type = tensorType(section.type, reporter);
+    if (type && batchDimOk(decl, name, section.type, type.shape, batch, reporter)) {
+      scope.define(name, { kind: "tensor", name });
+      decls.push({ name, type, span: section.span });
+    } else {
+      scope.define(name, { kind: "error" });
+    }
   }
   return decls;
 }
@@ -139,8 +161,8 @@ function tensorType(
   const dtype = node.dtype?.name ?? "f32";
   if (dtype !== "f32" && dtype !== "i32") {
     reporter.report("E205", node.dtype!.span, {
-      what: `element type \`${dtype}\``,
-      detail: "is not known; the element types are f32 (the default) and i32 (class ids)",
+      what: `\`${dtype}\``,
+      detail: `is not an element type (they are f32, the default, and i32 for class ids)${didYouMean(dtype, ["f32", "i32"])}`,
     });
     return null;
   }
@@ -164,23 +186,33 @@ function tensorType(
 }
 
 /** The first dimension of every input and target is the batch: a name, the same for all. */
-function checkBatchDims(decl: ModelDecl, tensors: readonly TensorDecl[], reporter: Reporter): void {
-  let batch: { name: string; tensor: string } | null = null;
-  for (const t of tensors) {
-    const first = t.type.shape[0];
-    if (typeof first === "number") {
-      const rest = t.type.shape.join(", ");
-      reporter.report("E214", t.span, {
-        detail: `the first dimension of \`${t.name}\` is its batch dimension and must be a name; did you mean [batch, ${rest}]?`,
-      });
-    } else if (first !== undefined) {
-      if (batch && batch.name !== first) {
-        reporter.report("E214", t.span, {
-          detail: `\`${t.name}\` has batch dimension \`${first}\` but \`${batch.tensor}\` has \`${batch.name}\`; inputs and targets of ${decl.name.name} share one batch dimension`,
-        });
-      } else batch ??= { name: first, tensor: t.name };
-    }
+function batchDimOk(
+  decl: ModelDecl,
+  name: string,
+  node: TypeNode,
+  shape: Shape,
+  batch: BatchDim,
+  reporter: Reporter,
+): boolean {
+  const first = shape[0];
+  if (typeof first === "number") {
+    reporter.report("E214", node.span, {
+      detail: `the first dimension of \`${name}\` is its batch dimension and must be a name; did you mean [batch, ${shape.join(", ")}]?`,
+    });
+    return false;
   }
+  if (first === undefined) return false;
+  if (batch.name !== null && batch.name !== first) {
+    reporter.report("E214", node.dims[0]?.span ?? node.span, {
+      detail: `\`${name}\` has batch dimension \`${first}\` but \`${batch.tensor}\` has \`${batch.name}\`; the inputs and targets of ${decl.name.name} share one batch dimension`,
+    });
+    return false;
+  }
+  if (batch.name === null) {
+    batch.name = first;
+    batch.tensor = name;
+  }
+  return true;
 }
 
 /** A model that says anything about training must have everything training needs (E406). */

@@ -9,19 +9,35 @@ import type { Span } from "../diagnostics/span.js";
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
   private readonly useSites: RelatedInfo[] = [];
+  private notes: readonly RelatedInfo[] = [];
 
   report<C extends DiagnosticCode>(code: C, span: Span, args: MessageArgs<C>): void {
-    // Innermost use site first: the note right under the error is the nearest cause.
-    this.diagnostics.push(diagnostic(code, span, args, [...this.useSites].reverse()));
+    this.diagnostics.push(diagnostic(code, span, args, this.notes));
+  }
+
+  /** The use sites being expanded, innermost first: the note right under an error is its nearest cause. */
+  useSiteNotes(): readonly RelatedInfo[] {
+    return this.notes;
   }
 
   within<T>(useSite: RelatedInfo, body: () => T): T {
     this.useSites.push(useSite);
+    this.notes = [...this.useSites].reverse();
     try {
       return body();
     } finally {
       this.useSites.pop();
+      this.notes = [...this.useSites].reverse();
     }
+  }
+
+  private readonly keys = new Set<string>();
+
+  /** True the first time `key` is given: for problems that many paths lead to. */
+  once(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    return true;
   }
 
   get errorCount(): number {

@@ -47,6 +47,7 @@ function applyStage(ctx: LowerContext, input: LocatedVal, stage: Stage, scope: S
 
   const name = stage.callee.name;
   const span = stage.span;
+  if (ctx.decls.ambiguous.has(name)) return errorVal;
   const block = ctx.decls.blocks.get(name);
   const fn = ctx.decls.fns.get(name);
   const layer = layerSpecs.get(name);
@@ -59,7 +60,7 @@ function applyStage(ctx: LowerContext, input: LocatedVal, stage: Stage, scope: S
   const first: LocatedArg = { name: null, nameSpan: null, val: input.val, span: input.span };
   if (block) return expandBlock(ctx, block, input, evalArgs(ctx, stage.args, scope, "arg"), span);
   if (fn) {
-    const out = callFn(ctx, fn, [first, ...evalArgs(ctx, stage.args, scope, "value")], span);
+    const out = callFn(ctx, fn, [first, ...evalArgs(ctx, stage.args, scope, "value")], span, true);
     recordRow(ctx, name, "fn", out, stage);
     return out;
   }
@@ -84,6 +85,7 @@ function applyStage(ctx: LowerContext, input: LocatedVal, stage: Stage, scope: S
       [first, ...evalArgs(ctx, stage.args, scope, "value")],
       span,
       scope,
+      true,
     );
     recordRow(ctx, name, builtin.kind, out, stage);
     return out;

@@ -67,7 +67,7 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
           }
         } else {
           failedLayers.add(layer.name);
-          diagnostics.push(diagnosticAt(result.error, layer.span));
+          diagnostics.push(diagnosticAt(result.error, layer.span, layer.callSites));
         }
       }
     }
@@ -90,7 +90,7 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
     const rule = ops[eqn.op].shape as ShapeRule<OpKind>;
     const result = rule(args, eqn.attrs, { operandNames: names });
     if (result.ok) types.set(eqn.out, result.type);
-    else diagnostics.push(diagnosticAt(result.error, eqn.origin));
+    else diagnostics.push(diagnosticAt(result.error, eqn.origin, eqn.callSites));
   }
 
   if (model.loss !== null) {

@@ -1,10 +1,10 @@
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
-import type { ErrorExpr, Identifier } from "./ast.js";
+import type { ErrorExpr, Identifier, Expr } from "./ast.js";
 import type { SourceMap } from "./lexer.js";
 import { describeToken } from "./parse-errors.js";
-import { keywordTokens } from "./tokens.js";
+import { Identifier as IdentifierToken, keywordTokens } from "./tokens.js";
 
 /**
  * Reading chevrotain's CST, which after error recovery may lack any child: every accessor
@@ -62,6 +62,8 @@ export function firstToken(node: CstNode | undefined): IToken | undefined {
 /** State shared while building the AST of one file. */
 export class Builder {
   readonly diagnostics: Diagnostic[] = [];
+  /** Spans of parenthesised expressions including their parentheses (the AST span excludes them). */
+  private readonly parenthesised = new WeakMap<Expr, Span>();
 
   constructor(readonly source: SourceMap) {}
 
@@ -72,6 +74,16 @@ export class Builder {
   /** From the start of `a` to the end of `b`. */
   join(a: Span, b: Span): Span {
     return this.source.span(a.start.offset, Math.max(a.start.offset, b.end.offset));
+  }
+
+  /** Records that `expr` was written in parentheses spanning `outer`. */
+  markParenthesised(expr: Expr, outer: Span): void {
+    this.parenthesised.set(expr, outer);
+  }
+
+  /** What `expr` covers as an operand: its span, widened to its parentheses if it had them. */
+  extent(expr: Expr): Span {
+    return this.parenthesised.get(expr) ?? expr.span;
   }
 
   /** A zero-width span where `span` ends: the place of something missing after it. */
@@ -103,10 +115,10 @@ export class Builder {
   }
 
   /** E101 at `token` (a syntax rule the grammar leaves to this builder). */
-  expected(expected: string, token: IToken | undefined, fallback: Span): void {
+  expected(expected: string, token: IToken | undefined, fallback: Span, hint = ""): void {
     const span = isReal(token) ? this.spanOf(token) : fallback;
     const found = token === undefined ? "something else" : describeToken(token);
-    this.diagnostics.push(diagnostic("E101", span, { expected, found }));
+    this.diagnostics.push(diagnostic("E101", span, { expected, found: found + hint }));
   }
 
   /**
@@ -122,7 +134,12 @@ export class Builder {
         (nl) => nl.startOffset > prev.startOffset && nl.startOffset < first.startOffset,
       );
       if (!separated) {
-        this.expected(`a newline between ${what}`, first, this.spanOf(first));
+        // `x -> dense(128) relu` parses as two statements on a line: most likely a missing `->`.
+        const hint =
+          what === "statements" && first.tokenType === IdentifierToken
+            ? "; is `->` missing between two stages?"
+            : "";
+        this.expected(`a newline between ${what}`, first, this.spanOf(first), hint);
       }
     }
   }

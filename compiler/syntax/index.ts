@@ -40,7 +40,9 @@ export function parse(text: string, file: string): ParseResult {
   const source = new SourceMap(file, text);
   const lexed = lex(source);
   const laid = layout(lexed.tokens, source, lexed.truncatedAt);
-  const early = [...lexed.diagnostics, ...laid.diagnostics];
+  // A string left open swallows the brackets after it, so bracket errors are its echo.
+  const openString = lexed.diagnostics.some((d) => d.code === "E102");
+  const early = [...lexed.diagnostics, ...(openString ? [] : laid.diagnostics)];
   const refuse = (span = source.span(0, 0)): ParseResult => ({
     ast: { file, decls: [], span: source.span(0, text.length) },
     // Bracket errors are left out: in such a file they are mostly the same problem again.
@@ -74,12 +76,20 @@ export function parse(text: string, file: string): ParseResult {
   };
 }
 
-/** One E101 per place: the parser's (listed first) wins over the AST builder's. */
+/**
+ * One syntax error per mistake: an error right after another on the same line (the next token
+ * or so) is the parser's recovery stumbling over the first one. The parser's error (listed
+ * first) wins over the AST builder's at one place.
+ */
 function firstPerPlace(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<number>();
-  return diagnostics.filter((d) => {
-    if (seen.has(d.span.start.offset)) return false;
-    seen.add(d.span.start.offset);
-    return true;
-  });
+  const kept: Diagnostic[] = [];
+  for (const d of [...diagnostics].sort((a, b) => a.span.start.offset - b.span.start.offset)) {
+    const prev = kept.at(-1);
+    const echo =
+      prev !== undefined &&
+      prev.span.start.line === d.span.start.line &&
+      d.span.start.offset - prev.span.end.offset <= 3;
+    if (!echo) kept.push(d);
+  }
+  return kept;
 }

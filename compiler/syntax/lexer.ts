@@ -88,7 +88,12 @@ export function lex(source: SourceMap): LexResult {
   let truncatedAt: number | undefined;
   for (const e of result.errors) {
     const ch = String.fromCodePoint(text.codePointAt(e.offset) ?? 0xfffd);
-    diagnostics.push(diagnostic("E104", source.span(e.offset, e.offset + e.length), { char: ch }));
+    diagnostics.push(
+      diagnostic("E104", source.span(e.offset, e.offset + e.length), {
+        char: ch,
+        hint: characterHint(ch),
+      }),
+    );
     const lineEnd = text.indexOf("\n", e.offset);
     suppressed.push({ from: e.offset, to: lineEnd < 0 ? text.length : lineEnd });
   }
@@ -156,4 +161,20 @@ export function decodeString(token: IToken): string {
   return body.replace(/\\(.?)/g, (_, c: string) =>
     c === "n" ? "\n" : c === "t" ? "\t" : c === '"' ? '"' : c === "\\" ? "\\" : `\\${c}`,
   );
+}
+
+/** A nudge for characters that other languages use where .nn has something else. */
+function characterHint(ch: string): string {
+  switch (ch) {
+    case "#":
+      return "; comments start with // (or /* ... */)";
+    case "\u2192":
+      return "; write the arrow as ->";
+    case "'":
+      return '; strings use double quotes: "..."';
+    case ";":
+      return "; statements end at the end of the line, no semicolon needed";
+    default:
+      return "";
+  }
 }

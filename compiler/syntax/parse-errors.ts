@@ -6,17 +6,21 @@ import {
   type TokenType,
 } from "chevrotain";
 import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
 import type { BracketPair } from "./layout.js";
 import type { SourceMap } from "./lexer.js";
 import { startsSectionOrDecl } from "./section-start.js";
 import {
   AnyName,
+  Arrow,
+  Equals,
   False,
   Identifier,
   LBrace,
   LBracket,
   LParen,
   Newline,
+  NumberToken,
   RBrace,
   RBracket,
   RParen,
@@ -233,9 +237,66 @@ export function toDiagnostics(
     const [first, second, third] = [0, 1, 2].map((k) => tokens[index + k]?.tokenType);
     const section = index >= 0 && startsSectionOrDecl(first, second, third) !== undefined;
     const found = describeToken(token, e.name === true && !section);
-    out.push(diagnostic("E101", span, { expected, found }));
+    const hint = real ? syntaxHint(token, previous, expected, ctx, index) : "";
+    out.push(diagnostic("E101", span, { expected, found: found + hint }));
   }
   return out;
+}
+
+const binaryOperators = new Set(["+", "-", "*", "/", "^", "<", ">", "<=", ">=", "==", "!="]);
+const sectionWords = [
+  "input",
+  "target",
+  "forward",
+  "loss",
+  "optimizer",
+  "metrics",
+  "train",
+  "data",
+];
+
+/** A nudge for the mistakes students make most, appended to the E101 message. */
+function syntaxHint(
+  token: IToken,
+  previous: IToken | undefined,
+  expected: string,
+  ctx: ErrorContext,
+  index: number,
+): string {
+  const sameLine = (t: IToken | undefined) => t !== undefined && t.startLine === token.startLine;
+  const inner = innermostPair(ctx.pairs, token.startOffset);
+  const inParens = inner?.open.tokenType === LParen;
+  if (binaryOperators.has(token.image)) {
+    const lineTokens = ctx.tokens.slice(0, Math.max(index, 0)).filter(sameLine);
+    if (lineTokens.some((t) => t.tokenType === Arrow)) {
+      return "; to compute with a pipeline's result, put the pipeline in parentheses: (x -> dense(4)) + y";
+    }
+  }
+  if (token.image === "," && inner?.open.tokenType === LBrace && expected.startsWith("a newline")) {
+    return "; sections and statements go one per line, without commas";
+  }
+  if (token.tokenType === Equals && inParens)
+    return "; named arguments are written `name: value`, e.g. lr: 0.01";
+  if (
+    inParens &&
+    previous?.tokenType === Identifier &&
+    sameLine(previous) &&
+    token.tokenType === NumberToken
+  ) {
+    return "; named arguments are written `name: value`, e.g. lr: 0.01";
+  }
+  if (
+    !inParens &&
+    token.tokenType === Identifier &&
+    sameLine(previous) &&
+    (previous?.tokenType === RParen || previous?.tokenType === Identifier)
+  ) {
+    return "; is `->` missing between two stages?";
+  }
+  if (expected.includes("a section") && token.tokenType === Identifier) {
+    return didYouMean(token.image, sectionWords);
+  }
+  return "";
 }
 
 function innermostPair(pairs: readonly BracketPair[], offset: number): BracketPair | undefined {

@@ -21,7 +21,7 @@ export function expression(b: Builder, node: CstNode | undefined, at: Span): Exp
   if (arrows.length === 0 || stageNodes.length === 0) return head;
   const piped = stageNodes.map((s, i) => stage(b, s, b.after(spanOr(b, arrows[i], head.span))));
   const last = piped.at(-1)?.span ?? head.span;
-  return { kind: "pipe", head, stages: piped, span: b.join(head.span, last) };
+  return { kind: "pipe", head, stages: piped, span: b.join(b.extent(head), last) };
 }
 
 function spanOr(b: Builder, token: IToken | undefined, fallback: Span): Span {
@@ -51,7 +51,7 @@ function chain(
       left,
       right,
       opSpan,
-      span: b.join(left.span, right.span),
+      span: b.join(b.extent(left), b.extent(right)),
     };
   });
   return left;
@@ -91,7 +91,7 @@ function unary(b: Builder, node: CstNode | undefined, at: Span): Expr {
       kind: "unary",
       op: op.image as UnaryOp,
       operand: expr,
-      span: b.join(b.spanOf(op), expr.span),
+      span: b.join(b.spanOf(op), b.extent(expr)),
     };
   }
   return expr;
@@ -109,7 +109,7 @@ function power(b: Builder, node: CstNode | undefined, at: Span): Expr {
     left: base,
     right: exponent,
     opSpan,
-    span: b.join(base.span, exponent.span),
+    span: b.join(b.extent(base), b.extent(exponent)),
   };
 }
 
@@ -135,7 +135,11 @@ function primary(b: Builder, node: CstNode | undefined, at: Span): Expr {
   const paren = nodeOf(node, "parenExpr");
   if (paren !== undefined) {
     const open = tokenOf(paren, "LParen");
-    return expression(b, nodeOf(paren, "expression"), b.after(spanOr(b, open, at)));
+    const inner = expression(b, nodeOf(paren, "expression"), b.after(spanOr(b, open, at)));
+    const close = tokenOf(paren, "RParen");
+    if (isReal(open) && isReal(close))
+      b.markParenthesised(inner, b.join(b.spanOf(open), b.spanOf(close)));
+    return inner;
   }
   const list = nodeOf(node, "listExpr");
   if (list !== undefined) return listExpr(b, list, at);

@@ -17,7 +17,7 @@ describe("lexical errors", () => {
 
   it("E104: an unknown character, once per run, without follow-on errors on its line", () => {
     expect(errorsOf("fn f(x) = x # y\nfn g(x) = x @@ y")).toEqual([
-      "1:13 E104 unexpected character `#`",
+      "1:13 E104 unexpected character `#`; comments start with // (or /* ... */)",
       "2:13 E104 unexpected character `@`",
     ]);
     const d = parse("fn g(x) = x @@ y", "a.nn").diagnostics[0]!;
@@ -159,7 +159,7 @@ describe("syntax errors (E101)", () => {
       ),
     ).toEqual([
       "2:12 E101 expected a newline between sections, found 'optimizer'",
-      "3:23 E101 expected a newline between statements, found 'y'",
+      "3:23 E101 expected a newline between statements, found 'y'; is `->` missing between two stages?",
       "5:13 E101 expected a newline between declarations, found 'fn'",
     ]);
   });
@@ -209,7 +209,7 @@ model B {
     ).toEqual([
       "4:22 E101 expected ',' or ')' to close the '(' at 4:19, found '8'",
       "13:3 E101 expected an expression, found 'optimizer'",
-      "13:21 E101 expected ',' or ')' to close the '(' at 13:17, found '0.1'",
+      "13:21 E101 expected ',' or ')' to close the '(' at 13:17, found '0.1'; named arguments are written `name: value`, e.g. lr: 0.01",
     ]);
     expect(ast.decls.map((d) => d.kind === "model" && d.name.name)).toEqual(["A", "B"]);
     const b = ast.decls[1];

@@ -1,4 +1,4 @@
-import { didYouMean } from "../../diagnostics/suggest.js";
+import { didYouMeanOrList } from "../../diagnostics/suggest.js";
 import type { DataSource, DataSpec, Normalization } from "../../ir/settings.js";
 import type { DataSection } from "../../syntax/ast.js";
 import { ArgReader } from "../arg-reader.js";
@@ -59,11 +59,13 @@ function dataSource(arg: LocatedArg, reporter: Reporter): DataSource | null {
   if (v.kind === "error") return null;
   const name = v.kind === "symcall" || v.kind === "symbol" ? v.name : null;
   if (name === null || !(name in sourceSignatures)) {
+    const example = v.kind === "string" ? JSON.stringify(v.value) : '"data.csv"';
     reporter.report("E501", arg.span, {
-      name: name ?? describeVal(v),
-      suggestion: name
-        ? didYouMean(name, Object.keys(sourceSignatures))
-        : '; write e.g. csv("data.csv", target: "y")',
+      what: name === null ? (v.kind === "string" ? example : describeVal(v)) : `\`${name}\``,
+      suggestion:
+        name === null
+          ? `; a source is a call: write e.g. csv(${example}, target: "y")`
+          : didYouMeanOrList(name, ["csv", "mnist", "idx"], "sources"),
     });
     return null;
   }

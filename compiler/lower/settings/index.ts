@@ -1,4 +1,4 @@
-import { didYouMean } from "../../diagnostics/suggest.js";
+import { didYouMeanOrList } from "../../diagnostics/suggest.js";
 import { type MetricName, type TrainingSettings, defaultTrainSpec } from "../../ir/settings.js";
 import type { ModelDecl, Section } from "../../syntax/ast.js";
 import type { Reporter } from "../reporter.js";
@@ -24,7 +24,7 @@ export function lowerSettings(
       if (!(metricNames as readonly string[]).includes(id.name)) {
         reporter.report("E407", id.span, {
           name: id.name,
-          suggestion: didYouMean(id.name, metricNames),
+          suggestion: didYouMeanOrList(id.name, metricNames, "metrics"),
         });
       } else if (metrics.includes(id.name as MetricName)) {
         reporter.report("E408", id.span, { callee: "metrics", name: id.name });

@@ -1,10 +1,11 @@
 import type { Span } from "../../diagnostics/span.js";
-import { didYouMean } from "../../diagnostics/suggest.js";
+import { didYouMeanOrList } from "../../diagnostics/suggest.js";
 import type { OptimizerKind, OptimizerSpec } from "../../ir/settings.js";
 import type { OptimizerSection } from "../../syntax/ast.js";
 import { ArgReader } from "../arg-reader.js";
 import { type Signature, bindArguments, settingCallCodes } from "../arguments.js";
 import type { Reporter } from "../reporter.js";
+import { describeVal } from "../values.js";
 import { literalVal } from "./literal.js";
 
 /**
@@ -31,6 +32,16 @@ const defaultLr: Record<OptimizerKind, number | null> = {
   adamw: 0.001,
 };
 
+/** Keras and PyTorch spellings of our argument names, for suggestions. */
+const kerasNames: Readonly<Record<string, string>> = {
+  learning_rate: "lr",
+  beta_1: "beta1",
+  beta_2: "beta2",
+  betas: "beta1` and `beta2",
+  epsilon: "eps",
+  decay: "weight_decay",
+};
+
 const nonNegative = { min: 0 } as const;
 const unit = { min: 0, max: 1, maxExclusive: true } as const;
 
@@ -47,14 +58,14 @@ export function lowerOptimizer(
     reporter.report("E404", section.value.span, {
       what: "optimizer",
       expected: "an optimizer such as adam(lr: 0.001)",
-      actual: "another value",
+      actual: describeVal(val),
     });
     return null;
   }
   if (!(call.name in optimizerArgs)) {
     reporter.report("E401", span, {
       name: call.name,
-      suggestion: didYouMean(call.name, Object.keys(optimizerArgs)),
+      suggestion: didYouMeanOrList(call.name, Object.keys(optimizerArgs), "optimizers"),
     });
     return null;
   }
@@ -66,6 +77,7 @@ export function lowerOptimizer(
       name,
       required: name === "lr" && lrDefault === null,
     })),
+    aliases: kerasNames,
   };
   const bound = bindArguments(signature, call.args, section.value.span, reporter, settingCallCodes);
   if (!bound) return null;

@@ -1,4 +1,4 @@
-import { didYouMean } from "../../diagnostics/suggest.js";
+import { didYouMean, didYouMeanOrList, oneOf } from "../../diagnostics/suggest.js";
 import {
   type EarlyStopping,
   type LrSchedule,
@@ -10,7 +10,7 @@ import type { TrainSection } from "../../syntax/ast.js";
 import { ArgReader } from "../arg-reader.js";
 import { type Signature, bindArguments, settingCallCodes, settingCodes } from "../arguments.js";
 import type { Reporter } from "../reporter.js";
-import type { LocatedArg } from "../values.js";
+import { type LocatedArg, describeVal } from "../values.js";
 import { entryArgs } from "./literal.js";
 
 /** The `train` section: every key of language.md with its default, range-checked. */
@@ -49,11 +49,13 @@ export function lowerTrain(
   if (!bound) return null;
   const r = new ArgReader(bound, "train", reporter, () => [], settingCodes);
   const d = defaultTrainSpec;
+  // Read first, so `failed` tells whether this setting was the bad one.
   const validationSplit = r.number("validation_split", d.validationSplit, {
     min: 0,
     max: 1,
     maxExclusive: true,
   });
+  const splitKnown = !r.failed;
   const spec: TrainSpec = {
     epochs: r.number("epochs", d.epochs, positiveInt),
     batchSize: r.number("batch_size", d.batchSize, positiveInt),
@@ -61,7 +63,12 @@ export function lowerTrain(
     dropLast: r.bool("drop_last", d.dropLast),
     seed: r.number("seed", d.seed, { integer: true, min: 0 }),
     validationSplit,
-    earlyStopping: earlyStopping(r.get("early_stopping"), metrics, validationSplit, reporter),
+    earlyStopping: earlyStopping(
+      r.get("early_stopping"),
+      metrics,
+      splitKnown ? validationSplit : null,
+      reporter,
+    ),
     lrSchedule: lrSchedule(r.get("lr_schedule"), reporter),
   };
   return r.failed ? null : spec;
@@ -71,7 +78,8 @@ export function lowerTrain(
 function earlyStopping(
   arg: LocatedArg | undefined,
   metrics: readonly MetricName[],
-  validationSplit: number,
+  /** Null when the model's validation_split was itself invalid (and reported). */
+  validationSplit: number | null,
   reporter: Reporter,
 ): EarlyStopping | null {
   if (!arg || arg.val.kind === "error") return null;
@@ -108,9 +116,9 @@ function earlyStopping(
       else if (v.kind !== "error") {
         reporter.report("E403", monitorArg.span, {
           what: "early_stopping setting `monitor`",
-          expected: monitors.map((m) => `\`${m}\``).join(", "),
+          expected: oneOf(monitors),
           actual:
-            (written === null ? "another value" : `\`${written}\``) +
+            (written === null ? describeVal(v) : `\`${written}\``) +
             (written ? didYouMean(written, monitors) : ""),
         });
         return null;
@@ -168,7 +176,7 @@ function lrSchedule(arg: LocatedArg | undefined, reporter: Reporter): LrSchedule
     reporter.report("E410", arg.span, {
       name: name ?? "(not a schedule)",
       suggestion: name
-        ? didYouMean(name, Object.keys(schedules))
+        ? didYouMeanOrList(name, Object.keys(schedules), "schedules")
         : "; write e.g. step(every: 10, gamma: 0.5)",
     });
     return null;
