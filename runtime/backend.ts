@@ -1,0 +1,163 @@
+/**
+ * The contract between generated code and the runtime: the only thing a generated module
+ * calls. Every method is allocation-free except `alloc` and `upload`, which generated code
+ * calls only when it plans buffers for a batch size. Arrays are row-major.
+ */
+
+export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * A device buffer. On the CPU it is the typed array itself; generated code treats it as
+ * opaque and passes it to kernels.
+ */
+export type Buffer = FloatArray;
+
+export type Precision = "f32" | "f64";
+
+/**
+ * A fused elementwise (or index-mapped) kernel emitted by the compiler. Its CPU body computes
+ * every element `i` in `[0, size)` of its outputs from its input buffers; `n` is the batch
+ * size, for index arithmetic that involves it. Buffers come positionally, inputs then outputs.
+ */
+export interface Kernel {
+  readonly name: string;
+  /**
+   * The CPU body. A method signature, so that a kernel taking exactly its buffers (all
+   * required) is a Kernel; the backend passes `undefined` for the ones it does not take.
+   */
+  cpu(
+    size: number,
+    n: number,
+    a?: FloatArray,
+    b?: FloatArray,
+    c?: FloatArray,
+    d?: FloatArray,
+    e?: FloatArray,
+    f?: FloatArray,
+    g?: FloatArray,
+    h?: FloatArray,
+    i?: FloatArray,
+    j?: FloatArray,
+    k?: FloatArray,
+    l?: FloatArray,
+  ): void;
+}
+
+/** The CPU body of a kernel, as a function type. */
+export type KernelBody = Kernel["cpu"];
+
+/** gemm flags, or-ed together. */
+export const TRANS_A = 1;
+export const TRANS_B = 2;
+export const ACCUMULATE = 4;
+
+/** 2-D convolution geometry (NCHW input, [filters, channels, kh, kw] weight). */
+export interface ConvGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly filters: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly stride: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
+/** Max-pooling geometry (NCHW). */
+export interface PoolGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly size: number;
+  readonly stride: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly precision: Precision;
+
+  /** A new zero-filled buffer of `size` elements. */
+  alloc(size: number): Buffer;
+  /** Copies host data into `dst` at `offset`. */
+  write(dst: Buffer, data: ArrayLike<number>, offset?: number): void;
+  /** The first `size` elements of `src` (all by default), as a host array that may alias `src`. */
+  read(src: Buffer, size?: number): FloatArray;
+  /** dst[dstOffset + i] = src[srcOffset + i] for i < size. */
+  copy(src: Buffer, dst: Buffer, size: number, srcOffset?: number, dstOffset?: number): void;
+  /** dst[i] = value for i < size. */
+  fill(dst: Buffer, value: number, size: number): void;
+
+  /**
+   * C (+)= op(A) op(B) for each of `batch` matrix triples: op(A) is m x k, op(B) is k x n,
+   * C is m x n. op(X) is X transposed when its TRANS flag is set (then A is stored k x m,
+   * B n x k). With ACCUMULATE, C is added to instead of overwritten. Matrix j of each operand
+   * starts at j times its stride (a stride of 0 reuses one matrix for every j).
+   */
+  gemm(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    batch?: number,
+    strideA?: number,
+    strideB?: number,
+    strideC?: number,
+  ): void;
+
+  /** Runs an emitted kernel over `size` elements (see Kernel). */
+  run(
+    kernel: Kernel,
+    size: number,
+    n: number,
+    a?: Buffer,
+    b?: Buffer,
+    c?: Buffer,
+    d?: Buffer,
+    e?: Buffer,
+    f?: Buffer,
+    g?: Buffer,
+    h?: Buffer,
+    i?: Buffer,
+    j?: Buffer,
+    k?: Buffer,
+    l?: Buffer,
+  ): void;
+
+  /** y[o, i] = sum over j of x[o, j, i], viewing x as [outer, mid, inner]. */
+  sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  /** y[o, i] = max over j of x[o, j, i]. */
+  max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  /** Softmax of x along the middle axis of [outer, mid, inner], stable (max subtracted). */
+  softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  /** Log-softmax along the middle axis, computed as x - max - log(sum(exp(x - max))). */
+  logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+
+  /** y = x (*) w: cross-correlation with zero padding, PyTorch's Conv2d without bias. */
+  conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void;
+  /** dx = gradient of conv2d with respect to x, given dy. */
+  conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void;
+  /** dw = gradient of conv2d with respect to w, given x and dy. */
+  conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void;
+  /** y = max over each window (no padding, floor mode). */
+  maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void;
+  /** dx = dy routed to the first maximum of each window (PyTorch's choice), zero elsewhere. */
+  maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void;
+
+  /**
+   * mask[i] = 0 with probability `rate`, else 1 / (1 - rate), for i < size, drawn from the
+   * backend's dropout stream (seeded by `seedDropout`).
+   */
+  dropoutMask(mask: Buffer, size: number, rate: number): void;
+  /** Restarts the dropout stream, so runs with the same seed draw the same masks. */
+  seedDropout(seed: number): void;
+}

@@ -1,0 +1,240 @@
+/**
+ * The CPU backend: buffers are typed arrays of the chosen precision, kernels are plain loops.
+ * Nothing here allocates per call except `alloc` (and `read`, which returns a view): scratch
+ * (im2col columns, reduction accumulators) lives on the backend, grows on demand and is kept.
+ * Argument checks cost a few comparisons and build their message only when they fail.
+ */
+import type {
+  Backend,
+  Buffer,
+  ConvGeometry,
+  FloatArray,
+  Kernel,
+  PoolGeometry,
+  Precision,
+} from "../backend.js";
+import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
+import { Random, RandomStream } from "../random.js";
+import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "./conv.js";
+import { fillDropoutMask } from "./dropout.js";
+import { gemmOne } from "./gemm.js";
+import { maxpool2dBackward, maxpool2dForward } from "./pool.js";
+import { maxMiddle, sumMiddle } from "./reduce.js";
+import { logSoftmaxMiddle, softmaxMiddle } from "./softmax.js";
+
+/** Options of createCpuBackend. */
+export interface CpuBackendOptions {
+  /** Element type of every buffer: Float32Array ("f32", the default) or Float64Array. */
+  readonly precision?: Precision;
+}
+
+/** A backend that runs every kernel on the calling thread. */
+export class CpuBackend implements Backend {
+  readonly name = "cpu";
+  readonly precision: Precision;
+  /** im2col scratch, in the buffers' precision. */
+  private columns: FloatArray;
+  /** Per-column accumulators of the reductions and softmaxes (always double). */
+  private scratchA = new Float64Array(0);
+  private scratchB = new Float64Array(0);
+  private random = new Random(0, RandomStream.dropout);
+
+  constructor(options: CpuBackendOptions = {}) {
+    this.precision = options.precision ?? "f32";
+    if (this.precision !== "f32" && this.precision !== "f64") {
+      throw new RangeError(`unknown precision ${String(this.precision)}`);
+    }
+    this.columns = this.alloc(0);
+  }
+
+  alloc(size: number): Buffer {
+    return this.precision === "f64" ? new Float64Array(size) : new Float32Array(size);
+  }
+
+  write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
+    dst.set(data, offset);
+  }
+
+  read(src: Buffer, size?: number): FloatArray {
+    if (size === undefined || size === src.length) return src;
+    need(src, size, "read", "src");
+    return src.subarray(0, size);
+  }
+
+  copy(src: Buffer, dst: Buffer, size: number, srcOffset = 0, dstOffset = 0): void {
+    need(src, srcOffset + size, "copy", "src");
+    need(dst, dstOffset + size, "copy", "dst");
+    if (src === dst) {
+      dst.copyWithin(dstOffset, srcOffset, srcOffset + size);
+      return;
+    }
+    for (let i = 0; i < size; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+  }
+
+  fill(dst: Buffer, value: number, size: number): void {
+    need(dst, size, "fill", "dst");
+    dst.fill(value, 0, size);
+  }
+
+  gemm(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    batch = 1,
+    strideA = m * k,
+    strideB = k * n,
+    strideC = m * n,
+  ): void {
+    if (batch <= 0) return;
+    const last = batch - 1;
+    need(a, last * strideA + m * k, "gemm", "a");
+    need(b, last * strideB + k * n, "gemm", "b");
+    need(c, last * strideC + m * n, "gemm", "c");
+    const transA = (flags & TRANS_A) !== 0;
+    const transB = (flags & TRANS_B) !== 0;
+    const accumulate = (flags & ACCUMULATE) !== 0;
+    for (let j = 0; j < batch; j++) {
+      gemmOne(a, j * strideA, b, j * strideB, c, j * strideC, m, n, k, transA, transB, accumulate);
+    }
+  }
+
+  run(
+    kernel: Kernel,
+    size: number,
+    n: number,
+    a?: Buffer,
+    b?: Buffer,
+    c?: Buffer,
+    d?: Buffer,
+    e?: Buffer,
+    f?: Buffer,
+    g?: Buffer,
+    h?: Buffer,
+    i?: Buffer,
+    j?: Buffer,
+    k?: Buffer,
+    l?: Buffer,
+  ): void {
+    kernel.cpu(size, n, a, b, c, d, e, f, g, h, i, j, k, l);
+  }
+
+  sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    this.checkReduce(x, y, outer, mid, inner, "sum", true);
+    sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+  }
+
+  max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    this.checkReduce(x, y, outer, mid, inner, "max", true);
+    maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+  }
+
+  softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    this.checkReduce(x, y, outer, mid, inner, "softmax", false);
+    const maxs = this.accumulators(inner);
+    softmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
+  }
+
+  logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    this.checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
+    const maxs = this.accumulators(inner);
+    logSoftmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
+  }
+
+  conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
+    checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
+    conv2dForward(x, w, y, geometry, this.columnScratch(geometry));
+  }
+
+  conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
+    checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
+    conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry));
+  }
+
+  conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
+    checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
+    conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry));
+  }
+
+  maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
+    checkPool(geometry, x, y, "maxpool2d", "y");
+    maxpool2dForward(x, y, geometry);
+  }
+
+  maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void {
+    checkPool(geometry, x, dy, "maxpool2dGrad", "dy");
+    const { batch, channels, height, width } = geometry;
+    need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
+    maxpool2dBackward(x, dy, dx, geometry);
+  }
+
+  dropoutMask(mask: Buffer, size: number, rate: number): void {
+    need(mask, size, "dropoutMask", "mask");
+    fillDropoutMask(mask, size, rate, this.random);
+  }
+
+  seedDropout(seed: number): void {
+    this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  /** scratchA (and scratchB) with room for `inner` values, grown only when too small. */
+  private accumulators(inner: number): Float64Array {
+    if (this.scratchA.length < inner) {
+      this.scratchA = new Float64Array(inner);
+      this.scratchB = new Float64Array(inner);
+    }
+    return this.scratchA;
+  }
+
+  /** The im2col scratch with room for one image of this geometry, grown only when too small. */
+  private columnScratch(g: ConvGeometry): FloatArray {
+    const size = colSize(g);
+    if (this.columns.length < size) this.columns = this.alloc(size);
+    return this.columns;
+  }
+
+  private checkReduce(
+    x: Buffer,
+    y: Buffer,
+    outer: number,
+    mid: number,
+    inner: number,
+    op: string,
+    reduced: boolean,
+  ): void {
+    need(x, outer * mid * inner, op, "x");
+    need(y, reduced ? outer * inner : outer * mid * inner, op, "y");
+  }
+}
+
+/** Throws a RangeError unless `buffer` holds at least `size` elements. */
+function need(buffer: FloatArray, size: number, op: string, what: string): void {
+  if (!(size <= buffer.length)) {
+    throw new RangeError(`${op}: ${what} holds ${buffer.length} elements, needs ${size}`);
+  }
+}
+
+function checkConv(
+  g: ConvGeometry,
+  x: FloatArray,
+  w: FloatArray,
+  y: FloatArray,
+  op: string,
+  xName: string,
+  wName: string,
+  yName: string,
+): void {
+  if (!(g.stride >= 1)) throw new RangeError(`${op}: stride ${g.stride} must be at least 1`);
+  need(x, g.batch * g.channels * g.height * g.width, op, xName);
+  need(w, g.filters * g.channels * g.kernelH * g.kernelW, op, wName);
+  need(y, g.batch * g.filters * g.outH * g.outW, op, yName);
+}
+
+function checkPool(g: PoolGeometry, x: FloatArray, y: FloatArray, op: string, yName: string): void {
+  if (!(g.stride >= 1)) throw new RangeError(`${op}: stride ${g.stride} must be at least 1`);
+  need(x, g.batch * g.channels * g.height * g.width, op, "x");
+  need(y, g.batch * g.channels * g.outH * g.outW, op, yName);
+}
