@@ -1,4 +1,18 @@
-import { type Diagnostic, hasErrors, normalizeDiagnostics } from "./diagnostics/diagnostic.js";
+import {
+  type Diagnostic,
+  diagnostic,
+  hasErrors,
+  normalizeDiagnostics,
+} from "./diagnostics/diagnostic.js";
+import { emit, type ModelFunctions } from "./emit/index.js";
+import { differentiate } from "./grad/index.js";
+import { appendOptimizer } from "./optim/index.js";
+import {
+  batchDimension,
+  compileFunction,
+  evaluationFunction,
+  otherSymbolicDims,
+} from "./passes/index.js";
 import type { Program as IrProgram, TypedProgram } from "./ir/types.js";
 import { lower } from "./lower/index.js";
 import { inferShapes } from "./shapes/index.js";
@@ -8,7 +22,8 @@ import { parse } from "./syntax/index.js";
 /**
  * The compiler's stages, called in order; nothing else lives here.
  *
- *   .nn text -> parse -> AST -> lower -> IR -> inferShapes -> typed IR
+ *   .nn text -> parse -> AST -> lower -> IR -> inferShapes -> typed IR            (check)
+ *   typed IR -> differentiate -> appendOptimizer -> compileFunction (passes) -> emit  (build)
  *
  * A stage runs only when the ones before it left no errors, except that `inferShapes` also
  * runs on IR whose lowering reported errors: lowering leaves out what depends on an error, so
@@ -46,4 +61,54 @@ export function check(text: string, file: string): CheckResult {
     typed: hasErrors(diagnostics) ? null : shaped.typed,
     diagnostics,
   };
+}
+
+export interface BuildResult {
+  readonly checked: CheckResult;
+  /** Per model, its compiled functions; null when the file has errors. */
+  readonly models: readonly ModelFunctions[] | null;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Checks a file, then per model derives the training step (gradients and optimizer updates),
+ * the evaluation and the prediction functions, and runs the passes on each. Pure.
+ */
+export function build(text: string, file: string): BuildResult {
+  const checked = check(text, file);
+  if (!checked.typed) return { checked, models: null, diagnostics: checked.diagnostics };
+  const problems: Diagnostic[] = [];
+  const models: ModelFunctions[] = [];
+  for (const model of checked.typed.models) {
+    const symbolic = otherSymbolicDims(model);
+    if (symbolic.length > 0) {
+      problems.push(
+        diagnostic("E217", model.span, { model: model.name, dims: symbolic.join(", ") }),
+      );
+      continue;
+    }
+    const batch = batchDimension(model);
+    const optimizer = model.settings.optimizer;
+    const trainable = model.loss !== null && optimizer !== null;
+    models.push({
+      model,
+      train: trainable
+        ? compileFunction(appendOptimizer(differentiate(model), optimizer), batch)
+        : null,
+      evaluate:
+        model.loss !== null ? compileFunction(evaluationFunction(model, "evaluate"), batch) : null,
+      predict: compileFunction(evaluationFunction(model, "predict"), batch),
+    });
+  }
+  const diagnostics = normalizeDiagnostics([...checked.diagnostics, ...problems]);
+  return { checked, models: hasErrors(diagnostics) ? null : models, diagnostics };
+}
+
+/** The generated TypeScript module of a built file (`nnc build`). */
+export function generate(
+  models: readonly ModelFunctions[],
+  source: string,
+  runtime = "nnc/runtime",
+): Promise<string> {
+  return emit(models, { source, runtime });
 }

@@ -1,3 +1,4 @@
+import type { IrFunction } from "./function.js";
 import { formatAxisSet } from "../ops/axes.js";
 import { formatShape, formatType } from "../shapes/dims.js";
 import type {
@@ -31,7 +32,7 @@ export function printModel(model: Model | TypedModel): string {
   for (const p of model.params) {
     const shape = "shape" in p ? formatShape(p.shape) : formatParamDims(p.dims);
     lines.push(
-      `  ${p.trainable ? "param " : "buffer"} ${p.name}: ${shape}  init ${formatInit(p.init)}`,
+      `  ${p.trainable ? "param " : "buffer"} ${p.name}: ${p.dtype === "f32" ? "" : p.dtype}${shape}  init ${formatInit(p.init)}`,
     );
   }
   const rendered = model.eqns.map((eqn) => {
@@ -49,6 +50,34 @@ export function printModel(model: Model | TypedModel): string {
   lines.push(`  output = ${model.output ?? "(invalid)"}`);
   if (model.loss !== null) lines.push(`  loss = ${model.loss}`);
   for (const u of model.updates) lines.push(`  update ${u.buffer} <- ${u.value}`);
+  return lines.join("\n") + "\n";
+}
+
+/** A function (train step, evaluation, prediction) as text, for `--dump` and goldens. */
+export function printFunction(fn: IrFunction): string {
+  const lines = [`${fn.kind} ${fn.model.name}`];
+  for (const t of fn.inputs) lines.push(`  input  ${t.name}: ${formatType(t.type)}`);
+  for (const name of fn.scalars) lines.push(`  scalar ${name}: []`);
+  for (const p of fn.params) {
+    lines.push(
+      `  ${p.trainable ? "param " : "buffer"} ${p.name}: ${p.dtype === "f32" ? "" : p.dtype}${formatShape(p.shape)}`,
+    );
+  }
+  for (const st of fn.state)
+    lines.push(`  state  ${st.name}: ${formatShape(st.shape)}  init ${st.init}`);
+  const rendered = fn.eqns.map((eqn) => ({
+    text: `  ${eqn.out} = ${formatEqn(eqn)}`,
+    type: formatType(fn.types.get(eqn.out) ?? { dtype: "f32", shape: [] }),
+    origin: formatOrigin(eqn),
+  }));
+  const width = Math.max(0, ...rendered.map((r) => r.text.length)) + 2;
+  const typeWidth = Math.max(0, ...rendered.map((r) => r.type.length)) + 2;
+  for (const r of rendered)
+    lines.push(`${r.text.padEnd(width)}: ${r.type.padEnd(typeWidth)}# ${r.origin}`.trimEnd());
+  if (fn.output !== null) lines.push(`  output = ${fn.output}`);
+  if (fn.loss !== null) lines.push(`  loss = ${fn.loss}`);
+  for (const [param, grad] of fn.gradients) lines.push(`  grad ${param} = ${grad}`);
+  for (const u of fn.updates) lines.push(`  update ${u.target} <- ${u.value}`);
   return lines.join("\n") + "\n";
 }
 

@@ -76,6 +76,8 @@ export interface Param {
   /** Fan in and fan out follow PyTorch: dim 1 (times the kernel size) and dim 0. */
   readonly init: Init;
   readonly trainable: boolean;
+  /** Element type in checkpoints: i64 for counters PyTorch keeps as integers (`num_batches_tracked`). */
+  readonly dtype: "f32" | "i64";
   readonly span: Span;
 }
 

@@ -1,6 +1,6 @@
 import { broadcastRule, unaryFloatRule } from "./checks.js";
 import { arg, gradMath, result } from "./grad-dsl.js";
-import type { GradRule, OpDef, OpKind } from "./types.js";
+import type { GradRule, Lowering, OpDef } from "./types.js";
 
 /**
  * Elementwise primitives: same shape out as in (unary) or the broadcast shape (binary,
@@ -47,18 +47,179 @@ type BroadcastKind =
   | "where"
   | "clip";
 
-function unary<K extends OpKind>(op: K, summary: string, grad: GradRule<K> | null): OpDef<K> {
-  return { arity: 1, summary, shape: (args) => unaryFloatRule(op, args), grad };
+function unary<K extends UnaryKind>(op: K, summary: string, grad: GradRule<K> | null): OpDef<K> {
+  return {
+    arity: 1,
+    summary,
+    shape: (args) => unaryFloatRule(op, args),
+    grad,
+    lowering: elementwiseLowerings[op] as Lowering<K>,
+  };
 }
 
-function broadcasting<K extends OpKind>(
+function broadcasting<K extends BroadcastKind>(
   op: K,
   arity: number,
   verb: string,
   summary: string,
   grad: GradRule<K> | null,
 ): OpDef<K> {
-  return { arity, summary, shape: (args) => broadcastRule(op, verb, args), grad };
+  return {
+    arity,
+    summary,
+    shape: (args) => broadcastRule(op, verb, args),
+    grad,
+    lowering: elementwiseLowerings[op] as Lowering<K>,
+  };
+}
+
+/** One element as a JavaScript and as a WGSL expression of its operands' expressions. */
+function expr(
+  js: (a: string, b: string, c: string) => string,
+  wgsl: (a: string, b: string, c: string) => string,
+) {
+  return {
+    kind: "elementwise" as const,
+    js: (o: readonly string[]) => js(o[0]!, o[1] ?? "", o[2] ?? ""),
+    wgsl: (o: readonly string[]) => wgsl(o[0]!, o[1] ?? "", o[2] ?? ""),
+  };
+}
+
+const same = (f: (a: string, b: string, c: string) => string) => expr(f, f);
+const compare = (op: string) =>
+  expr(
+    (a, b) => `(${a} ${op} ${b} ? 1 : 0)`,
+    (a, b) => `select(0.0, 1.0, ${a} ${op} ${b})`,
+  );
+
+/**
+ * The elementwise lowerings. JavaScript computes in double precision and rounds when storing
+ * to a Float32Array; the formulas follow PyTorch's (softplus returns x above 20, elu uses
+ * expm1, gelu is the exact erf form).
+ */
+const elementwiseLowerings = {
+  neg: same((a) => `-${a}`),
+  not: expr(
+    (a) => `(${a} === 0 ? 1 : 0)`,
+    (a) => `select(0.0, 1.0, ${a} == 0.0)`,
+  ),
+  exp: expr(
+    (a) => `Math.exp(${a})`,
+    (a) => `exp(${a})`,
+  ),
+  log: expr(
+    (a) => `Math.log(${a})`,
+    (a) => `log(${a})`,
+  ),
+  sqrt: expr(
+    (a) => `Math.sqrt(${a})`,
+    (a) => `sqrt(${a})`,
+  ),
+  abs: expr(
+    (a) => `Math.abs(${a})`,
+    (a) => `abs(${a})`,
+  ),
+  sign: expr(
+    (a) => `Math.sign(${a})`,
+    (a) => `sign(${a})`,
+  ),
+  square: same((a) => `${a} * ${a}`),
+  sin: expr(
+    (a) => `Math.sin(${a})`,
+    (a) => `sin(${a})`,
+  ),
+  cos: expr(
+    (a) => `Math.cos(${a})`,
+    (a) => `cos(${a})`,
+  ),
+  tanh: expr(
+    (a) => `Math.tanh(${a})`,
+    (a) => `tanh(${a})`,
+  ),
+  sigmoid: expr(
+    (a) => `1 / (1 + Math.exp(-${a}))`,
+    (a) => `1.0 / (1.0 + exp(-${a}))`,
+  ),
+  relu: expr(
+    (a) => `(${a} > 0 ? ${a} : 0)`,
+    (a) => `max(${a}, 0.0)`,
+  ),
+  softplus: expr(
+    (a) => `(${a} > 20 ? ${a} : Math.log1p(Math.exp(${a})))`,
+    (a) => `select(log(1.0 + exp(${a})), ${a}, ${a} > 20.0)`,
+  ),
+  log1p: expr(
+    (a) => `Math.log1p(${a})`,
+    (a) => `log(1.0 + ${a})`,
+  ),
+  step: expr(
+    (a) => `(${a} > 0 ? 1 : 0)`,
+    (a) => `select(0.0, 1.0, ${a} > 0.0)`,
+  ),
+  gelu: expr(
+    (a) => `0.5 * ${a} * (1 + erf(${a} * Math.SQRT1_2))`,
+    (a) => `0.5 * ${a} * (1.0 + nnc_erf(${a} * 0.70710678))`,
+  ),
+  erf: expr(
+    (a) => `erf(${a})`,
+    (a) => `nnc_erf(${a})`,
+  ),
+  leaky_relu: {
+    kind: "elementwise" as const,
+    js: (o: readonly string[], attrs: { readonly alpha: number }) =>
+      `(${o[0]} > 0 ? ${o[0]} : ${attrs.alpha} * ${o[0]})`,
+    wgsl: (o: readonly string[], attrs: { readonly alpha: number }) =>
+      `select(${wgslFloat(attrs.alpha)} * ${o[0]}, ${o[0]}, ${o[0]} > 0.0)`,
+  },
+  elu: {
+    kind: "elementwise" as const,
+    js: (o: readonly string[], attrs: { readonly alpha: number }) =>
+      `(${o[0]} > 0 ? ${o[0]} : ${attrs.alpha} * Math.expm1(${o[0]}))`,
+    wgsl: (o: readonly string[], attrs: { readonly alpha: number }) =>
+      `select(${wgslFloat(attrs.alpha)} * (exp(${o[0]}) - 1.0), ${o[0]}, ${o[0]} > 0.0)`,
+  },
+  add: same((a, b) => `${a} + ${b}`),
+  sub: same((a, b) => `${a} - ${b}`),
+  mul: same((a, b) => `${a} * ${b}`),
+  div: same((a, b) => `${a} / ${b}`),
+  pow: expr(
+    (a, b) => `Math.pow(${a}, ${b})`,
+    (a, b) => `pow(${a}, ${b})`,
+  ),
+  maximum: expr(
+    (a, b) => `Math.max(${a}, ${b})`,
+    (a, b) => `max(${a}, ${b})`,
+  ),
+  minimum: expr(
+    (a, b) => `Math.min(${a}, ${b})`,
+    (a, b) => `min(${a}, ${b})`,
+  ),
+  lt: compare("<"),
+  gt: compare(">"),
+  le: compare("<="),
+  ge: compare(">="),
+  eq: expr(
+    (a, b) => `(${a} === ${b} ? 1 : 0)`,
+    (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
+  ),
+  ne: expr(
+    (a, b) => `(${a} !== ${b} ? 1 : 0)`,
+    (a, b) => `select(0.0, 1.0, ${a} != ${b})`,
+  ),
+  where: expr(
+    (m, a, b) => `(${m} !== 0 ? ${a} : ${b})`,
+    (m, a, b) => `select(${b}, ${a}, ${m} != 0.0)`,
+  ),
+  // PyTorch's clamp: min(max(x, lo), hi), so hi wins when lo > hi
+  clip: expr(
+    (x, lo, hi) => `Math.min(Math.max(${x}, ${lo}), ${hi})`,
+    (x, lo, hi) => `min(max(${x}, ${lo}), ${hi})`,
+  ),
+} satisfies { readonly [K in UnaryKind | BroadcastKind]: Lowering<K> };
+
+function wgslFloat(value: number): string {
+  const text = String(value);
+  return /[.eE]/.test(text) ? text : `${text}.0`;
 }
 
 /** Derivative 0 everywhere (or undefined at a point): no cotangent flows. */
@@ -186,8 +347,13 @@ export const broadcastOps = {
     const m = gradMath(e);
     const a = arg(eqn, 0);
     const b = arg(eqn, 1);
-    const da = m.mul(g, m.mul(b, m.binary("pow", a, m.sub(b, m.c(1)))));
-    const db = b.kind === "const" ? null : m.mul(g, m.mul(result(eqn), m.unary("log", a)));
+    // PyTorch's conventions at the edges: 0 where the exponent is 0 (not 0 * 0^-1), and no
+    // exponent gradient where the base is 0 (not 0^b log 0).
+    const slope = m.mul(b, m.binary("pow", a, m.sub(b, m.c(1))));
+    const da = m.mul(g, m.where(m.binary("eq", b, m.c(0)), m.c(0), slope));
+    if (b.kind === "const") return [da, null];
+    const atZero = m.mul(m.binary("eq", a, m.c(0)), m.binary("ge", b, m.c(0)));
+    const db = m.mul(g, m.where(atZero, m.c(0), m.mul(result(eqn), m.unary("log", a))));
     return [da, db];
   }),
   maximum: broadcasting(
@@ -226,6 +392,9 @@ export const broadcastOps = {
     const m = gradMath(e);
     const [x, lo, hi] = [arg(eqn, 0), arg(eqn, 1), arg(eqn, 2)];
     const inside = m.mul(m.binary("ge", x, lo), m.binary("le", x, hi));
-    return [m.mul(g, inside), m.mul(g, m.binary("lt", x, lo)), m.mul(g, m.binary("gt", x, hi))];
+    // When lo > hi the result is hi everywhere: hi gets the whole cotangent, lo none.
+    const toLo = m.mul(m.binary("lt", x, lo), m.binary("lt", lo, hi));
+    const toHi = m.binary("maximum", m.binary("gt", x, hi), m.binary("lt", hi, lo));
+    return [m.mul(g, inside), m.mul(g, toLo), m.mul(g, toHi)];
   }),
 } satisfies { readonly [K in BroadcastKind]: OpDef<K> };

@@ -93,6 +93,11 @@ function reshapeRule(args: readonly TensorType[], target: readonly Dim[]): Shape
   return ok({ dtype: x.dtype, shape });
 }
 
+/** A dimension as a term of a sum: products keep their meaning without parentheses. */
+function sumTerm(d: Dim): string {
+  return typeof d === "string" && /[*/]/.test(d) ? `(${d})` : String(d);
+}
+
 function concatRule(args: readonly TensorType[], axis: number): ShapeResult {
   const [a, b] = args as [TensorType, TensorType];
   const error = requireFloat("concat", args);
@@ -113,7 +118,8 @@ function concatRule(args: readonly TensorType[], axis: number): ShapeResult {
   }
   const da = a.shape[index]!;
   const db = b.shape[index]!;
-  const joined: Dim = typeof da === "number" && typeof db === "number" ? da + db : `${da}+${db}`;
+  const joined: Dim =
+    typeof da === "number" && typeof db === "number" ? da + db : `${sumTerm(da)}+${sumTerm(db)}`;
   return ok({ dtype: "f32", shape: a.shape.map((d, i) => (i === index ? joined : d)) });
 }
 
@@ -226,24 +232,28 @@ function oneHotRule(args: readonly TensorType[], classes: number): ShapeResult {
 export const linalgOps = {
   matmul: {
     arity: 2,
+    lowering: { kind: "library", method: "gemm" },
     summary: "matrix product over the last two axes (optionally transposed operands)",
     shape: (args, attrs) => matmulRule(args, attrs.transA, attrs.transB),
     grad: matmulGrad,
   },
   transpose: {
     arity: 1,
+    lowering: { kind: "layout" },
     summary: "swap the last two axes",
     shape: (args) => transposeRule(args),
     grad: (e, _eqn, g) => [e.emit("transpose", [g], {})],
   },
   reshape: {
     arity: 1,
+    lowering: { kind: "view" },
     summary: "same elements, new shape",
     shape: (args, attrs) => reshapeRule(args, attrs.shape),
     grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {})],
   },
   concat: {
     arity: 2,
+    lowering: { kind: "layout" },
     summary: "join along an axis",
     shape: (args, attrs) => concatRule(args, attrs.axis),
     // each operand gets its slice of the cotangent
@@ -262,18 +272,21 @@ export const linalgOps = {
   },
   flatten: {
     arity: 1,
+    lowering: { kind: "view" },
     summary: "join every axis after the batch axis",
     shape: (args) => flattenRule(args),
     grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {})],
   },
   reshape_as: {
     arity: 2,
+    lowering: { kind: "view" },
     summary: "the first operand's elements in the second operand's shape",
     shape: (args) => reshapeAsRule(args),
     grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {}), null],
   },
   broadcast_to: {
     arity: 1,
+    lowering: { kind: "elementwise", js: (o) => o[0]!, wgsl: (o) => o[0]! },
     summary: "the operand stretched to a shape (NumPy broadcasting)",
     shape: (args, attrs) => broadcastToRule(args, attrs.shape),
     // the driver sums the cotangent back to the operand's shape
@@ -281,18 +294,27 @@ export const linalgOps = {
   },
   slice: {
     arity: 1,
+    lowering: { kind: "layout" },
     summary: "consecutive entries of one axis",
     shape: (args, attrs) => sliceRule(args, attrs.axis, attrs.size),
     grad: null,
   },
   maxout: {
     arity: 1,
+    lowering: { kind: "legalized" },
     summary: "maximum over each group of `pieces` consecutive features",
     shape: (args, attrs) => maxoutRule(args, attrs.pieces),
     grad: maxoutGrad,
   },
   one_hot: {
     arity: 1,
+    lowering: {
+      kind: "elementwise",
+      // the class id of the element's row, compared with its column
+      js: (o, attrs) => `(${o[0]} === i % ${attrs.classes} ? 1 : 0)`,
+      wgsl: (o, attrs) => `select(0.0, 1.0, u32(${o[0]}) == i % ${attrs.classes}u)`,
+      operandShape: (shape) => [...shape, 1],
+    },
     summary: "class ids to one-hot rows",
     shape: (args, attrs) => oneHotRule(args, attrs.classes),
     grad: () => [null],

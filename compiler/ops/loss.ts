@@ -1,7 +1,7 @@
 import type { TensorType } from "../ir/types.js";
 import { formatShape, formatType, shapesEqual } from "../shapes/dims.js";
 import type { Operand } from "../ir/types.js";
-import { exceptAxes } from "./axes.js";
+import { exceptAxes, onlyAxes } from "./axes.js";
 import { requireRank } from "./checks.js";
 import { arg, gradMath } from "./grad-dsl.js";
 import {
@@ -25,7 +25,7 @@ const isName = (name: string | null | undefined): name is string =>
   name !== null && name !== undefined && /^[A-Za-z_]\w*$/.test(name);
 
 /** `target y [batch, 1]`; a computed prediction is `output [batch, 3]`, a named one `x [batch, 3]`. */
-function labels(
+function describeOperands(
   context: ShapeContext,
   p: TensorType,
   t: TensorType,
@@ -50,7 +50,10 @@ function mismatch(
   const because = swapped
     ? `; are the arguments swapped? The prediction comes first: ${loss}(output, ${isName(pName) ? pName : "y"})`
     : detail;
-  return fail({ code: "E203", args: { loss, ...labels(context, p, t), detail: because } });
+  return fail({
+    code: "E203",
+    args: { loss, ...describeOperands(context, p, t), detail: because },
+  });
 }
 
 /** Prediction and target of the same shape, both f32. */
@@ -76,6 +79,7 @@ function categoricalRule(
   const [p, t] = args as [TensorType, TensorType];
   const rankError = requireRank(loss, p, 1, "[batch, classes]");
   if (rankError) return rankError;
+  if (p.dtype !== "f32") return mismatch(loss, context, p, t);
   if (t.dtype === "i32") {
     const ids = p.shape.slice(0, -1);
     return shapesEqual(ids, t.shape)
@@ -117,6 +121,7 @@ function meanLossGrad<K extends "mse" | "mae" | "huber">(
 export const lossOps = {
   mse: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "mean of (p - t)^2",
     shape: (args, _, c) => sameShapeRule("mse", args, c),
     // d/dp mean((p - t)^2) = 2 (p - t) / N
@@ -124,6 +129,7 @@ export const lossOps = {
   },
   mae: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "mean of |p - t|",
     shape: (args, _, c) => sameShapeRule("mae", args, c),
     // d/dp mean(|p - t|) = sign(p - t) / N
@@ -131,6 +137,7 @@ export const lossOps = {
   },
   huber: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "mean of 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); d = p - t",
     shape: (args, _, c) => sameShapeRule("huber", args, c),
     // d/dd huber = d inside [-delta, delta], delta sign(d) outside: clip(d, -delta, delta)
@@ -138,6 +145,7 @@ export const lossOps = {
   },
   cross_entropy: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "mean over the batch of -sum(t * log p)",
     shape: (args, _, c) => categoricalRule("cross_entropy", args, c),
     // d/dp = -t / (p rows)
@@ -153,6 +161,7 @@ export const lossOps = {
   },
   binary_cross_entropy: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "mean of -(t log p + (1 - t) log(1 - p))",
     shape: (args, _, c) => sameShapeRule("binary_cross_entropy", args, c),
     // d/dp = (p - t) / (p (1 - p) N), the denominator kept above 1e-12 as PyTorch does
@@ -168,15 +177,22 @@ export const lossOps = {
   },
   softmax_cross_entropy: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "cross_entropy(softmax(z), t) computed stably from logits z (log-sum-exp)",
     shape: (args, _, c) => categoricalRule("cross_entropy", args, c),
-    // the fused form: d/dz = (softmax(z) - t) / rows
+    // the fused form: d/dz = (softmax(z) - t) / rows for one-hot t
     grad: (e, eqn, g) => {
       const m = gradMath(e);
       const [z, t] = [arg(eqn, 0), arg(eqn, 1)];
       const rows = m.count(z, exceptAxes(-1));
       const probabilities = e.emit("softmax", [z], { axis: -1 });
-      const dz = m.div(m.mul(g, m.sub(probabilities, asOneHot(e, z, t))), rows);
+      // With soft labels whose rows do not sum to 1: d/dz = (softmax(z) sum(t) - t) / rows
+      const labels = asOneHot(e, z, t);
+      const mass =
+        e.typeOf(t).dtype === "i32"
+          ? probabilities
+          : m.mul(probabilities, m.sum(labels, onlyAxes(-1), true));
+      const dz = m.div(m.mul(g, m.sub(mass, labels)), rows);
       const logp = e.emit("log_softmax", [z], { axis: -1 });
       const dt = e.typeOf(t).dtype === "i32" ? null : m.neg(m.div(m.mul(g, logp), rows));
       return [dz, dt];
@@ -184,6 +200,7 @@ export const lossOps = {
   },
   sigmoid_binary_cross_entropy: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "binary_cross_entropy(sigmoid(z), t) computed stably from logits z",
     shape: (args, _, c) => sameShapeRule("binary_cross_entropy", args, c),
     // the fused form: d/dz = (sigmoid(z) - t) / N

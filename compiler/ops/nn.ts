@@ -3,7 +3,15 @@ import { formatType, shapesEqual } from "../shapes/dims.js";
 import { resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
 import { arg } from "./grad-dsl.js";
-import { type AxisSet, type OpDef, type Padding2d, type ShapeResult, fail, ok } from "./types.js";
+import {
+  type AxisSet,
+  type ElementContext,
+  type OpDef,
+  type Padding2d,
+  type ShapeResult,
+  fail,
+  ok,
+} from "./types.js";
 
 /** Primitives that only layers use: convolution, pooling, dropout masks, train/eval selection. */
 
@@ -22,8 +30,20 @@ function conv2dRule(args: readonly TensorType[], stride: number, padding: Paddin
   const error =
     requireFloat("conv2d", args) ?? requireRank("conv2d", x, 4, "[batch, channels, height, width]");
   if (error) return error;
-  const [n, , h, wd] = x.shape as [Dim, Dim, Dim, Dim];
-  const [filters, , kh, kw] = w.shape as [Dim, Dim, number, number];
+  const weightError = requireRank("conv2d weight", w, 4, "[filters, channels, kh, kw]");
+  if (weightError) return weightError;
+  const [n, channels, h, wd] = x.shape as [Dim, Dim, Dim, Dim];
+  const [filters, weightChannels, kh, kw] = w.shape as [Dim, Dim, number, number];
+  if (channels !== weightChannels) {
+    return fail({
+      code: "E204",
+      args: {
+        what: "conv2d",
+        expected: `an input with ${weightChannels} channels`,
+        actual: formatType(x),
+      },
+    });
+  }
   const oh = windowDim(h, kh, stride, padding.top + padding.bottom);
   const ow = windowDim(wd, kw, stride, padding.left + padding.right);
   if (oh === null || ow === null) {
@@ -81,6 +101,14 @@ function sizeRule(args: readonly TensorType[], axes: AxisSet): ShapeResult {
   return ok({ dtype: "f32", shape: [] });
 }
 
+/** The number of elements over `axes` of the operand, as an expression of dimensions. */
+function countOf(axes: AxisSet, context: ElementContext): string {
+  const shape = context.shapes[0]!;
+  const resolved = resolveAxes(axes, shape.length);
+  if (!resolved.ok) throw new Error("internal error: size axes were checked by its shape rule");
+  return context.product(resolved.axes.map((a) => shape[a]!));
+}
+
 /** The gradient kernels' results have the shape of one of their operands (given for it). */
 function sameAs(index: number) {
   return (args: readonly TensorType[]): ShapeResult =>
@@ -90,6 +118,7 @@ function sameAs(index: number) {
 export const nnOps = {
   conv2d: {
     arity: 2,
+    lowering: { kind: "library", method: "conv2d" },
     summary: "2-D cross-correlation, NCHW input and [filters, channels, kh, kw] weight",
     shape: (args, attrs) => conv2dRule(args, attrs.stride, attrs.padding),
     // dx is the transposed convolution of g with w; dw correlates x with g
@@ -103,36 +132,42 @@ export const nnOps = {
   },
   conv2d_grad_input: {
     arity: 3,
+    lowering: { kind: "library", method: "conv2dGradInput" },
     summary: "gradient of conv2d with respect to its input (g, weight, input for its shape)",
     shape: sameAs(2),
     grad: null,
   },
   conv2d_grad_weight: {
     arity: 3,
+    lowering: { kind: "library", method: "conv2dGradWeight" },
     summary: "gradient of conv2d with respect to its weight (input, g, weight for its shape)",
     shape: sameAs(2),
     grad: null,
   },
   maxpool2d: {
     arity: 1,
+    lowering: { kind: "library", method: "maxpool2d" },
     summary: "maximum over size x size windows",
     shape: (args, attrs) => maxpoolRule(args, attrs.size, attrs.stride),
     grad: (e, eqn, g) => [e.emit("maxpool2d_grad", [arg(eqn, 0), g], eqn.attrs)],
   },
   maxpool2d_grad: {
     arity: 2,
+    lowering: { kind: "library", method: "maxpool2dGrad" },
     summary: "gradient of maxpool2d: g routed to the first maximum of each window",
     shape: sameAs(0),
     grad: null,
   },
   dropout_mask: {
     arity: 1,
+    lowering: { kind: "library", method: "dropoutMask" },
     summary: "training: 0 with probability rate, else 1 / (1 - rate); evaluation: 1",
     shape: (args) => ok({ dtype: "f32", shape: args[0]!.shape }),
     grad: () => [null],
   },
   select_train: {
     arity: 2,
+    lowering: { kind: "legalized" },
     summary: "the first operand when training, the second when evaluating",
     shape: (args) => selectTrainRule(args),
     // only the training branch is ever differentiated
@@ -140,6 +175,12 @@ export const nnOps = {
   },
   size: {
     arity: 1,
+    lowering: {
+      kind: "elementwise",
+      // a count of elements, known from the dimensions: nothing is read
+      js: (_o, attrs, context) => countOf(attrs.axes, context),
+      wgsl: (_o, attrs, context) => `f32(${countOf(attrs.axes, context)})`,
+    },
     summary: "the number of elements over some axes at run time, as a scalar",
     shape: (args, attrs) => sizeRule(args, attrs.axes),
     grad: () => [null],

@@ -60,6 +60,7 @@ function spread(e: GradEmitter, g: Operand, x: Operand, attrs: ReduceAttrs): Ope
 export const reduceOps = {
   sum: {
     arity: 1,
+    lowering: { kind: "library", method: "sum" },
     summary: "sum over axes",
     shape: (args, attrs) => reduceRule("sum", args, attrs),
     // every summed element gets the cotangent of its sum
@@ -67,6 +68,7 @@ export const reduceOps = {
   },
   mean: {
     arity: 1,
+    lowering: { kind: "legalized" },
     summary: "mean over axes",
     shape: (args, attrs) => reduceRule("mean", args, attrs),
     // d mean / dx_i = 1 / count
@@ -78,6 +80,7 @@ export const reduceOps = {
   },
   max_over: {
     arity: 1,
+    lowering: { kind: "library", method: "max" },
     summary: "maximum over axes",
     shape: (args, attrs) => reduceRule("max_over", args, attrs),
     // the cotangent goes to the maxima, shared evenly among ties (PyTorch's amax)
@@ -92,6 +95,7 @@ export const reduceOps = {
   },
   softmax: {
     arity: 1,
+    lowering: { kind: "library", method: "softmax" },
     summary: "e^x / sum(e^x) along an axis",
     shape: (args, attrs) => axisRule("softmax", args, attrs.axis),
     // dx = y * (g - sum(g * y))
@@ -103,6 +107,7 @@ export const reduceOps = {
   },
   log_softmax: {
     arity: 1,
+    lowering: { kind: "library", method: "logSoftmax" },
     summary: "x - log(sum(e^x)) along an axis",
     shape: (args, attrs) => axisRule("log_softmax", args, attrs.axis),
     // dx = g - e^y * sum(g)

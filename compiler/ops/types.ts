@@ -144,6 +144,44 @@ export type GradRule<K extends OpKind> = (
   g: Operand,
 ) => readonly (Operand | null)[];
 
+/** What an elementwise lowering may know besides its operands' expressions. */
+export interface ElementContext {
+  /** The operands' shapes (the result has the kernel's domain shape). */
+  readonly shapes: readonly Shape[];
+  /** The batch dimension's name; generated code calls its size `n`. */
+  readonly batch: string;
+  /** Writes a product of dimensions as an expression (`n * 784`). */
+  readonly product: (dims: Shape) => string;
+}
+
+/**
+ * How an op runs. Elementwise ops give the expression of one element (JavaScript for the
+ * CPU, WGSL for the GPU), fused into kernels with their neighbours; `i` is the element's flat
+ * index. `library` ops call a Backend method of that name; `view` ops are the same buffer
+ * seen with another shape; `layout` ops are index-mapped copies generated per use;
+ * `legalized` ops are rewritten into others before code generation.
+ */
+export type Lowering<K extends OpKind> =
+  | {
+      readonly kind: "elementwise";
+      readonly js: (
+        operands: readonly string[],
+        attrs: OpAttrs<K>,
+        context: ElementContext,
+      ) => string;
+      readonly wgsl: (
+        operands: readonly string[],
+        attrs: OpAttrs<K>,
+        context: ElementContext,
+      ) => string;
+      /** How an operand lines up with the result, when not by NumPy broadcasting (one_hot's ids: by row). */
+      readonly operandShape?: (shape: Shape, index: number) => Shape;
+    }
+  | { readonly kind: "library"; readonly method: string }
+  | { readonly kind: "view" }
+  | { readonly kind: "layout" }
+  | { readonly kind: "legalized" };
+
 /** Everything the compiler knows about one primitive, side by side. */
 export interface OpDef<K extends OpKind> {
   /** Number of operands. */
@@ -153,6 +191,7 @@ export interface OpDef<K extends OpKind> {
   readonly shape: ShapeRule<K>;
   /** Reverse-mode rule, or null for ops that only appear in derivatives or have none at all. */
   readonly grad: GradRule<K> | null;
+  readonly lowering: Lowering<K>;
 }
 
 export type OpTable = { readonly [K in OpKind]: OpDef<K> };

@@ -81,5 +81,29 @@ export function dimExpr(text: string, value: number | null): Dim {
 export function productDim(dims: Shape): Dim {
   if (dims.every((d) => typeof d === "number"))
     return dims.reduce<number>((p, d) => p * (d as number), 1);
-  return dims.filter((d) => d !== 1).join("*");
+  // Parenthesise sums (`n+2`) so that the product reads as meant: (n+2)*3.
+  return dims
+    .filter((d) => d !== 1)
+    .map((d) => (typeof d === "string" && /[+-]/.test(d) ? `(${d})` : String(d)))
+    .join("*");
+}
+
+/**
+ * A dimension as `factor * batch^power` when it is a number, the batch dimension, or a
+ * product of those (`784*batch` from flattening): the sizes code can compute at run time.
+ * Null for anything else (another symbol, a sum).
+ */
+export function batchMonomial(
+  d: Dim,
+  batch: string,
+): { readonly factor: number; readonly power: number } | null {
+  if (typeof d === "number") return { factor: d, power: 0 };
+  let factor = 1;
+  let power = 0;
+  for (const part of d.split("*")) {
+    if (part === batch) power += 1;
+    else if (/^\d+$/.test(part)) factor *= Number(part);
+    else return null;
+  }
+  return { factor, power };
 }

@@ -1,0 +1,20 @@
+import { format } from "prettier";
+import { type ModelFunctions, type ModuleOptions, moduleText } from "./module.js";
+
+export type { ModelFunctions, ModuleOptions } from "./module.js";
+
+/**
+ * Generates the TypeScript module of a file's models.
+ *
+ * Assumes: every model's functions compiled by `compileFunction`.
+ * Guarantees: one exported class per model extending the runtime's CompiledModel, with its
+ * fused kernels and, per function (train, evaluate, predict), a buffer plan and a
+ * straight-line step commented with the `.nn` line of each step; formatted by prettier;
+ * importing only `options.runtime`; the same input gives the same bytes.
+ */
+export async function emit(
+  models: readonly ModelFunctions[],
+  options: ModuleOptions,
+): Promise<string> {
+  return format(moduleText(models, options), { parser: "typescript", printWidth: 100 });
+}

@@ -1,0 +1,165 @@
+import { Project, Scope, VariableDeclarationKind } from "ts-morph";
+import type { AnyEqn, TypedModel } from "../ir/types.js";
+import type { CompiledFunction } from "../passes/index.js";
+import { type FunctionCode, functionCode } from "./function.js";
+import type { KernelCode } from "./kernels.js";
+import { modelSpec } from "./spec.js";
+
+/** A model with the functions to generate for it (train and evaluate only when it can train). */
+export interface ModelFunctions {
+  readonly model: TypedModel;
+  readonly train: CompiledFunction | null;
+  readonly evaluate: CompiledFunction | null;
+  readonly predict: CompiledFunction;
+}
+
+export interface ModuleOptions {
+  /** The `.nn` file, as named in comments and in each model's spec. */
+  readonly source: string;
+  /** Where the runtime is imported from. */
+  readonly runtime: string;
+}
+
+const runtimeNames = ["CompiledModel", "TRANS_A", "TRANS_B", "erf"] as const;
+const runtimeTypes = [
+  "Buffer",
+  "ConvGeometry",
+  "FloatArray",
+  "Kernel",
+  "ModelOptions",
+  "ModelSpec",
+  "PlanBuffers",
+  "PoolGeometry",
+] as const;
+
+/** The module's text before formatting: one class per model, with its kernels beside it. */
+export function moduleText(models: readonly ModelFunctions[], options: ModuleOptions): string {
+  const project = new Project({ useInMemoryFileSystem: true });
+  const file = project.createSourceFile("module.ts", "", { overwrite: true });
+  const base = options.source.split(/[\\/]/).at(-1) ?? options.source;
+
+  for (const m of models) {
+    const where = (eqn: AnyEqn) => `${base}:${eqn.origin.start.line}:${eqn.origin.start.column}`;
+    const code = (fn: CompiledFunction | null, prefix: string): FunctionCode | null =>
+      fn && functionCode(fn.schedule, fn.plan, { batch: fn.batch, prefix, where });
+    const train = code(m.train, "train_");
+    const evaluate = code(m.evaluate, "evaluate_");
+    const predict = code(m.predict, "predict_")!;
+    const kernels = [...(train?.kernels ?? []), ...(evaluate?.kernels ?? []), ...predict.kernels];
+    const kernelsName = `${lowerFirst(m.model.name)}Kernels`;
+    file.addVariableStatement({
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [`The fused kernels of ${m.model.name}: one pass over their elements each.`],
+      declarations: [
+        {
+          name: kernelsName,
+          initializer: `{\n${kernels.map(kernelLiteral).join("\n")}\n} satisfies Record<string, Kernel>`,
+        },
+      ],
+    });
+    const functions: [string, FunctionCode | null, string][] = [
+      [
+        "Train",
+        train,
+        "One training step on the batch in `b.data`: forward, the derived backward pass, the update.",
+      ],
+      ["Evaluate", evaluate, "The loss and output on the batch in `b.data`, in evaluation mode."],
+      ["Predict", predict, "The output on the batch in `b.data`, in evaluation mode."],
+    ];
+    const cls = file.addClass({
+      name: m.model.name,
+      isExported: true,
+      extends: "CompiledModel",
+      docs: [`${m.model.name}, compiled from ${options.source}.`],
+      properties: [
+        {
+          name: "spec",
+          isStatic: true,
+          isReadonly: true,
+          type: "ModelSpec",
+          initializer: JSON.stringify(
+            modelSpec(m.model, options.source, m.train?.fn ?? null),
+            null,
+            2,
+          ),
+        },
+      ],
+      ctors: [
+        {
+          parameters: [{ name: "options", type: "ModelOptions", initializer: "{}" }],
+          statements: `super(${m.model.name}.spec, options);`,
+        },
+      ],
+    });
+    for (const [name, fn, doc] of functions) {
+      if (!fn) continue;
+      cls.addMethod({
+        name: `plan${name}`,
+        scope: Scope.Protected,
+        hasOverrideKeyword: true,
+        docs: [
+          `The buffers of one ${name.toLowerCase()} step for a batch of n, allocated once per batch size.`,
+        ],
+        parameters: [{ name: "n", type: "number" }],
+        statements: fn.plan,
+      });
+      cls.addMethod({
+        name: `run${name}`,
+        scope: Scope.Protected,
+        hasOverrideKeyword: true,
+        docs: [doc],
+        parameters: [
+          { name: "n", type: "number" },
+          { name: "b", type: `ReturnType<${m.model.name}["plan${name}"]>` },
+        ],
+        returnType: "void",
+        statements: `${locals(fn.run, kernelsName)}\n${fn.run}`,
+      });
+    }
+  }
+
+  const text = file.getFullText();
+  const used = (name: string) => new RegExp(`\\b${name}\\b`).test(text);
+  const values = runtimeNames.filter((n) => n === "CompiledModel" || used(n));
+  const types = runtimeTypes.filter((n) => used(n));
+  file.insertImportDeclaration(0, {
+    moduleSpecifier: options.runtime,
+    namedImports: [
+      ...values.map((n) => ({ name: n })),
+      ...types.map((n) => ({ name: n, isTypeOnly: true })),
+    ],
+  });
+  file.insertStatements(
+    0,
+    `// Generated by nnc from ${options.source}. Do not edit: edit the .nn file and rebuild.`,
+  );
+  return file.getFullText();
+}
+
+function kernelLiteral(k: KernelCode): string {
+  const params = ["size: number", "n: number", ...k.params.map((p) => `${p}: FloatArray`)].join(
+    ", ",
+  );
+  return [
+    `/**\n${k.doc.map((d) => ` * ${d.replace(/\*\//g, "* /")}`).join("\n")}\n */`,
+    `${k.name}: {`,
+    `name: ${JSON.stringify(k.name)},`,
+    `cpu(${params}): void {`,
+    k.body,
+    `},`,
+    `},`,
+  ].join("\n");
+}
+
+/** `const rt = this.rt, ...`: the locals a step's statements use. */
+function locals(run: string, kernelsName: string): string {
+  const declared = ["rt = this.rt"];
+  if (/\bp\[/.test(run)) declared.push("p = this.params");
+  if (/\bs\[/.test(run)) declared.push("s = this.state");
+  if (/\bkernels\./.test(run)) declared.push(`kernels = ${kernelsName}`);
+  return `const ${declared.join(", ")};`;
+}
+
+function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}

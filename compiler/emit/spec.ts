@@ -1,0 +1,83 @@
+import type { IrFunction } from "../ir/function.js";
+import type { DataSource, TrainingSettings } from "../ir/settings.js";
+import type { TensorDecl, TypedModel } from "../ir/types.js";
+import type {
+  DataSourceSettings,
+  ModelSpec,
+  TensorSpec,
+  TrainingSpec,
+} from "../../runtime/spec.js";
+
+/**
+ * The `spec` a generated class carries: the runtime's ModelSpec, built from the typed model
+ * (the type system checks the two agree). Spans are left out: the runtime does not need them.
+ */
+export function modelSpec(model: TypedModel, source: string, train: IrFunction | null): ModelSpec {
+  const batch = model.inputs[0]?.type.shape[0];
+  const tensor = (t: TensorDecl): TensorSpec => ({
+    name: t.name,
+    shape: t.type.shape.map((d) => (d === batch ? null : (d as number))),
+    dtype: t.type.dtype,
+  });
+  const output = model.types.get(model.output)!;
+  return {
+    name: model.name,
+    source,
+    inputs: model.inputs.map(tensor),
+    targets: model.targets.map(tensor),
+    output: tensor({ name: "output", type: output, span: model.span }),
+    params: model.params.map((p) => ({
+      name: p.name,
+      shape: p.shape,
+      init: p.init,
+      trainable: p.trainable,
+      ...(p.dtype === "i64" ? { dtype: "i64" as const } : {}),
+    })),
+    state: train?.state.map((s) => ({ name: s.name, shape: s.shape, init: s.init })) ?? [],
+    scalars: train?.scalars ?? [],
+    training: training(model.settings),
+  };
+}
+
+function training(settings: TrainingSettings): TrainingSpec | null {
+  const o = settings.optimizer;
+  if (o === null) return null;
+  const { span: _optimizerSpan, ...optimizer } = o;
+  const stopping = settings.train.earlyStopping;
+  const data = settings.data;
+  return {
+    optimizer,
+    train: {
+      ...settings.train,
+      earlyStopping:
+        stopping === null
+          ? null
+          : {
+              monitor: stopping.monitor,
+              patience: stopping.patience,
+              minDelta: stopping.minDelta,
+              restoreBest: stopping.restoreBest,
+            },
+    },
+    metrics: settings.metrics,
+    data:
+      data === null
+        ? null
+        : {
+            source: data.source === null ? null : sourceSettings(data.source),
+            split: data.split,
+            normalize: data.normalize,
+          },
+  };
+}
+
+function sourceSettings(source: DataSource): DataSourceSettings {
+  switch (source.kind) {
+    case "csv":
+      return { kind: "csv", path: source.path, target: source.target, drop: source.drop };
+    case "mnist":
+      return { kind: "mnist", dir: source.dir };
+    case "idx":
+      return { kind: "idx", images: source.images, labels: source.labels };
+  }
+}

@@ -1,0 +1,184 @@
+import type { IrFunction } from "../ir/function.js";
+import type { AnyEqn, Shape } from "../ir/types.js";
+import { type OpKind, opKinds, ops } from "../ops.js";
+import { shapesEqual } from "../shapes/dims.js";
+
+/**
+ * Ops computed element by element over their output's shape (operands broadcast into it),
+ * by their lowering in the op table: they fuse into kernels. Everything else runs on its own
+ * (a library kernel or a layout copy), and views (reshapes) cost nothing: the same buffer.
+ */
+export const elementwiseOps: ReadonlySet<OpKind> = new Set(
+  opKinds.filter((k) => ops[k].lowering.kind === "elementwise"),
+);
+
+export const aliasOps: ReadonlySet<OpKind> = new Set(
+  opKinds.filter((k) => ops[k].lowering.kind === "view"),
+);
+
+/** A fused kernel: equations computed in one pass over `domain`, in order. */
+export interface FusedKernel {
+  readonly name: string;
+  readonly domain: Shape;
+  readonly eqns: readonly AnyEqn[];
+  /** Buffers read (values computed elsewhere, inputs, parameters, state). */
+  readonly inputs: readonly string[];
+  /** Values written: those needed after the kernel. */
+  readonly outputs: readonly string[];
+}
+
+/** One step of a scheduled function: a fused kernel, or one equation that runs on its own. */
+export type Step =
+  | { readonly kind: "kernel"; readonly kernel: FusedKernel }
+  | { readonly kind: "single"; readonly eqn: AnyEqn };
+
+export interface Schedule {
+  readonly fn: IrFunction;
+  readonly steps: readonly Step[];
+  /**
+   * Values computed from dimensions alone (`size`): never stored, each kernel that reads one
+   * computes it before its loop.
+   */
+  readonly inline: ReadonlyMap<string, AnyEqn>;
+}
+
+/** At most this many buffers per kernel, so kernels are called with fixed arguments. */
+export const maxKernelBuffers = 12;
+
+/**
+ * Groups elementwise equations into fused kernels: chains of a producer and its consumers of
+ * the same shape, and siblings over the same shape; every other equation is its own step.
+ *
+ * Assumes: a legalized function. Guarantees: the steps compute the same values in an order
+ * where every read follows its write; each kernel's outputs are exactly its values read by
+ * later steps or needed as results; a kernel has at most `maxKernelBuffers` buffers.
+ */
+export function fuse(fn: IrFunction, namePrefix = "k"): Schedule {
+  const types = fn.types;
+  const shapeOf = (v: string): Shape => types.get(v)?.shape ?? [];
+  const needed = resultsOf(fn);
+  interface Group {
+    members: AnyEqn[];
+    produced: Set<string>;
+    domain: Shape;
+    /** Index (in eqns) of the last member: where the kernel runs. */
+    end: number;
+  }
+  const groups: Group[] = [];
+  const groupOf = new Map<string, Group>();
+  const readerIndices = new Map<string, number[]>();
+  fn.eqns.forEach((eqn, index) => {
+    for (const a of eqn.args) {
+      if (a.kind === "value")
+        readerIndices.set(a.name, [...(readerIndices.get(a.name) ?? []), index]);
+    }
+  });
+  const indexOf = new Map(fn.eqns.map((e, i) => [e.out, i]));
+  /** Buffers of `group` with `eqn` added: its inputs, and its members read outside it or needed. */
+  const buffersIfJoined = (group: Group, eqn: AnyEqn): number => {
+    const members = [...group.members, eqn];
+    const inside = new Set(members.map((m) => indexOf.get(m.out)!));
+    const produced = new Set(members.map((m) => m.out));
+    const outputs = members.filter(
+      (m) => needed.has(m.out) || (readerIndices.get(m.out) ?? []).some((i) => !inside.has(i)),
+    );
+    return kernelInputs(members, produced, inline).length + outputs.length;
+  };
+  const readersAfter = (group: Group, until: number): boolean => {
+    for (let k = group.end + 1; k < until; k++) {
+      const between = fn.eqns[k]!;
+      if (groupOf.get(between.out) === group) continue;
+      if (between.args.some((a) => a.kind === "value" && group.produced.has(a.name))) return true;
+    }
+    return false;
+  };
+  const inline = new Map(fn.eqns.filter((e) => e.op === "size").map((e) => [e.out, e]));
+  fn.eqns.forEach((eqn, index) => {
+    if (!elementwiseOps.has(eqn.op) || inline.has(eqn.out)) return;
+    const domain = shapeOf(eqn.out);
+    const producers = eqn.args.flatMap((a) => {
+      const g = a.kind === "value" ? groupOf.get(a.name) : undefined;
+      return g ? [g] : [];
+    });
+    const fits = (g: Group) =>
+      shapesEqual(g.domain, domain) &&
+      !readersAfter(g, index) &&
+      buffersIfJoined(g, eqn) <= maxKernelBuffers;
+    // A producer's kernel first (the value need not be stored); else the latest kernel over the
+    // same shape (siblings, such as an optimizer's moment and parameter updates).
+    const target = producers.find(fits) ?? [...groups].reverse().find(fits);
+    const group = target ?? { members: [], produced: new Set<string>(), domain, end: index };
+    if (!target) groups.push(group);
+    group.members.push(eqn);
+    group.produced.add(eqn.out);
+    group.end = index;
+    groupOf.set(eqn.out, group);
+  });
+
+  const readers = new Map<string, Set<Group | "other">>();
+  for (const eqn of fn.eqns) {
+    for (const a of eqn.args) {
+      if (a.kind !== "value") continue;
+      const set = readers.get(a.name) ?? new Set();
+      set.add(groupOf.get(eqn.out) ?? "other");
+      readers.set(a.name, set);
+    }
+  }
+  const steps: Step[] = [];
+  let count = 0;
+  fn.eqns.forEach((eqn, index) => {
+    if (inline.has(eqn.out)) return;
+    const group = groupOf.get(eqn.out);
+    if (!group) {
+      steps.push({ kind: "single", eqn });
+      return;
+    }
+    if (group.end !== index) return;
+    count += 1;
+    const outputs = group.members
+      .map((m) => m.out)
+      .filter((v) => needed.has(v) || [...(readers.get(v) ?? [])].some((r) => r !== group));
+    steps.push({
+      kind: "kernel",
+      kernel: {
+        name: `${namePrefix}${count}`,
+        domain: group.domain,
+        eqns: group.members,
+        inputs: kernelInputs(group.members, group.produced, inline),
+        outputs,
+      },
+    });
+  });
+  return { fn, steps, inline };
+}
+
+/** Values a function must deliver: its results, gradients and updated values. */
+export function resultsOf(fn: IrFunction): Set<string> {
+  const needed = new Set<string>();
+  if (fn.output !== null) needed.add(fn.output);
+  if (fn.loss !== null) needed.add(fn.loss);
+  for (const u of fn.updates) needed.add(u.value);
+  return needed;
+}
+
+/** Buffers a kernel reads: operands computed outside it, except values it computes inline. */
+export function kernelInputs(
+  members: readonly AnyEqn[],
+  produced: ReadonlySet<string>,
+  inline: ReadonlyMap<string, AnyEqn>,
+): string[] {
+  const inputs: string[] = [];
+  for (const m of members) {
+    for (const a of m.args) {
+      if (
+        a.kind === "value" &&
+        !produced.has(a.name) &&
+        !inline.has(a.name) &&
+        !inputs.includes(a.name)
+      ) {
+        inputs.push(a.name);
+      }
+    }
+  }
+  return inputs;
+}

@@ -1,0 +1,183 @@
+import { invariant } from "../assert.js";
+import { TypedEmitter } from "../grad/emitter.js";
+import type { IrFunction, Update } from "../ir/function.js";
+import type { AnyEqn, Operand, TensorType } from "../ir/types.js";
+import { foldBinary, foldUnary } from "../ops/fold.js";
+import { shapesEqual } from "../shapes/dims.js";
+import { substitute, substituteArgs } from "./rewrite.js";
+
+/**
+ * Simplifies a function without changing what it computes: folds constants, applies algebraic
+ * identities that keep shapes (x * 1, x + 0, -(-x), x ^ 2 -> square x, no-op reshapes and
+ * broadcasts), merges repeated computations (common subexpressions) and removes equations
+ * nothing needs (dead code). Random ops are never merged.
+ */
+export function simplify(fn: IrFunction): IrFunction {
+  let current = fn;
+  for (let round = 0; round < 4; round++) {
+    const next = deadCode(commonSubexpressions(algebra(current)));
+    const settled = next.eqns.length === current.eqns.length;
+    current = next;
+    if (settled) break;
+  }
+  return current;
+}
+
+type Rewrite = (eqn: AnyEqn, type: (o: Operand) => TensorType) => Operand | AnyEqn | null;
+
+const isConst = (o: Operand | undefined, value?: number): boolean =>
+  o?.kind === "const" && (value === undefined || o.value === value);
+
+/** An equation whose result is one of its operands, a constant, or a cheaper equation. */
+const identities: Rewrite = (eqn, type) => {
+  const [a, b] = eqn.args;
+  const out = { dtype: "f32" as const, shape: [] as const };
+  const keeps = (o: Operand | undefined): boolean =>
+    o !== undefined && shapesEqual(type(o).shape, resultShape(eqn, type, out));
+  if (eqn.args.every((x) => x.kind === "const")) {
+    const values = eqn.args.map((x) => (x as { value: number }).value);
+    const unary = foldUnary[eqn.op];
+    const binary = foldBinary[eqn.op];
+    if (values.length === 1 && unary) return { kind: "const", value: unary(values[0]!) };
+    if (values.length === 2 && binary)
+      return { kind: "const", value: binary(values[0]!, values[1]!) };
+  }
+  switch (eqn.op) {
+    case "mul":
+      if (isConst(b, 1) && keeps(a)) return a!;
+      if (isConst(a, 1) && keeps(b)) return b!;
+      return null;
+    case "add":
+      if (isConst(b, 0) && keeps(a)) return a!;
+      if (isConst(a, 0) && keeps(b)) return b!;
+      return null;
+    case "sub":
+      return isConst(b, 0) && keeps(a) ? a! : null;
+    case "div":
+      return isConst(b, 1) && keeps(a) ? a! : null;
+    case "pow":
+      return isConst(b, 2) ? { ...eqn, op: "square", args: [a!], attrs: {} } : null;
+    case "broadcast_to":
+      return keeps(a) ? a! : null;
+    case "reshape":
+    case "reshape_as":
+    case "flatten":
+      if (keeps(a)) return a!;
+      // A constant has no buffer to view: fill one of the result's shape instead.
+      return a?.kind === "const"
+        ? ({
+            ...eqn,
+            op: "broadcast_to",
+            args: [a],
+            attrs: { shape: resultShape(eqn, type, out) },
+          } as AnyEqn)
+        : null;
+    default:
+      return null;
+  }
+};
+
+function resultShape(
+  eqn: AnyEqn,
+  type: (o: Operand) => TensorType,
+  fallback: TensorType,
+): readonly (number | string)[] {
+  return (type({ kind: "value", name: eqn.out }) ?? fallback).shape;
+}
+
+/** Applies `identities` everywhere, substituting results that became an operand or constant. */
+function algebra(fn: IrFunction): IrFunction {
+  const replacements = new Map<string, Operand>();
+  const type = (o: Operand): TensorType =>
+    o.kind === "const"
+      ? { dtype: "f32", shape: [] }
+      : (fn.types.get(o.name) ?? { dtype: "f32", shape: [] });
+  const eqns: AnyEqn[] = [];
+  for (const original of fn.eqns) {
+    const eqn = substituteArgs(original, replacements);
+    const rewritten = identities(eqn, type);
+    if (rewritten === null) eqns.push(eqn);
+    else if ("op" in rewritten) eqns.push(rewritten);
+    else replacements.set(eqn.out, rewritten);
+  }
+  return withResults(fn, eqns, replacements);
+}
+
+/** Later copies of an equation (same op, operands and attributes) read the first one's value. */
+function commonSubexpressions(fn: IrFunction): IrFunction {
+  const replacements = new Map<string, Operand>();
+  const seen = new Map<string, string>();
+  const eqns: AnyEqn[] = [];
+  for (const original of fn.eqns) {
+    const eqn = substituteArgs(original, replacements);
+    if (eqn.op === "dropout_mask") {
+      eqns.push(eqn);
+      continue;
+    }
+    const key = `${eqn.op}(${eqn.args.map((a) => (a.kind === "value" ? a.name : `#${a.value}`)).join(",")})${JSON.stringify(eqn.attrs)}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) replacements.set(eqn.out, { kind: "value", name: earlier });
+    else {
+      seen.set(key, eqn.out);
+      eqns.push(eqn);
+    }
+  }
+  return withResults(fn, eqns, replacements);
+}
+
+/** Keeps only the equations that the function's results, gradients and updates need. */
+function deadCode(fn: IrFunction): IrFunction {
+  const needed = new Set<string>();
+  if (fn.output !== null) needed.add(fn.output);
+  if (fn.loss !== null) needed.add(fn.loss);
+  for (const u of fn.updates) needed.add(u.value);
+  for (const g of fn.gradients.values()) needed.add(g);
+  const kept: AnyEqn[] = [];
+  for (let i = fn.eqns.length - 1; i >= 0; i--) {
+    const eqn = fn.eqns[i]!;
+    if (!needed.has(eqn.out)) continue;
+    kept.push(eqn);
+    for (const a of eqn.args) if (a.kind === "value") needed.add(a.name);
+  }
+  return { ...fn, eqns: kept.reverse() };
+}
+
+/**
+ * The function with new equations and its results renamed through `replacements`. A result
+ * that became a constant is materialised in its type (results are always buffers).
+ */
+function withResults(
+  fn: IrFunction,
+  eqns: AnyEqn[],
+  replacements: ReadonlyMap<string, Operand>,
+): IrFunction {
+  if (replacements.size === 0) return { ...fn, eqns };
+  const emitter = new TypedEmitter(eqns, fn.types, {
+    origin: fn.model.span,
+    callSites: [],
+    layer: null,
+  });
+  const resolve = (name: string): string => {
+    const operand = substitute({ kind: "value", name }, replacements);
+    if (operand.kind === "value") return operand.name;
+    const shape = fn.types.get(name)?.shape;
+    invariant(shape !== undefined, `result ${name} has no type`);
+    const made = emitter.emit("broadcast_to", [operand], { shape });
+    return (made as { name: string }).name;
+  };
+  const output = fn.output === null ? null : resolve(fn.output);
+  const loss = fn.loss === null ? null : resolve(fn.loss);
+  const gradients = new Map([...fn.gradients].map(([p, g]) => [p, resolve(g)] as const));
+  const cotangents = new Map([...fn.cotangents].map(([v, g]) => [v, resolve(g)] as const));
+  const updates: Update[] = fn.updates.map((u) => ({ target: u.target, value: resolve(u.value) }));
+  return {
+    ...fn,
+    eqns: emitter.eqns,
+    types: emitter.types,
+    output,
+    loss,
+    gradients,
+    cotangents,
+    updates,
+  };
+}
