@@ -16,4 +16,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   cwd: process.cwd(),
   isTty: Boolean(process.stderr.isTTY),
+  env: process.env,
 });

@@ -1,5 +1,34 @@
 /**
- * The runtime's public API (`nnc/runtime`): what generated modules import. It grows with the
- * training runtime (backends, data, fit loop, checkpoints); generated code imports nothing else.
+ * The runtime's public API (`nnc/runtime`): what generated modules import, and what programs
+ * that use a generated model need (backends, data, training, checkpoints).
  */
-export const runtimeVersion = 0;
+export type {
+  Backend,
+  Buffer,
+  ConvGeometry,
+  FloatArray,
+  Kernel,
+  KernelBody,
+  PoolGeometry,
+  Precision,
+} from "./backend.js";
+export { ACCUMULATE, TRANS_A, TRANS_B } from "./backend.js";
+export { createCpuBackend } from "./cpu/index.js";
+export { erf } from "./math.js";
+export {
+  CompiledModel,
+  type FunctionKind,
+  ModelError,
+  type ModelOptions,
+  type ParameterValue,
+  type PlanBuffers,
+} from "./model.js";
+export type * from "./spec.js";
+export { type EpochLog, type FitData, type FitOptions, type History, fit } from "./train/fit.js";
+export { type PreparedData, type PrepareOptions, prepareData } from "./train/prepare.js";
+export { MetricAccumulator } from "./train/metrics.js";
+export { scheduledLr } from "./train/schedule.js";
+export { Random, RandomStream } from "./random.js";
+export { type Init, fans, initialize } from "./init.js";
+export * from "./data/index.js";
+export * from "./io/index.js";

@@ -82,7 +82,7 @@ export function selectModels(
   return [model];
 }
 
-function printDiagnostics(
+export function printDiagnostics(
   io: CliIo,
   diagnostics: readonly Diagnostic[],
   file: string,

@@ -1,67 +1,57 @@
-import { parseArgs } from "node:util";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  type CommandDef,
+  type CommandName,
+  commandDefs,
+  parseCommandArgs,
+  stringOption,
+  trainArgs,
+} from "./args.js";
+import { buildCommand, parseDumps } from "./build.js";
 import { checkCommand, summaryCommand } from "./commands.js";
+import { gradCommand } from "./grad.js";
 import { CliError, type CliIo } from "./io.js";
+import { packageVersion } from "./package-root.js";
+import { predictCommand } from "./predict.js";
+import { trainCommand } from "./train.js";
 
 export type { CliIo } from "./io.js";
 
-interface CommandHelp {
-  readonly usage: string;
-  readonly summary: string;
-  readonly options?: readonly (readonly [string, string])[];
-}
-
-const commands: Record<string, CommandHelp> = {
-  check: {
-    usage: "nnc check FILE.nn...",
-    summary: "parse, resolve and shape-check; print diagnostics; exit 1 on any error",
-  },
-  summary: {
-    usage: "nnc summary FILE.nn [--model NAME]",
-    summary: "Keras-style table: layer, output shape, parameter count; then the totals",
-    options: [["--model NAME", "which model, when the file holds several"]],
-  },
-};
-
 function mainHelp(): string {
-  const width = Math.max(...Object.values(commands).map((c) => c.usage.length)) + 2;
+  const defs = Object.values(commandDefs) as CommandDef[];
+  const width = Math.max(...defs.map((c) => c.usage.length)) + 2;
   return [
     "nnc: a compiler for neural networks written in .nn files",
     "",
     "Usage: nnc COMMAND [options]",
     "",
     "Commands:",
-    ...Object.values(commands).map((c) => `  ${c.usage.padEnd(width)}${c.summary}`),
+    ...defs.map((c) => `  ${c.usage.padEnd(width)}${c.summary}`),
     "",
     "Options:",
-    "  -h, --help     show help (also after a command: nnc check --help)",
+    "  -h, --help     show help (also after a command: nnc train --help)",
     "  -v, --version  print the version",
     "",
   ].join("\n");
 }
 
-function commandHelp(name: string, help: CommandHelp): string {
-  const lines = [`Usage: ${help.usage}`, "", help.summary, ""];
-  const options = [...(help.options ?? []), ["-h, --help", "show this help"] as const];
-  const width = Math.max(...options.map(([o]) => o.length)) + 2;
-  lines.push("Options:", ...options.map(([o, d]) => `  ${o.padEnd(width)}${d}`), "");
-  void name;
-  return lines.join("\n");
-}
-
-/** The package's version, from the nearest package.json above this module (source or dist). */
-function version(): string {
-  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
-    const candidate = new URL("package.json", dir);
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "nnc") return pkg.version ?? "unknown";
-    }
-    if (dir.pathname === "/") return "unknown";
-  }
+function commandHelp(def: CommandDef): string {
+  const options = [
+    ...Object.entries(def.options).map(([name, [help, value, short]]) => [
+      `${short ? `-${short}, ` : ""}--${name}${value ? " VALUE" : ""}`,
+      help,
+    ]),
+    ["-h, --help", "show this help"],
+  ];
+  const width = Math.max(...options.map(([o]) => o!.length)) + 2;
+  return [
+    `Usage: ${def.usage}`,
+    "",
+    def.summary,
+    "",
+    "Options:",
+    ...options.map(([o, d]) => `  ${o!.padEnd(width)}${d}`),
+    "",
+  ].join("\n");
 }
 
 /**
@@ -76,53 +66,59 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return command === undefined ? 1 : 0;
   }
   if (command === "-v" || command === "--version") {
-    io.stdout(`${version()}\n`);
+    io.stdout(`${packageVersion()}\n`);
     return 0;
   }
-  const help = commands[command];
-  if (!help) {
+  if (!(command in commandDefs)) {
     io.stderr(`nnc: unknown command '${command}'; run 'nnc --help' for the list\n`);
     return 1;
   }
+  const name = command as CommandName;
   try {
-    const { values, positionals } = parseArgs({
-      args: [...rest],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        model: { type: "string" },
-      },
-    });
-    if (values.help) {
-      io.stdout(commandHelp(command, help));
+    const args = parseCommandArgs(name, rest);
+    if (args.help) {
+      io.stdout(commandHelp(commandDefs[name]));
       return 0;
     }
-    if (command !== "summary" && values.model !== undefined) {
-      throw new CliError(`nnc ${command} has no option --model`);
-    }
-    switch (command) {
+    const file = args.files[0]!;
+    switch (name) {
       case "check":
-        if (positionals.length === 0) throw new CliError(`usage: ${help.usage}`);
-        return checkCommand(io, positionals);
+        return checkCommand(io, args.files);
       case "summary":
-        if (positionals.length !== 1) throw new CliError(`usage: ${help.usage}`);
-        return summaryCommand(io, positionals[0]!, values.model);
-      default:
-        throw new CliError(`usage: ${help.usage}`);
+        return summaryCommand(io, file, stringOption(args, "model"));
+      case "build":
+        return await buildCommand(
+          io,
+          file,
+          stringOption(args, "out"),
+          parseDumps(stringOption(args, "dump")),
+        );
+      case "grad":
+        return gradCommand(io, file, stringOption(args, "model"));
+      case "train":
+        return await trainCommand(io, file, trainArgs(args));
+      case "predict":
+        return await predictCommand(io, file, args);
     }
   } catch (error) {
-    if (error instanceof CliError) {
-      io.stderr(`nnc: ${error.message}\n`);
-      return 1;
-    }
-    if (
-      error instanceof TypeError &&
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      io.stderr(`nnc ${command}: ${error.message}\n  usage: ${help.usage}\n`);
-      return 1;
-    }
-    throw error;
+    const message = userMessage(error);
+    if (message === null) throw error;
+    io.stderr(`nnc: ${message}\n`);
+    return 1;
   }
+}
+
+/** The one line a user error prints, or null for a bug (which keeps its stack trace). */
+function userMessage(error: unknown): string | null {
+  if (error instanceof CliError) return error.message;
+  // Runtime errors about the user's files (checkpoints, data) carry complete messages.
+  if (
+    error instanceof Error &&
+    ["CheckpointError", "DataError", "ModelError"].includes(error.name)
+  ) {
+    const code = (error as { code?: string }).code;
+    return code ? `error[${code}]: ${error.message}` : error.message;
+  }
+  if (error instanceof Error && error.constructor.name === "CheckpointError") return error.message;
+  return null;
 }

@@ -1,0 +1,173 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { CliError } from "./io.js";
+
+/** One command's usage, summary and options, for parsing and for `--help`. */
+export interface CommandDef {
+  readonly usage: string;
+  readonly summary: string;
+  /** Option name -> [help text, takes a value, short flag]. */
+  readonly options: Readonly<
+    Record<string, readonly [help: string, value: boolean, short?: string]>
+  >;
+  /** Positional arguments: exactly one FILE, or one or more. */
+  readonly files: "one" | "many";
+}
+
+export const commandDefs = {
+  check: {
+    usage: "nnc check FILE.nn...",
+    summary: "parse, resolve and shape-check; print diagnostics; exit 1 on any error",
+    options: {},
+    files: "many",
+  },
+  summary: {
+    usage: "nnc summary FILE.nn [--model NAME]",
+    summary: "Keras-style table: layer, output shape, parameter count; then the totals",
+    options: { model: ["which model, when the file holds several", true] },
+    files: "one",
+  },
+  build: {
+    usage: "nnc build FILE.nn [-o DIR] [--dump ir,grad,fused]",
+    summary: "write DIR/FILE.ts (next to the file by default) holding every model of the file",
+    options: {
+      out: ["the folder to write the module to", true, "o"],
+      dump: ["print IR stages to stdout: ir, grad, fused (comma separated)", true],
+    },
+    files: "one",
+  },
+  grad: {
+    usage: "nnc grad FILE.nn [--model NAME]",
+    summary: "print the derived gradients, one line per parameter and intermediate",
+    options: { model: ["which model, when the file holds several", true] },
+    files: "one",
+  },
+  train: {
+    usage: "nnc train FILE.nn [options]",
+    summary: "compile in memory, train, report, optionally save",
+    options: {
+      model: ["which model, when the file holds several", true],
+      data: ["a CSV file (header row) or an IDX folder, instead of the file's data section", true],
+      target: ["target column(s) of a CSV: COL or COL,COL", true],
+      epochs: ["passes over the training data", true],
+      "batch-size": ["samples per step", true],
+      seed: ["seed for initialisation, shuffling and dropout", true],
+      backend: ["where to run: cpu (the default) or webgpu", true],
+      init: ["load initial parameters from a safetensors checkpoint", true],
+      save: ["write the trained parameters to a safetensors checkpoint", true],
+      history: ["write per-epoch figures as JSON", true],
+      plot: ["write learning curves as SVG", true],
+      quiet: ["print only the final line", false],
+    },
+    files: "one",
+  },
+  predict: {
+    usage: "nnc predict FILE.nn --load CKPT --data PATH [-o out.csv]",
+    summary: "run the trained model on data and print (or write) its outputs as CSV",
+    options: {
+      model: ["which model, when the file holds several", true],
+      load: ["the trained parameters (safetensors)", true],
+      data: ["a CSV file (header row) or an IDX folder", true],
+      out: ["write the predictions to this CSV file instead of stdout", true, "o"],
+    },
+    files: "one",
+  },
+} as const satisfies Record<string, CommandDef>;
+
+export type CommandName = keyof typeof commandDefs;
+
+export interface ParsedArgs {
+  readonly files: readonly string[];
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly help: boolean;
+}
+
+/** Parses a command's arguments; unknown options and missing files are one clear CliError. */
+export function parseCommandArgs(command: CommandName, argv: readonly string[]): ParsedArgs {
+  const def: CommandDef = commandDefs[command];
+  const options: NonNullable<ParseArgsConfig["options"]> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, [, value, short]] of Object.entries(def.options)) {
+    options[name] = { type: value ? "string" : "boolean", ...(short ? { short } : {}) };
+  }
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
+  } catch (error) {
+    const message =
+      error instanceof Error
+        ? error.message.replace(/\. To specify a positional.*$/s, "")
+        : String(error);
+    throw new CliError(`${command}: ${message}\n  usage: ${def.usage}`);
+  }
+  const help = parsed.values["help"] === true;
+  if (!help) {
+    const count = parsed.positionals.length;
+    if (count === 0 || (def.files === "one" && count > 1)) {
+      throw new CliError(
+        `${command}: ${count === 0 ? "no file given" : "give one file"}\n  usage: ${def.usage}`,
+      );
+    }
+  }
+  return { files: parsed.positionals, values: parsed.values, help };
+}
+
+/** A whole number option (`--epochs 30`) within `min`, or undefined when not given. */
+export function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
+  const raw = args.values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== "string" || !/^\d+$/.test(raw.trim()) || value < min) {
+    throw new CliError(
+      `--${name} expects a whole number${min > 0 ? ` of at least ${min}` : ""}, got '${String(raw)}'`,
+    );
+  }
+  return value;
+}
+
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const raw = args.values[name];
+  return typeof raw === "string" ? raw : undefined;
+}
+
+export interface TrainArgs {
+  readonly model?: string;
+  readonly data?: string;
+  readonly target?: string;
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly seed?: number;
+  readonly backend?: string;
+  readonly init?: string;
+  readonly save?: string;
+  readonly history?: string;
+  readonly plot?: string;
+  readonly quiet: boolean;
+}
+
+/** `{ name: value }`, or nothing when the option was not given. */
+function pick<T>(name: string, value: T | undefined): Record<string, T> {
+  return value === undefined ? {} : { [name]: value };
+}
+
+export function trainArgs(args: ParsedArgs): TrainArgs {
+  return {
+    ...pick("model", stringOption(args, "model")),
+    ...pick("data", stringOption(args, "data")),
+    ...pick("target", stringOption(args, "target")),
+    ...pick("epochs", intOption(args, "epochs", 1)),
+    ...pick("batchSize", intOption(args, "batch-size", 1)),
+    ...pick("seed", intOption(args, "seed", 0)),
+    ...pick("backend", stringOption(args, "backend")),
+    ...pick("init", stringOption(args, "init")),
+    ...pick("save", stringOption(args, "save")),
+    ...pick("history", stringOption(args, "history")),
+    ...pick("plot", stringOption(args, "plot")),
+    quiet: args.values["quiet"] === true,
+  };
+}

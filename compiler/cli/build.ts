@@ -1,0 +1,132 @@
+import { mkdirSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { ModelFunctions } from "../emit/index.js";
+import { printIr, printFunction } from "../ir/print.js";
+import { build, generate } from "../pipeline.js";
+import { writeFileAtomic, fsErrorReason } from "../../runtime/io/fs.js";
+import { CliError, type CliIo, readSource } from "./io.js";
+import { printDiagnostics } from "./commands.js";
+
+/** A file built without errors: its text and its models' compiled functions. */
+export interface BuiltFile {
+  readonly text: string;
+  readonly models: readonly ModelFunctions[];
+}
+
+/** Builds `file`, printing its diagnostics; null when it has errors. */
+export function buildFile(io: CliIo, file: string): BuiltFile | null {
+  const text = readSource(io, file);
+  const result = build(text, file);
+  printDiagnostics(io, result.diagnostics, file, text);
+  if (!result.models) {
+    const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+    io.stderr(`${file}: ${errors} error${errors === 1 ? "" : "s"}\n`);
+    return null;
+  }
+  return { text, models: result.models };
+}
+
+/** The model `name`, or the file's only model that `fits`; a clear error otherwise. */
+export function chooseModel(
+  file: string,
+  models: readonly ModelFunctions[],
+  name: string | undefined,
+  fits: (m: ModelFunctions) => boolean = () => true,
+): ModelFunctions {
+  const names = models.map((m) => m.model.name);
+  if (name !== undefined) {
+    const found = models.find((m) => m.model.name === name);
+    if (!found)
+      throw new CliError(
+        `${file} has no model named ${name}${didYouMean(name, names)} (models: ${names.join(", ") || "none"})`,
+      );
+    return found;
+  }
+  const candidates = models.filter(fits);
+  if (candidates.length === 1) return candidates[0]!;
+  if (models.length === 0) throw new CliError(`${file} declares no model`);
+  if (candidates.length === 0)
+    throw new CliError(`no model of ${file} can do this (models: ${names.join(", ")})`);
+  throw new CliError(
+    `${file} has several models (${candidates.map((m) => m.model.name).join(", ")}); choose one with --model NAME`,
+  );
+}
+
+const dumps = ["ir", "grad", "fused"] as const;
+export type Dump = (typeof dumps)[number];
+
+export function parseDumps(value: string | undefined): Dump[] {
+  if (value === undefined) return [];
+  const parts = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const part of parts) {
+    if (!(dumps as readonly string[]).includes(part)) {
+      throw new CliError(
+        `--dump takes ${dumps.join(", ")} (comma separated), not '${part}'${didYouMean(part, dumps)}`,
+      );
+    }
+  }
+  return parts as Dump[];
+}
+
+/**
+ * `nnc build FILE [-o DIR] [--dump ir,grad,fused]`: writes DIR/<file>.ts holding every model
+ * of the file (next to the file by default), written to a temporary file and renamed.
+ */
+export async function buildCommand(
+  io: CliIo,
+  file: string,
+  outDir: string | undefined,
+  dump: Dump[],
+): Promise<number> {
+  const built = buildFile(io, file);
+  if (!built) return 1;
+  for (const kind of dump) io.stdout(dumpText(built.models, kind));
+  const code = await generate(built.models, file);
+  const dir = resolve(io.cwd, outDir ?? dirname(file));
+  const out = join(dir, `${basename(file).replace(/\.nn$/, "")}.ts`);
+  const shown = join(outDir ?? dirname(file), basename(out));
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomic(out, new TextEncoder().encode(code));
+  } catch (error) {
+    throw new CliError(`cannot write ${shown}: ${fsErrorReason(error)}`);
+  }
+  if (dump.length === 0)
+    io.stdout(`wrote ${shown} (${built.models.map((m) => m.model.name).join(", ")})\n`);
+  return 0;
+}
+
+function dumpText(models: readonly ModelFunctions[], kind: Dump): string {
+  const parts: string[] = [];
+  for (const m of models) {
+    switch (kind) {
+      case "ir":
+        parts.push(printIr({ file: "", models: [m.model] }));
+        break;
+      case "grad":
+        if (m.train) parts.push(printFunction(m.train.fn));
+        break;
+      case "fused":
+        for (const fn of [m.train, m.evaluate, m.predict]) {
+          if (!fn) continue;
+          parts.push(`${fn.fn.kind} ${m.model.name}`);
+          for (const step of fn.schedule.steps) {
+            if (step.kind === "kernel") {
+              parts.push(
+                `  kernel ${step.kernel.name} [${step.kernel.domain.join(", ")}]: ${step.kernel.eqns.map((e) => e.out).join(" ")} -> ${step.kernel.outputs.join(" ")}`,
+              );
+            } else {
+              parts.push(`  ${step.eqn.op} -> ${step.eqn.out}`);
+            }
+          }
+          parts.push("");
+        }
+        break;
+    }
+  }
+  return `${parts.join("\n")}\n`;
+}

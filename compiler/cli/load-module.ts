@@ -1,0 +1,38 @@
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ts } from "ts-morph";
+import type { ModelFunctions } from "../emit/index.js";
+import { generate } from "../pipeline.js";
+import { packageRoot } from "./package-root.js";
+
+/** What a generated module exports: one class per model. */
+export type GeneratedModule = Readonly<Record<string, unknown>>;
+
+/**
+ * The runtime's entry module: the package's built `dist/runtime/index.js`. Generated code
+ * loaded in memory imports it by this absolute URL instead of `nnc/runtime` (a module loaded
+ * from data has no package to resolve names against).
+ */
+export function runtimeUrl(): string {
+  return pathToFileURL(join(packageRoot(), "dist", "runtime", "index.js")).href;
+}
+
+/**
+ * Compiles generated TypeScript in memory (transpiled with the TypeScript compiler that
+ * ts-morph bundles) and imports it: the same code `nnc build` writes, without a file.
+ */
+export async function loadGenerated(
+  models: readonly ModelFunctions[],
+  source: string,
+): Promise<GeneratedModule> {
+  const typescript = await generate(models, source, runtimeUrl());
+  const javascript = ts.transpileModule(typescript, {
+    compilerOptions: {
+      module: ts.ModuleKind.ES2022,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: false,
+    },
+  }).outputText;
+  const url = `data:text/javascript;base64,${Buffer.from(javascript).toString("base64")}`;
+  return (await import(url)) as GeneratedModule;
+}

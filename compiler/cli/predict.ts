@@ -1,0 +1,128 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
+import { type ParsedArgs, stringOption } from "./args.js";
+import { buildFile, chooseModel } from "./build.js";
+import { CliError, type CliIo, describeFsError } from "./io.js";
+import { loadGenerated, runtimeUrl } from "./load-module.js";
+
+type Runtime = typeof import("../../runtime/index.js");
+
+/**
+ * `nnc predict FILE --load CKPT --data PATH [-o out.csv]`: the trained model's outputs for
+ * every row of the data, as CSV (one column per output value, plus the predicted class for
+ * a classifier of class ids). Feature scaling saved with the checkpoint is applied first.
+ */
+export async function predictCommand(io: CliIo, file: string, args: ParsedArgs): Promise<number> {
+  const load = stringOption(args, "load");
+  const data = stringOption(args, "data");
+  if (load === undefined || data === undefined)
+    throw new CliError("predict needs --load CKPT and --data PATH");
+  const built = buildFile(io, file);
+  if (!built) return 1;
+  const chosen = chooseModel(file, built.models, stringOption(args, "model"));
+  const runtime = (await import(runtimeUrl())) as Runtime;
+  const module = await loadGenerated(built.models, file);
+  const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
+  const model = new Model({});
+
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(resolve(io.cwd, load));
+  } catch (error) {
+    throw new CliError(`cannot read ${load}: ${describeFsError(error)}`);
+  }
+  const checkpoint = runtime.parseSafetensors(bytes, load);
+  model.loadParameters(checkpoint.tensors, load);
+
+  const input = model.spec.inputs[0];
+  if (!input || model.spec.inputs.length !== 1)
+    throw new CliError(
+      `predict feeds one input, but ${chosen.model.name} has ${model.spec.inputs.length}`,
+    );
+  let x = readFeatures(runtime, model, io.cwd, data, dirname(resolve(io.cwd, file)));
+  const normalize = checkpoint.metadata?.["nnc.normalize"];
+  if (normalize !== undefined) {
+    const saved = JSON.parse(normalize) as {
+      kind: "standard" | "minmax";
+      shift: number[];
+      scale: number[];
+    };
+    x = runtime.applyNormalizer(x, {
+      kind: saved.kind,
+      shift: Float32Array.from(saved.shift),
+      scale: Float32Array.from(saved.scale),
+    });
+  }
+  const out = model.predict(x);
+  const csv = predictionsCsv(out, model.spec.targets[0]?.dtype === "i32");
+  const target = stringOption(args, "out");
+  if (target === undefined) io.stdout(csv);
+  else {
+    try {
+      runtime.writeFileAtomic(resolve(io.cwd, target), new TextEncoder().encode(csv));
+    } catch (error) {
+      throw new CliError(`cannot write ${target}: ${runtime.fsErrorReason(error)}`);
+    }
+  }
+  return 0;
+}
+
+/** Feature rows from a CSV (target columns, when present, are left out) or an IDX folder. */
+function readFeatures(
+  runtime: Runtime,
+  model: CompiledModel,
+  cwd: string,
+  path: string,
+  _modelDir: string,
+): Tensor {
+  const input = model.spec.inputs[0]!;
+  const shape = input.shape.map((d) => d ?? "batch");
+  const full = resolve(cwd, path);
+  if (runtime.isDirectory(full)) {
+    const dir = runtime.readMnistDir({ path: full, displayPath: path });
+    const images = dir.test?.x ?? dir.train.x;
+    return runtime.reshape(images, [images.shape[0]!, ...(input.shape.slice(1) as number[])]);
+  }
+  const source = model.spec.training?.data?.source;
+  const targets =
+    source?.kind === "csv" && source.target ? source.target : model.spec.targets.map((t) => t.name);
+  const drop = source?.kind === "csv" ? source.drop : [];
+  let header: string[] = [];
+  try {
+    header = (readFileSync(full, "utf8").split(/\r?\n/, 1)[0] ?? "")
+      .split(",")
+      .map((h) => h.trim().replace(/^"|"$/g, ""));
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
+  }
+  const hasTargets = targets.length > 0 && targets.every((t) => header.includes(t));
+  const csv = runtime.readCsv(
+    { path: full, displayPath: path },
+    {
+      target: hasTargets ? targets : [],
+      defaultTarget: [],
+      drop: drop.filter((d) => header.includes(d)),
+      input: { name: input.name, shape },
+      targetKind:
+        hasTargets && model.spec.targets[0]?.dtype === "i32"
+          ? { kind: "ids" }
+          : { kind: "values", width: hasTargets ? targets.length : 0 },
+    },
+  );
+  return csv.x;
+}
+
+function predictionsCsv(out: Tensor, classes: boolean): string {
+  const rows = out.shape[0] ?? 0;
+  const width = rows === 0 ? 0 : out.data.length / rows;
+  const names = width === 1 ? ["output"] : Array.from({ length: width }, (_, k) => `output_${k}`);
+  const lines = [[...names, ...(classes ? ["predicted"] : [])].join(",")];
+  for (let r = 0; r < rows; r++) {
+    const row = out.data.subarray(r * width, (r + 1) * width);
+    const cells = [...row].map((v) => String(Number(v.toPrecision(7))));
+    if (classes) cells.push(String(row.indexOf(Math.max(...row))));
+    lines.push(cells.join(","));
+  }
+  return `${lines.join("\n")}\n`;
+}

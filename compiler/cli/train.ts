@@ -1,0 +1,171 @@
+import { dirname, resolve } from "node:path";
+import type { ModelFunctions } from "../emit/index.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { renderDiagnostic } from "../diagnostics/render.js";
+import type { Span } from "../diagnostics/span.js";
+import type {
+  CompiledModel,
+  EpochLog,
+  History,
+  ModelOptions,
+  PreparedData,
+  SourceRequest,
+} from "../../runtime/index.js";
+import { buildFile, chooseModel } from "./build.js";
+import { CliError, type CliIo, useColor } from "./io.js";
+import { loadGenerated, runtimeUrl } from "./load-module.js";
+import { formatEpoch, formatTest, plotSvg } from "./report.js";
+import type { TrainArgs } from "./args.js";
+
+type Runtime = typeof import("../../runtime/index.js");
+
+/** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
+export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
+  const built = buildFile(io, file);
+  if (!built) return 1;
+  const chosen = chooseModel(file, built.models, args.model, (m) => m.train !== null);
+  if (!chosen.train) {
+    throw new CliError(
+      `model ${chosen.model.name} cannot be trained: it has no loss and optimizer sections`,
+    );
+  }
+  if (args.backend !== undefined && args.backend !== "cpu") {
+    throw new CliError(
+      args.backend === "webgpu"
+        ? "the webgpu backend is not available yet; train on the cpu (the default)"
+        : `unknown backend '${args.backend}'; the backends are cpu and webgpu`,
+    );
+  }
+  const runtime = (await import(runtimeUrl())) as Runtime;
+  const module = await loadGenerated(built.models, file);
+  const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
+  const spec = chosen.model;
+  const seed = args.seed ?? spec.settings.train.seed;
+  const model = new Model({ seed });
+
+  const prepared = prepare(io, runtime, file, built.text, chosen, model, args);
+  if (!prepared) return 1;
+  if (args.init !== undefined) {
+    const path = resolve(io.cwd, args.init);
+    model.loadParameters(runtime.readSafetensors(path, { displayPath: args.init }), args.init);
+  }
+
+  const lines: string[] = [];
+  const history: History = runtime.fit(
+    model,
+    { train: prepared.train, validation: prepared.validation },
+    {
+      ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
+      ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      seed,
+      onEpoch: (log: EpochLog) => {
+        const line = formatEpoch(log);
+        lines.push(line);
+        if (!args.quiet) io.stdout(`${line}\n`);
+      },
+    },
+  );
+  if (history.stoppedEarly && !args.quiet) {
+    const restored =
+      history.restoredEpoch === null ? "" : `; weights of epoch ${history.restoredEpoch} restored`;
+    io.stdout(`early stopping after epoch ${history.epochs.length}${restored}\n`);
+  }
+  let testLine: string | null = null;
+  let test: { loss: number; metrics: Record<string, number> } | null = null;
+  if (prepared.test) {
+    test = model.evaluate(prepared.test, spec.settings.train.batchSize);
+    testLine = formatTest(test);
+    io.stdout(`${testLine}\n`);
+  } else if (args.quiet && lines.length > 0) {
+    io.stdout(`${lines.at(-1)!}\n`);
+  }
+
+  if (args.save !== undefined) {
+    const tensors = [...model.parameters()].map(([name, t]) => ({
+      name,
+      shape: t.shape,
+      data: t.data,
+      ...(t.dtype === "I64" ? { dtype: "I64" as const } : {}),
+    }));
+    runtime.writeSafetensors(resolve(io.cwd, args.save), tensors, {
+      displayPath: args.save,
+      metadata: normalizerMetadata(prepared),
+    });
+  }
+  const writeText = (path: string, text: string): void => {
+    try {
+      runtime.writeFileAtomic(resolve(io.cwd, path), new TextEncoder().encode(text));
+    } catch (error) {
+      throw new CliError(`cannot write ${path}: ${runtime.fsErrorReason(error)}`);
+    }
+  };
+  if (args.history !== undefined) {
+    const record = {
+      model: spec.name,
+      epochs: history.epochs,
+      stoppedEarly: history.stoppedEarly,
+      restoredEpoch: history.restoredEpoch,
+      test,
+    };
+    writeText(args.history, `${JSON.stringify(record, null, 2)}\n`);
+  }
+  if (args.plot !== undefined) writeText(args.plot, plotSvg(spec.name, history.epochs));
+  return 0;
+}
+
+/** The model's data, loaded and split; null after printing a data error at its source. */
+function prepare(
+  io: CliIo,
+  runtime: Runtime,
+  file: string,
+  text: string,
+  chosen: ModelFunctions,
+  model: CompiledModel,
+  args: TrainArgs,
+): PreparedData | null {
+  const settings = chosen.model.settings.data;
+  const target = args.target?.split(",").map((t) => t.trim());
+  let source: SourceRequest;
+  let baseDir: string;
+  let span: Span | null = null;
+  if (args.data !== undefined) {
+    source = { kind: "path", path: args.data, target: target ?? null };
+    baseDir = io.cwd;
+  } else if (settings?.source) {
+    const s = settings.source;
+    source = s.kind === "csv" && target ? { ...s, target } : s;
+    baseDir = dirname(resolve(io.cwd, file));
+    span = s.span;
+  } else {
+    throw new CliError(
+      `${file}: model ${chosen.model.name} has no data source; add data { source: csv("...") } or pass --data PATH`,
+    );
+  }
+  try {
+    return runtime.prepareData(model.spec, source, baseDir);
+  } catch (error) {
+    if (!(error instanceof runtime.DataError)) throw error;
+    if (span) {
+      const d: Diagnostic = {
+        code: error.code,
+        severity: "error",
+        message: error.message,
+        span,
+        related: [],
+      };
+      io.stderr(`${renderDiagnostic(d, text, { color: useColor(io) })}\n`);
+    } else {
+      io.stderr(`nnc: error[${error.code}]: ${error.message}\n`);
+    }
+    return null;
+  }
+}
+
+/** Feature scaling saved beside the weights (as safetensors metadata, which PyTorch ignores). */
+function normalizerMetadata(prepared: PreparedData): Record<string, string> {
+  const n = prepared.normalizer;
+  if (n.kind === "none") return {};
+  return {
+    "nnc.normalize": JSON.stringify({ kind: n.kind, shift: [...n.shift], scale: [...n.scale] }),
+  };
+}

@@ -1,0 +1,261 @@
+import type { Backend, Buffer } from "./backend.js";
+import { createCpuBackend } from "./cpu/index.js";
+import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
+import { initialize } from "./init.js";
+import { checkCheckpoint } from "./io/checkpoint.js";
+import { Random, RandomStream } from "./random.js";
+import type { ModelSpec, TensorSpec } from "./spec.js";
+import { MetricAccumulator } from "./train/metrics.js";
+
+/** A model used in a way it does not support (training a model without a loss). */
+export class ModelError extends Error {
+  override readonly name = "ModelError";
+}
+
+/** The buffers of one planned function for one batch size (generated code adds its own). */
+export interface PlanBuffers {
+  /** Input and target buffers, filled with a batch before each step. */
+  readonly data: Readonly<Record<string, Buffer>>;
+  readonly output: Buffer | null;
+  readonly loss: Buffer | null;
+}
+
+export type FunctionKind = "train" | "evaluate" | "predict";
+
+export interface ModelOptions {
+  /** Where to run (the CPU backend by default). */
+  readonly backend?: Backend;
+  /** Seed for the initial weights (the model's `train { seed }` by default). */
+  readonly seed?: number;
+}
+
+/** A tensor by name, as `parameters()` returns and `loadParameters()` takes them. */
+export interface ParameterValue {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+  /** I64 for integer counters (written so in checkpoints). */
+  readonly dtype?: string;
+}
+
+/**
+ * The base of every generated model class. Generated code supplies, per function, `plan*(n)`
+ * (allocating that function's buffers for a batch of n, once per size) and `run*(n, b)` (one
+ * straight-line step); this class owns parameters and state, loads batches into the planned
+ * buffers, and offers the user-facing API: trainStep, predict, evaluate, parameters.
+ */
+export abstract class CompiledModel {
+  readonly rt: Backend;
+  /** Parameters and buffers by name (`dense_1.weight`, `batchnorm_1.running_mean`). */
+  readonly params: Record<string, Buffer> = {};
+  /** Optimizer state and scalars by name (`dense_1.weight.exp_avg`, `optimizer.lr`). */
+  readonly state: Record<string, Buffer> = {};
+  private readonly plans = new Map<string, PlanBuffers>();
+  private readonly staging = new Map<string, Float32Array>();
+
+  constructor(
+    readonly spec: ModelSpec,
+    options: ModelOptions = {},
+  ) {
+    this.rt = options.backend ?? createCpuBackend();
+    const random = new Random(options.seed ?? spec.training?.train.seed ?? 0, RandomStream.init);
+    for (const p of spec.params) {
+      const values = new Float64Array(p.shape.reduce((a, d) => a * d, 1));
+      initialize(p.init, p.shape, random, values);
+      const buffer = this.rt.alloc(values.length);
+      this.rt.write(buffer, values);
+      this.params[p.name] = buffer;
+    }
+    this.resetState();
+  }
+
+  protected planTrain(_n: number): PlanBuffers {
+    throw this.cannot("train");
+  }
+  protected runTrain(_n: number, _b: PlanBuffers): void {
+    throw this.cannot("train");
+  }
+  protected planEvaluate(_n: number): PlanBuffers {
+    throw this.cannot("evaluate");
+  }
+  protected runEvaluate(_n: number, _b: PlanBuffers): void {
+    throw this.cannot("evaluate");
+  }
+  protected abstract planPredict(n: number): PlanBuffers;
+  protected abstract runPredict(n: number, b: PlanBuffers): void;
+
+  /** Optimizer state back to its start (zero moments, step 0) and the learning rate to its default. */
+  resetState(): void {
+    for (const st of this.spec.state) {
+      const size = st.shape.reduce((a, d) => a * d, 1);
+      const buffer = this.state[st.name] ?? this.rt.alloc(size);
+      this.rt.fill(buffer, st.init, size);
+      this.state[st.name] = buffer;
+    }
+    for (const name of this.spec.scalars) this.state[name] ??= this.rt.alloc(1);
+    if (this.spec.training) this.setLearningRate(this.spec.training.optimizer.lr);
+  }
+
+  setLearningRate(lr: number): void {
+    const buffer = this.state["optimizer.lr"];
+    if (buffer) this.rt.fill(buffer, lr, 1);
+  }
+
+  /** The buffers of `kind` for a batch of `n`, planned on first use and kept. */
+  plan(kind: FunctionKind, n: number): PlanBuffers {
+    const key = `${kind}:${n}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan =
+        kind === "train"
+          ? this.planTrain(n)
+          : kind === "evaluate"
+            ? this.planEvaluate(n)
+            : this.planPredict(n);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /**
+   * Copies rows `order[start .. start + count)` (or `start ..` when `order` is null) of each
+   * named tensor into the plan's data buffers.
+   */
+  loadBatch(
+    plan: PlanBuffers,
+    tensors: Readonly<Record<string, Tensor>>,
+    order: Uint32Array | null,
+    start: number,
+    count: number,
+  ): void {
+    for (const [name, buffer] of Object.entries(plan.data)) {
+      const tensor = tensors[name];
+      if (!tensor) throw new Error(`no data for ${name}`);
+      const width = rowSize(tensor);
+      const key = `${name}:${buffer.length}`;
+      let staging = this.staging.get(key);
+      if (!staging || staging.length < count * width) {
+        staging = new Float32Array(buffer.length);
+        this.staging.set(key, staging);
+      }
+      for (let r = 0; r < count; r++) {
+        const row = order ? order[start + r]! : start + r;
+        staging.set(tensor.data.subarray(row * width, (row + 1) * width), r * width);
+      }
+      this.rt.write(buffer, staging.subarray(0, count * width));
+    }
+  }
+
+  /** Runs one training step on a batch already loaded into `plan`; returns its loss. */
+  stepTrain(n: number, plan: PlanBuffers): number {
+    this.runTrain(n, plan);
+    return this.rt.read(plan.loss!, 1)[0]!;
+  }
+
+  /** One training step (forward, backward, update) on a batch; returns its loss. */
+  trainStep(batch: Readonly<Record<string, Tensor>>): number {
+    const n = this.batchSizeOf(batch);
+    const plan = this.plan("train", n);
+    this.loadBatch(plan, batch, null, 0, n);
+    return this.stepTrain(n, plan);
+  }
+
+  /** The model's output for every row of the inputs, in evaluation mode. */
+  predict(inputs: Readonly<Record<string, Tensor>> | Tensor, batchSize = 256): Tensor {
+    const tensors = isTensor(inputs) ? { [this.spec.inputs[0]!.name]: inputs } : inputs;
+    const rows = this.batchSizeOf(tensors);
+    const width = this.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
+    const out = new Float32Array(rows * width);
+    for (let start = 0; start < rows; start += batchSize) {
+      const n = Math.min(batchSize, rows - start);
+      const plan = this.plan("predict", n);
+      this.loadBatch(plan, tensors, null, start, n);
+      this.runPredict(n, plan);
+      out.set(this.rt.read(plan.output!, n * width), start * width);
+    }
+    return { data: out, shape: [rows, ...this.spec.output.shape.slice(1).map((d) => d ?? 1)] };
+  }
+
+  /** Mean loss and metrics over a data set, in evaluation mode (no dropout, running statistics). */
+  evaluate(
+    data: Readonly<Record<string, Tensor>>,
+    batchSize = 256,
+    order: Uint32Array | null = null,
+  ): { loss: number; metrics: Record<string, number> } {
+    const training = this.requireTraining("evaluate");
+    const rows = order ? order.length : this.batchSizeOf(data);
+    const target = this.spec.targets[0]!;
+    const metrics = new MetricAccumulator(training.metrics, this.spec.output, target);
+    const width = this.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
+    let total = 0;
+    for (let start = 0; start < rows; start += batchSize) {
+      const n = Math.min(batchSize, rows - start);
+      const plan = this.plan("evaluate", n);
+      this.loadBatch(plan, data, order, start, n);
+      this.runEvaluate(n, plan);
+      total += this.rt.read(plan.loss!, 1)[0]! * n;
+      metrics.add(
+        this.rt.read(plan.output!, n * width),
+        this.rt.read(plan.data[target.name]!, n * rowWidth(target)),
+        n,
+      );
+    }
+    return { loss: rows === 0 ? NaN : total / rows, metrics: metrics.result() };
+  }
+
+  /** Copies of every parameter and buffer, by name. */
+  parameters(): Map<string, ParameterValue> {
+    const out = new Map<string, ParameterValue>();
+    for (const p of this.spec.params) {
+      const size = p.shape.reduce((a, d) => a * d, 1);
+      const data = Float32Array.from(this.rt.read(this.params[p.name]!, size));
+      out.set(p.name, {
+        shape: [...p.shape],
+        data,
+        ...(p.dtype === "i64" ? { dtype: "I64" } : {}),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the parameters. Every parameter and buffer must be present with its exact shape,
+   * and nothing else (like PyTorch's load_state_dict(strict=True)); otherwise nothing changes
+   * and a CheckpointError lists every problem.
+   */
+  loadParameters(tensors: ReadonlyMap<string, ParameterValue>, source = "parameters"): void {
+    // Counters (num_batches_tracked) may be absent, as PyTorch tolerates; they keep their value.
+    const required = this.spec.params.filter((p) => p.dtype !== "i64");
+    checkCheckpoint(
+      tensors,
+      required.map((p) => ({ name: p.name, shape: p.shape })),
+      source,
+    );
+    for (const p of this.spec.params) {
+      const tensor = tensors.get(p.name);
+      if (tensor) this.rt.write(this.params[p.name]!, tensor.data);
+    }
+  }
+
+  requireTraining(what: string): NonNullable<ModelSpec["training"]> {
+    if (!this.spec.training) throw this.cannot(what);
+    return this.spec.training;
+  }
+
+  private batchSizeOf(tensors: Readonly<Record<string, Tensor>>): number {
+    const first = Object.values(tensors)[0];
+    if (!first) throw new Error("no data given");
+    return rowCount(first);
+  }
+
+  private cannot(what: string): Error {
+    return new ModelError(`model ${this.spec.name} cannot ${what}: it has no loss and optimizer`);
+  }
+}
+
+function isTensor(value: unknown): value is Tensor {
+  return typeof value === "object" && value !== null && "data" in value && "shape" in value;
+}
+
+function rowWidth(spec: TensorSpec): number {
+  return spec.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
+}

@@ -1,0 +1,132 @@
+import type { Init } from "./init.js";
+
+/**
+ * What a generated module tells the runtime about a model: its tensors, parameters, state and
+ * training settings (all defaults filled in by the compiler). Plain data, so a module is
+ * self-describing and a checkpoint can be checked against it.
+ */
+
+/** An input, target or output; `null` stands for the batch dimension. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly shape: readonly (number | null)[];
+  readonly dtype: "f32" | "i32";
+}
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: Init;
+  /** False for buffers such as batch norm's running statistics. */
+  readonly trainable: boolean;
+  /** `i64` for counters kept as integers in checkpoints (batch norm's `num_batches_tracked`). */
+  readonly dtype?: "i64";
+}
+
+export interface StateSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: number;
+}
+
+export type OptimizerSettings =
+  | {
+      readonly kind: "sgd";
+      readonly lr: number;
+      readonly momentum: number;
+      readonly nesterov: boolean;
+      readonly dampening: number;
+      readonly weightDecay: number;
+    }
+  | {
+      readonly kind: "adagrad";
+      readonly lr: number;
+      readonly eps: number;
+      readonly weightDecay: number;
+    }
+  | {
+      readonly kind: "rmsprop";
+      readonly lr: number;
+      readonly alpha: number;
+      readonly eps: number;
+      readonly momentum: number;
+      readonly weightDecay: number;
+    }
+  | {
+      readonly kind: "adadelta";
+      readonly lr: number;
+      readonly rho: number;
+      readonly eps: number;
+      readonly weightDecay: number;
+    }
+  | {
+      readonly kind: "adam" | "adamw";
+      readonly lr: number;
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly eps: number;
+      readonly weightDecay: number;
+    };
+
+export type MetricName = "accuracy" | "mse" | "rmse" | "mae";
+
+export type LrSchedule =
+  | { readonly kind: "step"; readonly every: number; readonly gamma: number }
+  | { readonly kind: "exponential"; readonly gamma: number }
+  | { readonly kind: "cosine"; readonly epochs: number; readonly minLr: number };
+
+export interface EarlyStoppingSettings {
+  readonly monitor: string;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly restoreBest: boolean;
+}
+
+export interface TrainSettings {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly seed: number;
+  readonly validationSplit: number;
+  readonly earlyStopping: EarlyStoppingSettings | null;
+  readonly lrSchedule: LrSchedule | null;
+}
+
+export type DataSourceSettings =
+  | {
+      readonly kind: "csv";
+      readonly path: string;
+      readonly target: readonly string[] | null;
+      readonly drop: readonly string[];
+    }
+  | { readonly kind: "mnist"; readonly dir: string | null }
+  | { readonly kind: "idx"; readonly images: string; readonly labels: string };
+
+export interface DataSettings {
+  readonly source: DataSourceSettings | null;
+  readonly split: { readonly test: number; readonly seed: number } | null;
+  readonly normalize: "standard" | "minmax" | "none";
+}
+
+export interface TrainingSpec {
+  readonly optimizer: OptimizerSettings;
+  readonly train: TrainSettings;
+  readonly metrics: readonly MetricName[];
+  readonly data: DataSettings | null;
+}
+
+export interface ModelSpec {
+  readonly name: string;
+  /** The `.nn` file the model was compiled from, as given to the compiler. */
+  readonly source: string;
+  readonly inputs: readonly TensorSpec[];
+  readonly targets: readonly TensorSpec[];
+  readonly output: TensorSpec;
+  readonly params: readonly ParamSpec[];
+  readonly state: readonly StateSpec[];
+  /** Scalars the training loop sets (the learning rate). */
+  readonly scalars: readonly string[];
+  /** Null for a model without loss and optimizer: it predicts only. */
+  readonly training: TrainingSpec | null;
+}

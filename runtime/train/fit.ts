@@ -1,0 +1,148 @@
+import type { Tensor } from "../data/tensor.js";
+import { BatchIterator } from "../data/batches.js";
+import type { CompiledModel, ParameterValue } from "../model.js";
+import { Random, RandomStream } from "../random.js";
+import type { TrainSettings } from "../spec.js";
+import { MetricAccumulator } from "./metrics.js";
+import { scheduledLr } from "./schedule.js";
+
+/** The figures of one epoch. */
+export interface EpochLog {
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Mean training loss over the epoch's samples. */
+  readonly loss: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly valLoss: number | null;
+  readonly valMetrics: Readonly<Record<string, number>> | null;
+  readonly lr: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+}
+
+export interface History {
+  readonly epochs: readonly EpochLog[];
+  /** True when early stopping ended training before the last epoch. */
+  readonly stoppedEarly: boolean;
+  /** The epoch whose weights the model holds after early stopping restored them, else null. */
+  readonly restoredEpoch: number | null;
+}
+
+export interface FitData {
+  readonly train: Readonly<Record<string, Tensor>>;
+  readonly validation: Readonly<Record<string, Tensor>> | null;
+}
+
+export interface FitOptions extends Partial<TrainSettings> {
+  readonly onEpoch?: (log: EpochLog) => void;
+  readonly onBatch?: (epoch: number, batch: number, batches: number, loss: number) => void;
+}
+
+/**
+ * Trains `model` on `data` for the model's `train` settings (each overridable): batches in
+ * a fresh order per epoch (seeded), the learning-rate schedule stepped per epoch, training
+ * loss and metrics averaged over the epoch's samples, validation in evaluation mode, and
+ * early stopping on the monitored figure (restoring the best weights when asked).
+ */
+export function fit(model: CompiledModel, data: FitData, options: FitOptions = {}): History {
+  const training = model.requireTraining("train");
+  const settings: TrainSettings = { ...training.train, ...definedOnly(options) };
+  const rows = Object.values(data.train)[0]?.shape[0] ?? 0;
+  const target = model.spec.targets[0]!;
+  const outputWidth = model.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
+  const targetWidth = target.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
+  const iterator = new BatchIterator(rows, {
+    batchSize: settings.batchSize,
+    shuffle: settings.shuffle,
+    dropLast: settings.dropLast,
+    rng: new Random(settings.seed, RandomStream.shuffle),
+  });
+  model.rt.seedDropout(settings.seed);
+  const metrics = new MetricAccumulator(training.metrics, model.spec.output, target);
+  const stopping = settings.earlyStopping;
+  const logs: EpochLog[] = [];
+  let best: { value: number; epoch: number; weights: Map<string, ParameterValue> | null } | null =
+    null;
+  let waited = 0;
+  let stoppedEarly = false;
+
+  for (let epoch = 0; epoch < settings.epochs; epoch++) {
+    const started = performance.now();
+    const lr = scheduledLr(training.optimizer.lr, settings.lrSchedule, epoch);
+    model.setLearningRate(lr);
+    const order = iterator.nextEpoch();
+    metrics.reset();
+    let total = 0;
+    let seen = 0;
+    for (let b = 0; b < iterator.batchCount; b++) {
+      const n = iterator.batchLength(b);
+      const plan = model.plan("train", n);
+      model.loadBatch(plan, data.train, order, iterator.batchStart(b), n);
+      const loss = model.stepTrain(n, plan);
+      total += loss * n;
+      seen += n;
+      metrics.add(
+        model.rt.read(plan.output!, n * outputWidth),
+        model.rt.read(plan.data[target.name]!, n * targetWidth),
+        n,
+      );
+      options.onBatch?.(epoch, b, iterator.batchCount, loss);
+    }
+    const validation = data.validation ? model.evaluate(data.validation, settings.batchSize) : null;
+    const seconds = (performance.now() - started) / 1000;
+    const log: EpochLog = {
+      epoch: epoch + 1,
+      epochs: settings.epochs,
+      loss: seen === 0 ? NaN : total / seen,
+      metrics: metrics.result(),
+      valLoss: validation?.loss ?? null,
+      valMetrics: validation?.metrics ?? null,
+      lr,
+      seconds,
+      samplesPerSecond: seconds > 0 ? seen / seconds : 0,
+    };
+    logs.push(log);
+    options.onEpoch?.(log);
+
+    if (stopping) {
+      const value = monitored(log, stopping.monitor);
+      const higherIsBetter = stopping.monitor.endsWith("accuracy");
+      const improved =
+        best === null ||
+        (higherIsBetter
+          ? value > best.value + stopping.minDelta
+          : value < best.value - stopping.minDelta);
+      if (improved) {
+        best = {
+          value,
+          epoch: epoch + 1,
+          weights: stopping.restoreBest ? model.parameters() : null,
+        };
+        waited = 0;
+      } else if (++waited > stopping.patience) {
+        stoppedEarly = epoch + 1 < settings.epochs;
+        break;
+      }
+    }
+  }
+  let restoredEpoch: number | null = null;
+  if (stopping?.restoreBest && best?.weights && best.epoch !== logs.length) {
+    model.loadParameters(best.weights);
+    restoredEpoch = best.epoch;
+  }
+  return { epochs: logs, stoppedEarly, restoredEpoch };
+}
+
+/** `loss`, `val_loss`, `accuracy`, `val_accuracy`, ... of an epoch. */
+function monitored(log: EpochLog, name: string): number {
+  if (name === "loss") return log.loss;
+  if (name === "val_loss") return log.valLoss ?? NaN;
+  if (name.startsWith("val_")) return log.valMetrics?.[name.slice(4)] ?? NaN;
+  return log.metrics[name] ?? NaN;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function"),
+  ) as Partial<T>;
+}

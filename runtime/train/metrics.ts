@@ -1,0 +1,79 @@
+import type { FloatArray } from "../backend.js";
+import type { MetricName, TensorSpec } from "../spec.js";
+
+/**
+ * Running metrics over the batches of an epoch. Accuracy takes the argmax of the output
+ * against class ids or the argmax of one-hot targets; a single output column (a sigmoid) is
+ * thresholded at 0.5. mse, rmse and mae compare every output element with its target (class
+ * ids count as one-hot rows).
+ */
+export class MetricAccumulator {
+  private correct = 0;
+  private rows = 0;
+  private squared = 0;
+  private absolute = 0;
+  private elements = 0;
+  private readonly classes: number;
+  private readonly ids: boolean;
+
+  constructor(
+    readonly metrics: readonly MetricName[],
+    output: TensorSpec,
+    target: TensorSpec,
+  ) {
+    this.classes = output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
+    this.ids = target.dtype === "i32";
+  }
+
+  reset(): void {
+    this.correct = this.rows = this.squared = this.absolute = this.elements = 0;
+  }
+
+  /** Adds `count` rows: outputs `[count, classes]` and targets (ids `[count]` or `[count, classes]`). */
+  add(output: FloatArray, target: FloatArray, count: number): void {
+    if (this.metrics.length === 0) return;
+    const k = this.classes;
+    for (let r = 0; r < count; r++) {
+      const base = r * k;
+      if (k === 1 && !this.ids) {
+        if (output[base]! >= 0.5 === target[r]! >= 0.5) this.correct++;
+      } else {
+        let best = 0;
+        for (let c = 1; c < k; c++) if (output[base + c]! > output[base + best]!) best = c;
+        let truth = 0;
+        if (this.ids) truth = target[r]!;
+        else for (let c = 1; c < k; c++) if (target[base + c]! > target[base + truth]!) truth = c;
+        if (best === truth) this.correct++;
+      }
+      for (let c = 0; c < k; c++) {
+        const t = this.ids ? (target[r] === c ? 1 : 0) : target[base + c]!;
+        const d = output[base + c]! - t;
+        this.squared += d * d;
+        this.absolute += Math.abs(d);
+      }
+    }
+    this.rows += count;
+    this.elements += count * k;
+  }
+
+  result(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const m of this.metrics) {
+      switch (m) {
+        case "accuracy":
+          out[m] = this.rows === 0 ? 0 : this.correct / this.rows;
+          break;
+        case "mse":
+          out[m] = this.elements === 0 ? 0 : this.squared / this.elements;
+          break;
+        case "rmse":
+          out[m] = this.elements === 0 ? 0 : Math.sqrt(this.squared / this.elements);
+          break;
+        case "mae":
+          out[m] = this.elements === 0 ? 0 : this.absolute / this.elements;
+          break;
+      }
+    }
+    return out;
+  }
+}

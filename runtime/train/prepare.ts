@@ -1,0 +1,97 @@
+import {
+  type Dataset,
+  type Normalizer,
+  applyNormalizer,
+  fitNormalizer,
+  splitTest,
+  splitValidation,
+} from "../data/dataset.js";
+import { DataError } from "../data/errors.js";
+import { type SourceRequest, loadDataSource } from "../data/load.js";
+import type { Tensor } from "../data/tensor.js";
+import type { ModelSpec, TrainingSpec } from "../spec.js";
+
+/** Data ready for `fit`: tensors by the model's input and target names. */
+export interface PreparedData {
+  readonly train: Readonly<Record<string, Tensor>>;
+  readonly validation: Readonly<Record<string, Tensor>> | null;
+  readonly test: Readonly<Record<string, Tensor>> | null;
+  /** Feature scaling fitted on the training rows; apply it to anything predicted later. */
+  readonly normalizer: Normalizer;
+  readonly columns: {
+    readonly features: readonly string[];
+    readonly targets: readonly string[];
+  } | null;
+}
+
+export interface PrepareOptions {
+  /** Overrides the model's `validation_split`. */
+  readonly validationSplit?: number;
+}
+
+/**
+ * Loads a model's data and readies it, as language.md orders it: the source's own test part
+ * or a held-out one (`data { split }`), validation rows from the end (`validation_split`),
+ * then normalization with statistics of the training rows alone. Paths are relative to
+ * `baseDir`. Throws DataError for anything wrong with the data.
+ */
+export function prepareData(
+  spec: ModelSpec,
+  source: SourceRequest,
+  baseDir: string,
+  options: PrepareOptions = {},
+): PreparedData {
+  const training = spec.training;
+  if (!training)
+    throw new DataError(
+      "E502",
+      `model ${spec.name} has no loss and optimizer, so it cannot be trained`,
+    );
+  const input = spec.inputs[0];
+  const target = spec.targets[0];
+  if (!input || !target || spec.inputs.length !== 1 || spec.targets.length !== 1) {
+    throw new DataError(
+      "E502",
+      `data sources feed one input and one target, but ${spec.name} has ${spec.inputs.length} inputs and ${spec.targets.length} targets`,
+    );
+  }
+  const classes = target.dtype === "i32" ? spec.output.shape.at(-1) : undefined;
+  const loaded = loadDataSource(source, baseDir, {
+    input: { name: input.name, shape: withBatch(input.shape) },
+    target: {
+      name: target.name,
+      shape: withBatch(target.shape),
+      kind: target.dtype === "i32" ? "ids" : "values",
+    },
+    ...(typeof classes === "number" ? { classes } : {}),
+  });
+  let rest: Dataset = loaded.data;
+  let test: Dataset | null = loaded.test;
+  const split = training.data?.split ?? null;
+  if (test === null && split !== null) {
+    const parts = splitTest(rest, split);
+    rest = parts.train;
+    test = parts.test;
+  }
+  const validationSplit = options.validationSplit ?? training.train.validationSplit;
+  const { train, validation } = splitValidation(rest, validationSplit);
+  const normalizer = fitNormalizer(train.x, normalizeKind(training));
+  const named = (d: Dataset | null): Record<string, Tensor> | null =>
+    d === null ? null : { [input.name]: applyNormalizer(d.x, normalizer), [target.name]: d.y };
+  return {
+    train: named(train)!,
+    validation: named(validation),
+    test: named(test),
+    normalizer,
+    columns: loaded.columns,
+  };
+}
+
+function normalizeKind(training: TrainingSpec): "standard" | "minmax" | "none" {
+  return training.data?.normalize ?? "none";
+}
+
+/** A spec shape (`null` for the batch dimension) as the data loaders name it. */
+function withBatch(shape: readonly (number | null)[]): (number | string)[] {
+  return shape.map((d) => d ?? "batch");
+}
