@@ -124,6 +124,11 @@ export const diagnosticMessages = {
     title: "invalid batch dimension",
     message: (a: { detail: string }) => a.detail,
   },
+  E217: {
+    title: "dimension unknown when the model runs",
+    message: (a: { model: string; dims: string }) =>
+      `model ${a.model} uses the symbolic dimension ${a.dims}, which only the batch dimension may be when the model runs; give it a number`,
+  },
   E216: {
     title: "loss does not depend on the model",
     message: (_: Record<string, never>) =>
@@ -193,6 +198,11 @@ export const diagnosticMessages = {
   E314: {
     title: "misplaced statement",
     message: (a: { detail: string }) => a.detail,
+  },
+  E315: {
+    title: "target used in forward",
+    message: (a: { name: string }) =>
+      `\`${a.name}\` is a target: only the loss can read it, since the model must compute its output without the answer`,
   },
   E313: {
     title: "name is not a value",

@@ -70,8 +70,9 @@ export class ArgReader {
     const arg = this.get(name);
     if (!arg) return fallback;
     const val = arg.val;
-    if (val.kind === "symbol" && (words as readonly string[]).includes(val.name))
-      return val.name as W;
+    // Keras writes padding="same": a quoted word is the word.
+    const written = val.kind === "symbol" ? val.name : val.kind === "string" ? val.value : null;
+    if (written !== null && (words as readonly string[]).includes(written)) return written as W;
     if (val.kind === "error") return this.fail(fallback);
     const expected = oneOf(words);
     this.fail();
@@ -82,14 +83,10 @@ export class ArgReader {
         actual: `\`${val.name}\`${didYouMean(val.name, words)}`,
       });
     } else {
-      const unquote =
-        val.kind === "string" && (words as readonly string[]).includes(val.value)
-          ? `; write it without quotes: ${val.value}`
-          : "";
       this.reporter.report(this.codes.type, arg.span, {
         what: this.what(name),
         expected,
-        actual: describeVal(val) + unquote,
+        actual: describeVal(val),
       });
     }
     return fallback;
@@ -147,10 +144,13 @@ export class ArgReader {
           : { kind: "uniform", limit: amount.value };
       }
       this.fail();
-      this.reporter.report(this.codes.type, arg.span, {
+      const nonPositive = rest.length === 0 && amount?.kind === "number";
+      this.reporter.report(nonPositive ? this.codes.range : this.codes.type, arg.span, {
         what: this.what(name),
         expected: `${val.name}(${key}) with one positive number`,
-        actual: `\`${val.name}(...)\` with other arguments`,
+        actual: nonPositive
+          ? `${val.name}(${(amount as { value: number }).value})`
+          : `\`${val.name}(...)\` with other arguments`,
       });
       return fallback;
     }

@@ -165,9 +165,9 @@ export function applyLayer(
     return errorVal;
   }
   const inputName = input.val.name;
-  const name = ctx.graph.layerName(kind, alias?.name ?? null);
-  if (name === null) {
-    ctx.reporter.report("E311", alias?.span ?? span, { name: alias?.name ?? kind });
+  const { name, taken } = ctx.graph.layerName(kind, alias?.name ?? null);
+  if (taken) {
+    ctx.reporter.report("E311", alias?.span ?? span, { name });
     return errorVal;
   }
   const reader = new ArgReader(bound, kind, ctx.reporter, () => scope.names());

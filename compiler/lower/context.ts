@@ -58,6 +58,8 @@ export interface LowerContext {
   readonly stepWarnings: Set<string>;
   /** In the `loss` section: what a bare loss name such as `mse` is applied to. */
   readonly implicitLoss: ImplicitLoss | null;
+  /** The model's target names, to explain why forward cannot read them. */
+  readonly targets: ReadonlySet<string>;
 }
 
 /** `loss mse` means `mse(output, y)` for the model's one target `y`. */

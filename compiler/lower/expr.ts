@@ -133,8 +133,7 @@ export function callableNames(ctx: LowerContext): string[] {
 function evalName(ctx: LowerContext, expr: NameExpr, scope: Scope, mode: EvalMode): Val {
   const bound = scope.lookup(expr.name);
   if (bound !== undefined) return bound;
-  const implicit = ctx.implicitLoss;
-  if (implicit && targetLosses.has(expr.name))
+  if (ctx.implicitLoss && isLoss(ctx, expr.name))
     return implicitLossCall(ctx, expr.name, [], expr.span);
   if (mode === "arg") return { kind: "symbol", name: expr.name };
   const what = ctx.decls.fns.has(expr.name)
@@ -146,6 +145,10 @@ function evalName(ctx: LowerContext, expr: NameExpr, scope: Scope, mode: EvalMod
         : builtinSpecs.has(expr.name)
           ? `a built-in ${builtinSpecs.get(expr.name)!.kind}`
           : null;
+  if (ctx.targets.has(expr.name)) {
+    ctx.reporter.report("E315", expr.span, { name: expr.name });
+    return errorVal;
+  }
   if (what) {
     const hint =
       what === "a layer" || what === "a block"
@@ -179,6 +182,9 @@ function evalMember(ctx: LowerContext, expr: MemberExpr): Val {
 function evalCall(ctx: LowerContext, expr: CallExpr, scope: Scope, mode: EvalMode): Val {
   const name = expr.callee.name;
   if (ctx.decls.ambiguous.has(name)) return errorVal;
+  if (ctx.implicitLoss && isLoss(ctx, name) && !expr.args.some((a) => a.name === null)) {
+    return implicitLossCall(ctx, name, evalArgs(ctx, expr.args, scope, "value"), expr.span);
+  }
   const fn = ctx.decls.fns.get(name);
   if (fn) return callFn(ctx, fn, evalArgs(ctx, expr.args, scope, "value"), expr.span);
   if (ctx.decls.blocks.has(name) || layerSpecs.has(name)) {
@@ -187,9 +193,6 @@ function evalCall(ctx: LowerContext, expr: CallExpr, scope: Scope, mode: EvalMod
       detail: `\`${name}\` is a ${kind}: apply it as a pipeline stage, e.g. \`x -> ${name}(...)\``,
     });
     return errorVal;
-  }
-  if (ctx.implicitLoss && targetLosses.has(name) && !expr.args.some((a) => a.name === null)) {
-    return implicitLossCall(ctx, name, evalArgs(ctx, expr.args, scope, "value"), expr.span);
   }
   const builtin = builtinSpecs.get(name);
   if (builtin)
@@ -219,7 +222,20 @@ function implicitLossCall(
   }
   const positional = (val: Val): LocatedArg => ({ name: null, nameSpan: null, val, span });
   const args = [positional(implicit.output), positional(implicit.target.val), ...named];
-  return callBuiltin(ctx, name, builtinSpecs.get(name)!, args, span);
+  const fn = ctx.decls.fns.get(name);
+  return fn
+    ? callFn(ctx, fn, args, span)
+    : callBuiltin(ctx, name, builtinSpecs.get(name)!, args, span);
+}
+
+/**
+ * A loss a bare name applies to `output` and the target: a built-in loss, or a user's fn of
+ * at least two parameters (such as the `fn huber(p, y, delta = 1.0)` of language.md).
+ */
+function isLoss(ctx: LowerContext, name: string): boolean {
+  const fn = ctx.decls.fns.get(name);
+  if (fn) return fn.params.length >= 2;
+  return targetLosses.has(name);
 }
 
 /** A fresh scope with no parent: fn and block bodies see only their own parameters. */

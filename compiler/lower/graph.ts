@@ -57,18 +57,21 @@ export class GraphBuilder {
 
   /**
    * The name of a new layer: the alias, or `KIND_K` counting unnamed layers of each kind from 1.
-   * Null when the name is taken (the caller reports E311).
+   * `taken` is true when another layer already has the name (the caller reports E311).
    */
-  layerName(kind: string, alias: string | null): string | null {
+  layerName(
+    kind: string,
+    alias: string | null,
+  ): { readonly name: string; readonly taken: boolean } {
     let name = alias;
     if (name === null) {
       const k = (this.kindCounts.get(kind) ?? 0) + 1;
       this.kindCounts.set(kind, k);
       name = `${kind}_${k}`;
     }
-    if (this.layerNames.has(name)) return null;
+    if (this.layerNames.has(name)) return { name, taken: true };
     this.layerNames.add(name);
-    return name;
+    return { name, taken: false };
   }
 
   hasLayer(name: string): boolean {

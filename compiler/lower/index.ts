@@ -74,6 +74,7 @@ function checkDeclaration(decl: FnDecl | BlockDecl, decls: Declarations, reporte
     inFn: decl.kind === "fn",
     stepWarnings: new Set(),
     implicitLoss: null,
+    targets: new Set(),
   };
   const scope = new Scope(null);
   for (const p of decl.params) {

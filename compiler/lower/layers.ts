@@ -43,9 +43,18 @@ function param(
   dims: readonly ParamDim[],
   init: Init,
   trainable = true,
+  dtype: "f32" | "i64" = "f32",
 ): string {
   const name = `${layer.name}.${role}`;
-  layer.graph.params.push({ name, layer: layer.name, dims, init, trainable, span: layer.span });
+  layer.graph.params.push({
+    name,
+    layer: layer.name,
+    dims,
+    init,
+    trainable,
+    dtype,
+    span: layer.span,
+  });
   return name;
 }
 
@@ -184,6 +193,10 @@ const batchnorm: LayerSpec = {
     };
     move(runningMean, batchMean);
     move(runningVar, unbiased);
+    // PyTorch counts the training batches in its state_dict; checkpoints carry the count too.
+    const tracked = param(layer, "num_batches_tracked", [], { kind: "zeros" }, false, "i64");
+    const counted = graph.emit("add", [value(tracked), constant(1)], {}, span);
+    graph.updates.push({ buffer: tracked, value: counted, origin: span });
     return out;
   },
 };

@@ -24,11 +24,14 @@ export function lowerModel(decl: ModelDecl, decls: Declarations, reporter: Repor
     inFn: false,
     stepWarnings: new Set(),
     implicitLoss: null,
+    targets: new Set(sections.flatMap((s) => (s.kind === "target" ? [s.name.name] : []))),
   };
   const scope = new Scope(null);
   const batch: BatchDim = { name: null, tensor: "" };
   const inputs = tensorDecls(decl, sections, "input", scope, batch, reporter);
-  const targets = tensorDecls(decl, sections, "target", scope, batch, reporter);
+  // Targets are the answers: the loss sees them, forward does not (it must work without them).
+  const targetScope = new Scope(scope);
+  const targets = tensorDecls(decl, sections, "target", targetScope, batch, reporter, scope);
   const targetNames = sections.flatMap((s) => (s.kind === "target" ? [s.name.name] : []));
 
   const forward = sections.find((s) => s.kind === "forward");
@@ -43,10 +46,18 @@ export function lowerModel(decl: ModelDecl, decls: Declarations, reporter: Repor
       recordExpressionRow(ctx, statement.value, val);
       if (statement.kind === "bind") {
         const name = statement.name.name;
-        if (scope.hasOwn(name)) reporter.report("E304", statement.name.span, { name });
+        if (scope.hasOwn(name) || targetScope.hasOwn(name))
+          reporter.report("E304", statement.name.span, { name });
         else scope.define(name, val);
         if (val.kind === "tensor")
           bindings.push({ name, value: val.name, span: statement.name.span });
+        else if (val.kind !== "number" && val.kind !== "error") {
+          reporter.report("E212", statement.value.span, {
+            what: `\`${name}\``,
+            expected: "a tensor or a number",
+            actual: describeVal(val),
+          });
+        }
       } else if (i !== last) {
         reporter.report("E314", statement.span, {
           detail:
@@ -65,18 +76,18 @@ export function lowerModel(decl: ModelDecl, decls: Declarations, reporter: Repor
         actual: describeVal(output),
       });
     }
-    // After an error, an unused name is most likely the one a misspelling missed: no echo.
-    const quiet = reporter.errorCount > errorsBefore;
-    for (const b of bindings) {
-      const isOutput = output.kind === "tensor" && output.name === b.value;
-      if (!quiet && !isOutput && !scope.isUsed(b.name))
-        reporter.report("W301", b.span, { name: b.name });
-    }
   }
 
   const outputName = output.kind === "tensor" ? output.name : null;
   const lossSection = sections.find((s) => s.kind === "loss");
-  const loss = lossSection ? lowerLoss(ctx, lossSection, scope, output, targetNames) : null;
+  const loss = lossSection ? lowerLoss(ctx, lossSection, targetScope, output, targetNames) : null;
+  // After an error, an unused name is most likely the one a misspelling missed: no echo.
+  const quiet = reporter.errorCount > errorsBefore;
+  for (const b of bindings) {
+    const isOutput = output.kind === "tensor" && output.name === b.value;
+    if (!quiet && !isOutput && !scope.isUsed(b.name))
+      reporter.report("W301", b.span, { name: b.name });
+  }
   const settings = lowerSettings(sections, decl, reporter);
   checkTrainable(decl, sections, targets, reporter);
 
@@ -134,12 +145,14 @@ function tensorDecls(
   scope: Scope,
   batch: BatchDim,
   reporter: Reporter,
+  /** Another scope whose names these must not repeat (the inputs', for targets). */
+  other?: Scope,
 ): TensorDecl[] {
   const decls: TensorDecl[] = [];
   for (const section of sections) {
     if (section.kind !== kind) continue;
     const name = section.name.name;
-    if (scope.hasOwn(name)) {
+    if (scope.hasOwn(name) || other?.hasOwn(name)) {
       reporter.report("E304", section.name.span, { name });
       continue;
     }

@@ -31,9 +31,11 @@ export function summarize(model: TypedModel): ModelSummary {
     outputShape: formatType(input.type),
     params: 0,
   }));
+  // Counters such as num_batches_tracked are not parameters (Keras does not count them).
+  const counted = model.params.filter((p) => p.dtype === "f32");
   for (const row of model.rows) {
     const type = model.types.get(row.value);
-    const params = model.params.filter((p) => row.layer !== null && p.layer === row.layer);
+    const params = counted.filter((p) => row.layer !== null && p.layer === row.layer);
     lines.push({
       label: row.label,
       kind: row.kind,
@@ -41,10 +43,8 @@ export function summarize(model: TypedModel): ModelSummary {
       params: params.reduce((sum, p) => sum + count(p.shape), 0),
     });
   }
-  const trainable = model.params
-    .filter((p) => p.trainable)
-    .reduce((sum, p) => sum + count(p.shape), 0);
-  const nonTrainable = model.params
+  const trainable = counted.filter((p) => p.trainable).reduce((sum, p) => sum + count(p.shape), 0);
+  const nonTrainable = counted
     .filter((p) => !p.trainable)
     .reduce((sum, p) => sum + count(p.shape), 0);
   return { model: model.name, lines, total: trainable + nonTrainable, trainable, nonTrainable };

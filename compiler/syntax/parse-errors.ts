@@ -268,6 +268,9 @@ function syntaxHint(
   const inParens = inner?.open.tokenType === LParen;
   if (binaryOperators.has(token.image)) {
     const lineTokens = ctx.tokens.slice(0, Math.max(index, 0)).filter(sameLine);
+    if (lineTokens.length === 0) {
+      return `; a line cannot start with '${token.image}': end the previous line with it to continue the expression`;
+    }
     if (lineTokens.some((t) => t.tokenType === Arrow)) {
       return "; to compute with a pipeline's result, put the pipeline in parentheses: (x -> dense(4)) + y";
     }

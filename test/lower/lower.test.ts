@@ -57,8 +57,10 @@ model M {
     expect(m.updates.map((u) => u.buffer)).toEqual([
       "batchnorm_1.running_mean",
       "batchnorm_1.running_var",
+      "batchnorm_1.num_batches_tracked",
       "batchnorm_2.running_mean",
       "batchnorm_2.running_var",
+      "batchnorm_2.num_batches_tracked",
     ]);
   });
 

@@ -79,9 +79,11 @@ model Bn {
     expect(summary.trainable).toBe(20 * 64 + 64 + 2 * 64 + 64 * 2 + 2);
     expect(summary.nonTrainable).toBe(2 * 64);
     expect(summary.total).toBe(summary.trainable + summary.nonTrainable);
-    expect(model.params.filter((p) => !p.trainable).map((p) => p.name)).toEqual([
-      "batchnorm_1.running_mean",
-      "batchnorm_1.running_var",
+    // PyTorch's state_dict also counts the batches (an integer, not a parameter).
+    expect(model.params.filter((p) => !p.trainable).map((p) => `${p.name}:${p.dtype}`)).toEqual([
+      "batchnorm_1.running_mean:f32",
+      "batchnorm_1.running_var:f32",
+      "batchnorm_1.num_batches_tracked:i64",
     ]);
   });
 
