@@ -1,4 +1,4 @@
-import { Random } from "./random.js";
+import type { Random } from "./random.js";
 
 /** Weight initialisers (language.md), with PyTorch's fan rules. */
 export type Init =

@@ -5,6 +5,7 @@ import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
 import { Random, RandomStream } from "./random.js";
 import type { ModelSpec, TensorSpec } from "./spec.js";
+import { type FitData, type FitOptions, type History, fit } from "./train/fit.js";
 import { MetricAccumulator } from "./train/metrics.js";
 
 /** A model used in a way it does not support (training a model without a loss). */
@@ -127,21 +128,27 @@ export abstract class CompiledModel {
     start: number,
     count: number,
   ): void {
-    for (const [name, buffer] of Object.entries(plan.data)) {
+    for (const name in plan.data) {
+      const buffer = plan.data[name]!;
       const tensor = tensors[name];
-      if (!tensor) throw new Error(`no data for ${name}`);
+      if (!tensor) throw new ModelError(`no data for ${name}`);
       const width = rowSize(tensor);
+      if (count * width > buffer.length)
+        throw new ModelError(`${count} rows of ${name} do not fit a batch of its plan`);
+      // One staging array per buffer, as long as it: filling and writing it allocates nothing.
       const key = `${name}:${buffer.length}`;
       let staging = this.staging.get(key);
-      if (!staging || staging.length < count * width) {
+      if (!staging) {
         staging = new Float32Array(buffer.length);
         this.staging.set(key, staging);
       }
+      const data = tensor.data;
       for (let r = 0; r < count; r++) {
-        const row = order ? order[start + r]! : start + r;
-        staging.set(tensor.data.subarray(row * width, (row + 1) * width), r * width);
+        const from = (order ? order[start + r]! : start + r) * width;
+        const to = r * width;
+        for (let k = 0; k < width; k++) staging[to + k] = data[from + k]!;
       }
-      this.rt.write(buffer, staging.subarray(0, count * width));
+      this.rt.write(buffer, staging);
     }
   }
 
@@ -200,6 +207,24 @@ export abstract class CompiledModel {
       );
     }
     return { loss: rows === 0 ? NaN : total / rows, metrics: metrics.result() };
+  }
+
+  /** Trains on `data` for the model's train settings (each overridable); see `fit`. */
+  fit(data: FitData, options: FitOptions = {}): History {
+    return fit(this, data, options);
+  }
+
+  /** Writes the parameters as a safetensors checkpoint named like PyTorch's state_dict (Node only). */
+  async save(path: string): Promise<void> {
+    const { writeSafetensors } = await import("./io/safetensors.js");
+    const tensors = [...this.parameters()].map(([name, t]) => ({ name, ...t }));
+    writeSafetensors(path, tensors);
+  }
+
+  /** Reads parameters from a safetensors checkpoint (Node only); see `loadParameters`. */
+  async load(path: string): Promise<void> {
+    const { readSafetensors } = await import("./io/safetensors.js");
+    this.loadParameters(readSafetensors(path), path);
   }
 
   /** Copies of every parameter and buffer, by name. */

@@ -1,3 +1,4 @@
+import type * as RuntimeModule from "../../runtime/index.js";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
@@ -6,7 +7,7 @@ import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
 import { loadGenerated, runtimeUrl } from "./load-module.js";
 
-type Runtime = typeof import("../../runtime/index.js");
+type Runtime = typeof RuntimeModule;
 
 /**
  * `nnc predict FILE --load CKPT --data PATH [-o out.csv]`: the trained model's outputs for

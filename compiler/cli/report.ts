@@ -84,3 +84,52 @@ export function plotSvg(model: string, epochs: readonly EpochLog[]): string {
     "",
   ].join("\n");
 }
+
+/**
+ * The progress bar shown on a terminal during an epoch (steps, running loss, samples/s, ETA),
+ * redrawn at most every 100 ms on one line of stderr and erased before the epoch's line.
+ */
+export class ProgressBar {
+  private started = 0;
+  private lastDraw = 0;
+  private total = 0;
+  private seen = 0;
+  private samples = 0;
+  private shown = false;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly batchSize: number,
+  ) {}
+
+  update(epoch: number, epochs: number, batch: number, batches: number, loss: number): void {
+    const now = performance.now();
+    if (batch === 0) {
+      this.started = now;
+      this.total = 0;
+      this.seen = 0;
+      this.samples = 0;
+    }
+    this.total += loss;
+    this.seen += 1;
+    this.samples += this.batchSize;
+    if (now - this.lastDraw < 100 && batch + 1 < batches) return;
+    this.lastDraw = now;
+    const width = 24;
+    const done = Math.round(((batch + 1) / batches) * width);
+    const elapsed = (now - this.started) / 1000;
+    const rate = elapsed > 0 ? this.samples / elapsed : 0;
+    const eta = this.seen > 0 ? (elapsed / this.seen) * (batches - batch - 1) : 0;
+    const bar = `${"=".repeat(Math.max(0, done - 1))}${done > 0 ? ">" : ""}${" ".repeat(width - done)}`;
+    this.write(
+      `\r\u001b[Kepoch ${epoch + 1}/${epochs} [${bar}] ${batch + 1}/${batches}  loss ${figure(this.total / this.seen)}  ${Math.round(rate)} samples/s  ETA ${eta.toFixed(0)}s`,
+    );
+    this.shown = true;
+  }
+
+  /** Erases the bar (before the epoch's line is printed). */
+  clear(): void {
+    if (this.shown) this.write("\r\u001b[K");
+    this.shown = false;
+  }
+}

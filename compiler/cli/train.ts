@@ -1,3 +1,4 @@
+import type * as RuntimeModule from "../../runtime/index.js";
 import { dirname, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
@@ -14,10 +15,10 @@ import type {
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, useColor } from "./io.js";
 import { loadGenerated, runtimeUrl } from "./load-module.js";
-import { formatEpoch, formatTest, plotSvg } from "./report.js";
+import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
 
-type Runtime = typeof import("../../runtime/index.js");
+type Runtime = typeof RuntimeModule;
 
 /** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
 export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
@@ -51,6 +52,11 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
   }
 
   const lines: string[] = [];
+  const epochs = args.epochs ?? spec.settings.train.epochs;
+  const bar =
+    io.isTty && !args.quiet
+      ? new ProgressBar(io.stderr, args.batchSize ?? spec.settings.train.batchSize)
+      : null;
   const history: History = runtime.fit(
     model,
     { train: prepared.train, validation: prepared.validation },
@@ -58,7 +64,14 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
       ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
       ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
       seed,
+      ...(bar
+        ? {
+            onBatch: (epoch: number, batch: number, batches: number, loss: number) =>
+              bar.update(epoch, epochs, batch, batches, loss),
+          }
+        : {}),
       onEpoch: (log: EpochLog) => {
+        bar?.clear();
         const line = formatEpoch(log);
         lines.push(line);
         if (!args.quiet) io.stdout(`${line}\n`);
@@ -70,12 +83,10 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
       history.restoredEpoch === null ? "" : `; weights of epoch ${history.restoredEpoch} restored`;
     io.stdout(`early stopping after epoch ${history.epochs.length}${restored}\n`);
   }
-  let testLine: string | null = null;
   let test: { loss: number; metrics: Record<string, number> } | null = null;
   if (prepared.test) {
     test = model.evaluate(prepared.test, spec.settings.train.batchSize);
-    testLine = formatTest(test);
-    io.stdout(`${testLine}\n`);
+    io.stdout(`${formatTest(test)}\n`);
   } else if (args.quiet && lines.length > 0) {
     io.stdout(`${lines.at(-1)!}\n`);
   }

@@ -1,3 +1,4 @@
+import type { AxisSet } from "../ops.js";
 import { invariant } from "../assert.js";
 import { formatEqn } from "../ir/print.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
@@ -227,11 +228,7 @@ function slotSize(sizes: readonly Extent[]): string {
 }
 
 /** [outer, mid, inner] of a reduction over contiguous axes. */
-function reductionExtent(
-  shape: Shape,
-  axes: import("../ops.js").AxisSet,
-  batch: string,
-): [string, string, string] {
+function reductionExtent(shape: Shape, axes: AxisSet, batch: string): [string, string, string] {
   const resolved = resolveAxes(axes, shape.length);
   invariant(resolved.ok && resolved.axes.length > 0, "reduction axes");
   const first = resolved.axes[0]!;

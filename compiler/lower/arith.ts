@@ -1,6 +1,6 @@
 import type { Span } from "../diagnostics/span.js";
 import type { Operand } from "../ir/types.js";
-import type { OpKind } from "../ops.js";
+import type { OpAttrs, OpKind } from "../ops.js";
 import { foldBinary, foldUnary } from "../ops/fold.js";
 import type { GraphBuilder } from "./graph.js";
 import { type Val, errorVal, numberVal, tensorVal } from "./values.js";
@@ -20,7 +20,7 @@ export function operandOf(val: Extract<Val, { kind: "tensor" | "number" }>): Ope
 }
 
 type NoAttrOp = {
-  [K in OpKind]: Record<never, never> extends import("../ops.js").OpAttrs<K> ? K : never;
+  [K in OpKind]: Record<never, never> extends OpAttrs<K> ? K : never;
 }[OpKind];
 
 /** `op(args)` for an elementwise op without attributes, folded when every argument is a number. */

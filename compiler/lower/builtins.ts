@@ -1,6 +1,6 @@
 import type { Span } from "../diagnostics/span.js";
 import { allAxes, onlyAxes } from "../ops/axes.js";
-import type { OpKind } from "../ops.js";
+import type { OpAttrs, OpKind } from "../ops.js";
 import type { ArgReader } from "./arg-reader.js";
 import type { Signature } from "./arguments.js";
 import { elementwise, operandOf } from "./arith.js";
@@ -57,7 +57,7 @@ function apply<K extends OpKind>(
   call: BuiltinCall,
   op: K,
   inputs: readonly Numeric[],
-  attrs: import("../ops.js").OpAttrs<K>,
+  attrs: OpAttrs<K>,
 ): Val {
   if (call.args.failed || inputs.some((v) => v.kind === "error")) return errorVal;
   const operands = inputs.map((v) => operandOf(v as Extract<Val, { kind: "tensor" | "number" }>));

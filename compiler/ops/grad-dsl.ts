@@ -1,6 +1,6 @@
 import type { Eqn, Operand } from "../ir/types.js";
 import { allAxes } from "./axes.js";
-import type { AxisSet, GradEmitter, NoAttrs, OpKind } from "./types.js";
+import type { AxisSet, GradEmitter, NoAttrs, OpAttrs, OpKind } from "./types.js";
 
 /**
  * A small algebra over operands for writing gradient rules as the maths reads:
@@ -24,7 +24,7 @@ export interface GradMath {
 }
 
 type NoAttrOp = {
-  [K in OpKind]: import("./types.js").OpAttrs<K> extends NoAttrs ? K : never;
+  [K in OpKind]: OpAttrs<K> extends NoAttrs ? K : never;
 }[OpKind];
 type UnaryOp = Extract<
   NoAttrOp,

@@ -213,8 +213,10 @@ function scanPlainNumber(bytes: Uint8Array, start: number, len: number): number 
 /** Index of the end of the unquoted cell starting at `start`. */
 function fieldEnd(bytes: Uint8Array, start: number, len: number): number {
   let end = start;
-  let c = 0;
-  while (end < len && (c = bytes[end]!) !== COMMA && c !== LF && c !== CR) end++;
+  for (; end < len; end++) {
+    const c = bytes[end]!;
+    if (c === COMMA || c === LF || c === CR) break;
+  }
   return end;
 }
 
