@@ -117,7 +117,7 @@ function dumpText(models: readonly ModelFunctions[], kind: Dump): string {
           for (const step of fn.schedule.steps) {
             if (step.kind === "kernel") {
               parts.push(
-                `  kernel ${step.kernel.name} [${step.kernel.domain.join(", ")}]: ${step.kernel.eqns.map((e) => e.out).join(" ")} -> ${step.kernel.outputs.join(" ")}`,
+                `  kernel ${fn.fn.kind}_${step.kernel.name} [${step.kernel.domain.join(", ")}]: ${step.kernel.eqns.map((e) => e.out).join(" ")} -> ${step.kernel.outputs.join(" ")}`,
               );
             } else {
               parts.push(`  ${step.eqn.op} -> ${step.eqn.out}`);

@@ -5,7 +5,7 @@ import { type Builder, firstToken, isReal, nodeOf, nodesOf, tokenOf, tokensOf } 
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { decodeString } from "./lexer.js";
 import { describeToken } from "./parse-errors.js";
-import { validNumber } from "./tokens.js";
+import { keywordTokens, validNumber } from "./tokens.js";
 
 /**
  * The expression half of the CST-to-AST builder. Each function takes the CST node (possibly
@@ -255,7 +255,12 @@ export function entries(b: Builder, node: CstNode | undefined, at: Span): Entry[
   for (const entry of nodes) {
     const key = b.identifier(tokenOf(entry, "key"), b.after(out.at(-1)?.span ?? at));
     const colon = tokenOf(entry, "Colon");
-    const value = expression(b, nodeOf(entry, "expression"), b.after(spanOr(b, colon, key.span)));
+    const valueNode = nodeOf(entry, "expression");
+    // A setting's value may be a word that is also a keyword: `monitor: loss`.
+    const word = loneKeyword(valueNode);
+    const value: Expr = word
+      ? { kind: "name", name: word.image, span: b.spanOf(word) }
+      : expression(b, valueNode, b.after(spanOr(b, colon, key.span)));
     out.push({ key, value, span: b.join(key.span, value.span) });
   }
   return out;
@@ -312,4 +317,23 @@ function repeatCount(b: Builder, node: CstNode | undefined, at: Span): Expr {
   if (inner !== undefined)
     return expression(b, inner, b.after(spanOr(b, tokenOf(node, "LParen"), at)));
   return b.errorExpr(at);
+}
+
+/** The keyword a value consists of, alone (`loss` in `monitor: loss`), if it is just that. */
+function loneKeyword(node: CstNode | undefined): IToken | undefined {
+  const found: IToken[] = [];
+  const visit = (n: CstNode): void => {
+    for (const children of Object.values(n.children)) {
+      for (const child of children) {
+        if (found.length > 1) return;
+        if ("image" in child) {
+          if (isReal(child) && child.image !== "") found.push(child);
+        } else visit(child);
+      }
+    }
+  };
+  if (node) visit(node);
+  const [only] = found;
+  if (found.length !== 1 || !only || !keywordTokens.has(only.tokenType)) return undefined;
+  return only.image === "true" || only.image === "false" ? undefined : only;
 }

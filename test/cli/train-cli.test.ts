@@ -1,0 +1,218 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../compiler/cli/main.js";
+import { readSafetensors, writeSafetensors } from "../../runtime/io/safetensors.js";
+import { repoRoot } from "../helpers/compile.js";
+
+async function nnc(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    cwd,
+    isTty: false,
+  });
+  return { code, stdout, stderr };
+}
+
+const model = (data: string, target = "y") => `model Tiny {
+  input  x: [batch, 2]
+  target y: [batch, 1]
+  forward { x -> dense(3) -> tanh -> dense(1) -> sigmoid }
+  loss binary_cross_entropy
+  optimizer sgd(lr: 0.5)
+  metrics accuracy
+  train { epochs: 3, batch_size: 2, shuffle: false }
+  data { source: csv(${JSON.stringify(data)}, target: ${JSON.stringify(target)}) }
+}
+`;
+
+function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "nnc-train-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const xorCsv = "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n";
+
+describe("nnc train", () => {
+  it("prints a line per epoch in the format of cli.md, then saves and writes history and a plot", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    const result = await nnc(
+      ["train", "m.nn", "--save", "w.safetensors", "--history", "h.json", "--plot", "c.svg"],
+      dir,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^epoch 1\/3  loss \d+\.\d{4}  accuracy \d\.\d{4}  \d+\.\d{2}s  \d+ samples\/s$/,
+    );
+    const saved = readSafetensors(join(dir, "w.safetensors"));
+    expect([...saved.keys()].sort()).toEqual([
+      "dense_1.bias",
+      "dense_1.weight",
+      "dense_2.bias",
+      "dense_2.weight",
+    ]);
+    expect(saved.get("dense_1.weight")!.shape).toEqual([3, 2]);
+    const history = JSON.parse(readFileSync(join(dir, "h.json"), "utf8")) as { epochs: unknown[] };
+    expect(history.epochs).toHaveLength(3);
+    expect(readFileSync(join(dir, "c.svg"), "utf8")).toMatch(/^<svg /);
+  });
+
+  it("--init loads the weights, and the run is reproducible from them", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    await nnc(["train", "m.nn", "--epochs", "1", "--save", "start.safetensors"], dir);
+    const a = await nnc(
+      ["train", "m.nn", "--init", "start.safetensors", "--save", "a.safetensors", "--quiet"],
+      dir,
+    );
+    const b = await nnc(
+      ["train", "m.nn", "--init", "start.safetensors", "--save", "b.safetensors", "--quiet"],
+      dir,
+    );
+    expect(a.code + b.code).toBe(0);
+    expect(readFileSync(join(dir, "a.safetensors"))).toEqual(
+      readFileSync(join(dir, "b.safetensors")),
+    );
+  });
+
+  it("overrides epochs, batch size and seed; --quiet prints only the last line", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    const result = await nnc(
+      ["train", "m.nn", "--epochs", "5", "--batch-size", "4", "--seed", "3", "--quiet"],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^epoch 5\/5 /);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("reports a missing data file at the data source, with its code", async () => {
+    const dir = workspace({ "m.nn": model("missing.csv") });
+    const result = await nnc(["train", "m.nn"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "m.nn:9:18: error[E503]: cannot read missing.csv: no such file or directory",
+    );
+  });
+
+  it("reports a missing target column, naming the columns", async () => {
+    const dir = workspace({ "m.nn": model("d.csv", "label"), "d.csv": xorCsv });
+    const result = await nnc(["train", "m.nn"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[E504]");
+    expect(result.stderr).toContain("no column `label`");
+    expect(result.stderr).toContain("a, b, y");
+  });
+
+  it("reports a cell that is not a number with its line and column", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": "a,b,y\n0,0,0\n0,one,1\n" });
+    const result = await nnc(["train", "m.nn"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('d.csv:3: column b: "one" is not a number');
+  });
+
+  it("rejects a checkpoint with missing or misshapen tensors, listing every problem", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    writeSafetensors(join(dir, "bad.safetensors"), [
+      { name: "dense_1.weight", shape: [2, 3], data: new Float32Array(6) },
+      { name: "dense_2.weight", shape: [1, 3], data: new Float32Array(3) },
+    ]);
+    const result = await nnc(["train", "m.nn", "--init", "bad.safetensors"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("dense_1.weight: expected [3, 2], found [2, 3]");
+    expect(result.stderr).toContain("missing dense_1.bias [3]");
+    expect(result.stderr).toContain("missing dense_2.bias [1]");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("takes data from --data and --target instead of the data section", async () => {
+    const dir = workspace({
+      "m.nn": model("nowhere.csv"),
+      "other.csv": "p,q,label\n0,0,0\n1,1,0\n0,1,1\n",
+    });
+    const result = await nnc(
+      ["train", "m.nn", "--data", "other.csv", "--target", "label", "--quiet"],
+      dir,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+  });
+
+  it("says clearly when there is no data, or an unknown backend or option", async () => {
+    const noData = workspace({ "m.nn": model("d.csv").replace(/  data \{.*\}\n/, "") });
+    expect((await nnc(["train", "m.nn"], noData)).stderr).toContain("has no data source");
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    expect((await nnc(["train", "m.nn", "--backend", "tpu"], dir)).stderr).toContain(
+      "unknown backend 'tpu'",
+    );
+    expect((await nnc(["train", "m.nn", "--epochs", "zero"], dir)).stderr).toBe(
+      "nnc: --epochs expects a whole number of at least 1, got 'zero'\n",
+    );
+  });
+
+  it("never leaves a half-written checkpoint when saving fails", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    const result = await nnc(
+      ["train", "m.nn", "--save", "no/such/dir/w.safetensors", "--quiet"],
+      dir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot write no\/such\/dir\/w\.safetensors/);
+    expect(existsSync(join(dir, "no"))).toBe(false);
+  });
+});
+
+describe("nnc build, grad and predict", () => {
+  it("build writes the module next to the file, and --dump prints the IR stages", async () => {
+    const dir = workspace({ "m.nn": model("d.csv") });
+    const result = await nnc(["build", "m.nn", "--dump", "ir,grad,fused"], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("model Tiny");
+    expect(result.stdout).toContain("train Tiny");
+    expect(result.stdout).toContain("kernel train_k1");
+    expect(readFileSync(join(dir, "m.ts"), "utf8")).toMatch(/^\/\/ Generated by nnc from m\.nn/);
+    const bad = await nnc(["build", "m.nn", "--dump", "ir,grads"], dir);
+    expect(bad.stderr).toContain("not 'grads'; did you mean `grad`?");
+  });
+
+  it("grad prints the derivation of xor.nn as math", async () => {
+    const result = await nnc(["grad", "examples/xor.nn"], repoRoot);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("d loss / d dense_2 = (sigmoid(dense_2) - y) / batch");
+    expect(result.stdout).toContain(
+      "d loss / d dense_2.weight = (d loss / d dense_2)^T . tanh(dense_1)",
+    );
+    expect(result.stdout).toContain(
+      "d loss / d dense_1 = (d loss / d tanh(dense_1)) * (1 - tanh(dense_1)^2)",
+    );
+  });
+
+  it("predict runs a trained model on new rows", async () => {
+    const dir = workspace({
+      "m.nn": model("d.csv"),
+      "d.csv": xorCsv,
+      "new.csv": "a,b\n0,1\n1,1\n",
+    });
+    await nnc(["train", "m.nn", "--save", "w.safetensors", "--quiet"], dir);
+    const result = await nnc(
+      ["predict", "m.nn", "--load", "w.safetensors", "--data", "new.csv"],
+      dir,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toBe("output");
+    expect(lines).toHaveLength(3);
+    lines.slice(1).forEach((l) => expect(Number(l)).toBeGreaterThanOrEqual(0));
+  });
+});

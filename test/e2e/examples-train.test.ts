@@ -1,0 +1,45 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../helpers/compile.js";
+
+/** Trains an example through the installed command and returns its last line's figures. */
+function train(example: string, ...extra: string[]): Record<string, number> {
+  const run = spawnSync(
+    process.execPath,
+    [join(repoRoot, "bin/nnc.js"), "train", `examples/${example}`, "--quiet", ...extra],
+    {
+      cwd: repoRoot,
+      encoding: "utf8",
+    },
+  );
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  const line = run.stdout.trim().split("\n").at(-1)!;
+  const figures: Record<string, number> = {};
+  for (const m of line.matchAll(/(\w+) (-?[\d.]+(?:e-?\d+)?)(?=\s|$)/g))
+    figures[m[1]!] = Number(m[2]);
+  return figures;
+}
+
+describe("the examples reach what they promise", () => {
+  it("xor.nn learns XOR: 100% accuracy", () => {
+    expect(train("xor.nn").accuracy).toBe(1);
+  });
+
+  it("iris.nn: at least 0.93 accuracy on the held-out flowers", () => {
+    expect(train("iris.nn").accuracy).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it("residual.nn: at least 0.93 accuracy on held-out breast-cancer cases", () => {
+    expect(train("residual.nn").accuracy).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it("regression.nn: test mean absolute error below 50 (the target spans 25 to 346)", () => {
+    expect(train("regression.nn").mae).toBeLessThan(50);
+  });
+
+  it("mnist.nn: at least 0.95 accuracy on the held-out digits", { timeout: 600_000 }, () => {
+    expect(train("mnist.nn").accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+});
