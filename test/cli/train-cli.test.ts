@@ -53,7 +53,7 @@ describe("nnc train", () => {
     const lines = result.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
-      /^epoch 1\/3  loss \d+\.\d{4}  accuracy \d\.\d{4}  \d+\.\d{2}s  \d+ samples\/s$/,
+      /^epoch 1\/3 {2}loss \d+\.\d{4} {2}accuracy \d\.\d{4} {2}\d+\.\d{2}s {2}\d+ samples\/s$/,
     );
     const saved = readSafetensors(join(dir, "w.safetensors"));
     expect([...saved.keys()].sort()).toEqual([
@@ -149,7 +149,7 @@ describe("nnc train", () => {
   });
 
   it("says clearly when there is no data, or an unknown backend or option", async () => {
-    const noData = workspace({ "m.nn": model("d.csv").replace(/  data \{.*\}\n/, "") });
+    const noData = workspace({ "m.nn": model("d.csv").replace(/ {2}data \{.*\}\n/, "") });
     expect((await nnc(["train", "m.nn"], noData)).stderr).toContain("has no data source");
     const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
     expect((await nnc(["train", "m.nn", "--backend", "tpu"], dir)).stderr).toContain(
