@@ -4,7 +4,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { ModelFunctions } from "../emit/index.js";
 import { printIr, printFunction } from "../ir/print.js";
 import { build, generate } from "../pipeline.js";
-import { writeFileAtomic, fsErrorReason } from "../../runtime/io/fs.js";
+import { writeFileAtomic, fsErrorReason, isFile } from "../../runtime/io/fs.js";
 import { CliError, type CliIo, readSource } from "./io.js";
 import { printDiagnostics } from "./commands.js";
 
@@ -89,6 +89,11 @@ export async function buildCommand(
   const dir = resolve(io.cwd, outDir ?? dirname(file));
   const out = join(dir, `${basename(file).replace(/\.nn$/, "")}.ts`);
   const shown = join(outDir ?? dirname(file), basename(out));
+  if (isFile(dir)) {
+    throw new CliError(
+      `-o ${outDir ?? dir} is a file; -o names the directory to write ${basename(out)} in`,
+    );
+  }
   try {
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(out, new TextEncoder().encode(code));

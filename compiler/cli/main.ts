@@ -6,13 +6,9 @@ import {
   stringOption,
   trainArgs,
 } from "./args.js";
-import { buildCommand, parseDumps } from "./build.js";
 import { checkCommand, summaryCommand } from "./commands.js";
-import { gradCommand } from "./grad.js";
 import { CliError, type CliIo } from "./io.js";
 import { packageVersion } from "./package-root.js";
-import { predictCommand } from "./predict.js";
-import { trainCommand } from "./train.js";
 
 export type { CliIo } from "./io.js";
 
@@ -86,19 +82,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return checkCommand(io, args.files);
       case "summary":
         return summaryCommand(io, file, stringOption(args, "model"));
-      case "build":
+      case "build": {
+        const { buildCommand, parseDumps } = await import("./build.js");
         return await buildCommand(
           io,
           file,
           stringOption(args, "out"),
           parseDumps(stringOption(args, "dump")),
         );
-      case "grad":
+      }
+      case "grad": {
+        const { gradCommand } = await import("./grad.js");
         return gradCommand(io, file, stringOption(args, "model"));
-      case "train":
+      }
+      case "train": {
+        const { trainCommand } = await import("./train.js");
         return await trainCommand(io, file, trainArgs(args));
-      case "predict":
+      }
+      case "predict": {
+        const { predictCommand } = await import("./predict.js");
         return await predictCommand(io, file, args);
+      }
     }
   } catch (error) {
     const message = userMessage(error);

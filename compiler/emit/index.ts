@@ -1,5 +1,4 @@
-import { format } from "prettier";
-import { type ModelFunctions, type ModuleOptions, moduleText } from "./module.js";
+import type { ModelFunctions, ModuleOptions } from "./module.js";
 
 export type { ModelFunctions, ModuleOptions } from "./module.js";
 
@@ -16,5 +15,10 @@ export async function emit(
   models: readonly ModelFunctions[],
   options: ModuleOptions,
 ): Promise<string> {
+  // ts-morph and prettier are large: loaded only when code is generated, so `nnc check` stays quick.
+  const [{ moduleText }, { format }] = await Promise.all([
+    import("./module.js"),
+    import("prettier"),
+  ]);
   return format(moduleText(models, options), { parser: "typescript", printWidth: 100 });
 }

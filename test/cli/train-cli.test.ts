@@ -185,6 +185,19 @@ describe("nnc build, grad and predict", () => {
     expect(bad.stderr).toContain("not 'grads'; did you mean `grad`?");
   });
 
+  it("build -o names a directory, created when missing; a file there is a clear error", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "taken.ts": "keep me" });
+    const made = await nnc(["build", "m.nn", "-o", "gen/out"], dir);
+    expect(made.stdout).toBe(`wrote ${join("gen/out", "m.ts")} (Tiny)\n`);
+    expect(existsSync(join(dir, "gen/out/m.ts"))).toBe(true);
+    const onFile = await nnc(["build", "m.nn", "-o", "taken.ts"], dir);
+    expect(onFile.code).toBe(1);
+    expect(onFile.stderr).toBe(
+      "nnc: -o taken.ts is a file; -o names the directory to write m.ts in\n",
+    );
+    expect(readFileSync(join(dir, "taken.ts"), "utf8")).toBe("keep me");
+  });
+
   it("grad prints the derivation of xor.nn as math", async () => {
     const result = await nnc(["grad", "examples/xor.nn"], repoRoot);
     expect(result.code).toBe(0);

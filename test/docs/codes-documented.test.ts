@@ -8,7 +8,9 @@ describe("the language reference keeps up with the compiler", () => {
   it("lists every diagnostic code with its title", () => {
     const reference = readFileSync(join(repoRoot, "docs/language.md"), "utf8");
     for (const [code, { title }] of Object.entries(diagnosticMessages)) {
-      expect(reference, code).toMatch(new RegExp(`\\| ${code} \\| ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +\\|`));
+      expect(reference, code).toMatch(
+        new RegExp(`\\| ${code} \\| ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +\\|`),
+      );
     }
   });
 });
