@@ -12,12 +12,12 @@ import { entryArgs } from "./literal.js";
  * (`split`) and feature scaling (`normalize`). Files are only read when training.
  */
 
-const dataSignature: Signature = {
+export const dataSignature: Signature = {
   name: "data",
   params: ["source", "split", "normalize"].map((name) => ({ name, required: false })),
 };
 
-const sourceSignatures: Record<DataSource["kind"], Signature> = {
+export const sourceSignatures: Record<DataSource["kind"], Signature> = {
   csv: {
     name: "csv",
     params: [

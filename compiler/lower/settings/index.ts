@@ -6,7 +6,7 @@ import { lowerData } from "./data.js";
 import { lowerOptimizer } from "./optimizer.js";
 import { lowerTrain } from "./train.js";
 
-const metricNames: readonly MetricName[] = ["accuracy", "mse", "rmse", "mae"];
+export const metricNames: readonly MetricName[] = ["accuracy", "mse", "rmse", "mae"];
 
 /**
  * The training sections of a model, validated: unknown names, wrong types and values out of

@@ -14,7 +14,7 @@ import { literalVal } from "./literal.js";
  */
 
 const args = (...names: string[]) => names;
-const optimizerArgs: Record<OptimizerKind, readonly string[]> = {
+export const optimizerArgs: Record<OptimizerKind, readonly string[]> = {
   sgd: args("lr", "momentum", "nesterov", "dampening", "weight_decay"),
   adagrad: args("lr", "eps", "weight_decay"),
   rmsprop: args("lr", "alpha", "eps", "momentum", "weight_decay"),
@@ -23,7 +23,7 @@ const optimizerArgs: Record<OptimizerKind, readonly string[]> = {
   adamw: args("lr", "beta1", "beta2", "eps", "weight_decay"),
 };
 
-const defaultLr: Record<OptimizerKind, number | null> = {
+export const defaultLr: Record<OptimizerKind, number | null> = {
   sgd: null,
   adagrad: 0.01,
   rmsprop: 0.01,

@@ -18,7 +18,7 @@ import { entryArgs } from "./literal.js";
 const optional = (...names: string[]): Signature["params"] =>
   names.map((name) => ({ name, required: false }));
 
-const trainSignature: Signature = {
+export const trainSignature: Signature = {
   name: "train",
   params: optional(
     "epochs",
@@ -149,7 +149,7 @@ function earlyStopping(
   return spec;
 }
 
-const schedules: Record<LrSchedule["kind"], Signature> = {
+export const schedules: Record<LrSchedule["kind"], Signature> = {
   step: {
     name: "step",
     params: [
