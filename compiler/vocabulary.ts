@@ -1,3 +1,4 @@
+import { initializerNames } from "./lower/arg-reader.js";
 import { builtinSpecs, type BuiltinKind } from "./lower/builtins.js";
 import { layerSpecs } from "./lower/layers.js";
 import { dataSignature, sourceSignatures } from "./lower/settings/data.js";
@@ -68,10 +69,13 @@ export const sectionKeys = {
   split: ["test", "seed"],
 } as const;
 
-/** Words with a fixed meaning as values: element types and normalisations. */
+/** Words with a fixed meaning as values: element types, normalisations, initialisers. */
 export const valueWords = {
   dtypes: ["f32", "i32"],
   normalize: ["standard", "minmax", "none"],
+  initializers: initializerNames,
+  /** Names the language defines inside a model: its output, and every layer weight (`l2(weights)`). */
+  implicit: ["output", "weights"],
 } as const;
 
 export { keywordGroups, keywords };

@@ -20,6 +20,19 @@ export interface NumberRange {
  * range (codes from `codes`) or E301 (an undefined name where a value was needed). Each reader returns
  * the fallback after reporting, and `failed` tells whether anything was reported.
  */
+/** Weight initialisers written as a bare name (`init: he`). */
+const simpleInits = [
+  "xavier",
+  "xavier_normal",
+  "he",
+  "he_uniform",
+  "lecun",
+  "zeros",
+  "ones",
+] as const;
+/** Every weight initialiser name, `normal(std)` and `uniform(limit)` included. */
+export const initializerNames: readonly string[] = [...simpleInits, "normal", "uniform"];
+
 export class ArgReader {
   failed = false;
 
@@ -121,16 +134,8 @@ export class ArgReader {
     const arg = this.get(name);
     if (!arg) return fallback;
     const val = arg.val;
-    const simple = [
-      "xavier",
-      "xavier_normal",
-      "he",
-      "he_uniform",
-      "lecun",
-      "zeros",
-      "ones",
-    ] as const;
-    const all = [...simple, "normal", "uniform"];
+    const simple = simpleInits;
+    const all = initializerNames;
     if (val.kind === "symbol" && (simple as readonly string[]).includes(val.name)) {
       return { kind: val.name as (typeof simple)[number] };
     }
