@@ -34,4 +34,21 @@ export default tseslint.config(
       "no-shadow": "off",
     },
   },
+  {
+    // Plain-JavaScript tools run by Node directly (packaging, grammar generation).
+    files: ["scripts/**/*.mjs", "bin/**/*.js"],
+    languageOptions: {
+      globals: { setTimeout: "readonly", clearTimeout: "readonly" },
+    },
+    rules: { "no-console": "off" },
+  },
+  {
+    // The VS Code extension's entry is CommonJS, as VS Code loads extensions with require().
+    files: ["grammar/**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", module: "writable", __dirname: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );
