@@ -154,6 +154,12 @@ export abstract class CompiledModel {
 
   /** Runs one training step on a batch already loaded into `plan`; returns its loss. */
   stepTrain(n: number, plan: PlanBuffers): number {
+    const min = this.spec.training?.minBatch;
+    if (min && n < min.size) {
+      throw new ModelError(
+        `${min.layer} normalises each feature over the batch, so a training batch needs at least ${min.size} samples, not ${n}`,
+      );
+    }
     this.runTrain(n, plan);
     return this.rt.read(plan.loss!, 1)[0]!;
   }

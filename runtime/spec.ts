@@ -109,8 +109,17 @@ export interface DataSettings {
   readonly normalize: "standard" | "minmax" | "none";
 }
 
+/** The smallest training batch a model accepts, and the layer that needs it. */
+export interface MinBatch {
+  readonly size: number;
+  /** The layer, e.g. `batchnorm_1`: batch norm over one value per channel needs two samples. */
+  readonly layer: string;
+}
+
 export interface TrainingSpec {
   readonly optimizer: OptimizerSettings;
+  /** Absent when any batch size trains. */
+  readonly minBatch?: MinBatch;
   readonly train: TrainSettings;
   readonly metrics: readonly MetricName[];
   readonly data: DataSettings | null;

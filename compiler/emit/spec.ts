@@ -3,6 +3,7 @@ import type { DataSource, TrainingSettings } from "../ir/settings.js";
 import type { TensorDecl, TypedModel } from "../ir/types.js";
 import type {
   DataSourceSettings,
+  MinBatch,
   ModelSpec,
   TensorSpec,
   TrainingSpec,
@@ -35,11 +36,28 @@ export function modelSpec(model: TypedModel, source: string, train: IrFunction |
     })),
     state: train?.state.map((s) => ({ name: s.name, shape: s.shape, init: s.init })) ?? [],
     scalars: train?.scalars ?? [],
-    training: training(model.settings),
+    training: training(model.settings, minBatch(model)),
   };
 }
 
-function training(settings: TrainingSettings): TrainingSpec | null {
+/**
+ * Batch norm over `[batch, c]` (or spatial dims all 1) averages one value per channel per
+ * sample, so a batch of one has no variance to normalise by and its unbiased running variance
+ * divides by zero; PyTorch refuses it ("Expected more than 1 value per channel when training").
+ */
+function minBatch(model: TypedModel): MinBatch | null {
+  for (const layer of model.layers) {
+    if (layer.kind !== "batchnorm") continue;
+    const shape = model.types.get(layer.input)?.shape ?? [];
+    const perSample = shape
+      .slice(2)
+      .reduce<number>((p, d) => p * (typeof d === "number" ? d : 2), 1);
+    if (perSample === 1) return { size: 2, layer: layer.name };
+  }
+  return null;
+}
+
+function training(settings: TrainingSettings, min: MinBatch | null): TrainingSpec | null {
   const o = settings.optimizer;
   if (o === null) return null;
   const { span: _optimizerSpan, ...optimizer } = o;
@@ -47,6 +65,7 @@ function training(settings: TrainingSettings): TrainingSpec | null {
   const data = settings.data;
   return {
     optimizer,
+    ...(min === null ? {} : { minBatch: min }),
     train: {
       ...settings.train,
       earlyStopping:

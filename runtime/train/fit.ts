@@ -1,8 +1,9 @@
 import type { Tensor } from "../data/tensor.js";
 import { BatchIterator } from "../data/batches.js";
+import { DataError } from "../data/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
-import type { TrainSettings } from "../spec.js";
+import type { MinBatch, TrainSettings } from "../spec.js";
 import { MetricAccumulator } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
@@ -57,6 +58,7 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
     dropLast: settings.dropLast,
     rng: new Random(settings.seed, RandomStream.shuffle),
   });
+  checkSmallestBatch(training.minBatch, iterator, rows);
   model.rt.seedDropout(settings.seed);
   const metrics = new MetricAccumulator(training.metrics, model.spec.output, target);
   const stopping = settings.earlyStopping;
@@ -145,4 +147,25 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function"),
   ) as Partial<T>;
+}
+
+/**
+ * Refuses, before the first step, batch sizes the model cannot train on: with batch norm over
+ * one value per channel, a last partial batch of one sample (PyTorch stops there mid-epoch).
+ */
+function checkSmallestBatch(
+  min: MinBatch | undefined,
+  iterator: BatchIterator,
+  rows: number,
+): void {
+  if (!min || iterator.batchCount === 0) return;
+  const smallest = iterator.batchLength(iterator.batchCount - 1);
+  if (smallest >= min.size) return;
+  const which = iterator.batchCount === 1 ? "the only batch" : "the last batch of each epoch";
+  throw new DataError(
+    "E502",
+    `${min.layer} normalises each feature over the batch, so a training batch needs at least ` +
+      `${min.size} samples, but ${which} has ${smallest} (${rows} training rows, batch_size ` +
+      `${iterator.batchSize}): set drop_last: true in train, or choose another batch_size`,
+  );
 }

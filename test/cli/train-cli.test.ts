@@ -172,6 +172,42 @@ describe("nnc train", () => {
   });
 });
 
+describe("batch norm and batches of one sample", () => {
+  const bn = (dropLast: boolean) => `model Bn {
+  input  x: [batch, 2]
+  target y: [batch, 1]
+  forward { x -> dense(4) -> batchnorm -> relu -> dense(1) }
+  loss mse
+  optimizer sgd(lr: 0.1)
+  train { epochs: 1, batch_size: 2, shuffle: false, drop_last: ${dropLast} }
+  data { source: csv("d.csv", target: "y") }
+}
+`;
+  const rows = "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n0.5,0.5,1\n";
+
+  it("refuses a last batch of one sample before training, as PyTorch does", async () => {
+    const dir = workspace({ "m.nn": bn(false), "d.csv": rows });
+    const result = await nnc(["train", "m.nn", "--save", "w.safetensors"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      "nnc: error[E502]: batchnorm_1 normalises each feature over the batch, so a training " +
+        "batch needs at least 2 samples, but the last batch of each epoch has 1 (5 training " +
+        "rows, batch_size 2): set drop_last: true in train, or choose another batch_size\n",
+    );
+    expect(existsSync(join(dir, "w.safetensors"))).toBe(false);
+  });
+
+  it("trains with drop_last, and the running variance stays finite", async () => {
+    const dir = workspace({ "m.nn": bn(true), "d.csv": rows });
+    const result = await nnc(["train", "m.nn", "--save", "w.safetensors", "--quiet"], dir);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const saved = readSafetensors(join(dir, "w.safetensors"));
+    expect([...saved.get("batchnorm_1.running_var")!.data].every(Number.isFinite)).toBe(true);
+  });
+});
+
 describe("nnc build, grad and predict", () => {
   it("build writes the module next to the file, and --dump prints the IR stages", async () => {
     const dir = workspace({ "m.nn": model("d.csv") });

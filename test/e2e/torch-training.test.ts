@@ -6,7 +6,14 @@ import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../runtime/io/safetensors.js";
 import { repoRoot } from "../helpers/compile.js";
 
-const fixtures = join(repoRoot, "..", "shared", "fixtures", "torch", "training");
+/** PyTorch's own runs, and runs of other layers and optimizers from an independent NumPy model. */
+const suites = [
+  ["PyTorch training runs", join(repoRoot, "..", "shared", "fixtures", "torch", "training")],
+  [
+    "NumPy reference runs (test/fixtures/reference/generate.py)",
+    join(repoRoot, "test", "fixtures", "reference"),
+  ],
+] as const;
 
 interface Expected {
   readonly command: string;
@@ -15,12 +22,13 @@ interface Expected {
 }
 
 /**
- * Each PyTorch training case run through the command line exactly as its expected.json says,
- * in a copy of its folder; every tensor of the saved checkpoint must match PyTorch's within
+ * Each training case run through the command line exactly as its expected.json says, in a
+ * copy of its folder; every tensor of the saved checkpoint must match the reference's within
  * the case's tolerance (relative error of the whole tensor), with the same names and shapes.
  */
-describe("PyTorch training runs, through nnc train", () => {
-  for (const name of readdirSync(fixtures)) {
+describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
+  const cases = readdirSync(fixtures, { withFileTypes: true }).filter((e) => e.isDirectory());
+  for (const { name } of cases) {
     it(name, () => {
       const dir = mkdtempSync(join(tmpdir(), `nnc-${name}-`));
       cpSync(join(fixtures, name), dir, { recursive: true });
