@@ -1,6 +1,6 @@
 import { invariant } from "../assert.js";
 import type { Shape } from "../ir/types.js";
-import { batchMonomial } from "../shapes/dims.js";
+import { type Extent, extentOf } from "../passes/plan.js";
 
 /**
  * Sizes and indices as JavaScript expressions. Every dimension is a number or the batch
@@ -9,17 +9,11 @@ import { batchMonomial } from "../shapes/dims.js";
 
 /** The product of dimensions, folded: `n * 784`, `10`, `1`. */
 export function productExpr(dims: Shape, batch: string): string {
-  let factor = 1;
-  let power = 0;
-  for (const d of dims) {
-    const m = batchMonomial(d, batch);
-    invariant(
-      m !== null,
-      `dimension ${d} is not a product of numbers and the batch dimension ${batch}`,
-    );
-    factor *= m.factor;
-    power += m.power;
-  }
+  return extentExpr(extentOf(dims, batch));
+}
+
+/** `factor * n^power` as generated code writes it: `n * 784`, `n * n`, `10`. */
+export function extentExpr({ factor, power }: Extent): string {
   const symbols = Array<string>(power).fill("n");
   if (symbols.length === 0) return String(factor);
   return factor === 1 ? symbols.join(" * ") : `${symbols.join(" * ")} * ${factor}`;

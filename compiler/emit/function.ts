@@ -7,7 +7,7 @@ import { type Schedule, aliasOps } from "../passes/fuse.js";
 import type { BufferPlan, Extent, Storage } from "../passes/plan.js";
 import { normalizeAxis } from "../shapes/dims.js";
 import { type KernelCode, fusedKernelCode, layoutKernelCode } from "./kernels.js";
-import { productExpr } from "./expr.js";
+import { extentExpr, productExpr } from "./expr.js";
 
 /** The generated code of one function: its kernels, its buffer plan and its step. */
 export interface FunctionCode {
@@ -219,11 +219,7 @@ function slotSize(sizes: readonly Extent[]): string {
   for (const s of sizes) byPower.set(s.power, Math.max(byPower.get(s.power) ?? 0, s.factor));
   const terms = [...byPower]
     .sort(([a], [b]) => b - a)
-    .map(([power, factor]) => {
-      const symbols = Array<string>(power).fill("n");
-      if (symbols.length === 0) return String(factor);
-      return factor === 1 ? symbols.join(" * ") : `${symbols.join(" * ")} * ${factor}`;
-    });
+    .map(([power, factor]) => extentExpr({ factor, power }));
   return terms.length === 1 ? terms[0]! : `Math.max(${terms.join(", ")})`;
 }
 
