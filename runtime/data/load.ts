@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { DataSourceSettings } from "../spec.js";
 import { isDirectory } from "../io/fs.js";
 import type { ModelSlot } from "./csv-columns.js";
 import { readCsv } from "./csv.js";
@@ -14,16 +15,9 @@ import { type Tensor, formatShape, reshape } from "./tensor.js";
  * folder) and appear in messages as written.
  */
 
-/** `DataSource` of `compiler/ir/settings.ts` (spans not needed), plus a bare `--data` path. */
+/** A `data { source: ... }` as the model's spec carries it, or a bare `--data PATH`. */
 export type SourceRequest =
-  | {
-      readonly kind: "csv";
-      readonly path: string;
-      readonly target: readonly string[] | null;
-      readonly drop: readonly string[];
-    }
-  | { readonly kind: "mnist"; readonly dir: string | null }
-  | { readonly kind: "idx"; readonly images: string; readonly labels: string }
+  | DataSourceSettings
   /** `--data PATH`: a folder is read as `mnist("PATH")`, anything else as a CSV. */
   | { readonly kind: "path"; readonly path: string; readonly target: readonly string[] | null };
 
