@@ -3,23 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../compiler/cli/main.js";
+import { nnc } from "../helpers/cli.js";
 import { repoRoot } from "../helpers/compile.js";
-
-async function nnc(
-  args: string[],
-  cwd = repoRoot,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    cwd,
-    isTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 function tempFile(name: string, text: string): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), "nnc-cli-"));

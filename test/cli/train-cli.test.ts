@@ -2,24 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../compiler/cli/main.js";
+import { nnc } from "../helpers/cli.js";
 import { readSafetensors, writeSafetensors } from "../../runtime/io/safetensors.js";
 import { repoRoot } from "../helpers/compile.js";
-
-async function nnc(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    cwd,
-    isTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 const model = (data: string, target = "y") => `model Tiny {
   input  x: [batch, 2]
