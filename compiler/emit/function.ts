@@ -1,13 +1,12 @@
-import type { AxisSet } from "../ops.js";
-import { invariant } from "../assert.js";
+import { type Lowering, type OpKind, ops } from "../ops.js";
+import { assertNever, invariant } from "../assert.js";
 import { formatEqn } from "../ir/print.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
-import { resolveAxes } from "../ops/axes.js";
 import { type Schedule, aliasOps } from "../passes/fuse.js";
 import type { BufferPlan, Extent, Storage } from "../passes/plan.js";
-import { normalizeAxis } from "../shapes/dims.js";
 import { type KernelCode, fusedKernelCode, layoutKernelCode } from "./kernels.js";
 import { extentExpr, productExpr } from "./expr.js";
+import { libraryCall } from "./library-call.js";
 
 /** The generated code of one function: its kernels, its buffer plan and its step. */
 export interface FunctionCode {
@@ -42,7 +41,7 @@ export function functionCode(
 
   const kernels: KernelCode[] = [];
   const run: string[] = [];
-  const geometries: string[] = [];
+  const records: string[] = [];
   let layoutCount = 0;
 
   for (const step of schedule.steps) {
@@ -75,81 +74,24 @@ export function functionCode(
     run.push(
       `// ${ctx.where(eqn)}${eqn.layer ? ` ${eqn.layer}` : ""}: ${eqn.out} = ${formatEqn(eqn)}`,
     );
-    const arg = (k: number) => {
-      const a = eqn.args[k];
-      invariant(a?.kind === "value", `${eqn.op} operand ${k} must be a value`);
-      return a.name;
-    };
     const out = ref(eqn.out);
-    switch (eqn.op) {
-      case "matmul":
-        run.push(gemmCall(eqn, shapeOf, ref, batch));
-        break;
-      case "sum":
-      case "max_over": {
-        const [outer, mid, inner] = reductionExtent(shapeOf(arg(0)), eqn.attrs.axes, batch);
+    const lowering = ops[eqn.op].lowering as Lowering<OpKind>;
+    switch (lowering.kind) {
+      case "library":
         run.push(
-          `rt.${eqn.op === "sum" ? "sum" : "max"}(${ref(arg(0))}, ${out}, ${outer}, ${mid}, ${inner});`,
+          libraryCall(eqn, lowering, {
+            batch,
+            shapeOf,
+            ref,
+            planRecord: (name, literal) => {
+              const key = `${name}${records.length}`;
+              records.push(`${key}: ${literal}`);
+              return `b.${key}`;
+            },
+          }),
         );
         break;
-      }
-      case "softmax":
-      case "log_softmax": {
-        const shape = shapeOf(arg(0));
-        const axis = normalizeAxis(eqn.attrs.axis, shape.length)!;
-        const extent = [
-          shape.slice(0, axis),
-          shape.slice(axis, axis + 1),
-          shape.slice(axis + 1),
-        ].map((d) => productExpr(d, batch));
-        run.push(
-          `rt.${eqn.op === "softmax" ? "softmax" : "logSoftmax"}(${ref(arg(0))}, ${out}, ${extent.join(", ")});`,
-        );
-        break;
-      }
-      case "conv2d":
-      case "conv2d_grad_input":
-      case "conv2d_grad_weight": {
-        const [x, w, y] =
-          eqn.op === "conv2d"
-            ? [arg(0), arg(1), eqn.out]
-            : eqn.op === "conv2d_grad_input"
-              ? [eqn.out, arg(1), arg(0)]
-              : [arg(0), eqn.out, arg(1)];
-        const g = `conv${geometries.length}`;
-        geometries.push(
-          `${g}: ${convGeometry(shapeOf(x), shapeOf(w), shapeOf(y), eqn.attrs.stride, eqn.attrs.padding.top, eqn.attrs.padding.left, batch)}`,
-        );
-        const method =
-          eqn.op === "conv2d"
-            ? "conv2d"
-            : eqn.op === "conv2d_grad_input"
-              ? "conv2dGradInput"
-              : "conv2dGradWeight";
-        run.push(`rt.${method}(${ref(arg(0))}, ${ref(arg(1))}, ${out}, b.${g});`);
-        break;
-      }
-      case "maxpool2d":
-      case "maxpool2d_grad": {
-        const x = arg(0);
-        const pooled = eqn.op === "maxpool2d" ? eqn.out : arg(1);
-        const g = `pool${geometries.length}`;
-        geometries.push(
-          `${g}: ${poolGeometry(shapeOf(x), shapeOf(pooled), eqn.attrs.size, eqn.attrs.stride, batch)}`,
-        );
-        run.push(
-          eqn.op === "maxpool2d"
-            ? `rt.maxpool2d(${ref(x)}, ${out}, b.${g});`
-            : `rt.maxpool2dGrad(${ref(x)}, ${ref(arg(1))}, ${out}, b.${g});`,
-        );
-        break;
-      }
-      case "dropout_mask":
-        run.push(`rt.dropoutMask(${out}, ${size(eqn.out)}, ${eqn.attrs.rate});`);
-        break;
-      case "transpose":
-      case "slice":
-      case "concat": {
+      case "layout": {
         layoutCount += 1;
         const code = layoutKernelCode(
           `${ctx.prefix}copy${layoutCount}`,
@@ -165,8 +107,12 @@ export function functionCode(
         );
         break;
       }
-      default:
+      case "elementwise":
+      case "view":
+      case "legalized":
         throw new Error(`internal error: no code for ${eqn.op} on its own`);
+      default:
+        assertNever(lowering, "lowering");
     }
   }
   for (const c of plan.copies) {
@@ -194,7 +140,7 @@ export function functionCode(
     "const rt = this.rt;",
     `const data = { ${data.join(", ")} };`,
     ...slotLines,
-    `return { data, output: ${local(fn.output)}, loss: ${local(fn.loss)}${plan.slots.map((_, k) => `, s${k}`).join("")}${geometries.map((g) => `, ${g}`).join("")} };`,
+    `return { data, output: ${local(fn.output)}, loss: ${local(fn.loss)}${plan.slots.map((_, k) => `, s${k}`).join("")}${records.map((g) => `, ${g}`).join("")} };`,
   ];
   return { kernels, plan: planLines.join("\n"), run: run.join("\n") };
 }
@@ -221,71 +167,4 @@ function slotSize(sizes: readonly Extent[]): string {
     .sort(([a], [b]) => b - a)
     .map(([power, factor]) => extentExpr({ factor, power }));
   return terms.length === 1 ? terms[0]! : `Math.max(${terms.join(", ")})`;
-}
-
-/** [outer, mid, inner] of a reduction over contiguous axes. */
-function reductionExtent(shape: Shape, axes: AxisSet, batch: string): [string, string, string] {
-  const resolved = resolveAxes(axes, shape.length);
-  invariant(resolved.ok && resolved.axes.length > 0, "reduction axes");
-  const first = resolved.axes[0]!;
-  const last = resolved.axes.at(-1)!;
-  return [
-    productExpr(shape.slice(0, first), batch),
-    productExpr(shape.slice(first, last + 1), batch),
-    productExpr(shape.slice(last + 1), batch),
-  ];
-}
-
-/** C = op(A) op(B): one gemm over flattened rows, or one per matrix of a batch. */
-function gemmCall(
-  eqn: AnyEqn & { op: "matmul" },
-  shapeOf: (v: string) => Shape,
-  ref: (v: string) => string,
-  batch: string,
-): string {
-  const [a, b] = eqn.args.map((x) => (x.kind === "value" ? x.name : ""));
-  const sa = shapeOf(a!);
-  const sb = shapeOf(b!);
-  const sc = shapeOf(eqn.out);
-  const { transA, transB } = eqn.attrs;
-  const flags =
-    [transA ? "TRANS_A" : "", transB ? "TRANS_B" : ""].filter(Boolean).join(" | ") || "0";
-  const p = (d: Shape) => productExpr(d, batch);
-  const k = transA ? sa.at(-2)! : sa.at(-1)!;
-  const call = `rt.gemm(${ref(a!)}, ${ref(b!)}, ${ref(eqn.out)}`;
-  if (sb.length === 2 && !transA) {
-    // rows of every leading axis of A stacked: one product
-    return `${call}, ${p(sc.slice(0, -1))}, ${p(sc.slice(-1))}, ${p([k])}, ${flags});`;
-  }
-  const lead = sc.slice(0, -2);
-  const m = sc.at(-2)!;
-  const n = sc.at(-1)!;
-  const strideOf = (shape: Shape, matrix: Shape) => (shape.length === 2 ? "0" : p(matrix));
-  invariant(
-    sa.length === 2 || sa.length === sc.length,
-    "matmul operands with partly broadcast batch axes",
-  );
-  invariant(
-    sb.length === 2 || sb.length === sc.length,
-    "matmul operands with partly broadcast batch axes",
-  );
-  return `${call}, ${p([m])}, ${p([n])}, ${p([k])}, ${flags}, ${p(lead)}, ${strideOf(sa, sa.slice(-2))}, ${strideOf(sb, sb.slice(-2))}, ${p([m, n])});`;
-}
-
-function convGeometry(
-  x: Shape,
-  w: Shape,
-  y: Shape,
-  stride: number,
-  padTop: number,
-  padLeft: number,
-  batch: string,
-): string {
-  const p = (d: number | string) => productExpr([d], batch);
-  return `{ batch: ${p(x[0]!)}, channels: ${p(x[1]!)}, height: ${p(x[2]!)}, width: ${p(x[3]!)}, filters: ${p(w[0]!)}, kernelH: ${p(w[2]!)}, kernelW: ${p(w[3]!)}, stride: ${stride}, padTop: ${padTop}, padLeft: ${padLeft}, outH: ${p(y[2]!)}, outW: ${p(y[3]!)} }`;
-}
-
-function poolGeometry(x: Shape, y: Shape, size: number, stride: number, batch: string): string {
-  const p = (d: number | string) => productExpr([d], batch);
-  return `{ batch: ${p(x[0]!)}, channels: ${p(x[1]!)}, height: ${p(x[2]!)}, width: ${p(x[3]!)}, size: ${size}, stride: ${stride}, outH: ${p(y[2]!)}, outW: ${p(y[3]!)} }`;
 }

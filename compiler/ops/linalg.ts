@@ -1,4 +1,5 @@
-import type { Dim, TensorType } from "../ir/types.js";
+import { invariant } from "../assert.js";
+import type { Dim, Shape, TensorType } from "../ir/types.js";
 import {
   broadcastShapes,
   countsEqual,
@@ -12,6 +13,15 @@ import {
 import { onlyAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
 import { arg, gradMath, result } from "./grad-dsl.js";
+import {
+  type GemmFlag,
+  type LibraryArgs,
+  type LibraryContext,
+  bufferOf,
+  literal,
+  productOf,
+  resultBuffer,
+} from "./library.js";
 import { type GradRule, type OpDef, type ShapeResult, fail, ok } from "./types.js";
 
 /** Matrix products and layout changes. */
@@ -229,10 +239,57 @@ function oneHotRule(args: readonly TensorType[], classes: number): ShapeResult {
   return ok({ dtype: "f32", shape: [...ids.shape, classes] });
 }
 
+/**
+ * C = op(A) op(B) as one gemm: over A's rows of every leading axis stacked when B is one
+ * matrix, else one product per matrix of the leading axes (a 2-D operand is reused for each:
+ * stride 0).
+ */
+function gemmArgs(
+  attrs: { readonly transA: boolean; readonly transB: boolean },
+  { shapes, result: sc }: LibraryContext,
+): LibraryArgs<"gemm"> {
+  const [sa, sb] = shapes as [Shape, Shape];
+  const { transA, transB } = attrs;
+  const flags: GemmFlag[] = [];
+  if (transA) flags.push("TRANS_A");
+  if (transB) flags.push("TRANS_B");
+  const k = transA ? sa.at(-2)! : sa.at(-1)!;
+  const buffers = [bufferOf(0), bufferOf(1), resultBuffer] as const;
+  if (sb.length === 2 && !transA) {
+    return [
+      ...buffers,
+      productOf(sc.slice(0, -1)),
+      productOf(sc.slice(-1)),
+      productOf([k]),
+      { kind: "flags", flags },
+    ];
+  }
+  invariant(
+    (sa.length === 2 || sa.length === sc.length) && (sb.length === 2 || sb.length === sc.length),
+    "matmul operands with partly broadcast batch axes",
+  );
+  const stride = (shape: Shape) => (shape.length === 2 ? literal(0) : productOf(shape.slice(-2)));
+  return [
+    ...buffers,
+    productOf(sc.slice(-2, -1)),
+    productOf(sc.slice(-1)),
+    productOf([k]),
+    { kind: "flags", flags },
+    productOf(sc.slice(0, -2)),
+    stride(sa),
+    stride(sb),
+    productOf(sc.slice(-2)),
+  ];
+}
+
 export const linalgOps = {
   matmul: {
     arity: 2,
-    lowering: { kind: "library", method: "gemm" },
+    lowering: {
+      kind: "library",
+      method: "gemm",
+      args: (eqn, context) => gemmArgs(eqn.attrs, context),
+    },
     summary: "matrix product over the last two axes (optionally transposed operands)",
     shape: (args, attrs) => matmulRule(args, attrs.transA, attrs.transB),
     grad: matmulGrad,

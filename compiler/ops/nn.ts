@@ -1,8 +1,9 @@
-import type { Dim, TensorType } from "../ir/types.js";
+import type { Dim, Shape, TensorType } from "../ir/types.js";
 import { formatType, shapesEqual } from "../shapes/dims.js";
 import { resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
 import { arg } from "./grad-dsl.js";
+import { type LibraryArgs, bufferOf, literal, productOf, resultBuffer } from "./library.js";
 import {
   type AxisSet,
   type ElementContext,
@@ -115,10 +116,70 @@ function sameAs(index: number) {
     ok({ dtype: "f32", shape: args[index]!.shape });
 }
 
+/** The geometry of a convolution of x (NCHW) by w ([filters, channels, kh, kw]) into y. */
+function convGeometry(
+  x: Shape,
+  w: Shape,
+  y: Shape,
+  attrs: { readonly stride: number; readonly padding: Padding2d },
+): LibraryArgs<"conv2d">[3] {
+  const dim = (d: Dim | undefined) => productOf([d!]);
+  return {
+    kind: "record",
+    name: "conv",
+    fields: {
+      batch: dim(x[0]),
+      channels: dim(x[1]),
+      height: dim(x[2]),
+      width: dim(x[3]),
+      filters: dim(w[0]),
+      kernelH: dim(w[2]),
+      kernelW: dim(w[3]),
+      stride: literal(attrs.stride),
+      padTop: literal(attrs.padding.top),
+      padLeft: literal(attrs.padding.left),
+      outH: dim(y[2]),
+      outW: dim(y[3]),
+    },
+  };
+}
+
+/** The geometry of max-pooling x (NCHW) into y. */
+function poolGeometry(
+  x: Shape,
+  y: Shape,
+  attrs: { readonly size: number; readonly stride: number },
+): LibraryArgs<"maxpool2d">[2] {
+  const dim = (d: Dim | undefined) => productOf([d!]);
+  return {
+    kind: "record",
+    name: "pool",
+    fields: {
+      batch: dim(x[0]),
+      channels: dim(x[1]),
+      height: dim(x[2]),
+      width: dim(x[3]),
+      size: literal(attrs.size),
+      stride: literal(attrs.stride),
+      outH: dim(y[2]),
+      outW: dim(y[3]),
+    },
+  };
+}
+
 export const nnOps = {
   conv2d: {
     arity: 2,
-    lowering: { kind: "library", method: "conv2d" },
+    lowering: {
+      kind: "library",
+      method: "conv2d",
+      args: (eqn, { shapes, result }) => [
+        bufferOf(0),
+        bufferOf(1),
+        resultBuffer,
+        convGeometry(shapes[0]!, shapes[1]!, result, eqn.attrs),
+      ],
+    },
     summary: "2-D cross-correlation, NCHW input and [filters, channels, kh, kw] weight",
     shape: (args, attrs) => conv2dRule(args, attrs.stride, attrs.padding),
     // dx is the transposed convolution of g with w; dw correlates x with g
@@ -132,35 +193,74 @@ export const nnOps = {
   },
   conv2d_grad_input: {
     arity: 3,
-    lowering: { kind: "library", method: "conv2dGradInput" },
+    lowering: {
+      kind: "library",
+      method: "conv2dGradInput",
+      args: (eqn, { shapes, result }) => [
+        bufferOf(0),
+        bufferOf(1),
+        resultBuffer,
+        convGeometry(result, shapes[1]!, shapes[0]!, eqn.attrs),
+      ],
+    },
     summary: "gradient of conv2d with respect to its input (g, weight, input for its shape)",
     shape: sameAs(2),
     grad: null,
   },
   conv2d_grad_weight: {
     arity: 3,
-    lowering: { kind: "library", method: "conv2dGradWeight" },
+    lowering: {
+      kind: "library",
+      method: "conv2dGradWeight",
+      args: (eqn, { shapes, result }) => [
+        bufferOf(0),
+        bufferOf(1),
+        resultBuffer,
+        convGeometry(shapes[0]!, result, shapes[1]!, eqn.attrs),
+      ],
+    },
     summary: "gradient of conv2d with respect to its weight (input, g, weight for its shape)",
     shape: sameAs(2),
     grad: null,
   },
   maxpool2d: {
     arity: 1,
-    lowering: { kind: "library", method: "maxpool2d" },
+    lowering: {
+      kind: "library",
+      method: "maxpool2d",
+      args: (eqn, { shapes, result }) => [
+        bufferOf(0),
+        resultBuffer,
+        poolGeometry(shapes[0]!, result, eqn.attrs),
+      ],
+    },
     summary: "maximum over size x size windows",
     shape: (args, attrs) => maxpoolRule(args, attrs.size, attrs.stride),
     grad: (e, eqn, g) => [e.emit("maxpool2d_grad", [arg(eqn, 0), g], eqn.attrs)],
   },
   maxpool2d_grad: {
     arity: 2,
-    lowering: { kind: "library", method: "maxpool2dGrad" },
+    lowering: {
+      kind: "library",
+      method: "maxpool2dGrad",
+      args: (eqn, { shapes }) => [
+        bufferOf(0),
+        bufferOf(1),
+        resultBuffer,
+        poolGeometry(shapes[0]!, shapes[1]!, eqn.attrs),
+      ],
+    },
     summary: "gradient of maxpool2d: g routed to the first maximum of each window",
     shape: sameAs(0),
     grad: null,
   },
   dropout_mask: {
     arity: 1,
-    lowering: { kind: "library", method: "dropoutMask" },
+    lowering: {
+      kind: "library",
+      method: "dropoutMask",
+      args: (eqn, { result }) => [resultBuffer, productOf(result), literal(eqn.attrs.rate)],
+    },
     summary: "training: 0 with probability rate, else 1 / (1 - rate); evaluation: 1",
     shape: (args) => ok({ dtype: "f32", shape: args[0]!.shape }),
     grad: () => [null],

@@ -1,9 +1,17 @@
-import type { Dim, TensorType } from "../ir/types.js";
+import { invariant } from "../assert.js";
+import type { Dim, Shape, TensorType } from "../ir/types.js";
 import { formatType, normalizeAxis } from "../shapes/dims.js";
 import type { Operand } from "../ir/types.js";
 import { onlyAxes, resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
 import { arg, gradMath, result } from "./grad-dsl.js";
+import {
+  type LibraryArgs,
+  type LibraryContext,
+  bufferOf,
+  productOf,
+  resultBuffer,
+} from "./library.js";
 import {
   type GradEmitter,
   type OpDef,
@@ -57,10 +65,44 @@ function spread(e: GradEmitter, g: Operand, x: Operand, attrs: ReduceAttrs): Ope
   return e.emit("broadcast_to", [kept], { shape });
 }
 
+/**
+ * The call over the operand viewed as [outer, mid, inner], `mid` spanning its axes `first`
+ * to `last`: x, y, outer, mid, inner.
+ */
+function middleAxesArgs(shape: Shape, first: number, last: number): LibraryArgs<"sum"> {
+  return [
+    bufferOf(0),
+    resultBuffer,
+    productOf(shape.slice(0, first)),
+    productOf(shape.slice(first, last + 1)),
+    productOf(shape.slice(last + 1)),
+  ];
+}
+
+/** A reduction's call: its axes are contiguous, as legalize leaves them. */
+function reductionArgs(attrs: ReduceAttrs, context: LibraryContext): LibraryArgs<"sum"> {
+  const shape = context.shapes[0]!;
+  const resolved = resolveAxes(attrs.axes, shape.length);
+  invariant(resolved.ok && resolved.axes.length > 0, "reduction axes");
+  return middleAxesArgs(shape, resolved.axes[0]!, resolved.axes.at(-1)!);
+}
+
+/** A softmax's call: normalised along its one axis. */
+function axisArgs(axis: number, context: LibraryContext): LibraryArgs<"softmax"> {
+  const shape = context.shapes[0]!;
+  const index = normalizeAxis(axis, shape.length);
+  invariant(index !== null, "softmax axis");
+  return middleAxesArgs(shape, index, index);
+}
+
 export const reduceOps = {
   sum: {
     arity: 1,
-    lowering: { kind: "library", method: "sum" },
+    lowering: {
+      kind: "library",
+      method: "sum",
+      args: (eqn, context) => reductionArgs(eqn.attrs, context),
+    },
     summary: "sum over axes",
     shape: (args, attrs) => reduceRule("sum", args, attrs),
     // every summed element gets the cotangent of its sum
@@ -80,7 +122,11 @@ export const reduceOps = {
   },
   max_over: {
     arity: 1,
-    lowering: { kind: "library", method: "max" },
+    lowering: {
+      kind: "library",
+      method: "max",
+      args: (eqn, context) => reductionArgs(eqn.attrs, context),
+    },
     summary: "maximum over axes",
     shape: (args, attrs) => reduceRule("max_over", args, attrs),
     // the cotangent goes to the maxima, shared evenly among ties (PyTorch's amax)
@@ -95,7 +141,11 @@ export const reduceOps = {
   },
   softmax: {
     arity: 1,
-    lowering: { kind: "library", method: "softmax" },
+    lowering: {
+      kind: "library",
+      method: "softmax",
+      args: (eqn, context) => axisArgs(eqn.attrs.axis, context),
+    },
     summary: "e^x / sum(e^x) along an axis",
     shape: (args, attrs) => axisRule("softmax", args, attrs.axis),
     // dx = y * (g - sum(g * y))
@@ -107,7 +157,11 @@ export const reduceOps = {
   },
   log_softmax: {
     arity: 1,
-    lowering: { kind: "library", method: "logSoftmax" },
+    lowering: {
+      kind: "library",
+      method: "logSoftmax",
+      args: (eqn, context) => axisArgs(eqn.attrs.axis, context),
+    },
     summary: "x - log(sum(e^x)) along an axis",
     shape: (args, attrs) => axisRule("log_softmax", args, attrs.axis),
     // dx = g - e^y * sum(g)

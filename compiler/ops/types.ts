@@ -1,5 +1,6 @@
 import type { DiagnosticData } from "../diagnostics/messages.js";
 import type { Dim, Eqn, Operand, Shape, TensorType } from "../ir/types.js";
+import type { LibraryLowering } from "./library.js";
 
 /** Attributes of every primitive op: compile-time constants that parameterise it. */
 export interface OpAttrMap {
@@ -177,7 +178,7 @@ export type Lowering<K extends OpKind> =
       /** How an operand lines up with the result, when not by NumPy broadcasting (one_hot's ids: by row). */
       readonly operandShape?: (shape: Shape, index: number) => Shape;
     }
-  | { readonly kind: "library"; readonly method: string }
+  | LibraryLowering<K>
   | { readonly kind: "view" }
   | { readonly kind: "layout" }
   | { readonly kind: "legalized" };
