@@ -27,7 +27,7 @@ export interface LibraryCallContext {
  * Methods whose numbers are named in comments where they are passed (`/* m *\/ n`): gemm's
  * sizes, flags and strides are too many to read by position.
  */
-const namedArguments: ReadonlySet<LibraryMethod> = new Set([]);
+const namedArguments: ReadonlySet<LibraryMethod> = new Set(["gemm"]);
 
 /**
  * The statement that runs a library equation, `rt.method(args);`, from its op's argument

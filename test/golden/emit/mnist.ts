@@ -623,11 +623,27 @@ export class MnistMLP extends CompiledModel {
       s = this.state,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 512, 784, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 512,
+      /* k */ 784,
+      /* flags */ TRANS_B,
+    );
     // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.train_k1, n * 512, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s2, p["dense_2.weight"], b.s0, n, 10, 512, TRANS_B);
+    rt.gemm(
+      b.s2,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 512,
+      /* flags */ TRANS_B,
+    );
     // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
     rt.run(kernels.train_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s3);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
@@ -643,15 +659,39 @@ export class MnistMLP extends CompiledModel {
     // mnist.nn:9:10 dense_2: %15 = sum(%13; axes=[0])
     rt.sum(b.s5, b.s3, 1, n, 10);
     // mnist.nn:9:10 dense_2: %16 = matmul(%13, dense_2.weight)
-    rt.gemm(b.s5, p["dense_2.weight"], b.s6, n, 512, 10, 0);
+    rt.gemm(b.s5, p["dense_2.weight"], b.s6, /* m */ n, /* n */ 512, /* k */ 10, /* flags */ 0);
     // mnist.nn:9:10 dense_2: %17 = matmul(%13, %3; transA)
-    rt.gemm(b.s5, b.s2, b.s7, 10, 512, n, TRANS_A, 1, 0, 0, 5120);
+    rt.gemm(
+      b.s5,
+      b.s2,
+      b.s7,
+      /* m */ 10,
+      /* n */ 512,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 5120,
+    );
     // mnist.nn:8:24: %18 = gt(%2, 0); %19 = mul(%16, %18)
     rt.run(kernels.train_k5, n * 512, n, b.s1, b.s6, b.s2);
     // mnist.nn:8:10 dense_1: %20 = sum(%19; axes=[0])
     rt.sum(b.s2, b.s1, 1, n, 512);
     // mnist.nn:8:10 dense_1: %22 = matmul(%19, x; transA)
-    rt.gemm(b.s2, b.data.x, b.s5, 512, 784, n, TRANS_A, 1, 0, 0, 401408);
+    rt.gemm(
+      b.s2,
+      b.data.x,
+      b.s5,
+      /* m */ 512,
+      /* n */ 784,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 401408,
+    );
     // mnist.nn:12:13: %104 = neg(%103); %106 = div(%104, %105); %23 = add(optimizer.step, 1); %31 = pow(0.9, %23); %32 = sub(1, %31); %33 = pow(0.999, %23); %34 = sub(1, %33); %35 = div(optimizer.lr, %32); %37 = sqrt(%34)
     rt.run(kernels.train_k6, 1, n, b.s4, s["optimizer.step"], s["optimizer.lr"], b.s2, b.s6, b.s8);
     // mnist.nn:13:3 dense_1: %24 = mul(0.9, dense_1.weight.exp_avg); %25 = mul(0.1, %22); %26 = add(%24, %25); %27 = mul(0.999, dense_1.weight.exp_avg_sq); %28 = mul(%22, %22); %29 = mul(0.001, %28); %30 = add(%27, %29); %36 = sqrt(%30); %38 = div(%36, %37); %39 = add(%38, 1e-8); %40 = div(%26, %39); %41 = mul(%35, %40); %42 = sub(dense_1.weight, %41)
@@ -720,11 +760,27 @@ export class MnistMLP extends CompiledModel {
       p = this.params,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 512, 784, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 512,
+      /* k */ 784,
+      /* flags */ TRANS_B,
+    );
     // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.evaluate_k1, n * 512, n, b.s0, p["dense_1.bias"], b.s1);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 10, 512, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 512,
+      /* flags */ TRANS_B,
+    );
     // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
     rt.run(kernels.evaluate_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
@@ -754,11 +810,27 @@ export class MnistMLP extends CompiledModel {
       p = this.params,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 512, 784, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 512,
+      /* k */ 784,
+      /* flags */ TRANS_B,
+    );
     // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.predict_k1, n * 512, n, b.s0, p["dense_1.bias"], b.s1);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 10, 512, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 512,
+      /* flags */ TRANS_B,
+    );
     // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
     rt.run(kernels.predict_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)

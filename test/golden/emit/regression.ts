@@ -1080,19 +1080,43 @@ export class Diabetes extends CompiledModel {
       s = this.state,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.train_k1, n * 10, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s2, p["dense_2.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.s2,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
     rt.run(kernels.train_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s3, b.s4);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(b.s4, p["dense_3.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.s4,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
     rt.run(kernels.train_k3, n * 10, n, b.s0, p["dense_3.bias"], b.s5, b.s6);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s6, p["dense_4.weight"], b.s0, n, 1, 10, TRANS_B);
+    rt.gemm(b.s6, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
     // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %190 = sub(%11, progression); %191 = square(%190)
     rt.run(kernels.train_k4, n, n, b.s0, p["dense_4.bias"], b.data.progression, b.s7, b.s8, b.s9);
     // regression.nn:14:13: %192 = sum(%191; axes=all)
@@ -1102,31 +1126,79 @@ export class Diabetes extends CompiledModel {
     // regression.nn:11:10 dense_4: %19 = sum(%17; axes=[0])
     rt.sum(b.s9, b.s8, 1, n, 1);
     // regression.nn:11:10 dense_4: %20 = matmul(%17, dense_4.weight)
-    rt.gemm(b.s9, p["dense_4.weight"], b.s10, n, 10, 1, 0);
+    rt.gemm(b.s9, p["dense_4.weight"], b.s10, /* m */ n, /* n */ 10, /* k */ 1, /* flags */ 0);
     // regression.nn:11:10 dense_4: %21 = matmul(%17, %9; transA)
-    rt.gemm(b.s9, b.s6, b.s11, 1, 10, n, TRANS_A, 1, 0, 0, 10);
+    rt.gemm(
+      b.s9,
+      b.s6,
+      b.s11,
+      /* m */ 1,
+      /* n */ 10,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 10,
+    );
     // regression.nn:10:23: %22 = gt(%8, 0); %23 = mul(%20, %22)
     rt.run(kernels.train_k6, n * 10, n, b.s5, b.s10, b.s6);
     // regression.nn:10:10 dense_3: %24 = sum(%23; axes=[0])
     rt.sum(b.s6, b.s5, 1, n, 10);
     // regression.nn:10:10 dense_3: %25 = matmul(%23, dense_3.weight)
-    rt.gemm(b.s6, p["dense_3.weight"], b.s10, n, 10, 10, 0);
+    rt.gemm(b.s6, p["dense_3.weight"], b.s10, /* m */ n, /* n */ 10, /* k */ 10, /* flags */ 0);
     // regression.nn:10:10 dense_3: %26 = matmul(%23, %6; transA)
-    rt.gemm(b.s6, b.s4, b.s9, 10, 10, n, TRANS_A, 1, 0, 0, 100);
+    rt.gemm(
+      b.s6,
+      b.s4,
+      b.s9,
+      /* m */ 10,
+      /* n */ 10,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 100,
+    );
     // regression.nn:9:23: %27 = gt(%5, 0); %28 = mul(%25, %27)
     rt.run(kernels.train_k7, n * 10, n, b.s3, b.s10, b.s4);
     // regression.nn:9:10 dense_2: %29 = sum(%28; axes=[0])
     rt.sum(b.s4, b.s3, 1, n, 10);
     // regression.nn:9:10 dense_2: %30 = matmul(%28, dense_2.weight)
-    rt.gemm(b.s4, p["dense_2.weight"], b.s6, n, 10, 10, 0);
+    rt.gemm(b.s4, p["dense_2.weight"], b.s6, /* m */ n, /* n */ 10, /* k */ 10, /* flags */ 0);
     // regression.nn:9:10 dense_2: %31 = matmul(%28, %3; transA)
-    rt.gemm(b.s4, b.s2, b.s10, 10, 10, n, TRANS_A, 1, 0, 0, 100);
+    rt.gemm(
+      b.s4,
+      b.s2,
+      b.s10,
+      /* m */ 10,
+      /* n */ 10,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 100,
+    );
     // regression.nn:8:23: %32 = gt(%2, 0); %33 = mul(%30, %32)
     rt.run(kernels.train_k8, n * 10, n, b.s1, b.s6, b.s2);
     // regression.nn:8:10 dense_1: %34 = sum(%33; axes=[0])
     rt.sum(b.s2, b.s1, 1, n, 10);
     // regression.nn:8:10 dense_1: %36 = matmul(%33, x; transA)
-    rt.gemm(b.s2, b.data.x, b.s4, 10, 10, n, TRANS_A, 1, 0, 0, 100);
+    rt.gemm(
+      b.s2,
+      b.data.x,
+      b.s4,
+      /* m */ 10,
+      /* n */ 10,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 100,
+    );
     // regression.nn:14:13: %194 = div(%192, %193); %37 = add(optimizer.step, 1); %45 = pow(0.9, %37); %46 = sub(1, %45); %47 = pow(0.999, %37); %48 = sub(1, %47); %49 = div(optimizer.lr, %46); %51 = sqrt(%48)
     rt.run(kernels.train_k9, 1, n, b.s0, s["optimizer.step"], s["optimizer.lr"], b.s2, b.s6, b.s12);
     // regression.nn:15:3 dense_2: %77 = mul(0.1, %31)
@@ -1255,19 +1327,43 @@ export class Diabetes extends CompiledModel {
       p = this.params,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.evaluate_k1, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
     rt.run(kernels.evaluate_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(b.s1, p["dense_3.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
     rt.run(kernels.evaluate_k3, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s1, p["dense_4.weight"], b.s0, n, 1, 10, TRANS_B);
+    rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
     // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %13 = sub(%11, progression); %14 = square(%13)
     rt.run(kernels.evaluate_k4, n, n, b.s0, p["dense_4.bias"], b.data.progression, b.s1, b.s2);
     // regression.nn:14:13: %15 = sum(%14; axes=all)
@@ -1291,19 +1387,43 @@ export class Diabetes extends CompiledModel {
       p = this.params,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.predict_k1, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
     rt.run(kernels.predict_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(b.s1, p["dense_3.weight"], b.s0, n, 10, 10, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+    );
     // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
     rt.run(kernels.predict_k3, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s1, p["dense_4.weight"], b.s0, n, 1, 10, TRANS_B);
+    rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
     // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias)
     rt.run(kernels.predict_k4, n, n, b.s0, p["dense_4.bias"], b.s1);
   }

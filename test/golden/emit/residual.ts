@@ -1132,7 +1132,15 @@ export class Residual extends CompiledModel {
       s = this.state,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 32, 30, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 30,
+      /* flags */ TRANS_B,
+    );
     // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.train_k1, n * 32, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // residual.nn:4:27 dropout_1: %4 = dropout_mask(%3; rate=0.1)
@@ -1140,7 +1148,15 @@ export class Residual extends CompiledModel {
     // residual.nn:4:27 dropout_1: %5 = mul(%3, %4)
     rt.run(kernels.train_k2, n * 32, n, b.s2, b.s0, b.s3);
     // residual.nn:4:3 dense_2: %6 = matmul(%5, dense_2.weight; transB)
-    rt.gemm(b.s3, p["dense_2.weight"], b.s2, n, 32, 32, TRANS_B);
+    rt.gemm(
+      b.s3,
+      p["dense_2.weight"],
+      b.s2,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+    );
     // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7)
     rt.run(kernels.train_k3, n * 32, n, b.s2, p["dense_2.bias"], b.s4, b.s5);
     // residual.nn:4:27 dropout_2: %9 = dropout_mask(%8; rate=0.2)
@@ -1148,7 +1164,7 @@ export class Residual extends CompiledModel {
     // residual.nn:4:27 dropout_2: %10 = mul(%8, %9); %11 = add(%5, %10)
     rt.run(kernels.train_k4, n * 32, n, b.s5, b.s2, b.s3, b.s6);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s6, p["dense_3.weight"], b.s5, n, 1, 32, TRANS_B);
+    rt.gemm(b.s6, p["dense_3.weight"], b.s5, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
     // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %189 = relu(%13); %190 = mul(%13, benign); %191 = sub(%189, %190); %192 = abs(%13); %193 = neg(%192); %194 = exp(%193); %195 = log1p(%194); %196 = add(%191, %195)
     rt.run(kernels.train_k5, n, n, b.s5, p["dense_3.bias"], b.data.benign, b.s7, b.s8, b.s9);
     // residual.nn:17:13: %197 = sum(%196; axes=all)
@@ -1172,23 +1188,59 @@ export class Residual extends CompiledModel {
     // residual.nn:14:16 dense_3: %48 = sum(%44; axes=[0])
     rt.sum(b.s12, b.s13, 1, n, 1);
     // residual.nn:14:16 dense_3: %49 = matmul(%44, dense_3.weight)
-    rt.gemm(b.s12, p["dense_3.weight"], b.s14, n, 32, 1, 0);
+    rt.gemm(b.s12, p["dense_3.weight"], b.s14, /* m */ n, /* n */ 32, /* k */ 1, /* flags */ 0);
     // residual.nn:14:16 dense_3: %50 = matmul(%44, %11; transA)
-    rt.gemm(b.s12, b.s6, b.s15, 1, 32, n, TRANS_A, 1, 0, 0, 32);
+    rt.gemm(
+      b.s12,
+      b.s6,
+      b.s15,
+      /* m */ 1,
+      /* n */ 32,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 32,
+    );
     // residual.nn:4:27 dropout_2: %51 = mul(%49, %9); %53 = gt(%7, 0); %54 = mul(%51, %53)
     rt.run(kernels.train_k11, n * 32, n, b.s14, b.s2, b.s4, b.s6);
     // residual.nn:4:3 dense_2: %55 = sum(%54; axes=[0])
     rt.sum(b.s6, b.s2, 1, n, 32);
     // residual.nn:4:3 dense_2: %56 = matmul(%54, dense_2.weight)
-    rt.gemm(b.s6, p["dense_2.weight"], b.s4, n, 32, 32, 0);
+    rt.gemm(b.s6, p["dense_2.weight"], b.s4, /* m */ n, /* n */ 32, /* k */ 32, /* flags */ 0);
     // residual.nn:4:3 dense_2: %57 = matmul(%54, %5; transA)
-    rt.gemm(b.s6, b.s3, b.s12, 32, 32, n, TRANS_A, 1, 0, 0, 1024);
+    rt.gemm(
+      b.s6,
+      b.s3,
+      b.s12,
+      /* m */ 32,
+      /* n */ 32,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 1024,
+    );
     // residual.nn:4:27 dropout_1: %58 = add(%49, %56); %59 = mul(%58, %4); %61 = gt(%2, 0); %62 = mul(%59, %61)
     rt.run(kernels.train_k12, n * 32, n, b.s14, b.s4, b.s0, b.s1, b.s3);
     // residual.nn:4:3 dense_1: %63 = sum(%62; axes=[0])
     rt.sum(b.s3, b.s0, 1, n, 32);
     // residual.nn:4:3 dense_1: %65 = matmul(%62, x; transA)
-    rt.gemm(b.s3, b.data.x, b.s1, 32, 30, n, TRANS_A, 1, 0, 0, 960);
+    rt.gemm(
+      b.s3,
+      b.data.x,
+      b.s1,
+      /* m */ 32,
+      /* n */ 30,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 960,
+    );
     // residual.nn:17:13: %199 = div(%197, %198); %22 = add(%17, %19); %23 = add(%22, %21); %24 = mul(0.0001, %23); %25 = add(%199, %24); %69 = add(optimizer.step, 1); %77 = pow(0.9, %69); %78 = sub(1, %77); %79 = pow(0.999, %69); %80 = sub(1, %79); %81 = div(optimizer.lr, %78); %83 = sqrt(%80)
     rt.run(
       kernels.train_k13,
@@ -1304,15 +1356,31 @@ export class Residual extends CompiledModel {
       p = this.params,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 32, 30, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 30,
+      /* flags */ TRANS_B,
+    );
     // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.evaluate_k1, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 32, 32, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+    );
     // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
     rt.run(kernels.evaluate_k2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s2, p["dense_3.weight"], b.s0, n, 1, 32, TRANS_B);
+    rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
     // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %26 = relu(%13); %27 = mul(%13, benign); %28 = sub(%26, %27); %29 = abs(%13); %30 = neg(%29); %31 = exp(%30); %32 = log1p(%31); %33 = add(%28, %32)
     rt.run(kernels.evaluate_k3, n, n, b.s0, p["dense_3.bias"], b.data.benign, b.s1, b.s2);
     // residual.nn:17:13: %34 = sum(%33; axes=all)
@@ -1349,15 +1417,31 @@ export class Residual extends CompiledModel {
       p = this.params,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 32, 30, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 30,
+      /* flags */ TRANS_B,
+    );
     // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
     rt.run(kernels.predict_k1, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 32, 32, TRANS_B);
+    rt.gemm(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+    );
     // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
     rt.run(kernels.predict_k2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s2, p["dense_3.weight"], b.s0, n, 1, 32, TRANS_B);
+    rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
     // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13)
     rt.run(kernels.predict_k3, n, n, b.s0, p["dense_3.bias"], b.s1);
   }

@@ -521,11 +521,19 @@ export class Xor extends CompiledModel {
       s = this.state,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 4, 2, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 4,
+      /* k */ 2,
+      /* flags */ TRANS_B,
+    );
     // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
     rt.run(kernels.train_k1, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 1, 4, TRANS_B);
+    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
     // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %54 = relu(%5); %55 = mul(%5, y); %56 = sub(%54, %55); %57 = abs(%5); %58 = neg(%57); %59 = exp(%58); %60 = log1p(%59); %61 = add(%56, %60)
     rt.run(kernels.train_k2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s2, b.s3, b.s4);
     // xor.nn:9:13: %62 = sum(%61; axes=all)
@@ -535,15 +543,39 @@ export class Xor extends CompiledModel {
     // xor.nn:7:38 dense_2: %16 = sum(%12; axes=[0])
     rt.sum(b.s2, b.s4, 1, n, 1);
     // xor.nn:7:38 dense_2: %17 = matmul(%12, dense_2.weight)
-    rt.gemm(b.s2, p["dense_2.weight"], b.s5, n, 4, 1, 0);
+    rt.gemm(b.s2, p["dense_2.weight"], b.s5, /* m */ n, /* n */ 4, /* k */ 1, /* flags */ 0);
     // xor.nn:7:38 dense_2: %18 = matmul(%12, %3; transA)
-    rt.gemm(b.s2, b.s1, b.s6, 1, 4, n, TRANS_A, 1, 0, 0, 4);
+    rt.gemm(
+      b.s2,
+      b.s1,
+      b.s6,
+      /* m */ 1,
+      /* n */ 4,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 4,
+    );
     // xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); %21 = mul(%17, %20)
     rt.run(kernels.train_k4, n * 4, n, b.s1, b.s5, b.s2);
     // xor.nn:7:18 dense_1: %22 = sum(%21; axes=[0])
     rt.sum(b.s2, b.s1, 1, n, 4);
     // xor.nn:7:18 dense_1: %24 = matmul(%21, x; transA)
-    rt.gemm(b.s2, b.data.x, b.s5, 4, 2, n, TRANS_A, 1, 0, 0, 8);
+    rt.gemm(
+      b.s2,
+      b.data.x,
+      b.s5,
+      /* m */ 4,
+      /* n */ 2,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 8,
+    );
     // xor.nn:9:13: %64 = div(%62, %63); %25 = add(optimizer.step, 1); %29 = eq(%25, 1)
     rt.run(kernels.train_k5, 1, n, b.s0, s["optimizer.step"], b.s2, b.s7);
     // xor.nn:10:3 dense_1: %26 = mul(0.9, dense_1.weight.momentum_buffer); %28 = add(%26, %24); %30 = where(%29, %24, %28); %31 = mul(optimizer.lr, %30); %32 = sub(dense_1.weight, %31)
@@ -608,11 +640,19 @@ export class Xor extends CompiledModel {
       p = this.params,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 4, 2, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 4,
+      /* k */ 2,
+      /* flags */ TRANS_B,
+    );
     // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
     rt.run(kernels.evaluate_k1, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 1, 4, TRANS_B);
+    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
     // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %8 = relu(%5); %9 = mul(%5, y); %10 = sub(%8, %9); %11 = abs(%5); %12 = neg(%11); %13 = exp(%12); %14 = log1p(%13); %15 = add(%10, %14)
     rt.run(kernels.evaluate_k2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s1, b.s2);
     // xor.nn:9:13: %16 = sum(%15; axes=all)
@@ -636,11 +676,19 @@ export class Xor extends CompiledModel {
       p = this.params,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(b.data.x, p["dense_1.weight"], b.s0, n, 4, 2, TRANS_B);
+    rt.gemm(
+      b.data.x,
+      p["dense_1.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 4,
+      /* k */ 2,
+      /* flags */ TRANS_B,
+    );
     // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
     rt.run(kernels.predict_k1, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, n, 1, 4, TRANS_B);
+    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
     // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5)
     rt.run(kernels.predict_k2, n, n, b.s0, p["dense_2.bias"], b.s1);
   }
