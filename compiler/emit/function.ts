@@ -28,6 +28,14 @@ export interface FunctionContext {
 const property = (name: string) =>
   /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
 
+/**
+ * The code of one scheduled function: a kernel per fused step or layout copy, a backend call
+ * per library step (printed from its op's argument builder), then the plan's state copies.
+ *
+ * Assumes: `plan` was made for `schedule` (every value it reads or writes has storage), and
+ * every step that is not a fused kernel is a library, layout or view equation. Guarantees:
+ * `plan(n)` allocates what `run(n, b)` uses, including the records (geometries) its calls pass.
+ */
 export function functionCode(
   schedule: Schedule,
   plan: BufferPlan,
@@ -41,6 +49,7 @@ export function functionCode(
 
   const kernels: KernelCode[] = [];
   const run: string[] = [];
+  /** `conv0: { ... }`: records of numbers `plan(n)` computes once per batch size. */
   const records: string[] = [];
   let layoutCount = 0;
 
