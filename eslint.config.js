@@ -34,6 +34,58 @@ export default tseslint.config(
       "no-shadow": "off",
     },
   },
+  // Layering: imports point one way. The compiler may import the runtime (the settings types,
+  // the suggestion helpers), never the reverse, so `nnc/runtime` ships without the compiler.
+  // Differentiation and the code-generation passes are independent stages: what both need lives
+  // in a module of its own (see docs/internals.md, "Layers").
+  {
+    files: ["runtime/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)compiler(/|$)",
+              message: "The runtime imports nothing from the compiler (compiler -> runtime only).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["compiler/grad/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)passes(/|$)",
+              message: "compiler/grad does not import compiler/passes: share the module instead.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["compiler/passes/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)grad(/|$)",
+              message: "compiler/passes does not import compiler/grad: share the module instead.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     // Plain-JavaScript tools run by Node directly (packaging, grammar generation).
     files: ["scripts/**/*.mjs", "bin/**/*.js"],

@@ -3,7 +3,8 @@ import type { Init } from "./init.js";
 /**
  * What a generated module tells the runtime about a model: its tensors, parameters, state and
  * training settings (all defaults filled in by the compiler). Plain data, so a module is
- * self-describing and a checkpoint can be checked against it.
+ * self-describing and a checkpoint can be checked against it. The settings types are also the
+ * compiler's (compiler/ir/settings.ts adds source spans), so they are defined only here.
  */
 
 /** An input, target or output; `null` stands for the batch dimension. */
@@ -76,6 +77,7 @@ export type LrSchedule =
   | { readonly kind: "cosine"; readonly epochs: number; readonly minLr: number };
 
 export interface EarlyStoppingSettings {
+  /** `loss`, `val_loss`, or a metric with or without the `val_` prefix. */
   readonly monitor: string;
   readonly patience: number;
   readonly minDelta: number;
@@ -96,10 +98,13 @@ export interface TrainSettings {
 export type DataSourceSettings =
   | {
       readonly kind: "csv";
+      /** As written: relative to the `.nn` file. */
       readonly path: string;
+      /** Target columns; null means "the model's target names". */
       readonly target: readonly string[] | null;
       readonly drop: readonly string[];
     }
+  /** `mnist()` (the shipped digits, dir null) or `mnist("dir")` (IDX files in a folder). */
   | { readonly kind: "mnist"; readonly dir: string | null }
   | { readonly kind: "idx"; readonly images: string; readonly labels: string };
 

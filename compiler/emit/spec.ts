@@ -1,5 +1,5 @@
 import type { IrFunction } from "../ir/function.js";
-import type { DataSource, TrainingSettings } from "../ir/settings.js";
+import type { Spanned, TrainingSettings } from "../ir/settings.js";
 import type { TensorDecl, TypedModel } from "../ir/types.js";
 import type {
   DataSourceSettings,
@@ -58,45 +58,21 @@ function minBatch(model: TypedModel): MinBatch | null {
 }
 
 function training(settings: TrainingSettings, min: MinBatch | null): TrainingSpec | null {
-  const o = settings.optimizer;
-  if (o === null) return null;
-  const { span: _optimizerSpan, ...optimizer } = o;
-  const stopping = settings.train.earlyStopping;
+  if (settings.optimizer === null) return null;
+  const { span: _optimizerSpan, ...optimizer } = settings.optimizer;
   const data = settings.data;
   return {
     optimizer,
     ...(min === null ? {} : { minBatch: min }),
-    train: {
-      ...settings.train,
-      earlyStopping:
-        stopping === null
-          ? null
-          : {
-              monitor: stopping.monitor,
-              patience: stopping.patience,
-              minDelta: stopping.minDelta,
-              restoreBest: stopping.restoreBest,
-            },
-    },
+    train: settings.train,
     metrics: settings.metrics,
-    data:
-      data === null
-        ? null
-        : {
-            source: data.source === null ? null : sourceSettings(data.source),
-            split: data.split,
-            normalize: data.normalize,
-          },
+    data: data === null ? null : { ...data, source: data.source && sourceSettings(data.source) },
   };
 }
 
-function sourceSettings(source: DataSource): DataSourceSettings {
-  switch (source.kind) {
-    case "csv":
-      return { kind: "csv", path: source.path, target: source.target, drop: source.drop };
-    case "mnist":
-      return { kind: "mnist", dir: source.dir };
-    case "idx":
-      return { kind: "idx", images: source.images, labels: source.labels };
-  }
+function sourceSettings({
+  span: _span,
+  ...source
+}: Spanned<DataSourceSettings>): DataSourceSettings {
+  return source;
 }

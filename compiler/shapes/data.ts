@@ -1,6 +1,6 @@
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
-import type { DataSource } from "../ir/settings.js";
+import type { DataSourceSettings } from "../../runtime/spec.js";
 import type { Model, TensorType } from "../ir/types.js";
 import { formatType, shapesEqual } from "./dims.js";
 
@@ -20,7 +20,7 @@ export function checkDataSource(
 }
 
 function sourceProblem(
-  source: DataSource,
+  source: DataSourceSettings,
   model: Model,
   types: ReadonlyMap<string, TensorType>,
 ): string | null {

@@ -1,4 +1,4 @@
-import { didYouMean } from "../../compiler/diagnostics/suggest.js";
+import { didYouMean } from "../text/suggest.js";
 import { DataError, listNames, malformed } from "./errors.js";
 import { formatShape } from "./tensor.js";
 

@@ -1,4 +1,4 @@
-import { closestName } from "../../compiler/diagnostics/suggest.js";
+import { closestName } from "../text/suggest.js";
 import { CheckpointError } from "./errors.js";
 
 /**

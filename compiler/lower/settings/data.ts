@@ -1,5 +1,6 @@
 import { didYouMeanOrList } from "../../diagnostics/suggest.js";
-import type { DataSource, DataSpec, Normalization } from "../../ir/settings.js";
+import type { LocatedDataSettings, Spanned } from "../../ir/settings.js";
+import type { DataSettings, DataSourceSettings } from "../../../runtime/spec.js";
 import type { DataSection } from "../../syntax/ast.js";
 import { ArgReader } from "../arg-reader.js";
 import { type Signature, bindArguments, settingCallCodes, settingCodes } from "../arguments.js";
@@ -17,7 +18,7 @@ export const dataSignature: Signature = {
   params: ["source", "split", "normalize"].map((name) => ({ name, required: false })),
 };
 
-export const sourceSignatures: Record<DataSource["kind"], Signature> = {
+export const sourceSignatures: Record<DataSourceSettings["kind"], Signature> = {
   csv: {
     name: "csv",
     params: [
@@ -36,7 +37,7 @@ export const sourceSignatures: Record<DataSource["kind"], Signature> = {
   },
 };
 
-export function lowerData(section: DataSection, reporter: Reporter): DataSpec | null {
+export function lowerData(section: DataSection, reporter: Reporter): LocatedDataSettings | null {
   const bound = bindArguments(
     dataSignature,
     entryArgs(section.entries, reporter),
@@ -48,13 +49,17 @@ export function lowerData(section: DataSection, reporter: Reporter): DataSpec | 
   const r = new ArgReader(bound, "data", reporter, () => [], settingCodes);
   const sourceArg = r.get("source");
   const source = sourceArg ? dataSource(sourceArg, reporter) : null;
-  const normalize = r.word<Normalization>("normalize", ["standard", "minmax", "none"], "none");
+  const normalize = r.word<DataSettings["normalize"]>(
+    "normalize",
+    ["standard", "minmax", "none"],
+    "none",
+  );
   const split = testSplit(r.get("split"), reporter);
   if (r.failed || (sourceArg && !source) || split === undefined) return null;
-  return { source, split, normalize, span: section.span };
+  return { source, split, normalize };
 }
 
-function dataSource(arg: LocatedArg, reporter: Reporter): DataSource | null {
+function dataSource(arg: LocatedArg, reporter: Reporter): Spanned<DataSourceSettings> | null {
   const v = arg.val;
   if (v.kind === "error") return null;
   const name = v.kind === "symcall" || v.kind === "symbol" ? v.name : null;
@@ -69,7 +74,7 @@ function dataSource(arg: LocatedArg, reporter: Reporter): DataSource | null {
     });
     return null;
   }
-  const kind = name as DataSource["kind"];
+  const kind = name as DataSourceSettings["kind"];
   const bound = bindArguments(
     sourceSignatures[kind],
     v.kind === "symcall" ? v.args : [],
@@ -110,7 +115,7 @@ function dataSource(arg: LocatedArg, reporter: Reporter): DataSource | null {
     r.failed = true;
     return null;
   };
-  let source: DataSource;
+  let source: Spanned<DataSourceSettings>;
   switch (kind) {
     case "csv":
       source = {
@@ -132,7 +137,10 @@ function dataSource(arg: LocatedArg, reporter: Reporter): DataSource | null {
 }
 
 /** `split: { test: 0.2, seed: 2022 }`; undefined when it was malformed (reported). */
-function testSplit(arg: LocatedArg | undefined, reporter: Reporter): DataSpec["split"] | undefined {
+function testSplit(
+  arg: LocatedArg | undefined,
+  reporter: Reporter,
+): DataSettings["split"] | undefined {
   if (!arg || arg.val.kind === "error") return arg ? undefined : null;
   if (arg.val.kind !== "object") {
     reporter.report("E404", arg.span, {

@@ -1,5 +1,6 @@
 import { didYouMeanOrList } from "../../diagnostics/suggest.js";
-import { type MetricName, type TrainingSettings, defaultTrainSpec } from "../../ir/settings.js";
+import { type TrainingSettings, defaultTrainSettings } from "../../ir/settings.js";
+import type { MetricName } from "../../../runtime/spec.js";
 import type { ModelDecl, Section } from "../../syntax/ast.js";
 import type { Reporter } from "../reporter.js";
 import { lowerData } from "./data.js";
@@ -34,7 +35,7 @@ export function lowerSettings(
   let settings: TrainingSettings = {
     optimizer: null,
     metrics,
-    train: defaultTrainSpec,
+    train: defaultTrainSettings,
     data: null,
   };
   for (const section of sections) {
@@ -45,7 +46,7 @@ export function lowerSettings(
       case "train":
         settings = {
           ...settings,
-          train: lowerTrain(section, metrics, reporter) ?? defaultTrainSpec,
+          train: lowerTrain(section, metrics, reporter) ?? defaultTrainSettings,
         };
         break;
       case "data":

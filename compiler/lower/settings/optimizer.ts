@@ -1,6 +1,7 @@
 import type { Span } from "../../diagnostics/span.js";
 import { didYouMeanOrList } from "../../diagnostics/suggest.js";
-import type { OptimizerKind, OptimizerSpec } from "../../ir/settings.js";
+import type { OptimizerSpec } from "../../ir/settings.js";
+import type { OptimizerSettings } from "../../../runtime/spec.js";
 import type { OptimizerSection } from "../../syntax/ast.js";
 import { ArgReader } from "../arg-reader.js";
 import { type Signature, bindArguments, settingCallCodes } from "../arguments.js";
@@ -12,6 +13,8 @@ import { literalVal } from "./literal.js";
  * `optimizer CALL`: the torch.optim update rules with their names, defaults and argument
  * checks (PyTorch's own ranges: a negative rate, momentum or decay is an error).
  */
+
+type OptimizerKind = OptimizerSettings["kind"];
 
 const args = (...names: string[]) => names;
 export const optimizerArgs: Record<OptimizerKind, readonly string[]> = {

@@ -1,11 +1,11 @@
 import { didYouMean, didYouMeanOrList, oneOf } from "../../diagnostics/suggest.js";
-import {
-  type EarlyStopping,
-  type LrSchedule,
-  type MetricName,
-  type TrainSpec,
-  defaultTrainSpec,
-} from "../../ir/settings.js";
+import { defaultTrainSettings } from "../../ir/settings.js";
+import type {
+  EarlyStoppingSettings,
+  LrSchedule,
+  MetricName,
+  TrainSettings,
+} from "../../../runtime/spec.js";
 import type { TrainSection } from "../../syntax/ast.js";
 import { ArgReader } from "../arg-reader.js";
 import { type Signature, bindArguments, settingCallCodes, settingCodes } from "../arguments.js";
@@ -38,7 +38,7 @@ export function lowerTrain(
   section: TrainSection,
   metrics: readonly MetricName[],
   reporter: Reporter,
-): TrainSpec | null {
+): TrainSettings | null {
   const bound = bindArguments(
     trainSignature,
     entryArgs(section.entries, reporter),
@@ -48,7 +48,7 @@ export function lowerTrain(
   );
   if (!bound) return null;
   const r = new ArgReader(bound, "train", reporter, () => [], settingCodes);
-  const d = defaultTrainSpec;
+  const d = defaultTrainSettings;
   // Read first, so `failed` tells whether this setting was the bad one.
   const validationSplit = r.number("validation_split", d.validationSplit, {
     min: 0,
@@ -56,7 +56,7 @@ export function lowerTrain(
     maxExclusive: true,
   });
   const splitKnown = !r.failed;
-  const spec: TrainSpec = {
+  const spec: TrainSettings = {
     epochs: r.number("epochs", d.epochs, positiveInt),
     batchSize: r.number("batch_size", d.batchSize, positiveInt),
     shuffle: r.bool("shuffle", d.shuffle),
@@ -81,14 +81,13 @@ function earlyStopping(
   /** Null when the model's validation_split was itself invalid (and reported). */
   validationSplit: number | null,
   reporter: Reporter,
-): EarlyStopping | null {
+): EarlyStoppingSettings | null {
   if (!arg || arg.val.kind === "error") return null;
-  const defaults: EarlyStopping = {
+  const defaults: EarlyStoppingSettings = {
     monitor: "val_loss",
     patience: 5,
     minDelta: 0,
     restoreBest: true,
-    span: arg.span,
   };
   let spec = defaults;
   if (arg.val.kind === "bool") {
@@ -129,7 +128,6 @@ function earlyStopping(
       patience: r.number("patience", defaults.patience, { integer: true, min: 0 }),
       minDelta: r.number("min_delta", defaults.minDelta, { min: 0 }),
       restoreBest: r.bool("restore_best", defaults.restoreBest),
-      span: arg.span,
     };
     if (r.failed) return null;
   } else {

@@ -1,0 +1,71 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "./helpers/compile.js";
+
+/**
+ * The layering that eslint.config.js enforces with `no-restricted-imports`, checked again over
+ * the tree so that the test suite fails too, and so that dynamic `import()` (which the lint
+ * rule does not see) counts. Specifiers are resolved, so only where a path lands matters.
+ */
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(repoRoot, folder), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => join(folder, f).split(sep).join("/"));
+}
+
+/** Every module specifier of `import ... from`, `export ... from`, `import "x"` and `import("x")`. */
+function specifiers(text: string): string[] {
+  const found: string[] = [];
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
+  for (const match of text.matchAll(pattern)) found.push(match[1]!);
+  return found;
+}
+
+/** The repository-relative targets of a file's relative imports (`runtime/text/suggest.js`). */
+function importedPaths(file: string): string[] {
+  const text = readFileSync(join(repoRoot, file), "utf8");
+  return specifiers(text)
+    .filter((s) => s.startsWith("."))
+    .map((s) =>
+      relative(repoRoot, resolve(repoRoot, dirname(file), s))
+        .split(sep)
+        .join("/"),
+    );
+}
+
+function violations(from: string, forbidden: string): string[] {
+  return sourceFiles(from).flatMap((file) =>
+    importedPaths(file)
+      .filter((target) => target === forbidden || target.startsWith(`${forbidden}/`))
+      .map((target) => `${file} imports ${target}`),
+  );
+}
+
+describe("layering", () => {
+  it("finds every kind of import specifier", () => {
+    const text = [
+      'import { a } from "../a.js";',
+      'import type { B } from "./b.js";',
+      'export { c } from "../../c.js";',
+      'export type * from "./d.js";',
+      'import "./e.js";',
+      'const f = await import("./f.js");',
+      "const from = 1;",
+    ].join("\n");
+    expect(specifiers(text)).toEqual([
+      "../a.js",
+      "./b.js",
+      "../../c.js",
+      "./d.js",
+      "./e.js",
+      "./f.js",
+    ]);
+  });
+
+  it("the runtime imports nothing from the compiler", () => {
+    expect(sourceFiles("runtime").length).toBeGreaterThan(10);
+    expect(violations("runtime", "compiler")).toEqual([]);
+  });
+});
