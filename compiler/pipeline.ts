@@ -6,14 +6,16 @@ import {
 } from "./diagnostics/diagnostic.js";
 import { emit, type ModelFunctions } from "./emit/index.js";
 import { differentiate } from "./grad/index.js";
+import { keepingCotangents, printGradients } from "./grad/print.js";
 import { appendOptimizer } from "./optim/index.js";
 import {
   batchDimension,
   compileFunction,
-  evaluationFunction,
   otherSymbolicDims,
+  simplify,
+  specialize,
 } from "./passes/index.js";
-import type { Program as IrProgram, TypedProgram } from "./ir/types.js";
+import type { Program as IrProgram, TypedModel, TypedProgram } from "./ir/types.js";
 import { lower } from "./lower/index.js";
 import { inferShapes } from "./shapes/index.js";
 import type { Program as Ast } from "./syntax/ast.js";
@@ -23,7 +25,9 @@ import { parse } from "./syntax/index.js";
  * The compiler's stages, called in order; nothing else lives here.
  *
  *   .nn text -> parse -> AST -> lower -> IR -> inferShapes -> typed IR            (check)
- *   typed IR -> differentiate -> appendOptimizer -> compileFunction (passes) -> emit  (build)
+ *   typed IR -> specialize (train) -> differentiate -> appendOptimizer            (build)
+ *            -> specialize (evaluate, predict)
+ *   each function -> compileFunction (passes) -> emit
  *
  * A stage runs only when the ones before it left no errors, except that `inferShapes` also
  * runs on IR whose lowering reported errors: lowering leaves out what depends on an error, so
@@ -93,15 +97,26 @@ export function build(text: string, file: string): BuildResult {
     models.push({
       model,
       train: trainable
-        ? compileFunction(appendOptimizer(differentiate(model), optimizer), batch)
+        ? compileFunction(
+            appendOptimizer(differentiate(specialize(model, "train")), optimizer),
+            batch,
+          )
         : null,
-      evaluate:
-        model.loss !== null ? compileFunction(evaluationFunction(model, "evaluate"), batch) : null,
-      predict: compileFunction(evaluationFunction(model, "predict"), batch),
+      evaluate: model.loss !== null ? compileFunction(specialize(model, "evaluate"), batch) : null,
+      predict: compileFunction(specialize(model, "predict"), batch),
     });
   }
   const diagnostics = normalizeDiagnostics([...checked.diagnostics, ...problems]);
   return { checked, models: hasErrors(diagnostics) ? null : models, diagnostics };
+}
+
+/**
+ * The derivation of a model's gradients as math (`nnc grad`): its derivatives, simplified,
+ * every cotangent kept so each can be printed. The model has a loss. Pure.
+ */
+export function derivation(model: TypedModel): string {
+  const derived = differentiate(specialize(model, "train"));
+  return printGradients(simplify(keepingCotangents(derived)));
 }
 
 /** The generated TypeScript module of a built file (`nnc build`). */

@@ -56,11 +56,6 @@ export const builtinNames: readonly BuiltinName[] = [
   ...Object.entries(schedules).map(([name, sig]) => fromSignature(name, "lr-schedule", sig.params)),
 ];
 
-/** The names of one kind, in table order. */
-export function namesOf(kind: BuiltinNameKind): readonly string[] {
-  return builtinNames.filter((b) => b.kind === kind).map((b) => b.name);
-}
-
 /** The keys of the `train` and `data` sections, and of `early_stopping: { ... }`. */
 export const sectionKeys = {
   train: trainSignature.params.map((p) => p.name),

@@ -1,4 +1,4 @@
-import { printGradients } from "../grad/print.js";
+import { derivation } from "../pipeline.js";
 import { chooseModel, buildFile } from "./build.js";
 import { CliError, type CliIo } from "./io.js";
 
@@ -14,7 +14,7 @@ export function gradCommand(io: CliIo, file: string, model: string | undefined):
     if (m.model.loss === null)
       throw new CliError(`model ${m.model.name} has no loss to differentiate`);
     if (chosen.length > 1) io.stdout(`model ${m.model.name}\n`);
-    io.stdout(printGradients(m.model));
+    io.stdout(derivation(m.model));
   }
   return 0;
 }

@@ -1,8 +1,22 @@
 import type { IrFunction } from "../ir/function.js";
-import type { AnyEqn, Operand, TypedModel } from "../ir/types.js";
+import type { AnyEqn, Operand } from "../ir/types.js";
 import { resolveAxes } from "../ops/axes.js";
-import { simplify } from "../passes/simplify.js";
-import { differentiate } from "./index.js";
+
+/** The prefix of the gradient entries that carry cotangents through simplification. */
+const COTANGENT = "cotangent:";
+
+/**
+ * A differentiated function whose every cotangent is also a result (a gradient entry), so
+ * that simplification keeps the equations computing it and renames it with the rest.
+ * `printGradients` reads them back. The updates are dropped: the derivation does not print them.
+ */
+export function keepingCotangents(derived: IrFunction): IrFunction {
+  const keep = new Map([
+    ...derived.gradients,
+    ...[...derived.cotangents].map(([v, g]) => [`${COTANGENT}${v}`, g] as const),
+  ]);
+  return { ...derived, gradients: keep, updates: [] };
+}
 
 /**
  * The derivation of a model's gradients as math a student can read, one line per
@@ -13,15 +27,10 @@ import { differentiate } from "./index.js";
  *
  * Forward values are named by what they are: inputs, targets and parameters by name, a
  * layer's output by the layer, a bound name by that name, anything else by its formula.
+ * `fn` is the model's differentiated train function through `keepingCotangents`, simplified.
  */
-export function printGradients(model: TypedModel): string {
-  const derived = differentiate(model);
-  // Keep every cotangent alive through simplification, so each can be printed.
-  const keep = new Map([
-    ...derived.gradients,
-    ...[...derived.cotangents].map(([v, g]) => [`cotangent:${v}`, g] as const),
-  ]);
-  const fn: IrFunction = simplify({ ...derived, gradients: keep, updates: [] });
+export function printGradients(fn: IrFunction): string {
+  const model = fn.model;
   const producers = new Map(fn.eqns.map((e) => [e.out, e]));
   const batch =
     typeof model.inputs[0]?.type.shape[0] === "string"
@@ -36,8 +45,8 @@ export function printGradients(model: TypedModel): string {
   // Several values can share one cotangent (x W^T and x W^T + b): call it by the named one.
   const cotangentOf = new Map<string, string>();
   for (const [key, g] of fn.gradients) {
-    if (!key.startsWith("cotangent:")) continue;
-    const value = key.slice("cotangent:".length);
+    if (!key.startsWith(COTANGENT)) continue;
+    const value = key.slice(COTANGENT.length);
     const current = cotangentOf.get(g);
     if (current === undefined || (!named.has(current) && named.has(value)))
       cotangentOf.set(g, value);

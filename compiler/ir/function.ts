@@ -42,12 +42,3 @@ export interface IrFunction {
   readonly cotangents: ReadonlyMap<string, string>;
   readonly updates: readonly Update[];
 }
-
-/** Every value a function must keep computing: results, gradients and updated values. */
-export function functionRoots(fn: IrFunction): Set<string> {
-  const roots = new Set<string>();
-  if (fn.output !== null) roots.add(fn.output);
-  if (fn.loss !== null) roots.add(fn.loss);
-  for (const u of fn.updates) roots.add(u.value);
-  return roots;
-}

@@ -8,7 +8,6 @@ import type {
   Operand,
   ParamDim,
   Program,
-  TensorType,
   TypedModel,
   TypedProgram,
 } from "./types.js";
@@ -128,8 +127,4 @@ export function formatInit(init: Init): string {
     default:
       return init.kind;
   }
-}
-
-export function formatTypeOrUnknown(type: TensorType | undefined): string {
-  return type ? formatType(type) : "?";
 }

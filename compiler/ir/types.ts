@@ -158,11 +158,3 @@ export interface TypedProgram {
   readonly file: string;
   readonly models: readonly TypedModel[];
 }
-
-export function valueOperand(name: string): Operand {
-  return { kind: "value", name };
-}
-
-export function constOperand(value: number): Operand {
-  return { kind: "const", value };
-}

@@ -3,7 +3,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { Argument, BinaryOp, CallExpr, Expr, MemberExpr, NameExpr } from "../syntax/ast.js";
 import { elementwise } from "./arith.js";
 import { builtinSpecs, targetLosses } from "./builtins.js";
-import { type LowerContext, Scope } from "./context.js";
+import type { LowerContext, Scope } from "./context.js";
 import { layerSpecs } from "./layers.js";
 import { callBuiltin, callFn } from "./calls.js";
 import { applyStages, recordExpressionRow } from "./stages.js";
@@ -236,9 +236,4 @@ function isLoss(ctx: LowerContext, name: string): boolean {
   const fn = ctx.decls.fns.get(name);
   if (fn) return fn.params.length >= 2;
   return targetLosses.has(name);
-}
-
-/** A fresh scope with no parent: fn and block bodies see only their own parameters. */
-export function isolatedScope(): Scope {
-  return new Scope(null);
 }

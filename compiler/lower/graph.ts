@@ -1,58 +1,48 @@
 import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
-import type { AnyEqn, Eqn, Layer, Operand, Param, StateUpdate, SummaryRow } from "../ir/types.js";
+import { type IrAlgebra, IrBuilder } from "../ir/builder.js";
+import type { AnyEqn, Layer, Operand, Param, StateUpdate, SummaryRow } from "../ir/types.js";
 import type { OpAttrs, OpKind } from "../ops.js";
 
 /**
- * The equations, parameters and layers of one model as lowering appends them. Mutable while
- * one model is lowered; `lowerModel` freezes it into a readonly `Model`.
+ * The equations, parameters and layers of one model as lowering appends them: an untyped
+ * `IrBuilder` for the equations, and the bookkeeping only lowering needs (parameters, layers
+ * and their names, summary rows, buffer updates). Mutable while one model is lowered;
+ * `lowerModel` freezes it into a readonly `Model`.
  */
 export class GraphBuilder {
-  readonly eqns: AnyEqn[] = [];
   readonly params: Param[] = [];
   readonly layers: Layer[] = [];
   readonly rows: SummaryRow[] = [];
   readonly updates: StateUpdate[] = [];
-  private readonly producers = new Map<string, AnyEqn>();
+  private readonly ir = IrBuilder.untyped();
   private readonly layerNames = new Set<string>();
   private readonly kindCounts = new Map<string, number>();
-  private temporaries = 0;
   private currentLayer: string | null = null;
 
   /** `callSites` gives the block and fn uses being expanded, recorded on each equation. */
   constructor(readonly callSites: () => readonly RelatedInfo[] = () => []) {}
 
-  /** Appends `out = op(args)` and returns `out`: a fresh temporary unless `out` is given. */
-  emit<K extends OpKind>(
-    op: K,
-    args: readonly Operand[],
-    attrs: OpAttrs<K>,
-    origin: Span,
-    out?: string,
-  ): string {
-    const name = out ?? this.fresh();
-    const eqn: Eqn<K> = {
-      out: name,
-      op,
-      args,
-      attrs,
-      origin,
-      callSites: this.callSites(),
-      layer: this.currentLayer,
-    };
-    this.eqns.push(eqn as unknown as AnyEqn);
-    this.producers.set(name, eqn as unknown as AnyEqn);
-    return name;
+  get eqns(): readonly AnyEqn[] {
+    return this.ir.eqns;
+  }
+
+  /**
+   * The algebra appending equations attributed to `origin`, to the block and fn uses being
+   * expanded now and to the current layer.
+   */
+  at(origin: Span): IrAlgebra {
+    return this.ir.at({ origin, callSites: this.callSites(), layer: this.currentLayer });
+  }
+
+  /** `at(origin).emit(op, args, attrs)`, as the name of the new value. */
+  emit<K extends OpKind>(op: K, args: readonly Operand[], attrs: OpAttrs<K>, origin: Span): string {
+    return this.at(origin).emit(op, args, attrs).name;
   }
 
   /** The equation that computes `value`, if it is computed (inputs, targets and params are not). */
   producer(value: string): AnyEqn | undefined {
-    return this.producers.get(value);
-  }
-
-  fresh(): string {
-    this.temporaries += 1;
-    return `%${this.temporaries}`;
+    return this.ir.producer(value);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/span.js";
-import type { Init, ParamDim } from "../ir/types.js";
+import type { Init, Operand, ParamDim } from "../ir/types.js";
 import { exceptAxes, onlyAxes } from "../ops/axes.js";
 import type { Padding2d } from "../ops.js";
 import type { ArgReader } from "./arg-reader.js";
@@ -140,64 +140,30 @@ const batchnorm: LayerSpec = {
     const bias = param(layer, "bias", channels, { kind: "zeros" });
     const runningMean = param(layer, "running_mean", channels, { kind: "zeros" }, false);
     const runningVar = param(layer, "running_var", channels, { kind: "ones" }, false);
-    const stats = { axes: exceptAxes(1), keepdims: true };
-    const batchMean = graph.emit("mean", [x], stats, span);
-    const centered = graph.emit("sub", [x, value(batchMean)], {}, span);
-    const batchVar = graph.emit(
-      "mean",
-      [value(graph.emit("square", [value(centered)], {}, span))],
-      stats,
-      span,
-    );
-    const asStats = (p: string) => graph.emit("reshape_as", [value(p), value(batchMean)], {}, span);
-    const mean = graph.emit(
-      "select_train",
-      [value(batchMean), value(asStats(runningMean))],
-      {},
-      span,
-    );
-    const variance = graph.emit(
-      "select_train",
-      [value(batchVar), value(asStats(runningVar))],
-      {},
-      span,
-    );
-    const shifted = graph.emit("sub", [x, value(mean)], {}, span);
-    const std = graph.emit(
-      "sqrt",
-      [value(graph.emit("add", [value(variance), constant(eps)], {}, span))],
-      {},
-      span,
-    );
-    const normalized = graph.emit("div", [value(shifted), value(std)], {}, span);
-    const scaled = graph.emit("mul", [value(normalized), value(asStats(weight))], {}, span);
-    const out = graph.emit("add", [value(scaled), value(asStats(bias))], {}, span);
+    const m = graph.at(span);
+    const stats = exceptAxes(1);
+    const batchMean = m.mean(x, stats, true);
+    const batchVar = m.mean(m.square(m.sub(x, batchMean)), stats, true);
+    const asStats = (p: string) => m.emit("reshape_as", [value(p), batchMean], {});
+    const mean = m.emit("select_train", [batchMean, asStats(runningMean)], {});
+    const variance = m.emit("select_train", [batchVar, asStats(runningVar)], {});
+    const normalized = m.div(m.sub(x, mean), m.sqrt(m.add(variance, m.c(eps))));
+    const out = m.add(m.mul(normalized, asStats(weight)), asStats(bias));
     // running <- (1 - momentum) running + momentum batch, in the buffers' own [c] layout.
-    const count = graph.emit("size", [x], { axes: exceptAxes(1) }, span);
-    const bessel = graph.emit(
-      "div",
-      [value(count), value(graph.emit("sub", [value(count), constant(1)], {}, span))],
-      {},
-      span,
-    );
-    const unbiased = graph.emit("mul", [value(batchVar), value(bessel)], {}, span);
-    const move = (buffer: string, batch: string): void => {
-      const kept = graph.emit("mul", [value(buffer), constant(1 - momentum)], {}, span);
-      const flat = graph.emit("reshape_as", [value(batch), value(buffer)], {}, span);
-      const added = graph.emit("mul", [value(flat), constant(momentum)], {}, span);
-      graph.updates.push({
-        buffer,
-        value: graph.emit("add", [value(kept), value(added)], {}, span),
-        origin: span,
-      });
+    const count = m.count(x, stats);
+    const unbiased = m.mul(batchVar, m.div(count, m.sub(count, m.c(1))));
+    const move = (buffer: string, batch: Operand): void => {
+      const kept = m.mul(value(buffer), m.c(1 - momentum));
+      const added = m.mul(m.emit("reshape_as", [batch, value(buffer)], {}), m.c(momentum));
+      graph.updates.push({ buffer, value: m.add(kept, added).name, origin: span });
     };
     move(runningMean, batchMean);
     move(runningVar, unbiased);
     // PyTorch counts the training batches in its state_dict; checkpoints carry the count too.
     const tracked = param(layer, "num_batches_tracked", [], { kind: "zeros" }, false, "i64");
-    const counted = graph.emit("add", [value(tracked), constant(1)], {}, span);
-    graph.updates.push({ buffer: tracked, value: counted, origin: span });
-    return out;
+    const counted = m.add(value(tracked), m.c(1));
+    graph.updates.push({ buffer: tracked, value: counted.name, origin: span });
+    return out.name;
   },
 };
 

@@ -1,4 +1,5 @@
 import type { DiagnosticData } from "../diagnostics/messages.js";
+import type { IrAlgebra } from "../ir/builder.js";
 import type { Dim, Eqn, Operand, Shape, TensorType } from "../ir/types.js";
 import type { LibraryLowering } from "./library.js";
 
@@ -124,13 +125,11 @@ export type ShapeRule<K extends OpKind> = (
 ) => ShapeResult;
 
 /**
- * Appends typed equations for gradient rules. An equation that does not type-check is a
- * compiler bug (rules only combine values whose shapes they know), so `emit` throws then.
+ * What gradient rules append typed equations with: the IR builder's algebra. An equation
+ * that does not type-check is a compiler bug (rules only combine values whose shapes they
+ * know), so it throws then.
  */
-export interface GradEmitter {
-  emit<K extends OpKind>(op: K, args: readonly Operand[], attrs: OpAttrs<K>): Operand;
-  typeOf(operand: Operand): TensorType;
-}
+export type GradEmitter = IrAlgebra;
 
 /**
  * The vector-Jacobian product of one equation: given the cotangent `g` of its output (same

@@ -1,5 +1,5 @@
 import { invariant } from "../assert.js";
-import { TypedEmitter } from "../grad/emitter.js";
+import { type IrAlgebra, IrBuilder, type ValueOperand } from "../ir/builder.js";
 import type { IrFunction, StateDecl, Update } from "../ir/function.js";
 import type { OptimizerSpec } from "../ir/settings.js";
 import type { Operand, TypedParam } from "../ir/types.js";
@@ -21,31 +21,26 @@ export const STEP = "optimizer.step";
  * applied together after the step, so every rule reads the values from before it.
  */
 export function appendOptimizer(fn: IrFunction, spec: OptimizerSpec): IrFunction {
-  const emitter = new TypedEmitter(fn.eqns, fn.types, {
-    origin: spec.span,
-    callSites: [],
-    layer: null,
-  });
-  emitter.types.set(LR, { dtype: "f32", shape: [] });
-  emitter.types.set(STEP, { dtype: "f32", shape: [] });
-  const m = algebra(emitter);
+  const builder = IrBuilder.typed(fn.eqns, fn.types);
+  builder.declare(LR, { dtype: "f32", shape: [] });
+  builder.declare(STEP, { dtype: "f32", shape: [] });
   const state: StateDecl[] = [{ name: STEP, shape: [], param: null, init: 0 }];
   const updates: Update[] = [...fn.updates];
-  const t = m.add(value(STEP), c(1));
-  updates.push({ target: STEP, value: nameOf(t) });
+  const set = (target: string, v: ValueOperand) => updates.push({ target, value: v.name });
+  const t = builder.at({ origin: spec.span, callSites: [], layer: null }).add(value(STEP), c(1));
+  set(STEP, t);
   const lr = value(LR);
 
   for (const p of fn.params.filter((q) => q.trainable)) {
     const grad = fn.gradients.get(p.name);
     invariant(grad !== undefined, `no gradient for ${p.name}`);
-    emitter.provenance = { origin: spec.span, callSites: [], layer: p.layer };
-    const buffer = (suffix: string, init = 0): Operand => {
+    const buffer = (suffix: string, init = 0): ValueOperand => {
       const name = `${p.name}.${suffix}`;
       state.push({ name, shape: p.shape, param: p.name, init });
-      emitter.types.set(name, { dtype: "f32", shape: p.shape });
+      builder.declare(name, { dtype: "f32", shape: p.shape });
       return value(name);
     };
-    const set = (target: string, v: Operand) => updates.push({ target, value: nameOf(v) });
+    const m = builder.at({ origin: spec.span, callSites: [], layer: p.layer });
     const rule = updateRule(spec, m, {
       p: value(p.name),
       g: value(grad),
@@ -59,8 +54,8 @@ export function appendOptimizer(fn: IrFunction, spec: OptimizerSpec): IrFunction
   }
   return {
     ...fn,
-    eqns: emitter.eqns,
-    types: emitter.types,
+    eqns: builder.eqns,
+    types: builder.types,
     state,
     scalars: [LR],
     updates,
@@ -73,13 +68,13 @@ interface RuleInputs {
   readonly lr: Operand;
   /** The step number, counting from 1 at the first update. */
   readonly t: Operand;
-  readonly buffer: (suffix: string, init?: number) => Operand;
-  readonly set: (target: string, value: Operand) => void;
+  readonly buffer: (suffix: string, init?: number) => ValueOperand;
+  readonly set: (target: string, value: ValueOperand) => void;
   readonly param: TypedParam;
 }
 
 /** The parameter's new value; state updates are recorded with `set`. */
-function updateRule(spec: OptimizerSpec, m: Algebra, r: RuleInputs): Operand {
+function updateRule(spec: OptimizerSpec, m: IrAlgebra, r: RuleInputs): ValueOperand {
   const { p, lr } = r;
   // L2 weight decay as torch.optim adds it: to the gradient (AdamW decouples it, below).
   const decayed = (wd: number): Operand => (wd === 0 ? r.g : m.add(r.g, m.mul(c(wd), p)));
@@ -90,8 +85,8 @@ function updateRule(spec: OptimizerSpec, m: Algebra, r: RuleInputs): Operand {
         const buf = r.buffer("momentum_buffer");
         // The first step starts the buffer at the gradient itself (no dampening), as torch does.
         const moved = m.add(m.mul(c(spec.momentum), buf), m.mul(c(1 - spec.dampening), step));
-        const next = m.where(m.eq(r.t, c(1)), step, moved);
-        r.set(nameOf(buf), next);
+        const next = m.where(m.binary("eq", r.t, c(1)), step, moved);
+        r.set(buf.name, next);
         step = spec.nesterov ? m.add(step, m.mul(c(spec.momentum), next)) : next;
       }
       return m.sub(p, m.mul(lr, step));
@@ -160,35 +155,5 @@ function updateRule(spec: OptimizerSpec, m: Algebra, r: RuleInputs): Operand {
   }
 }
 
-interface Algebra {
-  add(a: Operand, b: Operand): Operand;
-  sub(a: Operand, b: Operand): Operand;
-  mul(a: Operand, b: Operand): Operand;
-  div(a: Operand, b: Operand): Operand;
-  pow(a: Operand, b: Operand): Operand;
-  sqrt(a: Operand): Operand;
-  eq(a: Operand, b: Operand): Operand;
-  where(mask: Operand, a: Operand, b: Operand): Operand;
-}
-
-function algebra(e: TypedEmitter): Algebra {
-  const none = {};
-  return {
-    add: (a, b) => e.emit("add", [a, b], none),
-    sub: (a, b) => e.emit("sub", [a, b], none),
-    mul: (a, b) => e.emit("mul", [a, b], none),
-    div: (a, b) => e.emit("div", [a, b], none),
-    pow: (a, b) => e.emit("pow", [a, b], none),
-    sqrt: (a) => e.emit("sqrt", [a], none),
-    eq: (a, b) => e.emit("eq", [a, b], none),
-    where: (mask, a, b) => e.emit("where", [mask, a, b], none),
-  };
-}
-
 const c = (v: number): Operand => ({ kind: "const", value: v });
-const value = (name: string): Operand => ({ kind: "value", name });
-
-function nameOf(operand: Operand): string {
-  invariant(operand.kind === "value", "an update must be a computed value");
-  return operand.name;
-}
+const value = (name: string): ValueOperand => ({ kind: "value", name });

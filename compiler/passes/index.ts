@@ -5,9 +5,10 @@ import type { TypedModel } from "../ir/types.js";
 import { type Schedule, fuse } from "./fuse.js";
 import { legalize } from "./legalize.js";
 import { type BufferPlan, planBuffers } from "./plan.js";
-import { substitute } from "./rewrite.js";
 import { simplify } from "./simplify.js";
-import { specialize } from "./specialize.js";
+
+export { simplify } from "./simplify.js";
+export { specialize } from "./specialize.js";
 
 /** A function ready for code generation: its steps and where each value lives. */
 export interface CompiledFunction {
@@ -30,31 +31,6 @@ export function compileFunction(fn: IrFunction, batch: string): CompiledFunction
   const ready = simplify(legalize(simplify(fn)));
   const schedule = fuse(ready);
   return { fn: ready, schedule, plan: planBuffers(schedule, batch), batch };
-}
-
-/** The evaluation-mode function of a model: output and (when it has one) loss. */
-export function evaluationFunction(model: TypedModel, kind: "evaluate" | "predict"): IrFunction {
-  const { eqns, replacements } = specialize(model, "evaluate");
-  const resolve = (name: string): string => {
-    const operand = substitute({ kind: "value", name }, replacements);
-    invariant(operand.kind === "value", `${name} became a constant`);
-    return operand.name;
-  };
-  return {
-    kind,
-    model,
-    inputs: kind === "predict" ? model.inputs : [...model.inputs, ...model.targets],
-    params: model.params,
-    state: [],
-    scalars: [],
-    eqns,
-    types: model.types,
-    output: resolve(model.output),
-    loss: kind === "evaluate" && model.loss !== null ? resolve(model.loss) : null,
-    gradients: new Map(),
-    cotangents: new Map(),
-    updates: [],
-  };
 }
 
 /** The name of the model's batch dimension: the first dimension of its first input. */

@@ -1,10 +1,8 @@
-import { invariant } from "../assert.js";
-import { TypedEmitter } from "../grad/emitter.js";
-import type { IrFunction, Update } from "../ir/function.js";
+import type { IrFunction } from "../ir/function.js";
+import { substituteArgs, withResults } from "../ir/rewrite.js";
 import type { AnyEqn, Operand, TensorType } from "../ir/types.js";
 import { foldBinary, foldUnary } from "../ops/fold.js";
 import { shapesEqual } from "../shapes/dims.js";
-import { substitute, substituteArgs } from "./rewrite.js";
 
 /**
  * Simplifies a function without changing what it computes: folds constants, applies algebraic
@@ -140,44 +138,4 @@ function deadCode(fn: IrFunction): IrFunction {
     for (const a of eqn.args) if (a.kind === "value") needed.add(a.name);
   }
   return { ...fn, eqns: kept.reverse() };
-}
-
-/**
- * The function with new equations and its results renamed through `replacements`. A result
- * that became a constant is materialised in its type (results are always buffers).
- */
-function withResults(
-  fn: IrFunction,
-  eqns: AnyEqn[],
-  replacements: ReadonlyMap<string, Operand>,
-): IrFunction {
-  if (replacements.size === 0) return { ...fn, eqns };
-  const emitter = new TypedEmitter(eqns, fn.types, {
-    origin: fn.model.span,
-    callSites: [],
-    layer: null,
-  });
-  const resolve = (name: string): string => {
-    const operand = substitute({ kind: "value", name }, replacements);
-    if (operand.kind === "value") return operand.name;
-    const shape = fn.types.get(name)?.shape;
-    invariant(shape !== undefined, `result ${name} has no type`);
-    const made = emitter.emit("broadcast_to", [operand], { shape });
-    return (made as { name: string }).name;
-  };
-  const output = fn.output === null ? null : resolve(fn.output);
-  const loss = fn.loss === null ? null : resolve(fn.loss);
-  const gradients = new Map([...fn.gradients].map(([p, g]) => [p, resolve(g)] as const));
-  const cotangents = new Map([...fn.cotangents].map(([v, g]) => [v, resolve(g)] as const));
-  const updates: Update[] = fn.updates.map((u) => ({ target: u.target, value: resolve(u.value) }));
-  return {
-    ...fn,
-    eqns: emitter.eqns,
-    types: emitter.types,
-    output,
-    loss,
-    gradients,
-    cotangents,
-    updates,
-  };
 }

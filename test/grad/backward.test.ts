@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { TypedEmitter } from "../../compiler/grad/emitter.js";
 import { backward, differentiate } from "../../compiler/grad/index.js";
+import { type IrAlgebra, IrBuilder } from "../../compiler/ir/builder.js";
 import type { Dim, Operand, TensorType } from "../../compiler/ir/types.js";
 import { allAxes } from "../../compiler/ops/axes.js";
+import { specialize } from "../../compiler/passes/index.js";
 import { onlyModel } from "../helpers/compile.js";
 import { span, wrtEntry } from "../helpers/gradcheck.js";
 import { type Tensor, count, interpret, resolveShape } from "../helpers/interpret.js";
@@ -20,17 +21,17 @@ const v = (name: string): Operand => ({ kind: "value", name });
 const k = (value: number): Operand => ({ kind: "const", value });
 const none = {};
 
+/** The algebra of a builder, and the builder (for its equations and types). */
+type Graph = IrAlgebra & { readonly builder: IrBuilder };
+
 /** A graph over typed inputs, built with the real shape rules. */
-function graph(inputs: Record<string, TensorType>) {
-  return new TypedEmitter([], new Map(Object.entries(inputs)), {
-    origin: span,
-    callSites: [],
-    layer: null,
-  });
+function graph(inputs: Record<string, TensorType>): Graph {
+  const builder = IrBuilder.typed([], new Map(Object.entries(inputs)));
+  return Object.assign(builder.at({ origin: span, callSites: [], layer: null }), { builder });
 }
 
 /** `sum(y)` as the loss; returns its name. */
-function sumOf(e: TypedEmitter, y: Operand): string {
+function sumOf(e: Graph, y: Operand): string {
   const s = e.emit("sum", [y], { axes: allAxes, keepdims: false });
   if (s.kind !== "value") throw new Error("sum gave a constant");
   return s.name;
@@ -38,18 +39,17 @@ function sumOf(e: TypedEmitter, y: Operand): string {
 
 /** Runs backward and the interpreter; returns each gradient with its type. */
 function gradients(
-  e: TypedEmitter,
+  e: Graph,
   loss: string,
   wrt: readonly string[],
   env: Record<string, Float64Array>,
   dims: Record<string, number> = {},
 ) {
   const derived = backward(
-    e.eqns,
-    e.types,
+    e.builder.eqns,
+    e.builder.types,
     loss,
-    wrt.map((name) => wrtEntry(name, e.types.get(name)!)),
-    span,
+    wrt.map((name) => wrtEntry(name, e.builder.types.get(name)!)),
   );
   const values = interpret(derived.eqns, derived.types, env, { dims });
   const result = new Map<string, { type: TensorType; value: Tensor }>();
@@ -57,7 +57,7 @@ function gradients(
     const g = derived.gradients.get(name)!;
     result.set(name, { type: derived.types.get(g)!, value: values.get(g)! });
   }
-  return { result, derived, appended: derived.eqns.slice(e.eqns.length) };
+  return { result, derived, appended: derived.eqns.slice(e.builder.eqns.length) };
 }
 
 const data = (...values: number[]) => Float64Array.from(values);
@@ -195,7 +195,7 @@ describe("backward: contributions and dependencies", () => {
  */
 function checkModel(text: string, batch: number, seed: number) {
   const model = onlyModel(text);
-  const fn = differentiate(model);
+  const fn = differentiate(specialize(model, "train"));
   const rng = mulberry32(seed);
   const dims = { batch };
   const env: Record<string, Float64Array> = {};

@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { TypedEmitter } from "../../compiler/grad/emitter.js";
 import { backward } from "../../compiler/grad/index.js";
+import { IrBuilder } from "../../compiler/ir/builder.js";
 import type { AnyEqn, TensorType, TypedModel } from "../../compiler/ir/types.js";
 import { allAxes } from "../../compiler/ops/axes.js";
-import { specialize } from "../../compiler/passes/specialize.js";
-import { substitute } from "../../compiler/passes/rewrite.js";
+import { specialize } from "../../compiler/passes/index.js";
 import { onlyModel } from "../helpers/compile.js";
 import { span, wrtEntry } from "../helpers/gradcheck.js";
 import { interpret } from "../helpers/interpret.js";
@@ -77,17 +76,9 @@ function mismatches(
 
 /** The model's training-mode equations, and its output and loss after specialisation. */
 function trainingEqns(model: TypedModel) {
-  const { eqns, replacements } = specialize(model, "train");
-  const resolve = (name: string): string => {
-    const operand = substitute({ kind: "value", name }, replacements);
-    if (operand.kind !== "value") throw new Error(`${name} became a constant`);
-    return operand.name;
-  };
-  return {
-    eqns,
-    output: resolve(model.output),
-    loss: model.loss === null ? null : resolve(model.loss),
-  };
+  const { eqns, output, loss } = specialize(model, "train");
+  if (output === null) throw new Error("the model has no output");
+  return { eqns, output, loss };
 }
 
 function typeOf(model: TypedModel, name: string): TensorType {
@@ -108,7 +99,8 @@ describe("activations against PyTorch (float64)", () => {
     // s = sum(y * cotangent): its gradient with respect to x is the vector-Jacobian product.
     const types = new Map(model.types);
     types.set("cotangent", typeOf(model, output));
-    const emitter = new TypedEmitter(eqns, types, { origin: span, callSites: [], layer: null });
+    const builder = IrBuilder.typed(eqns, types);
+    const emitter = builder.at({ origin: span, callSites: [], layer: null });
     const product = emitter.emit(
       "mul",
       [
@@ -119,13 +111,9 @@ describe("activations against PyTorch (float64)", () => {
     );
     const s = emitter.emit("sum", [product], { axes: allAxes, keepdims: false });
     if (s.kind !== "value") throw new Error("sum gave a constant");
-    const derived = backward(
-      emitter.eqns,
-      emitter.types,
-      s.name,
-      [wrtEntry("x", typeOf(model, "x"))],
-      span,
-    );
+    const derived = backward(builder.eqns, builder.types, s.name, [
+      wrtEntry("x", typeOf(model, "x")),
+    ]);
     const values = interpret(
       derived.eqns,
       derived.types,
@@ -156,7 +144,7 @@ function lossModel(input: string, k: number, t: Matrix | number[], forward: stri
 function lossAndGradient(model: TypedModel, input: string, p: Matrix, t: Matrix | number[]) {
   const { eqns, loss } = trainingEqns(model);
   if (loss === null) throw new Error("the model has no loss");
-  const derived = backward(eqns, model.types, loss, [wrtEntry(input, typeOf(model, input))], span);
+  const derived = backward(eqns, model.types, loss, [wrtEntry(input, typeOf(model, input))]);
   const values = interpret(
     derived.eqns,
     derived.types,

@@ -1,6 +1,6 @@
-import { TypedEmitter } from "../../compiler/grad/emitter.js";
 import { backward } from "../../compiler/grad/index.js";
 import { fileStartSpan } from "../../compiler/diagnostics/span.js";
+import { IrBuilder } from "../../compiler/ir/builder.js";
 import type { AnyEqn, Operand, TensorType } from "../../compiler/ir/types.js";
 import { allAxes } from "../../compiler/ops/axes.js";
 import type { OpAttrs, OpKind } from "../../compiler/ops.js";
@@ -87,15 +87,16 @@ export function gradCheck<K extends OpKind>(op: K, c: GradCase<K>): GradCheckRes
     env[`x${i}`] = a.data;
     return { kind: "value", name: `x${i}` };
   });
-  const emitter = new TypedEmitter([], types, { origin: span, callSites: [], layer: null });
+  const builder = IrBuilder.typed([], types);
+  const emitter = builder.at({ origin: span, callSites: [], layer: null });
   const y = emitter.emit(op, operands, c.attrs);
   const yType = emitter.typeOf(y);
-  emitter.types.set("c", { dtype: "f32", shape: yType.shape });
+  builder.declare("c", { dtype: "f32", shape: yType.shape });
   const products = emitter.emit("mul", [y, { kind: "value", name: "c" }], {});
   const total = emitter.emit("sum", [products], { axes: allAxes, keepdims: false });
   if (products.kind !== "value" || total.kind !== "value") throw new Error("emit gave a constant");
-  const forward: readonly AnyEqn[] = [...emitter.eqns];
-  const forwardTypes = new Map(emitter.types);
+  const forward: readonly AnyEqn[] = [...builder.eqns];
+  const forwardTypes = new Map(builder.types);
 
   const rng = mulberry32(c.seed ^ 0x5bd1e995);
   const randomSource: RandomSource = seededUniforms(c.seed);
@@ -113,7 +114,6 @@ export function gradCheck<K extends OpKind>(op: K, c: GradCase<K>): GradCheckRes
     forwardTypes,
     total.name,
     differentiated.map((d) => wrtEntry(d.name, d.type)),
-    span,
   );
   const options = { dims: c.dims, random: randomSource };
   const values = interpret(derived.eqns, derived.types, env, options);
