@@ -68,4 +68,9 @@ describe("layering", () => {
     expect(sourceFiles("runtime").length).toBeGreaterThan(10);
     expect(violations("runtime", "compiler")).toEqual([]);
   });
+
+  it("differentiation and the passes do not import each other", () => {
+    expect(violations("compiler/grad", "compiler/passes")).toEqual([]);
+    expect(violations("compiler/passes", "compiler/grad")).toEqual([]);
+  });
 });
