@@ -1,4 +1,5 @@
 import type { Dim, TensorType } from "../ir/types.js";
+import { k } from "../kernel/index.js";
 import {
   broadcastShapes,
   countsEqual,
@@ -286,7 +287,7 @@ export const linalgOps = {
   },
   broadcast_to: {
     arity: 1,
-    lowering: { kind: "elementwise", js: (o) => o[0]!, wgsl: (o) => o[0]! },
+    lowering: { kind: "elementwise", expr: (o) => o[0]! },
     summary: "the operand stretched to a shape (NumPy broadcasting)",
     shape: (args, attrs) => broadcastToRule(args, attrs.shape),
     // the driver sums the cotangent back to the operand's shape
@@ -311,8 +312,7 @@ export const linalgOps = {
     lowering: {
       kind: "elementwise",
       // the class id of the element's row, compared with its column
-      js: (o, attrs) => `(${o[0]} === i % ${attrs.classes} ? 1 : 0)`,
-      wgsl: (o, attrs) => `select(0.0, 1.0, u32(${o[0]}) == i % ${attrs.classes}u)`,
+      expr: (o, attrs) => k.eq(o[0]!, k.float(k.imod(k.element, k.int(attrs.classes)))),
       operandShape: (shape) => [...shape, 1],
     },
     summary: "class ids to one-hot rows",

@@ -2,7 +2,7 @@ import { invariant } from "../assert.js";
 import { TypedEmitter } from "../grad/emitter.js";
 import type { IrFunction, Update } from "../ir/function.js";
 import type { AnyEqn, Operand, TensorType } from "../ir/types.js";
-import { foldBinary, foldUnary } from "../ops/fold.js";
+import { evaluateOp } from "../ops/evaluate.js";
 import { shapesEqual } from "../shapes/dims.js";
 import { substitute, substituteArgs } from "./rewrite.js";
 
@@ -36,11 +36,8 @@ const identities: Rewrite = (eqn, type) => {
     o !== undefined && shapesEqual(type(o).shape, resultShape(eqn, type, out));
   if (eqn.args.every((x) => x.kind === "const")) {
     const values = eqn.args.map((x) => (x as { value: number }).value);
-    const unary = foldUnary[eqn.op];
-    const binary = foldBinary[eqn.op];
-    if (values.length === 1 && unary) return { kind: "const", value: unary(values[0]!) };
-    if (values.length === 2 && binary)
-      return { kind: "const", value: binary(values[0]!, values[1]!) };
+    const folded = evaluateOp(eqn.op, eqn.attrs, values);
+    if (folded !== null) return { kind: "const", value: folded };
   }
   switch (eqn.op) {
     case "mul":
