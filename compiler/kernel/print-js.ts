@@ -192,7 +192,7 @@ function index(expr: IndexExpr): Printed {
         case "idiv":
           // truncating division; indices stay below 2^31
           return {
-            text: `${at(infix(a, "/", b, MULTIPLICATIVE), BITWISE_OR)} | 0`,
+            text: `(${infix(a, "/", b, MULTIPLICATIVE).text}) | 0`,
             precedence: BITWISE_OR,
           };
         default:
