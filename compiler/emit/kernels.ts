@@ -11,8 +11,7 @@ import {
 } from "../kernel/index.js";
 import { type ElementContext, type Lowering, type OpKind, ops } from "../ops.js";
 import type { FusedKernel } from "../passes/fuse.js";
-import { normalizeAxis } from "../shapes/dims.js";
-import { broadcastIndex, countIndex, productExpr } from "./expr.js";
+import { broadcastIndex, countIndex } from "./expr.js";
 import { identifier } from "./names.js";
 
 /**
@@ -135,7 +134,10 @@ export function fusedKernel(
   return { ir, values: buffers };
 }
 
-/** The source of a layout kernel (transpose, slice, concat) for one equation. */
+/**
+ * The source of a layout kernel (transpose, slice, concat) for one equation: one loop over the
+ * output whose element is its op row's expression, loads of the operands at index expressions.
+ */
 export function layoutKernelCode(
   name: string,
   eqn: AnyEqn,
@@ -143,62 +145,29 @@ export function layoutKernelCode(
   batch: string,
   where: string,
 ): KernelCode {
-  const shapeOf = (o: Operand | undefined): Shape =>
-    o?.kind === "value" ? (types.get(o.name)?.shape ?? []) : [];
-  const p = (dims: Shape) => productExpr(dims, batch);
-  const ins = eqn.args.flatMap((a) => (a.kind === "value" ? [identifier(a.name)] : []));
-  const out = identifier(eqn.out);
-  let body: string;
-  switch (eqn.op) {
-    case "transpose": {
-      // y[..., c, r] = x[..., r, c]
-      const shape = shapeOf(eqn.args[0]);
-      const rows = p(shape.slice(-2, -1));
-      const cols = p(shape.slice(-1));
-      body = [
-        `const rows = ${rows}, cols = ${cols}, plane = rows * cols;`,
-        `for (let base = 0; base < size; base += plane)`,
-        `  for (let r = 0; r < rows; r++)`,
-        `    for (let c = 0; c < cols; c++) ${out}[base + c * rows + r] = ${ins[0]}[base + r * cols + c];`,
-      ].join("\n");
-      break;
-    }
-    case "slice": {
-      // y[o, j, k] = x[o, start + j, k] over [outer, length, inner]
-      const shape = shapeOf(eqn.args[0]);
-      const axis = normalizeAxis(eqn.attrs.axis, shape.length)!;
-      body = [
-        `const from = ${p(shape.slice(axis, axis + 1))}, length = ${p([eqn.attrs.size])}, start = ${p([eqn.attrs.start])}, inner = ${p(shape.slice(axis + 1))};`,
-        `const outer = size / (length * inner);`,
-        `for (let o = 0; o < outer; o++)`,
-        `  for (let j = 0; j < length * inner; j++) ${out}[o * length * inner + j] = ${ins[0]}[(o * from + start) * inner + j];`,
-      ].join("\n");
-      break;
-    }
-    case "concat": {
-      // y[o, :a] = a[o], y[o, a:] = b[o] over [outer, length, inner]
-      const shapeA = shapeOf(eqn.args[0]);
-      const axis = normalizeAxis(eqn.attrs.axis, shapeA.length)!;
-      const inner = p(shapeA.slice(axis + 1));
-      body = [
-        `const a = ${p(shapeA.slice(axis, axis + 1))} * ${inner}, b = ${p(shapeOf(eqn.args[1]).slice(axis, axis + 1))} * ${inner};`,
-        `const outer = size / (a + b);`,
-        `for (let o = 0; o < outer; o++) {`,
-        `  for (let j = 0; j < a; j++) ${out}[o * (a + b) + j] = ${ins[0]}[o * a + j];`,
-        `  for (let j = 0; j < b; j++) ${out}[o * (a + b) + a + j] = ${ins[1]}[o * b + j];`,
-        `}`,
-      ].join("\n");
-      break;
-    }
-    default:
-      throw new Error(`internal error: ${eqn.op} is not a layout op`);
-  }
-  const buffers = [...eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : [])), eqn.out];
+  const lowering = ops[eqn.op].lowering as Lowering<OpKind>;
+  invariant(lowering.kind === "layout", `${eqn.op} is not a layout op`);
+  const inputs = eqn.args.map((a) => {
+    invariant(a.kind === "value", `${eqn.op} copies values, not constants`);
+    return a.name;
+  });
+  const context: ElementContext = {
+    shapes: inputs.map((v) => types.get(v)?.shape ?? []),
+    count: (dims) => countIndex(dims, batch),
+  };
+  const buffers = [...inputs, eqn.out];
+  const ir: Kernel = {
+    name,
+    size: countIndex(types.get(eqn.out)?.shape ?? [], batch),
+    buffers: buffers.map(identifier),
+    lets: [{ name: local(eqn.out), value: lowering.expr(eqn.attrs as never, context) }],
+    stores: [{ buffer: inputs.length, local: 0 }],
+  };
   return {
     name,
     doc: [`${eqn.out} = ${formatEqn(eqn)}  (${where})`],
-    params: [...ins, out],
+    params: ir.buffers,
     buffers,
-    body,
+    body: printKernelJs(ir),
   };
 }

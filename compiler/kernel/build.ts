@@ -34,6 +34,13 @@ function iadd(a: IndexExpr, b: IndexExpr): IndexExpr {
   return intBinary("iadd", a, b);
 }
 
+/** `a - b`, where it is not negative (a branch that `select` takes only then). */
+function isub(a: IndexExpr, b: IndexExpr): IndexExpr {
+  if (isInt(a) && isInt(b)) return int(a.value - b.value);
+  if (isInt(b, 0)) return a;
+  return intBinary("isub", a, b);
+}
+
 function imul(a: IndexExpr, b: IndexExpr): IndexExpr {
   if (isInt(a) && isInt(b)) return int(a.value * b.value);
   if (isInt(a, 0) || isInt(b, 0)) return int(0);
@@ -71,6 +78,7 @@ export const k = {
   batch,
   int,
   iadd,
+  isub,
   imul,
   idiv,
   imod,

@@ -40,6 +40,8 @@ export function evaluateIndex(expr: IndexExpr, env: EvaluationEnv): number {
       switch (expr.op) {
         case "iadd":
           return a + b;
+        case "isub":
+          return a - b;
         case "imul":
           return a * b;
         case "idiv":

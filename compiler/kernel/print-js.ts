@@ -184,9 +184,17 @@ function index(expr: IndexExpr): Printed {
       const [a, b] = [index(expr.a), index(expr.b)];
       switch (expr.op) {
         case "iadd":
-          return infix(a, "+", b, ADDITIVE);
+          // integer sums are exact, so associative: `a + b + c` needs no parentheses
+          return infix(a, "+", sameOp(expr.b, "iadd", b), ADDITIVE);
+        case "isub":
+          return infix(a, "-", b, ADDITIVE);
         case "imul":
-          return infix(mixed(expr.a, a, "imul"), "*", mixed(expr.b, b, "imul"), MULTIPLICATIVE);
+          return infix(
+            mixed(expr.a, a, "imul"),
+            "*",
+            sameOp(expr.b, "imul", mixed(expr.b, b, "imul")),
+            MULTIPLICATIVE,
+          );
         case "imod":
           return infix(mixed(expr.a, a, "imod"), "%", mixed(expr.b, b, "imod"), MULTIPLICATIVE);
         case "idiv":
@@ -202,6 +210,11 @@ function index(expr: IndexExpr): Printed {
     default:
       return assertNever(expr, "index expression");
   }
+}
+
+/** An operand of an associative integer op that is the same op: it binds as tightly as needed. */
+function sameOp(operand: IndexExpr, op: "iadd" | "imul", printed: Printed): Printed {
+  return operand.kind === "int-binary" && operand.op === op ? primary(printed.text) : printed;
 }
 
 /** `%` beside `*` in parentheses, though they bind alike: `(i % 4) * 3` reads unambiguously. */

@@ -11,7 +11,8 @@
 /**
  * An integer expression over the element's flat row-major index `i` and the batch size `n`:
  * index maps of broadcast loads, and counts of elements computed from dimensions. Values are
- * non-negative integers below 2^31, so `idiv` truncates like floor.
+ * non-negative integers below 2^31 (`isub` only where its result is), so `idiv` truncates like
+ * floor.
  */
 export type IndexExpr =
   | { readonly kind: "element" }
@@ -24,7 +25,7 @@ export type IndexExpr =
       readonly b: IndexExpr;
     };
 
-export type IntOp = "iadd" | "imul" | "idiv" | "imod";
+export type IntOp = "iadd" | "isub" | "imul" | "idiv" | "imod";
 
 /** Math of one number; `erf` is the runtime's, the others are JavaScript's `Math` functions. */
 export type UnaryMath =

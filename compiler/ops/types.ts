@@ -157,8 +157,8 @@ export interface ElementContext {
  * How an op runs. Elementwise ops give one element of their result as a kernel-IR expression
  * of their operands' elements (`compiler/kernel/`), fused into kernels with their neighbours;
  * every printer and the constant folder read it. `library` ops call a Backend method of that
- * name; `view` ops are the same buffer seen with another shape; `layout` ops are index-mapped
- * copies generated per use; `legalized` ops are rewritten into others before code generation.
+ * name; `view` ops are the same buffer seen with another shape; `layout` ops are copies whose
+ * element is a load at an index expression (a kernel of their own); `legalized` ops are rewritten into others before code generation.
  */
 export type Lowering<K extends OpKind> =
   | {
@@ -173,7 +173,11 @@ export type Lowering<K extends OpKind> =
     }
   | { readonly kind: "library"; readonly method: string }
   | { readonly kind: "view" }
-  | { readonly kind: "layout" }
+  | {
+      readonly kind: "layout";
+      /** The output element at flat index `i`: loads of operand k (buffer k) at index expressions. */
+      readonly expr: (attrs: OpAttrs<K>, context: ElementContext) => ElementExpr;
+    }
   | { readonly kind: "legalized" };
 
 /** Everything the compiler knows about one primitive, side by side. */

@@ -34,7 +34,9 @@ describe("integer index expressions", () => {
     expect(printIndexJs(k.imod(k.idiv(i, k.int(3)), k.int(4)))).toBe("((i / 3) | 0) % 4");
     expect(printIndexJs(k.imul(k.imod(i, k.int(4)), k.int(3)))).toBe("(i % 4) * 3");
     expect(printIndexJs(k.idiv(i, k.imul(k.batch, k.int(10))))).toBe("(i / (n * 10)) | 0");
-    expect(printIndexJs(k.iadd(i, k.iadd(k.batch, k.int(1))))).toBe("i + (n + 1)");
+    expect(printIndexJs(k.iadd(i, k.iadd(k.batch, k.int(1))))).toBe("i + n + 1");
+    expect(printIndexJs(k.isub(i, k.iadd(k.batch, k.int(1))))).toBe("i - (n + 1)");
+    expect(printIndexJs(k.imul(k.int(2), k.imul(k.batch, k.int(3))))).toBe("2 * n * 3");
   });
 
   it("count elements from dimensions", () => {

@@ -72,6 +72,7 @@ const { index } = fc.letrec<{ index: IndexExpr }>((tie) => ({
     fc.integer({ min: 0, max: 7 }).map(k.int),
     fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.iadd(a, b)),
     fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.imul(a, b)),
+    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.isub(k.iadd(a, b), b)),
     fc
       .tuple(
         tie("index"),
