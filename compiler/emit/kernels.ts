@@ -1,10 +1,17 @@
 import { invariant } from "../assert.js";
 import type { AnyEqn, Operand, Shape, TensorType } from "../ir/types.js";
 import { formatEqn } from "../ir/print.js";
+import {
+  type ElementExpr,
+  type Kernel,
+  type KernelLet,
+  type KernelStore,
+  k,
+  printKernelJs,
+} from "../kernel/index.js";
 import { type ElementContext, type Lowering, type OpKind, ops } from "../ops.js";
 import type { FusedKernel } from "../passes/fuse.js";
-import { normalizeAxis } from "../shapes/dims.js";
-import { broadcastIndex, numberLiteral, productExpr } from "./expr.js";
+import { broadcastIndex, countIndex } from "./expr.js";
 import { identifier } from "./names.js";
 
 /**
@@ -27,7 +34,7 @@ function local(value: string): string {
   return `v${identifier(value)}`;
 }
 
-/** The source of a fused elementwise kernel. */
+/** The source of a fused elementwise kernel: its kernel IR, printed as JavaScript. */
 export function fusedKernelCode(
   kernel: FusedKernel,
   types: ReadonlyMap<string, TensorType>,
@@ -37,82 +44,100 @@ export function fusedKernelCode(
   /** Where a value is stored: an output stored where an input is (an update in place) reuses its parameter. */
   storageOf: (value: string) => string = (v) => v,
 ): KernelCode {
-  const shapeOf = (v: string): Shape => types.get(v)?.shape ?? [];
-  const product = (dims: Shape) => productExpr(dims, batch);
-  const members = new Set(kernel.eqns.map((e) => e.out));
-  const loads = new Map<string, string>();
-  const hoisted: string[] = [];
-  const lines: string[] = [];
+  const { ir, values } = fusedKernel(kernel, types, batch, inline, storageOf);
+  return {
+    name: kernel.name,
+    doc: kernel.eqns.map((e) => `${e.out} = ${formatEqn(e)}  (${where(e)})`),
+    params: ir.buffers,
+    buffers: values,
+    body: printKernelJs(ir),
+  };
+}
 
-  const operandExpr = (eqn: AnyEqn, operand: Operand, index: number): string => {
-    if (operand.kind === "const")
-      return operand.value < 0 || Object.is(operand.value, -0)
-        ? `(${numberLiteral(operand.value)})`
-        : numberLiteral(operand.value);
-    if (members.has(operand.name)) return local(operand.name);
+/**
+ * A fused kernel in kernel IR: one let per load (each distinct operand and index once, in order
+ * of first use), one per equation (its op row's expression of its operands), one per `size`
+ * value it reads (computed from dimensions, so printers hoist it out of the loop), and a store
+ * per output.
+ *
+ * Assumes: the kernel's equations are elementwise, each operand a constant, an earlier member,
+ * an inline value or one of `kernel.inputs`. Guarantees: buffers are the inputs, then the
+ * outputs not stored where an input is (an update in place stores to the input's buffer);
+ * `values` names the value whose buffer each parameter receives.
+ */
+export function fusedKernel(
+  kernel: FusedKernel,
+  types: ReadonlyMap<string, TensorType>,
+  batch: string,
+  inline: ReadonlyMap<string, AnyEqn>,
+  storageOf: (value: string) => string = (v) => v,
+): { readonly ir: Kernel; readonly values: readonly string[] } {
+  const shapeOf = (v: string): Shape => types.get(v)?.shape ?? [];
+  const lets: KernelLet[] = [];
+  const localOf = new Map<string, number>();
+  const addLet = (key: string, name: string, value: ElementExpr): ElementExpr => {
+    localOf.set(key, lets.length);
+    lets.push({ name, value });
+    return k.local(lets.length - 1);
+  };
+  let loads = 0;
+
+  const operandExpr = (eqn: AnyEqn, operand: Operand, index: number): ElementExpr => {
+    if (operand.kind === "const") return k.c(operand.value);
+    const known = localOf.get(operand.name);
+    if (known !== undefined) return k.local(known);
     const computed = inline.get(operand.name);
-    if (computed) {
-      // A count of elements: computed from the dimensions before the loop, once.
-      const name = local(operand.name);
-      if (!hoisted.some((h) => h.startsWith(`const ${name} `)))
-        hoisted.push(`const ${name} = ${elementJs(computed)};`);
-      return name;
-    }
+    if (computed) return addLet(operand.name, local(operand.name), elementExpr(computed, []));
     const lowering = ops[eqn.op].lowering as Lowering<OpKind>;
     const aligned =
       lowering.kind === "elementwise" && lowering.operandShape
         ? lowering.operandShape(shapeOf(operand.name), index)
         : shapeOf(operand.name);
-    const load = `${identifier(operand.name)}[${broadcastIndex(aligned, kernel.domain, batch)}]`;
-    const key = `${operand.name}|${load}`;
-    if (!loads.has(key)) {
-      const name = `${identifier(operand.name)}_${loads.size}`;
-      loads.set(key, name);
-      lines.push(`const ${name} = ${load};`);
-    }
-    return loads.get(key)!;
+    const buffer = kernel.inputs.indexOf(operand.name);
+    invariant(buffer >= 0, `${operand.name} is read by kernel ${kernel.name} but not an input`);
+    const at = broadcastIndex(aligned, kernel.domain, batch);
+    const key = `${operand.name}|${JSON.stringify(at)}`;
+    const loaded = localOf.get(key);
+    if (loaded !== undefined) return k.local(loaded);
+    const name = `${identifier(operand.name)}_${loads++}`;
+    return addLet(key, name, k.load(buffer, at));
   };
 
-  /** An equation's element expression from its operands' expressions. */
-  function elementJs(eqn: AnyEqn, operands: readonly string[] = []): string {
+  /** An equation's element from its operands' elements. */
+  function elementExpr(eqn: AnyEqn, operands: readonly ElementExpr[]): ElementExpr {
     const lowering = ops[eqn.op].lowering as Lowering<OpKind>;
     invariant(lowering.kind === "elementwise", `${eqn.op} is not elementwise`);
     const context: ElementContext = {
       shapes: eqn.args.map((a) => (a.kind === "const" ? [] : shapeOf(a.name))),
-      batch,
-      product,
+      count: (dims) => countIndex(dims, batch),
     };
-    return lowering.js(operands, eqn.attrs as never, context);
+    return lowering.expr(operands, eqn.attrs as never, context);
   }
-  for (const eqn of kernel.eqns) {
-    const operands = eqn.args.map((a, k) => operandExpr(eqn, a, k));
-    lines.push(`const ${local(eqn.out)} = ${elementJs(eqn, operands)};`);
-  }
-  const inPlace = new Map<string, string>();
-  for (const out of kernel.outputs) {
-    const input = kernel.inputs.find((v) => storageOf(v) === storageOf(out));
-    if (input !== undefined) inPlace.set(out, input);
-  }
-  for (const out of kernel.outputs)
-    lines.push(`${identifier(inPlace.get(out) ?? out)}[i] = ${local(out)};`);
-  const buffers = [...kernel.inputs, ...kernel.outputs.filter((o) => !inPlace.has(o))];
 
-  const body = [
-    ...hoisted,
-    `for (let i = 0; i < size; i++) {`,
-    ...lines.map((l) => `  ${l}`),
-    `}`,
-  ].join("\n");
-  return {
+  for (const eqn of kernel.eqns) {
+    const operands = eqn.args.map((a, index) => operandExpr(eqn, a, index));
+    addLet(eqn.out, local(eqn.out), elementExpr(eqn, operands));
+  }
+  const buffers = [...kernel.inputs];
+  const stores: KernelStore[] = kernel.outputs.map((out) => {
+    const input = kernel.inputs.findIndex((v) => storageOf(v) === storageOf(out));
+    const buffer = input >= 0 ? input : buffers.push(out) - 1;
+    return { buffer, local: localOf.get(out)! };
+  });
+  const ir: Kernel = {
     name: kernel.name,
-    doc: kernel.eqns.map((e) => `${e.out} = ${formatEqn(e)}  (${where(e)})`),
-    params: buffers.map(identifier),
-    buffers,
-    body,
+    size: countIndex(kernel.domain, batch),
+    buffers: buffers.map(identifier),
+    lets,
+    stores,
   };
+  return { ir, values: buffers };
 }
 
-/** The source of a layout kernel (transpose, slice, concat) for one equation. */
+/**
+ * The source of a layout kernel (transpose, slice, concat) for one equation: one loop over the
+ * output whose element is its op row's expression, loads of the operands at index expressions.
+ */
 export function layoutKernelCode(
   name: string,
   eqn: AnyEqn,
@@ -120,62 +145,29 @@ export function layoutKernelCode(
   batch: string,
   where: string,
 ): KernelCode {
-  const shapeOf = (o: Operand | undefined): Shape =>
-    o?.kind === "value" ? (types.get(o.name)?.shape ?? []) : [];
-  const p = (dims: Shape) => productExpr(dims, batch);
-  const ins = eqn.args.flatMap((a) => (a.kind === "value" ? [identifier(a.name)] : []));
-  const out = identifier(eqn.out);
-  let body: string;
-  switch (eqn.op) {
-    case "transpose": {
-      // y[..., c, r] = x[..., r, c]
-      const shape = shapeOf(eqn.args[0]);
-      const rows = p(shape.slice(-2, -1));
-      const cols = p(shape.slice(-1));
-      body = [
-        `const rows = ${rows}, cols = ${cols}, plane = rows * cols;`,
-        `for (let base = 0; base < size; base += plane)`,
-        `  for (let r = 0; r < rows; r++)`,
-        `    for (let c = 0; c < cols; c++) ${out}[base + c * rows + r] = ${ins[0]}[base + r * cols + c];`,
-      ].join("\n");
-      break;
-    }
-    case "slice": {
-      // y[o, j, k] = x[o, start + j, k] over [outer, length, inner]
-      const shape = shapeOf(eqn.args[0]);
-      const axis = normalizeAxis(eqn.attrs.axis, shape.length)!;
-      body = [
-        `const from = ${p(shape.slice(axis, axis + 1))}, length = ${p([eqn.attrs.size])}, start = ${p([eqn.attrs.start])}, inner = ${p(shape.slice(axis + 1))};`,
-        `const outer = size / (length * inner);`,
-        `for (let o = 0; o < outer; o++)`,
-        `  for (let j = 0; j < length * inner; j++) ${out}[o * length * inner + j] = ${ins[0]}[(o * from + start) * inner + j];`,
-      ].join("\n");
-      break;
-    }
-    case "concat": {
-      // y[o, :a] = a[o], y[o, a:] = b[o] over [outer, length, inner]
-      const shapeA = shapeOf(eqn.args[0]);
-      const axis = normalizeAxis(eqn.attrs.axis, shapeA.length)!;
-      const inner = p(shapeA.slice(axis + 1));
-      body = [
-        `const a = ${p(shapeA.slice(axis, axis + 1))} * ${inner}, b = ${p(shapeOf(eqn.args[1]).slice(axis, axis + 1))} * ${inner};`,
-        `const outer = size / (a + b);`,
-        `for (let o = 0; o < outer; o++) {`,
-        `  for (let j = 0; j < a; j++) ${out}[o * (a + b) + j] = ${ins[0]}[o * a + j];`,
-        `  for (let j = 0; j < b; j++) ${out}[o * (a + b) + a + j] = ${ins[1]}[o * b + j];`,
-        `}`,
-      ].join("\n");
-      break;
-    }
-    default:
-      throw new Error(`internal error: ${eqn.op} is not a layout op`);
-  }
-  const buffers = [...eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : [])), eqn.out];
+  const lowering = ops[eqn.op].lowering as Lowering<OpKind>;
+  invariant(lowering.kind === "layout", `${eqn.op} is not a layout op`);
+  const inputs = eqn.args.map((a) => {
+    invariant(a.kind === "value", `${eqn.op} copies values, not constants`);
+    return a.name;
+  });
+  const context: ElementContext = {
+    shapes: inputs.map((v) => types.get(v)?.shape ?? []),
+    count: (dims) => countIndex(dims, batch),
+  };
+  const buffers = [...inputs, eqn.out];
+  const ir: Kernel = {
+    name,
+    size: countIndex(types.get(eqn.out)?.shape ?? [], batch),
+    buffers: buffers.map(identifier),
+    lets: [{ name: local(eqn.out), value: lowering.expr(eqn.attrs as never, context) }],
+    stores: [{ buffer: inputs.length, local: 0 }],
+  };
   return {
     name,
     doc: [`${eqn.out} = ${formatEqn(eqn)}  (${where})`],
-    params: [...ins, out],
+    params: ir.buffers,
     buffers,
-    body,
+    body: printKernelJs(ir),
   };
 }

@@ -8,7 +8,8 @@ import {
   libraryParameters,
 } from "../ops/library.js";
 import type { OpKind } from "../ops/types.js";
-import { numberLiteral, productExpr } from "./expr.js";
+import { numberLiteral } from "../kernel/print-js.js";
+import { productExpr } from "./expr.js";
 
 /** What printing a library call needs from its function. */
 export interface LibraryCallContext {

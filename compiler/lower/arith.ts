@@ -1,7 +1,7 @@
 import type { Span } from "../diagnostics/span.js";
 import type { Operand } from "../ir/types.js";
 import type { OpAttrs, OpKind } from "../ops.js";
-import { foldBinary, foldUnary } from "../ops/fold.js";
+import { evaluateOp } from "../ops/evaluate.js";
 import type { GraphBuilder } from "./graph.js";
 import { type Val, errorVal, numberVal, tensorVal } from "./values.js";
 
@@ -34,10 +34,8 @@ export function elementwise(
   const known = args as readonly Extract<Val, { kind: "tensor" | "number" }>[];
   if (known.every((a) => a.kind === "number")) {
     const values = known.map((a) => (a as { value: number }).value);
-    const unary = foldUnary[op];
-    const binary = foldBinary[op];
-    if (values.length === 1 && unary) return numberVal(unary(values[0]!));
-    if (values.length === 2 && binary) return numberVal(binary(values[0]!, values[1]!));
+    const folded = evaluateOp(op, {}, values);
+    if (folded !== null) return numberVal(folded);
   }
   return tensorVal(graph.emit(op, known.map(operandOf), {} as never, span));
 }

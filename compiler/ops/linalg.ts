@@ -1,5 +1,6 @@
 import { invariant } from "../assert.js";
 import type { Dim, Shape, TensorType } from "../ir/types.js";
+import { type IndexExpr, k } from "../kernel/index.js";
 import {
   broadcastShapes,
   countsEqual,
@@ -282,6 +283,16 @@ function gemmArgs(
   ];
 }
 
+/**
+ * The flat index `i` as (outer, within) over rows of `row` elements each, `rows` of them: with
+ * one row, outer is 0 and within is `i`, without arithmetic.
+ */
+function rowsOf(rows: IndexExpr, row: IndexExpr): { outer: IndexExpr; within: IndexExpr } {
+  return rows.kind === "int" && rows.value === 1
+    ? { outer: k.int(0), within: k.element }
+    : { outer: k.idiv(k.element, row), within: k.imod(k.element, row) };
+}
+
 export const linalgOps = {
   matmul: {
     arity: 2,
@@ -296,7 +307,18 @@ export const linalgOps = {
   },
   transpose: {
     arity: 1,
-    lowering: { kind: "layout" },
+    lowering: {
+      kind: "layout",
+      // y[o, c, r] = x[o, r, c]: the element c * rows + r of plane o reads r * cols + c
+      expr: (_attrs, { shapes, count }) => {
+        const shape = shapes[0]!;
+        const [rows, cols] = [count(shape.slice(-2, -1)), count(shape.slice(-1))];
+        const plane = k.imul(rows, cols);
+        const { outer, within } = rowsOf(count(shape.slice(0, -2)), plane);
+        const [c, r] = [k.idiv(within, rows), k.imod(within, rows)];
+        return k.load(0, k.iadd(k.imul(outer, plane), k.iadd(k.imul(r, cols), c)));
+      },
+    },
     summary: "swap the last two axes",
     shape: (args) => transposeRule(args),
     grad: (e, _eqn, g) => [e.emit("transpose", [g], {})],
@@ -310,7 +332,23 @@ export const linalgOps = {
   },
   concat: {
     arity: 2,
-    lowering: { kind: "layout" },
+    lowering: {
+      kind: "layout",
+      // y[o, :a] = a[o], y[o, a:] = b[o] over rows of the axis and those after it
+      expr: ({ axis }, { shapes, count }) => {
+        const [shapeA, shapeB] = [shapes[0]!, shapes[1]!];
+        const at = normalizeAxis(axis, shapeA.length)!;
+        const inner = count(shapeA.slice(at + 1));
+        const lengthA = k.imul(count(shapeA.slice(at, at + 1)), inner);
+        const lengthB = k.imul(count(shapeB.slice(at, at + 1)), inner);
+        const { outer, within } = rowsOf(count(shapeA.slice(0, at)), k.iadd(lengthA, lengthB));
+        return k.select(
+          k.lt(k.float(within), k.float(lengthA)),
+          k.load(0, k.iadd(k.imul(outer, lengthA), within)),
+          k.load(1, k.iadd(k.imul(outer, lengthB), k.isub(within, lengthA))),
+        );
+      },
+    },
     summary: "join along an axis",
     shape: (args, attrs) => concatRule(args, attrs.axis),
     // each operand gets its slice of the cotangent
@@ -343,7 +381,7 @@ export const linalgOps = {
   },
   broadcast_to: {
     arity: 1,
-    lowering: { kind: "elementwise", js: (o) => o[0]!, wgsl: (o) => o[0]! },
+    lowering: { kind: "elementwise", expr: (o) => o[0]! },
     summary: "the operand stretched to a shape (NumPy broadcasting)",
     shape: (args, attrs) => broadcastToRule(args, attrs.shape),
     // the driver sums the cotangent back to the operand's shape
@@ -351,7 +389,21 @@ export const linalgOps = {
   },
   slice: {
     arity: 1,
-    lowering: { kind: "layout" },
+    lowering: {
+      kind: "layout",
+      // y[o, j, k] = x[o, start + j, k] over rows of the axis and those after it
+      expr: ({ axis, start, size }, { shapes, count }) => {
+        const shape = shapes[0]!;
+        const at = normalizeAxis(axis, shape.length)!;
+        const inner = count(shape.slice(at + 1));
+        const { outer, within } = rowsOf(count(shape.slice(0, at)), k.imul(count([size]), inner));
+        const from = k.imul(count(shape.slice(at, at + 1)), inner);
+        return k.load(
+          0,
+          k.iadd(k.imul(outer, from), k.iadd(k.imul(count([start]), inner), within)),
+        );
+      },
+    },
     summary: "consecutive entries of one axis",
     shape: (args, attrs) => sliceRule(args, attrs.axis, attrs.size),
     grad: null,
@@ -368,8 +420,7 @@ export const linalgOps = {
     lowering: {
       kind: "elementwise",
       // the class id of the element's row, compared with its column
-      js: (o, attrs) => `(${o[0]} === i % ${attrs.classes} ? 1 : 0)`,
-      wgsl: (o, attrs) => `select(0.0, 1.0, u32(${o[0]}) == i % ${attrs.classes}u)`,
+      expr: (o, attrs) => k.eq(o[0]!, k.float(k.imod(k.element, k.int(attrs.classes)))),
       operandShape: (shape) => [...shape, 1],
     },
     summary: "class ids to one-hot rows",

@@ -1,4 +1,5 @@
 import type { Dim, Shape, TensorType } from "../ir/types.js";
+import { type IndexExpr, k } from "../kernel/index.js";
 import { formatType, shapesEqual } from "../shapes/dims.js";
 import { resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
@@ -103,11 +104,11 @@ function sizeRule(args: readonly TensorType[], axes: AxisSet): ShapeResult {
 }
 
 /** The number of elements over `axes` of the operand, as an expression of dimensions. */
-function countOf(axes: AxisSet, context: ElementContext): string {
+function countOf(axes: AxisSet, context: ElementContext): IndexExpr {
   const shape = context.shapes[0]!;
   const resolved = resolveAxes(axes, shape.length);
   if (!resolved.ok) throw new Error("internal error: size axes were checked by its shape rule");
-  return context.product(resolved.axes.map((a) => shape[a]!));
+  return context.count(resolved.axes.map((a) => shape[a]!));
 }
 
 /** The gradient kernels' results have the shape of one of their operands (given for it). */
@@ -278,8 +279,7 @@ export const nnOps = {
     lowering: {
       kind: "elementwise",
       // a count of elements, known from the dimensions: nothing is read
-      js: (_o, attrs, context) => countOf(attrs.axes, context),
-      wgsl: (_o, attrs, context) => `f32(${countOf(attrs.axes, context)})`,
+      expr: (_o, attrs, context) => k.float(countOf(attrs.axes, context)),
     },
     summary: "the number of elements over some axes at run time, as a scalar",
     shape: (args, attrs) => sizeRule(args, attrs.axes),

@@ -2,6 +2,7 @@ import type { DiagnosticData } from "../diagnostics/messages.js";
 import type { IrAlgebra } from "../ir/builder.js";
 import type { Dim, Eqn, Operand, Shape, TensorType } from "../ir/types.js";
 import type { LibraryLowering } from "./library.js";
+import type { ElementExpr, IndexExpr } from "../kernel/types.js";
 
 /** Attributes of every primitive op: compile-time constants that parameterise it. */
 export interface OpAttrMap {
@@ -144,42 +145,39 @@ export type GradRule<K extends OpKind> = (
   g: Operand,
 ) => readonly (Operand | null)[];
 
-/** What an elementwise lowering may know besides its operands' expressions. */
+/** What an elementwise expression may know besides its operands' elements. */
 export interface ElementContext {
   /** The operands' shapes (the result has the kernel's domain shape). */
   readonly shapes: readonly Shape[];
-  /** The batch dimension's name; generated code calls its size `n`. */
-  readonly batch: string;
-  /** Writes a product of dimensions as an expression (`n * 784`). */
-  readonly product: (dims: Shape) => string;
+  /** The number of elements of a product of dimensions, as an integer expression (`n * 784`). */
+  readonly count: (dims: Shape) => IndexExpr;
 }
 
 /**
- * How an op runs. Elementwise ops give the expression of one element (JavaScript for the
- * CPU, WGSL for the GPU), fused into kernels with their neighbours; `i` is the element's flat
- * index. `library` ops call a Backend method of that name; `view` ops are the same buffer
- * seen with another shape; `layout` ops are index-mapped copies generated per use;
- * `legalized` ops are rewritten into others before code generation.
+ * How an op runs. Elementwise ops give one element of their result as a kernel-IR expression
+ * of their operands' elements (`compiler/kernel/`), fused into kernels with their neighbours;
+ * every printer and the constant folder read it. `library` ops call a Backend method of that
+ * name; `view` ops are the same buffer seen with another shape; `layout` ops are copies whose
+ * element is a load at an index expression (a kernel of their own); `legalized` ops are rewritten into others before code generation.
  */
 export type Lowering<K extends OpKind> =
   | {
       readonly kind: "elementwise";
-      readonly js: (
-        operands: readonly string[],
+      readonly expr: (
+        operands: readonly ElementExpr[],
         attrs: OpAttrs<K>,
         context: ElementContext,
-      ) => string;
-      readonly wgsl: (
-        operands: readonly string[],
-        attrs: OpAttrs<K>,
-        context: ElementContext,
-      ) => string;
+      ) => ElementExpr;
       /** How an operand lines up with the result, when not by NumPy broadcasting (one_hot's ids: by row). */
       readonly operandShape?: (shape: Shape, index: number) => Shape;
     }
   | LibraryLowering<K>
   | { readonly kind: "view" }
-  | { readonly kind: "layout" }
+  | {
+      readonly kind: "layout";
+      /** The output element at flat index `i`: loads of operand k (buffer k) at index expressions. */
+      readonly expr: (attrs: OpAttrs<K>, context: ElementContext) => ElementExpr;
+    }
   | { readonly kind: "legalized" };
 
 /** Everything the compiler knows about one primitive, side by side. */

@@ -1,7 +1,7 @@
 import type { IrFunction } from "../ir/function.js";
 import { substituteArgs, withResults } from "../ir/rewrite.js";
 import type { AnyEqn, Operand, TensorType } from "../ir/types.js";
-import { foldBinary, foldUnary } from "../ops/fold.js";
+import { evaluateOp } from "../ops/evaluate.js";
 import { shapesEqual } from "../shapes/dims.js";
 
 /**
@@ -34,11 +34,8 @@ const identities: Rewrite = (eqn, type) => {
     o !== undefined && shapesEqual(type(o).shape, resultShape(eqn, type, out));
   if (eqn.args.every((x) => x.kind === "const")) {
     const values = eqn.args.map((x) => (x as { value: number }).value);
-    const unary = foldUnary[eqn.op];
-    const binary = foldBinary[eqn.op];
-    if (values.length === 1 && unary) return { kind: "const", value: unary(values[0]!) };
-    if (values.length === 2 && binary)
-      return { kind: "const", value: binary(values[0]!, values[1]!) };
+    const folded = evaluateOp(eqn.op, eqn.attrs, values);
+    if (folded !== null) return { kind: "const", value: folded };
   }
   switch (eqn.op) {
     case "mul":

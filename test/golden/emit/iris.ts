@@ -29,7 +29,7 @@ const irisKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 16];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t2[i] = vt2;
         t3[i] = vt3;
       }
@@ -373,7 +373,7 @@ const irisKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 16];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t3[i] = vt3;
       }
     },
@@ -435,7 +435,7 @@ const irisKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 16];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t3[i] = vt3;
       }
     },

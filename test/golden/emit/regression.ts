@@ -29,7 +29,7 @@ const diabetesKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 10];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t2[i] = vt2;
         t3[i] = vt3;
       }
@@ -53,7 +53,7 @@ const diabetesKernels = {
         const t4_0 = t4[i];
         const dense_2_bias_1 = dense_2_bias[i % 10];
         const vt5 = t4_0 + dense_2_bias_1;
-        const vt6 = vt5 > 0 ? vt5 : 0;
+        const vt6 = vt5 <= 0 ? 0 : vt5;
         t5[i] = vt5;
         t6[i] = vt6;
       }
@@ -77,7 +77,7 @@ const diabetesKernels = {
         const t7_0 = t7[i];
         const dense_3_bias_1 = dense_3_bias[i % 10];
         const vt8 = t7_0 + dense_3_bias_1;
-        const vt9 = vt8 > 0 ? vt8 : 0;
+        const vt9 = vt8 <= 0 ? 0 : vt8;
         t8[i] = vt8;
         t9[i] = vt9;
       }
@@ -102,7 +102,7 @@ const diabetesKernels = {
     ): void {
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];
-        const dense_4_bias_1 = dense_4_bias[i % 1];
+        const dense_4_bias_1 = dense_4_bias[0];
         const vt11 = t10_0 + dense_4_bias_1;
         const progression_2 = progression[i];
         const vt190 = vt11 - progression_2;
@@ -692,7 +692,7 @@ const diabetesKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 10];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t3[i] = vt3;
       }
     },
@@ -708,7 +708,7 @@ const diabetesKernels = {
         const t4_0 = t4[i];
         const dense_2_bias_1 = dense_2_bias[i % 10];
         const vt5 = t4_0 + dense_2_bias_1;
-        const vt6 = vt5 > 0 ? vt5 : 0;
+        const vt6 = vt5 <= 0 ? 0 : vt5;
         t6[i] = vt6;
       }
     },
@@ -724,7 +724,7 @@ const diabetesKernels = {
         const t7_0 = t7[i];
         const dense_3_bias_1 = dense_3_bias[i % 10];
         const vt8 = t7_0 + dense_3_bias_1;
-        const vt9 = vt8 > 0 ? vt8 : 0;
+        const vt9 = vt8 <= 0 ? 0 : vt8;
         t9[i] = vt9;
       }
     },
@@ -747,7 +747,7 @@ const diabetesKernels = {
     ): void {
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];
-        const dense_4_bias_1 = dense_4_bias[i % 1];
+        const dense_4_bias_1 = dense_4_bias[0];
         const vt11 = t10_0 + dense_4_bias_1;
         const progression_2 = progression[i];
         const vt13 = vt11 - progression_2;
@@ -782,7 +782,7 @@ const diabetesKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 10];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t3[i] = vt3;
       }
     },
@@ -798,7 +798,7 @@ const diabetesKernels = {
         const t4_0 = t4[i];
         const dense_2_bias_1 = dense_2_bias[i % 10];
         const vt5 = t4_0 + dense_2_bias_1;
-        const vt6 = vt5 > 0 ? vt5 : 0;
+        const vt6 = vt5 <= 0 ? 0 : vt5;
         t6[i] = vt6;
       }
     },
@@ -814,7 +814,7 @@ const diabetesKernels = {
         const t7_0 = t7[i];
         const dense_3_bias_1 = dense_3_bias[i % 10];
         const vt8 = t7_0 + dense_3_bias_1;
-        const vt9 = vt8 > 0 ? vt8 : 0;
+        const vt9 = vt8 <= 0 ? 0 : vt8;
         t9[i] = vt9;
       }
     },
@@ -827,7 +827,7 @@ const diabetesKernels = {
     cpu(size: number, n: number, t10: FloatArray, dense_4_bias: FloatArray, t11: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];
-        const dense_4_bias_1 = dense_4_bias[i % 1];
+        const dense_4_bias_1 = dense_4_bias[0];
         const vt11 = t10_0 + dense_4_bias_1;
         t11[i] = vt11;
       }

@@ -29,7 +29,7 @@ const residualKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 32];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t2[i] = vt2;
         t3[i] = vt3;
       }
@@ -67,7 +67,7 @@ const residualKernels = {
         const t6_0 = t6[i];
         const dense_2_bias_1 = dense_2_bias[i % 32];
         const vt7 = t6_0 + dense_2_bias_1;
-        const vt8 = vt7 > 0 ? vt7 : 0;
+        const vt8 = vt7 <= 0 ? 0 : vt7;
         t7[i] = vt7;
         t8[i] = vt8;
       }
@@ -123,10 +123,10 @@ const residualKernels = {
     ): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];
-        const dense_3_bias_1 = dense_3_bias[i % 1];
+        const dense_3_bias_1 = dense_3_bias[0];
         const vt13 = t12_0 + dense_3_bias_1;
         const vt14 = 1 / (1 + Math.exp(-vt13));
-        const vt189 = vt13 > 0 ? vt13 : 0;
+        const vt189 = vt13 <= 0 ? 0 : vt13;
         const benign_2 = benign[i];
         const vt190 = vt13 * benign_2;
         const vt191 = vt189 - vt190;
@@ -695,7 +695,7 @@ const residualKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 32];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t3[i] = vt3;
       }
     },
@@ -719,7 +719,7 @@ const residualKernels = {
         const t6_0 = t6[i];
         const dense_2_bias_1 = dense_2_bias[i % 32];
         const vt7 = t6_0 + dense_2_bias_1;
-        const vt8 = vt7 > 0 ? vt7 : 0;
+        const vt8 = vt7 <= 0 ? 0 : vt7;
         const t3_2 = t3[i];
         const vt11 = t3_2 + vt8;
         t11[i] = vt11;
@@ -751,10 +751,10 @@ const residualKernels = {
     ): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];
-        const dense_3_bias_1 = dense_3_bias[i % 1];
+        const dense_3_bias_1 = dense_3_bias[0];
         const vt13 = t12_0 + dense_3_bias_1;
         const vt14 = 1 / (1 + Math.exp(-vt13));
-        const vt26 = vt13 > 0 ? vt13 : 0;
+        const vt26 = vt13 <= 0 ? 0 : vt13;
         const benign_2 = benign[i];
         const vt27 = vt13 * benign_2;
         const vt28 = vt26 - vt27;
@@ -851,7 +851,7 @@ const residualKernels = {
         const t1_0 = t1[i];
         const dense_1_bias_1 = dense_1_bias[i % 32];
         const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 > 0 ? vt2 : 0;
+        const vt3 = vt2 <= 0 ? 0 : vt2;
         t3[i] = vt3;
       }
     },
@@ -875,7 +875,7 @@ const residualKernels = {
         const t6_0 = t6[i];
         const dense_2_bias_1 = dense_2_bias[i % 32];
         const vt7 = t6_0 + dense_2_bias_1;
-        const vt8 = vt7 > 0 ? vt7 : 0;
+        const vt8 = vt7 <= 0 ? 0 : vt7;
         const t3_2 = t3[i];
         const vt11 = t3_2 + vt8;
         t11[i] = vt11;
@@ -891,7 +891,7 @@ const residualKernels = {
     cpu(size: number, n: number, t12: FloatArray, dense_3_bias: FloatArray, t14: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];
-        const dense_3_bias_1 = dense_3_bias[i % 1];
+        const dense_3_bias_1 = dense_3_bias[0];
         const vt13 = t12_0 + dense_3_bias_1;
         const vt14 = 1 / (1 + Math.exp(-vt13));
         t14[i] = vt14;

@@ -53,10 +53,10 @@ const xorKernels = {
     ): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
-        const dense_2_bias_1 = dense_2_bias[i % 1];
+        const dense_2_bias_1 = dense_2_bias[0];
         const vt5 = t4_0 + dense_2_bias_1;
         const vt6 = 1 / (1 + Math.exp(-vt5));
-        const vt54 = vt5 > 0 ? vt5 : 0;
+        const vt54 = vt5 <= 0 ? 0 : vt5;
         const y_2 = y[i];
         const vt55 = vt5 * y_2;
         const vt56 = vt54 - vt55;
@@ -311,10 +311,10 @@ const xorKernels = {
     ): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
-        const dense_2_bias_1 = dense_2_bias[i % 1];
+        const dense_2_bias_1 = dense_2_bias[0];
         const vt5 = t4_0 + dense_2_bias_1;
         const vt6 = 1 / (1 + Math.exp(-vt5));
-        const vt8 = vt5 > 0 ? vt5 : 0;
+        const vt8 = vt5 <= 0 ? 0 : vt5;
         const y_2 = y[i];
         const vt9 = vt5 * y_2;
         const vt10 = vt8 - vt9;
@@ -367,7 +367,7 @@ const xorKernels = {
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
-        const dense_2_bias_1 = dense_2_bias[i % 1];
+        const dense_2_bias_1 = dense_2_bias[0];
         const vt5 = t4_0 + dense_2_bias_1;
         const vt6 = 1 / (1 + Math.exp(-vt5));
         t6[i] = vt6;
