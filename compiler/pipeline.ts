@@ -6,6 +6,7 @@ import {
 } from "./diagnostics/diagnostic.js";
 import { emit, type ModelFunctions } from "./emit/index.js";
 import { differentiate } from "./grad/index.js";
+import { nameGradients } from "./grad/names.js";
 import { keepingCotangents, printGradients } from "./grad/print.js";
 import { appendOptimizer } from "./optim/index.js";
 import {
@@ -25,7 +26,7 @@ import { parse } from "./syntax/index.js";
  * The compiler's stages, called in order; nothing else lives here.
  *
  *   .nn text -> parse -> AST -> lower -> IR -> inferShapes -> typed IR            (check)
- *   typed IR -> specialize (train) -> differentiate -> appendOptimizer            (build)
+ *   typed IR -> specialize (train) -> differentiate -> nameGradients -> appendOptimizer (build)
  *            -> specialize (evaluate, predict)
  *   each function -> compileFunction (passes) -> emit
  *
@@ -98,7 +99,7 @@ export function build(text: string, file: string): BuildResult {
       model,
       train: trainable
         ? compileFunction(
-            appendOptimizer(differentiate(specialize(model, "train")), optimizer),
+            appendOptimizer(nameGradients(differentiate(specialize(model, "train"))), optimizer),
             batch,
           )
         : null,

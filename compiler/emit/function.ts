@@ -4,13 +4,14 @@ import { formatEqn } from "../ir/print.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
 import { type Schedule, aliasOps } from "../passes/fuse.js";
 import type { BufferPlan, Extent, Storage } from "../passes/plan.js";
-import { type KernelCode, fusedKernelCode, layoutKernelCode } from "./kernels.js";
+import { type KernelCatalog, kernelBaseName } from "./kernel-catalog.js";
+import { fusedKernelCode, layoutKernelCode } from "./kernels.js";
 import { extentExpr, productExpr } from "./expr.js";
 import { libraryCall } from "./library-call.js";
+import { identifier } from "./names.js";
 
 /** The generated code of one function: its kernels, its buffer plan and its step. */
 export interface FunctionCode {
-  readonly kernels: readonly KernelCode[];
   /** Statements of `plan(n)`, ending in `return { ... }`. */
   readonly plan: string;
   /** Statements of `run(n, b)`. */
@@ -19,8 +20,8 @@ export interface FunctionCode {
 
 export interface FunctionContext {
   readonly batch: string;
-  /** Name prefix of this function's kernels (`train_k1`). */
-  readonly prefix: string;
+  /** The model's kernels, which this function's are added to (identical ones are shared). */
+  readonly kernels: KernelCatalog;
   /** `xor.nn:7:18` for an equation, for comments. */
   readonly where: (eqn: AnyEqn) => string;
 }
@@ -45,13 +46,15 @@ export function functionCode(
   const { batch } = ctx;
   const shapeOf = (v: string): Shape => fn.types.get(v)?.shape ?? [];
   const size = (v: string) => productExpr(shapeOf(v), batch);
-  const ref = (v: string): string => storageRef(plan.storage.get(v), v);
+  const named = namedSlotValues(plan);
+  const ref = (v: string): string => {
+    const alias = named.get(v);
+    return alias === undefined ? storageRef(plan.storage.get(v), v) : `b.${alias}`;
+  };
 
-  const kernels: KernelCode[] = [];
   const run: string[] = [];
   /** `conv0: { ... }`: records of numbers `plan(n)` computes once per batch size. */
   const records: string[] = [];
-  let layoutCount = 0;
 
   for (const step of schedule.steps) {
     if (step.kind === "kernel") {
@@ -60,21 +63,24 @@ export function functionCode(
         return s === undefined ? v : s.kind === "slot" ? `slot ${s.index}` : `${s.kind} ${s.name}`;
       };
       const code = fusedKernelCode(
-        { ...step.kernel, name: `${ctx.prefix}${step.kernel.name}` },
+        step.kernel,
         fn.types,
         batch,
         ctx.where,
         schedule.inline,
         storageKey,
       );
-      kernels.push(code);
+      const name = ctx.kernels.add(
+        code,
+        kernelBaseName(step.kernel.eqns, step.kernel.outputs, (v) => plan.storage.get(v)),
+      );
       const first = step.kernel.eqns[0]!;
       run.push(
         `// ${ctx.where(first)}${first.layer ? ` ${first.layer}` : ""}: ${step.kernel.eqns.map((e) => `${e.out} = ${formatEqn(e)}`).join("; ")}`,
       );
       const buffers = code.buffers.map(ref);
       run.push(
-        `rt.run(kernels.${code.name}, ${productExpr(step.kernel.domain, batch)}, n, ${buffers.join(", ")});`,
+        `rt.run(kernels.${name}, ${productExpr(step.kernel.domain, batch)}, n, ${buffers.join(", ")});`,
       );
       continue;
     }
@@ -101,19 +107,13 @@ export function functionCode(
         );
         break;
       case "layout": {
-        layoutCount += 1;
-        const code = layoutKernelCode(
-          `${ctx.prefix}copy${layoutCount}`,
-          eqn,
-          fn.types,
-          batch,
-          ctx.where(eqn),
+        const code = layoutKernelCode("copy", eqn, fn.types, batch, ctx.where(eqn));
+        const name = ctx.kernels.add(
+          code,
+          kernelBaseName([eqn], [eqn.out], (v) => plan.storage.get(v)),
         );
-        kernels.push(code);
         const buffers = eqn.args.flatMap((a) => (a.kind === "value" ? [ref(a.name)] : []));
-        run.push(
-          `rt.run(kernels.${code.name}, ${size(eqn.out)}, n, ${[...buffers, out].join(", ")});`,
-        );
+        run.push(`rt.run(kernels.${name}, ${size(eqn.out)}, n, ${[...buffers, out].join(", ")});`);
         break;
       }
       case "elementwise":
@@ -137,8 +137,13 @@ export function functionCode(
     const values = [...plan.storage]
       .filter(([, s]) => s.kind === "slot" && s.index === k)
       .map(([v]) => v);
-    return `const s${k} = rt.alloc(${slotSize(slot.sizes)}); // ${values.join(", ")}`;
+    const held = values.length === 1 ? values[0]! : `reused: ${values.join(", then ")}`;
+    return `const s${k} = rt.alloc(${slotSize(slot.sizes)}); // ${held}`;
   });
+  if (slotLines.length > 0)
+    slotLines.unshift(
+      "// Temporaries: a slot holds values in turn, whose lifetimes do not overlap.",
+    );
   const local = (v: string | null): string => {
     if (v === null) return "null";
     const s = plan.storage.get(v);
@@ -149,9 +154,28 @@ export function functionCode(
     "const rt = this.rt;",
     `const data = { ${data.join(", ")} };`,
     ...slotLines,
-    `return { data, output: ${local(fn.output)}, loss: ${local(fn.loss)}${plan.slots.map((_, k) => `, s${k}`).join("")}${records.map((g) => `, ${g}`).join("")} };`,
+    `return { data, output: ${local(fn.output)}, loss: ${local(fn.loss)}${plan.slots.map((_, k) => `, s${k}`).join("")}${[...named].map(([v, alias]) => `, ${alias}: ${local(v)}`).join("")}${records.map((g) => `, ${g}`).join("")} };`,
   ];
-  return { kernels, plan: planLines.join("\n"), run: run.join("\n") };
+  return { plan: planLines.join("\n"), run: run.join("\n") };
+}
+
+/**
+ * Values held in temporary slots that have names of their own (gradients: `grad_dense_1.weight`),
+ * with the identifier `plan(n)` returns their slot under, so a step reads `b.grad_dense_1_weight`
+ * rather than `b.s5`. Temporaries (`%N`) are reached through their slot.
+ */
+function namedSlotValues(plan: BufferPlan): ReadonlyMap<string, string> {
+  const named = new Map<string, string>();
+  const used = new Set<string>();
+  for (const [value, storage] of plan.storage) {
+    if (storage.kind !== "slot" || /^%\d+$/.test(value)) continue;
+    const alias = identifier(value);
+    // Keys `plan(n)` returns besides aliases: data, output, loss, sN and records (`conv0`).
+    if (used.has(alias) || /^(data|output|loss|s\d+|conv\d+|pool\d+)$/.test(alias)) continue;
+    used.add(alias);
+    named.set(value, alias);
+  }
+  return named;
 }
 
 function storageRef(storage: Storage | undefined, value: string): string {

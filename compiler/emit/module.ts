@@ -2,6 +2,7 @@ import { Project, Scope, VariableDeclarationKind } from "ts-morph";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
 import type { CompiledFunction } from "../passes/index.js";
 import { type FunctionCode, functionCode } from "./function.js";
+import { KernelCatalog } from "./kernel-catalog.js";
 import type { KernelCode } from "./kernels.js";
 import { modelSpec } from "./spec.js";
 
@@ -40,16 +41,19 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
 
   for (const m of models) {
     const where = (eqn: AnyEqn) => `${base}:${eqn.origin.start.line}:${eqn.origin.start.column}`;
-    const code = (fn: CompiledFunction | null, prefix: string): FunctionCode | null =>
-      fn && functionCode(fn.schedule, fn.plan, { batch: fn.batch, prefix, where });
-    const train = code(m.train, "train_");
-    const evaluate = code(m.evaluate, "evaluate_");
-    const predict = code(m.predict, "predict_")!;
-    const kernels = [...(train?.kernels ?? []), ...(evaluate?.kernels ?? []), ...predict.kernels];
+    const catalog = new KernelCatalog();
+    const code = (fn: CompiledFunction | null): FunctionCode | null =>
+      fn && functionCode(fn.schedule, fn.plan, { batch: fn.batch, kernels: catalog, where });
+    const train = code(m.train);
+    const evaluate = code(m.evaluate);
+    const predict = code(m.predict)!;
+    const kernels = catalog.kernels;
     const kernelsName = `${lowerFirst(m.model.name)}Kernels`;
     file.addVariableStatement({
       declarationKind: VariableDeclarationKind.Const,
-      docs: [`The fused kernels of ${m.model.name}: one pass over their elements each.`],
+      docs: [
+        `The kernels of ${m.model.name}: one pass over their elements each, shared by train, evaluate and predict.`,
+      ],
       declarations: [
         {
           name: kernelsName,

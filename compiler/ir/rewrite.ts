@@ -69,3 +69,26 @@ export function withResults(
     updates,
   };
 }
+
+/**
+ * The function with values renamed (`%22` -> `grad_dense_1.weight`): equations, types and every
+ * result. Pure renaming: the same program, so nothing it computes changes.
+ *
+ * Assumes: each new name is unused in `fn` and names a value computed by one of its equations.
+ */
+export function renameValues(fn: IrFunction, names: ReadonlyMap<string, string>): IrFunction {
+  if (names.size === 0) return fn;
+  const rename = (name: string): string => names.get(name) ?? name;
+  const operand = (o: Operand): Operand =>
+    o.kind === "value" && names.has(o.name) ? { kind: "value", name: rename(o.name) } : o;
+  return {
+    ...fn,
+    eqns: fn.eqns.map((e) => ({ ...e, out: rename(e.out), args: e.args.map(operand) }) as AnyEqn),
+    types: new Map([...fn.types].map(([v, t]) => [rename(v), t] as const)),
+    output: fn.output === null ? null : rename(fn.output),
+    loss: fn.loss === null ? null : rename(fn.loss),
+    gradients: new Map([...fn.gradients].map(([p, g]) => [p, rename(g)] as const)),
+    cotangents: new Map([...fn.cotangents].map(([v, g]) => [rename(v), rename(g)] as const)),
+    updates: fn.updates.map((u) => ({ target: rename(u.target), value: rename(u.value) })),
+  };
+}

@@ -9,14 +9,14 @@ import {
   type ModelSpec,
 } from "nnc/runtime";
 
-/** The fused kernels of Iris: one pass over their elements each. */
+/** The kernels of Iris: one pass over their elements each, shared by train, evaluate and predict. */
 const irisKernels = {
   /**
    * %2 = add(%1, dense_1.bias)  (iris.nn:8:10)
    * %3 = relu(%2)  (iris.nn:8:23)
    */
-  train_k1: {
-    name: "train_k1",
+  dense_1_add_relu: {
+    name: "dense_1_add_relu",
     cpu(
       size: number,
       n: number,
@@ -38,8 +38,8 @@ const irisKernels = {
   /**
    * %5 = add(%4, dense_2.bias)  (iris.nn:9:10)
    */
-  train_k2: {
-    name: "train_k2",
+  dense_2_add: {
+    name: "dense_2_add",
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t5: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
@@ -50,315 +50,315 @@ const irisKernels = {
     },
   },
   /**
-   * %101 = one_hot(species; classes=3)  (iris.nn:12:13)
-   * %102 = mul(%101, %100)  (iris.nn:12:13)
+   * %100 = one_hot(species; classes=3)  (iris.nn:12:13)
+   * %101 = mul(%100, %99)  (iris.nn:12:13)
    */
-  train_k3: {
-    name: "train_k3",
+  one_hot_mul: {
+    name: "one_hot_mul",
     cpu(
       size: number,
       n: number,
       species: FloatArray,
+      t99: FloatArray,
       t100: FloatArray,
       t101: FloatArray,
-      t102: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const species_0 = species[(i / 3) | 0];
-        const vt101 = species_0 === i % 3 ? 1 : 0;
-        const t100_1 = t100[i];
-        const vt102 = vt101 * t100_1;
+        const vt100 = species_0 === i % 3 ? 1 : 0;
+        const t99_1 = t99[i];
+        const vt101 = vt100 * t99_1;
+        t100[i] = vt100;
         t101[i] = vt101;
-        t102[i] = vt102;
       }
     },
   },
   /**
-   * %11 = sub(%6, %101)  (iris.nn:12:13)
-   * %13 = div(%11, %105)  (iris.nn:12:13)
+   * %11 = sub(%6, %100)  (iris.nn:12:13)
+   * grad_dense_2 = div(%11, %104)  (iris.nn:12:13)
    */
-  train_k4: {
-    name: "train_k4",
-    cpu(size: number, n: number, t6: FloatArray, t101: FloatArray, t13: FloatArray): void {
-      const vt105 = n;
+  sub_div: {
+    name: "sub_div",
+    cpu(size: number, n: number, t6: FloatArray, t100: FloatArray, grad_dense_2: FloatArray): void {
+      const vt104 = n;
       for (let i = 0; i < size; i++) {
         const t6_0 = t6[i];
-        const t101_1 = t101[i];
-        const vt11 = t6_0 - t101_1;
-        const vt13 = vt11 / vt105;
-        t13[i] = vt13;
+        const t100_1 = t100[i];
+        const vt11 = t6_0 - t100_1;
+        const vgrad_dense_2 = vt11 / vt104;
+        grad_dense_2[i] = vgrad_dense_2;
       }
     },
   },
   /**
    * %18 = gt(%2, 0)  (iris.nn:8:23)
-   * %19 = mul(%16, %18)  (iris.nn:8:23)
+   * grad_dense_1 = mul(%16, %18)  (iris.nn:8:23)
    */
-  train_k5: {
-    name: "train_k5",
-    cpu(size: number, n: number, t2: FloatArray, t16: FloatArray, t19: FloatArray): void {
+  gt_mul: {
+    name: "gt_mul",
+    cpu(size: number, n: number, t2: FloatArray, t16: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t2_0 = t2[i];
         const vt18 = t2_0 > 0 ? 1 : 0;
         const t16_1 = t16[i];
-        const vt19 = t16_1 * vt18;
-        t19[i] = vt19;
+        const vgrad_dense_1 = t16_1 * vt18;
+        grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %104 = neg(%103)  (iris.nn:12:13)
-   * %106 = div(%104, %105)  (iris.nn:12:13)
-   * %23 = add(optimizer.step, 1)  (iris.nn:13:3)
-   * %31 = pow(0.9, %23)  (iris.nn:13:3)
-   * %32 = sub(1, %31)  (iris.nn:13:3)
-   * %33 = pow(0.999, %23)  (iris.nn:13:3)
-   * %34 = sub(1, %33)  (iris.nn:13:3)
-   * %35 = div(optimizer.lr, %32)  (iris.nn:13:3)
-   * %37 = sqrt(%34)  (iris.nn:13:3)
+   * %103 = neg(%102)  (iris.nn:12:13)
+   * %105 = div(%103, %104)  (iris.nn:12:13)
+   * %22 = add(optimizer.step, 1)  (iris.nn:13:3)
+   * %30 = pow(0.9, %22)  (iris.nn:13:3)
+   * %31 = sub(1, %30)  (iris.nn:13:3)
+   * %32 = pow(0.999, %22)  (iris.nn:13:3)
+   * %33 = sub(1, %32)  (iris.nn:13:3)
+   * %34 = div(optimizer.lr, %31)  (iris.nn:13:3)
+   * %36 = sqrt(%33)  (iris.nn:13:3)
    */
-  train_k6: {
-    name: "train_k6",
+  update_optimizer_step: {
+    name: "update_optimizer_step",
     cpu(
       size: number,
       n: number,
-      t103: FloatArray,
+      t102: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t106: FloatArray,
-      t35: FloatArray,
-      t37: FloatArray,
+      t105: FloatArray,
+      t34: FloatArray,
+      t36: FloatArray,
     ): void {
-      const vt105 = n;
+      const vt104 = n;
       for (let i = 0; i < size; i++) {
-        const t103_0 = t103[0];
-        const vt104 = -t103_0;
-        const vt106 = vt104 / vt105;
+        const t102_0 = t102[0];
+        const vt103 = -t102_0;
+        const vt105 = vt103 / vt104;
         const optimizer_step_1 = optimizer_step[0];
-        const vt23 = optimizer_step_1 + 1;
-        const vt31 = Math.pow(0.9, vt23);
-        const vt32 = 1 - vt31;
-        const vt33 = Math.pow(0.999, vt23);
-        const vt34 = 1 - vt33;
+        const vt22 = optimizer_step_1 + 1;
+        const vt30 = Math.pow(0.9, vt22);
+        const vt31 = 1 - vt30;
+        const vt32 = Math.pow(0.999, vt22);
+        const vt33 = 1 - vt32;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt35 = optimizer_lr_2 / vt32;
-        const vt37 = Math.sqrt(vt34);
-        t106[i] = vt106;
-        optimizer_step[i] = vt23;
-        t35[i] = vt35;
-        t37[i] = vt37;
+        const vt34 = optimizer_lr_2 / vt31;
+        const vt36 = Math.sqrt(vt33);
+        t105[i] = vt105;
+        optimizer_step[i] = vt22;
+        t34[i] = vt34;
+        t36[i] = vt36;
       }
     },
   },
   /**
-   * %24 = mul(0.9, dense_1.weight.exp_avg)  (iris.nn:13:3)
-   * %25 = mul(0.1, %22)  (iris.nn:13:3)
-   * %26 = add(%24, %25)  (iris.nn:13:3)
-   * %27 = mul(0.999, dense_1.weight.exp_avg_sq)  (iris.nn:13:3)
-   * %28 = mul(%22, %22)  (iris.nn:13:3)
-   * %29 = mul(0.001, %28)  (iris.nn:13:3)
-   * %30 = add(%27, %29)  (iris.nn:13:3)
-   * %36 = sqrt(%30)  (iris.nn:13:3)
-   * %38 = div(%36, %37)  (iris.nn:13:3)
-   * %39 = add(%38, 1e-8)  (iris.nn:13:3)
-   * %40 = div(%26, %39)  (iris.nn:13:3)
-   * %41 = mul(%35, %40)  (iris.nn:13:3)
-   * %42 = sub(dense_1.weight, %41)  (iris.nn:13:3)
+   * %23 = mul(0.9, dense_1.weight.exp_avg)  (iris.nn:13:3)
+   * %24 = mul(0.1, grad_dense_1.weight)  (iris.nn:13:3)
+   * %25 = add(%23, %24)  (iris.nn:13:3)
+   * %26 = mul(0.999, dense_1.weight.exp_avg_sq)  (iris.nn:13:3)
+   * %27 = mul(grad_dense_1.weight, grad_dense_1.weight)  (iris.nn:13:3)
+   * %28 = mul(0.001, %27)  (iris.nn:13:3)
+   * %29 = add(%26, %28)  (iris.nn:13:3)
+   * %35 = sqrt(%29)  (iris.nn:13:3)
+   * %37 = div(%35, %36)  (iris.nn:13:3)
+   * %38 = add(%37, 1e-8)  (iris.nn:13:3)
+   * %39 = div(%25, %38)  (iris.nn:13:3)
+   * %40 = mul(%34, %39)  (iris.nn:13:3)
+   * %41 = sub(dense_1.weight, %40)  (iris.nn:13:3)
    */
-  train_k7: {
-    name: "train_k7",
+  update_dense_1_weight: {
+    name: "update_dense_1_weight",
     cpu(
       size: number,
       n: number,
       dense_1_weight_exp_avg: FloatArray,
-      t22: FloatArray,
+      grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t37: FloatArray,
-      t35: FloatArray,
+      t36: FloatArray,
+      t34: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt24 = 0.9 * dense_1_weight_exp_avg_0;
-        const t22_1 = t22[i];
-        const vt25 = 0.09999999999999998 * t22_1;
-        const vt26 = vt24 + vt25;
+        const vt23 = 0.9 * dense_1_weight_exp_avg_0;
+        const grad_dense_1_weight_1 = grad_dense_1_weight[i];
+        const vt24 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt25 = vt23 + vt24;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt27 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt28 = t22_1 * t22_1;
-        const vt29 = 0.0010000000000000009 * vt28;
-        const vt30 = vt27 + vt29;
-        const vt36 = Math.sqrt(vt30);
-        const t37_3 = t37[0];
-        const vt38 = vt36 / t37_3;
-        const vt39 = vt38 + 1e-8;
-        const vt40 = vt26 / vt39;
-        const t35_4 = t35[0];
-        const vt41 = t35_4 * vt40;
+        const vt26 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt27 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt28 = 0.0010000000000000009 * vt27;
+        const vt29 = vt26 + vt28;
+        const vt35 = Math.sqrt(vt29);
+        const t36_3 = t36[0];
+        const vt37 = vt35 / t36_3;
+        const vt38 = vt37 + 1e-8;
+        const vt39 = vt25 / vt38;
+        const t34_4 = t34[0];
+        const vt40 = t34_4 * vt39;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt42 = dense_1_weight_5 - vt41;
-        dense_1_weight_exp_avg[i] = vt26;
-        dense_1_weight_exp_avg_sq[i] = vt30;
-        dense_1_weight[i] = vt42;
+        const vt41 = dense_1_weight_5 - vt40;
+        dense_1_weight_exp_avg[i] = vt25;
+        dense_1_weight_exp_avg_sq[i] = vt29;
+        dense_1_weight[i] = vt41;
       }
     },
   },
   /**
-   * %43 = mul(0.9, dense_1.bias.exp_avg)  (iris.nn:13:3)
-   * %44 = mul(0.1, %20)  (iris.nn:13:3)
-   * %45 = add(%43, %44)  (iris.nn:13:3)
-   * %46 = mul(0.999, dense_1.bias.exp_avg_sq)  (iris.nn:13:3)
-   * %47 = mul(%20, %20)  (iris.nn:13:3)
-   * %48 = mul(0.001, %47)  (iris.nn:13:3)
-   * %49 = add(%46, %48)  (iris.nn:13:3)
-   * %55 = sqrt(%49)  (iris.nn:13:3)
-   * %57 = div(%55, %37)  (iris.nn:13:3)
-   * %58 = add(%57, 1e-8)  (iris.nn:13:3)
-   * %59 = div(%45, %58)  (iris.nn:13:3)
-   * %60 = mul(%35, %59)  (iris.nn:13:3)
-   * %61 = sub(dense_1.bias, %60)  (iris.nn:13:3)
+   * %42 = mul(0.9, dense_1.bias.exp_avg)  (iris.nn:13:3)
+   * %43 = mul(0.1, grad_dense_1.bias)  (iris.nn:13:3)
+   * %44 = add(%42, %43)  (iris.nn:13:3)
+   * %45 = mul(0.999, dense_1.bias.exp_avg_sq)  (iris.nn:13:3)
+   * %46 = mul(grad_dense_1.bias, grad_dense_1.bias)  (iris.nn:13:3)
+   * %47 = mul(0.001, %46)  (iris.nn:13:3)
+   * %48 = add(%45, %47)  (iris.nn:13:3)
+   * %54 = sqrt(%48)  (iris.nn:13:3)
+   * %56 = div(%54, %36)  (iris.nn:13:3)
+   * %57 = add(%56, 1e-8)  (iris.nn:13:3)
+   * %58 = div(%44, %57)  (iris.nn:13:3)
+   * %59 = mul(%34, %58)  (iris.nn:13:3)
+   * %60 = sub(dense_1.bias, %59)  (iris.nn:13:3)
    */
-  train_k8: {
-    name: "train_k8",
+  update_dense_1_bias: {
+    name: "update_dense_1_bias",
     cpu(
       size: number,
       n: number,
       dense_1_bias_exp_avg: FloatArray,
-      t20: FloatArray,
+      grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t37: FloatArray,
-      t35: FloatArray,
+      t36: FloatArray,
+      t34: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt43 = 0.9 * dense_1_bias_exp_avg_0;
-        const t20_1 = t20[i];
-        const vt44 = 0.09999999999999998 * t20_1;
-        const vt45 = vt43 + vt44;
+        const vt42 = 0.9 * dense_1_bias_exp_avg_0;
+        const grad_dense_1_bias_1 = grad_dense_1_bias[i];
+        const vt43 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt44 = vt42 + vt43;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt46 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt47 = t20_1 * t20_1;
-        const vt48 = 0.0010000000000000009 * vt47;
-        const vt49 = vt46 + vt48;
-        const vt55 = Math.sqrt(vt49);
-        const t37_3 = t37[0];
-        const vt57 = vt55 / t37_3;
-        const vt58 = vt57 + 1e-8;
-        const vt59 = vt45 / vt58;
-        const t35_4 = t35[0];
-        const vt60 = t35_4 * vt59;
+        const vt45 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt46 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt47 = 0.0010000000000000009 * vt46;
+        const vt48 = vt45 + vt47;
+        const vt54 = Math.sqrt(vt48);
+        const t36_3 = t36[0];
+        const vt56 = vt54 / t36_3;
+        const vt57 = vt56 + 1e-8;
+        const vt58 = vt44 / vt57;
+        const t34_4 = t34[0];
+        const vt59 = t34_4 * vt58;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt61 = dense_1_bias_5 - vt60;
-        dense_1_bias_exp_avg[i] = vt45;
-        dense_1_bias_exp_avg_sq[i] = vt49;
-        dense_1_bias[i] = vt61;
+        const vt60 = dense_1_bias_5 - vt59;
+        dense_1_bias_exp_avg[i] = vt44;
+        dense_1_bias_exp_avg_sq[i] = vt48;
+        dense_1_bias[i] = vt60;
       }
     },
   },
   /**
-   * %62 = mul(0.9, dense_2.weight.exp_avg)  (iris.nn:13:3)
-   * %63 = mul(0.1, %17)  (iris.nn:13:3)
-   * %64 = add(%62, %63)  (iris.nn:13:3)
-   * %65 = mul(0.999, dense_2.weight.exp_avg_sq)  (iris.nn:13:3)
-   * %66 = mul(%17, %17)  (iris.nn:13:3)
-   * %67 = mul(0.001, %66)  (iris.nn:13:3)
-   * %68 = add(%65, %67)  (iris.nn:13:3)
-   * %74 = sqrt(%68)  (iris.nn:13:3)
-   * %76 = div(%74, %37)  (iris.nn:13:3)
-   * %77 = add(%76, 1e-8)  (iris.nn:13:3)
-   * %78 = div(%64, %77)  (iris.nn:13:3)
-   * %79 = mul(%35, %78)  (iris.nn:13:3)
-   * %80 = sub(dense_2.weight, %79)  (iris.nn:13:3)
+   * %61 = mul(0.9, dense_2.weight.exp_avg)  (iris.nn:13:3)
+   * %62 = mul(0.1, grad_dense_2.weight)  (iris.nn:13:3)
+   * %63 = add(%61, %62)  (iris.nn:13:3)
+   * %64 = mul(0.999, dense_2.weight.exp_avg_sq)  (iris.nn:13:3)
+   * %65 = mul(grad_dense_2.weight, grad_dense_2.weight)  (iris.nn:13:3)
+   * %66 = mul(0.001, %65)  (iris.nn:13:3)
+   * %67 = add(%64, %66)  (iris.nn:13:3)
+   * %73 = sqrt(%67)  (iris.nn:13:3)
+   * %75 = div(%73, %36)  (iris.nn:13:3)
+   * %76 = add(%75, 1e-8)  (iris.nn:13:3)
+   * %77 = div(%63, %76)  (iris.nn:13:3)
+   * %78 = mul(%34, %77)  (iris.nn:13:3)
+   * %79 = sub(dense_2.weight, %78)  (iris.nn:13:3)
    */
-  train_k9: {
-    name: "train_k9",
+  update_dense_2_weight: {
+    name: "update_dense_2_weight",
     cpu(
       size: number,
       n: number,
       dense_2_weight_exp_avg: FloatArray,
-      t17: FloatArray,
+      grad_dense_2_weight: FloatArray,
       dense_2_weight_exp_avg_sq: FloatArray,
-      t37: FloatArray,
-      t35: FloatArray,
+      t36: FloatArray,
+      t34: FloatArray,
       dense_2_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_exp_avg_0 = dense_2_weight_exp_avg[i];
-        const vt62 = 0.9 * dense_2_weight_exp_avg_0;
-        const t17_1 = t17[i];
-        const vt63 = 0.09999999999999998 * t17_1;
-        const vt64 = vt62 + vt63;
+        const vt61 = 0.9 * dense_2_weight_exp_avg_0;
+        const grad_dense_2_weight_1 = grad_dense_2_weight[i];
+        const vt62 = 0.09999999999999998 * grad_dense_2_weight_1;
+        const vt63 = vt61 + vt62;
         const dense_2_weight_exp_avg_sq_2 = dense_2_weight_exp_avg_sq[i];
-        const vt65 = 0.999 * dense_2_weight_exp_avg_sq_2;
-        const vt66 = t17_1 * t17_1;
-        const vt67 = 0.0010000000000000009 * vt66;
-        const vt68 = vt65 + vt67;
-        const vt74 = Math.sqrt(vt68);
-        const t37_3 = t37[0];
-        const vt76 = vt74 / t37_3;
-        const vt77 = vt76 + 1e-8;
-        const vt78 = vt64 / vt77;
-        const t35_4 = t35[0];
-        const vt79 = t35_4 * vt78;
+        const vt64 = 0.999 * dense_2_weight_exp_avg_sq_2;
+        const vt65 = grad_dense_2_weight_1 * grad_dense_2_weight_1;
+        const vt66 = 0.0010000000000000009 * vt65;
+        const vt67 = vt64 + vt66;
+        const vt73 = Math.sqrt(vt67);
+        const t36_3 = t36[0];
+        const vt75 = vt73 / t36_3;
+        const vt76 = vt75 + 1e-8;
+        const vt77 = vt63 / vt76;
+        const t34_4 = t34[0];
+        const vt78 = t34_4 * vt77;
         const dense_2_weight_5 = dense_2_weight[i];
-        const vt80 = dense_2_weight_5 - vt79;
-        dense_2_weight_exp_avg[i] = vt64;
-        dense_2_weight_exp_avg_sq[i] = vt68;
-        dense_2_weight[i] = vt80;
+        const vt79 = dense_2_weight_5 - vt78;
+        dense_2_weight_exp_avg[i] = vt63;
+        dense_2_weight_exp_avg_sq[i] = vt67;
+        dense_2_weight[i] = vt79;
       }
     },
   },
   /**
-   * %81 = mul(0.9, dense_2.bias.exp_avg)  (iris.nn:13:3)
-   * %82 = mul(0.1, %15)  (iris.nn:13:3)
-   * %83 = add(%81, %82)  (iris.nn:13:3)
-   * %84 = mul(0.999, dense_2.bias.exp_avg_sq)  (iris.nn:13:3)
-   * %85 = mul(%15, %15)  (iris.nn:13:3)
-   * %86 = mul(0.001, %85)  (iris.nn:13:3)
-   * %87 = add(%84, %86)  (iris.nn:13:3)
-   * %93 = sqrt(%87)  (iris.nn:13:3)
-   * %95 = div(%93, %37)  (iris.nn:13:3)
-   * %96 = add(%95, 1e-8)  (iris.nn:13:3)
-   * %97 = div(%83, %96)  (iris.nn:13:3)
-   * %98 = mul(%35, %97)  (iris.nn:13:3)
-   * %99 = sub(dense_2.bias, %98)  (iris.nn:13:3)
+   * %80 = mul(0.9, dense_2.bias.exp_avg)  (iris.nn:13:3)
+   * %81 = mul(0.1, grad_dense_2.bias)  (iris.nn:13:3)
+   * %82 = add(%80, %81)  (iris.nn:13:3)
+   * %83 = mul(0.999, dense_2.bias.exp_avg_sq)  (iris.nn:13:3)
+   * %84 = mul(grad_dense_2.bias, grad_dense_2.bias)  (iris.nn:13:3)
+   * %85 = mul(0.001, %84)  (iris.nn:13:3)
+   * %86 = add(%83, %85)  (iris.nn:13:3)
+   * %92 = sqrt(%86)  (iris.nn:13:3)
+   * %94 = div(%92, %36)  (iris.nn:13:3)
+   * %95 = add(%94, 1e-8)  (iris.nn:13:3)
+   * %96 = div(%82, %95)  (iris.nn:13:3)
+   * %97 = mul(%34, %96)  (iris.nn:13:3)
+   * %98 = sub(dense_2.bias, %97)  (iris.nn:13:3)
    */
-  train_k10: {
-    name: "train_k10",
+  update_dense_2_bias: {
+    name: "update_dense_2_bias",
     cpu(
       size: number,
       n: number,
       dense_2_bias_exp_avg: FloatArray,
-      t15: FloatArray,
+      grad_dense_2_bias: FloatArray,
       dense_2_bias_exp_avg_sq: FloatArray,
-      t37: FloatArray,
-      t35: FloatArray,
+      t36: FloatArray,
+      t34: FloatArray,
       dense_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_bias_exp_avg_0 = dense_2_bias_exp_avg[i];
-        const vt81 = 0.9 * dense_2_bias_exp_avg_0;
-        const t15_1 = t15[i];
-        const vt82 = 0.09999999999999998 * t15_1;
-        const vt83 = vt81 + vt82;
+        const vt80 = 0.9 * dense_2_bias_exp_avg_0;
+        const grad_dense_2_bias_1 = grad_dense_2_bias[i];
+        const vt81 = 0.09999999999999998 * grad_dense_2_bias_1;
+        const vt82 = vt80 + vt81;
         const dense_2_bias_exp_avg_sq_2 = dense_2_bias_exp_avg_sq[i];
-        const vt84 = 0.999 * dense_2_bias_exp_avg_sq_2;
-        const vt85 = t15_1 * t15_1;
-        const vt86 = 0.0010000000000000009 * vt85;
-        const vt87 = vt84 + vt86;
-        const vt93 = Math.sqrt(vt87);
-        const t37_3 = t37[0];
-        const vt95 = vt93 / t37_3;
-        const vt96 = vt95 + 1e-8;
-        const vt97 = vt83 / vt96;
-        const t35_4 = t35[0];
-        const vt98 = t35_4 * vt97;
+        const vt83 = 0.999 * dense_2_bias_exp_avg_sq_2;
+        const vt84 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
+        const vt85 = 0.0010000000000000009 * vt84;
+        const vt86 = vt83 + vt85;
+        const vt92 = Math.sqrt(vt86);
+        const t36_3 = t36[0];
+        const vt94 = vt92 / t36_3;
+        const vt95 = vt94 + 1e-8;
+        const vt96 = vt82 / vt95;
+        const t34_4 = t34[0];
+        const vt97 = t34_4 * vt96;
         const dense_2_bias_5 = dense_2_bias[i];
-        const vt99 = dense_2_bias_5 - vt98;
-        dense_2_bias_exp_avg[i] = vt83;
-        dense_2_bias_exp_avg_sq[i] = vt87;
-        dense_2_bias[i] = vt99;
+        const vt98 = dense_2_bias_5 - vt97;
+        dense_2_bias_exp_avg[i] = vt82;
+        dense_2_bias_exp_avg_sq[i] = vt86;
+        dense_2_bias[i] = vt98;
       }
     },
   },
@@ -366,8 +366,8 @@ const irisKernels = {
    * %2 = add(%1, dense_1.bias)  (iris.nn:8:10)
    * %3 = relu(%2)  (iris.nn:8:23)
    */
-  evaluate_k1: {
-    name: "evaluate_k1",
+  dense_1_add_relu_2: {
+    name: "dense_1_add_relu_2",
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -379,25 +379,11 @@ const irisKernels = {
     },
   },
   /**
-   * %5 = add(%4, dense_2.bias)  (iris.nn:9:10)
-   */
-  evaluate_k2: {
-    name: "evaluate_k2",
-    cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t5: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t4_0 = t4[i];
-        const dense_2_bias_1 = dense_2_bias[i % 3];
-        const vt5 = t4_0 + dense_2_bias_1;
-        t5[i] = vt5;
-      }
-    },
-  },
-  /**
    * %9 = one_hot(species; classes=3)  (iris.nn:12:13)
    * %10 = mul(%9, %8)  (iris.nn:12:13)
    */
-  evaluate_k3: {
-    name: "evaluate_k3",
+  one_hot_mul_2: {
+    name: "one_hot_mul_2",
     cpu(size: number, n: number, species: FloatArray, t8: FloatArray, t10: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const species_0 = species[(i / 3) | 0];
@@ -412,8 +398,8 @@ const irisKernels = {
    * %12 = neg(%11)  (iris.nn:12:13)
    * %14 = div(%12, %13)  (iris.nn:12:13)
    */
-  evaluate_k4: {
-    name: "evaluate_k4",
+  neg_div: {
+    name: "neg_div",
     cpu(size: number, n: number, t11: FloatArray, t14: FloatArray): void {
       const vt13 = n;
       for (let i = 0; i < size; i++) {
@@ -421,36 +407,6 @@ const irisKernels = {
         const vt12 = -t11_0;
         const vt14 = vt12 / vt13;
         t14[i] = vt14;
-      }
-    },
-  },
-  /**
-   * %2 = add(%1, dense_1.bias)  (iris.nn:8:10)
-   * %3 = relu(%2)  (iris.nn:8:23)
-   */
-  predict_k1: {
-    name: "predict_k1",
-    cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t1_0 = t1[i];
-        const dense_1_bias_1 = dense_1_bias[i % 16];
-        const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 <= 0 ? 0 : vt2;
-        t3[i] = vt3;
-      }
-    },
-  },
-  /**
-   * %5 = add(%4, dense_2.bias)  (iris.nn:9:10)
-   */
-  predict_k2: {
-    name: "predict_k2",
-    cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t5: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t4_0 = t4[i];
-        const dense_2_bias_1 = dense_2_bias[i % 3];
-        const vt5 = t4_0 + dense_2_bias_1;
-        t5[i] = vt5;
       }
     },
   },
@@ -606,16 +562,36 @@ export class Iris extends CompiledModel {
   protected override planTrain(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 4), species: rt.alloc(n) };
-    const s0 = rt.alloc(n * 16); // %1, %4, %6
-    const s1 = rt.alloc(Math.max(n * 16, 16)); // %2, %20
-    const s2 = rt.alloc(Math.max(n * 16, 1)); // %3, %19, %106
-    const s3 = rt.alloc(Math.max(n * 3, 3)); // %5, %101, %15
-    const s4 = rt.alloc(Math.max(n * 3, 1)); // %100, %103
-    const s5 = rt.alloc(Math.max(n * 3, 64)); // %102, %13, %22
-    const s6 = rt.alloc(Math.max(n * 16, 1)); // %16, %35
-    const s7 = rt.alloc(48); // %17
-    const s8 = rt.alloc(1); // %37
-    return { data, output: s0, loss: s2, s0, s1, s2, s3, s4, s5, s6, s7, s8 };
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(n * 16); // reused: %1, then %4, then %6
+    const s1 = rt.alloc(Math.max(n * 16, 16)); // reused: %2, then grad_dense_1.bias
+    const s2 = rt.alloc(Math.max(n * 16, 1)); // reused: %3, then grad_dense_1, then %105
+    const s3 = rt.alloc(Math.max(n * 3, 3)); // reused: %5, then %100, then grad_dense_2.bias
+    const s4 = rt.alloc(Math.max(n * 3, 1)); // reused: %99, then %102
+    const s5 = rt.alloc(Math.max(n * 3, 64)); // reused: %101, then grad_dense_2, then grad_dense_1.weight
+    const s6 = rt.alloc(Math.max(n * 16, 1)); // reused: %16, then %34
+    const s7 = rt.alloc(48); // grad_dense_2.weight
+    const s8 = rt.alloc(1); // %36
+    return {
+      data,
+      output: s0,
+      loss: s2,
+      s0,
+      s1,
+      s2,
+      s3,
+      s4,
+      s5,
+      s6,
+      s7,
+      s8,
+      grad_dense_2: s5,
+      grad_dense_2_bias: s3,
+      grad_dense_2_weight: s7,
+      grad_dense_1: s2,
+      grad_dense_1_bias: s1,
+      grad_dense_1_weight: s5,
+    };
   }
 
   /** One training step on the batch in `b.data`: forward, the derived backward pass, the update. */
@@ -635,30 +611,38 @@ export class Iris extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.train_k1, n * 16, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
+    rt.run(kernels.dense_1_add_relu, n * 16, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // iris.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(b.s2, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 3, /* k */ 16, /* flags */ TRANS_B);
     // iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.train_k2, n * 3, n, b.s0, p["dense_2.bias"], b.s3);
+    rt.run(kernels.dense_2_add, n * 3, n, b.s0, p["dense_2.bias"], b.s3);
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s3, b.s0, n, 3, 1);
-    // iris.nn:12:13: %100 = log_softmax(%5; axis=-1)
+    // iris.nn:12:13: %99 = log_softmax(%5; axis=-1)
     rt.logSoftmax(b.s3, b.s4, n, 3, 1);
-    // iris.nn:12:13: %101 = one_hot(species; classes=3); %102 = mul(%101, %100)
-    rt.run(kernels.train_k3, n * 3, n, b.data.species, b.s4, b.s3, b.s5);
-    // iris.nn:12:13: %103 = sum(%102; axes=all)
+    // iris.nn:12:13: %100 = one_hot(species; classes=3); %101 = mul(%100, %99)
+    rt.run(kernels.one_hot_mul, n * 3, n, b.data.species, b.s4, b.s3, b.s5);
+    // iris.nn:12:13: %102 = sum(%101; axes=all)
     rt.sum(b.s5, b.s4, 1, n * 3, 1);
-    // iris.nn:12:13: %11 = sub(%6, %101); %13 = div(%11, %105)
-    rt.run(kernels.train_k4, n * 3, n, b.s0, b.s3, b.s5);
-    // iris.nn:9:10 dense_2: %15 = sum(%13; axes=[0])
-    rt.sum(b.s5, b.s3, 1, n, 3);
-    // iris.nn:9:10 dense_2: %16 = matmul(%13, dense_2.weight)
-    rt.gemm(b.s5, p["dense_2.weight"], b.s6, /* m */ n, /* n */ 16, /* k */ 3, /* flags */ 0);
-    // iris.nn:9:10 dense_2: %17 = matmul(%13, %3; transA)
+    // iris.nn:12:13: %11 = sub(%6, %100); grad_dense_2 = div(%11, %104)
+    rt.run(kernels.sub_div, n * 3, n, b.s0, b.s3, b.grad_dense_2);
+    // iris.nn:9:10 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
+    rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 3);
+    // iris.nn:9:10 dense_2: %16 = matmul(grad_dense_2, dense_2.weight)
     rt.gemm(
-      b.s5,
+      b.grad_dense_2,
+      p["dense_2.weight"],
+      b.s6,
+      /* m */ n,
+      /* n */ 16,
+      /* k */ 3,
+      /* flags */ 0,
+    );
+    // iris.nn:9:10 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
+    rt.gemm(
+      b.grad_dense_2,
       b.s2,
-      b.s7,
+      b.grad_dense_2_weight,
       /* m */ 3,
       /* n */ 16,
       /* k */ n,
@@ -668,15 +652,15 @@ export class Iris extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 48,
     );
-    // iris.nn:8:23: %18 = gt(%2, 0); %19 = mul(%16, %18)
-    rt.run(kernels.train_k5, n * 16, n, b.s1, b.s6, b.s2);
-    // iris.nn:8:10 dense_1: %20 = sum(%19; axes=[0])
-    rt.sum(b.s2, b.s1, 1, n, 16);
-    // iris.nn:8:10 dense_1: %22 = matmul(%19, x; transA)
+    // iris.nn:8:23: %18 = gt(%2, 0); grad_dense_1 = mul(%16, %18)
+    rt.run(kernels.gt_mul, n * 16, n, b.s1, b.s6, b.grad_dense_1);
+    // iris.nn:8:10 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
+    rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 16);
+    // iris.nn:8:10 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
     rt.gemm(
-      b.s2,
+      b.grad_dense_1,
       b.data.x,
-      b.s5,
+      b.grad_dense_1_weight,
       /* m */ 16,
       /* n */ 4,
       /* k */ n,
@@ -686,51 +670,61 @@ export class Iris extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 64,
     );
-    // iris.nn:12:13: %104 = neg(%103); %106 = div(%104, %105); %23 = add(optimizer.step, 1); %31 = pow(0.9, %23); %32 = sub(1, %31); %33 = pow(0.999, %23); %34 = sub(1, %33); %35 = div(optimizer.lr, %32); %37 = sqrt(%34)
-    rt.run(kernels.train_k6, 1, n, b.s4, s["optimizer.step"], s["optimizer.lr"], b.s2, b.s6, b.s8);
-    // iris.nn:13:3 dense_1: %24 = mul(0.9, dense_1.weight.exp_avg); %25 = mul(0.1, %22); %26 = add(%24, %25); %27 = mul(0.999, dense_1.weight.exp_avg_sq); %28 = mul(%22, %22); %29 = mul(0.001, %28); %30 = add(%27, %29); %36 = sqrt(%30); %38 = div(%36, %37); %39 = add(%38, 1e-8); %40 = div(%26, %39); %41 = mul(%35, %40); %42 = sub(dense_1.weight, %41)
+    // iris.nn:12:13: %103 = neg(%102); %105 = div(%103, %104); %22 = add(optimizer.step, 1); %30 = pow(0.9, %22); %31 = sub(1, %30); %32 = pow(0.999, %22); %33 = sub(1, %32); %34 = div(optimizer.lr, %31); %36 = sqrt(%33)
     rt.run(
-      kernels.train_k7,
+      kernels.update_optimizer_step,
+      1,
+      n,
+      b.s4,
+      s["optimizer.step"],
+      s["optimizer.lr"],
+      b.s2,
+      b.s6,
+      b.s8,
+    );
+    // iris.nn:13:3 dense_1: %23 = mul(0.9, dense_1.weight.exp_avg); %24 = mul(0.1, grad_dense_1.weight); %25 = add(%23, %24); %26 = mul(0.999, dense_1.weight.exp_avg_sq); %27 = mul(grad_dense_1.weight, grad_dense_1.weight); %28 = mul(0.001, %27); %29 = add(%26, %28); %35 = sqrt(%29); %37 = div(%35, %36); %38 = add(%37, 1e-8); %39 = div(%25, %38); %40 = mul(%34, %39); %41 = sub(dense_1.weight, %40)
+    rt.run(
+      kernels.update_dense_1_weight,
       64,
       n,
       s["dense_1.weight.exp_avg"],
-      b.s5,
+      b.grad_dense_1_weight,
       s["dense_1.weight.exp_avg_sq"],
       b.s8,
       b.s6,
       p["dense_1.weight"],
     );
-    // iris.nn:13:3 dense_1: %43 = mul(0.9, dense_1.bias.exp_avg); %44 = mul(0.1, %20); %45 = add(%43, %44); %46 = mul(0.999, dense_1.bias.exp_avg_sq); %47 = mul(%20, %20); %48 = mul(0.001, %47); %49 = add(%46, %48); %55 = sqrt(%49); %57 = div(%55, %37); %58 = add(%57, 1e-8); %59 = div(%45, %58); %60 = mul(%35, %59); %61 = sub(dense_1.bias, %60)
+    // iris.nn:13:3 dense_1: %42 = mul(0.9, dense_1.bias.exp_avg); %43 = mul(0.1, grad_dense_1.bias); %44 = add(%42, %43); %45 = mul(0.999, dense_1.bias.exp_avg_sq); %46 = mul(grad_dense_1.bias, grad_dense_1.bias); %47 = mul(0.001, %46); %48 = add(%45, %47); %54 = sqrt(%48); %56 = div(%54, %36); %57 = add(%56, 1e-8); %58 = div(%44, %57); %59 = mul(%34, %58); %60 = sub(dense_1.bias, %59)
     rt.run(
-      kernels.train_k8,
+      kernels.update_dense_1_bias,
       16,
       n,
       s["dense_1.bias.exp_avg"],
-      b.s1,
+      b.grad_dense_1_bias,
       s["dense_1.bias.exp_avg_sq"],
       b.s8,
       b.s6,
       p["dense_1.bias"],
     );
-    // iris.nn:13:3 dense_2: %62 = mul(0.9, dense_2.weight.exp_avg); %63 = mul(0.1, %17); %64 = add(%62, %63); %65 = mul(0.999, dense_2.weight.exp_avg_sq); %66 = mul(%17, %17); %67 = mul(0.001, %66); %68 = add(%65, %67); %74 = sqrt(%68); %76 = div(%74, %37); %77 = add(%76, 1e-8); %78 = div(%64, %77); %79 = mul(%35, %78); %80 = sub(dense_2.weight, %79)
+    // iris.nn:13:3 dense_2: %61 = mul(0.9, dense_2.weight.exp_avg); %62 = mul(0.1, grad_dense_2.weight); %63 = add(%61, %62); %64 = mul(0.999, dense_2.weight.exp_avg_sq); %65 = mul(grad_dense_2.weight, grad_dense_2.weight); %66 = mul(0.001, %65); %67 = add(%64, %66); %73 = sqrt(%67); %75 = div(%73, %36); %76 = add(%75, 1e-8); %77 = div(%63, %76); %78 = mul(%34, %77); %79 = sub(dense_2.weight, %78)
     rt.run(
-      kernels.train_k9,
+      kernels.update_dense_2_weight,
       48,
       n,
       s["dense_2.weight.exp_avg"],
-      b.s7,
+      b.grad_dense_2_weight,
       s["dense_2.weight.exp_avg_sq"],
       b.s8,
       b.s6,
       p["dense_2.weight"],
     );
-    // iris.nn:13:3 dense_2: %81 = mul(0.9, dense_2.bias.exp_avg); %82 = mul(0.1, %15); %83 = add(%81, %82); %84 = mul(0.999, dense_2.bias.exp_avg_sq); %85 = mul(%15, %15); %86 = mul(0.001, %85); %87 = add(%84, %86); %93 = sqrt(%87); %95 = div(%93, %37); %96 = add(%95, 1e-8); %97 = div(%83, %96); %98 = mul(%35, %97); %99 = sub(dense_2.bias, %98)
+    // iris.nn:13:3 dense_2: %80 = mul(0.9, dense_2.bias.exp_avg); %81 = mul(0.1, grad_dense_2.bias); %82 = add(%80, %81); %83 = mul(0.999, dense_2.bias.exp_avg_sq); %84 = mul(grad_dense_2.bias, grad_dense_2.bias); %85 = mul(0.001, %84); %86 = add(%83, %85); %92 = sqrt(%86); %94 = div(%92, %36); %95 = add(%94, 1e-8); %96 = div(%82, %95); %97 = mul(%34, %96); %98 = sub(dense_2.bias, %97)
     rt.run(
-      kernels.train_k10,
+      kernels.update_dense_2_bias,
       3,
       n,
       s["dense_2.bias.exp_avg"],
-      b.s3,
+      b.grad_dense_2_bias,
       s["dense_2.bias.exp_avg_sq"],
       b.s8,
       b.s6,
@@ -742,9 +736,10 @@ export class Iris extends CompiledModel {
   protected override planEvaluate(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 4), species: rt.alloc(n) };
-    const s0 = rt.alloc(n * 16); // %1, %4, %6
-    const s1 = rt.alloc(Math.max(n * 16, 1)); // %3, %5, %10, %14
-    const s2 = rt.alloc(Math.max(n * 3, 1)); // %8, %11
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(n * 16); // reused: %1, then %4, then %6
+    const s1 = rt.alloc(Math.max(n * 16, 1)); // reused: %3, then %5, then %10, then %14
+    const s2 = rt.alloc(Math.max(n * 3, 1)); // reused: %8, then %11
     return { data, output: s0, loss: s1, s0, s1, s2 };
   }
 
@@ -764,29 +759,30 @@ export class Iris extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.evaluate_k1, n * 16, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_relu_2, n * 16, n, b.s0, p["dense_1.bias"], b.s1);
     // iris.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 3, /* k */ 16, /* flags */ TRANS_B);
     // iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.evaluate_k2, n * 3, n, b.s0, p["dense_2.bias"], b.s1);
+    rt.run(kernels.dense_2_add, n * 3, n, b.s0, p["dense_2.bias"], b.s1);
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s1, b.s0, n, 3, 1);
     // iris.nn:12:13: %8 = log_softmax(%5; axis=-1)
     rt.logSoftmax(b.s1, b.s2, n, 3, 1);
     // iris.nn:12:13: %9 = one_hot(species; classes=3); %10 = mul(%9, %8)
-    rt.run(kernels.evaluate_k3, n * 3, n, b.data.species, b.s2, b.s1);
+    rt.run(kernels.one_hot_mul_2, n * 3, n, b.data.species, b.s2, b.s1);
     // iris.nn:12:13: %11 = sum(%10; axes=all)
     rt.sum(b.s1, b.s2, 1, n * 3, 1);
     // iris.nn:12:13: %12 = neg(%11); %14 = div(%12, %13)
-    rt.run(kernels.evaluate_k4, 1, n, b.s2, b.s1);
+    rt.run(kernels.neg_div, 1, n, b.s2, b.s1);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
   protected override planPredict(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 4) };
-    const s0 = rt.alloc(n * 16); // %1, %4, %6
-    const s1 = rt.alloc(n * 16); // %3, %5
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(n * 16); // reused: %1, then %4, then %6
+    const s1 = rt.alloc(n * 16); // reused: %3, then %5
     return { data, output: s0, loss: null, s0, s1 };
   }
 
@@ -806,11 +802,11 @@ export class Iris extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.predict_k1, n * 16, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_relu_2, n * 16, n, b.s0, p["dense_1.bias"], b.s1);
     // iris.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 3, /* k */ 16, /* flags */ TRANS_B);
     // iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.predict_k2, n * 3, n, b.s0, p["dense_2.bias"], b.s1);
+    rt.run(kernels.dense_2_add, n * 3, n, b.s0, p["dense_2.bias"], b.s1);
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s1, b.s0, n, 3, 1);
   }

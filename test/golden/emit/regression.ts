@@ -9,14 +9,14 @@ import {
   type ModelSpec,
 } from "nnc/runtime";
 
-/** The fused kernels of Diabetes: one pass over their elements each. */
+/** The kernels of Diabetes: one pass over their elements each, shared by train, evaluate and predict. */
 const diabetesKernels = {
   /**
    * %2 = add(%1, dense_1.bias)  (regression.nn:8:10)
    * %3 = relu(%2)  (regression.nn:8:23)
    */
-  train_k1: {
-    name: "train_k1",
+  dense_1_add_relu: {
+    name: "dense_1_add_relu",
     cpu(
       size: number,
       n: number,
@@ -39,8 +39,8 @@ const diabetesKernels = {
    * %5 = add(%4, dense_2.bias)  (regression.nn:9:10)
    * %6 = relu(%5)  (regression.nn:9:23)
    */
-  train_k2: {
-    name: "train_k2",
+  dense_2_add_relu: {
+    name: "dense_2_add_relu",
     cpu(
       size: number,
       n: number,
@@ -63,8 +63,8 @@ const diabetesKernels = {
    * %8 = add(%7, dense_3.bias)  (regression.nn:10:10)
    * %9 = relu(%8)  (regression.nn:10:23)
    */
-  train_k3: {
-    name: "train_k3",
+  dense_3_add_relu: {
+    name: "dense_3_add_relu",
     cpu(
       size: number,
       n: number,
@@ -85,11 +85,11 @@ const diabetesKernels = {
   },
   /**
    * %11 = add(%10, dense_4.bias)  (regression.nn:11:10)
-   * %190 = sub(%11, progression)  (regression.nn:14:13)
-   * %191 = square(%190)  (regression.nn:14:13)
+   * %189 = sub(%11, progression)  (regression.nn:14:13)
+   * %190 = square(%189)  (regression.nn:14:13)
    */
-  train_k4: {
-    name: "train_k4",
+  dense_4_add_square: {
+    name: "dense_4_add_square",
     cpu(
       size: number,
       n: number,
@@ -97,587 +97,587 @@ const diabetesKernels = {
       dense_4_bias: FloatArray,
       progression: FloatArray,
       t11: FloatArray,
+      t189: FloatArray,
       t190: FloatArray,
-      t191: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];
         const dense_4_bias_1 = dense_4_bias[0];
         const vt11 = t10_0 + dense_4_bias_1;
         const progression_2 = progression[i];
-        const vt190 = vt11 - progression_2;
-        const vt191 = vt190 * vt190;
+        const vt189 = vt11 - progression_2;
+        const vt190 = vt189 * vt189;
         t11[i] = vt11;
+        t189[i] = vt189;
         t190[i] = vt190;
-        t191[i] = vt191;
       }
     },
   },
   /**
-   * %14 = mul(2, %190)  (regression.nn:14:13)
-   * %17 = div(%14, %16)  (regression.nn:14:13)
+   * %14 = mul(2, %189)  (regression.nn:14:13)
+   * grad_dense_4 = div(%14, %16)  (regression.nn:14:13)
    */
-  train_k5: {
-    name: "train_k5",
-    cpu(size: number, n: number, t190: FloatArray, t17: FloatArray): void {
+  mul_div: {
+    name: "mul_div",
+    cpu(size: number, n: number, t189: FloatArray, grad_dense_4: FloatArray): void {
       const vt16 = n;
       for (let i = 0; i < size; i++) {
-        const t190_0 = t190[i];
-        const vt14 = 2 * t190_0;
-        const vt17 = vt14 / vt16;
-        t17[i] = vt17;
+        const t189_0 = t189[i];
+        const vt14 = 2 * t189_0;
+        const vgrad_dense_4 = vt14 / vt16;
+        grad_dense_4[i] = vgrad_dense_4;
       }
     },
   },
   /**
    * %22 = gt(%8, 0)  (regression.nn:10:23)
-   * %23 = mul(%20, %22)  (regression.nn:10:23)
+   * grad_dense_3 = mul(%20, %22)  (regression.nn:10:23)
    */
-  train_k6: {
-    name: "train_k6",
-    cpu(size: number, n: number, t8: FloatArray, t20: FloatArray, t23: FloatArray): void {
+  gt_mul: {
+    name: "gt_mul",
+    cpu(size: number, n: number, t8: FloatArray, t20: FloatArray, grad_dense_3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t8_0 = t8[i];
         const vt22 = t8_0 > 0 ? 1 : 0;
         const t20_1 = t20[i];
-        const vt23 = t20_1 * vt22;
-        t23[i] = vt23;
+        const vgrad_dense_3 = t20_1 * vt22;
+        grad_dense_3[i] = vgrad_dense_3;
       }
     },
   },
   /**
    * %27 = gt(%5, 0)  (regression.nn:9:23)
-   * %28 = mul(%25, %27)  (regression.nn:9:23)
+   * grad_dense_2 = mul(%25, %27)  (regression.nn:9:23)
    */
-  train_k7: {
-    name: "train_k7",
-    cpu(size: number, n: number, t5: FloatArray, t25: FloatArray, t28: FloatArray): void {
+  gt_mul_2: {
+    name: "gt_mul_2",
+    cpu(size: number, n: number, t5: FloatArray, t25: FloatArray, grad_dense_2: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t5_0 = t5[i];
         const vt27 = t5_0 > 0 ? 1 : 0;
         const t25_1 = t25[i];
-        const vt28 = t25_1 * vt27;
-        t28[i] = vt28;
+        const vgrad_dense_2 = t25_1 * vt27;
+        grad_dense_2[i] = vgrad_dense_2;
       }
     },
   },
   /**
    * %32 = gt(%2, 0)  (regression.nn:8:23)
-   * %33 = mul(%30, %32)  (regression.nn:8:23)
+   * grad_dense_1 = mul(%30, %32)  (regression.nn:8:23)
    */
-  train_k8: {
-    name: "train_k8",
-    cpu(size: number, n: number, t2: FloatArray, t30: FloatArray, t33: FloatArray): void {
+  gt_mul_3: {
+    name: "gt_mul_3",
+    cpu(size: number, n: number, t2: FloatArray, t30: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t2_0 = t2[i];
         const vt32 = t2_0 > 0 ? 1 : 0;
         const t30_1 = t30[i];
-        const vt33 = t30_1 * vt32;
-        t33[i] = vt33;
+        const vgrad_dense_1 = t30_1 * vt32;
+        grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %194 = div(%192, %193)  (regression.nn:14:13)
-   * %37 = add(optimizer.step, 1)  (regression.nn:15:3)
-   * %45 = pow(0.9, %37)  (regression.nn:15:3)
-   * %46 = sub(1, %45)  (regression.nn:15:3)
-   * %47 = pow(0.999, %37)  (regression.nn:15:3)
-   * %48 = sub(1, %47)  (regression.nn:15:3)
-   * %49 = div(optimizer.lr, %46)  (regression.nn:15:3)
-   * %51 = sqrt(%48)  (regression.nn:15:3)
+   * %193 = div(%191, %192)  (regression.nn:14:13)
+   * %36 = add(optimizer.step, 1)  (regression.nn:15:3)
+   * %44 = pow(0.9, %36)  (regression.nn:15:3)
+   * %45 = sub(1, %44)  (regression.nn:15:3)
+   * %46 = pow(0.999, %36)  (regression.nn:15:3)
+   * %47 = sub(1, %46)  (regression.nn:15:3)
+   * %48 = div(optimizer.lr, %45)  (regression.nn:15:3)
+   * %50 = sqrt(%47)  (regression.nn:15:3)
    */
-  train_k9: {
-    name: "train_k9",
+  update_optimizer_step: {
+    name: "update_optimizer_step",
     cpu(
       size: number,
       n: number,
-      t192: FloatArray,
+      t191: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t194: FloatArray,
-      t49: FloatArray,
-      t51: FloatArray,
+      t193: FloatArray,
+      t48: FloatArray,
+      t50: FloatArray,
     ): void {
-      const vt193 = n;
+      const vt192 = n;
       for (let i = 0; i < size; i++) {
-        const t192_0 = t192[0];
-        const vt194 = t192_0 / vt193;
+        const t191_0 = t191[0];
+        const vt193 = t191_0 / vt192;
         const optimizer_step_1 = optimizer_step[0];
-        const vt37 = optimizer_step_1 + 1;
-        const vt45 = Math.pow(0.9, vt37);
-        const vt46 = 1 - vt45;
-        const vt47 = Math.pow(0.999, vt37);
-        const vt48 = 1 - vt47;
+        const vt36 = optimizer_step_1 + 1;
+        const vt44 = Math.pow(0.9, vt36);
+        const vt45 = 1 - vt44;
+        const vt46 = Math.pow(0.999, vt36);
+        const vt47 = 1 - vt46;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt49 = optimizer_lr_2 / vt46;
-        const vt51 = Math.sqrt(vt48);
-        t194[i] = vt194;
-        optimizer_step[i] = vt37;
-        t49[i] = vt49;
-        t51[i] = vt51;
+        const vt48 = optimizer_lr_2 / vt45;
+        const vt50 = Math.sqrt(vt47);
+        t193[i] = vt193;
+        optimizer_step[i] = vt36;
+        t48[i] = vt48;
+        t50[i] = vt50;
       }
     },
   },
   /**
-   * %77 = mul(0.1, %31)  (regression.nn:15:3)
+   * %76 = mul(0.1, grad_dense_2.weight)  (regression.nn:15:3)
    */
-  train_k10: {
-    name: "train_k10",
-    cpu(size: number, n: number, t31: FloatArray, t77: FloatArray): void {
+  dense_2_mul: {
+    name: "dense_2_mul",
+    cpu(size: number, n: number, grad_dense_2_weight: FloatArray, t76: FloatArray): void {
       for (let i = 0; i < size; i++) {
-        const t31_0 = t31[i];
-        const vt77 = 0.09999999999999998 * t31_0;
-        t77[i] = vt77;
+        const grad_dense_2_weight_0 = grad_dense_2_weight[i];
+        const vt76 = 0.09999999999999998 * grad_dense_2_weight_0;
+        t76[i] = vt76;
       }
     },
   },
   /**
-   * %38 = mul(0.9, dense_1.weight.exp_avg)  (regression.nn:15:3)
-   * %39 = mul(0.1, %36)  (regression.nn:15:3)
-   * %40 = add(%38, %39)  (regression.nn:15:3)
-   * %41 = mul(0.999, dense_1.weight.exp_avg_sq)  (regression.nn:15:3)
-   * %42 = mul(%36, %36)  (regression.nn:15:3)
-   * %43 = mul(0.001, %42)  (regression.nn:15:3)
-   * %44 = add(%41, %43)  (regression.nn:15:3)
-   * %50 = sqrt(%44)  (regression.nn:15:3)
-   * %52 = div(%50, %51)  (regression.nn:15:3)
-   * %53 = add(%52, 1e-8)  (regression.nn:15:3)
-   * %54 = div(%40, %53)  (regression.nn:15:3)
-   * %55 = mul(%49, %54)  (regression.nn:15:3)
-   * %56 = sub(dense_1.weight, %55)  (regression.nn:15:3)
-   * %76 = mul(0.9, dense_2.weight.exp_avg)  (regression.nn:15:3)
-   * %78 = add(%76, %77)  (regression.nn:15:3)
+   * %37 = mul(0.9, dense_1.weight.exp_avg)  (regression.nn:15:3)
+   * %38 = mul(0.1, grad_dense_1.weight)  (regression.nn:15:3)
+   * %39 = add(%37, %38)  (regression.nn:15:3)
+   * %40 = mul(0.999, dense_1.weight.exp_avg_sq)  (regression.nn:15:3)
+   * %41 = mul(grad_dense_1.weight, grad_dense_1.weight)  (regression.nn:15:3)
+   * %42 = mul(0.001, %41)  (regression.nn:15:3)
+   * %43 = add(%40, %42)  (regression.nn:15:3)
+   * %49 = sqrt(%43)  (regression.nn:15:3)
+   * %51 = div(%49, %50)  (regression.nn:15:3)
+   * %52 = add(%51, 1e-8)  (regression.nn:15:3)
+   * %53 = div(%39, %52)  (regression.nn:15:3)
+   * %54 = mul(%48, %53)  (regression.nn:15:3)
+   * %55 = sub(dense_1.weight, %54)  (regression.nn:15:3)
+   * %75 = mul(0.9, dense_2.weight.exp_avg)  (regression.nn:15:3)
+   * %77 = add(%75, %76)  (regression.nn:15:3)
    */
-  train_k11: {
-    name: "train_k11",
+  update_dense_1_weight: {
+    name: "update_dense_1_weight",
     cpu(
       size: number,
       n: number,
       dense_1_weight_exp_avg: FloatArray,
-      t36: FloatArray,
+      grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t51: FloatArray,
-      t49: FloatArray,
+      t50: FloatArray,
+      t48: FloatArray,
       dense_1_weight: FloatArray,
       dense_2_weight_exp_avg: FloatArray,
-      t77: FloatArray,
+      t76: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt38 = 0.9 * dense_1_weight_exp_avg_0;
-        const t36_1 = t36[i];
-        const vt39 = 0.09999999999999998 * t36_1;
-        const vt40 = vt38 + vt39;
+        const vt37 = 0.9 * dense_1_weight_exp_avg_0;
+        const grad_dense_1_weight_1 = grad_dense_1_weight[i];
+        const vt38 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt39 = vt37 + vt38;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt41 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt42 = t36_1 * t36_1;
-        const vt43 = 0.0010000000000000009 * vt42;
-        const vt44 = vt41 + vt43;
-        const vt50 = Math.sqrt(vt44);
-        const t51_3 = t51[0];
-        const vt52 = vt50 / t51_3;
-        const vt53 = vt52 + 1e-8;
-        const vt54 = vt40 / vt53;
-        const t49_4 = t49[0];
-        const vt55 = t49_4 * vt54;
+        const vt40 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt41 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt42 = 0.0010000000000000009 * vt41;
+        const vt43 = vt40 + vt42;
+        const vt49 = Math.sqrt(vt43);
+        const t50_3 = t50[0];
+        const vt51 = vt49 / t50_3;
+        const vt52 = vt51 + 1e-8;
+        const vt53 = vt39 / vt52;
+        const t48_4 = t48[0];
+        const vt54 = t48_4 * vt53;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt56 = dense_1_weight_5 - vt55;
+        const vt55 = dense_1_weight_5 - vt54;
         const dense_2_weight_exp_avg_6 = dense_2_weight_exp_avg[i];
-        const vt76 = 0.9 * dense_2_weight_exp_avg_6;
-        const t77_7 = t77[i];
-        const vt78 = vt76 + t77_7;
-        dense_1_weight_exp_avg[i] = vt40;
-        dense_1_weight_exp_avg_sq[i] = vt44;
-        dense_1_weight[i] = vt56;
-        dense_2_weight_exp_avg[i] = vt78;
+        const vt75 = 0.9 * dense_2_weight_exp_avg_6;
+        const t76_7 = t76[i];
+        const vt77 = vt75 + t76_7;
+        dense_1_weight_exp_avg[i] = vt39;
+        dense_1_weight_exp_avg_sq[i] = vt43;
+        dense_1_weight[i] = vt55;
+        dense_2_weight_exp_avg[i] = vt77;
       }
     },
   },
   /**
-   * %96 = mul(0.1, %29)  (regression.nn:15:3)
+   * %95 = mul(0.1, grad_dense_2.bias)  (regression.nn:15:3)
    */
-  train_k12: {
-    name: "train_k12",
-    cpu(size: number, n: number, t29: FloatArray, t96: FloatArray): void {
+  dense_2_mul_2: {
+    name: "dense_2_mul_2",
+    cpu(size: number, n: number, grad_dense_2_bias: FloatArray, t95: FloatArray): void {
       for (let i = 0; i < size; i++) {
-        const t29_0 = t29[i];
-        const vt96 = 0.09999999999999998 * t29_0;
-        t96[i] = vt96;
+        const grad_dense_2_bias_0 = grad_dense_2_bias[i];
+        const vt95 = 0.09999999999999998 * grad_dense_2_bias_0;
+        t95[i] = vt95;
       }
     },
   },
   /**
-   * %57 = mul(0.9, dense_1.bias.exp_avg)  (regression.nn:15:3)
-   * %58 = mul(0.1, %34)  (regression.nn:15:3)
-   * %59 = add(%57, %58)  (regression.nn:15:3)
-   * %60 = mul(0.999, dense_1.bias.exp_avg_sq)  (regression.nn:15:3)
-   * %61 = mul(%34, %34)  (regression.nn:15:3)
-   * %62 = mul(0.001, %61)  (regression.nn:15:3)
-   * %63 = add(%60, %62)  (regression.nn:15:3)
-   * %69 = sqrt(%63)  (regression.nn:15:3)
-   * %71 = div(%69, %51)  (regression.nn:15:3)
-   * %72 = add(%71, 1e-8)  (regression.nn:15:3)
-   * %73 = div(%59, %72)  (regression.nn:15:3)
-   * %74 = mul(%49, %73)  (regression.nn:15:3)
-   * %75 = sub(dense_1.bias, %74)  (regression.nn:15:3)
-   * %95 = mul(0.9, dense_2.bias.exp_avg)  (regression.nn:15:3)
-   * %97 = add(%95, %96)  (regression.nn:15:3)
+   * %56 = mul(0.9, dense_1.bias.exp_avg)  (regression.nn:15:3)
+   * %57 = mul(0.1, grad_dense_1.bias)  (regression.nn:15:3)
+   * %58 = add(%56, %57)  (regression.nn:15:3)
+   * %59 = mul(0.999, dense_1.bias.exp_avg_sq)  (regression.nn:15:3)
+   * %60 = mul(grad_dense_1.bias, grad_dense_1.bias)  (regression.nn:15:3)
+   * %61 = mul(0.001, %60)  (regression.nn:15:3)
+   * %62 = add(%59, %61)  (regression.nn:15:3)
+   * %68 = sqrt(%62)  (regression.nn:15:3)
+   * %70 = div(%68, %50)  (regression.nn:15:3)
+   * %71 = add(%70, 1e-8)  (regression.nn:15:3)
+   * %72 = div(%58, %71)  (regression.nn:15:3)
+   * %73 = mul(%48, %72)  (regression.nn:15:3)
+   * %74 = sub(dense_1.bias, %73)  (regression.nn:15:3)
+   * %94 = mul(0.9, dense_2.bias.exp_avg)  (regression.nn:15:3)
+   * %96 = add(%94, %95)  (regression.nn:15:3)
    */
-  train_k13: {
-    name: "train_k13",
+  update_dense_1_bias: {
+    name: "update_dense_1_bias",
     cpu(
       size: number,
       n: number,
       dense_1_bias_exp_avg: FloatArray,
-      t34: FloatArray,
+      grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t51: FloatArray,
-      t49: FloatArray,
+      t50: FloatArray,
+      t48: FloatArray,
       dense_1_bias: FloatArray,
       dense_2_bias_exp_avg: FloatArray,
-      t96: FloatArray,
+      t95: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt57 = 0.9 * dense_1_bias_exp_avg_0;
-        const t34_1 = t34[i];
-        const vt58 = 0.09999999999999998 * t34_1;
-        const vt59 = vt57 + vt58;
+        const vt56 = 0.9 * dense_1_bias_exp_avg_0;
+        const grad_dense_1_bias_1 = grad_dense_1_bias[i];
+        const vt57 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt58 = vt56 + vt57;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt60 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt61 = t34_1 * t34_1;
-        const vt62 = 0.0010000000000000009 * vt61;
-        const vt63 = vt60 + vt62;
-        const vt69 = Math.sqrt(vt63);
-        const t51_3 = t51[0];
-        const vt71 = vt69 / t51_3;
-        const vt72 = vt71 + 1e-8;
-        const vt73 = vt59 / vt72;
-        const t49_4 = t49[0];
-        const vt74 = t49_4 * vt73;
+        const vt59 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt60 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt61 = 0.0010000000000000009 * vt60;
+        const vt62 = vt59 + vt61;
+        const vt68 = Math.sqrt(vt62);
+        const t50_3 = t50[0];
+        const vt70 = vt68 / t50_3;
+        const vt71 = vt70 + 1e-8;
+        const vt72 = vt58 / vt71;
+        const t48_4 = t48[0];
+        const vt73 = t48_4 * vt72;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt75 = dense_1_bias_5 - vt74;
+        const vt74 = dense_1_bias_5 - vt73;
         const dense_2_bias_exp_avg_6 = dense_2_bias_exp_avg[i];
-        const vt95 = 0.9 * dense_2_bias_exp_avg_6;
-        const t96_7 = t96[i];
-        const vt97 = vt95 + t96_7;
-        dense_1_bias_exp_avg[i] = vt59;
-        dense_1_bias_exp_avg_sq[i] = vt63;
-        dense_1_bias[i] = vt75;
-        dense_2_bias_exp_avg[i] = vt97;
+        const vt94 = 0.9 * dense_2_bias_exp_avg_6;
+        const t95_7 = t95[i];
+        const vt96 = vt94 + t95_7;
+        dense_1_bias_exp_avg[i] = vt58;
+        dense_1_bias_exp_avg_sq[i] = vt62;
+        dense_1_bias[i] = vt74;
+        dense_2_bias_exp_avg[i] = vt96;
       }
     },
   },
   /**
-   * %79 = mul(0.999, dense_2.weight.exp_avg_sq)  (regression.nn:15:3)
-   * %80 = mul(%31, %31)  (regression.nn:15:3)
-   * %81 = mul(0.001, %80)  (regression.nn:15:3)
-   * %82 = add(%79, %81)  (regression.nn:15:3)
-   * %88 = sqrt(%82)  (regression.nn:15:3)
-   * %90 = div(%88, %51)  (regression.nn:15:3)
-   * %91 = add(%90, 1e-8)  (regression.nn:15:3)
-   * %92 = div(%78, %91)  (regression.nn:15:3)
-   * %93 = mul(%49, %92)  (regression.nn:15:3)
-   * %94 = sub(dense_2.weight, %93)  (regression.nn:15:3)
-   * %114 = mul(0.9, dense_3.weight.exp_avg)  (regression.nn:15:3)
-   * %115 = mul(0.1, %26)  (regression.nn:15:3)
-   * %116 = add(%114, %115)  (regression.nn:15:3)
+   * %78 = mul(0.999, dense_2.weight.exp_avg_sq)  (regression.nn:15:3)
+   * %79 = mul(grad_dense_2.weight, grad_dense_2.weight)  (regression.nn:15:3)
+   * %80 = mul(0.001, %79)  (regression.nn:15:3)
+   * %81 = add(%78, %80)  (regression.nn:15:3)
+   * %87 = sqrt(%81)  (regression.nn:15:3)
+   * %89 = div(%87, %50)  (regression.nn:15:3)
+   * %90 = add(%89, 1e-8)  (regression.nn:15:3)
+   * %91 = div(%77, %90)  (regression.nn:15:3)
+   * %92 = mul(%48, %91)  (regression.nn:15:3)
+   * %93 = sub(dense_2.weight, %92)  (regression.nn:15:3)
+   * %113 = mul(0.9, dense_3.weight.exp_avg)  (regression.nn:15:3)
+   * %114 = mul(0.1, grad_dense_3.weight)  (regression.nn:15:3)
+   * %115 = add(%113, %114)  (regression.nn:15:3)
    */
-  train_k14: {
-    name: "train_k14",
+  update_dense_2_weight: {
+    name: "update_dense_2_weight",
     cpu(
       size: number,
       n: number,
       dense_2_weight_exp_avg_sq: FloatArray,
-      t31: FloatArray,
-      t51: FloatArray,
-      t78: FloatArray,
-      t49: FloatArray,
+      grad_dense_2_weight: FloatArray,
+      t50: FloatArray,
+      t77: FloatArray,
+      t48: FloatArray,
       dense_2_weight: FloatArray,
       dense_3_weight_exp_avg: FloatArray,
-      t26: FloatArray,
+      grad_dense_3_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_exp_avg_sq_0 = dense_2_weight_exp_avg_sq[i];
-        const vt79 = 0.999 * dense_2_weight_exp_avg_sq_0;
-        const t31_1 = t31[i];
-        const vt80 = t31_1 * t31_1;
-        const vt81 = 0.0010000000000000009 * vt80;
-        const vt82 = vt79 + vt81;
-        const vt88 = Math.sqrt(vt82);
-        const t51_2 = t51[0];
-        const vt90 = vt88 / t51_2;
-        const vt91 = vt90 + 1e-8;
-        const t78_3 = t78[i];
-        const vt92 = t78_3 / vt91;
-        const t49_4 = t49[0];
-        const vt93 = t49_4 * vt92;
+        const vt78 = 0.999 * dense_2_weight_exp_avg_sq_0;
+        const grad_dense_2_weight_1 = grad_dense_2_weight[i];
+        const vt79 = grad_dense_2_weight_1 * grad_dense_2_weight_1;
+        const vt80 = 0.0010000000000000009 * vt79;
+        const vt81 = vt78 + vt80;
+        const vt87 = Math.sqrt(vt81);
+        const t50_2 = t50[0];
+        const vt89 = vt87 / t50_2;
+        const vt90 = vt89 + 1e-8;
+        const t77_3 = t77[i];
+        const vt91 = t77_3 / vt90;
+        const t48_4 = t48[0];
+        const vt92 = t48_4 * vt91;
         const dense_2_weight_5 = dense_2_weight[i];
-        const vt94 = dense_2_weight_5 - vt93;
+        const vt93 = dense_2_weight_5 - vt92;
         const dense_3_weight_exp_avg_6 = dense_3_weight_exp_avg[i];
-        const vt114 = 0.9 * dense_3_weight_exp_avg_6;
-        const t26_7 = t26[i];
-        const vt115 = 0.09999999999999998 * t26_7;
-        const vt116 = vt114 + vt115;
-        dense_2_weight_exp_avg_sq[i] = vt82;
-        dense_2_weight[i] = vt94;
-        dense_3_weight_exp_avg[i] = vt116;
+        const vt113 = 0.9 * dense_3_weight_exp_avg_6;
+        const grad_dense_3_weight_7 = grad_dense_3_weight[i];
+        const vt114 = 0.09999999999999998 * grad_dense_3_weight_7;
+        const vt115 = vt113 + vt114;
+        dense_2_weight_exp_avg_sq[i] = vt81;
+        dense_2_weight[i] = vt93;
+        dense_3_weight_exp_avg[i] = vt115;
       }
     },
   },
   /**
-   * %117 = mul(0.999, dense_3.weight.exp_avg_sq)  (regression.nn:15:3)
-   * %118 = mul(%26, %26)  (regression.nn:15:3)
-   * %119 = mul(0.001, %118)  (regression.nn:15:3)
-   * %120 = add(%117, %119)  (regression.nn:15:3)
-   * %126 = sqrt(%120)  (regression.nn:15:3)
-   * %128 = div(%126, %51)  (regression.nn:15:3)
-   * %129 = add(%128, 1e-8)  (regression.nn:15:3)
-   * %130 = div(%116, %129)  (regression.nn:15:3)
-   * %131 = mul(%49, %130)  (regression.nn:15:3)
-   * %132 = sub(dense_3.weight, %131)  (regression.nn:15:3)
+   * %116 = mul(0.999, dense_3.weight.exp_avg_sq)  (regression.nn:15:3)
+   * %117 = mul(grad_dense_3.weight, grad_dense_3.weight)  (regression.nn:15:3)
+   * %118 = mul(0.001, %117)  (regression.nn:15:3)
+   * %119 = add(%116, %118)  (regression.nn:15:3)
+   * %125 = sqrt(%119)  (regression.nn:15:3)
+   * %127 = div(%125, %50)  (regression.nn:15:3)
+   * %128 = add(%127, 1e-8)  (regression.nn:15:3)
+   * %129 = div(%115, %128)  (regression.nn:15:3)
+   * %130 = mul(%48, %129)  (regression.nn:15:3)
+   * %131 = sub(dense_3.weight, %130)  (regression.nn:15:3)
    */
-  train_k15: {
-    name: "train_k15",
+  update_dense_3_weight: {
+    name: "update_dense_3_weight",
     cpu(
       size: number,
       n: number,
       dense_3_weight_exp_avg_sq: FloatArray,
-      t26: FloatArray,
-      t51: FloatArray,
-      t116: FloatArray,
-      t49: FloatArray,
+      grad_dense_3_weight: FloatArray,
+      t50: FloatArray,
+      t115: FloatArray,
+      t48: FloatArray,
       dense_3_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_3_weight_exp_avg_sq_0 = dense_3_weight_exp_avg_sq[i];
-        const vt117 = 0.999 * dense_3_weight_exp_avg_sq_0;
-        const t26_1 = t26[i];
-        const vt118 = t26_1 * t26_1;
-        const vt119 = 0.0010000000000000009 * vt118;
-        const vt120 = vt117 + vt119;
-        const vt126 = Math.sqrt(vt120);
-        const t51_2 = t51[0];
-        const vt128 = vt126 / t51_2;
-        const vt129 = vt128 + 1e-8;
-        const t116_3 = t116[i];
-        const vt130 = t116_3 / vt129;
-        const t49_4 = t49[0];
-        const vt131 = t49_4 * vt130;
+        const vt116 = 0.999 * dense_3_weight_exp_avg_sq_0;
+        const grad_dense_3_weight_1 = grad_dense_3_weight[i];
+        const vt117 = grad_dense_3_weight_1 * grad_dense_3_weight_1;
+        const vt118 = 0.0010000000000000009 * vt117;
+        const vt119 = vt116 + vt118;
+        const vt125 = Math.sqrt(vt119);
+        const t50_2 = t50[0];
+        const vt127 = vt125 / t50_2;
+        const vt128 = vt127 + 1e-8;
+        const t115_3 = t115[i];
+        const vt129 = t115_3 / vt128;
+        const t48_4 = t48[0];
+        const vt130 = t48_4 * vt129;
         const dense_3_weight_5 = dense_3_weight[i];
-        const vt132 = dense_3_weight_5 - vt131;
-        dense_3_weight_exp_avg_sq[i] = vt120;
-        dense_3_weight[i] = vt132;
+        const vt131 = dense_3_weight_5 - vt130;
+        dense_3_weight_exp_avg_sq[i] = vt119;
+        dense_3_weight[i] = vt131;
       }
     },
   },
   /**
-   * %98 = mul(0.999, dense_2.bias.exp_avg_sq)  (regression.nn:15:3)
-   * %99 = mul(%29, %29)  (regression.nn:15:3)
-   * %100 = mul(0.001, %99)  (regression.nn:15:3)
-   * %101 = add(%98, %100)  (regression.nn:15:3)
-   * %107 = sqrt(%101)  (regression.nn:15:3)
-   * %109 = div(%107, %51)  (regression.nn:15:3)
-   * %110 = add(%109, 1e-8)  (regression.nn:15:3)
-   * %111 = div(%97, %110)  (regression.nn:15:3)
-   * %112 = mul(%49, %111)  (regression.nn:15:3)
-   * %113 = sub(dense_2.bias, %112)  (regression.nn:15:3)
-   * %133 = mul(0.9, dense_3.bias.exp_avg)  (regression.nn:15:3)
-   * %134 = mul(0.1, %24)  (regression.nn:15:3)
-   * %135 = add(%133, %134)  (regression.nn:15:3)
+   * %97 = mul(0.999, dense_2.bias.exp_avg_sq)  (regression.nn:15:3)
+   * %98 = mul(grad_dense_2.bias, grad_dense_2.bias)  (regression.nn:15:3)
+   * %99 = mul(0.001, %98)  (regression.nn:15:3)
+   * %100 = add(%97, %99)  (regression.nn:15:3)
+   * %106 = sqrt(%100)  (regression.nn:15:3)
+   * %108 = div(%106, %50)  (regression.nn:15:3)
+   * %109 = add(%108, 1e-8)  (regression.nn:15:3)
+   * %110 = div(%96, %109)  (regression.nn:15:3)
+   * %111 = mul(%48, %110)  (regression.nn:15:3)
+   * %112 = sub(dense_2.bias, %111)  (regression.nn:15:3)
+   * %132 = mul(0.9, dense_3.bias.exp_avg)  (regression.nn:15:3)
+   * %133 = mul(0.1, grad_dense_3.bias)  (regression.nn:15:3)
+   * %134 = add(%132, %133)  (regression.nn:15:3)
    */
-  train_k16: {
-    name: "train_k16",
+  update_dense_2_bias: {
+    name: "update_dense_2_bias",
     cpu(
       size: number,
       n: number,
       dense_2_bias_exp_avg_sq: FloatArray,
-      t29: FloatArray,
-      t51: FloatArray,
-      t97: FloatArray,
-      t49: FloatArray,
+      grad_dense_2_bias: FloatArray,
+      t50: FloatArray,
+      t96: FloatArray,
+      t48: FloatArray,
       dense_2_bias: FloatArray,
       dense_3_bias_exp_avg: FloatArray,
-      t24: FloatArray,
+      grad_dense_3_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_bias_exp_avg_sq_0 = dense_2_bias_exp_avg_sq[i];
-        const vt98 = 0.999 * dense_2_bias_exp_avg_sq_0;
-        const t29_1 = t29[i];
-        const vt99 = t29_1 * t29_1;
-        const vt100 = 0.0010000000000000009 * vt99;
-        const vt101 = vt98 + vt100;
-        const vt107 = Math.sqrt(vt101);
-        const t51_2 = t51[0];
-        const vt109 = vt107 / t51_2;
-        const vt110 = vt109 + 1e-8;
-        const t97_3 = t97[i];
-        const vt111 = t97_3 / vt110;
-        const t49_4 = t49[0];
-        const vt112 = t49_4 * vt111;
+        const vt97 = 0.999 * dense_2_bias_exp_avg_sq_0;
+        const grad_dense_2_bias_1 = grad_dense_2_bias[i];
+        const vt98 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
+        const vt99 = 0.0010000000000000009 * vt98;
+        const vt100 = vt97 + vt99;
+        const vt106 = Math.sqrt(vt100);
+        const t50_2 = t50[0];
+        const vt108 = vt106 / t50_2;
+        const vt109 = vt108 + 1e-8;
+        const t96_3 = t96[i];
+        const vt110 = t96_3 / vt109;
+        const t48_4 = t48[0];
+        const vt111 = t48_4 * vt110;
         const dense_2_bias_5 = dense_2_bias[i];
-        const vt113 = dense_2_bias_5 - vt112;
+        const vt112 = dense_2_bias_5 - vt111;
         const dense_3_bias_exp_avg_6 = dense_3_bias_exp_avg[i];
-        const vt133 = 0.9 * dense_3_bias_exp_avg_6;
-        const t24_7 = t24[i];
-        const vt134 = 0.09999999999999998 * t24_7;
-        const vt135 = vt133 + vt134;
-        dense_2_bias_exp_avg_sq[i] = vt101;
-        dense_2_bias[i] = vt113;
-        dense_3_bias_exp_avg[i] = vt135;
+        const vt132 = 0.9 * dense_3_bias_exp_avg_6;
+        const grad_dense_3_bias_7 = grad_dense_3_bias[i];
+        const vt133 = 0.09999999999999998 * grad_dense_3_bias_7;
+        const vt134 = vt132 + vt133;
+        dense_2_bias_exp_avg_sq[i] = vt100;
+        dense_2_bias[i] = vt112;
+        dense_3_bias_exp_avg[i] = vt134;
       }
     },
   },
   /**
-   * %136 = mul(0.999, dense_3.bias.exp_avg_sq)  (regression.nn:15:3)
-   * %137 = mul(%24, %24)  (regression.nn:15:3)
-   * %138 = mul(0.001, %137)  (regression.nn:15:3)
-   * %139 = add(%136, %138)  (regression.nn:15:3)
-   * %145 = sqrt(%139)  (regression.nn:15:3)
-   * %147 = div(%145, %51)  (regression.nn:15:3)
-   * %148 = add(%147, 1e-8)  (regression.nn:15:3)
-   * %149 = div(%135, %148)  (regression.nn:15:3)
-   * %150 = mul(%49, %149)  (regression.nn:15:3)
-   * %151 = sub(dense_3.bias, %150)  (regression.nn:15:3)
+   * %135 = mul(0.999, dense_3.bias.exp_avg_sq)  (regression.nn:15:3)
+   * %136 = mul(grad_dense_3.bias, grad_dense_3.bias)  (regression.nn:15:3)
+   * %137 = mul(0.001, %136)  (regression.nn:15:3)
+   * %138 = add(%135, %137)  (regression.nn:15:3)
+   * %144 = sqrt(%138)  (regression.nn:15:3)
+   * %146 = div(%144, %50)  (regression.nn:15:3)
+   * %147 = add(%146, 1e-8)  (regression.nn:15:3)
+   * %148 = div(%134, %147)  (regression.nn:15:3)
+   * %149 = mul(%48, %148)  (regression.nn:15:3)
+   * %150 = sub(dense_3.bias, %149)  (regression.nn:15:3)
    */
-  train_k17: {
-    name: "train_k17",
+  update_dense_3_bias: {
+    name: "update_dense_3_bias",
     cpu(
       size: number,
       n: number,
       dense_3_bias_exp_avg_sq: FloatArray,
-      t24: FloatArray,
-      t51: FloatArray,
-      t135: FloatArray,
-      t49: FloatArray,
+      grad_dense_3_bias: FloatArray,
+      t50: FloatArray,
+      t134: FloatArray,
+      t48: FloatArray,
       dense_3_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_3_bias_exp_avg_sq_0 = dense_3_bias_exp_avg_sq[i];
-        const vt136 = 0.999 * dense_3_bias_exp_avg_sq_0;
-        const t24_1 = t24[i];
-        const vt137 = t24_1 * t24_1;
-        const vt138 = 0.0010000000000000009 * vt137;
-        const vt139 = vt136 + vt138;
-        const vt145 = Math.sqrt(vt139);
-        const t51_2 = t51[0];
-        const vt147 = vt145 / t51_2;
-        const vt148 = vt147 + 1e-8;
-        const t135_3 = t135[i];
-        const vt149 = t135_3 / vt148;
-        const t49_4 = t49[0];
-        const vt150 = t49_4 * vt149;
+        const vt135 = 0.999 * dense_3_bias_exp_avg_sq_0;
+        const grad_dense_3_bias_1 = grad_dense_3_bias[i];
+        const vt136 = grad_dense_3_bias_1 * grad_dense_3_bias_1;
+        const vt137 = 0.0010000000000000009 * vt136;
+        const vt138 = vt135 + vt137;
+        const vt144 = Math.sqrt(vt138);
+        const t50_2 = t50[0];
+        const vt146 = vt144 / t50_2;
+        const vt147 = vt146 + 1e-8;
+        const t134_3 = t134[i];
+        const vt148 = t134_3 / vt147;
+        const t48_4 = t48[0];
+        const vt149 = t48_4 * vt148;
         const dense_3_bias_5 = dense_3_bias[i];
-        const vt151 = dense_3_bias_5 - vt150;
-        dense_3_bias_exp_avg_sq[i] = vt139;
-        dense_3_bias[i] = vt151;
+        const vt150 = dense_3_bias_5 - vt149;
+        dense_3_bias_exp_avg_sq[i] = vt138;
+        dense_3_bias[i] = vt150;
       }
     },
   },
   /**
-   * %152 = mul(0.9, dense_4.weight.exp_avg)  (regression.nn:15:3)
-   * %153 = mul(0.1, %21)  (regression.nn:15:3)
-   * %154 = add(%152, %153)  (regression.nn:15:3)
-   * %155 = mul(0.999, dense_4.weight.exp_avg_sq)  (regression.nn:15:3)
-   * %156 = mul(%21, %21)  (regression.nn:15:3)
-   * %157 = mul(0.001, %156)  (regression.nn:15:3)
-   * %158 = add(%155, %157)  (regression.nn:15:3)
-   * %164 = sqrt(%158)  (regression.nn:15:3)
-   * %166 = div(%164, %51)  (regression.nn:15:3)
-   * %167 = add(%166, 1e-8)  (regression.nn:15:3)
-   * %168 = div(%154, %167)  (regression.nn:15:3)
-   * %169 = mul(%49, %168)  (regression.nn:15:3)
-   * %170 = sub(dense_4.weight, %169)  (regression.nn:15:3)
+   * %151 = mul(0.9, dense_4.weight.exp_avg)  (regression.nn:15:3)
+   * %152 = mul(0.1, grad_dense_4.weight)  (regression.nn:15:3)
+   * %153 = add(%151, %152)  (regression.nn:15:3)
+   * %154 = mul(0.999, dense_4.weight.exp_avg_sq)  (regression.nn:15:3)
+   * %155 = mul(grad_dense_4.weight, grad_dense_4.weight)  (regression.nn:15:3)
+   * %156 = mul(0.001, %155)  (regression.nn:15:3)
+   * %157 = add(%154, %156)  (regression.nn:15:3)
+   * %163 = sqrt(%157)  (regression.nn:15:3)
+   * %165 = div(%163, %50)  (regression.nn:15:3)
+   * %166 = add(%165, 1e-8)  (regression.nn:15:3)
+   * %167 = div(%153, %166)  (regression.nn:15:3)
+   * %168 = mul(%48, %167)  (regression.nn:15:3)
+   * %169 = sub(dense_4.weight, %168)  (regression.nn:15:3)
    */
-  train_k18: {
-    name: "train_k18",
+  update_dense_4_weight: {
+    name: "update_dense_4_weight",
     cpu(
       size: number,
       n: number,
       dense_4_weight_exp_avg: FloatArray,
-      t21: FloatArray,
+      grad_dense_4_weight: FloatArray,
       dense_4_weight_exp_avg_sq: FloatArray,
-      t51: FloatArray,
-      t49: FloatArray,
+      t50: FloatArray,
+      t48: FloatArray,
       dense_4_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_4_weight_exp_avg_0 = dense_4_weight_exp_avg[i];
-        const vt152 = 0.9 * dense_4_weight_exp_avg_0;
-        const t21_1 = t21[i];
-        const vt153 = 0.09999999999999998 * t21_1;
-        const vt154 = vt152 + vt153;
+        const vt151 = 0.9 * dense_4_weight_exp_avg_0;
+        const grad_dense_4_weight_1 = grad_dense_4_weight[i];
+        const vt152 = 0.09999999999999998 * grad_dense_4_weight_1;
+        const vt153 = vt151 + vt152;
         const dense_4_weight_exp_avg_sq_2 = dense_4_weight_exp_avg_sq[i];
-        const vt155 = 0.999 * dense_4_weight_exp_avg_sq_2;
-        const vt156 = t21_1 * t21_1;
-        const vt157 = 0.0010000000000000009 * vt156;
-        const vt158 = vt155 + vt157;
-        const vt164 = Math.sqrt(vt158);
-        const t51_3 = t51[(i / 10) | 0];
-        const vt166 = vt164 / t51_3;
-        const vt167 = vt166 + 1e-8;
-        const vt168 = vt154 / vt167;
-        const t49_4 = t49[(i / 10) | 0];
-        const vt169 = t49_4 * vt168;
+        const vt154 = 0.999 * dense_4_weight_exp_avg_sq_2;
+        const vt155 = grad_dense_4_weight_1 * grad_dense_4_weight_1;
+        const vt156 = 0.0010000000000000009 * vt155;
+        const vt157 = vt154 + vt156;
+        const vt163 = Math.sqrt(vt157);
+        const t50_3 = t50[(i / 10) | 0];
+        const vt165 = vt163 / t50_3;
+        const vt166 = vt165 + 1e-8;
+        const vt167 = vt153 / vt166;
+        const t48_4 = t48[(i / 10) | 0];
+        const vt168 = t48_4 * vt167;
         const dense_4_weight_5 = dense_4_weight[i];
-        const vt170 = dense_4_weight_5 - vt169;
-        dense_4_weight_exp_avg[i] = vt154;
-        dense_4_weight_exp_avg_sq[i] = vt158;
-        dense_4_weight[i] = vt170;
+        const vt169 = dense_4_weight_5 - vt168;
+        dense_4_weight_exp_avg[i] = vt153;
+        dense_4_weight_exp_avg_sq[i] = vt157;
+        dense_4_weight[i] = vt169;
       }
     },
   },
   /**
-   * %171 = mul(0.9, dense_4.bias.exp_avg)  (regression.nn:15:3)
-   * %172 = mul(0.1, %19)  (regression.nn:15:3)
-   * %173 = add(%171, %172)  (regression.nn:15:3)
-   * %174 = mul(0.999, dense_4.bias.exp_avg_sq)  (regression.nn:15:3)
-   * %175 = mul(%19, %19)  (regression.nn:15:3)
-   * %176 = mul(0.001, %175)  (regression.nn:15:3)
-   * %177 = add(%174, %176)  (regression.nn:15:3)
-   * %183 = sqrt(%177)  (regression.nn:15:3)
-   * %185 = div(%183, %51)  (regression.nn:15:3)
-   * %186 = add(%185, 1e-8)  (regression.nn:15:3)
-   * %187 = div(%173, %186)  (regression.nn:15:3)
-   * %188 = mul(%49, %187)  (regression.nn:15:3)
-   * %189 = sub(dense_4.bias, %188)  (regression.nn:15:3)
+   * %170 = mul(0.9, dense_4.bias.exp_avg)  (regression.nn:15:3)
+   * %171 = mul(0.1, grad_dense_4.bias)  (regression.nn:15:3)
+   * %172 = add(%170, %171)  (regression.nn:15:3)
+   * %173 = mul(0.999, dense_4.bias.exp_avg_sq)  (regression.nn:15:3)
+   * %174 = mul(grad_dense_4.bias, grad_dense_4.bias)  (regression.nn:15:3)
+   * %175 = mul(0.001, %174)  (regression.nn:15:3)
+   * %176 = add(%173, %175)  (regression.nn:15:3)
+   * %182 = sqrt(%176)  (regression.nn:15:3)
+   * %184 = div(%182, %50)  (regression.nn:15:3)
+   * %185 = add(%184, 1e-8)  (regression.nn:15:3)
+   * %186 = div(%172, %185)  (regression.nn:15:3)
+   * %187 = mul(%48, %186)  (regression.nn:15:3)
+   * %188 = sub(dense_4.bias, %187)  (regression.nn:15:3)
    */
-  train_k19: {
-    name: "train_k19",
+  update_dense_4_bias: {
+    name: "update_dense_4_bias",
     cpu(
       size: number,
       n: number,
       dense_4_bias_exp_avg: FloatArray,
-      t19: FloatArray,
+      grad_dense_4_bias: FloatArray,
       dense_4_bias_exp_avg_sq: FloatArray,
-      t51: FloatArray,
-      t49: FloatArray,
+      t50: FloatArray,
+      t48: FloatArray,
       dense_4_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_4_bias_exp_avg_0 = dense_4_bias_exp_avg[i];
-        const vt171 = 0.9 * dense_4_bias_exp_avg_0;
-        const t19_1 = t19[i];
-        const vt172 = 0.09999999999999998 * t19_1;
-        const vt173 = vt171 + vt172;
+        const vt170 = 0.9 * dense_4_bias_exp_avg_0;
+        const grad_dense_4_bias_1 = grad_dense_4_bias[i];
+        const vt171 = 0.09999999999999998 * grad_dense_4_bias_1;
+        const vt172 = vt170 + vt171;
         const dense_4_bias_exp_avg_sq_2 = dense_4_bias_exp_avg_sq[i];
-        const vt174 = 0.999 * dense_4_bias_exp_avg_sq_2;
-        const vt175 = t19_1 * t19_1;
-        const vt176 = 0.0010000000000000009 * vt175;
-        const vt177 = vt174 + vt176;
-        const vt183 = Math.sqrt(vt177);
-        const t51_3 = t51[i];
-        const vt185 = vt183 / t51_3;
-        const vt186 = vt185 + 1e-8;
-        const vt187 = vt173 / vt186;
-        const t49_4 = t49[i];
-        const vt188 = t49_4 * vt187;
+        const vt173 = 0.999 * dense_4_bias_exp_avg_sq_2;
+        const vt174 = grad_dense_4_bias_1 * grad_dense_4_bias_1;
+        const vt175 = 0.0010000000000000009 * vt174;
+        const vt176 = vt173 + vt175;
+        const vt182 = Math.sqrt(vt176);
+        const t50_3 = t50[i];
+        const vt184 = vt182 / t50_3;
+        const vt185 = vt184 + 1e-8;
+        const vt186 = vt172 / vt185;
+        const t48_4 = t48[i];
+        const vt187 = t48_4 * vt186;
         const dense_4_bias_5 = dense_4_bias[i];
-        const vt189 = dense_4_bias_5 - vt188;
-        dense_4_bias_exp_avg[i] = vt173;
-        dense_4_bias_exp_avg_sq[i] = vt177;
-        dense_4_bias[i] = vt189;
+        const vt188 = dense_4_bias_5 - vt187;
+        dense_4_bias_exp_avg[i] = vt172;
+        dense_4_bias_exp_avg_sq[i] = vt176;
+        dense_4_bias[i] = vt188;
       }
     },
   },
@@ -685,8 +685,8 @@ const diabetesKernels = {
    * %2 = add(%1, dense_1.bias)  (regression.nn:8:10)
    * %3 = relu(%2)  (regression.nn:8:23)
    */
-  evaluate_k1: {
-    name: "evaluate_k1",
+  dense_1_add_relu_2: {
+    name: "dense_1_add_relu_2",
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -701,8 +701,8 @@ const diabetesKernels = {
    * %5 = add(%4, dense_2.bias)  (regression.nn:9:10)
    * %6 = relu(%5)  (regression.nn:9:23)
    */
-  evaluate_k2: {
-    name: "evaluate_k2",
+  dense_2_add_relu_2: {
+    name: "dense_2_add_relu_2",
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
@@ -717,8 +717,8 @@ const diabetesKernels = {
    * %8 = add(%7, dense_3.bias)  (regression.nn:10:10)
    * %9 = relu(%8)  (regression.nn:10:23)
    */
-  evaluate_k3: {
-    name: "evaluate_k3",
+  dense_3_add_relu_2: {
+    name: "dense_3_add_relu_2",
     cpu(size: number, n: number, t7: FloatArray, dense_3_bias: FloatArray, t9: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t7_0 = t7[i];
@@ -734,8 +734,8 @@ const diabetesKernels = {
    * %13 = sub(%11, progression)  (regression.nn:14:13)
    * %14 = square(%13)  (regression.nn:14:13)
    */
-  evaluate_k4: {
-    name: "evaluate_k4",
+  dense_4_add_square_2: {
+    name: "dense_4_add_square_2",
     cpu(
       size: number,
       n: number,
@@ -760,8 +760,8 @@ const diabetesKernels = {
   /**
    * %17 = div(%15, %16)  (regression.nn:14:13)
    */
-  evaluate_k5: {
-    name: "evaluate_k5",
+  div: {
+    name: "div",
     cpu(size: number, n: number, t15: FloatArray, t17: FloatArray): void {
       const vt16 = n;
       for (let i = 0; i < size; i++) {
@@ -772,58 +772,10 @@ const diabetesKernels = {
     },
   },
   /**
-   * %2 = add(%1, dense_1.bias)  (regression.nn:8:10)
-   * %3 = relu(%2)  (regression.nn:8:23)
-   */
-  predict_k1: {
-    name: "predict_k1",
-    cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t1_0 = t1[i];
-        const dense_1_bias_1 = dense_1_bias[i % 10];
-        const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 <= 0 ? 0 : vt2;
-        t3[i] = vt3;
-      }
-    },
-  },
-  /**
-   * %5 = add(%4, dense_2.bias)  (regression.nn:9:10)
-   * %6 = relu(%5)  (regression.nn:9:23)
-   */
-  predict_k2: {
-    name: "predict_k2",
-    cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t4_0 = t4[i];
-        const dense_2_bias_1 = dense_2_bias[i % 10];
-        const vt5 = t4_0 + dense_2_bias_1;
-        const vt6 = vt5 <= 0 ? 0 : vt5;
-        t6[i] = vt6;
-      }
-    },
-  },
-  /**
-   * %8 = add(%7, dense_3.bias)  (regression.nn:10:10)
-   * %9 = relu(%8)  (regression.nn:10:23)
-   */
-  predict_k3: {
-    name: "predict_k3",
-    cpu(size: number, n: number, t7: FloatArray, dense_3_bias: FloatArray, t9: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t7_0 = t7[i];
-        const dense_3_bias_1 = dense_3_bias[i % 10];
-        const vt8 = t7_0 + dense_3_bias_1;
-        const vt9 = vt8 <= 0 ? 0 : vt8;
-        t9[i] = vt9;
-      }
-    },
-  },
-  /**
    * %11 = add(%10, dense_4.bias)  (regression.nn:11:10)
    */
-  predict_k4: {
-    name: "predict_k4",
+  dense_4_add: {
+    name: "dense_4_add",
     cpu(size: number, n: number, t10: FloatArray, dense_4_bias: FloatArray, t11: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];
@@ -1057,20 +1009,50 @@ export class Diabetes extends CompiledModel {
   protected override planTrain(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 10), progression: rt.alloc(n) };
-    const s0 = rt.alloc(Math.max(n * 10, 100)); // %1, %4, %7, %10, %192, %77, %96
-    const s1 = rt.alloc(Math.max(n * 10, 10)); // %2, %34
-    const s2 = rt.alloc(Math.max(n * 10, 1)); // %3, %33, %194
-    const s3 = rt.alloc(Math.max(n * 10, 10)); // %5, %29
-    const s4 = rt.alloc(Math.max(n * 10, 100)); // %6, %28, %36
-    const s5 = rt.alloc(Math.max(n * 10, 10)); // %8, %24
-    const s6 = rt.alloc(Math.max(n * 10, 1)); // %9, %23, %30, %49
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(Math.max(n * 10, 100)); // reused: %1, then %4, then %7, then %10, then %191, then %76, then %95
+    const s1 = rt.alloc(Math.max(n * 10, 10)); // reused: %2, then grad_dense_1.bias
+    const s2 = rt.alloc(Math.max(n * 10, 1)); // reused: %3, then grad_dense_1, then %193
+    const s3 = rt.alloc(Math.max(n * 10, 10)); // reused: %5, then grad_dense_2.bias
+    const s4 = rt.alloc(Math.max(n * 10, 100)); // reused: %6, then grad_dense_2, then grad_dense_1.weight
+    const s5 = rt.alloc(Math.max(n * 10, 10)); // reused: %8, then grad_dense_3.bias
+    const s6 = rt.alloc(Math.max(n * 10, 1)); // reused: %9, then grad_dense_3, then %30, then %48
     const s7 = rt.alloc(n); // %11
-    const s8 = rt.alloc(Math.max(n, 1)); // %190, %19
-    const s9 = rt.alloc(Math.max(n, 100)); // %191, %17, %26
-    const s10 = rt.alloc(Math.max(n * 10, 100)); // %20, %25, %31
-    const s11 = rt.alloc(10); // %21
-    const s12 = rt.alloc(1); // %51
-    return { data, output: s7, loss: s2, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12 };
+    const s8 = rt.alloc(Math.max(n, 1)); // reused: %189, then grad_dense_4.bias
+    const s9 = rt.alloc(Math.max(n, 100)); // reused: %190, then grad_dense_4, then grad_dense_3.weight
+    const s10 = rt.alloc(Math.max(n * 10, 100)); // reused: %20, then %25, then grad_dense_2.weight
+    const s11 = rt.alloc(10); // grad_dense_4.weight
+    const s12 = rt.alloc(1); // %50
+    return {
+      data,
+      output: s7,
+      loss: s2,
+      s0,
+      s1,
+      s2,
+      s3,
+      s4,
+      s5,
+      s6,
+      s7,
+      s8,
+      s9,
+      s10,
+      s11,
+      s12,
+      grad_dense_4: s9,
+      grad_dense_4_bias: s8,
+      grad_dense_4_weight: s11,
+      grad_dense_3: s6,
+      grad_dense_3_bias: s5,
+      grad_dense_3_weight: s9,
+      grad_dense_2: s4,
+      grad_dense_2_bias: s3,
+      grad_dense_2_weight: s10,
+      grad_dense_1: s2,
+      grad_dense_1_bias: s1,
+      grad_dense_1_weight: s4,
+    };
   }
 
   /** One training step on the batch in `b.data`: forward, the derived backward pass, the update. */
@@ -1090,7 +1072,7 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.train_k1, n * 10, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
+    rt.run(kernels.dense_1_add_relu, n * 10, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(
       b.s2,
@@ -1102,7 +1084,7 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.train_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s3, b.s4);
+    rt.run(kernels.dense_2_add_relu, n * 10, n, b.s0, p["dense_2.bias"], b.s3, b.s4);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
     rt.gemm(
       b.s4,
@@ -1114,24 +1096,42 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.train_k3, n * 10, n, b.s0, p["dense_3.bias"], b.s5, b.s6);
+    rt.run(kernels.dense_3_add_relu, n * 10, n, b.s0, p["dense_3.bias"], b.s5, b.s6);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
     rt.gemm(b.s6, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %190 = sub(%11, progression); %191 = square(%190)
-    rt.run(kernels.train_k4, n, n, b.s0, p["dense_4.bias"], b.data.progression, b.s7, b.s8, b.s9);
-    // regression.nn:14:13: %192 = sum(%191; axes=all)
-    rt.sum(b.s9, b.s0, 1, n, 1);
-    // regression.nn:14:13: %14 = mul(2, %190); %17 = div(%14, %16)
-    rt.run(kernels.train_k5, n, n, b.s8, b.s9);
-    // regression.nn:11:10 dense_4: %19 = sum(%17; axes=[0])
-    rt.sum(b.s9, b.s8, 1, n, 1);
-    // regression.nn:11:10 dense_4: %20 = matmul(%17, dense_4.weight)
-    rt.gemm(b.s9, p["dense_4.weight"], b.s10, /* m */ n, /* n */ 10, /* k */ 1, /* flags */ 0);
-    // regression.nn:11:10 dense_4: %21 = matmul(%17, %9; transA)
-    rt.gemm(
+    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %189 = sub(%11, progression); %190 = square(%189)
+    rt.run(
+      kernels.dense_4_add_square,
+      n,
+      n,
+      b.s0,
+      p["dense_4.bias"],
+      b.data.progression,
+      b.s7,
+      b.s8,
       b.s9,
+    );
+    // regression.nn:14:13: %191 = sum(%190; axes=all)
+    rt.sum(b.s9, b.s0, 1, n, 1);
+    // regression.nn:14:13: %14 = mul(2, %189); grad_dense_4 = div(%14, %16)
+    rt.run(kernels.mul_div, n, n, b.s8, b.grad_dense_4);
+    // regression.nn:11:10 dense_4: grad_dense_4.bias = sum(grad_dense_4; axes=[0])
+    rt.sum(b.grad_dense_4, b.grad_dense_4_bias, 1, n, 1);
+    // regression.nn:11:10 dense_4: %20 = matmul(grad_dense_4, dense_4.weight)
+    rt.gemm(
+      b.grad_dense_4,
+      p["dense_4.weight"],
+      b.s10,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 1,
+      /* flags */ 0,
+    );
+    // regression.nn:11:10 dense_4: grad_dense_4.weight = matmul(grad_dense_4, %9; transA)
+    rt.gemm(
+      b.grad_dense_4,
       b.s6,
-      b.s11,
+      b.grad_dense_4_weight,
       /* m */ 1,
       /* n */ 10,
       /* k */ n,
@@ -1141,55 +1141,25 @@ export class Diabetes extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 10,
     );
-    // regression.nn:10:23: %22 = gt(%8, 0); %23 = mul(%20, %22)
-    rt.run(kernels.train_k6, n * 10, n, b.s5, b.s10, b.s6);
-    // regression.nn:10:10 dense_3: %24 = sum(%23; axes=[0])
-    rt.sum(b.s6, b.s5, 1, n, 10);
-    // regression.nn:10:10 dense_3: %25 = matmul(%23, dense_3.weight)
-    rt.gemm(b.s6, p["dense_3.weight"], b.s10, /* m */ n, /* n */ 10, /* k */ 10, /* flags */ 0);
-    // regression.nn:10:10 dense_3: %26 = matmul(%23, %6; transA)
+    // regression.nn:10:23: %22 = gt(%8, 0); grad_dense_3 = mul(%20, %22)
+    rt.run(kernels.gt_mul, n * 10, n, b.s5, b.s10, b.grad_dense_3);
+    // regression.nn:10:10 dense_3: grad_dense_3.bias = sum(grad_dense_3; axes=[0])
+    rt.sum(b.grad_dense_3, b.grad_dense_3_bias, 1, n, 10);
+    // regression.nn:10:10 dense_3: %25 = matmul(grad_dense_3, dense_3.weight)
     rt.gemm(
-      b.s6,
-      b.s4,
-      b.s9,
-      /* m */ 10,
-      /* n */ 10,
-      /* k */ n,
-      /* flags */ TRANS_A,
-      /* batch */ 1,
-      /* strideA */ 0,
-      /* strideB */ 0,
-      /* strideC */ 100,
-    );
-    // regression.nn:9:23: %27 = gt(%5, 0); %28 = mul(%25, %27)
-    rt.run(kernels.train_k7, n * 10, n, b.s3, b.s10, b.s4);
-    // regression.nn:9:10 dense_2: %29 = sum(%28; axes=[0])
-    rt.sum(b.s4, b.s3, 1, n, 10);
-    // regression.nn:9:10 dense_2: %30 = matmul(%28, dense_2.weight)
-    rt.gemm(b.s4, p["dense_2.weight"], b.s6, /* m */ n, /* n */ 10, /* k */ 10, /* flags */ 0);
-    // regression.nn:9:10 dense_2: %31 = matmul(%28, %3; transA)
-    rt.gemm(
-      b.s4,
-      b.s2,
+      b.grad_dense_3,
+      p["dense_3.weight"],
       b.s10,
-      /* m */ 10,
+      /* m */ n,
       /* n */ 10,
-      /* k */ n,
-      /* flags */ TRANS_A,
-      /* batch */ 1,
-      /* strideA */ 0,
-      /* strideB */ 0,
-      /* strideC */ 100,
+      /* k */ 10,
+      /* flags */ 0,
     );
-    // regression.nn:8:23: %32 = gt(%2, 0); %33 = mul(%30, %32)
-    rt.run(kernels.train_k8, n * 10, n, b.s1, b.s6, b.s2);
-    // regression.nn:8:10 dense_1: %34 = sum(%33; axes=[0])
-    rt.sum(b.s2, b.s1, 1, n, 10);
-    // regression.nn:8:10 dense_1: %36 = matmul(%33, x; transA)
+    // regression.nn:10:10 dense_3: grad_dense_3.weight = matmul(grad_dense_3, %6; transA)
     rt.gemm(
-      b.s2,
-      b.data.x,
+      b.grad_dense_3,
       b.s4,
+      b.grad_dense_3_weight,
       /* m */ 10,
       /* n */ 10,
       /* k */ n,
@@ -1199,17 +1169,73 @@ export class Diabetes extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 100,
     );
-    // regression.nn:14:13: %194 = div(%192, %193); %37 = add(optimizer.step, 1); %45 = pow(0.9, %37); %46 = sub(1, %45); %47 = pow(0.999, %37); %48 = sub(1, %47); %49 = div(optimizer.lr, %46); %51 = sqrt(%48)
-    rt.run(kernels.train_k9, 1, n, b.s0, s["optimizer.step"], s["optimizer.lr"], b.s2, b.s6, b.s12);
-    // regression.nn:15:3 dense_2: %77 = mul(0.1, %31)
-    rt.run(kernels.train_k10, 100, n, b.s10, b.s0);
-    // regression.nn:15:3 dense_1: %38 = mul(0.9, dense_1.weight.exp_avg); %39 = mul(0.1, %36); %40 = add(%38, %39); %41 = mul(0.999, dense_1.weight.exp_avg_sq); %42 = mul(%36, %36); %43 = mul(0.001, %42); %44 = add(%41, %43); %50 = sqrt(%44); %52 = div(%50, %51); %53 = add(%52, 1e-8); %54 = div(%40, %53); %55 = mul(%49, %54); %56 = sub(dense_1.weight, %55); %76 = mul(0.9, dense_2.weight.exp_avg); %78 = add(%76, %77)
+    // regression.nn:9:23: %27 = gt(%5, 0); grad_dense_2 = mul(%25, %27)
+    rt.run(kernels.gt_mul_2, n * 10, n, b.s3, b.s10, b.grad_dense_2);
+    // regression.nn:9:10 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
+    rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 10);
+    // regression.nn:9:10 dense_2: %30 = matmul(grad_dense_2, dense_2.weight)
+    rt.gemm(
+      b.grad_dense_2,
+      p["dense_2.weight"],
+      b.s6,
+      /* m */ n,
+      /* n */ 10,
+      /* k */ 10,
+      /* flags */ 0,
+    );
+    // regression.nn:9:10 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
+    rt.gemm(
+      b.grad_dense_2,
+      b.s2,
+      b.grad_dense_2_weight,
+      /* m */ 10,
+      /* n */ 10,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 100,
+    );
+    // regression.nn:8:23: %32 = gt(%2, 0); grad_dense_1 = mul(%30, %32)
+    rt.run(kernels.gt_mul_3, n * 10, n, b.s1, b.s6, b.grad_dense_1);
+    // regression.nn:8:10 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
+    rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 10);
+    // regression.nn:8:10 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
+    rt.gemm(
+      b.grad_dense_1,
+      b.data.x,
+      b.grad_dense_1_weight,
+      /* m */ 10,
+      /* n */ 10,
+      /* k */ n,
+      /* flags */ TRANS_A,
+      /* batch */ 1,
+      /* strideA */ 0,
+      /* strideB */ 0,
+      /* strideC */ 100,
+    );
+    // regression.nn:14:13: %193 = div(%191, %192); %36 = add(optimizer.step, 1); %44 = pow(0.9, %36); %45 = sub(1, %44); %46 = pow(0.999, %36); %47 = sub(1, %46); %48 = div(optimizer.lr, %45); %50 = sqrt(%47)
     rt.run(
-      kernels.train_k11,
+      kernels.update_optimizer_step,
+      1,
+      n,
+      b.s0,
+      s["optimizer.step"],
+      s["optimizer.lr"],
+      b.s2,
+      b.s6,
+      b.s12,
+    );
+    // regression.nn:15:3 dense_2: %76 = mul(0.1, grad_dense_2.weight)
+    rt.run(kernels.dense_2_mul, 100, n, b.grad_dense_2_weight, b.s0);
+    // regression.nn:15:3 dense_1: %37 = mul(0.9, dense_1.weight.exp_avg); %38 = mul(0.1, grad_dense_1.weight); %39 = add(%37, %38); %40 = mul(0.999, dense_1.weight.exp_avg_sq); %41 = mul(grad_dense_1.weight, grad_dense_1.weight); %42 = mul(0.001, %41); %43 = add(%40, %42); %49 = sqrt(%43); %51 = div(%49, %50); %52 = add(%51, 1e-8); %53 = div(%39, %52); %54 = mul(%48, %53); %55 = sub(dense_1.weight, %54); %75 = mul(0.9, dense_2.weight.exp_avg); %77 = add(%75, %76)
+    rt.run(
+      kernels.update_dense_1_weight,
       100,
       n,
       s["dense_1.weight.exp_avg"],
-      b.s4,
+      b.grad_dense_1_weight,
       s["dense_1.weight.exp_avg_sq"],
       b.s12,
       b.s6,
@@ -1217,15 +1243,15 @@ export class Diabetes extends CompiledModel {
       s["dense_2.weight.exp_avg"],
       b.s0,
     );
-    // regression.nn:15:3 dense_2: %96 = mul(0.1, %29)
-    rt.run(kernels.train_k12, 10, n, b.s3, b.s0);
-    // regression.nn:15:3 dense_1: %57 = mul(0.9, dense_1.bias.exp_avg); %58 = mul(0.1, %34); %59 = add(%57, %58); %60 = mul(0.999, dense_1.bias.exp_avg_sq); %61 = mul(%34, %34); %62 = mul(0.001, %61); %63 = add(%60, %62); %69 = sqrt(%63); %71 = div(%69, %51); %72 = add(%71, 1e-8); %73 = div(%59, %72); %74 = mul(%49, %73); %75 = sub(dense_1.bias, %74); %95 = mul(0.9, dense_2.bias.exp_avg); %97 = add(%95, %96)
+    // regression.nn:15:3 dense_2: %95 = mul(0.1, grad_dense_2.bias)
+    rt.run(kernels.dense_2_mul_2, 10, n, b.grad_dense_2_bias, b.s0);
+    // regression.nn:15:3 dense_1: %56 = mul(0.9, dense_1.bias.exp_avg); %57 = mul(0.1, grad_dense_1.bias); %58 = add(%56, %57); %59 = mul(0.999, dense_1.bias.exp_avg_sq); %60 = mul(grad_dense_1.bias, grad_dense_1.bias); %61 = mul(0.001, %60); %62 = add(%59, %61); %68 = sqrt(%62); %70 = div(%68, %50); %71 = add(%70, 1e-8); %72 = div(%58, %71); %73 = mul(%48, %72); %74 = sub(dense_1.bias, %73); %94 = mul(0.9, dense_2.bias.exp_avg); %96 = add(%94, %95)
     rt.run(
-      kernels.train_k13,
+      kernels.update_dense_1_bias,
       10,
       n,
       s["dense_1.bias.exp_avg"],
-      b.s1,
+      b.grad_dense_1_bias,
       s["dense_1.bias.exp_avg_sq"],
       b.s12,
       b.s6,
@@ -1233,77 +1259,77 @@ export class Diabetes extends CompiledModel {
       s["dense_2.bias.exp_avg"],
       b.s0,
     );
-    // regression.nn:15:3 dense_2: %79 = mul(0.999, dense_2.weight.exp_avg_sq); %80 = mul(%31, %31); %81 = mul(0.001, %80); %82 = add(%79, %81); %88 = sqrt(%82); %90 = div(%88, %51); %91 = add(%90, 1e-8); %92 = div(%78, %91); %93 = mul(%49, %92); %94 = sub(dense_2.weight, %93); %114 = mul(0.9, dense_3.weight.exp_avg); %115 = mul(0.1, %26); %116 = add(%114, %115)
+    // regression.nn:15:3 dense_2: %78 = mul(0.999, dense_2.weight.exp_avg_sq); %79 = mul(grad_dense_2.weight, grad_dense_2.weight); %80 = mul(0.001, %79); %81 = add(%78, %80); %87 = sqrt(%81); %89 = div(%87, %50); %90 = add(%89, 1e-8); %91 = div(%77, %90); %92 = mul(%48, %91); %93 = sub(dense_2.weight, %92); %113 = mul(0.9, dense_3.weight.exp_avg); %114 = mul(0.1, grad_dense_3.weight); %115 = add(%113, %114)
     rt.run(
-      kernels.train_k14,
+      kernels.update_dense_2_weight,
       100,
       n,
       s["dense_2.weight.exp_avg_sq"],
-      b.s10,
+      b.grad_dense_2_weight,
       b.s12,
       s["dense_2.weight.exp_avg"],
       b.s6,
       p["dense_2.weight"],
       s["dense_3.weight.exp_avg"],
-      b.s9,
+      b.grad_dense_3_weight,
     );
-    // regression.nn:15:3 dense_3: %117 = mul(0.999, dense_3.weight.exp_avg_sq); %118 = mul(%26, %26); %119 = mul(0.001, %118); %120 = add(%117, %119); %126 = sqrt(%120); %128 = div(%126, %51); %129 = add(%128, 1e-8); %130 = div(%116, %129); %131 = mul(%49, %130); %132 = sub(dense_3.weight, %131)
+    // regression.nn:15:3 dense_3: %116 = mul(0.999, dense_3.weight.exp_avg_sq); %117 = mul(grad_dense_3.weight, grad_dense_3.weight); %118 = mul(0.001, %117); %119 = add(%116, %118); %125 = sqrt(%119); %127 = div(%125, %50); %128 = add(%127, 1e-8); %129 = div(%115, %128); %130 = mul(%48, %129); %131 = sub(dense_3.weight, %130)
     rt.run(
-      kernels.train_k15,
+      kernels.update_dense_3_weight,
       100,
       n,
       s["dense_3.weight.exp_avg_sq"],
-      b.s9,
+      b.grad_dense_3_weight,
       b.s12,
       s["dense_3.weight.exp_avg"],
       b.s6,
       p["dense_3.weight"],
     );
-    // regression.nn:15:3 dense_2: %98 = mul(0.999, dense_2.bias.exp_avg_sq); %99 = mul(%29, %29); %100 = mul(0.001, %99); %101 = add(%98, %100); %107 = sqrt(%101); %109 = div(%107, %51); %110 = add(%109, 1e-8); %111 = div(%97, %110); %112 = mul(%49, %111); %113 = sub(dense_2.bias, %112); %133 = mul(0.9, dense_3.bias.exp_avg); %134 = mul(0.1, %24); %135 = add(%133, %134)
+    // regression.nn:15:3 dense_2: %97 = mul(0.999, dense_2.bias.exp_avg_sq); %98 = mul(grad_dense_2.bias, grad_dense_2.bias); %99 = mul(0.001, %98); %100 = add(%97, %99); %106 = sqrt(%100); %108 = div(%106, %50); %109 = add(%108, 1e-8); %110 = div(%96, %109); %111 = mul(%48, %110); %112 = sub(dense_2.bias, %111); %132 = mul(0.9, dense_3.bias.exp_avg); %133 = mul(0.1, grad_dense_3.bias); %134 = add(%132, %133)
     rt.run(
-      kernels.train_k16,
+      kernels.update_dense_2_bias,
       10,
       n,
       s["dense_2.bias.exp_avg_sq"],
-      b.s3,
+      b.grad_dense_2_bias,
       b.s12,
       s["dense_2.bias.exp_avg"],
       b.s6,
       p["dense_2.bias"],
       s["dense_3.bias.exp_avg"],
-      b.s5,
+      b.grad_dense_3_bias,
     );
-    // regression.nn:15:3 dense_3: %136 = mul(0.999, dense_3.bias.exp_avg_sq); %137 = mul(%24, %24); %138 = mul(0.001, %137); %139 = add(%136, %138); %145 = sqrt(%139); %147 = div(%145, %51); %148 = add(%147, 1e-8); %149 = div(%135, %148); %150 = mul(%49, %149); %151 = sub(dense_3.bias, %150)
+    // regression.nn:15:3 dense_3: %135 = mul(0.999, dense_3.bias.exp_avg_sq); %136 = mul(grad_dense_3.bias, grad_dense_3.bias); %137 = mul(0.001, %136); %138 = add(%135, %137); %144 = sqrt(%138); %146 = div(%144, %50); %147 = add(%146, 1e-8); %148 = div(%134, %147); %149 = mul(%48, %148); %150 = sub(dense_3.bias, %149)
     rt.run(
-      kernels.train_k17,
+      kernels.update_dense_3_bias,
       10,
       n,
       s["dense_3.bias.exp_avg_sq"],
-      b.s5,
+      b.grad_dense_3_bias,
       b.s12,
       s["dense_3.bias.exp_avg"],
       b.s6,
       p["dense_3.bias"],
     );
-    // regression.nn:15:3 dense_4: %152 = mul(0.9, dense_4.weight.exp_avg); %153 = mul(0.1, %21); %154 = add(%152, %153); %155 = mul(0.999, dense_4.weight.exp_avg_sq); %156 = mul(%21, %21); %157 = mul(0.001, %156); %158 = add(%155, %157); %164 = sqrt(%158); %166 = div(%164, %51); %167 = add(%166, 1e-8); %168 = div(%154, %167); %169 = mul(%49, %168); %170 = sub(dense_4.weight, %169)
+    // regression.nn:15:3 dense_4: %151 = mul(0.9, dense_4.weight.exp_avg); %152 = mul(0.1, grad_dense_4.weight); %153 = add(%151, %152); %154 = mul(0.999, dense_4.weight.exp_avg_sq); %155 = mul(grad_dense_4.weight, grad_dense_4.weight); %156 = mul(0.001, %155); %157 = add(%154, %156); %163 = sqrt(%157); %165 = div(%163, %50); %166 = add(%165, 1e-8); %167 = div(%153, %166); %168 = mul(%48, %167); %169 = sub(dense_4.weight, %168)
     rt.run(
-      kernels.train_k18,
+      kernels.update_dense_4_weight,
       10,
       n,
       s["dense_4.weight.exp_avg"],
-      b.s11,
+      b.grad_dense_4_weight,
       s["dense_4.weight.exp_avg_sq"],
       b.s12,
       b.s6,
       p["dense_4.weight"],
     );
-    // regression.nn:15:3 dense_4: %171 = mul(0.9, dense_4.bias.exp_avg); %172 = mul(0.1, %19); %173 = add(%171, %172); %174 = mul(0.999, dense_4.bias.exp_avg_sq); %175 = mul(%19, %19); %176 = mul(0.001, %175); %177 = add(%174, %176); %183 = sqrt(%177); %185 = div(%183, %51); %186 = add(%185, 1e-8); %187 = div(%173, %186); %188 = mul(%49, %187); %189 = sub(dense_4.bias, %188)
+    // regression.nn:15:3 dense_4: %170 = mul(0.9, dense_4.bias.exp_avg); %171 = mul(0.1, grad_dense_4.bias); %172 = add(%170, %171); %173 = mul(0.999, dense_4.bias.exp_avg_sq); %174 = mul(grad_dense_4.bias, grad_dense_4.bias); %175 = mul(0.001, %174); %176 = add(%173, %175); %182 = sqrt(%176); %184 = div(%182, %50); %185 = add(%184, 1e-8); %186 = div(%172, %185); %187 = mul(%48, %186); %188 = sub(dense_4.bias, %187)
     rt.run(
-      kernels.train_k19,
+      kernels.update_dense_4_bias,
       1,
       n,
       s["dense_4.bias.exp_avg"],
-      b.s8,
+      b.grad_dense_4_bias,
       s["dense_4.bias.exp_avg_sq"],
       b.s12,
       b.s6,
@@ -1315,9 +1341,10 @@ export class Diabetes extends CompiledModel {
   protected override planEvaluate(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 10), progression: rt.alloc(n) };
-    const s0 = rt.alloc(Math.max(n * 10, 1)); // %1, %4, %7, %10, %15
-    const s1 = rt.alloc(n * 10); // %3, %6, %9, %11
-    const s2 = rt.alloc(Math.max(n, 1)); // %14, %17
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(Math.max(n * 10, 1)); // reused: %1, then %4, then %7, then %10, then %15
+    const s1 = rt.alloc(n * 10); // reused: %3, then %6, then %9, then %11
+    const s2 = rt.alloc(Math.max(n, 1)); // reused: %14, then %17
     return { data, output: s1, loss: s2, s0, s1, s2 };
   }
 
@@ -1337,7 +1364,7 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.evaluate_k1, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_relu_2, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(
       b.s1,
@@ -1349,7 +1376,7 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.evaluate_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
+    rt.run(kernels.dense_2_add_relu_2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
     rt.gemm(
       b.s1,
@@ -1361,23 +1388,33 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.evaluate_k3, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
+    rt.run(kernels.dense_3_add_relu_2, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
     rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
     // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %13 = sub(%11, progression); %14 = square(%13)
-    rt.run(kernels.evaluate_k4, n, n, b.s0, p["dense_4.bias"], b.data.progression, b.s1, b.s2);
+    rt.run(
+      kernels.dense_4_add_square_2,
+      n,
+      n,
+      b.s0,
+      p["dense_4.bias"],
+      b.data.progression,
+      b.s1,
+      b.s2,
+    );
     // regression.nn:14:13: %15 = sum(%14; axes=all)
     rt.sum(b.s2, b.s0, 1, n, 1);
     // regression.nn:14:13: %17 = div(%15, %16)
-    rt.run(kernels.evaluate_k5, 1, n, b.s0, b.s2);
+    rt.run(kernels.div, 1, n, b.s0, b.s2);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
   protected override planPredict(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 10) };
-    const s0 = rt.alloc(n * 10); // %1, %4, %7, %10
-    const s1 = rt.alloc(n * 10); // %3, %6, %9, %11
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(n * 10); // reused: %1, then %4, then %7, then %10
+    const s1 = rt.alloc(n * 10); // reused: %3, then %6, then %9, then %11
     return { data, output: s1, loss: null, s0, s1 };
   }
 
@@ -1397,7 +1434,7 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.predict_k1, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_relu_2, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(
       b.s1,
@@ -1409,7 +1446,7 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.predict_k2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
+    rt.run(kernels.dense_2_add_relu_2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
     rt.gemm(
       b.s1,
@@ -1421,10 +1458,10 @@ export class Diabetes extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.predict_k3, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
+    rt.run(kernels.dense_3_add_relu_2, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
     rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
     // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias)
-    rt.run(kernels.predict_k4, n, n, b.s0, p["dense_4.bias"], b.s1);
+    rt.run(kernels.dense_4_add, n, n, b.s0, p["dense_4.bias"], b.s1);
   }
 }

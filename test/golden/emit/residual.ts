@@ -9,14 +9,14 @@ import {
   type ModelSpec,
 } from "nnc/runtime";
 
-/** The fused kernels of Residual: one pass over their elements each. */
+/** The kernels of Residual: one pass over their elements each, shared by train, evaluate and predict. */
 const residualKernels = {
   /**
    * %2 = add(%1, dense_1.bias)  (residual.nn:4:3)
    * %3 = relu(%2)  (residual.nn:4:19)
    */
-  train_k1: {
-    name: "train_k1",
+  dense_1_add_relu: {
+    name: "dense_1_add_relu",
     cpu(
       size: number,
       n: number,
@@ -38,8 +38,8 @@ const residualKernels = {
   /**
    * %5 = mul(%3, %4)  (residual.nn:4:27)
    */
-  train_k2: {
-    name: "train_k2",
+  dropout_1_mul: {
+    name: "dropout_1_mul",
     cpu(size: number, n: number, t3: FloatArray, t4: FloatArray, t5: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t3_0 = t3[i];
@@ -53,8 +53,8 @@ const residualKernels = {
    * %7 = add(%6, dense_2.bias)  (residual.nn:4:3)
    * %8 = relu(%7)  (residual.nn:4:19)
    */
-  train_k3: {
-    name: "train_k3",
+  dense_2_add_relu: {
+    name: "dense_2_add_relu",
     cpu(
       size: number,
       n: number,
@@ -77,8 +77,8 @@ const residualKernels = {
    * %10 = mul(%8, %9)  (residual.nn:4:27)
    * %11 = add(%5, %10)  (residual.nn:14:6)
    */
-  train_k4: {
-    name: "train_k4",
+  dropout_2_mul_add: {
+    name: "dropout_2_mul_add",
     cpu(
       size: number,
       n: number,
@@ -100,17 +100,17 @@ const residualKernels = {
   /**
    * %13 = add(%12, dense_3.bias)  (residual.nn:14:16)
    * %14 = sigmoid(%13)  (residual.nn:14:28)
-   * %189 = relu(%13)  (residual.nn:17:13)
-   * %190 = mul(%13, benign)  (residual.nn:17:13)
-   * %191 = sub(%189, %190)  (residual.nn:17:13)
-   * %192 = abs(%13)  (residual.nn:17:13)
-   * %193 = neg(%192)  (residual.nn:17:13)
-   * %194 = exp(%193)  (residual.nn:17:13)
-   * %195 = log1p(%194)  (residual.nn:17:13)
-   * %196 = add(%191, %195)  (residual.nn:17:13)
+   * %186 = relu(%13)  (residual.nn:17:13)
+   * %187 = mul(%13, benign)  (residual.nn:17:13)
+   * %188 = sub(%186, %187)  (residual.nn:17:13)
+   * %189 = abs(%13)  (residual.nn:17:13)
+   * %190 = neg(%189)  (residual.nn:17:13)
+   * %191 = exp(%190)  (residual.nn:17:13)
+   * %192 = log1p(%191)  (residual.nn:17:13)
+   * %193 = add(%188, %192)  (residual.nn:17:13)
    */
-  train_k5: {
-    name: "train_k5",
+  dense_3_add_log1p: {
+    name: "dense_3_add_log1p",
     cpu(
       size: number,
       n: number,
@@ -119,33 +119,33 @@ const residualKernels = {
       benign: FloatArray,
       t13: FloatArray,
       t14: FloatArray,
-      t196: FloatArray,
+      t193: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];
         const dense_3_bias_1 = dense_3_bias[0];
         const vt13 = t12_0 + dense_3_bias_1;
         const vt14 = 1 / (1 + Math.exp(-vt13));
-        const vt189 = vt13 <= 0 ? 0 : vt13;
+        const vt186 = vt13 <= 0 ? 0 : vt13;
         const benign_2 = benign[i];
-        const vt190 = vt13 * benign_2;
-        const vt191 = vt189 - vt190;
-        const vt192 = Math.abs(vt13);
-        const vt193 = -vt192;
-        const vt194 = Math.exp(vt193);
-        const vt195 = Math.log1p(vt194);
-        const vt196 = vt191 + vt195;
+        const vt187 = vt13 * benign_2;
+        const vt188 = vt186 - vt187;
+        const vt189 = Math.abs(vt13);
+        const vt190 = -vt189;
+        const vt191 = Math.exp(vt190);
+        const vt192 = Math.log1p(vt191);
+        const vt193 = vt188 + vt192;
         t13[i] = vt13;
         t14[i] = vt14;
-        t196[i] = vt196;
+        t193[i] = vt193;
       }
     },
   },
   /**
    * %16 = square(dense_1.weight)  (residual.nn:17:43)
    */
-  train_k6: {
-    name: "train_k6",
+  square: {
+    name: "square",
     cpu(size: number, n: number, dense_1_weight: FloatArray, t16: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_0 = dense_1_weight[i];
@@ -157,8 +157,8 @@ const residualKernels = {
   /**
    * %18 = square(dense_2.weight)  (residual.nn:17:43)
    */
-  train_k7: {
-    name: "train_k7",
+  square_2: {
+    name: "square_2",
     cpu(size: number, n: number, dense_2_weight: FloatArray, t18: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_0 = dense_2_weight[i];
@@ -170,8 +170,8 @@ const residualKernels = {
   /**
    * %20 = square(dense_3.weight)  (residual.nn:17:43)
    */
-  train_k8: {
-    name: "train_k8",
+  square_3: {
+    name: "square_3",
     cpu(size: number, n: number, dense_3_weight: FloatArray, t20: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const dense_3_weight_0 = dense_3_weight[i];
@@ -183,8 +183,8 @@ const residualKernels = {
   /**
    * %28 = broadcast_to(0.0001; shape=[1, 1])  (residual.nn:17:43)
    */
-  train_k9: {
-    name: "train_k9",
+  broadcast_to: {
+    name: "broadcast_to",
     cpu(size: number, n: number, t28: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const vt28 = 0.0001;
@@ -194,130 +194,136 @@ const residualKernels = {
   },
   /**
    * %42 = sub(%14, benign)  (residual.nn:17:13)
-   * %44 = div(%42, %40)  (residual.nn:17:13)
+   * grad_dense_3 = div(%42, %40)  (residual.nn:17:13)
    */
-  train_k10: {
-    name: "train_k10",
-    cpu(size: number, n: number, t14: FloatArray, benign: FloatArray, t44: FloatArray): void {
+  sub_div: {
+    name: "sub_div",
+    cpu(
+      size: number,
+      n: number,
+      t14: FloatArray,
+      benign: FloatArray,
+      grad_dense_3: FloatArray,
+    ): void {
       const vt40 = n;
       for (let i = 0; i < size; i++) {
         const t14_0 = t14[i];
         const benign_1 = benign[i];
         const vt42 = t14_0 - benign_1;
-        const vt44 = vt42 / vt40;
-        t44[i] = vt44;
+        const vgrad_dense_3 = vt42 / vt40;
+        grad_dense_3[i] = vgrad_dense_3;
       }
     },
   },
   /**
-   * %51 = mul(%49, %9)  (residual.nn:4:27)
+   * %51 = mul(grad_r, %9)  (residual.nn:4:27)
    * %53 = gt(%7, 0)  (residual.nn:4:19)
-   * %54 = mul(%51, %53)  (residual.nn:4:19)
+   * grad_dense_2 = mul(%51, %53)  (residual.nn:4:19)
    */
-  train_k11: {
-    name: "train_k11",
+  dropout_2_mul_gt: {
+    name: "dropout_2_mul_gt",
     cpu(
       size: number,
       n: number,
-      t49: FloatArray,
+      grad_r: FloatArray,
       t9: FloatArray,
       t7: FloatArray,
-      t54: FloatArray,
+      grad_dense_2: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
-        const t49_0 = t49[i];
+        const grad_r_0 = grad_r[i];
         const t9_1 = t9[i];
-        const vt51 = t49_0 * t9_1;
+        const vt51 = grad_r_0 * t9_1;
         const t7_2 = t7[i];
         const vt53 = t7_2 > 0 ? 1 : 0;
-        const vt54 = vt51 * vt53;
-        t54[i] = vt54;
+        const vgrad_dense_2 = vt51 * vt53;
+        grad_dense_2[i] = vgrad_dense_2;
       }
     },
   },
   /**
-   * %58 = add(%49, %56)  (residual.nn:4:27)
-   * %59 = mul(%58, %4)  (residual.nn:4:27)
+   * grad_h = add(grad_r, %56)  (residual.nn:4:27)
+   * %59 = mul(grad_h, %4)  (residual.nn:4:27)
    * %61 = gt(%2, 0)  (residual.nn:4:19)
-   * %62 = mul(%59, %61)  (residual.nn:4:19)
+   * grad_dense_1 = mul(%59, %61)  (residual.nn:4:19)
    */
-  train_k12: {
-    name: "train_k12",
+  dropout_1_add_gt: {
+    name: "dropout_1_add_gt",
     cpu(
       size: number,
       n: number,
-      t49: FloatArray,
+      grad_r: FloatArray,
       t56: FloatArray,
       t4: FloatArray,
       t2: FloatArray,
-      t62: FloatArray,
+      grad_dense_1: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
-        const t49_0 = t49[i];
+        const grad_r_0 = grad_r[i];
         const t56_1 = t56[i];
-        const vt58 = t49_0 + t56_1;
+        const vgrad_h = grad_r_0 + t56_1;
         const t4_2 = t4[i];
-        const vt59 = vt58 * t4_2;
+        const vt59 = vgrad_h * t4_2;
         const t2_3 = t2[i];
         const vt61 = t2_3 > 0 ? 1 : 0;
-        const vt62 = vt59 * vt61;
-        t62[i] = vt62;
+        const vgrad_dense_1 = vt59 * vt61;
+        grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %199 = div(%197, %198)  (residual.nn:17:13)
+   * %196 = div(%194, %195)  (residual.nn:17:13)
    * %22 = add(%17, %19)  (residual.nn:17:43)
    * %23 = add(%22, %21)  (residual.nn:17:43)
    * %24 = mul(0.0001, %23)  (residual.nn:17:36)
-   * %25 = add(%199, %24)  (residual.nn:17:13)
-   * %69 = add(optimizer.step, 1)  (residual.nn:18:3)
-   * %77 = pow(0.9, %69)  (residual.nn:18:3)
-   * %78 = sub(1, %77)  (residual.nn:18:3)
-   * %79 = pow(0.999, %69)  (residual.nn:18:3)
-   * %80 = sub(1, %79)  (residual.nn:18:3)
-   * %81 = div(optimizer.lr, %78)  (residual.nn:18:3)
-   * %83 = sqrt(%80)  (residual.nn:18:3)
+   * %25 = add(%196, %24)  (residual.nn:17:13)
+   * %66 = add(optimizer.step, 1)  (residual.nn:18:3)
+   * %74 = pow(0.9, %66)  (residual.nn:18:3)
+   * %75 = sub(1, %74)  (residual.nn:18:3)
+   * %76 = pow(0.999, %66)  (residual.nn:18:3)
+   * %77 = sub(1, %76)  (residual.nn:18:3)
+   * %78 = div(optimizer.lr, %75)  (residual.nn:18:3)
+   * %80 = sqrt(%77)  (residual.nn:18:3)
    */
-  train_k13: {
-    name: "train_k13",
+  update_optimizer_step: {
+    name: "update_optimizer_step",
     cpu(
       size: number,
       n: number,
-      t197: FloatArray,
+      t194: FloatArray,
       t17: FloatArray,
       t19: FloatArray,
       t21: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
       t25: FloatArray,
-      t81: FloatArray,
-      t83: FloatArray,
+      t78: FloatArray,
+      t80: FloatArray,
     ): void {
-      const vt198 = n;
+      const vt195 = n;
       for (let i = 0; i < size; i++) {
-        const t197_0 = t197[0];
-        const vt199 = t197_0 / vt198;
+        const t194_0 = t194[0];
+        const vt196 = t194_0 / vt195;
         const t17_1 = t17[0];
         const t19_2 = t19[0];
         const vt22 = t17_1 + t19_2;
         const t21_3 = t21[0];
         const vt23 = vt22 + t21_3;
         const vt24 = 0.0001 * vt23;
-        const vt25 = vt199 + vt24;
+        const vt25 = vt196 + vt24;
         const optimizer_step_4 = optimizer_step[0];
-        const vt69 = optimizer_step_4 + 1;
-        const vt77 = Math.pow(0.9, vt69);
-        const vt78 = 1 - vt77;
-        const vt79 = Math.pow(0.999, vt69);
-        const vt80 = 1 - vt79;
+        const vt66 = optimizer_step_4 + 1;
+        const vt74 = Math.pow(0.9, vt66);
+        const vt75 = 1 - vt74;
+        const vt76 = Math.pow(0.999, vt66);
+        const vt77 = 1 - vt76;
         const optimizer_lr_5 = optimizer_lr[0];
-        const vt81 = optimizer_lr_5 / vt78;
-        const vt83 = Math.sqrt(vt80);
+        const vt78 = optimizer_lr_5 / vt75;
+        const vt80 = Math.sqrt(vt77);
         t25[i] = vt25;
-        optimizer_step[i] = vt69;
-        t81[i] = vt81;
-        t83[i] = vt83;
+        optimizer_step[i] = vt66;
+        t78[i] = vt78;
+        t80[i] = vt80;
       }
     },
   },
@@ -325,23 +331,23 @@ const residualKernels = {
    * %37 = broadcast_to(%28; shape=[32, 30])  (residual.nn:17:43)
    * %38 = mul(2, dense_1.weight)  (residual.nn:17:43)
    * %39 = mul(%37, %38)  (residual.nn:17:43)
-   * %66 = add(%39, %65)  (residual.nn:4:3)
-   * %70 = mul(0.9, dense_1.weight.exp_avg)  (residual.nn:18:3)
-   * %71 = mul(0.1, %66)  (residual.nn:18:3)
-   * %72 = add(%70, %71)  (residual.nn:18:3)
-   * %73 = mul(0.999, dense_1.weight.exp_avg_sq)  (residual.nn:18:3)
-   * %74 = mul(%66, %66)  (residual.nn:18:3)
-   * %75 = mul(0.001, %74)  (residual.nn:18:3)
-   * %76 = add(%73, %75)  (residual.nn:18:3)
-   * %82 = sqrt(%76)  (residual.nn:18:3)
-   * %84 = div(%82, %83)  (residual.nn:18:3)
-   * %85 = add(%84, 1e-8)  (residual.nn:18:3)
-   * %86 = div(%72, %85)  (residual.nn:18:3)
-   * %87 = mul(%81, %86)  (residual.nn:18:3)
-   * %88 = sub(dense_1.weight, %87)  (residual.nn:18:3)
+   * grad_dense_1.weight = add(%39, %65)  (residual.nn:4:3)
+   * %67 = mul(0.9, dense_1.weight.exp_avg)  (residual.nn:18:3)
+   * %68 = mul(0.1, grad_dense_1.weight)  (residual.nn:18:3)
+   * %69 = add(%67, %68)  (residual.nn:18:3)
+   * %70 = mul(0.999, dense_1.weight.exp_avg_sq)  (residual.nn:18:3)
+   * %71 = mul(grad_dense_1.weight, grad_dense_1.weight)  (residual.nn:18:3)
+   * %72 = mul(0.001, %71)  (residual.nn:18:3)
+   * %73 = add(%70, %72)  (residual.nn:18:3)
+   * %79 = sqrt(%73)  (residual.nn:18:3)
+   * %81 = div(%79, %80)  (residual.nn:18:3)
+   * %82 = add(%81, 1e-8)  (residual.nn:18:3)
+   * %83 = div(%69, %82)  (residual.nn:18:3)
+   * %84 = mul(%78, %83)  (residual.nn:18:3)
+   * %85 = sub(dense_1.weight, %84)  (residual.nn:18:3)
    */
-  train_k14: {
-    name: "train_k14",
+  update_dense_1_weight: {
+    name: "update_dense_1_weight",
     cpu(
       size: number,
       n: number,
@@ -350,8 +356,8 @@ const residualKernels = {
       t65: FloatArray,
       dense_1_weight_exp_avg: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t83: FloatArray,
-      t81: FloatArray,
+      t80: FloatArray,
+      t78: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const t28_0 = t28[0];
@@ -360,27 +366,27 @@ const residualKernels = {
         const vt38 = 2 * dense_1_weight_1;
         const vt39 = vt37 * vt38;
         const t65_2 = t65[i];
-        const vt66 = vt39 + t65_2;
+        const vgrad_dense_1_weight = vt39 + t65_2;
         const dense_1_weight_exp_avg_3 = dense_1_weight_exp_avg[i];
-        const vt70 = 0.9 * dense_1_weight_exp_avg_3;
-        const vt71 = 0.09999999999999998 * vt66;
-        const vt72 = vt70 + vt71;
+        const vt67 = 0.9 * dense_1_weight_exp_avg_3;
+        const vt68 = 0.09999999999999998 * vgrad_dense_1_weight;
+        const vt69 = vt67 + vt68;
         const dense_1_weight_exp_avg_sq_4 = dense_1_weight_exp_avg_sq[i];
-        const vt73 = 0.999 * dense_1_weight_exp_avg_sq_4;
-        const vt74 = vt66 * vt66;
-        const vt75 = 0.0010000000000000009 * vt74;
-        const vt76 = vt73 + vt75;
-        const vt82 = Math.sqrt(vt76);
-        const t83_5 = t83[0];
-        const vt84 = vt82 / t83_5;
-        const vt85 = vt84 + 1e-8;
-        const vt86 = vt72 / vt85;
-        const t81_6 = t81[0];
-        const vt87 = t81_6 * vt86;
-        const vt88 = dense_1_weight_1 - vt87;
-        dense_1_weight_exp_avg[i] = vt72;
-        dense_1_weight_exp_avg_sq[i] = vt76;
-        dense_1_weight[i] = vt88;
+        const vt70 = 0.999 * dense_1_weight_exp_avg_sq_4;
+        const vt71 = vgrad_dense_1_weight * vgrad_dense_1_weight;
+        const vt72 = 0.0010000000000000009 * vt71;
+        const vt73 = vt70 + vt72;
+        const vt79 = Math.sqrt(vt73);
+        const t80_5 = t80[0];
+        const vt81 = vt79 / t80_5;
+        const vt82 = vt81 + 1e-8;
+        const vt83 = vt69 / vt82;
+        const t78_6 = t78[0];
+        const vt84 = t78_6 * vt83;
+        const vt85 = dense_1_weight_1 - vt84;
+        dense_1_weight_exp_avg[i] = vt69;
+        dense_1_weight_exp_avg_sq[i] = vt73;
+        dense_1_weight[i] = vt85;
       }
     },
   },
@@ -388,23 +394,23 @@ const residualKernels = {
    * %33 = broadcast_to(%28; shape=[32, 32])  (residual.nn:17:43)
    * %34 = mul(2, dense_2.weight)  (residual.nn:17:43)
    * %35 = mul(%33, %34)  (residual.nn:17:43)
-   * %67 = add(%35, %57)  (residual.nn:4:3)
-   * %108 = mul(0.9, dense_2.weight.exp_avg)  (residual.nn:18:3)
-   * %109 = mul(0.1, %67)  (residual.nn:18:3)
-   * %110 = add(%108, %109)  (residual.nn:18:3)
-   * %111 = mul(0.999, dense_2.weight.exp_avg_sq)  (residual.nn:18:3)
-   * %112 = mul(%67, %67)  (residual.nn:18:3)
-   * %113 = mul(0.001, %112)  (residual.nn:18:3)
-   * %114 = add(%111, %113)  (residual.nn:18:3)
-   * %120 = sqrt(%114)  (residual.nn:18:3)
-   * %122 = div(%120, %83)  (residual.nn:18:3)
-   * %123 = add(%122, 1e-8)  (residual.nn:18:3)
-   * %124 = div(%110, %123)  (residual.nn:18:3)
-   * %125 = mul(%81, %124)  (residual.nn:18:3)
-   * %126 = sub(dense_2.weight, %125)  (residual.nn:18:3)
+   * grad_dense_2.weight = add(%35, %57)  (residual.nn:4:3)
+   * %105 = mul(0.9, dense_2.weight.exp_avg)  (residual.nn:18:3)
+   * %106 = mul(0.1, grad_dense_2.weight)  (residual.nn:18:3)
+   * %107 = add(%105, %106)  (residual.nn:18:3)
+   * %108 = mul(0.999, dense_2.weight.exp_avg_sq)  (residual.nn:18:3)
+   * %109 = mul(grad_dense_2.weight, grad_dense_2.weight)  (residual.nn:18:3)
+   * %110 = mul(0.001, %109)  (residual.nn:18:3)
+   * %111 = add(%108, %110)  (residual.nn:18:3)
+   * %117 = sqrt(%111)  (residual.nn:18:3)
+   * %119 = div(%117, %80)  (residual.nn:18:3)
+   * %120 = add(%119, 1e-8)  (residual.nn:18:3)
+   * %121 = div(%107, %120)  (residual.nn:18:3)
+   * %122 = mul(%78, %121)  (residual.nn:18:3)
+   * %123 = sub(dense_2.weight, %122)  (residual.nn:18:3)
    */
-  train_k15: {
-    name: "train_k15",
+  update_dense_2_weight: {
+    name: "update_dense_2_weight",
     cpu(
       size: number,
       n: number,
@@ -413,8 +419,8 @@ const residualKernels = {
       t57: FloatArray,
       dense_2_weight_exp_avg: FloatArray,
       dense_2_weight_exp_avg_sq: FloatArray,
-      t83: FloatArray,
-      t81: FloatArray,
+      t80: FloatArray,
+      t78: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const t28_0 = t28[0];
@@ -423,148 +429,148 @@ const residualKernels = {
         const vt34 = 2 * dense_2_weight_1;
         const vt35 = vt33 * vt34;
         const t57_2 = t57[i];
-        const vt67 = vt35 + t57_2;
+        const vgrad_dense_2_weight = vt35 + t57_2;
         const dense_2_weight_exp_avg_3 = dense_2_weight_exp_avg[i];
-        const vt108 = 0.9 * dense_2_weight_exp_avg_3;
-        const vt109 = 0.09999999999999998 * vt67;
-        const vt110 = vt108 + vt109;
+        const vt105 = 0.9 * dense_2_weight_exp_avg_3;
+        const vt106 = 0.09999999999999998 * vgrad_dense_2_weight;
+        const vt107 = vt105 + vt106;
         const dense_2_weight_exp_avg_sq_4 = dense_2_weight_exp_avg_sq[i];
-        const vt111 = 0.999 * dense_2_weight_exp_avg_sq_4;
-        const vt112 = vt67 * vt67;
-        const vt113 = 0.0010000000000000009 * vt112;
-        const vt114 = vt111 + vt113;
-        const vt120 = Math.sqrt(vt114);
-        const t83_5 = t83[0];
-        const vt122 = vt120 / t83_5;
-        const vt123 = vt122 + 1e-8;
-        const vt124 = vt110 / vt123;
-        const t81_6 = t81[0];
-        const vt125 = t81_6 * vt124;
-        const vt126 = dense_2_weight_1 - vt125;
-        dense_2_weight_exp_avg[i] = vt110;
-        dense_2_weight_exp_avg_sq[i] = vt114;
-        dense_2_weight[i] = vt126;
+        const vt108 = 0.999 * dense_2_weight_exp_avg_sq_4;
+        const vt109 = vgrad_dense_2_weight * vgrad_dense_2_weight;
+        const vt110 = 0.0010000000000000009 * vt109;
+        const vt111 = vt108 + vt110;
+        const vt117 = Math.sqrt(vt111);
+        const t80_5 = t80[0];
+        const vt119 = vt117 / t80_5;
+        const vt120 = vt119 + 1e-8;
+        const vt121 = vt107 / vt120;
+        const t78_6 = t78[0];
+        const vt122 = t78_6 * vt121;
+        const vt123 = dense_2_weight_1 - vt122;
+        dense_2_weight_exp_avg[i] = vt107;
+        dense_2_weight_exp_avg_sq[i] = vt111;
+        dense_2_weight[i] = vt123;
       }
     },
   },
   /**
-   * %128 = mul(0.1, %55)  (residual.nn:18:3)
+   * %125 = mul(0.1, grad_dense_2.bias)  (residual.nn:18:3)
    */
-  train_k16: {
-    name: "train_k16",
-    cpu(size: number, n: number, t55: FloatArray, t128: FloatArray): void {
+  dense_2_mul: {
+    name: "dense_2_mul",
+    cpu(size: number, n: number, grad_dense_2_bias: FloatArray, t125: FloatArray): void {
       for (let i = 0; i < size; i++) {
-        const t55_0 = t55[i];
-        const vt128 = 0.09999999999999998 * t55_0;
-        t128[i] = vt128;
+        const grad_dense_2_bias_0 = grad_dense_2_bias[i];
+        const vt125 = 0.09999999999999998 * grad_dense_2_bias_0;
+        t125[i] = vt125;
       }
     },
   },
   /**
-   * %89 = mul(0.9, dense_1.bias.exp_avg)  (residual.nn:18:3)
-   * %90 = mul(0.1, %63)  (residual.nn:18:3)
-   * %91 = add(%89, %90)  (residual.nn:18:3)
-   * %92 = mul(0.999, dense_1.bias.exp_avg_sq)  (residual.nn:18:3)
-   * %93 = mul(%63, %63)  (residual.nn:18:3)
-   * %94 = mul(0.001, %93)  (residual.nn:18:3)
-   * %95 = add(%92, %94)  (residual.nn:18:3)
-   * %101 = sqrt(%95)  (residual.nn:18:3)
-   * %103 = div(%101, %83)  (residual.nn:18:3)
-   * %104 = add(%103, 1e-8)  (residual.nn:18:3)
-   * %105 = div(%91, %104)  (residual.nn:18:3)
-   * %106 = mul(%81, %105)  (residual.nn:18:3)
-   * %107 = sub(dense_1.bias, %106)  (residual.nn:18:3)
-   * %127 = mul(0.9, dense_2.bias.exp_avg)  (residual.nn:18:3)
-   * %129 = add(%127, %128)  (residual.nn:18:3)
+   * %86 = mul(0.9, dense_1.bias.exp_avg)  (residual.nn:18:3)
+   * %87 = mul(0.1, grad_dense_1.bias)  (residual.nn:18:3)
+   * %88 = add(%86, %87)  (residual.nn:18:3)
+   * %89 = mul(0.999, dense_1.bias.exp_avg_sq)  (residual.nn:18:3)
+   * %90 = mul(grad_dense_1.bias, grad_dense_1.bias)  (residual.nn:18:3)
+   * %91 = mul(0.001, %90)  (residual.nn:18:3)
+   * %92 = add(%89, %91)  (residual.nn:18:3)
+   * %98 = sqrt(%92)  (residual.nn:18:3)
+   * %100 = div(%98, %80)  (residual.nn:18:3)
+   * %101 = add(%100, 1e-8)  (residual.nn:18:3)
+   * %102 = div(%88, %101)  (residual.nn:18:3)
+   * %103 = mul(%78, %102)  (residual.nn:18:3)
+   * %104 = sub(dense_1.bias, %103)  (residual.nn:18:3)
+   * %124 = mul(0.9, dense_2.bias.exp_avg)  (residual.nn:18:3)
+   * %126 = add(%124, %125)  (residual.nn:18:3)
    */
-  train_k17: {
-    name: "train_k17",
+  update_dense_1_bias: {
+    name: "update_dense_1_bias",
     cpu(
       size: number,
       n: number,
       dense_1_bias_exp_avg: FloatArray,
-      t63: FloatArray,
+      grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t83: FloatArray,
-      t81: FloatArray,
+      t80: FloatArray,
+      t78: FloatArray,
       dense_1_bias: FloatArray,
       dense_2_bias_exp_avg: FloatArray,
-      t128: FloatArray,
+      t125: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt89 = 0.9 * dense_1_bias_exp_avg_0;
-        const t63_1 = t63[i];
-        const vt90 = 0.09999999999999998 * t63_1;
-        const vt91 = vt89 + vt90;
+        const vt86 = 0.9 * dense_1_bias_exp_avg_0;
+        const grad_dense_1_bias_1 = grad_dense_1_bias[i];
+        const vt87 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt88 = vt86 + vt87;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt92 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt93 = t63_1 * t63_1;
-        const vt94 = 0.0010000000000000009 * vt93;
-        const vt95 = vt92 + vt94;
-        const vt101 = Math.sqrt(vt95);
-        const t83_3 = t83[0];
-        const vt103 = vt101 / t83_3;
-        const vt104 = vt103 + 1e-8;
-        const vt105 = vt91 / vt104;
-        const t81_4 = t81[0];
-        const vt106 = t81_4 * vt105;
+        const vt89 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt90 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt91 = 0.0010000000000000009 * vt90;
+        const vt92 = vt89 + vt91;
+        const vt98 = Math.sqrt(vt92);
+        const t80_3 = t80[0];
+        const vt100 = vt98 / t80_3;
+        const vt101 = vt100 + 1e-8;
+        const vt102 = vt88 / vt101;
+        const t78_4 = t78[0];
+        const vt103 = t78_4 * vt102;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt107 = dense_1_bias_5 - vt106;
+        const vt104 = dense_1_bias_5 - vt103;
         const dense_2_bias_exp_avg_6 = dense_2_bias_exp_avg[i];
-        const vt127 = 0.9 * dense_2_bias_exp_avg_6;
-        const t128_7 = t128[i];
-        const vt129 = vt127 + t128_7;
-        dense_1_bias_exp_avg[i] = vt91;
-        dense_1_bias_exp_avg_sq[i] = vt95;
-        dense_1_bias[i] = vt107;
-        dense_2_bias_exp_avg[i] = vt129;
+        const vt124 = 0.9 * dense_2_bias_exp_avg_6;
+        const t125_7 = t125[i];
+        const vt126 = vt124 + t125_7;
+        dense_1_bias_exp_avg[i] = vt88;
+        dense_1_bias_exp_avg_sq[i] = vt92;
+        dense_1_bias[i] = vt104;
+        dense_2_bias_exp_avg[i] = vt126;
       }
     },
   },
   /**
-   * %130 = mul(0.999, dense_2.bias.exp_avg_sq)  (residual.nn:18:3)
-   * %131 = mul(%55, %55)  (residual.nn:18:3)
-   * %132 = mul(0.001, %131)  (residual.nn:18:3)
-   * %133 = add(%130, %132)  (residual.nn:18:3)
-   * %139 = sqrt(%133)  (residual.nn:18:3)
-   * %141 = div(%139, %83)  (residual.nn:18:3)
-   * %142 = add(%141, 1e-8)  (residual.nn:18:3)
-   * %143 = div(%129, %142)  (residual.nn:18:3)
-   * %144 = mul(%81, %143)  (residual.nn:18:3)
-   * %145 = sub(dense_2.bias, %144)  (residual.nn:18:3)
+   * %127 = mul(0.999, dense_2.bias.exp_avg_sq)  (residual.nn:18:3)
+   * %128 = mul(grad_dense_2.bias, grad_dense_2.bias)  (residual.nn:18:3)
+   * %129 = mul(0.001, %128)  (residual.nn:18:3)
+   * %130 = add(%127, %129)  (residual.nn:18:3)
+   * %136 = sqrt(%130)  (residual.nn:18:3)
+   * %138 = div(%136, %80)  (residual.nn:18:3)
+   * %139 = add(%138, 1e-8)  (residual.nn:18:3)
+   * %140 = div(%126, %139)  (residual.nn:18:3)
+   * %141 = mul(%78, %140)  (residual.nn:18:3)
+   * %142 = sub(dense_2.bias, %141)  (residual.nn:18:3)
    */
-  train_k18: {
-    name: "train_k18",
+  update_dense_2_bias: {
+    name: "update_dense_2_bias",
     cpu(
       size: number,
       n: number,
       dense_2_bias_exp_avg_sq: FloatArray,
-      t55: FloatArray,
-      t83: FloatArray,
-      t129: FloatArray,
-      t81: FloatArray,
+      grad_dense_2_bias: FloatArray,
+      t80: FloatArray,
+      t126: FloatArray,
+      t78: FloatArray,
       dense_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_bias_exp_avg_sq_0 = dense_2_bias_exp_avg_sq[i];
-        const vt130 = 0.999 * dense_2_bias_exp_avg_sq_0;
-        const t55_1 = t55[i];
-        const vt131 = t55_1 * t55_1;
-        const vt132 = 0.0010000000000000009 * vt131;
-        const vt133 = vt130 + vt132;
-        const vt139 = Math.sqrt(vt133);
-        const t83_2 = t83[0];
-        const vt141 = vt139 / t83_2;
-        const vt142 = vt141 + 1e-8;
-        const t129_3 = t129[i];
-        const vt143 = t129_3 / vt142;
-        const t81_4 = t81[0];
-        const vt144 = t81_4 * vt143;
+        const vt127 = 0.999 * dense_2_bias_exp_avg_sq_0;
+        const grad_dense_2_bias_1 = grad_dense_2_bias[i];
+        const vt128 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
+        const vt129 = 0.0010000000000000009 * vt128;
+        const vt130 = vt127 + vt129;
+        const vt136 = Math.sqrt(vt130);
+        const t80_2 = t80[0];
+        const vt138 = vt136 / t80_2;
+        const vt139 = vt138 + 1e-8;
+        const t126_3 = t126[i];
+        const vt140 = t126_3 / vt139;
+        const t78_4 = t78[0];
+        const vt141 = t78_4 * vt140;
         const dense_2_bias_5 = dense_2_bias[i];
-        const vt145 = dense_2_bias_5 - vt144;
-        dense_2_bias_exp_avg_sq[i] = vt133;
-        dense_2_bias[i] = vt145;
+        const vt142 = dense_2_bias_5 - vt141;
+        dense_2_bias_exp_avg_sq[i] = vt130;
+        dense_2_bias[i] = vt142;
       }
     },
   },
@@ -572,23 +578,23 @@ const residualKernels = {
    * %29 = broadcast_to(%28; shape=[1, 32])  (residual.nn:17:43)
    * %30 = mul(2, dense_3.weight)  (residual.nn:17:43)
    * %31 = mul(%29, %30)  (residual.nn:17:43)
-   * %68 = add(%31, %50)  (residual.nn:14:16)
-   * %146 = mul(0.9, dense_3.weight.exp_avg)  (residual.nn:18:3)
-   * %147 = mul(0.1, %68)  (residual.nn:18:3)
-   * %148 = add(%146, %147)  (residual.nn:18:3)
-   * %149 = mul(0.999, dense_3.weight.exp_avg_sq)  (residual.nn:18:3)
-   * %150 = mul(%68, %68)  (residual.nn:18:3)
-   * %151 = mul(0.001, %150)  (residual.nn:18:3)
-   * %152 = add(%149, %151)  (residual.nn:18:3)
-   * %158 = sqrt(%152)  (residual.nn:18:3)
-   * %160 = div(%158, %83)  (residual.nn:18:3)
-   * %161 = add(%160, 1e-8)  (residual.nn:18:3)
-   * %162 = div(%148, %161)  (residual.nn:18:3)
-   * %163 = mul(%81, %162)  (residual.nn:18:3)
-   * %164 = sub(dense_3.weight, %163)  (residual.nn:18:3)
+   * grad_dense_3.weight = add(%31, %50)  (residual.nn:14:16)
+   * %143 = mul(0.9, dense_3.weight.exp_avg)  (residual.nn:18:3)
+   * %144 = mul(0.1, grad_dense_3.weight)  (residual.nn:18:3)
+   * %145 = add(%143, %144)  (residual.nn:18:3)
+   * %146 = mul(0.999, dense_3.weight.exp_avg_sq)  (residual.nn:18:3)
+   * %147 = mul(grad_dense_3.weight, grad_dense_3.weight)  (residual.nn:18:3)
+   * %148 = mul(0.001, %147)  (residual.nn:18:3)
+   * %149 = add(%146, %148)  (residual.nn:18:3)
+   * %155 = sqrt(%149)  (residual.nn:18:3)
+   * %157 = div(%155, %80)  (residual.nn:18:3)
+   * %158 = add(%157, 1e-8)  (residual.nn:18:3)
+   * %159 = div(%145, %158)  (residual.nn:18:3)
+   * %160 = mul(%78, %159)  (residual.nn:18:3)
+   * %161 = sub(dense_3.weight, %160)  (residual.nn:18:3)
    */
-  train_k19: {
-    name: "train_k19",
+  update_dense_3_weight: {
+    name: "update_dense_3_weight",
     cpu(
       size: number,
       n: number,
@@ -597,8 +603,8 @@ const residualKernels = {
       t50: FloatArray,
       dense_3_weight_exp_avg: FloatArray,
       dense_3_weight_exp_avg_sq: FloatArray,
-      t83: FloatArray,
-      t81: FloatArray,
+      t80: FloatArray,
+      t78: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const t28_0 = t28[(i / 32) | 0];
@@ -607,80 +613,80 @@ const residualKernels = {
         const vt30 = 2 * dense_3_weight_1;
         const vt31 = vt29 * vt30;
         const t50_2 = t50[i];
-        const vt68 = vt31 + t50_2;
+        const vgrad_dense_3_weight = vt31 + t50_2;
         const dense_3_weight_exp_avg_3 = dense_3_weight_exp_avg[i];
-        const vt146 = 0.9 * dense_3_weight_exp_avg_3;
-        const vt147 = 0.09999999999999998 * vt68;
-        const vt148 = vt146 + vt147;
+        const vt143 = 0.9 * dense_3_weight_exp_avg_3;
+        const vt144 = 0.09999999999999998 * vgrad_dense_3_weight;
+        const vt145 = vt143 + vt144;
         const dense_3_weight_exp_avg_sq_4 = dense_3_weight_exp_avg_sq[i];
-        const vt149 = 0.999 * dense_3_weight_exp_avg_sq_4;
-        const vt150 = vt68 * vt68;
-        const vt151 = 0.0010000000000000009 * vt150;
-        const vt152 = vt149 + vt151;
-        const vt158 = Math.sqrt(vt152);
-        const t83_5 = t83[(i / 32) | 0];
-        const vt160 = vt158 / t83_5;
-        const vt161 = vt160 + 1e-8;
-        const vt162 = vt148 / vt161;
-        const t81_6 = t81[(i / 32) | 0];
-        const vt163 = t81_6 * vt162;
-        const vt164 = dense_3_weight_1 - vt163;
-        dense_3_weight_exp_avg[i] = vt148;
-        dense_3_weight_exp_avg_sq[i] = vt152;
-        dense_3_weight[i] = vt164;
+        const vt146 = 0.999 * dense_3_weight_exp_avg_sq_4;
+        const vt147 = vgrad_dense_3_weight * vgrad_dense_3_weight;
+        const vt148 = 0.0010000000000000009 * vt147;
+        const vt149 = vt146 + vt148;
+        const vt155 = Math.sqrt(vt149);
+        const t80_5 = t80[(i / 32) | 0];
+        const vt157 = vt155 / t80_5;
+        const vt158 = vt157 + 1e-8;
+        const vt159 = vt145 / vt158;
+        const t78_6 = t78[(i / 32) | 0];
+        const vt160 = t78_6 * vt159;
+        const vt161 = dense_3_weight_1 - vt160;
+        dense_3_weight_exp_avg[i] = vt145;
+        dense_3_weight_exp_avg_sq[i] = vt149;
+        dense_3_weight[i] = vt161;
       }
     },
   },
   /**
-   * %165 = mul(0.9, dense_3.bias.exp_avg)  (residual.nn:18:3)
-   * %166 = mul(0.1, %48)  (residual.nn:18:3)
-   * %167 = add(%165, %166)  (residual.nn:18:3)
-   * %168 = mul(0.999, dense_3.bias.exp_avg_sq)  (residual.nn:18:3)
-   * %169 = mul(%48, %48)  (residual.nn:18:3)
-   * %170 = mul(0.001, %169)  (residual.nn:18:3)
-   * %171 = add(%168, %170)  (residual.nn:18:3)
-   * %177 = sqrt(%171)  (residual.nn:18:3)
-   * %179 = div(%177, %83)  (residual.nn:18:3)
-   * %180 = add(%179, 1e-8)  (residual.nn:18:3)
-   * %181 = div(%167, %180)  (residual.nn:18:3)
-   * %182 = mul(%81, %181)  (residual.nn:18:3)
-   * %183 = sub(dense_3.bias, %182)  (residual.nn:18:3)
+   * %162 = mul(0.9, dense_3.bias.exp_avg)  (residual.nn:18:3)
+   * %163 = mul(0.1, grad_dense_3.bias)  (residual.nn:18:3)
+   * %164 = add(%162, %163)  (residual.nn:18:3)
+   * %165 = mul(0.999, dense_3.bias.exp_avg_sq)  (residual.nn:18:3)
+   * %166 = mul(grad_dense_3.bias, grad_dense_3.bias)  (residual.nn:18:3)
+   * %167 = mul(0.001, %166)  (residual.nn:18:3)
+   * %168 = add(%165, %167)  (residual.nn:18:3)
+   * %174 = sqrt(%168)  (residual.nn:18:3)
+   * %176 = div(%174, %80)  (residual.nn:18:3)
+   * %177 = add(%176, 1e-8)  (residual.nn:18:3)
+   * %178 = div(%164, %177)  (residual.nn:18:3)
+   * %179 = mul(%78, %178)  (residual.nn:18:3)
+   * %180 = sub(dense_3.bias, %179)  (residual.nn:18:3)
    */
-  train_k20: {
-    name: "train_k20",
+  update_dense_3_bias: {
+    name: "update_dense_3_bias",
     cpu(
       size: number,
       n: number,
       dense_3_bias_exp_avg: FloatArray,
-      t48: FloatArray,
+      grad_dense_3_bias: FloatArray,
       dense_3_bias_exp_avg_sq: FloatArray,
-      t83: FloatArray,
-      t81: FloatArray,
+      t80: FloatArray,
+      t78: FloatArray,
       dense_3_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_3_bias_exp_avg_0 = dense_3_bias_exp_avg[i];
-        const vt165 = 0.9 * dense_3_bias_exp_avg_0;
-        const t48_1 = t48[i];
-        const vt166 = 0.09999999999999998 * t48_1;
-        const vt167 = vt165 + vt166;
+        const vt162 = 0.9 * dense_3_bias_exp_avg_0;
+        const grad_dense_3_bias_1 = grad_dense_3_bias[i];
+        const vt163 = 0.09999999999999998 * grad_dense_3_bias_1;
+        const vt164 = vt162 + vt163;
         const dense_3_bias_exp_avg_sq_2 = dense_3_bias_exp_avg_sq[i];
-        const vt168 = 0.999 * dense_3_bias_exp_avg_sq_2;
-        const vt169 = t48_1 * t48_1;
-        const vt170 = 0.0010000000000000009 * vt169;
-        const vt171 = vt168 + vt170;
-        const vt177 = Math.sqrt(vt171);
-        const t83_3 = t83[i];
-        const vt179 = vt177 / t83_3;
-        const vt180 = vt179 + 1e-8;
-        const vt181 = vt167 / vt180;
-        const t81_4 = t81[i];
-        const vt182 = t81_4 * vt181;
+        const vt165 = 0.999 * dense_3_bias_exp_avg_sq_2;
+        const vt166 = grad_dense_3_bias_1 * grad_dense_3_bias_1;
+        const vt167 = 0.0010000000000000009 * vt166;
+        const vt168 = vt165 + vt167;
+        const vt174 = Math.sqrt(vt168);
+        const t80_3 = t80[i];
+        const vt176 = vt174 / t80_3;
+        const vt177 = vt176 + 1e-8;
+        const vt178 = vt164 / vt177;
+        const t78_4 = t78[i];
+        const vt179 = t78_4 * vt178;
         const dense_3_bias_5 = dense_3_bias[i];
-        const vt183 = dense_3_bias_5 - vt182;
-        dense_3_bias_exp_avg[i] = vt167;
-        dense_3_bias_exp_avg_sq[i] = vt171;
-        dense_3_bias[i] = vt183;
+        const vt180 = dense_3_bias_5 - vt179;
+        dense_3_bias_exp_avg[i] = vt164;
+        dense_3_bias_exp_avg_sq[i] = vt168;
+        dense_3_bias[i] = vt180;
       }
     },
   },
@@ -688,8 +694,8 @@ const residualKernels = {
    * %2 = add(%1, dense_1.bias)  (residual.nn:4:3)
    * %3 = relu(%2)  (residual.nn:4:19)
    */
-  evaluate_k1: {
-    name: "evaluate_k1",
+  dense_1_add_relu_2: {
+    name: "dense_1_add_relu_2",
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -705,8 +711,8 @@ const residualKernels = {
    * %8 = relu(%7)  (residual.nn:4:19)
    * %11 = add(%3, %8)  (residual.nn:14:6)
    */
-  evaluate_k2: {
-    name: "evaluate_k2",
+  dense_2_add_relu_2: {
+    name: "dense_2_add_relu_2",
     cpu(
       size: number,
       n: number,
@@ -738,8 +744,8 @@ const residualKernels = {
    * %32 = log1p(%31)  (residual.nn:17:13)
    * %33 = add(%28, %32)  (residual.nn:17:13)
    */
-  evaluate_k3: {
-    name: "evaluate_k3",
+  dense_3_add_log1p_2: {
+    name: "dense_3_add_log1p_2",
     cpu(
       size: number,
       n: number,
@@ -769,53 +775,14 @@ const residualKernels = {
     },
   },
   /**
-   * %16 = square(dense_1.weight)  (residual.nn:17:43)
-   */
-  evaluate_k4: {
-    name: "evaluate_k4",
-    cpu(size: number, n: number, dense_1_weight: FloatArray, t16: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const dense_1_weight_0 = dense_1_weight[i];
-        const vt16 = dense_1_weight_0 * dense_1_weight_0;
-        t16[i] = vt16;
-      }
-    },
-  },
-  /**
-   * %18 = square(dense_2.weight)  (residual.nn:17:43)
-   */
-  evaluate_k5: {
-    name: "evaluate_k5",
-    cpu(size: number, n: number, dense_2_weight: FloatArray, t18: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const dense_2_weight_0 = dense_2_weight[i];
-        const vt18 = dense_2_weight_0 * dense_2_weight_0;
-        t18[i] = vt18;
-      }
-    },
-  },
-  /**
-   * %20 = square(dense_3.weight)  (residual.nn:17:43)
-   */
-  evaluate_k6: {
-    name: "evaluate_k6",
-    cpu(size: number, n: number, dense_3_weight: FloatArray, t20: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const dense_3_weight_0 = dense_3_weight[i];
-        const vt20 = dense_3_weight_0 * dense_3_weight_0;
-        t20[i] = vt20;
-      }
-    },
-  },
-  /**
    * %36 = div(%34, %35)  (residual.nn:17:13)
    * %22 = add(%17, %19)  (residual.nn:17:43)
    * %23 = add(%22, %21)  (residual.nn:17:43)
    * %24 = mul(0.0001, %23)  (residual.nn:17:36)
    * %25 = add(%36, %24)  (residual.nn:17:13)
    */
-  evaluate_k7: {
-    name: "evaluate_k7",
+  div_mul: {
+    name: "div_mul",
     cpu(
       size: number,
       n: number,
@@ -841,53 +808,11 @@ const residualKernels = {
     },
   },
   /**
-   * %2 = add(%1, dense_1.bias)  (residual.nn:4:3)
-   * %3 = relu(%2)  (residual.nn:4:19)
-   */
-  predict_k1: {
-    name: "predict_k1",
-    cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t1_0 = t1[i];
-        const dense_1_bias_1 = dense_1_bias[i % 32];
-        const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = vt2 <= 0 ? 0 : vt2;
-        t3[i] = vt3;
-      }
-    },
-  },
-  /**
-   * %7 = add(%6, dense_2.bias)  (residual.nn:4:3)
-   * %8 = relu(%7)  (residual.nn:4:19)
-   * %11 = add(%3, %8)  (residual.nn:14:6)
-   */
-  predict_k2: {
-    name: "predict_k2",
-    cpu(
-      size: number,
-      n: number,
-      t6: FloatArray,
-      dense_2_bias: FloatArray,
-      t3: FloatArray,
-      t11: FloatArray,
-    ): void {
-      for (let i = 0; i < size; i++) {
-        const t6_0 = t6[i];
-        const dense_2_bias_1 = dense_2_bias[i % 32];
-        const vt7 = t6_0 + dense_2_bias_1;
-        const vt8 = vt7 <= 0 ? 0 : vt7;
-        const t3_2 = t3[i];
-        const vt11 = t3_2 + vt8;
-        t11[i] = vt11;
-      }
-    },
-  },
-  /**
    * %13 = add(%12, dense_3.bias)  (residual.nn:14:16)
    * %14 = sigmoid(%13)  (residual.nn:14:28)
    */
-  predict_k3: {
-    name: "predict_k3",
+  dense_3_add_sigmoid: {
+    name: "dense_3_add_sigmoid",
     cpu(size: number, n: number, t12: FloatArray, dense_3_bias: FloatArray, t14: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];
@@ -1086,21 +1011,22 @@ export class Residual extends CompiledModel {
   protected override planTrain(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 30), benign: rt.alloc(n) };
-    const s0 = rt.alloc(Math.max(n * 32, 32)); // %1, %4, %63
-    const s1 = rt.alloc(Math.max(n * 32, 960)); // %2, %65, %128
-    const s2 = rt.alloc(Math.max(n * 32, 32)); // %3, %6, %9, %55
-    const s3 = rt.alloc(Math.max(n * 32, 1)); // %5, %62, %25
-    const s4 = rt.alloc(Math.max(n * 32, 1)); // %7, %56, %81
-    const s5 = rt.alloc(Math.max(n * 32, 1)); // %8, %12, %197
-    const s6 = rt.alloc(Math.max(n * 32, 1)); // %11, %54, %83
-    const s7 = rt.alloc(Math.max(n, 1024)); // %13, %16, %18, %20, %28
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(Math.max(n * 32, 32)); // reused: %1, then %4, then grad_dense_1.bias
+    const s1 = rt.alloc(Math.max(n * 32, 960)); // reused: %2, then %65, then %125
+    const s2 = rt.alloc(Math.max(n * 32, 32)); // reused: %3, then %6, then %9, then grad_dense_2.bias
+    const s3 = rt.alloc(Math.max(n * 32, 1)); // reused: %5, then grad_dense_1, then %25
+    const s4 = rt.alloc(Math.max(n * 32, 1)); // reused: %7, then %56, then %78
+    const s5 = rt.alloc(Math.max(n * 32, 1)); // reused: %8, then %12, then %194
+    const s6 = rt.alloc(Math.max(n * 32, 1)); // reused: %11, then grad_dense_2, then %80
+    const s7 = rt.alloc(Math.max(n, 1024)); // reused: %13, then %16, then %18, then %20, then %28
     const s8 = rt.alloc(n); // %14
-    const s9 = rt.alloc(Math.max(n, 1)); // %196, %17
+    const s9 = rt.alloc(Math.max(n, 1)); // reused: %193, then %17
     const s10 = rt.alloc(1); // %19
     const s11 = rt.alloc(1); // %21
-    const s12 = rt.alloc(Math.max(n, 1024)); // %44, %57
-    const s13 = rt.alloc(1); // %48
-    const s14 = rt.alloc(n * 32); // %49
+    const s12 = rt.alloc(Math.max(n, 1024)); // reused: grad_dense_3, then %57
+    const s13 = rt.alloc(1); // grad_dense_3.bias
+    const s14 = rt.alloc(n * 32); // grad_r
     const s15 = rt.alloc(32); // %50
     return {
       data,
@@ -1122,6 +1048,13 @@ export class Residual extends CompiledModel {
       s13,
       s14,
       s15,
+      grad_dense_3: s12,
+      grad_dense_3_bias: s13,
+      grad_r: s14,
+      grad_dense_2: s6,
+      grad_dense_2_bias: s2,
+      grad_dense_1: s3,
+      grad_dense_1_bias: s0,
     };
   }
 
@@ -1142,11 +1075,11 @@ export class Residual extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.train_k1, n * 32, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
+    rt.run(kernels.dense_1_add_relu, n * 32, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // residual.nn:4:27 dropout_1: %4 = dropout_mask(%3; rate=0.1)
     rt.dropoutMask(b.s0, n * 32, 0.1);
     // residual.nn:4:27 dropout_1: %5 = mul(%3, %4)
-    rt.run(kernels.train_k2, n * 32, n, b.s2, b.s0, b.s3);
+    rt.run(kernels.dropout_1_mul, n * 32, n, b.s2, b.s0, b.s3);
     // residual.nn:4:3 dense_2: %6 = matmul(%5, dense_2.weight; transB)
     rt.gemm(
       b.s3,
@@ -1158,40 +1091,58 @@ export class Residual extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7)
-    rt.run(kernels.train_k3, n * 32, n, b.s2, p["dense_2.bias"], b.s4, b.s5);
+    rt.run(kernels.dense_2_add_relu, n * 32, n, b.s2, p["dense_2.bias"], b.s4, b.s5);
     // residual.nn:4:27 dropout_2: %9 = dropout_mask(%8; rate=0.2)
     rt.dropoutMask(b.s2, n * 32, 0.2);
     // residual.nn:4:27 dropout_2: %10 = mul(%8, %9); %11 = add(%5, %10)
-    rt.run(kernels.train_k4, n * 32, n, b.s5, b.s2, b.s3, b.s6);
+    rt.run(kernels.dropout_2_mul_add, n * 32, n, b.s5, b.s2, b.s3, b.s6);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
     rt.gemm(b.s6, p["dense_3.weight"], b.s5, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %189 = relu(%13); %190 = mul(%13, benign); %191 = sub(%189, %190); %192 = abs(%13); %193 = neg(%192); %194 = exp(%193); %195 = log1p(%194); %196 = add(%191, %195)
-    rt.run(kernels.train_k5, n, n, b.s5, p["dense_3.bias"], b.data.benign, b.s7, b.s8, b.s9);
-    // residual.nn:17:13: %197 = sum(%196; axes=all)
+    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %186 = relu(%13); %187 = mul(%13, benign); %188 = sub(%186, %187); %189 = abs(%13); %190 = neg(%189); %191 = exp(%190); %192 = log1p(%191); %193 = add(%188, %192)
+    rt.run(
+      kernels.dense_3_add_log1p,
+      n,
+      n,
+      b.s5,
+      p["dense_3.bias"],
+      b.data.benign,
+      b.s7,
+      b.s8,
+      b.s9,
+    );
+    // residual.nn:17:13: %194 = sum(%193; axes=all)
     rt.sum(b.s9, b.s5, 1, n, 1);
     // residual.nn:17:43: %16 = square(dense_1.weight)
-    rt.run(kernels.train_k6, 960, n, p["dense_1.weight"], b.s7);
+    rt.run(kernels.square, 960, n, p["dense_1.weight"], b.s7);
     // residual.nn:17:43: %17 = sum(%16; axes=all)
     rt.sum(b.s7, b.s9, 1, 960, 1);
     // residual.nn:17:43: %18 = square(dense_2.weight)
-    rt.run(kernels.train_k7, 1024, n, p["dense_2.weight"], b.s7);
+    rt.run(kernels.square_2, 1024, n, p["dense_2.weight"], b.s7);
     // residual.nn:17:43: %19 = sum(%18; axes=all)
     rt.sum(b.s7, b.s10, 1, 1024, 1);
     // residual.nn:17:43: %20 = square(dense_3.weight)
-    rt.run(kernels.train_k8, 32, n, p["dense_3.weight"], b.s7);
+    rt.run(kernels.square_3, 32, n, p["dense_3.weight"], b.s7);
     // residual.nn:17:43: %21 = sum(%20; axes=all)
     rt.sum(b.s7, b.s11, 1, 32, 1);
     // residual.nn:17:43: %28 = broadcast_to(0.0001; shape=[1, 1])
-    rt.run(kernels.train_k9, 1, n, b.s7);
-    // residual.nn:17:13: %42 = sub(%14, benign); %44 = div(%42, %40)
-    rt.run(kernels.train_k10, n, n, b.s8, b.data.benign, b.s12);
-    // residual.nn:14:16 dense_3: %48 = sum(%44; axes=[0])
-    rt.sum(b.s12, b.s13, 1, n, 1);
-    // residual.nn:14:16 dense_3: %49 = matmul(%44, dense_3.weight)
-    rt.gemm(b.s12, p["dense_3.weight"], b.s14, /* m */ n, /* n */ 32, /* k */ 1, /* flags */ 0);
-    // residual.nn:14:16 dense_3: %50 = matmul(%44, %11; transA)
+    rt.run(kernels.broadcast_to, 1, n, b.s7);
+    // residual.nn:17:13: %42 = sub(%14, benign); grad_dense_3 = div(%42, %40)
+    rt.run(kernels.sub_div, n, n, b.s8, b.data.benign, b.grad_dense_3);
+    // residual.nn:14:16 dense_3: grad_dense_3.bias = sum(grad_dense_3; axes=[0])
+    rt.sum(b.grad_dense_3, b.grad_dense_3_bias, 1, n, 1);
+    // residual.nn:14:16 dense_3: grad_r = matmul(grad_dense_3, dense_3.weight)
     rt.gemm(
-      b.s12,
+      b.grad_dense_3,
+      p["dense_3.weight"],
+      b.grad_r,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 1,
+      /* flags */ 0,
+    );
+    // residual.nn:14:16 dense_3: %50 = matmul(grad_dense_3, %11; transA)
+    rt.gemm(
+      b.grad_dense_3,
       b.s6,
       b.s15,
       /* m */ 1,
@@ -1203,15 +1154,23 @@ export class Residual extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 32,
     );
-    // residual.nn:4:27 dropout_2: %51 = mul(%49, %9); %53 = gt(%7, 0); %54 = mul(%51, %53)
-    rt.run(kernels.train_k11, n * 32, n, b.s14, b.s2, b.s4, b.s6);
-    // residual.nn:4:3 dense_2: %55 = sum(%54; axes=[0])
-    rt.sum(b.s6, b.s2, 1, n, 32);
-    // residual.nn:4:3 dense_2: %56 = matmul(%54, dense_2.weight)
-    rt.gemm(b.s6, p["dense_2.weight"], b.s4, /* m */ n, /* n */ 32, /* k */ 32, /* flags */ 0);
-    // residual.nn:4:3 dense_2: %57 = matmul(%54, %5; transA)
+    // residual.nn:4:27 dropout_2: %51 = mul(grad_r, %9); %53 = gt(%7, 0); grad_dense_2 = mul(%51, %53)
+    rt.run(kernels.dropout_2_mul_gt, n * 32, n, b.grad_r, b.s2, b.s4, b.grad_dense_2);
+    // residual.nn:4:3 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
+    rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 32);
+    // residual.nn:4:3 dense_2: %56 = matmul(grad_dense_2, dense_2.weight)
     rt.gemm(
-      b.s6,
+      b.grad_dense_2,
+      p["dense_2.weight"],
+      b.s4,
+      /* m */ n,
+      /* n */ 32,
+      /* k */ 32,
+      /* flags */ 0,
+    );
+    // residual.nn:4:3 dense_2: %57 = matmul(grad_dense_2, %5; transA)
+    rt.gemm(
+      b.grad_dense_2,
       b.s3,
       b.s12,
       /* m */ 32,
@@ -1223,13 +1182,13 @@ export class Residual extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 1024,
     );
-    // residual.nn:4:27 dropout_1: %58 = add(%49, %56); %59 = mul(%58, %4); %61 = gt(%2, 0); %62 = mul(%59, %61)
-    rt.run(kernels.train_k12, n * 32, n, b.s14, b.s4, b.s0, b.s1, b.s3);
-    // residual.nn:4:3 dense_1: %63 = sum(%62; axes=[0])
-    rt.sum(b.s3, b.s0, 1, n, 32);
-    // residual.nn:4:3 dense_1: %65 = matmul(%62, x; transA)
+    // residual.nn:4:27 dropout_1: grad_h = add(grad_r, %56); %59 = mul(grad_h, %4); %61 = gt(%2, 0); grad_dense_1 = mul(%59, %61)
+    rt.run(kernels.dropout_1_add_gt, n * 32, n, b.grad_r, b.s4, b.s0, b.s1, b.grad_dense_1);
+    // residual.nn:4:3 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
+    rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 32);
+    // residual.nn:4:3 dense_1: %65 = matmul(grad_dense_1, x; transA)
     rt.gemm(
-      b.s3,
+      b.grad_dense_1,
       b.data.x,
       b.s1,
       /* m */ 32,
@@ -1241,9 +1200,9 @@ export class Residual extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 960,
     );
-    // residual.nn:17:13: %199 = div(%197, %198); %22 = add(%17, %19); %23 = add(%22, %21); %24 = mul(0.0001, %23); %25 = add(%199, %24); %69 = add(optimizer.step, 1); %77 = pow(0.9, %69); %78 = sub(1, %77); %79 = pow(0.999, %69); %80 = sub(1, %79); %81 = div(optimizer.lr, %78); %83 = sqrt(%80)
+    // residual.nn:17:13: %196 = div(%194, %195); %22 = add(%17, %19); %23 = add(%22, %21); %24 = mul(0.0001, %23); %25 = add(%196, %24); %66 = add(optimizer.step, 1); %74 = pow(0.9, %66); %75 = sub(1, %74); %76 = pow(0.999, %66); %77 = sub(1, %76); %78 = div(optimizer.lr, %75); %80 = sqrt(%77)
     rt.run(
-      kernels.train_k13,
+      kernels.update_optimizer_step,
       1,
       n,
       b.s5,
@@ -1256,9 +1215,9 @@ export class Residual extends CompiledModel {
       b.s4,
       b.s6,
     );
-    // residual.nn:17:43: %37 = broadcast_to(%28; shape=[32, 30]); %38 = mul(2, dense_1.weight); %39 = mul(%37, %38); %66 = add(%39, %65); %70 = mul(0.9, dense_1.weight.exp_avg); %71 = mul(0.1, %66); %72 = add(%70, %71); %73 = mul(0.999, dense_1.weight.exp_avg_sq); %74 = mul(%66, %66); %75 = mul(0.001, %74); %76 = add(%73, %75); %82 = sqrt(%76); %84 = div(%82, %83); %85 = add(%84, 1e-8); %86 = div(%72, %85); %87 = mul(%81, %86); %88 = sub(dense_1.weight, %87)
+    // residual.nn:17:43: %37 = broadcast_to(%28; shape=[32, 30]); %38 = mul(2, dense_1.weight); %39 = mul(%37, %38); grad_dense_1.weight = add(%39, %65); %67 = mul(0.9, dense_1.weight.exp_avg); %68 = mul(0.1, grad_dense_1.weight); %69 = add(%67, %68); %70 = mul(0.999, dense_1.weight.exp_avg_sq); %71 = mul(grad_dense_1.weight, grad_dense_1.weight); %72 = mul(0.001, %71); %73 = add(%70, %72); %79 = sqrt(%73); %81 = div(%79, %80); %82 = add(%81, 1e-8); %83 = div(%69, %82); %84 = mul(%78, %83); %85 = sub(dense_1.weight, %84)
     rt.run(
-      kernels.train_k14,
+      kernels.update_dense_1_weight,
       960,
       n,
       b.s7,
@@ -1269,9 +1228,9 @@ export class Residual extends CompiledModel {
       b.s6,
       b.s4,
     );
-    // residual.nn:17:43: %33 = broadcast_to(%28; shape=[32, 32]); %34 = mul(2, dense_2.weight); %35 = mul(%33, %34); %67 = add(%35, %57); %108 = mul(0.9, dense_2.weight.exp_avg); %109 = mul(0.1, %67); %110 = add(%108, %109); %111 = mul(0.999, dense_2.weight.exp_avg_sq); %112 = mul(%67, %67); %113 = mul(0.001, %112); %114 = add(%111, %113); %120 = sqrt(%114); %122 = div(%120, %83); %123 = add(%122, 1e-8); %124 = div(%110, %123); %125 = mul(%81, %124); %126 = sub(dense_2.weight, %125)
+    // residual.nn:17:43: %33 = broadcast_to(%28; shape=[32, 32]); %34 = mul(2, dense_2.weight); %35 = mul(%33, %34); grad_dense_2.weight = add(%35, %57); %105 = mul(0.9, dense_2.weight.exp_avg); %106 = mul(0.1, grad_dense_2.weight); %107 = add(%105, %106); %108 = mul(0.999, dense_2.weight.exp_avg_sq); %109 = mul(grad_dense_2.weight, grad_dense_2.weight); %110 = mul(0.001, %109); %111 = add(%108, %110); %117 = sqrt(%111); %119 = div(%117, %80); %120 = add(%119, 1e-8); %121 = div(%107, %120); %122 = mul(%78, %121); %123 = sub(dense_2.weight, %122)
     rt.run(
-      kernels.train_k15,
+      kernels.update_dense_2_weight,
       1024,
       n,
       b.s7,
@@ -1282,15 +1241,15 @@ export class Residual extends CompiledModel {
       b.s6,
       b.s4,
     );
-    // residual.nn:18:3 dense_2: %128 = mul(0.1, %55)
-    rt.run(kernels.train_k16, 32, n, b.s2, b.s1);
-    // residual.nn:18:3 dense_1: %89 = mul(0.9, dense_1.bias.exp_avg); %90 = mul(0.1, %63); %91 = add(%89, %90); %92 = mul(0.999, dense_1.bias.exp_avg_sq); %93 = mul(%63, %63); %94 = mul(0.001, %93); %95 = add(%92, %94); %101 = sqrt(%95); %103 = div(%101, %83); %104 = add(%103, 1e-8); %105 = div(%91, %104); %106 = mul(%81, %105); %107 = sub(dense_1.bias, %106); %127 = mul(0.9, dense_2.bias.exp_avg); %129 = add(%127, %128)
+    // residual.nn:18:3 dense_2: %125 = mul(0.1, grad_dense_2.bias)
+    rt.run(kernels.dense_2_mul, 32, n, b.grad_dense_2_bias, b.s1);
+    // residual.nn:18:3 dense_1: %86 = mul(0.9, dense_1.bias.exp_avg); %87 = mul(0.1, grad_dense_1.bias); %88 = add(%86, %87); %89 = mul(0.999, dense_1.bias.exp_avg_sq); %90 = mul(grad_dense_1.bias, grad_dense_1.bias); %91 = mul(0.001, %90); %92 = add(%89, %91); %98 = sqrt(%92); %100 = div(%98, %80); %101 = add(%100, 1e-8); %102 = div(%88, %101); %103 = mul(%78, %102); %104 = sub(dense_1.bias, %103); %124 = mul(0.9, dense_2.bias.exp_avg); %126 = add(%124, %125)
     rt.run(
-      kernels.train_k17,
+      kernels.update_dense_1_bias,
       32,
       n,
       s["dense_1.bias.exp_avg"],
-      b.s0,
+      b.grad_dense_1_bias,
       s["dense_1.bias.exp_avg_sq"],
       b.s6,
       b.s4,
@@ -1298,21 +1257,21 @@ export class Residual extends CompiledModel {
       s["dense_2.bias.exp_avg"],
       b.s1,
     );
-    // residual.nn:18:3 dense_2: %130 = mul(0.999, dense_2.bias.exp_avg_sq); %131 = mul(%55, %55); %132 = mul(0.001, %131); %133 = add(%130, %132); %139 = sqrt(%133); %141 = div(%139, %83); %142 = add(%141, 1e-8); %143 = div(%129, %142); %144 = mul(%81, %143); %145 = sub(dense_2.bias, %144)
+    // residual.nn:18:3 dense_2: %127 = mul(0.999, dense_2.bias.exp_avg_sq); %128 = mul(grad_dense_2.bias, grad_dense_2.bias); %129 = mul(0.001, %128); %130 = add(%127, %129); %136 = sqrt(%130); %138 = div(%136, %80); %139 = add(%138, 1e-8); %140 = div(%126, %139); %141 = mul(%78, %140); %142 = sub(dense_2.bias, %141)
     rt.run(
-      kernels.train_k18,
+      kernels.update_dense_2_bias,
       32,
       n,
       s["dense_2.bias.exp_avg_sq"],
-      b.s2,
+      b.grad_dense_2_bias,
       b.s6,
       s["dense_2.bias.exp_avg"],
       b.s4,
       p["dense_2.bias"],
     );
-    // residual.nn:17:43: %29 = broadcast_to(%28; shape=[1, 32]); %30 = mul(2, dense_3.weight); %31 = mul(%29, %30); %68 = add(%31, %50); %146 = mul(0.9, dense_3.weight.exp_avg); %147 = mul(0.1, %68); %148 = add(%146, %147); %149 = mul(0.999, dense_3.weight.exp_avg_sq); %150 = mul(%68, %68); %151 = mul(0.001, %150); %152 = add(%149, %151); %158 = sqrt(%152); %160 = div(%158, %83); %161 = add(%160, 1e-8); %162 = div(%148, %161); %163 = mul(%81, %162); %164 = sub(dense_3.weight, %163)
+    // residual.nn:17:43: %29 = broadcast_to(%28; shape=[1, 32]); %30 = mul(2, dense_3.weight); %31 = mul(%29, %30); grad_dense_3.weight = add(%31, %50); %143 = mul(0.9, dense_3.weight.exp_avg); %144 = mul(0.1, grad_dense_3.weight); %145 = add(%143, %144); %146 = mul(0.999, dense_3.weight.exp_avg_sq); %147 = mul(grad_dense_3.weight, grad_dense_3.weight); %148 = mul(0.001, %147); %149 = add(%146, %148); %155 = sqrt(%149); %157 = div(%155, %80); %158 = add(%157, 1e-8); %159 = div(%145, %158); %160 = mul(%78, %159); %161 = sub(dense_3.weight, %160)
     rt.run(
-      kernels.train_k19,
+      kernels.update_dense_3_weight,
       32,
       n,
       b.s7,
@@ -1323,13 +1282,13 @@ export class Residual extends CompiledModel {
       b.s6,
       b.s4,
     );
-    // residual.nn:18:3 dense_3: %165 = mul(0.9, dense_3.bias.exp_avg); %166 = mul(0.1, %48); %167 = add(%165, %166); %168 = mul(0.999, dense_3.bias.exp_avg_sq); %169 = mul(%48, %48); %170 = mul(0.001, %169); %171 = add(%168, %170); %177 = sqrt(%171); %179 = div(%177, %83); %180 = add(%179, 1e-8); %181 = div(%167, %180); %182 = mul(%81, %181); %183 = sub(dense_3.bias, %182)
+    // residual.nn:18:3 dense_3: %162 = mul(0.9, dense_3.bias.exp_avg); %163 = mul(0.1, grad_dense_3.bias); %164 = add(%162, %163); %165 = mul(0.999, dense_3.bias.exp_avg_sq); %166 = mul(grad_dense_3.bias, grad_dense_3.bias); %167 = mul(0.001, %166); %168 = add(%165, %167); %174 = sqrt(%168); %176 = div(%174, %80); %177 = add(%176, 1e-8); %178 = div(%164, %177); %179 = mul(%78, %178); %180 = sub(dense_3.bias, %179)
     rt.run(
-      kernels.train_k20,
+      kernels.update_dense_3_bias,
       1,
       n,
       s["dense_3.bias.exp_avg"],
-      b.s13,
+      b.grad_dense_3_bias,
       s["dense_3.bias.exp_avg_sq"],
       b.s6,
       b.s4,
@@ -1341,9 +1300,10 @@ export class Residual extends CompiledModel {
   protected override planEvaluate(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 30), benign: rt.alloc(n) };
-    const s0 = rt.alloc(Math.max(n * 32, 1)); // %1, %6, %12, %34
-    const s1 = rt.alloc(n * 32); // %3, %14
-    const s2 = rt.alloc(Math.max(n * 32, 1024)); // %11, %33, %16, %18, %20, %25
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(Math.max(n * 32, 1)); // reused: %1, then %6, then %12, then %34
+    const s1 = rt.alloc(n * 32); // reused: %3, then %14
+    const s2 = rt.alloc(Math.max(n * 32, 1024)); // reused: %11, then %33, then %16, then %18, then %20, then %25
     const s3 = rt.alloc(1); // %17
     const s4 = rt.alloc(1); // %19
     const s5 = rt.alloc(1); // %21
@@ -1366,7 +1326,7 @@ export class Residual extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.evaluate_k1, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_relu_2, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
     rt.gemm(
       b.s1,
@@ -1378,35 +1338,36 @@ export class Residual extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
-    rt.run(kernels.evaluate_k2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
+    rt.run(kernels.dense_2_add_relu_2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
     rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
     // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %26 = relu(%13); %27 = mul(%13, benign); %28 = sub(%26, %27); %29 = abs(%13); %30 = neg(%29); %31 = exp(%30); %32 = log1p(%31); %33 = add(%28, %32)
-    rt.run(kernels.evaluate_k3, n, n, b.s0, p["dense_3.bias"], b.data.benign, b.s1, b.s2);
+    rt.run(kernels.dense_3_add_log1p_2, n, n, b.s0, p["dense_3.bias"], b.data.benign, b.s1, b.s2);
     // residual.nn:17:13: %34 = sum(%33; axes=all)
     rt.sum(b.s2, b.s0, 1, n, 1);
     // residual.nn:17:43: %16 = square(dense_1.weight)
-    rt.run(kernels.evaluate_k4, 960, n, p["dense_1.weight"], b.s2);
+    rt.run(kernels.square, 960, n, p["dense_1.weight"], b.s2);
     // residual.nn:17:43: %17 = sum(%16; axes=all)
     rt.sum(b.s2, b.s3, 1, 960, 1);
     // residual.nn:17:43: %18 = square(dense_2.weight)
-    rt.run(kernels.evaluate_k5, 1024, n, p["dense_2.weight"], b.s2);
+    rt.run(kernels.square_2, 1024, n, p["dense_2.weight"], b.s2);
     // residual.nn:17:43: %19 = sum(%18; axes=all)
     rt.sum(b.s2, b.s4, 1, 1024, 1);
     // residual.nn:17:43: %20 = square(dense_3.weight)
-    rt.run(kernels.evaluate_k6, 32, n, p["dense_3.weight"], b.s2);
+    rt.run(kernels.square_3, 32, n, p["dense_3.weight"], b.s2);
     // residual.nn:17:43: %21 = sum(%20; axes=all)
     rt.sum(b.s2, b.s5, 1, 32, 1);
     // residual.nn:17:13: %36 = div(%34, %35); %22 = add(%17, %19); %23 = add(%22, %21); %24 = mul(0.0001, %23); %25 = add(%36, %24)
-    rt.run(kernels.evaluate_k7, 1, n, b.s0, b.s3, b.s4, b.s5, b.s2);
+    rt.run(kernels.div_mul, 1, n, b.s0, b.s3, b.s4, b.s5, b.s2);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
   protected override planPredict(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 30) };
-    const s0 = rt.alloc(n * 32); // %1, %6, %12
-    const s1 = rt.alloc(n * 32); // %3, %14
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(n * 32); // reused: %1, then %6, then %12
+    const s1 = rt.alloc(n * 32); // reused: %3, then %14
     const s2 = rt.alloc(n * 32); // %11
     return { data, output: s1, loss: null, s0, s1, s2 };
   }
@@ -1427,7 +1388,7 @@ export class Residual extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.predict_k1, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_relu_2, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
     rt.gemm(
       b.s1,
@@ -1439,10 +1400,10 @@ export class Residual extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
-    rt.run(kernels.predict_k2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
+    rt.run(kernels.dense_2_add_relu_2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
     rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
     // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13)
-    rt.run(kernels.predict_k3, n, n, b.s0, p["dense_3.bias"], b.s1);
+    rt.run(kernels.dense_3_add_sigmoid, n, n, b.s0, p["dense_3.bias"], b.s1);
   }
 }

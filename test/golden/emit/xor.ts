@@ -9,14 +9,14 @@ import {
   type ModelSpec,
 } from "nnc/runtime";
 
-/** The fused kernels of Xor: one pass over their elements each. */
+/** The kernels of Xor: one pass over their elements each, shared by train, evaluate and predict. */
 const xorKernels = {
   /**
    * %2 = add(%1, dense_1.bias)  (xor.nn:7:18)
    * %3 = tanh(%2)  (xor.nn:7:30)
    */
-  train_k1: {
-    name: "train_k1",
+  dense_1_add_tanh: {
+    name: "dense_1_add_tanh",
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -30,17 +30,17 @@ const xorKernels = {
   /**
    * %5 = add(%4, dense_2.bias)  (xor.nn:7:38)
    * %6 = sigmoid(%5)  (xor.nn:7:50)
-   * %54 = relu(%5)  (xor.nn:9:13)
-   * %55 = mul(%5, y)  (xor.nn:9:13)
-   * %56 = sub(%54, %55)  (xor.nn:9:13)
-   * %57 = abs(%5)  (xor.nn:9:13)
-   * %58 = neg(%57)  (xor.nn:9:13)
-   * %59 = exp(%58)  (xor.nn:9:13)
-   * %60 = log1p(%59)  (xor.nn:9:13)
-   * %61 = add(%56, %60)  (xor.nn:9:13)
+   * %53 = relu(%5)  (xor.nn:9:13)
+   * %54 = mul(%5, y)  (xor.nn:9:13)
+   * %55 = sub(%53, %54)  (xor.nn:9:13)
+   * %56 = abs(%5)  (xor.nn:9:13)
+   * %57 = neg(%56)  (xor.nn:9:13)
+   * %58 = exp(%57)  (xor.nn:9:13)
+   * %59 = log1p(%58)  (xor.nn:9:13)
+   * %60 = add(%55, %59)  (xor.nn:9:13)
    */
-  train_k2: {
-    name: "train_k2",
+  dense_2_add_log1p: {
+    name: "dense_2_add_log1p",
     cpu(
       size: number,
       n: number,
@@ -49,240 +49,224 @@ const xorKernels = {
       y: FloatArray,
       t5: FloatArray,
       t6: FloatArray,
-      t61: FloatArray,
+      t60: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
         const dense_2_bias_1 = dense_2_bias[0];
         const vt5 = t4_0 + dense_2_bias_1;
         const vt6 = 1 / (1 + Math.exp(-vt5));
-        const vt54 = vt5 <= 0 ? 0 : vt5;
+        const vt53 = vt5 <= 0 ? 0 : vt5;
         const y_2 = y[i];
-        const vt55 = vt5 * y_2;
-        const vt56 = vt54 - vt55;
-        const vt57 = Math.abs(vt5);
-        const vt58 = -vt57;
-        const vt59 = Math.exp(vt58);
-        const vt60 = Math.log1p(vt59);
-        const vt61 = vt56 + vt60;
+        const vt54 = vt5 * y_2;
+        const vt55 = vt53 - vt54;
+        const vt56 = Math.abs(vt5);
+        const vt57 = -vt56;
+        const vt58 = Math.exp(vt57);
+        const vt59 = Math.log1p(vt58);
+        const vt60 = vt55 + vt59;
         t5[i] = vt5;
         t6[i] = vt6;
-        t61[i] = vt61;
+        t60[i] = vt60;
       }
     },
   },
   /**
    * %10 = sub(%6, y)  (xor.nn:9:13)
-   * %12 = div(%10, %8)  (xor.nn:9:13)
+   * grad_dense_2 = div(%10, %8)  (xor.nn:9:13)
    */
-  train_k3: {
-    name: "train_k3",
-    cpu(size: number, n: number, t6: FloatArray, y: FloatArray, t12: FloatArray): void {
+  sub_div: {
+    name: "sub_div",
+    cpu(size: number, n: number, t6: FloatArray, y: FloatArray, grad_dense_2: FloatArray): void {
       const vt8 = n;
       for (let i = 0; i < size; i++) {
         const t6_0 = t6[i];
         const y_1 = y[i];
         const vt10 = t6_0 - y_1;
-        const vt12 = vt10 / vt8;
-        t12[i] = vt12;
+        const vgrad_dense_2 = vt10 / vt8;
+        grad_dense_2[i] = vgrad_dense_2;
       }
     },
   },
   /**
    * %19 = square(%3)  (xor.nn:7:30)
    * %20 = sub(1, %19)  (xor.nn:7:30)
-   * %21 = mul(%17, %20)  (xor.nn:7:30)
+   * grad_dense_1 = mul(%17, %20)  (xor.nn:7:30)
    */
-  train_k4: {
-    name: "train_k4",
-    cpu(size: number, n: number, t3: FloatArray, t17: FloatArray, t21: FloatArray): void {
+  square_mul: {
+    name: "square_mul",
+    cpu(size: number, n: number, t3: FloatArray, t17: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t3_0 = t3[i];
         const vt19 = t3_0 * t3_0;
         const vt20 = 1 - vt19;
         const t17_1 = t17[i];
-        const vt21 = t17_1 * vt20;
-        t21[i] = vt21;
+        const vgrad_dense_1 = t17_1 * vt20;
+        grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %64 = div(%62, %63)  (xor.nn:9:13)
-   * %25 = add(optimizer.step, 1)  (xor.nn:10:3)
-   * %29 = eq(%25, 1)  (xor.nn:10:3)
+   * %63 = div(%61, %62)  (xor.nn:9:13)
+   * %24 = add(optimizer.step, 1)  (xor.nn:10:3)
+   * %28 = eq(%24, 1)  (xor.nn:10:3)
    */
-  train_k5: {
-    name: "train_k5",
+  update_optimizer_step: {
+    name: "update_optimizer_step",
     cpu(
       size: number,
       n: number,
-      t62: FloatArray,
+      t61: FloatArray,
       optimizer_step: FloatArray,
-      t64: FloatArray,
-      t29: FloatArray,
+      t63: FloatArray,
+      t28: FloatArray,
     ): void {
-      const vt63 = n;
+      const vt62 = n;
       for (let i = 0; i < size; i++) {
-        const t62_0 = t62[0];
-        const vt64 = t62_0 / vt63;
+        const t61_0 = t61[0];
+        const vt63 = t61_0 / vt62;
         const optimizer_step_1 = optimizer_step[0];
-        const vt25 = optimizer_step_1 + 1;
-        const vt29 = vt25 === 1 ? 1 : 0;
-        t64[i] = vt64;
-        optimizer_step[i] = vt25;
-        t29[i] = vt29;
+        const vt24 = optimizer_step_1 + 1;
+        const vt28 = vt24 === 1 ? 1 : 0;
+        t63[i] = vt63;
+        optimizer_step[i] = vt24;
+        t28[i] = vt28;
       }
     },
   },
   /**
-   * %26 = mul(0.9, dense_1.weight.momentum_buffer)  (xor.nn:10:3)
-   * %28 = add(%26, %24)  (xor.nn:10:3)
-   * %30 = where(%29, %24, %28)  (xor.nn:10:3)
-   * %31 = mul(optimizer.lr, %30)  (xor.nn:10:3)
-   * %32 = sub(dense_1.weight, %31)  (xor.nn:10:3)
+   * %25 = mul(0.9, dense_1.weight.momentum_buffer)  (xor.nn:10:3)
+   * %27 = add(%25, grad_dense_1.weight)  (xor.nn:10:3)
+   * %29 = where(%28, grad_dense_1.weight, %27)  (xor.nn:10:3)
+   * %30 = mul(optimizer.lr, %29)  (xor.nn:10:3)
+   * %31 = sub(dense_1.weight, %30)  (xor.nn:10:3)
    */
-  train_k6: {
-    name: "train_k6",
+  update_dense_1_weight: {
+    name: "update_dense_1_weight",
     cpu(
       size: number,
       n: number,
       dense_1_weight_momentum_buffer: FloatArray,
-      t24: FloatArray,
-      t29: FloatArray,
+      grad_dense_1_weight: FloatArray,
+      t28: FloatArray,
       optimizer_lr: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_momentum_buffer_0 = dense_1_weight_momentum_buffer[i];
-        const vt26 = 0.9 * dense_1_weight_momentum_buffer_0;
-        const t24_1 = t24[i];
-        const vt28 = vt26 + t24_1;
-        const t29_2 = t29[0];
-        const vt30 = t29_2 !== 0 ? t24_1 : vt28;
+        const vt25 = 0.9 * dense_1_weight_momentum_buffer_0;
+        const grad_dense_1_weight_1 = grad_dense_1_weight[i];
+        const vt27 = vt25 + grad_dense_1_weight_1;
+        const t28_2 = t28[0];
+        const vt29 = t28_2 !== 0 ? grad_dense_1_weight_1 : vt27;
         const optimizer_lr_3 = optimizer_lr[0];
-        const vt31 = optimizer_lr_3 * vt30;
+        const vt30 = optimizer_lr_3 * vt29;
         const dense_1_weight_4 = dense_1_weight[i];
-        const vt32 = dense_1_weight_4 - vt31;
-        dense_1_weight_momentum_buffer[i] = vt30;
-        dense_1_weight[i] = vt32;
+        const vt31 = dense_1_weight_4 - vt30;
+        dense_1_weight_momentum_buffer[i] = vt29;
+        dense_1_weight[i] = vt31;
       }
     },
   },
   /**
-   * %33 = mul(0.9, dense_1.bias.momentum_buffer)  (xor.nn:10:3)
-   * %35 = add(%33, %22)  (xor.nn:10:3)
-   * %37 = where(%29, %22, %35)  (xor.nn:10:3)
-   * %38 = mul(optimizer.lr, %37)  (xor.nn:10:3)
-   * %39 = sub(dense_1.bias, %38)  (xor.nn:10:3)
+   * %32 = mul(0.9, dense_1.bias.momentum_buffer)  (xor.nn:10:3)
+   * %34 = add(%32, grad_dense_1.bias)  (xor.nn:10:3)
+   * %36 = where(%28, grad_dense_1.bias, %34)  (xor.nn:10:3)
+   * %37 = mul(optimizer.lr, %36)  (xor.nn:10:3)
+   * %38 = sub(dense_1.bias, %37)  (xor.nn:10:3)
    */
-  train_k7: {
-    name: "train_k7",
+  update_dense_1_bias: {
+    name: "update_dense_1_bias",
     cpu(
       size: number,
       n: number,
       dense_1_bias_momentum_buffer: FloatArray,
-      t22: FloatArray,
-      t29: FloatArray,
+      grad_dense_1_bias: FloatArray,
+      t28: FloatArray,
       optimizer_lr: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_momentum_buffer_0 = dense_1_bias_momentum_buffer[i];
-        const vt33 = 0.9 * dense_1_bias_momentum_buffer_0;
-        const t22_1 = t22[i];
-        const vt35 = vt33 + t22_1;
-        const t29_2 = t29[0];
-        const vt37 = t29_2 !== 0 ? t22_1 : vt35;
+        const vt32 = 0.9 * dense_1_bias_momentum_buffer_0;
+        const grad_dense_1_bias_1 = grad_dense_1_bias[i];
+        const vt34 = vt32 + grad_dense_1_bias_1;
+        const t28_2 = t28[0];
+        const vt36 = t28_2 !== 0 ? grad_dense_1_bias_1 : vt34;
         const optimizer_lr_3 = optimizer_lr[0];
-        const vt38 = optimizer_lr_3 * vt37;
+        const vt37 = optimizer_lr_3 * vt36;
         const dense_1_bias_4 = dense_1_bias[i];
-        const vt39 = dense_1_bias_4 - vt38;
-        dense_1_bias_momentum_buffer[i] = vt37;
-        dense_1_bias[i] = vt39;
+        const vt38 = dense_1_bias_4 - vt37;
+        dense_1_bias_momentum_buffer[i] = vt36;
+        dense_1_bias[i] = vt38;
       }
     },
   },
   /**
-   * %40 = mul(0.9, dense_2.weight.momentum_buffer)  (xor.nn:10:3)
-   * %42 = add(%40, %18)  (xor.nn:10:3)
-   * %44 = where(%29, %18, %42)  (xor.nn:10:3)
-   * %45 = mul(optimizer.lr, %44)  (xor.nn:10:3)
-   * %46 = sub(dense_2.weight, %45)  (xor.nn:10:3)
+   * %39 = mul(0.9, dense_2.weight.momentum_buffer)  (xor.nn:10:3)
+   * %41 = add(%39, grad_dense_2.weight)  (xor.nn:10:3)
+   * %43 = where(%28, grad_dense_2.weight, %41)  (xor.nn:10:3)
+   * %44 = mul(optimizer.lr, %43)  (xor.nn:10:3)
+   * %45 = sub(dense_2.weight, %44)  (xor.nn:10:3)
    */
-  train_k8: {
-    name: "train_k8",
+  update_dense_2_weight: {
+    name: "update_dense_2_weight",
     cpu(
       size: number,
       n: number,
       dense_2_weight_momentum_buffer: FloatArray,
-      t18: FloatArray,
-      t29: FloatArray,
+      grad_dense_2_weight: FloatArray,
+      t28: FloatArray,
       optimizer_lr: FloatArray,
       dense_2_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_momentum_buffer_0 = dense_2_weight_momentum_buffer[i];
-        const vt40 = 0.9 * dense_2_weight_momentum_buffer_0;
-        const t18_1 = t18[i];
-        const vt42 = vt40 + t18_1;
-        const t29_2 = t29[(i / 4) | 0];
-        const vt44 = t29_2 !== 0 ? t18_1 : vt42;
+        const vt39 = 0.9 * dense_2_weight_momentum_buffer_0;
+        const grad_dense_2_weight_1 = grad_dense_2_weight[i];
+        const vt41 = vt39 + grad_dense_2_weight_1;
+        const t28_2 = t28[(i / 4) | 0];
+        const vt43 = t28_2 !== 0 ? grad_dense_2_weight_1 : vt41;
         const optimizer_lr_3 = optimizer_lr[(i / 4) | 0];
-        const vt45 = optimizer_lr_3 * vt44;
+        const vt44 = optimizer_lr_3 * vt43;
         const dense_2_weight_4 = dense_2_weight[i];
-        const vt46 = dense_2_weight_4 - vt45;
-        dense_2_weight_momentum_buffer[i] = vt44;
-        dense_2_weight[i] = vt46;
+        const vt45 = dense_2_weight_4 - vt44;
+        dense_2_weight_momentum_buffer[i] = vt43;
+        dense_2_weight[i] = vt45;
       }
     },
   },
   /**
-   * %47 = mul(0.9, dense_2.bias.momentum_buffer)  (xor.nn:10:3)
-   * %49 = add(%47, %16)  (xor.nn:10:3)
-   * %51 = where(%29, %16, %49)  (xor.nn:10:3)
-   * %52 = mul(optimizer.lr, %51)  (xor.nn:10:3)
-   * %53 = sub(dense_2.bias, %52)  (xor.nn:10:3)
+   * %46 = mul(0.9, dense_2.bias.momentum_buffer)  (xor.nn:10:3)
+   * %48 = add(%46, grad_dense_2.bias)  (xor.nn:10:3)
+   * %50 = where(%28, grad_dense_2.bias, %48)  (xor.nn:10:3)
+   * %51 = mul(optimizer.lr, %50)  (xor.nn:10:3)
+   * %52 = sub(dense_2.bias, %51)  (xor.nn:10:3)
    */
-  train_k9: {
-    name: "train_k9",
+  update_dense_2_bias: {
+    name: "update_dense_2_bias",
     cpu(
       size: number,
       n: number,
       dense_2_bias_momentum_buffer: FloatArray,
-      t16: FloatArray,
-      t29: FloatArray,
+      grad_dense_2_bias: FloatArray,
+      t28: FloatArray,
       optimizer_lr: FloatArray,
       dense_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_bias_momentum_buffer_0 = dense_2_bias_momentum_buffer[i];
-        const vt47 = 0.9 * dense_2_bias_momentum_buffer_0;
-        const t16_1 = t16[i];
-        const vt49 = vt47 + t16_1;
-        const t29_2 = t29[i];
-        const vt51 = t29_2 !== 0 ? t16_1 : vt49;
+        const vt46 = 0.9 * dense_2_bias_momentum_buffer_0;
+        const grad_dense_2_bias_1 = grad_dense_2_bias[i];
+        const vt48 = vt46 + grad_dense_2_bias_1;
+        const t28_2 = t28[i];
+        const vt50 = t28_2 !== 0 ? grad_dense_2_bias_1 : vt48;
         const optimizer_lr_3 = optimizer_lr[i];
-        const vt52 = optimizer_lr_3 * vt51;
+        const vt51 = optimizer_lr_3 * vt50;
         const dense_2_bias_4 = dense_2_bias[i];
-        const vt53 = dense_2_bias_4 - vt52;
-        dense_2_bias_momentum_buffer[i] = vt51;
-        dense_2_bias[i] = vt53;
-      }
-    },
-  },
-  /**
-   * %2 = add(%1, dense_1.bias)  (xor.nn:7:18)
-   * %3 = tanh(%2)  (xor.nn:7:30)
-   */
-  evaluate_k1: {
-    name: "evaluate_k1",
-    cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t1_0 = t1[i];
-        const dense_1_bias_1 = dense_1_bias[i % 4];
-        const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = Math.tanh(vt2);
-        t3[i] = vt3;
+        const vt52 = dense_2_bias_4 - vt51;
+        dense_2_bias_momentum_buffer[i] = vt50;
+        dense_2_bias[i] = vt52;
       }
     },
   },
@@ -298,8 +282,8 @@ const xorKernels = {
    * %14 = log1p(%13)  (xor.nn:9:13)
    * %15 = add(%10, %14)  (xor.nn:9:13)
    */
-  evaluate_k2: {
-    name: "evaluate_k2",
+  dense_2_add_log1p_2: {
+    name: "dense_2_add_log1p_2",
     cpu(
       size: number,
       n: number,
@@ -331,8 +315,8 @@ const xorKernels = {
   /**
    * %18 = div(%16, %17)  (xor.nn:9:13)
    */
-  evaluate_k3: {
-    name: "evaluate_k3",
+  div: {
+    name: "div",
     cpu(size: number, n: number, t16: FloatArray, t18: FloatArray): void {
       const vt17 = n;
       for (let i = 0; i < size; i++) {
@@ -343,27 +327,11 @@ const xorKernels = {
     },
   },
   /**
-   * %2 = add(%1, dense_1.bias)  (xor.nn:7:18)
-   * %3 = tanh(%2)  (xor.nn:7:30)
-   */
-  predict_k1: {
-    name: "predict_k1",
-    cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const t1_0 = t1[i];
-        const dense_1_bias_1 = dense_1_bias[i % 4];
-        const vt2 = t1_0 + dense_1_bias_1;
-        const vt3 = Math.tanh(vt2);
-        t3[i] = vt3;
-      }
-    },
-  },
-  /**
    * %5 = add(%4, dense_2.bias)  (xor.nn:7:38)
    * %6 = sigmoid(%5)  (xor.nn:7:50)
    */
-  predict_k2: {
-    name: "predict_k2",
+  dense_2_add_sigmoid: {
+    name: "dense_2_add_sigmoid",
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
@@ -503,15 +471,34 @@ export class Xor extends CompiledModel {
   protected override planTrain(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 2), y: rt.alloc(n) };
-    const s0 = rt.alloc(Math.max(n * 4, 1)); // %1, %4, %62
-    const s1 = rt.alloc(Math.max(n * 4, 4)); // %3, %22
-    const s2 = rt.alloc(Math.max(n * 4, 1)); // %5, %12, %21, %64
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(Math.max(n * 4, 1)); // reused: %1, then %4, then %61
+    const s1 = rt.alloc(Math.max(n * 4, 4)); // reused: %3, then grad_dense_1.bias
+    const s2 = rt.alloc(Math.max(n * 4, 1)); // reused: %5, then grad_dense_2, then grad_dense_1, then %63
     const s3 = rt.alloc(n); // %6
-    const s4 = rt.alloc(Math.max(n, 1)); // %61, %16
-    const s5 = rt.alloc(Math.max(n * 4, 8)); // %17, %24
-    const s6 = rt.alloc(4); // %18
-    const s7 = rt.alloc(1); // %29
-    return { data, output: s3, loss: s2, s0, s1, s2, s3, s4, s5, s6, s7 };
+    const s4 = rt.alloc(Math.max(n, 1)); // reused: %60, then grad_dense_2.bias
+    const s5 = rt.alloc(Math.max(n * 4, 8)); // reused: %17, then grad_dense_1.weight
+    const s6 = rt.alloc(4); // grad_dense_2.weight
+    const s7 = rt.alloc(1); // %28
+    return {
+      data,
+      output: s3,
+      loss: s2,
+      s0,
+      s1,
+      s2,
+      s3,
+      s4,
+      s5,
+      s6,
+      s7,
+      grad_dense_2: s2,
+      grad_dense_2_bias: s4,
+      grad_dense_2_weight: s6,
+      grad_dense_1: s2,
+      grad_dense_1_bias: s1,
+      grad_dense_1_weight: s5,
+    };
   }
 
   /** One training step on the batch in `b.data`: forward, the derived backward pass, the update. */
@@ -531,24 +518,32 @@ export class Xor extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.train_k1, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %54 = relu(%5); %55 = mul(%5, y); %56 = sub(%54, %55); %57 = abs(%5); %58 = neg(%57); %59 = exp(%58); %60 = log1p(%59); %61 = add(%56, %60)
-    rt.run(kernels.train_k2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s2, b.s3, b.s4);
-    // xor.nn:9:13: %62 = sum(%61; axes=all)
+    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %53 = relu(%5); %54 = mul(%5, y); %55 = sub(%53, %54); %56 = abs(%5); %57 = neg(%56); %58 = exp(%57); %59 = log1p(%58); %60 = add(%55, %59)
+    rt.run(kernels.dense_2_add_log1p, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s2, b.s3, b.s4);
+    // xor.nn:9:13: %61 = sum(%60; axes=all)
     rt.sum(b.s4, b.s0, 1, n, 1);
-    // xor.nn:9:13: %10 = sub(%6, y); %12 = div(%10, %8)
-    rt.run(kernels.train_k3, n, n, b.s3, b.data.y, b.s2);
-    // xor.nn:7:38 dense_2: %16 = sum(%12; axes=[0])
-    rt.sum(b.s2, b.s4, 1, n, 1);
-    // xor.nn:7:38 dense_2: %17 = matmul(%12, dense_2.weight)
-    rt.gemm(b.s2, p["dense_2.weight"], b.s5, /* m */ n, /* n */ 4, /* k */ 1, /* flags */ 0);
-    // xor.nn:7:38 dense_2: %18 = matmul(%12, %3; transA)
+    // xor.nn:9:13: %10 = sub(%6, y); grad_dense_2 = div(%10, %8)
+    rt.run(kernels.sub_div, n, n, b.s3, b.data.y, b.grad_dense_2);
+    // xor.nn:7:38 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
+    rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 1);
+    // xor.nn:7:38 dense_2: %17 = matmul(grad_dense_2, dense_2.weight)
     rt.gemm(
-      b.s2,
+      b.grad_dense_2,
+      p["dense_2.weight"],
+      b.s5,
+      /* m */ n,
+      /* n */ 4,
+      /* k */ 1,
+      /* flags */ 0,
+    );
+    // xor.nn:7:38 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
+    rt.gemm(
+      b.grad_dense_2,
       b.s1,
-      b.s6,
+      b.grad_dense_2_weight,
       /* m */ 1,
       /* n */ 4,
       /* k */ n,
@@ -558,15 +553,15 @@ export class Xor extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 4,
     );
-    // xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); %21 = mul(%17, %20)
-    rt.run(kernels.train_k4, n * 4, n, b.s1, b.s5, b.s2);
-    // xor.nn:7:18 dense_1: %22 = sum(%21; axes=[0])
-    rt.sum(b.s2, b.s1, 1, n, 4);
-    // xor.nn:7:18 dense_1: %24 = matmul(%21, x; transA)
+    // xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); grad_dense_1 = mul(%17, %20)
+    rt.run(kernels.square_mul, n * 4, n, b.s1, b.s5, b.grad_dense_1);
+    // xor.nn:7:18 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
+    rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 4);
+    // xor.nn:7:18 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
     rt.gemm(
-      b.s2,
+      b.grad_dense_1,
       b.data.x,
-      b.s5,
+      b.grad_dense_1_weight,
       /* m */ 4,
       /* n */ 2,
       /* k */ n,
@@ -576,48 +571,48 @@ export class Xor extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 8,
     );
-    // xor.nn:9:13: %64 = div(%62, %63); %25 = add(optimizer.step, 1); %29 = eq(%25, 1)
-    rt.run(kernels.train_k5, 1, n, b.s0, s["optimizer.step"], b.s2, b.s7);
-    // xor.nn:10:3 dense_1: %26 = mul(0.9, dense_1.weight.momentum_buffer); %28 = add(%26, %24); %30 = where(%29, %24, %28); %31 = mul(optimizer.lr, %30); %32 = sub(dense_1.weight, %31)
+    // xor.nn:9:13: %63 = div(%61, %62); %24 = add(optimizer.step, 1); %28 = eq(%24, 1)
+    rt.run(kernels.update_optimizer_step, 1, n, b.s0, s["optimizer.step"], b.s2, b.s7);
+    // xor.nn:10:3 dense_1: %25 = mul(0.9, dense_1.weight.momentum_buffer); %27 = add(%25, grad_dense_1.weight); %29 = where(%28, grad_dense_1.weight, %27); %30 = mul(optimizer.lr, %29); %31 = sub(dense_1.weight, %30)
     rt.run(
-      kernels.train_k6,
+      kernels.update_dense_1_weight,
       8,
       n,
       s["dense_1.weight.momentum_buffer"],
-      b.s5,
+      b.grad_dense_1_weight,
       b.s7,
       s["optimizer.lr"],
       p["dense_1.weight"],
     );
-    // xor.nn:10:3 dense_1: %33 = mul(0.9, dense_1.bias.momentum_buffer); %35 = add(%33, %22); %37 = where(%29, %22, %35); %38 = mul(optimizer.lr, %37); %39 = sub(dense_1.bias, %38)
+    // xor.nn:10:3 dense_1: %32 = mul(0.9, dense_1.bias.momentum_buffer); %34 = add(%32, grad_dense_1.bias); %36 = where(%28, grad_dense_1.bias, %34); %37 = mul(optimizer.lr, %36); %38 = sub(dense_1.bias, %37)
     rt.run(
-      kernels.train_k7,
+      kernels.update_dense_1_bias,
       4,
       n,
       s["dense_1.bias.momentum_buffer"],
-      b.s1,
+      b.grad_dense_1_bias,
       b.s7,
       s["optimizer.lr"],
       p["dense_1.bias"],
     );
-    // xor.nn:10:3 dense_2: %40 = mul(0.9, dense_2.weight.momentum_buffer); %42 = add(%40, %18); %44 = where(%29, %18, %42); %45 = mul(optimizer.lr, %44); %46 = sub(dense_2.weight, %45)
+    // xor.nn:10:3 dense_2: %39 = mul(0.9, dense_2.weight.momentum_buffer); %41 = add(%39, grad_dense_2.weight); %43 = where(%28, grad_dense_2.weight, %41); %44 = mul(optimizer.lr, %43); %45 = sub(dense_2.weight, %44)
     rt.run(
-      kernels.train_k8,
+      kernels.update_dense_2_weight,
       4,
       n,
       s["dense_2.weight.momentum_buffer"],
-      b.s6,
+      b.grad_dense_2_weight,
       b.s7,
       s["optimizer.lr"],
       p["dense_2.weight"],
     );
-    // xor.nn:10:3 dense_2: %47 = mul(0.9, dense_2.bias.momentum_buffer); %49 = add(%47, %16); %51 = where(%29, %16, %49); %52 = mul(optimizer.lr, %51); %53 = sub(dense_2.bias, %52)
+    // xor.nn:10:3 dense_2: %46 = mul(0.9, dense_2.bias.momentum_buffer); %48 = add(%46, grad_dense_2.bias); %50 = where(%28, grad_dense_2.bias, %48); %51 = mul(optimizer.lr, %50); %52 = sub(dense_2.bias, %51)
     rt.run(
-      kernels.train_k9,
+      kernels.update_dense_2_bias,
       1,
       n,
       s["dense_2.bias.momentum_buffer"],
-      b.s4,
+      b.grad_dense_2_bias,
       b.s7,
       s["optimizer.lr"],
       p["dense_2.bias"],
@@ -628,9 +623,10 @@ export class Xor extends CompiledModel {
   protected override planEvaluate(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 2), y: rt.alloc(n) };
-    const s0 = rt.alloc(Math.max(n * 4, 1)); // %1, %4, %16
-    const s1 = rt.alloc(n * 4); // %3, %6
-    const s2 = rt.alloc(Math.max(n, 1)); // %15, %18
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(Math.max(n * 4, 1)); // reused: %1, then %4, then %16
+    const s1 = rt.alloc(n * 4); // reused: %3, then %6
+    const s2 = rt.alloc(Math.max(n, 1)); // reused: %15, then %18
     return { data, output: s1, loss: s2, s0, s1, s2 };
   }
 
@@ -650,23 +646,24 @@ export class Xor extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.evaluate_k1, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
     // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %8 = relu(%5); %9 = mul(%5, y); %10 = sub(%8, %9); %11 = abs(%5); %12 = neg(%11); %13 = exp(%12); %14 = log1p(%13); %15 = add(%10, %14)
-    rt.run(kernels.evaluate_k2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s1, b.s2);
+    rt.run(kernels.dense_2_add_log1p_2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s1, b.s2);
     // xor.nn:9:13: %16 = sum(%15; axes=all)
     rt.sum(b.s2, b.s0, 1, n, 1);
     // xor.nn:9:13: %18 = div(%16, %17)
-    rt.run(kernels.evaluate_k3, 1, n, b.s0, b.s2);
+    rt.run(kernels.div, 1, n, b.s0, b.s2);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
   protected override planPredict(n: number) {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 2) };
-    const s0 = rt.alloc(n * 4); // %1, %4
-    const s1 = rt.alloc(n * 4); // %3, %6
+    // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
+    const s0 = rt.alloc(n * 4); // reused: %1, then %4
+    const s1 = rt.alloc(n * 4); // reused: %3, then %6
     return { data, output: s1, loss: null, s0, s1 };
   }
 
@@ -686,10 +683,10 @@ export class Xor extends CompiledModel {
       /* flags */ TRANS_B,
     );
     // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.predict_k1, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
+    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
     rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
     // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5)
-    rt.run(kernels.predict_k2, n, n, b.s0, p["dense_2.bias"], b.s1);
+    rt.run(kernels.dense_2_add_sigmoid, n, n, b.s0, p["dense_2.bias"], b.s1);
   }
 }
