@@ -1,6 +1,7 @@
 import { invariant } from "../assert.js";
 import type { Shape } from "../ir/types.js";
 import { type Extent, extentOf } from "../passes/plan.js";
+import { dimsEqual } from "../shapes/dims.js";
 
 /**
  * Sizes and indices as JavaScript expressions. Every dimension is a number or the batch
@@ -39,7 +40,7 @@ export function broadcastIndex(input: Shape, domain: Shape, batch: string): stri
   const padded: Shape = [...Array<number>(rank - input.length).fill(1), ...input];
   // An axis is spanned where the operand's size equals the domain's (size 1 included), and
   // broadcast where the operand has 1 against a larger size.
-  const used = domain.map((d, k) => padded[k] === d);
+  const used = domain.map((d, k) => dimsEqual(padded[k]!, d));
   if (!used.some(Boolean)) return "0";
   if (used.every(Boolean)) return "i";
   const terms: string[] = [];

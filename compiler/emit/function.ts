@@ -1,7 +1,7 @@
 import type { AxisSet } from "../ops.js";
 import { invariant } from "../assert.js";
 import { formatEqn } from "../ir/print.js";
-import type { AnyEqn, Shape } from "../ir/types.js";
+import type { AnyEqn, Dim, Shape } from "../ir/types.js";
 import { resolveAxes } from "../ops/axes.js";
 import { type Schedule, aliasOps } from "../passes/fuse.js";
 import type { BufferPlan, Extent, Storage } from "../passes/plan.js";
@@ -281,11 +281,11 @@ function convGeometry(
   padLeft: number,
   batch: string,
 ): string {
-  const p = (d: number | string) => productExpr([d], batch);
+  const p = (d: Dim) => productExpr([d], batch);
   return `{ batch: ${p(x[0]!)}, channels: ${p(x[1]!)}, height: ${p(x[2]!)}, width: ${p(x[3]!)}, filters: ${p(w[0]!)}, kernelH: ${p(w[2]!)}, kernelW: ${p(w[3]!)}, stride: ${stride}, padTop: ${padTop}, padLeft: ${padLeft}, outH: ${p(y[2]!)}, outW: ${p(y[3]!)} }`;
 }
 
 function poolGeometry(x: Shape, y: Shape, size: number, stride: number, batch: string): string {
-  const p = (d: number | string) => productExpr([d], batch);
+  const p = (d: Dim) => productExpr([d], batch);
   return `{ batch: ${p(x[0]!)}, channels: ${p(x[1]!)}, height: ${p(x[2]!)}, width: ${p(x[3]!)}, size: ${size}, stride: ${stride}, outH: ${p(y[2]!)}, outW: ${p(y[3]!)} }`;
 }

@@ -1,7 +1,8 @@
 import type { IrFunction } from "../ir/function.js";
-import type { AnyEqn, Operand, TypedModel } from "../ir/types.js";
+import type { AnyEqn, Operand, Shape, TypedModel } from "../ir/types.js";
 import { resolveAxes } from "../ops/axes.js";
 import { simplify } from "../passes/simplify.js";
+import { formatDim } from "../shapes/dims.js";
 import { differentiate } from "./index.js";
 
 /**
@@ -43,7 +44,7 @@ export function printGradients(model: TypedModel): string {
       cotangentOf.set(g, value);
   }
   const params = new Set(model.params.map((p) => p.name));
-  const shapeOf = (o: Operand): readonly (number | string)[] =>
+  const shapeOf = (o: Operand): Shape =>
     o.kind === "const" ? [] : (fn.types.get(o.name)?.shape ?? []);
 
   /** A value as an expression: a name, a cotangent reference, or its formula (recursively). */
@@ -114,7 +115,7 @@ function formula(
   eqn: AnyEqn,
   of: (o: Operand) => Expr,
   batch: string,
-  shapeOf: (o: Operand) => readonly (number | string)[],
+  shapeOf: (o: Operand) => Shape,
 ): Expr {
   const args = eqn.args.map(of);
   const [a, b] = args;
@@ -166,12 +167,12 @@ function formula(
 function sizeText(
   eqn: AnyEqn & { op: "size" },
   batch: string,
-  shapeOf?: (o: Operand) => readonly (number | string)[],
+  shapeOf?: (o: Operand) => Shape,
 ): string {
   const shape = shapeOf && eqn.args[0] ? shapeOf(eqn.args[0]) : null;
   if (!shape) return batch;
   const resolved = resolveAxes(eqn.attrs.axes, shape.length);
   if (!resolved.ok) return batch;
   const factors = resolved.axes.map((a) => shape[a]!).filter((d) => d !== 1);
-  return factors.length === 0 ? "1" : factors.join(" * ");
+  return factors.length === 0 ? "1" : factors.map(formatDim).join(" * ");
 }

@@ -9,8 +9,42 @@ import type { TrainingSettings } from "./settings.js";
  * `compiler/ops.ts` with its origin span. Later stages (gradients, optimizer) only append.
  */
 
-/** A dimension: a number, or a symbolic name such as `batch` standing for the same size everywhere. */
-export type Dim = number | string;
+/**
+ * A dimension: a number, a symbolic name such as `batch` standing for the same size everywhere,
+ * or an expression over them (`784*batch`, `n+2`, `(h+1)/2`). Expressions are built only by the
+ * constructors of compiler/shapes/dims.ts, which keep one normal form (constants folded, terms
+ * and factors sorted and merged), so two ways of writing the same size are the same structure;
+ * compare with `dimsEqual`, print with `formatDim`.
+ */
+export type Dim = number | string | DimExpr;
+export type DimExpr = ProductDim | SumDim | QuotientDim;
+
+/** A factor of a product: a name or a floor quotient. */
+export type DimAtom = string | QuotientDim;
+/** A term of a sum: an atom or a product. */
+export type DimTerm = DimAtom | ProductDim;
+
+/** `factor * symbols[0] * symbols[1] ...`: at least one symbol (two when `factor` is 1), sorted. */
+export interface ProductDim {
+  readonly kind: "product";
+  readonly factor: number;
+  readonly symbols: readonly DimAtom[];
+}
+
+/** `terms[0] + terms[1] + ... + constant`: two parts or more, no two terms over the same symbols. */
+export interface SumDim {
+  readonly kind: "sum";
+  readonly terms: readonly DimTerm[];
+  readonly constant: number;
+}
+
+/** floor(dividend / divisor), divisor at least 2: sizes of strided windows. */
+export interface QuotientDim {
+  readonly kind: "quotient";
+  readonly dividend: Dim;
+  readonly divisor: number;
+}
+
 export type Shape = readonly Dim[];
 export type DType = "f32" | "i32";
 

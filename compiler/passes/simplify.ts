@@ -1,7 +1,7 @@
 import { invariant } from "../assert.js";
 import { TypedEmitter } from "../grad/emitter.js";
 import type { IrFunction, Update } from "../ir/function.js";
-import type { AnyEqn, Operand, TensorType } from "../ir/types.js";
+import type { AnyEqn, Operand, Shape, TensorType } from "../ir/types.js";
 import { foldBinary, foldUnary } from "../ops/fold.js";
 import { shapesEqual } from "../shapes/dims.js";
 import { substitute, substituteArgs } from "./rewrite.js";
@@ -77,11 +77,7 @@ const identities: Rewrite = (eqn, type) => {
   }
 };
 
-function resultShape(
-  eqn: AnyEqn,
-  type: (o: Operand) => TensorType,
-  fallback: TensorType,
-): readonly (number | string)[] {
+function resultShape(eqn: AnyEqn, type: (o: Operand) => TensorType, fallback: TensorType): Shape {
   return (type({ kind: "value", name: eqn.out }) ?? fallback).shape;
 }
 
