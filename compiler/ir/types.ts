@@ -1,6 +1,6 @@
 import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
-import type { OpAttrs, OpKind } from "../ops.js";
+import type { OpAttrs, OpKind, Padding2d } from "../ops.js";
 import type { TrainingSettings } from "./settings.js";
 
 /**
@@ -115,10 +115,39 @@ export interface Param {
   readonly span: Span;
 }
 
-/** An instance of a layer: its name, kind, input and output values, and what input it accepts. */
-export interface Layer {
+/**
+ * The arguments of each layer kind as the layer was lowered with them (written or defaulted,
+ * `padding` resolved to its four sides): what printers to other frameworks rebuild a layer from.
+ */
+export interface LayerArgsByKind {
+  readonly dense: { readonly units: number; readonly bias: boolean; readonly init: Init };
+  readonly maxout: { readonly units: number; readonly pieces: number; readonly init: Init };
+  readonly batchnorm: { readonly momentum: number; readonly eps: number };
+  readonly layernorm: { readonly eps: number };
+  readonly dropout: { readonly rate: number };
+  readonly flatten: Readonly<Record<string, never>>;
+  readonly conv2d: {
+    readonly filters: number;
+    readonly kernel: number;
+    readonly stride: number;
+    readonly padding: Padding2d;
+    readonly bias: boolean;
+    readonly init: Init;
+  };
+  readonly maxpool2d: { readonly size: number; readonly stride: number };
+}
+
+export type LayerKind = keyof LayerArgsByKind;
+export type LayerArgs<K extends LayerKind = LayerKind> = LayerArgsByKind[K];
+
+/** Any layer, as a union discriminated on `kind` so `switch (layer.kind)` narrows `args`. */
+export type Layer = { [K in LayerKind]: LayerOf<K> }[LayerKind];
+
+/** An instance of a layer: its name, kind and arguments, input and output values, and what input it accepts. */
+export interface LayerOf<K extends LayerKind> {
   readonly name: string;
-  readonly kind: string;
+  readonly kind: K;
+  readonly args: LayerArgs<K>;
   readonly input: string;
   readonly output: string;
   readonly params: readonly string[];
