@@ -17,12 +17,13 @@ import type {
  *
  * Normal form (what every constructor returns): a number when the size is known; a name when
  * it is exactly one name; else the sum of its monomials, each `coefficient * atoms` with the
- * atoms sorted (names before quotients, by text), like monomials merged, zeros dropped and
- * the terms ordered by degree (highest first), then by their atoms, the constant last. One size has
- * one normal form for the identities the constructors apply (commutativity, associativity,
- * distributivity, floor((g p + c) / (g e)) = floor((p + floor(c / g)) / e) and
- * floor((d q + r) / d) = q + floor(r / d) for integer-valued p and q), so `dimsEqual` compares
- * structures.
+ * atoms sorted (names before quotients, by text), like monomials merged, zeros dropped and the
+ * terms ordered by degree (highest first), then by their atoms, the constant last. Sizes equal
+ * by commutativity, associativity, distributivity and the floor identities
+ * floor((g p + c) / (g e)) = floor((p + floor(c / g)) / e) and
+ * floor((d q + r) / d) = q + floor(r / d) (p, q integer-valued) have one normal form, so
+ * `dimsEqual` compares structures. Deeper facts about floors (floor(h/2) + floor((h+1)/2) = h)
+ * are not applied: such sizes compare unequal, the safe answer for a shape check.
  */
 
 /** `coefficient * atoms[0] * atoms[1] ...`; no atoms is a constant. */
