@@ -2,6 +2,7 @@ import { invariant } from "../assert.js";
 import type { Shape } from "../ir/types.js";
 import { type IndexExpr, k } from "../kernel/index.js";
 import { type Extent, extentOf } from "../passes/plan.js";
+import { dimsEqual } from "../shapes/dims.js";
 
 /**
  * Sizes as JavaScript expressions, and indices as kernel-IR integer expressions. Every dimension is a number or the batch
@@ -41,7 +42,7 @@ export function broadcastIndex(input: Shape, domain: Shape, batch: string): Inde
   const count = (dims: Shape) => countIndex(dims, batch);
   // An axis is spanned where the operand's size equals the domain's (size 1 included), and
   // broadcast where the operand has 1 against a larger size.
-  const used = domain.map((d, axis) => padded[axis] === d);
+  const used = domain.map((d, axis) => dimsEqual(padded[axis]!, d));
   if (!used.some(Boolean)) return k.int(0);
   if (used.every(Boolean)) return k.element;
   let index: IndexExpr = k.int(0);

@@ -1,6 +1,7 @@
 import type { IrFunction } from "../ir/function.js";
 import type { Spanned, TrainingSettings } from "../ir/settings.js";
 import type { TensorDecl, TypedModel } from "../ir/types.js";
+import { dimsEqual } from "../shapes/dims.js";
 import type {
   DataSourceSettings,
   MinBatch,
@@ -14,10 +15,10 @@ import type {
  * (the type system checks the two agree). Spans are left out: the runtime does not need them.
  */
 export function modelSpec(model: TypedModel, source: string, train: IrFunction | null): ModelSpec {
-  const batch = model.inputs[0]?.type.shape[0];
+  const batch = model.inputs[0]?.type.shape[0] ?? null;
   const tensor = (t: TensorDecl): TensorSpec => ({
     name: t.name,
-    shape: t.type.shape.map((d) => (d === batch ? null : (d as number))),
+    shape: t.type.shape.map((d) => (batch !== null && dimsEqual(d, batch) ? null : (d as number))),
     dtype: t.type.dtype,
   });
   const output = model.types.get(model.output)!;

@@ -1,5 +1,6 @@
 import type { IrFunction } from "../ir/function.js";
-import type { AnyEqn, Operand } from "../ir/types.js";
+import type { AnyEqn, Operand, Shape } from "../ir/types.js";
+import { formatDim } from "../shapes/dims.js";
 import { resolveAxes } from "../ops/axes.js";
 
 /** The prefix of the gradient entries that carry cotangents through simplification. */
@@ -52,7 +53,7 @@ export function printGradients(fn: IrFunction): string {
       cotangentOf.set(g, value);
   }
   const params = new Set(model.params.map((p) => p.name));
-  const shapeOf = (o: Operand): readonly (number | string)[] =>
+  const shapeOf = (o: Operand): Shape =>
     o.kind === "const" ? [] : (fn.types.get(o.name)?.shape ?? []);
 
   /** A value as an expression: a name, a cotangent reference, or its formula (recursively). */
@@ -123,7 +124,7 @@ function formula(
   eqn: AnyEqn,
   of: (o: Operand) => Expr,
   batch: string,
-  shapeOf: (o: Operand) => readonly (number | string)[],
+  shapeOf: (o: Operand) => Shape,
 ): Expr {
   const args = eqn.args.map(of);
   const [a, b] = args;
@@ -175,12 +176,12 @@ function formula(
 function sizeText(
   eqn: AnyEqn & { op: "size" },
   batch: string,
-  shapeOf?: (o: Operand) => readonly (number | string)[],
+  shapeOf?: (o: Operand) => Shape,
 ): string {
   const shape = shapeOf && eqn.args[0] ? shapeOf(eqn.args[0]) : null;
   if (!shape) return batch;
   const resolved = resolveAxes(eqn.attrs.axes, shape.length);
   if (!resolved.ok) return batch;
   const factors = resolved.axes.map((a) => shape[a]!).filter((d) => d !== 1);
-  return factors.length === 0 ? "1" : factors.join(" * ");
+  return factors.length === 0 ? "1" : factors.map(formatDim).join(" * ");
 }

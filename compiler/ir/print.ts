@@ -1,6 +1,6 @@
 import type { IrFunction } from "./function.js";
 import { formatAxisSet } from "../ops/axes.js";
-import { formatShape, formatType } from "../shapes/dims.js";
+import { formatDim, formatShape, formatType, isDimExpr } from "../shapes/dims.js";
 import type {
   AnyEqn,
   Init,
@@ -8,6 +8,7 @@ import type {
   Operand,
   ParamDim,
   Program,
+  Shape,
   TypedModel,
   TypedProgram,
 } from "./types.js";
@@ -95,7 +96,8 @@ export function formatEqn(eqn: AnyEqn): string {
 
 function formatAttr(value: unknown): string {
   if (typeof value === "number") return formatNumber(value);
-  if (Array.isArray(value)) return formatShape(value as (number | string)[]);
+  if (Array.isArray(value)) return formatShape(value as Shape);
+  if (isDimExpr(value)) return formatDim(value);
   if (value && typeof value === "object" && "kind" in value) {
     return formatAxisSet(value as Parameters<typeof formatAxisSet>[0]);
   }

@@ -1,6 +1,6 @@
 import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
-import type { OpAttrs, OpKind } from "../ops.js";
+import type { OpAttrs, OpKind, Padding2d } from "../ops.js";
 import type { TrainingSettings } from "./settings.js";
 
 /**
@@ -9,8 +9,42 @@ import type { TrainingSettings } from "./settings.js";
  * `compiler/ops.ts` with its origin span. Later stages (gradients, optimizer) only append.
  */
 
-/** A dimension: a number, or a symbolic name such as `batch` standing for the same size everywhere. */
-export type Dim = number | string;
+/**
+ * A dimension: a number, a symbolic name such as `batch` standing for the same size everywhere,
+ * or an expression over them (`784*batch`, `n+2`, `(h+1)/2`). Expressions are built only by the
+ * constructors of compiler/shapes/dims.ts, which keep one normal form (constants folded, terms
+ * and factors sorted and merged), so two ways of writing the same size are the same structure;
+ * compare with `dimsEqual`, print with `formatDim`.
+ */
+export type Dim = number | string | DimExpr;
+export type DimExpr = ProductDim | SumDim | QuotientDim;
+
+/** A factor of a product: a name or a floor quotient. */
+export type DimAtom = string | QuotientDim;
+/** A term of a sum: an atom or a product. */
+export type DimTerm = DimAtom | ProductDim;
+
+/** `factor * symbols[0] * symbols[1] ...`: at least one symbol (two when `factor` is 1), sorted. */
+export interface ProductDim {
+  readonly kind: "product";
+  readonly factor: number;
+  readonly symbols: readonly DimAtom[];
+}
+
+/** `terms[0] + terms[1] + ... + constant`: two parts or more, no two terms over the same symbols. */
+export interface SumDim {
+  readonly kind: "sum";
+  readonly terms: readonly DimTerm[];
+  readonly constant: number;
+}
+
+/** floor(dividend / divisor), divisor at least 2: sizes of strided windows. */
+export interface QuotientDim {
+  readonly kind: "quotient";
+  readonly dividend: Dim;
+  readonly divisor: number;
+}
+
 export type Shape = readonly Dim[];
 export type DType = "f32" | "i32";
 
@@ -81,10 +115,39 @@ export interface Param {
   readonly span: Span;
 }
 
-/** An instance of a layer: its name, kind, input and output values, and what input it accepts. */
-export interface Layer {
+/**
+ * The arguments of each layer kind as the layer was lowered with them (written or defaulted,
+ * `padding` resolved to its four sides): what printers to other frameworks rebuild a layer from.
+ */
+export interface LayerArgsByKind {
+  readonly dense: { readonly units: number; readonly bias: boolean; readonly init: Init };
+  readonly maxout: { readonly units: number; readonly pieces: number; readonly init: Init };
+  readonly batchnorm: { readonly momentum: number; readonly eps: number };
+  readonly layernorm: { readonly eps: number };
+  readonly dropout: { readonly rate: number };
+  readonly flatten: Readonly<Record<string, never>>;
+  readonly conv2d: {
+    readonly filters: number;
+    readonly kernel: number;
+    readonly stride: number;
+    readonly padding: Padding2d;
+    readonly bias: boolean;
+    readonly init: Init;
+  };
+  readonly maxpool2d: { readonly size: number; readonly stride: number };
+}
+
+export type LayerKind = keyof LayerArgsByKind;
+export type LayerArgs<K extends LayerKind = LayerKind> = LayerArgsByKind[K];
+
+/** Any layer, as a union discriminated on `kind` so `switch (layer.kind)` narrows `args`. */
+export type Layer = { [K in LayerKind]: LayerOf<K> }[LayerKind];
+
+/** An instance of a layer: its name, kind and arguments, input and output values, and what input it accepts. */
+export interface LayerOf<K extends LayerKind> {
   readonly name: string;
-  readonly kind: string;
+  readonly kind: K;
+  readonly args: LayerArgs<K>;
   readonly input: string;
   readonly output: string;
   readonly params: readonly string[];

@@ -1,11 +1,12 @@
 import type { Span } from "../diagnostics/span.js";
+import type { Layer, LayerKind, LayerOf } from "../ir/types.js";
 import type { BlockDecl, FnDecl, ParamDecl } from "../syntax/ast.js";
 import { ArgReader } from "./arg-reader.js";
 import { type BoundArgs, type Signature, bindArguments, callCodes } from "./arguments.js";
 import type { BuiltinSpec } from "./builtins.js";
 import { type LowerContext, Scope, spanKey } from "./context.js";
 import { type EvalMode, evalExpr } from "./expr.js";
-import type { LayerSpec } from "./layers.js";
+import type { AnyLayerSpec } from "./layers.js";
 import { GraphBuilder } from "./graph.js";
 import { applyStages } from "./stages.js";
 import { type LocatedArg, type LocatedVal, type Val, describeVal, errorVal } from "./values.js";
@@ -134,7 +135,7 @@ export function callBuiltin(
 export function applyLayer(
   ctx: LowerContext,
   kind: string,
-  spec: LayerSpec,
+  spec: AnyLayerSpec,
   input: LocatedVal,
   args: readonly LocatedArg[],
   alias: { readonly name: string; readonly span: Span } | null,
@@ -172,13 +173,15 @@ export function applyLayer(
   }
   const reader = new ArgReader(bound, kind, ctx.reporter, () => scope.names());
   const graph = ctx.graph;
-  const output = graph.inLayer(name, () =>
+  const expanded = graph.inLayer(name, () =>
     spec.expand({ graph, args: reader, name, input: inputName, span }),
   );
-  if (output === null) return errorVal;
-  graph.layers.push({
+  if (expanded === null) return errorVal;
+  const { output } = expanded;
+  const layer: Omit<Layer, "kind" | "args"> & Pick<LayerOf<LayerKind>, "kind" | "args"> = {
     name,
-    kind,
+    kind: spec.kind,
+    args: expanded.args,
     input: inputName,
     output,
     params: graph.params.filter((p) => p.layer === name).map((p) => p.name),
@@ -187,7 +190,9 @@ export function applyLayer(
     inputForm: spec.inputForm,
     span,
     callSites: ctx.reporter.useSiteNotes(),
-  });
+  };
+  // `kind` and `args` come from one row of the layer table, so they match.
+  graph.layers.push(layer as Layer);
   graph.rows.push({ label: name, kind, value: output, layer: name, span });
   return { kind: "tensor", name: output };
 }

@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/span.js";
-import type { Init, Operand, ParamDim } from "../ir/types.js";
+import type { Init, LayerArgs, LayerKind, Operand, ParamDim } from "../ir/types.js";
 import { exceptAxes, onlyAxes } from "../ops/axes.js";
 import type { Padding2d } from "../ops.js";
 import type { ArgReader } from "./arg-reader.js";
@@ -22,15 +22,24 @@ export interface LayerExpansion {
   readonly span: Span;
 }
 
-export interface LayerSpec {
+/** What a layer became: its output value and the arguments it was built from. */
+export interface ExpandedLayer<K extends LayerKind> {
+  readonly output: string;
+  readonly args: LayerArgs<K>;
+}
+
+export interface LayerSpec<K extends LayerKind> {
   readonly signature: Signature;
   /** Accepted input ranks (batch axis included) and the form errors show. */
   readonly minRank: number;
   readonly maxRank: number;
   readonly inputForm: string;
-  /** Emits the layer's equations and returns its output value, or null after reporting a problem. */
-  readonly expand: (layer: LayerExpansion) => string | null;
+  /** Emits the layer's equations, or returns null after reporting a problem. */
+  readonly expand: (layer: LayerExpansion) => ExpandedLayer<K> | null;
 }
+
+/** A row of the layer table with its kind. */
+export type AnyLayerSpec = { [K in LayerKind]: LayerSpec<K> & { readonly kind: K } }[LayerKind];
 
 const fixed = (value: number): ParamDim => ({ kind: "fixed", value });
 const fromInput = (axis: number): ParamDim => ({ kind: "input", axis });
@@ -79,7 +88,7 @@ function affine(layer: LayerExpansion, out: number, bias: boolean, init: Init): 
   return graph.emit("add", [value(product), value(b)], {}, span);
 }
 
-const dense: LayerSpec = {
+const dense: LayerSpec<"dense"> = {
   signature: signature("dense", [
     ["units", true],
     ["bias", false],
@@ -92,11 +101,12 @@ const dense: LayerSpec = {
     const units = layer.args.number("units", 1, positive);
     const bias = layer.args.bool("bias", true);
     const init = layer.args.init("init", { kind: "xavier" });
-    return layer.args.failed ? null : affine(layer, units, bias, init);
+    if (layer.args.failed) return null;
+    return { output: affine(layer, units, bias, init), args: { units, bias, init } };
   },
 };
 
-const maxout: LayerSpec = {
+const maxout: LayerSpec<"maxout"> = {
   signature: signature("maxout", [
     ["units", true],
     ["pieces", false],
@@ -111,7 +121,8 @@ const maxout: LayerSpec = {
     const init = layer.args.init("init", { kind: "xavier" });
     if (layer.args.failed) return null;
     const z = affine(layer, units * pieces, true, init);
-    return layer.graph.emit("maxout", [value(z)], { pieces }, layer.span);
+    const output = layer.graph.emit("maxout", [value(z)], { pieces }, layer.span);
+    return { output, args: { units, pieces, init } };
   },
 };
 
@@ -121,7 +132,7 @@ const maxout: LayerSpec = {
  * biased variance and moves the running statistics by `momentum`, the running variance
  * with the unbiased one (n / (n - 1)), as PyTorch does; evaluation uses the running ones.
  */
-const batchnorm: LayerSpec = {
+const batchnorm: LayerSpec<"batchnorm"> = {
   signature: signature("batchnorm", [
     ["momentum", false],
     ["eps", false],
@@ -163,12 +174,12 @@ const batchnorm: LayerSpec = {
     const tracked = param(layer, "num_batches_tracked", [], { kind: "zeros" }, false, "i64");
     const counted = m.add(value(tracked), m.c(1));
     graph.updates.push({ buffer: tracked, value: counted.name, origin: span });
-    return out.name;
+    return { output: out.name, args: { momentum, eps } };
   },
 };
 
 /** Layer norm over the last axis, with weight and bias `[n]` as torch.nn.LayerNorm(n). */
-const layernorm: LayerSpec = {
+const layernorm: LayerSpec<"layernorm"> = {
   signature: signature("layernorm", [["eps", false]]),
   minRank: 2,
   maxRank: Infinity,
@@ -197,12 +208,12 @@ const layernorm: LayerSpec = {
     );
     const normalized = graph.emit("div", [value(centered), value(std)], {}, span);
     const scaled = graph.emit("mul", [value(normalized), value(weight)], {}, span);
-    return graph.emit("add", [value(scaled), value(bias)], {}, span);
+    return { output: graph.emit("add", [value(scaled), value(bias)], {}, span), args: { eps } };
   },
 };
 
 /** Inverted dropout: scaled by 1 / (1 - rate) while training, the identity when evaluating. */
-const dropout: LayerSpec = {
+const dropout: LayerSpec<"dropout"> = {
   signature: signature("dropout", [["rate", true]]),
   minRank: 1,
   maxRank: Infinity,
@@ -210,22 +221,26 @@ const dropout: LayerSpec = {
   expand: (layer) => {
     const rate = layer.args.number("rate", 0, { min: 0, max: 1, maxExclusive: true });
     if (layer.args.failed) return null;
-    if (rate === 0) return layer.input;
+    if (rate === 0) return { output: layer.input, args: { rate } };
     const mask = layer.graph.emit("dropout_mask", [value(layer.input)], { rate }, layer.span);
-    return layer.graph.emit("mul", [value(layer.input), value(mask)], {}, layer.span);
+    const output = layer.graph.emit("mul", [value(layer.input), value(mask)], {}, layer.span);
+    return { output, args: { rate } };
   },
 };
 
-const flatten: LayerSpec = {
+const flatten: LayerSpec<"flatten"> = {
   signature: signature("flatten", []),
   minRank: 2,
   maxRank: Infinity,
   inputForm: "[batch, ...]",
-  expand: (layer) => layer.graph.emit("flatten", [value(layer.input)], {}, layer.span),
+  expand: (layer) => ({
+    output: layer.graph.emit("flatten", [value(layer.input)], {}, layer.span),
+    args: {},
+  }),
 };
 
 /** torch.nn.Conv2d: weight `[filters, channels, k, k]`, NCHW images. */
-const conv2d: LayerSpec = {
+const conv2d: LayerSpec<"conv2d"> = {
   signature: signature("conv2d", [
     ["filters", true],
     ["kernel", false],
@@ -258,10 +273,11 @@ const conv2d: LayerSpec = {
       { stride, padding },
       span,
     );
-    if (!bias) return out;
+    const recorded = { filters, kernel, stride, padding, bias, init };
+    if (!bias) return { output: out, args: recorded };
     const b = param(layer, "bias", [fixed(filters)], { kind: "zeros" });
     const column = graph.emit("reshape", [value(b)], { shape: [filters, 1, 1] }, span);
-    return graph.emit("add", [value(out), value(column)], {}, span);
+    return { output: graph.emit("add", [value(out), value(column)], {}, span), args: recorded };
   },
 };
 
@@ -287,7 +303,7 @@ function conv2dPadding(args: ArgReader, kernel: number, stride: number): Padding
   return { top: before, bottom: after, left: before, right: after };
 }
 
-const maxpool2d: LayerSpec = {
+const maxpool2d: LayerSpec<"maxpool2d"> = {
   signature: signature("maxpool2d", [
     ["size", true],
     ["stride", false],
@@ -299,17 +315,30 @@ const maxpool2d: LayerSpec = {
     const size = layer.args.number("size", 2, positive);
     const stride = layer.args.number("stride", size, positive);
     if (layer.args.failed) return null;
-    return layer.graph.emit("maxpool2d", [value(layer.input)], { size, stride }, layer.span);
+    const output = layer.graph.emit(
+      "maxpool2d",
+      [value(layer.input)],
+      { size, stride },
+      layer.span,
+    );
+    return { output, args: { size, stride } };
   },
 };
 
-export const layerSpecs: ReadonlyMap<string, LayerSpec> = new Map([
-  ["dense", dense],
-  ["maxout", maxout],
-  ["batchnorm", batchnorm],
-  ["layernorm", layernorm],
-  ["dropout", dropout],
-  ["flatten", flatten],
-  ["conv2d", conv2d],
-  ["maxpool2d", maxpool2d],
-]);
+const layerTable: { readonly [K in LayerKind]: LayerSpec<K> } = {
+  dense,
+  maxout,
+  batchnorm,
+  layernorm,
+  dropout,
+  flatten,
+  conv2d,
+  maxpool2d,
+};
+
+export const layerSpecs: ReadonlyMap<string, AnyLayerSpec> = new Map(
+  (Object.keys(layerTable) as LayerKind[]).map((kind) => [
+    kind,
+    { ...layerTable[kind], kind } as AnyLayerSpec,
+  ]),
+);

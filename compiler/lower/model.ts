@@ -1,6 +1,6 @@
 import type { Span } from "../diagnostics/span.js";
 import { didYouMean } from "../diagnostics/suggest.js";
-import type { Model as IrModel, Shape, TensorDecl } from "../ir/types.js";
+import type { Model as IrModel, TensorDecl } from "../ir/types.js";
 import type { ModelDecl, Section, SectionKind, TypeNode } from "../syntax/ast.js";
 import { type Declarations, type LowerContext, Scope } from "./context.js";
 import { evalExpr } from "./expr.js";
@@ -167,10 +167,13 @@ function tensorDecls(
   return decls;
 }
 
+/** A shape as written in a declaration: numbers and names only. */
+type DeclaredShape = readonly (number | string)[];
+
 function tensorType(
   node: TypeNode,
   reporter: Reporter,
-): { dtype: "f32" | "i32"; shape: Shape } | null {
+): { dtype: "f32" | "i32"; shape: DeclaredShape } | null {
   const dtype = node.dtype?.name ?? "f32";
   if (dtype !== "f32" && dtype !== "i32") {
     reporter.report("E205", node.dtype!.span, {
@@ -203,7 +206,7 @@ function batchDimOk(
   decl: ModelDecl,
   name: string,
   node: TypeNode,
-  shape: Shape,
+  shape: DeclaredShape,
   batch: BatchDim,
   reporter: Reporter,
 ): boolean {

@@ -3,13 +3,14 @@ import type { Dim, Shape, TensorType } from "../ir/types.js";
 import { type IndexExpr, k } from "../kernel/index.js";
 import {
   broadcastShapes,
-  countsEqual,
   dimsEqual,
-  elementCount,
+  divideDim,
+  formatDim,
   formatShape,
   formatType,
   normalizeAxis,
   productDim,
+  sumDim,
 } from "../shapes/dims.js";
 import { onlyAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
@@ -54,7 +55,7 @@ function matmulRule(args: readonly TensorType[], transA: boolean, transB: boolea
   if (!dimsEqual(k, kb)) {
     return fail({
       code: "E202",
-      args: { left, right, detail: `inner dimensions ${k} and ${kb} differ` },
+      args: { left, right, detail: `inner dimensions ${formatDim(k)} and ${formatDim(kb)} differ` },
     });
   }
   const batch = broadcastShapes(a.shape.slice(0, rowsA), b.shape.slice(0, rowsB));
@@ -80,33 +81,15 @@ function transposeRule(args: readonly TensorType[]): ShapeResult {
 /** `-1` in the target shape stands for whatever size keeps the element count. */
 function reshapeRule(args: readonly TensorType[], target: readonly Dim[]): ShapeResult {
   const x = args[0]!;
-  const from = elementCount(x.shape);
+  const from = productDim(x.shape);
   const wildcard = target.indexOf(-1);
-  const rest = target.filter((d) => d !== -1);
   const mismatch = (): ShapeResult =>
     fail({ code: "E207", args: { from: formatType(x), to: formatShape(target) } });
   if (wildcard < 0)
-    return countsEqual(from, elementCount(target))
-      ? ok({ dtype: x.dtype, shape: target })
-      : mismatch();
-  const known = elementCount(rest);
-  const symbols = [...from.symbols];
-  for (const s of known.symbols) {
-    const at = symbols.indexOf(s);
-    if (at < 0) return mismatch();
-    symbols.splice(at, 1);
-  }
-  if (known.known === 0 || from.known % known.known !== 0) return mismatch();
-  const factor = from.known / known.known;
-  const shape = [...target];
-  shape[wildcard] =
-    symbols.length === 0 ? factor : [...(factor === 1 ? [] : [factor]), ...symbols].join("*");
-  return ok({ dtype: x.dtype, shape });
-}
-
-/** A dimension as a term of a sum: products keep their meaning without parentheses. */
-function sumTerm(d: Dim): string {
-  return typeof d === "string" && /[*/]/.test(d) ? `(${d})` : String(d);
+    return dimsEqual(from, productDim(target)) ? ok({ dtype: x.dtype, shape: target }) : mismatch();
+  const size = divideDim(from, productDim(target.filter((d) => d !== -1)));
+  if (size === null) return mismatch();
+  return ok({ dtype: x.dtype, shape: target.map((d, i) => (i === wildcard ? size : d)) });
 }
 
 function concatRule(args: readonly TensorType[], axis: number): ShapeResult {
@@ -129,8 +112,7 @@ function concatRule(args: readonly TensorType[], axis: number): ShapeResult {
   }
   const da = a.shape[index]!;
   const db = b.shape[index]!;
-  const joined: Dim =
-    typeof da === "number" && typeof db === "number" ? da + db : `${sumTerm(da)}+${sumTerm(db)}`;
+  const joined = sumDim([da, db]);
   return ok({ dtype: "f32", shape: a.shape.map((d, i) => (i === index ? joined : d)) });
 }
 
@@ -145,7 +127,7 @@ function flattenRule(args: readonly TensorType[]): ShapeResult {
 /** The first operand's elements in the second operand's shape. */
 function reshapeAsRule(args: readonly TensorType[]): ShapeResult {
   const [x, like] = args as [TensorType, TensorType];
-  if (!countsEqual(elementCount(x.shape), elementCount(like.shape))) {
+  if (!dimsEqual(productDim(x.shape), productDim(like.shape))) {
     return fail({ code: "E207", args: { from: formatType(x), to: formatShape(like.shape) } });
   }
   return ok({ dtype: x.dtype, shape: like.shape });

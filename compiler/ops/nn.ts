@@ -1,6 +1,13 @@
 import type { Dim, Shape, TensorType } from "../ir/types.js";
 import { type IndexExpr, k } from "../kernel/index.js";
-import { formatType, shapesEqual } from "../shapes/dims.js";
+import {
+  dimsEqual,
+  formatDim,
+  formatType,
+  quotientDim,
+  shapesEqual,
+  sumDim,
+} from "../shapes/dims.js";
 import { resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
 import { arg } from "./grad-dsl.js";
@@ -19,12 +26,9 @@ import {
 
 /** Output size of a sliding window: floor((n + pad - window) / stride) + 1; null if it would be empty. */
 function windowDim(n: Dim, window: number, stride: number, pad: number): Dim | null {
-  if (typeof n === "string") {
-    const padded = pad === 0 ? n : `${n}+${pad}`;
-    return stride === 1 ? `(${padded}-${window - 1})` : `((${padded}-${window})/${stride}+1)`;
-  }
-  const span = n + pad - window;
-  return span < 0 ? null : Math.floor(span / stride) + 1;
+  const span = sumDim([n, pad - window]);
+  if (typeof span === "number" && span < 0) return null;
+  return sumDim([quotientDim(span, stride), 1]);
 }
 
 function conv2dRule(args: readonly TensorType[], stride: number, padding: Padding2d): ShapeResult {
@@ -36,12 +40,12 @@ function conv2dRule(args: readonly TensorType[], stride: number, padding: Paddin
   if (weightError) return weightError;
   const [n, channels, h, wd] = x.shape as [Dim, Dim, Dim, Dim];
   const [filters, weightChannels, kh, kw] = w.shape as [Dim, Dim, number, number];
-  if (channels !== weightChannels) {
+  if (!dimsEqual(channels, weightChannels)) {
     return fail({
       code: "E204",
       args: {
         what: "conv2d",
-        expected: `an input with ${weightChannels} channels`,
+        expected: `an input with ${formatDim(weightChannels)} channels`,
         actual: formatType(x),
       },
     });
@@ -53,7 +57,7 @@ function conv2dRule(args: readonly TensorType[], stride: number, padding: Paddin
       code: "E211",
       args: {
         what: "conv2d",
-        detail: `a ${kh}x${kw} kernel does not fit in the ${h}x${wd} input ${formatType(x)}`,
+        detail: `a ${kh}x${kw} kernel does not fit in the ${formatDim(h)}x${formatDim(wd)} input ${formatType(x)}`,
       },
     });
   }
@@ -74,7 +78,7 @@ function maxpoolRule(args: readonly TensorType[], size: number, stride: number):
       code: "E211",
       args: {
         what: "maxpool2d",
-        detail: `a ${size}x${size} window does not fit in the ${h}x${w} input ${formatType(x)}`,
+        detail: `a ${size}x${size} window does not fit in the ${formatDim(h)}x${formatDim(w)} input ${formatType(x)}`,
       },
     });
   }

@@ -1,5 +1,5 @@
 import { invariant } from "../assert.js";
-import { batchMonomial } from "../shapes/dims.js";
+import { batchMonomial, formatDim } from "../shapes/dims.js";
 import type { IrFunction } from "../ir/function.js";
 import type { TypedModel } from "../ir/types.js";
 import { type Schedule, fuse } from "./fuse.js";
@@ -45,7 +45,7 @@ export function otherSymbolicDims(model: TypedModel): string[] {
   const batch = batchDimension(model);
   const found = new Set<string>();
   for (const type of model.types.values()) {
-    for (const d of type.shape) if (batchMonomial(d, batch) === null) found.add(String(d));
+    for (const d of type.shape) if (batchMonomial(d, batch) === null) found.add(formatDim(d));
   }
   return [...found];
 }

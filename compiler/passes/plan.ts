@@ -1,6 +1,6 @@
 import { invariant } from "../assert.js";
 import type { Shape } from "../ir/types.js";
-import { batchMonomial } from "../shapes/dims.js";
+import { batchMonomial, formatDim } from "../shapes/dims.js";
 import { aliasOps, resultsOf, type Schedule, type Step } from "./fuse.js";
 
 /**
@@ -34,7 +34,7 @@ export function extentOf(shape: Shape, batch: string): Extent {
     const m = batchMonomial(d, batch);
     invariant(
       m !== null,
-      `dimension ${d} is not a product of numbers and the batch dimension ${batch}`,
+      `dimension ${formatDim(d)} is not a product of numbers and the batch dimension ${batch}`,
     );
     factor *= m.factor;
     power += m.power;

@@ -1,6 +1,6 @@
 import type { IrFunction } from "../ir/function.js";
 import { substituteArgs, withResults } from "../ir/rewrite.js";
-import type { AnyEqn, Operand, TensorType } from "../ir/types.js";
+import type { AnyEqn, Operand, Shape, TensorType } from "../ir/types.js";
 import { evaluateOp } from "../ops/evaluate.js";
 import { shapesEqual } from "../shapes/dims.js";
 
@@ -72,11 +72,7 @@ const identities: Rewrite = (eqn, type) => {
   }
 };
 
-function resultShape(
-  eqn: AnyEqn,
-  type: (o: Operand) => TensorType,
-  fallback: TensorType,
-): readonly (number | string)[] {
+function resultShape(eqn: AnyEqn, type: (o: Operand) => TensorType, fallback: TensorType): Shape {
   return (type({ kind: "value", name: eqn.out }) ?? fallback).shape;
 }
 

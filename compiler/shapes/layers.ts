@@ -1,6 +1,6 @@
 import type { DiagnosticData } from "../diagnostics/messages.js";
 import type { Layer, Param, TensorType, TypedParam } from "../ir/types.js";
-import { formatShape, formatType, normalizeAxis } from "./dims.js";
+import { firstSymbolic, formatDim, formatShape, formatType, normalizeAxis } from "./dims.js";
 
 /**
  * A layer's input check and its parameters' concrete shapes, from the type of its input:
@@ -38,13 +38,13 @@ export function resolveLayer(
     const dims = param.dims.map((d) =>
       d.kind === "fixed" ? d.value : input.shape[normalizeAxis(d.axis, rank) ?? 0]!,
     );
-    const symbolic = dims.find((d): d is string => typeof d === "string");
+    const symbolic = firstSymbolic(dims);
     if (symbolic !== undefined) {
       return {
         ok: false,
         error: {
           code: "E209",
-          args: { param: param.name, shape: formatShape(dims), dim: symbolic },
+          args: { param: param.name, shape: formatShape(dims), dim: formatDim(symbolic) },
         },
       };
     }

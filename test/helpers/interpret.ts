@@ -1,6 +1,7 @@
 import { assertNever } from "../../compiler/assert.js";
 import type { AnyEqn, DType, Dim, Operand, TensorType } from "../../compiler/ir/types.js";
 import type { AxisSet, Padding2d } from "../../compiler/ops.js";
+import { evaluateDim } from "../../compiler/shapes/dims.js";
 import { seededUniforms } from "./random.js";
 
 /**
@@ -145,11 +146,13 @@ export function axesOf(set: AxisSet, rank: number): Set<number> {
 }
 
 /**
- * A symbolic dimension's size: a name bound in `dims`, a number, or an expression of them as the
- * shape rules write it (`batch*784`, `a+b`, `((h+2-3)/2+1)`, where `/` divides and floors).
+ * A symbolic dimension's size: a number, a name bound in `dims`, a compound dimension of the
+ * shape rules, or its printed text (`batch*784`, `a+b`, `((h+2-3)/2+1)`, where `/` divides and
+ * floors).
  */
 export function resolveDim(dim: Dim, dims: Readonly<Record<string, number>>): number {
   if (typeof dim === "number") return dim;
+  if (typeof dim !== "string") return evaluateDim(dim, (name) => resolveDim(name, dims));
   const text = dim.replace(/\s+/g, "");
   let at = 0;
   const fail = (why: string): never => {

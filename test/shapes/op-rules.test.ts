@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Dim, TensorType } from "../../compiler/ir/types.js";
 import { exceptAxes, onlyAxes, allAxes } from "../../compiler/ops/axes.js";
 import { type OpAttrs, type OpKind, type ShapeRule, opKinds, ops } from "../../compiler/ops.js";
+import { productDim, sumDim } from "../../compiler/shapes/dims.js";
 
 const f = (...shape: Dim[]): TensorType => ({ dtype: "f32", shape });
 const i32 = (...shape: Dim[]): TensorType => ({ dtype: "i32", shape });
@@ -154,7 +155,7 @@ const cases = {
     attrs: { axis: -1 },
     ok: [
       [[f("batch", 3), f("batch", 5)], f("batch", 8)],
-      [[f("batch", "n"), f("batch", 2)], f("batch", "n+2")],
+      [[f("batch", "n"), f("batch", 2)], f("batch", sumDim(["n", 2]))],
     ],
     fail: [
       [[f("batch", 3), f(2, 5)], "E208"],
@@ -170,7 +171,7 @@ const cases = {
     attrs: noAttrs,
     ok: [
       [[f("batch", 16, 5, 5)], f("batch", 400)],
-      [[f("batch", "h", 2)], f("batch", "h*2")],
+      [[f("batch", "h", 2)], f("batch", productDim(["h", 2]))],
     ],
     fail: [[[f("batch")], "E204"]],
   },
