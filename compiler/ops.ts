@@ -31,7 +31,6 @@ export type {
   AxisSet,
   ElementContext,
   Lowering,
-  GradEmitter,
   GradRule,
   ReduceAttrs,
   ShapeContext,

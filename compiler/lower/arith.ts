@@ -37,5 +37,5 @@ export function elementwise(
     const folded = evaluateOp(op, {}, values);
     if (folded !== null) return numberVal(folded);
   }
-  return tensorVal(graph.emit(op, known.map(operandOf), {} as never, span));
+  return tensorVal(graph.at(span).emit(op, known.map(operandOf), {} as never).name);
 }

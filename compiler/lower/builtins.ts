@@ -61,7 +61,7 @@ function apply<K extends OpKind>(
 ): Val {
   if (call.args.failed || inputs.some((v) => v.kind === "error")) return errorVal;
   const operands = inputs.map((v) => operandOf(v as Extract<Val, { kind: "tensor" | "number" }>));
-  return tensorVal(call.graph.emit(op, operands, attrs, call.span));
+  return tensorVal(call.graph.at(call.span).emit(op, operands, attrs).name);
 }
 
 type SimpleUnary =

@@ -1,8 +1,7 @@
 import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
 import { type IrAlgebra, IrBuilder } from "../ir/builder.js";
-import type { AnyEqn, Layer, Operand, Param, StateUpdate, SummaryRow } from "../ir/types.js";
-import type { OpAttrs, OpKind } from "../ops.js";
+import type { AnyEqn, Layer, Param, StateUpdate, SummaryRow } from "../ir/types.js";
 
 /**
  * The equations, parameters and layers of one model as lowering appends them: an untyped
@@ -33,11 +32,6 @@ export class GraphBuilder {
    */
   at(origin: Span): IrAlgebra {
     return this.ir.at({ origin, callSites: this.callSites(), layer: this.currentLayer });
-  }
-
-  /** `at(origin).emit(op, args, attrs)`, as the name of the new value. */
-  emit<K extends OpKind>(op: K, args: readonly Operand[], attrs: OpAttrs<K>, origin: Span): string {
-    return this.at(origin).emit(op, args, attrs).name;
   }
 
   /** The equation that computes `value`, if it is computed (inputs, targets and params are not). */

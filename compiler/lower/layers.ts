@@ -44,7 +44,6 @@ export type AnyLayerSpec = { [K in LayerKind]: LayerSpec<K> & { readonly kind: K
 const fixed = (value: number): ParamDim => ({ kind: "fixed", value });
 const fromInput = (axis: number): ParamDim => ({ kind: "input", axis });
 const value = (name: string) => ({ kind: "value", name }) as const;
-const constant = (v: number) => ({ kind: "const", value: v }) as const;
 
 function param(
   layer: LayerExpansion,
@@ -75,17 +74,13 @@ const positive = { integer: true, min: 1 } as const;
 
 /** `x W^T (+ b)`: weight `[out, in]` as torch.nn.Linear. */
 function affine(layer: LayerExpansion, out: number, bias: boolean, init: Init): string {
-  const { graph, span } = layer;
+  const m = layer.graph.at(layer.span);
   const weight = param(layer, "weight", [fixed(out), fromInput(-1)], init);
-  const product = graph.emit(
-    "matmul",
-    [value(layer.input), value(weight)],
-    { transA: false, transB: true },
-    span,
-  );
-  if (!bias) return product;
+  const x = value(layer.input);
+  const product = m.emit("matmul", [x, value(weight)], { transA: false, transB: true });
+  if (!bias) return product.name;
   const b = param(layer, "bias", [fixed(out)], { kind: "zeros" });
-  return graph.emit("add", [value(product), value(b)], {}, span);
+  return m.add(product, value(b)).name;
 }
 
 const dense: LayerSpec<"dense"> = {
@@ -121,8 +116,8 @@ const maxout: LayerSpec<"maxout"> = {
     const init = layer.args.init("init", { kind: "xavier" });
     if (layer.args.failed) return null;
     const z = affine(layer, units * pieces, true, init);
-    const output = layer.graph.emit("maxout", [value(z)], { pieces }, layer.span);
-    return { output, args: { units, pieces, init } };
+    const output = layer.graph.at(layer.span).emit("maxout", [value(z)], { pieces });
+    return { output: output.name, args: { units, pieces, init } };
   },
 };
 
@@ -187,28 +182,16 @@ const layernorm: LayerSpec<"layernorm"> = {
   expand: (layer) => {
     const eps = layer.args.number("eps", 1e-5, { min: 0, minExclusive: true });
     if (layer.args.failed) return null;
-    const { graph, span } = layer;
     const x = value(layer.input);
     const weight = param(layer, "weight", [fromInput(-1)], { kind: "ones" });
     const bias = param(layer, "bias", [fromInput(-1)], { kind: "zeros" });
-    const last = { axes: onlyAxes(-1), keepdims: true };
-    const mean = graph.emit("mean", [x], last, span);
-    const centered = graph.emit("sub", [x, value(mean)], {}, span);
-    const variance = graph.emit(
-      "mean",
-      [value(graph.emit("square", [value(centered)], {}, span))],
-      last,
-      span,
-    );
-    const std = graph.emit(
-      "sqrt",
-      [value(graph.emit("add", [value(variance), constant(eps)], {}, span))],
-      {},
-      span,
-    );
-    const normalized = graph.emit("div", [value(centered), value(std)], {}, span);
-    const scaled = graph.emit("mul", [value(normalized), value(weight)], {}, span);
-    return { output: graph.emit("add", [value(scaled), value(bias)], {}, span), args: { eps } };
+    const m = layer.graph.at(layer.span);
+    const last = onlyAxes(-1);
+    const centered = m.sub(x, m.mean(x, last, true));
+    const variance = m.mean(m.square(centered), last, true);
+    const normalized = m.div(centered, m.sqrt(m.add(variance, m.c(eps))));
+    const out = m.add(m.mul(normalized, value(weight)), value(bias));
+    return { output: out.name, args: { eps } };
   },
 };
 
@@ -222,9 +205,10 @@ const dropout: LayerSpec<"dropout"> = {
     const rate = layer.args.number("rate", 0, { min: 0, max: 1, maxExclusive: true });
     if (layer.args.failed) return null;
     if (rate === 0) return { output: layer.input, args: { rate } };
-    const mask = layer.graph.emit("dropout_mask", [value(layer.input)], { rate }, layer.span);
-    const output = layer.graph.emit("mul", [value(layer.input), value(mask)], {}, layer.span);
-    return { output, args: { rate } };
+    const m = layer.graph.at(layer.span);
+    const x = value(layer.input);
+    const output = m.mul(x, m.emit("dropout_mask", [x], { rate }));
+    return { output: output.name, args: { rate } };
   },
 };
 
@@ -234,7 +218,7 @@ const flatten: LayerSpec<"flatten"> = {
   maxRank: Infinity,
   inputForm: "[batch, ...]",
   expand: (layer) => ({
-    output: layer.graph.emit("flatten", [value(layer.input)], {}, layer.span),
+    output: layer.graph.at(layer.span).emit("flatten", [value(layer.input)], {}).name,
     args: {},
   }),
 };
@@ -253,7 +237,7 @@ const conv2d: LayerSpec<"conv2d"> = {
   maxRank: 4,
   inputForm: "[batch, channels, height, width]",
   expand: (layer) => {
-    const { args, graph, span } = layer;
+    const { args } = layer;
     const filters = args.number("filters", 1, positive);
     const kernel = args.number("kernel", 3, positive);
     const stride = args.number("stride", 1, positive);
@@ -267,17 +251,13 @@ const conv2d: LayerSpec<"conv2d"> = {
       [fixed(filters), fromInput(1), fixed(kernel), fixed(kernel)],
       init,
     );
-    const out = graph.emit(
-      "conv2d",
-      [value(layer.input), value(weight)],
-      { stride, padding },
-      span,
-    );
+    const m = layer.graph.at(layer.span);
+    const out = m.emit("conv2d", [value(layer.input), value(weight)], { stride, padding });
     const recorded = { filters, kernel, stride, padding, bias, init };
-    if (!bias) return { output: out, args: recorded };
+    if (!bias) return { output: out.name, args: recorded };
     const b = param(layer, "bias", [fixed(filters)], { kind: "zeros" });
-    const column = graph.emit("reshape", [value(b)], { shape: [filters, 1, 1] }, span);
-    return { output: graph.emit("add", [value(out), value(column)], {}, span), args: recorded };
+    const column = m.emit("reshape", [value(b)], { shape: [filters, 1, 1] });
+    return { output: m.add(out, column).name, args: recorded };
   },
 };
 
@@ -315,13 +295,11 @@ const maxpool2d: LayerSpec<"maxpool2d"> = {
     const size = layer.args.number("size", 2, positive);
     const stride = layer.args.number("stride", size, positive);
     if (layer.args.failed) return null;
-    const output = layer.graph.emit(
-      "maxpool2d",
-      [value(layer.input)],
-      { size, stride },
-      layer.span,
-    );
-    return { output, args: { size, stride } };
+    const output = layer.graph.at(layer.span).emit("maxpool2d", [value(layer.input)], {
+      size,
+      stride,
+    });
+    return { output: output.name, args: { size, stride } };
   },
 };
 

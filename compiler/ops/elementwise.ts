@@ -1,5 +1,5 @@
 import { broadcastRule, unaryFloatRule } from "./checks.js";
-import { arg, gradMath, result } from "./grad-dsl.js";
+import { arg, result } from "./eqn-operands.js";
 import { type ElementExpr, k } from "../kernel/index.js";
 import type { GradRule, OpAttrs, OpDef, OpKind } from "./types.js";
 
@@ -95,7 +95,7 @@ export const unaryOps = {
   neg: unary(
     "neg",
     "-x",
-    (e, _, g) => [gradMath(e).neg(g)],
+    (m, _, g) => [m.neg(g)],
     (x) => k.neg(x),
   ),
   not: unary("not", "!x: 1 where x is 0, else 0", noGradient, (x) => k.eq(x, k.c(0))),
@@ -103,34 +103,28 @@ export const unaryOps = {
   exp: unary(
     "exp",
     "e^x",
-    (e, eqn, g) => [gradMath(e).mul(g, result(eqn))],
+    (m, eqn, g) => [m.mul(g, result(eqn))],
     (x) => k.exp(x),
   ),
   // d/dx log x = 1 / x
   log: unary(
     "log",
     "natural logarithm",
-    (e, eqn, g) => [gradMath(e).div(g, arg(eqn, 0))],
+    (m, eqn, g) => [m.div(g, arg(eqn, 0))],
     (x) => k.log(x),
   ),
   // d/dx sqrt x = 1 / (2 sqrt x)
   sqrt: unary(
     "sqrt",
     "square root",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.div(g, m.mul(m.c(2), result(eqn)))];
-    },
+    (m, eqn, g) => [m.div(g, m.mul(m.c(2), result(eqn)))],
     (x) => k.sqrt(x),
   ),
   // d/dx |x| = sign x (0 at 0, as PyTorch)
   abs: unary(
     "abs",
     "|x|",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.unary("sign", arg(eqn, 0)))];
-    },
+    (m, eqn, g) => [m.mul(g, m.unary("sign", arg(eqn, 0)))],
     (x) => k.abs(x),
   ),
   sign: unary("sign", "-1, 0 or 1", noGradient, (x) => k.sign(x)),
@@ -138,46 +132,33 @@ export const unaryOps = {
   square: unary(
     "square",
     "x^2",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.mul(m.c(2), arg(eqn, 0)))];
-    },
+    (m, eqn, g) => [m.mul(g, m.mul(m.c(2), arg(eqn, 0)))],
     (x) => k.mul(x, x),
   ),
   sin: unary(
     "sin",
     "sine",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.unary("cos", arg(eqn, 0)))];
-    },
+    (m, eqn, g) => [m.mul(g, m.unary("cos", arg(eqn, 0)))],
     (x) => k.sin(x),
   ),
   cos: unary(
     "cos",
     "cosine",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.neg(m.mul(g, m.unary("sin", arg(eqn, 0))))];
-    },
+    (m, eqn, g) => [m.neg(m.mul(g, m.unary("sin", arg(eqn, 0))))],
     (x) => k.cos(x),
   ),
   // d/dx tanh x = 1 - tanh(x)^2
   tanh: unary(
     "tanh",
     "hyperbolic tangent",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.sub(m.c(1), m.square(result(eqn))))];
-    },
+    (m, eqn, g) => [m.mul(g, m.sub(m.c(1), m.square(result(eqn))))],
     (x) => k.tanh(x),
   ),
   // d/dx sigmoid x = s (1 - s)
   sigmoid: unary(
     "sigmoid",
     "1 / (1 + e^-x)",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const s = result(eqn);
       return [m.mul(g, m.mul(s, m.sub(m.c(1), s)))];
     },
@@ -187,30 +168,21 @@ export const unaryOps = {
   relu: unary(
     "relu",
     "max(x, 0)",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.binary("gt", arg(eqn, 0), m.c(0)))];
-    },
+    (m, eqn, g) => [m.mul(g, m.binary("gt", arg(eqn, 0), m.c(0)))],
     (x) => k.select(k.le(x, k.c(0)), k.c(0), x),
   ),
   // d/dx log(1 + e^x) = sigmoid x
   softplus: unary(
     "softplus",
     "log(1 + e^x)",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.unary("sigmoid", arg(eqn, 0)))];
-    },
+    (m, eqn, g) => [m.mul(g, m.unary("sigmoid", arg(eqn, 0)))],
     (x) => k.select(k.gt(x, k.c(20)), x, k.log1p(k.exp(x))),
   ),
   // d/dx log(1 + x) = 1 / (1 + x)
   log1p: unary(
     "log1p",
     "log(1 + x)",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.div(g, m.add(m.c(1), arg(eqn, 0)))];
-    },
+    (m, eqn, g) => [m.div(g, m.add(m.c(1), arg(eqn, 0)))],
     (x) => k.log1p(x),
   ),
   step: unary("step", "1 where x > 0, else 0 (derivative 0)", noGradient, (x) => k.gt(x, k.c(0))),
@@ -218,8 +190,7 @@ export const unaryOps = {
   gelu: unary(
     "gelu",
     "x * Phi(x), the exact form with erf",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const x = arg(eqn, 0);
       const cdf = m.mul(m.c(0.5), m.add(m.c(1), m.unary("erf", m.div(x, m.c(SQRT_2)))));
       const pdf = m.mul(m.c(INV_SQRT_2PI), m.unary("exp", m.mul(m.c(-0.5), m.square(x))));
@@ -231,28 +202,25 @@ export const unaryOps = {
   erf: unary(
     "erf",
     "the error function",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.mul(m.c(TWO_OVER_SQRT_PI), m.unary("exp", m.neg(m.square(arg(eqn, 0))))))];
-    },
+    (m, eqn, g) => [
+      m.mul(g, m.mul(m.c(TWO_OVER_SQRT_PI), m.unary("exp", m.neg(m.square(arg(eqn, 0)))))),
+    ],
     (x) => k.erf(x),
   ),
   // d/dx = 1 where x > 0, else alpha
   leaky_relu: unary(
     "leaky_relu",
     "x where x > 0, else alpha * x",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, m.where(m.binary("gt", arg(eqn, 0), m.c(0)), m.c(1), m.c(eqn.attrs.alpha)))];
-    },
+    (m, eqn, g) => [
+      m.mul(g, m.where(m.binary("gt", arg(eqn, 0), m.c(0)), m.c(1), m.c(eqn.attrs.alpha))),
+    ],
     (x, { alpha }) => k.select(k.gt(x, k.c(0)), x, k.mul(k.c(alpha), x)),
   ),
   // d/dx = 1 where x > 0, else alpha e^x = y + alpha
   elu: unary(
     "elu",
     "x where x > 0, else alpha * (e^x - 1)",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const negative = m.add(result(eqn), m.c(eqn.attrs.alpha));
       return [m.mul(g, m.where(m.binary("gt", arg(eqn, 0), m.c(0)), m.c(1), negative))];
     },
@@ -262,8 +230,7 @@ export const unaryOps = {
 
 /** PyTorch's maximum/minimum: the cotangent goes to the larger (smaller) operand, halved on ties. */
 function extremumRule(wins: "gt" | "lt"): GradRule<"maximum" | "minimum"> {
-  return (e, eqn, g) => {
-    const m = gradMath(e);
+  return (m, eqn, g) => {
     const a = arg(eqn, 0);
     const b = arg(eqn, 1);
     const tie = m.mul(m.c(0.5), m.binary("eq", a, b));
@@ -281,7 +248,7 @@ export const broadcastOps = {
     2,
     "add",
     "x + y",
-    (_e, _eqn, g) => [g, g],
+    (_m, _eqn, g) => [g, g],
     (a, b) => k.add(a, b),
   ),
   sub: broadcasting(
@@ -289,7 +256,7 @@ export const broadcastOps = {
     2,
     "subtract",
     "x - y",
-    (e, _eqn, g) => [g, gradMath(e).neg(g)],
+    (m, _eqn, g) => [g, m.neg(g)],
     (a, b) => k.sub(a, b),
   ),
   // d(ab) = b da + a db
@@ -298,10 +265,7 @@ export const broadcastOps = {
     2,
     "multiply",
     "x * y",
-    (e, eqn, g) => {
-      const m = gradMath(e);
-      return [m.mul(g, arg(eqn, 1)), m.mul(g, arg(eqn, 0))];
-    },
+    (m, eqn, g) => [m.mul(g, arg(eqn, 1)), m.mul(g, arg(eqn, 0))],
     (a, b) => k.mul(a, b),
   ),
   // d(a/b) = da / b - (a / b^2) db = da / b - y db / b
@@ -310,8 +274,7 @@ export const broadcastOps = {
     2,
     "divide",
     "x / y",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const b = arg(eqn, 1);
       return [m.div(g, b), m.neg(m.div(m.mul(g, result(eqn)), b))];
     },
@@ -323,8 +286,7 @@ export const broadcastOps = {
     2,
     "raise",
     "x ^ y",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const a = arg(eqn, 0);
       const b = arg(eqn, 1);
       // PyTorch's conventions at the edges: 0 where the exponent is 0 (not 0 * 0^-1), and no
@@ -365,8 +327,7 @@ export const broadcastOps = {
     3,
     "select between",
     "a where mask is non-zero, else b",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const mask = arg(eqn, 0);
       return [null, m.where(mask, g, m.c(0)), m.where(mask, m.c(0), g)];
     },
@@ -378,8 +339,7 @@ export const broadcastOps = {
     3,
     "clip between",
     "x limited to [lo, hi]",
-    (e, eqn, g) => {
-      const m = gradMath(e);
+    (m, eqn, g) => {
       const [x, lo, hi] = [arg(eqn, 0), arg(eqn, 1), arg(eqn, 2)];
       const inside = m.mul(m.binary("ge", x, lo), m.binary("le", x, hi));
       // When lo > hi the result is hi everywhere: hi gets the whole cotangent, lo none.

@@ -14,7 +14,7 @@ import {
 } from "../shapes/dims.js";
 import { onlyAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
-import { arg, gradMath, result } from "./grad-dsl.js";
+import { arg, result } from "./eqn-operands.js";
 import {
   type GemmFlag,
   type LibraryArgs,
@@ -184,31 +184,30 @@ function sliceRule(args: readonly TensorType[], axis: number, size: Dim): ShapeR
  * so no transpose is ever materialised. Leading (batch) axes that B was broadcast over are
  * summed away by the driver.
  */
-const matmulGrad: GradRule<"matmul"> = (e, eqn, g) => {
+const matmulGrad: GradRule<"matmul"> = (m, eqn, g) => {
   const a = arg(eqn, 0);
   const b = arg(eqn, 1);
   const { transA, transB } = eqn.attrs;
   const da = transA
-    ? e.emit("matmul", [b, g], { transA: transB, transB: true })
-    : e.emit("matmul", [g, b], { transA: false, transB: !transB });
+    ? m.emit("matmul", [b, g], { transA: transB, transB: true })
+    : m.emit("matmul", [g, b], { transA: false, transB: !transB });
   const db = transB
-    ? e.emit("matmul", [g, a], { transA: true, transB: transA })
-    : e.emit("matmul", [a, g], { transA: !transA, transB: false });
+    ? m.emit("matmul", [g, a], { transA: true, transB: transA })
+    : m.emit("matmul", [a, g], { transA: !transA, transB: false });
   return [da, db];
 };
 
 /** Maxout's cotangent goes to the maximum of each group, shared evenly among ties. */
-const maxoutGrad: GradRule<"maxout"> = (e, eqn, g) => {
-  const m = gradMath(e);
+const maxoutGrad: GradRule<"maxout"> = (m, eqn, g) => {
   const x = arg(eqn, 0);
-  const shape = e.typeOf(x).shape;
+  const shape = m.typeOf(x).shape;
   const lead = shape.slice(0, -1);
-  const units = e.typeOf(result(eqn)).shape.at(-1)!;
-  const grouped = e.emit("reshape", [x], { shape: [...lead, units, eqn.attrs.pieces] });
-  const column = (v: typeof g) => e.emit("reshape", [v], { shape: [...lead, units, 1] });
+  const units = m.typeOf(result(eqn)).shape.at(-1)!;
+  const grouped = m.emit("reshape", [x], { shape: [...lead, units, eqn.attrs.pieces] });
+  const column = (v: typeof g) => m.emit("reshape", [v], { shape: [...lead, units, 1] });
   const isMax = m.binary("eq", grouped, column(result(eqn)));
   const share = m.div(isMax, m.sum(isMax, onlyAxes(-1), true));
-  return [e.emit("reshape_as", [m.mul(column(g), share), x], {})];
+  return [m.emit("reshape_as", [m.mul(column(g), share), x], {})];
 };
 
 function oneHotRule(args: readonly TensorType[], classes: number): ShapeResult {
@@ -303,14 +302,14 @@ export const linalgOps = {
     },
     summary: "swap the last two axes",
     shape: (args) => transposeRule(args),
-    grad: (e, _eqn, g) => [e.emit("transpose", [g], {})],
+    grad: (m, _eqn, g) => [m.emit("transpose", [g], {})],
   },
   reshape: {
     arity: 1,
     lowering: { kind: "view" },
     summary: "same elements, new shape",
     shape: (args, attrs) => reshapeRule(args, attrs.shape),
-    grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {})],
+    grad: (m, eqn, g) => [m.emit("reshape_as", [g, arg(eqn, 0)], {})],
   },
   concat: {
     arity: 2,
@@ -334,16 +333,16 @@ export const linalgOps = {
     summary: "join along an axis",
     shape: (args, attrs) => concatRule(args, attrs.axis),
     // each operand gets its slice of the cotangent
-    grad: (e, eqn, g) => {
+    grad: (m, eqn, g) => {
       const a = arg(eqn, 0);
       const axis = eqn.attrs.axis;
-      const rank = e.typeOf(a).shape.length;
+      const rank = m.typeOf(a).shape.length;
       const index = normalizeAxis(axis, rank)!;
-      const sizeA = e.typeOf(a).shape[index]!;
-      const sizeB = e.typeOf(arg(eqn, 1)).shape[index]!;
+      const sizeA = m.typeOf(a).shape[index]!;
+      const sizeB = m.typeOf(arg(eqn, 1)).shape[index]!;
       return [
-        e.emit("slice", [g], { axis: index, start: 0, size: sizeA }),
-        e.emit("slice", [g], { axis: index, start: sizeA, size: sizeB }),
+        m.emit("slice", [g], { axis: index, start: 0, size: sizeA }),
+        m.emit("slice", [g], { axis: index, start: sizeA, size: sizeB }),
       ];
     },
   },
@@ -352,14 +351,14 @@ export const linalgOps = {
     lowering: { kind: "view" },
     summary: "join every axis after the batch axis",
     shape: (args) => flattenRule(args),
-    grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {})],
+    grad: (m, eqn, g) => [m.emit("reshape_as", [g, arg(eqn, 0)], {})],
   },
   reshape_as: {
     arity: 2,
     lowering: { kind: "view" },
     summary: "the first operand's elements in the second operand's shape",
     shape: (args) => reshapeAsRule(args),
-    grad: (e, eqn, g) => [e.emit("reshape_as", [g, arg(eqn, 0)], {}), null],
+    grad: (m, eqn, g) => [m.emit("reshape_as", [g, arg(eqn, 0)], {}), null],
   },
   broadcast_to: {
     arity: 1,
@@ -367,7 +366,7 @@ export const linalgOps = {
     summary: "the operand stretched to a shape (NumPy broadcasting)",
     shape: (args, attrs) => broadcastToRule(args, attrs.shape),
     // the driver sums the cotangent back to the operand's shape
-    grad: (_e, _eqn, g) => [g],
+    grad: (_m, _eqn, g) => [g],
   },
   slice: {
     arity: 1,

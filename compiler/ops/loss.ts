@@ -1,11 +1,11 @@
 import type { TensorType } from "../ir/types.js";
 import { formatShape, formatType, shapesEqual } from "../shapes/dims.js";
+import type { IrAlgebra } from "../ir/builder.js";
 import type { Operand } from "../ir/types.js";
 import { exceptAxes, onlyAxes } from "./axes.js";
 import { requireRank } from "./checks.js";
-import { arg, gradMath } from "./grad-dsl.js";
+import { arg } from "./eqn-operands.js";
 import {
-  type GradEmitter,
   type GradRule,
   type OpDef,
   type ShapeContext,
@@ -98,19 +98,18 @@ function categoricalRule(
 }
 
 /** `t` as one-hot rows like `p` when it holds class ids, else `t` itself. */
-function asOneHot(e: GradEmitter, p: Operand, t: Operand): Operand {
-  if (e.typeOf(t).dtype !== "i32") return t;
-  const classes = e.typeOf(p).shape.at(-1);
+function asOneHot(m: IrAlgebra, p: Operand, t: Operand): Operand {
+  if (m.typeOf(t).dtype !== "i32") return t;
+  const classes = m.typeOf(p).shape.at(-1);
   if (typeof classes !== "number") throw new Error("internal error: class count must be a number");
-  return e.emit("one_hot", [t], { classes });
+  return m.emit("one_hot", [t], { classes });
 }
 
 /** A same-shape loss's rule from d loss / d p = g * dPerElement(p, t) / N; d / dt = -d / dp. */
 function meanLossGrad<K extends "mse" | "mae" | "huber">(
-  perElement: (m: ReturnType<typeof gradMath>, d: Operand, attrs: { delta?: number }) => Operand,
+  perElement: (m: IrAlgebra, d: Operand, attrs: { delta?: number }) => Operand,
 ): GradRule<K> {
-  return (e, eqn, g) => {
-    const m = gradMath(e);
+  return (m, eqn, g) => {
     const p = arg(eqn, 0);
     const d = m.sub(p, arg(eqn, 1));
     const dp = m.div(m.mul(g, perElement(m, d, eqn.attrs as { delta?: number })), m.count(p));
@@ -149,13 +148,12 @@ export const lossOps = {
     summary: "mean over the batch of -sum(t * log p)",
     shape: (args, _, c) => categoricalRule("cross_entropy", args, c),
     // d/dp = -t / (p rows)
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const [p, t] = [arg(eqn, 0), arg(eqn, 1)];
       const rows = m.count(p, exceptAxes(-1));
-      const dp = m.neg(m.div(m.mul(g, asOneHot(e, p, t)), m.mul(p, rows)));
+      const dp = m.neg(m.div(m.mul(g, asOneHot(m, p, t)), m.mul(p, rows)));
       const dt =
-        e.typeOf(t).dtype === "i32" ? null : m.neg(m.div(m.mul(g, m.unary("log", p)), rows));
+        m.typeOf(t).dtype === "i32" ? null : m.neg(m.div(m.mul(g, m.unary("log", p)), rows));
       return [dp, dt];
     },
   },
@@ -165,8 +163,7 @@ export const lossOps = {
     summary: "mean of -(t log p + (1 - t) log(1 - p))",
     shape: (args, _, c) => sameShapeRule("binary_cross_entropy", args, c),
     // d/dp = (p - t) / (p (1 - p) N), the denominator kept above 1e-12 as PyTorch does
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const [p, t] = [arg(eqn, 0), arg(eqn, 1)];
       const n = m.count(p);
       const variance = m.binary("maximum", m.mul(p, m.sub(m.c(1), p)), m.c(1e-12));
@@ -181,20 +178,19 @@ export const lossOps = {
     summary: "cross_entropy(softmax(z), t) computed stably from logits z (log-sum-exp)",
     shape: (args, _, c) => categoricalRule("cross_entropy", args, c),
     // the fused form: d/dz = (softmax(z) - t) / rows for one-hot t
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const [z, t] = [arg(eqn, 0), arg(eqn, 1)];
       const rows = m.count(z, exceptAxes(-1));
-      const probabilities = e.emit("softmax", [z], { axis: -1 });
+      const probabilities = m.emit("softmax", [z], { axis: -1 });
       // With soft labels whose rows do not sum to 1: d/dz = (softmax(z) sum(t) - t) / rows
-      const labels = asOneHot(e, z, t);
+      const labels = asOneHot(m, z, t);
       const mass =
-        e.typeOf(t).dtype === "i32"
+        m.typeOf(t).dtype === "i32"
           ? probabilities
           : m.mul(probabilities, m.sum(labels, onlyAxes(-1), true));
       const dz = m.div(m.mul(g, m.sub(mass, labels)), rows);
-      const logp = e.emit("log_softmax", [z], { axis: -1 });
-      const dt = e.typeOf(t).dtype === "i32" ? null : m.neg(m.div(m.mul(g, logp), rows));
+      const logp = m.emit("log_softmax", [z], { axis: -1 });
+      const dt = m.typeOf(t).dtype === "i32" ? null : m.neg(m.div(m.mul(g, logp), rows));
       return [dz, dt];
     },
   },
@@ -204,8 +200,7 @@ export const lossOps = {
     summary: "binary_cross_entropy(sigmoid(z), t) computed stably from logits z",
     shape: (args, _, c) => sameShapeRule("binary_cross_entropy", args, c),
     // the fused form: d/dz = (sigmoid(z) - t) / N
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const [z, t] = [arg(eqn, 0), arg(eqn, 1)];
       const n = m.count(z);
       return [m.div(m.mul(g, m.sub(m.unary("sigmoid", z), t)), n), m.neg(m.div(m.mul(g, z), n))];

@@ -10,7 +10,7 @@ import {
 } from "../shapes/dims.js";
 import { resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
-import { arg } from "./grad-dsl.js";
+import { arg } from "./eqn-operands.js";
 import { type LibraryArgs, bufferOf, literal, productOf, resultBuffer } from "./library.js";
 import {
   type AxisSet,
@@ -188,11 +188,11 @@ export const nnOps = {
     summary: "2-D cross-correlation, NCHW input and [filters, channels, kh, kw] weight",
     shape: (args, attrs) => conv2dRule(args, attrs.stride, attrs.padding),
     // dx is the transposed convolution of g with w; dw correlates x with g
-    grad: (e, eqn, g) => {
+    grad: (m, eqn, g) => {
       const [x, w] = [arg(eqn, 0), arg(eqn, 1)];
       return [
-        e.emit("conv2d_grad_input", [g, w, x], eqn.attrs),
-        e.emit("conv2d_grad_weight", [x, g, w], eqn.attrs),
+        m.emit("conv2d_grad_input", [g, w, x], eqn.attrs),
+        m.emit("conv2d_grad_weight", [x, g, w], eqn.attrs),
       ];
     },
   },
@@ -241,7 +241,7 @@ export const nnOps = {
     },
     summary: "maximum over size x size windows",
     shape: (args, attrs) => maxpoolRule(args, attrs.size, attrs.stride),
-    grad: (e, eqn, g) => [e.emit("maxpool2d_grad", [arg(eqn, 0), g], eqn.attrs)],
+    grad: (m, eqn, g) => [m.emit("maxpool2d_grad", [arg(eqn, 0), g], eqn.attrs)],
   },
   maxpool2d_grad: {
     arity: 2,
@@ -276,7 +276,7 @@ export const nnOps = {
     summary: "the first operand when training, the second when evaluating",
     shape: (args) => selectTrainRule(args),
     // only the training branch is ever differentiated
-    grad: (_e, _eqn, g) => [g, null],
+    grad: (_m, _eqn, g) => [g, null],
   },
   size: {
     arity: 1,

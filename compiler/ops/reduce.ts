@@ -1,10 +1,11 @@
 import { invariant } from "../assert.js";
 import type { Dim, Shape, TensorType } from "../ir/types.js";
 import { formatType, normalizeAxis } from "../shapes/dims.js";
+import type { IrAlgebra } from "../ir/builder.js";
 import type { Operand } from "../ir/types.js";
 import { onlyAxes, resolveAxes } from "./axes.js";
 import { requireFloat, requireRank } from "./checks.js";
-import { arg, gradMath, result } from "./grad-dsl.js";
+import { arg, result } from "./eqn-operands.js";
 import {
   type LibraryArgs,
   type LibraryContext,
@@ -12,14 +13,7 @@ import {
   productOf,
   resultBuffer,
 } from "./library.js";
-import {
-  type GradEmitter,
-  type OpDef,
-  type ReduceAttrs,
-  type ShapeResult,
-  fail,
-  ok,
-} from "./types.js";
+import { type OpDef, type ReduceAttrs, type ShapeResult, fail, ok } from "./types.js";
 
 /** Reductions over axes, and the softmax family (normalised along one axis). */
 
@@ -53,16 +47,16 @@ function axisRule(op: string, args: readonly TensorType[], axis: number): ShapeR
  * A reduction's cotangent `g` (the reduced shape) spread back over the reduced axes of `x`:
  * first re-inserting them as size 1, then broadcasting.
  */
-function spread(e: GradEmitter, g: Operand, x: Operand, attrs: ReduceAttrs): Operand {
-  const shape = e.typeOf(x).shape;
+function spread(m: IrAlgebra, g: Operand, x: Operand, attrs: ReduceAttrs): Operand {
+  const shape = m.typeOf(x).shape;
   const resolved = resolveAxes(attrs.axes, shape.length);
   if (!resolved.ok)
     throw new Error("internal error: reduction axes were checked by its shape rule");
   const reduced = new Set(resolved.axes);
   const kept = attrs.keepdims
     ? g
-    : e.emit("reshape", [g], { shape: shape.map((d, i) => (reduced.has(i) ? 1 : d)) });
-  return e.emit("broadcast_to", [kept], { shape });
+    : m.emit("reshape", [g], { shape: shape.map((d, i) => (reduced.has(i) ? 1 : d)) });
+  return m.emit("broadcast_to", [kept], { shape });
 }
 
 /**
@@ -106,7 +100,7 @@ export const reduceOps = {
     summary: "sum over axes",
     shape: (args, attrs) => reduceRule("sum", args, attrs),
     // every summed element gets the cotangent of its sum
-    grad: (e, eqn, g) => [spread(e, g, arg(eqn, 0), eqn.attrs)],
+    grad: (m, eqn, g) => [spread(m, g, arg(eqn, 0), eqn.attrs)],
   },
   mean: {
     arity: 1,
@@ -114,10 +108,9 @@ export const reduceOps = {
     summary: "mean over axes",
     shape: (args, attrs) => reduceRule("mean", args, attrs),
     // d mean / dx_i = 1 / count
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const x = arg(eqn, 0);
-      return [m.div(spread(e, g, x, eqn.attrs), m.count(x, eqn.attrs.axes))];
+      return [m.div(spread(m, g, x, eqn.attrs), m.count(x, eqn.attrs.axes))];
     },
   },
   max_over: {
@@ -130,13 +123,12 @@ export const reduceOps = {
     summary: "maximum over axes",
     shape: (args, attrs) => reduceRule("max_over", args, attrs),
     // the cotangent goes to the maxima, shared evenly among ties (PyTorch's amax)
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const x = arg(eqn, 0);
       const keep = { ...eqn.attrs, keepdims: true };
-      const isMax = m.binary("eq", x, spread(e, result(eqn), x, eqn.attrs));
+      const isMax = m.binary("eq", x, spread(m, result(eqn), x, eqn.attrs));
       const ties = m.sum(isMax, eqn.attrs.axes, true);
-      return [m.mul(spread(e, g, x, eqn.attrs), m.div(isMax, spread(e, ties, x, keep)))];
+      return [m.mul(spread(m, g, x, eqn.attrs), m.div(isMax, spread(m, ties, x, keep)))];
     },
   },
   softmax: {
@@ -149,8 +141,7 @@ export const reduceOps = {
     summary: "e^x / sum(e^x) along an axis",
     shape: (args, attrs) => axisRule("softmax", args, attrs.axis),
     // dx = y * (g - sum(g * y))
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const y = result(eqn);
       return [m.mul(y, m.sub(g, m.sum(m.mul(g, y), onlyAxes(eqn.attrs.axis), true)))];
     },
@@ -165,8 +156,7 @@ export const reduceOps = {
     summary: "x - log(sum(e^x)) along an axis",
     shape: (args, attrs) => axisRule("log_softmax", args, attrs.axis),
     // dx = g - e^y * sum(g)
-    grad: (e, eqn, g) => {
-      const m = gradMath(e);
+    grad: (m, eqn, g) => {
       const y = result(eqn);
       return [m.sub(g, m.mul(m.unary("exp", y), m.sum(g, onlyAxes(eqn.attrs.axis), true)))];
     },

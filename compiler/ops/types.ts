@@ -126,21 +126,19 @@ export type ShapeRule<K extends OpKind> = (
 ) => ShapeResult;
 
 /**
- * What gradient rules append typed equations with: the IR builder's algebra. An equation
- * that does not type-check is a compiler bug (rules only combine values whose shapes they
- * know), so it throws then.
- */
-export type GradEmitter = IrAlgebra;
-
-/**
  * The vector-Jacobian product of one equation: given the cotangent `g` of its output (same
  * shape as the output), one cotangent per operand, or null where the op has no derivative
  * with respect to that operand (or it is not differentiable there, like a class id). A
  * cotangent may have the broadcast (output) shape; the differentiation driver reduces it
  * to the operand's shape, once, for every op.
+ *
+ * The rule writes its equations with `m`, the IR builder's typed algebra, so it reads as
+ * its formula: `m.mul(g, m.sub(m.c(1), m.square(y)))` for d tanh. An equation that does not
+ * type-check is a compiler bug (rules only combine values whose shapes they know), so `m`
+ * throws then.
  */
 export type GradRule<K extends OpKind> = (
-  e: GradEmitter,
+  m: IrAlgebra,
   eqn: Eqn<K>,
   g: Operand,
 ) => readonly (Operand | null)[];
