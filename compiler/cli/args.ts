@@ -2,7 +2,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { CliError } from "./io.js";
 
 const BACKEND_HELP =
-  "where to run: cpu (the default: WebAssembly, one memory) or js (the plain JavaScript reference)";
+  "where to run: cpu (the default, WebAssembly) or js (the plain JavaScript reference)";
 const THREADS_HELP = "threads for the cpu backend, a positive integer (it runs on 1 for now)";
 
 /** One command's usage, summary and options, for parsing and for `--help`. */

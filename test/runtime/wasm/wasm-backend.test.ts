@@ -59,6 +59,21 @@ describe("WasmBackend", () => {
     expect(calls).toEqual(["js", "wasm", "js"]);
   });
 
+  it("multiplies in wasm on its memory and in JS on arrays that are not on it, alike", () => {
+    const backend = createWasmBackend({ precision: "f64" });
+    const [m, n, k] = [5, 9, 7];
+    const a = backend.alloc(m * k);
+    const b = backend.alloc(k * n);
+    a.forEach((_, i) => (a[i] = Math.sin(i)));
+    b.forEach((_, i) => (b[i] = Math.cos(i)));
+    const inMemory = backend.alloc(m * n);
+    const outside = new Float64Array(m * n);
+    backend.gemm(a, b, inMemory, m, n, k, 0);
+    backend.gemm(a, b, outside, m, n, k, 0);
+    for (let i = 0; i < m * n; i++) expect(inMemory[i]).toBeCloseTo(outside[i]!, 12);
+    expect(outside.some((v) => v !== 0)).toBe(true);
+  });
+
   it("says what it runs on, recording the threads asked for", () => {
     const backend = createWasmBackend({ threads: 2, relaxed: false });
     expect(backend.name).toBe("cpu");
