@@ -53,3 +53,26 @@ export function less(code: CodeBuilder, a: Local, b: Local | number) {
 export function laneShuffle(lanes: readonly number[], laneBytes: number): number[] {
   return lanes.flatMap((lane) => Array.from({ length: laneBytes }, (_, i) => lane * laneBytes + i));
 }
+
+/** The parameters of a function by name, in order (throws if the counts differ). */
+export function named<const Names extends readonly string[]>(
+  params: readonly Local[],
+  names: Names,
+): Record<Names[number], Local> {
+  if (params.length !== names.length) throw new Error(`expected ${names.length} parameters`);
+  return Object.fromEntries(names.map((name, i) => [name, params[i]!])) as Record<
+    Names[number],
+    Local
+  >;
+}
+
+/** New i32 locals by name. */
+export function i32Locals<const Names extends readonly string[]>(
+  code: CodeBuilder,
+  names: Names,
+): Record<Names[number], Local> {
+  return named(
+    names.map(() => code.local("i32")),
+    names,
+  );
+}

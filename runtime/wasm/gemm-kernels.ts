@@ -12,16 +12,18 @@
  *   operand X with X(p, c) at src + p*sp + c*sc, for p < kc and c < count. The two transposes
  *   of each operand differ only in (sp, sc): rows contiguous (sc = E) copy vectors, columns
  *   contiguous (sp = E) transpose L x L blocks in registers (L lanes per vector).
- * - `macro (pa, pb, c, mc, nc, kcp, ldc, accumulate, tile)`: C (+)= packed A (mc rows) times
- *   packed B (nc columns) for every MR x NR tile, C at byte offset c with row stride ldc bytes;
- *   `tile` is MR*NR*E bytes of scratch for clipped edge tiles.
+ * - `macro (pa, pb, c, mc, nc, kcp, rowStride, colStride, accumulate, tile)`: C (+)= packed A
+ *   (mc rows) times packed B (nc columns) for every MR x NR tile, element (i, j) of C at byte
+ *   offset c + i*rowStride + j*colStride: colStride = E for C itself, or (rowStride = E,
+ *   colStride = row bytes) to write the transposed product into C (see gemm.ts); `tile` is
+ *   MR*NR*E bytes of scratch for clipped (or transposed) tiles.
  *
  * Micro-kernel: MR x NR accumulators (NR/L vectors per row), per depth step NR/L vector loads
  * of B and MR splat loads of A, then MR*NR/L multiply-adds (`relaxed_madd`, or mul then add).
  * The store phase (`storeTile`) is the place for a fused epilogue (bias, activation) later.
  */
 import { buildPack } from "./gemm-pack.js";
-import { assign, bump, doWhile, less, precisionOps } from "./gemm-codegen.js";
+import { assign, bump, doWhile, i32Locals, less, named, precisionOps } from "./gemm-codegen.js";
 import { type CodeBuilder, type Local, type MemoryLimits, ModuleBuilder } from "./writer.js";
 
 export type GemmPrecision = "f32" | "f64";
@@ -61,7 +63,7 @@ export function buildGemmModule(config: GemmKernelConfig, memory: MemoryLimits):
 }
 
 const MACRO_TYPE = {
-  params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+  params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
   results: [],
 } as const;
 
@@ -74,30 +76,35 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
     "macro",
     MACRO_TYPE,
     (code, params) => {
-      const [pa, pb, c, mc, nc, kcp, ldc, accumulate, tile] = params as Local[] as [
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-      ];
-      const int = () => code.local("i32");
-      const [i, j, cCol, cTile, paPanel, pbPanel, pA, pB, pBEnd] = [
-        int(),
-        int(),
-        int(),
-        int(),
-        int(),
-        int(),
-        int(),
-        int(),
-        int(),
-      ];
-      const [aPanelBytes, bPanelBytes, tileRowStep] = [int(), int(), int()];
+      const { pa, pb, c, mc, nc, kcp, ldc, colStride, accumulate, tile } = named(params, [
+        "pa",
+        "pb",
+        "c",
+        "mc",
+        "nc",
+        "kcp",
+        "ldc",
+        "colStride",
+        "accumulate",
+        "tile",
+      ]);
+      const { i, j, cCol, cTile, paPanel, pbPanel, pA, pB, pBEnd } = i32Locals(code, [
+        "i",
+        "j",
+        "cCol",
+        "cTile",
+        "paPanel",
+        "pbPanel",
+        "pA",
+        "pB",
+        "pBEnd",
+      ]);
+      const { aPanelBytes, bPanelBytes, tileRowStep, tileColumnStep } = i32Locals(code, [
+        "aPanelBytes",
+        "bPanelBytes",
+        "tileRowStep",
+        "tileColumnStep",
+      ]);
       const acc = Array.from({ length: mr }, () =>
         Array.from({ length: nv }, () => code.local("v128")),
       );
@@ -106,6 +113,7 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
       assign(code, aPanelBytes, kcp, "i32.mul", mr * E);
       assign(code, bPanelBytes, kcp, "i32.mul", nr * E);
       assign(code, tileRowStep, ldc, "i32.mul", mr);
+      assign(code, tileColumnStep, colStride, "i32.mul", nr);
       code.get(c).set(cCol).get(pb).set(pbPanel);
       doWhile(code, () => {
         code.get(pa).set(paPanel).get(cCol).set(cTile).i32(0).set(i);
@@ -142,7 +150,7 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
           });
           storeTile(
             code,
-            { acc, c: cTile, ldc, accumulate, tile, mEff: [mc, i], nEff: [nc, j] },
+            { acc, c: cTile, ldc, colStride, accumulate, tile, mEff: [mc, i], nEff: [nc, j] },
             config,
           );
           bump(code, paPanel, aPanelBytes);
@@ -151,7 +159,7 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
           less(code, i, mc);
         });
         bump(code, pbPanel, bPanelBytes);
-        bump(code, cCol, nr * E);
+        bump(code, cCol, tileColumnStep);
         bump(code, j, nr);
         less(code, j, nc);
       });
@@ -164,6 +172,7 @@ interface TileStore {
   readonly acc: readonly (readonly Local[])[];
   readonly c: Local;
   readonly ldc: Local;
+  readonly colStride: Local;
   readonly accumulate: Local;
   readonly tile: Local;
   /** Rows left: extent - position. */
@@ -172,8 +181,8 @@ interface TileStore {
 }
 
 /**
- * Writes the accumulators to C: whole tiles with vector stores, edge tiles through the scratch
- * tile, clipped element by element. Accumulate adds to C; otherwise C is overwritten without
+ * Writes the accumulators to C: whole tiles with vector stores, edge (or transposed) tiles
+ * through the scratch tile, clipped element by element. Accumulate adds to C; otherwise C is overwritten without
  * being read (NaN in C does not leak in). A fused epilogue would transform `acc` here.
  */
 function storeTile(code: CodeBuilder, t: TileStore, config: GemmKernelConfig): void {
@@ -186,6 +195,7 @@ function storeTile(code: CodeBuilder, t: TileStore, config: GemmKernelConfig): v
   assign(code, rows, t.mEff[0], "i32.sub", t.mEff[1]);
   assign(code, cols, t.nEff[0], "i32.sub", t.nEff[1]);
   code.get(rows).i32(mr).op("i32.ge_s").get(cols).i32(nr).op("i32.ge_s").op("i32.and");
+  code.get(t.colStride).i32(E).op("i32.eq").op("i32.and");
   code.if();
   {
     for (const add of [true, false]) {
@@ -225,7 +235,7 @@ function storeTile(code: CodeBuilder, t: TileStore, config: GemmKernelConfig): v
     doWhile(code, () => {
       code.i32(0).set(col);
       doWhile(code, () => {
-        const address = () => code.get(row).get(col).i32(E).op("i32.mul").op("i32.add");
+        const address = () => code.get(row).get(col).get(t.colStride).op("i32.mul").op("i32.add");
         const sum = () =>
           code.get(src).get(col).i32(E).op("i32.mul").op("i32.add").mem(`${ops.s}.load`);
         address();

@@ -11,7 +11,16 @@
  *   registers with shuffles, the last kc % L depth steps element by element;
  * - the partial panel at the edge: element by element, zeros past it.
  */
-import { assign, bump, doWhile, laneShuffle, less, precisionOps } from "./gemm-codegen.js";
+import {
+  assign,
+  bump,
+  doWhile,
+  i32Locals,
+  laneShuffle,
+  less,
+  named,
+  precisionOps,
+} from "./gemm-codegen.js";
 import type { GemmKernelConfig } from "./gemm-kernels.js";
 import type { CodeBuilder, Local, ModuleBuilder } from "./writer.js";
 
@@ -35,23 +44,23 @@ export function buildPack(
   const rowBytes = width * E;
   const group = Math.max(1, Math.floor(GROUP_BYTES / rowBytes));
   const body = (code: CodeBuilder, params: readonly Local[]): void => {
-    const [src, sp, sc, kc, kcp, count, dst] = params as [
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-    ];
-    const [q, s, p, left, panels, panelBytes] = [0, 0, 0, 0, 0, 0].map(() => code.local("i32")) as [
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-    ];
+    const { src, sp, sc, kc, kcp, count, dst } = named(params, [
+      "src",
+      "sp",
+      "sc",
+      "kc",
+      "kcp",
+      "count",
+      "dst",
+    ]);
+    const { q, s, p, left, panels, panelBytes } = i32Locals(code, [
+      "q",
+      "s",
+      "p",
+      "left",
+      "panels",
+      "panelBytes",
+    ]);
     const columnOffset = Array.from({ length: width }, () => code.local("i32"));
     const panelOffset = Array.from({ length: group }, () => code.local("i32"));
     const vectors = Array.from({ length: L }, () => code.local("v128"));
