@@ -2,18 +2,19 @@
  * The WebAssembly module of the GEMM (see gemm.ts for the driver): packing routines and the
  * macro-kernel, generated with the binary writer for one precision and one multiply-add flavour.
  *
- * Packed layouts (E bytes per element, depth padded with zeros to `kcp`, a multiple of the
- * unroll, so the micro-kernel has no remainder loop):
- * - a panel of width W (MR rows of A, or NR columns of B) holds element (p, c) at (p*W + c)*E;
- *   lanes past the matrix edge are zero, so the micro-kernel always computes whole tiles and
- *   only the store is clipped.
+ * Packed layout (E bytes per element): a panel of width W (MR rows of A, or NR columns of B)
+ * holds element (p, c) at (p*W + c)*E; lanes past the matrix edge are zero, so the
+ * micro-kernel always computes whole tiles and only the store is clipped.
  * Exports, all arguments i32 (byte offsets, byte strides, counts):
- * - `pack_a` / `pack_b (src, sp, sc, kc, kcp, count, dst)`: panels of width MR / NR of the
+ * - `pack_a` / `pack_b (src, sp, sc, kc, count, dst)`: panels of width MR / NR of the
  *   operand X with X(p, c) at src + p*sp + c*sc, for p < kc and c < count. The two transposes
  *   of each operand differ only in (sp, sc): rows contiguous (sc = E) copy vectors, columns
  *   contiguous (sp = E) transpose L x L blocks in registers (L lanes per vector).
- * - `macro (pa, pb, c, mc, nc, kcp, rowStride, colStride, accumulate, tile)`: C (+)= packed A
- *   (mc rows) times packed B (nc columns) for every MR x NR tile, element (i, j) of C at byte
+ * - `macro (pa, pb, c, mc, nc, kc, bStep, bPanelStep, rowStride, colStride, accumulate, tile)`:
+ *   C (+)= packed A (mc rows) times B (nc columns) for every MR x NR tile, B's depth step p
+ *   of panel q at pb + q*bPanelStep + p*bStep: packed (bStep = NR*E, bPanelStep = kc*NR*E), or
+ *   read in place when its rows are contiguous (bStep = its row bytes, bPanelStep = NR*E);
+ *   element (i, j) of C at byte
  *   offset c + i*rowStride + j*colStride: colStride = E for C itself, or (rowStride = E,
  *   colStride = row bytes) to write the transposed product into C (see gemm.ts); `tile` is
  *   MR*NR*E bytes of scratch for clipped (or transposed) tiles.
@@ -36,22 +37,20 @@ export interface GemmKernelConfig {
   readonly mr: number;
   /** Columns of a micro-tile: the width of a B panel, a multiple of the lanes per vector. */
   readonly nr: number;
-  /** Depth steps per micro-kernel iteration. */
-  readonly unroll: number;
 }
 
 /** The micro-tile shapes measured fastest here (4x8 f32, 4x4 f64: 8 accumulators each). */
 export function defaultKernelConfig(precision: GemmPrecision, relaxed: boolean): GemmKernelConfig {
   return precision === "f32"
-    ? { precision, relaxed, mr: 4, nr: 8, unroll: 1 }
-    : { precision, relaxed, mr: 4, nr: 4, unroll: 1 };
+    ? { precision, relaxed, mr: 4, nr: 8 }
+    : { precision, relaxed, mr: 4, nr: 4 };
 }
 
 /** Builds the module; `memory` must match the limits (and sharing) of the memory it runs on. */
 export function buildGemmModule(config: GemmKernelConfig, memory: MemoryLimits): Uint8Array {
   const { mr, nr } = config;
   const { lanes } = precisionOps(config.precision);
-  if (nr % lanes !== 0 || mr % lanes !== 0 || config.unroll < 1) {
+  if (nr % lanes !== 0 || mr % lanes !== 0) {
     throw new Error(`unsupported GEMM tile ${mr}x${nr}`);
   }
   const m = new ModuleBuilder();
@@ -63,12 +62,12 @@ export function buildGemmModule(config: GemmKernelConfig, memory: MemoryLimits):
 }
 
 const MACRO_TYPE = {
-  params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+  params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
   results: [],
 } as const;
 
 function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
-  const { mr, nr, unroll } = config;
+  const { mr, nr } = config;
   const ops = precisionOps(config.precision);
   const { bytes: E, lanes: L } = ops;
   const nv = nr / L;
@@ -76,18 +75,23 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
     "macro",
     MACRO_TYPE,
     (code, params) => {
-      const { pa, pb, c, mc, nc, kcp, ldc, colStride, accumulate, tile } = named(params, [
-        "pa",
-        "pb",
-        "c",
-        "mc",
-        "nc",
-        "kcp",
-        "ldc",
-        "colStride",
-        "accumulate",
-        "tile",
-      ]);
+      const { pa, pb, c, mc, nc, kc, bStep, bPanelStep, ldc, colStride, accumulate, tile } = named(
+        params,
+        [
+          "pa",
+          "pb",
+          "c",
+          "mc",
+          "nc",
+          "kc",
+          "bStep",
+          "bPanelStep",
+          "ldc",
+          "colStride",
+          "accumulate",
+          "tile",
+        ],
+      );
       const { i, j, cCol, cTile, paPanel, pbPanel, pA, pB, pBEnd } = i32Locals(code, [
         "i",
         "j",
@@ -99,9 +103,9 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
         "pB",
         "pBEnd",
       ]);
-      const { aPanelBytes, bPanelBytes, tileRowStep, tileColumnStep } = i32Locals(code, [
+      const { aPanelBytes, bDepthBytes, tileRowStep, tileColumnStep } = i32Locals(code, [
         "aPanelBytes",
-        "bPanelBytes",
+        "bDepthBytes",
         "tileRowStep",
         "tileColumnStep",
       ]);
@@ -110,8 +114,8 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
       );
       const b = Array.from({ length: nv }, () => code.local("v128"));
       const a = code.local("v128");
-      assign(code, aPanelBytes, kcp, "i32.mul", mr * E);
-      assign(code, bPanelBytes, kcp, "i32.mul", nr * E);
+      assign(code, aPanelBytes, kc, "i32.mul", mr * E);
+      assign(code, bDepthBytes, kc, "i32.mul", bStep);
       assign(code, tileRowStep, ldc, "i32.mul", mr);
       assign(code, tileColumnStep, colStride, "i32.mul", nr);
       code.get(c).set(cCol).get(pb).set(pbPanel);
@@ -120,32 +124,30 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
         doWhile(code, () => {
           const zero = new Array(16).fill(0);
           for (const row of acc) for (const x of row) code.v128(zero).set(x);
-          code.get(paPanel).set(pA).get(pbPanel).tee(pB).get(bPanelBytes).op("i32.add").set(pBEnd);
+          code.get(paPanel).set(pA).get(pbPanel).tee(pB).get(bDepthBytes).op("i32.add").set(pBEnd);
           doWhile(code, () => {
-            for (let u = 0; u < unroll; u++) {
+            for (let v = 0; v < nv; v++) {
+              code
+                .get(pB)
+                .mem("v128.load", { offset: v * 16 })
+                .set(b[v]!);
+            }
+            for (let r = 0; r < mr; r++) {
+              code
+                .get(pA)
+                .mem(ops.splat, { offset: r * E })
+                .set(a);
               for (let v = 0; v < nv; v++) {
-                code
-                  .get(pB)
-                  .mem("v128.load", { offset: (u * nr + v * L) * E })
-                  .set(b[v]!);
-              }
-              for (let r = 0; r < mr; r++) {
-                code
-                  .get(pA)
-                  .mem(ops.splat, { offset: (u * mr + r) * E })
-                  .set(a);
-                for (let v = 0; v < nv; v++) {
-                  const x = acc[r]![v]!;
-                  if (config.relaxed) {
-                    code.get(a).get(b[v]!).get(x).op(`${ops.v}.relaxed_madd`).set(x);
-                  } else {
-                    code.get(x).get(a).get(b[v]!).op(`${ops.v}.mul`).op(`${ops.v}.add`).set(x);
-                  }
+                const x = acc[r]![v]!;
+                if (config.relaxed) {
+                  code.get(a).get(b[v]!).get(x).op(`${ops.v}.relaxed_madd`).set(x);
+                } else {
+                  code.get(x).get(a).get(b[v]!).op(`${ops.v}.mul`).op(`${ops.v}.add`).set(x);
                 }
               }
             }
-            bump(code, pA, unroll * mr * E);
-            bump(code, pB, unroll * nr * E);
+            bump(code, pA, mr * E);
+            bump(code, pB, bStep);
             code.get(pB).get(pBEnd).op("i32.ne");
           });
           storeTile(
@@ -158,7 +160,7 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
           bump(code, i, mr);
           less(code, i, mc);
         });
-        bump(code, pbPanel, bPanelBytes);
+        bump(code, pbPanel, bPanelStep);
         bump(code, cCol, tileColumnStep);
         bump(code, j, nr);
         less(code, j, nc);

@@ -1,6 +1,6 @@
 /**
  * The GEMM's packing routines (layouts in gemm-kernels.ts): panels of width W of an operand X
- * with X(p, c) at src + p*sp + c*sc, depth rows kc..kcp zero. Paths, per group of panels:
+ * with X(p, c) at src + p*sp + c*sc. Paths, per group of panels:
  * - rows contiguous (sc = E), several panels at once: each depth step copies G*W elements
  *   (128 bytes) of one row into G panels. One panel at a time would read W*E bytes per row at
  *   a stride of a row, which for power-of-two row lengths (512 floats) maps every row to the
@@ -25,14 +25,14 @@ import type { GemmKernelConfig } from "./gemm-kernels.js";
 import type { CodeBuilder, Local, ModuleBuilder } from "./writer.js";
 
 const PACK_TYPE = {
-  params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+  params: ["i32", "i32", "i32", "i32", "i32", "i32"],
   results: [],
 } as const;
 
 /** Bytes of one row that the grouped path copies per depth step: two cache lines. */
 const GROUP_BYTES = 128;
 
-/** Defines `name (src, sp, sc, kc, kcp, count, dst)`, packing `count` lanes into W-panels. */
+/** Defines `name (src, sp, sc, kc, count, dst)`, packing `count` lanes into W-panels. */
 export function buildPack(
   m: ModuleBuilder,
   name: string,
@@ -44,12 +44,11 @@ export function buildPack(
   const rowBytes = width * E;
   const group = Math.max(1, Math.floor(GROUP_BYTES / rowBytes));
   const body = (code: CodeBuilder, params: readonly Local[]): void => {
-    const { src, sp, sc, kc, kcp, count, dst } = named(params, [
+    const { src, sp, sc, kc, count, dst } = named(params, [
       "src",
       "sp",
       "sc",
       "kc",
-      "kcp",
       "count",
       "dst",
     ]);
@@ -66,27 +65,8 @@ export function buildPack(
     const vectors = Array.from({ length: L }, () => code.local("v128"));
     const scratch = Array.from({ length: L }, () => code.local("v128"));
     columnOffset.forEach((offset, c) => assign(code, offset, sc, "i32.mul", c));
-    assign(code, panelBytes, kcp, "i32.mul", rowBytes);
+    assign(code, panelBytes, kc, "i32.mul", rowBytes);
     panelOffset.forEach((offset, g) => assign(code, offset, panelBytes, "i32.mul", g));
-
-    /** Zero depth rows p..kcp of the panels at dst + offsets (dst at row p of the first). */
-    const padDepth = (offsets: readonly Local[]): void => {
-      const done = code.block();
-      const top = code.loop();
-      less(code, p, kcp);
-      code.op("i32.eqz").brIf(done);
-      for (const offset of offsets) {
-        for (let v = 0; v < width / L; v++) {
-          code.get(dst).get(offset).op("i32.add").v128(new Array(16).fill(0));
-          code.mem("v128.store", { offset: v * 16 });
-        }
-      }
-      bump(code, dst, rowBytes);
-      bump(code, p, 1);
-      code.br(top);
-      code.end();
-      code.end();
-    };
 
     /** Copies depth rows 0..kc of `offsets.length` whole panels whose rows are contiguous. */
     const copyRows = (offsets: readonly Local[]): void => {
@@ -103,7 +83,6 @@ export function buildPack(
         bump(code, p, 1);
         less(code, p, kc);
       });
-      padDepth(offsets);
     };
 
     const transposeColumns = (): void => {
@@ -146,7 +125,6 @@ export function buildPack(
       code.br(rest);
       code.end();
       code.end();
-      padDepth(panelOffset.slice(0, 1));
     };
 
     const copyElements = (): void => {
@@ -167,7 +145,6 @@ export function buildPack(
         bump(code, p, 1);
         less(code, p, kc);
       });
-      padDepth(panelOffset.slice(0, 1));
     };
 
     doWhile(code, () => {

@@ -33,7 +33,7 @@ export interface WasmGemmOptions {
   readonly relaxed?: boolean;
 }
 
-/** Block limits in elements: depth, rows of A, columns of B (multiples of MR, NR, unroll). */
+/** Block limits in elements: depth, rows of A, columns of B (multiples of MR and NR). */
 interface Blocking {
   readonly kc: number;
   readonly mc: number;
@@ -78,7 +78,7 @@ function scratchLayout(config: GemmKernelConfig, m: number, n: number, k: number
   const { kc, mc, nc } = BLOCKING[config.precision];
   const E = config.precision === "f32" ? 4 : 8;
   const [rowsOfC, columnsOfC] = transposedProduct(config, m, n) ? [n, m] : [m, n];
-  const depth = roundUp(Math.min(Math.max(k, 1), kc), config.unroll);
+  const depth = Math.min(Math.max(k, 1), kc);
   const rows = roundUp(Math.min(Math.max(rowsOfC, 1), mc), config.mr);
   const columns = roundUp(Math.min(Math.max(columnsOfC, 1), nc), config.nr);
   const packA = 0;
@@ -108,37 +108,30 @@ interface Operand {
 }
 
 interface GemmExports {
-  pack_a(
-    src: number,
-    sp: number,
-    sc: number,
-    kc: number,
-    kcp: number,
-    count: number,
-    dst: number,
-  ): void;
-  pack_b(
-    src: number,
-    sp: number,
-    sc: number,
-    kc: number,
-    kcp: number,
-    count: number,
-    dst: number,
-  ): void;
+  pack_a(src: number, sp: number, sc: number, kc: number, count: number, dst: number): void;
+  pack_b(src: number, sp: number, sc: number, kc: number, count: number, dst: number): void;
   macro(
     pa: number,
     pb: number,
     c: number,
     mc: number,
     nc: number,
-    kcp: number,
+    kc: number,
+    bStep: number,
+    bPanelStep: number,
     rowStride: number,
     colStride: number,
     accumulate: number,
     tile: number,
   ): void;
 }
+
+/**
+ * Up to this many rows of the product, B is read in place when its rows are contiguous (whole
+ * panels; the last partial one is packed): packing costs about as much as the few micro-panel
+ * sweeps it would speed up.
+ */
+const IN_PLACE_ROWS = 16;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -294,21 +287,58 @@ export class WasmGemm {
     const tile = scratch + layout.tile;
     const blocking = BLOCKING[config.precision];
     const ncStep = evenBlock(j1 - j0, blocking.nc, config.nr);
-    const kcStep = evenBlock(k, blocking.kc, config.unroll);
+    const kcStep = evenBlock(k, blocking.kc, 1);
     const mcStep = evenBlock(i1 - i0, blocking.mc, config.mr);
     const { pack_a, pack_b, macro } = this.exports;
+    const E = this.elementBytes;
+    const packedStep = config.nr * E;
+    const inPlace = y.lane === E && i1 - i0 <= IN_PLACE_ROWS;
     for (let jc = j0; jc < j1; jc += ncStep) {
       const nc = Math.min(ncStep, j1 - jc);
+      const whole = inPlace ? nc - (nc % config.nr) : 0;
       for (let pc = 0; pc < k; pc += kcStep) {
         const kc = Math.min(kcStep, k - pc);
-        const kcp = roundUp(kc, config.unroll);
-        pack_b(y.base + pc * y.depth + jc * y.lane, y.depth, y.lane, kc, kcp, nc, packB);
+        const yAt = y.base + pc * y.depth + jc * y.lane;
+        if (whole < nc) pack_b(yAt + whole * y.lane, y.depth, y.lane, kc, nc - whole, packB);
         const add = pc > 0 ? 1 : accumulate;
         for (let ic = i0; ic < i1; ic += mcStep) {
           const mc = Math.min(mcStep, i1 - ic);
-          pack_a(x.base + pc * x.depth + ic * x.lane, x.depth, x.lane, kc, kcp, mc, packA);
+          pack_a(x.base + pc * x.depth + ic * x.lane, x.depth, x.lane, kc, mc, packA);
           const at = c + ic * rowStride + jc * colStride;
-          macro(packA, packB, at, mc, nc, kcp, rowStride, colStride, add, tile);
+          if (whole > 0) {
+            macro(
+              packA,
+              yAt,
+              at,
+              mc,
+              whole,
+              kc,
+              y.depth,
+              packedStep,
+              rowStride,
+              colStride,
+              add,
+              tile,
+            );
+          }
+          if (whole < nc) {
+            const rest = nc - whole;
+            const atRest = at + whole * colStride;
+            macro(
+              packA,
+              packB,
+              atRest,
+              mc,
+              rest,
+              kc,
+              packedStep,
+              kc * packedStep,
+              rowStride,
+              colStride,
+              add,
+              tile,
+            );
+          }
         }
       }
     }
