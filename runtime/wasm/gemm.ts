@@ -8,9 +8,11 @@
  * packed into MR-row panels, the MC x KC block staying in L2), then the macro-kernel over all
  * MR x NR tiles. Block sizes are split evenly (784 is cut 4 x 196, not 3 x 256 + 16). Packing
  * absorbs both transposes, so the four forms share one micro-kernel; edges are zero-padded
- * panels, not a scalar path. Summation order per element of C: depth blocks in order, and
- * within one, p in order (one accumulator per element), so results depend on neither the
- * column range nor the thread count.
+ * panels, not a scalar path. Shape adaptations: the product is computed transposed when that
+ * pads tiles markedly less, and B is read in place for products of few rows. Summation order
+ * per element of C: depth blocks in order, and within one, p in order (one accumulator per
+ * element), so results depend on neither the transpose form, the column range nor the thread
+ * count. See docs/internals.md, "GEMM in WebAssembly".
  *
  * The caller owns the memory and gives each call a scratch region of `gemmScratchBytes(...)`
  * bytes for the packed panels (one per concurrent caller). Compiled modules are cached per
@@ -33,7 +35,7 @@ export interface WasmGemmOptions {
   readonly relaxed?: boolean;
 }
 
-/** Block limits in elements: depth, rows of A, columns of B (multiples of MR, NR, unroll). */
+/** Block limits in elements: depth, rows of A, columns of B (multiples of MR and NR). */
 interface Blocking {
   readonly kc: number;
   readonly mc: number;
@@ -56,6 +58,17 @@ function evenBlock(extent: number, limit: number, unit: number): number {
   return roundUp(Math.ceil(extent / blocks), unit);
 }
 
+/**
+ * Whether to compute the product transposed, C^T = op(B)^T op(A)^T, written into C through
+ * transposed tile stores: when that pads the tiles markedly less (n = 10 fills 10/16 of two
+ * 8-column panels, but 10/12 of three 4-row panels). Bits are the same either way.
+ */
+function transposedProduct(config: GemmKernelConfig, m: number, n: number): boolean {
+  const fill = (x: number, unit: number): number => x / roundUp(x, unit);
+  const direct = fill(m, config.mr) * fill(n, config.nr);
+  return fill(n, config.mr) * fill(m, config.nr) > 1.15 * direct;
+}
+
 interface ScratchLayout {
   readonly packA: number;
   readonly packB: number;
@@ -66,9 +79,10 @@ interface ScratchLayout {
 function scratchLayout(config: GemmKernelConfig, m: number, n: number, k: number): ScratchLayout {
   const { kc, mc, nc } = BLOCKING[config.precision];
   const E = config.precision === "f32" ? 4 : 8;
-  const depth = roundUp(Math.min(Math.max(k, 1), kc), config.unroll);
-  const rows = roundUp(Math.min(Math.max(m, 1), mc), config.mr);
-  const columns = roundUp(Math.min(Math.max(n, 1), nc), config.nr);
+  const [rowsOfC, columnsOfC] = transposedProduct(config, m, n) ? [n, m] : [m, n];
+  const depth = Math.min(Math.max(k, 1), kc);
+  const rows = roundUp(Math.min(Math.max(rowsOfC, 1), mc), config.mr);
+  const columns = roundUp(Math.min(Math.max(columnsOfC, 1), nc), config.nr);
   const packA = 0;
   const packB = roundUp(packA + rows * depth * E, ALIGN);
   const tile = roundUp(packB + columns * depth * E, ALIGN);
@@ -88,37 +102,38 @@ export function gemmScratchBytes(
   return scratchLayout(defaultKernelConfig(precision, false), m, n, k).bytes;
 }
 
+/** An operand as the packing routines see it: X(p, lane) at base + p*depth + lane*lane bytes. */
+interface Operand {
+  readonly base: number;
+  readonly depth: number;
+  readonly lane: number;
+}
+
 interface GemmExports {
-  pack_a(
-    src: number,
-    sp: number,
-    sc: number,
-    kc: number,
-    kcp: number,
-    count: number,
-    dst: number,
-  ): void;
-  pack_b(
-    src: number,
-    sp: number,
-    sc: number,
-    kc: number,
-    kcp: number,
-    count: number,
-    dst: number,
-  ): void;
+  pack_a(src: number, sp: number, sc: number, kc: number, count: number, dst: number): void;
+  pack_b(src: number, sp: number, sc: number, kc: number, count: number, dst: number): void;
   macro(
     pa: number,
     pb: number,
     c: number,
     mc: number,
     nc: number,
-    kcp: number,
-    ldc: number,
+    kc: number,
+    bStep: number,
+    bPanelStep: number,
+    rowStride: number,
+    colStride: number,
     accumulate: number,
     tile: number,
   ): void;
 }
+
+/**
+ * Up to this many rows of the product, B is read in place when its rows are contiguous (whole
+ * panels; the last partial one is packed): packing costs about as much as the few micro-panel
+ * sweeps it would speed up.
+ */
+const IN_PLACE_ROWS = 16;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -141,8 +156,9 @@ export class WasmGemm {
   private readonly elementBytes: number;
 
   /**
-   * Compiles synchronously unless `module` (from `WasmGemm.compile`) is given; browsers allow
-   * synchronous compilation of large modules only off the main thread, so use `create` there.
+   * Compiles synchronously (once per configuration) unless `module` is given. The modules are
+   * under 4 KiB (about 3.4 KiB), which browsers compile synchronously even on the main thread;
+   * `create` compiles asynchronously all the same.
    */
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -235,33 +251,97 @@ export class WasmGemm {
     }
     const { config } = this;
     const layout = scratchLayout(config, m, n, k);
+    // op(A)[i, p] = A(p, i) as an operand with lanes i; op(B)[p, j] with lanes j.
+    const transA = (flags & TRANS_A) !== 0;
+    const transB = (flags & TRANS_B) !== 0;
+    const opA: Operand = { base: a, depth: (transA ? m : 1) * E, lane: (transA ? 1 : k) * E };
+    const opB: Operand = { base: b, depth: (transB ? 1 : n) * E, lane: (transB ? k : 1) * E };
+    const ldc = n * E;
+    const add = accumulate ? 1 : 0;
+    if (transposedProduct(config, m, n)) {
+      this.blocked(opB, opA, n0, n1, 0, m, k, c, E, ldc, add, scratch, layout);
+    } else {
+      this.blocked(opA, opB, 0, m, n0, n1, k, c, ldc, E, add, scratch, layout);
+    }
+  }
+
+  /**
+   * C[i, j] (+)= sum over p of X(p, i) Y(p, j) for rows i0..i1 and columns j0..j1 of the
+   * product, element (i, j) at c + i*rowStride + j*colStride.
+   */
+  private blocked(
+    x: Operand,
+    y: Operand,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    k: number,
+    c: number,
+    rowStride: number,
+    colStride: number,
+    accumulate: number,
+    scratch: number,
+    layout: ScratchLayout,
+  ): void {
+    const { config } = this;
     const packA = scratch + layout.packA;
     const packB = scratch + layout.packB;
     const tile = scratch + layout.tile;
-    // X(p, i) = op(A)[i, p] at a + p*aDepth + i*aLane; X(p, j) = op(B)[p, j] likewise.
-    const transA = (flags & TRANS_A) !== 0;
-    const transB = (flags & TRANS_B) !== 0;
-    const aDepth = (transA ? m : 1) * E;
-    const aLane = (transA ? 1 : k) * E;
-    const bDepth = (transB ? 1 : n) * E;
-    const bLane = (transB ? k : 1) * E;
-    const ldc = n * E;
     const blocking = BLOCKING[config.precision];
-    const ncStep = evenBlock(n1 - n0, blocking.nc, config.nr);
-    const kcStep = evenBlock(k, blocking.kc, config.unroll);
-    const mcStep = evenBlock(m, blocking.mc, config.mr);
+    const ncStep = evenBlock(j1 - j0, blocking.nc, config.nr);
+    const kcStep = evenBlock(k, blocking.kc, 1);
+    const mcStep = evenBlock(i1 - i0, blocking.mc, config.mr);
     const { pack_a, pack_b, macro } = this.exports;
-    for (let jc = n0; jc < n1; jc += ncStep) {
-      const nc = Math.min(ncStep, n1 - jc);
+    const E = this.elementBytes;
+    const packedStep = config.nr * E;
+    const inPlace = y.lane === E && i1 - i0 <= IN_PLACE_ROWS;
+    for (let jc = j0; jc < j1; jc += ncStep) {
+      const nc = Math.min(ncStep, j1 - jc);
+      const whole = inPlace ? nc - (nc % config.nr) : 0;
       for (let pc = 0; pc < k; pc += kcStep) {
         const kc = Math.min(kcStep, k - pc);
-        const kcp = roundUp(kc, config.unroll);
-        pack_b(b + pc * bDepth + jc * bLane, bDepth, bLane, kc, kcp, nc, packB);
-        const add = accumulate || pc > 0 ? 1 : 0;
-        for (let ic = 0; ic < m; ic += mcStep) {
-          const mc = Math.min(mcStep, m - ic);
-          pack_a(a + pc * aDepth + ic * aLane, aDepth, aLane, kc, kcp, mc, packA);
-          macro(packA, packB, c + ic * ldc + jc * E, mc, nc, kcp, ldc, add, tile);
+        const yAt = y.base + pc * y.depth + jc * y.lane;
+        if (whole < nc) pack_b(yAt + whole * y.lane, y.depth, y.lane, kc, nc - whole, packB);
+        const add = pc > 0 ? 1 : accumulate;
+        for (let ic = i0; ic < i1; ic += mcStep) {
+          const mc = Math.min(mcStep, i1 - ic);
+          pack_a(x.base + pc * x.depth + ic * x.lane, x.depth, x.lane, kc, mc, packA);
+          const at = c + ic * rowStride + jc * colStride;
+          if (whole > 0) {
+            macro(
+              packA,
+              yAt,
+              at,
+              mc,
+              whole,
+              kc,
+              y.depth,
+              packedStep,
+              rowStride,
+              colStride,
+              add,
+              tile,
+            );
+          }
+          if (whole < nc) {
+            const rest = nc - whole;
+            const atRest = at + whole * colStride;
+            macro(
+              packA,
+              packB,
+              atRest,
+              mc,
+              rest,
+              kc,
+              packedStep,
+              kc * packedStep,
+              rowStride,
+              colStride,
+              add,
+              tile,
+            );
+          }
         }
       }
     }

@@ -200,8 +200,12 @@ describe.each(variants)("WasmGemm ($precision, relaxed $relaxed)", ({ precision,
     expect([...h.view(c, m * n)].every((v) => v === 0)).toBe(true);
   });
 
-  it("computes a column range alone, bit for bit as the whole", () => {
-    const [m, n, k] = [37, 70, 45];
+  it.each([
+    { m: 37, n: 70, k: 45, flags: TRANS_B, cuts: [29, 61] },
+    { m: 70, n: 10, k: 45, flags: 0, cuts: [3, 8] }, // the product computed transposed
+    { m: 9, n: 70, k: 45, flags: TRANS_A, cuts: [16, 35] }, // B read in place
+  ])("computes column ranges alone, bit for bit as the whole ($m x $n)", (t) => {
+    const { m, n, k, flags } = t;
     const random = dataRandom(3);
     const [a, b, c1, c2] = [64, 32768, 65536, 98304];
     const scratch = 131072;
@@ -212,13 +216,10 @@ describe.each(variants)("WasmGemm ($precision, relaxed $relaxed)", ({ precision,
       const v = h.view(offset, size);
       for (let i = 0; i < size; i++) v[i] = random.uniform() - 0.5;
     }
-    h.gemm.gemm(a, b, c1, m, n, k, TRANS_B, 1, 0, 0, 0, scratch);
-    for (const [n0, n1] of [
-      [0, 29],
-      [29, 61],
-      [61, 70],
-    ] as const) {
-      h.gemm.gemmColumns(a, b, c2, m, n, k, TRANS_B, n0, n1, scratch);
+    h.gemm.gemm(a, b, c1, m, n, k, flags, 1, 0, 0, 0, scratch);
+    const bounds = [0, ...t.cuts, n];
+    for (let r = 0; r + 1 < bounds.length; r++) {
+      h.gemm.gemmColumns(a, b, c2, m, n, k, flags, bounds[r]!, bounds[r + 1]!, scratch);
     }
     expect([...h.view(c2, m * n)]).toEqual([...h.view(c1, m * n)]);
   });
