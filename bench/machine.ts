@@ -1,10 +1,10 @@
 /**
  * The machine a benchmark ran on, for the header of its report: CPU model and vector
  * extensions (from /proc/cpuinfo where there is one, else os.cpus()), cores, memory, OS, Node,
- * and the date.
+ * the date, and how busy the machine is (other processes slow every figure down).
  */
 import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, release, totalmem, type } from "node:os";
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from "node:os";
 
 export interface Machine {
   readonly cpu: string;
@@ -16,6 +16,14 @@ export interface Machine {
   readonly os: string;
   readonly node: string;
   readonly date: string;
+}
+
+/** The 1- and 5-minute load averages, as `2.10 / 1.50` (empty where the OS has none). */
+export function loadAverage(): string {
+  const [one, five] = loadavg();
+  return one === undefined || five === undefined || (one === 0 && five === 0)
+    ? ""
+    : `${one.toFixed(2)} / ${five.toFixed(2)}`;
 }
 
 export function describeMachine(): Machine {

@@ -74,7 +74,9 @@ export function textSection(section: Section): string {
 
 export function markdownSection(section: Section): string {
   const out: string[] = [`## ${section.title}`, ""];
-  for (const l of section.lines) out.push(l, "");
+  // Several lines read as a list (the machine's facts); one as a paragraph.
+  if (section.lines.length > 1) out.push(...section.lines.map((l) => `- ${l}`), "");
+  else for (const l of section.lines) out.push(l, "");
   for (const t of section.tables) {
     out.push(`### ${t.title}`, "");
     const escape = (c: string): string => c.replaceAll("|", "\\|");

@@ -21,7 +21,7 @@ import { type BackendChoice, createBackend, detectBackends, disposeBackend } fro
 import { type CompiledBenchModel, compileModels } from "./compile.js";
 import { type EpochRun, trainMnistEpoch, trainTakesThreads } from "./e2e.js";
 import { type Form, type GemmShape, forms, gemmShapes, timeGemm } from "./gemm.js";
-import { describeMachine } from "./machine.js";
+import { describeMachine, loadAverage } from "./machine.js";
 import { type BenchOptions, OptionsError, parseOptions, usage } from "./options.js";
 import { type Section, figure, markdownSection, ratio, table, textSection } from "./report.js";
 import { type Torch, type TorchGemm, type TorchTrain, findTorch, runTorch } from "./torch.js";
@@ -39,6 +39,7 @@ const progress = (text: string): void => void process.stderr.write(`bench: ${tex
 const threadCounts = (cores: number): number[] => (cores > 1 ? [1, cores] : [1]);
 
 async function main(options: BenchOptions): Promise<Section[]> {
+  const started = performance.now();
   const machine = describeMachine();
   const cores = machine.cores;
   const only = options.only;
@@ -66,6 +67,7 @@ async function main(options: BenchOptions): Promise<Section[]> {
             : `PyTorch ${torch.version} (${torch.python}, CPU eager)`
       }`,
       `Date: ${machine.date}; ${budget}, ${options.warmup} warm-up step(s)${options.quick ? "; --quick" : ""}`,
+      ...(loadAverage() ? [`Load average (1 / 5 min) at the start: ${loadAverage()}`] : []),
     ],
     tables: [],
   });
@@ -93,9 +95,8 @@ async function main(options: BenchOptions): Promise<Section[]> {
         torchTrain.push(...t1.train);
         torchRss.set(threads, t1.maxRssKiB);
       }
-      progress(
-        `PyTorch ${wantTrain ? "T2-T4" : ""}${wantGemm ? " GEMM" : ""}, ${threads} thread(s)`,
-      );
+      const parts = [...(wantTrain ? ["T2-T4"] : []), ...(wantGemm ? ["GEMM"] : [])];
+      progress(`PyTorch ${parts.join(" and ")}, ${threads} thread(s)`);
       const rest = runTorch(torch, {
         ...common,
         models: wantTrain ? ["t2", "t3", "t4"] : [],
@@ -132,6 +133,9 @@ async function main(options: BenchOptions): Promise<Section[]> {
     emit(memorySection(nnc, torchRss));
     if (only.has("train")) emit(endToEndSection(options));
   }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  const load = loadAverage() ? `; load average (1 / 5 min) at the end: ${loadAverage()}` : "";
+  emit({ title: "Run", lines: [`${seconds} s${load}`], tables: [] });
   return sections;
 }
 
@@ -293,7 +297,12 @@ function trainSection(nnc: readonly NncTrain[], torch: readonly TorchTrain[]): S
         {
           right: [1, 3, 4, 5, 6, ...torchThreads.map((_, i) => 7 + i)],
           notes: [
-            "vs torch Nt: nnc's samples/s over PyTorch's at N threads (= PyTorch's time per step over nnc's); above 1x nnc is faster. T3's figure of merit is us/step.",
+            "Each figure is the fastest of three measuring windows (with --steps N: one window of N steps). T3's figure of merit is us/step.",
+            ...(torchThreads.length > 0
+              ? [
+                  "vs torch Nt: nnc's samples/s over PyTorch's at N threads (= PyTorch's time per step over nnc's); above 1x nnc is faster.",
+                ]
+              : []),
           ],
         },
       ),
