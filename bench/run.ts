@@ -15,10 +15,9 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as prettier from "prettier";
 import { packageRoot } from "../compiler/cli/package-root.js";
 import { type BackendChoice, createBackend, detectBackends, disposeBackend } from "./backends.js";
-import { type CompiledBenchModel, compileModels } from "./compile.js";
+import type { CompiledBenchModel } from "./compile.js";
 import { type EpochRun, trainMnistEpoch, trainTakesThreads } from "./e2e.js";
 import { type Form, type GemmShape, forms, gemmShapes, timeGemm } from "./gemm.js";
 import { describeMachine, loadAverage } from "./machine.js";
@@ -89,17 +88,23 @@ async function main(options: BenchOptions): Promise<Section[]> {
         minSeconds: options.minSeconds,
         gemmSeconds: options.gemmSeconds,
       };
-      if (wantTrain) {
+      // T1 alone at one thread, for its peak RSS (more threads barely change it: 253 vs 254 MiB).
+      const alone = wantTrain && threads === 1;
+      if (alone) {
         progress(`PyTorch T1, ${threads} thread(s)`);
         const t1 = runTorch(torch, { ...common, models: ["t1"], gemm: [] });
         torchTrain.push(...t1.train);
         torchRss.set(threads, t1.maxRssKiB);
       }
-      const parts = [...(wantTrain ? ["T2-T4"] : []), ...(wantGemm ? ["GEMM"] : [])];
+      const models = wantTrain ? [...(alone ? [] : ["t1"]), "t2", "t3", "t4"] : [];
+      const parts = [
+        ...(models.length > 0 ? [models.join(", ")] : []),
+        ...(wantGemm ? ["GEMM"] : []),
+      ];
       progress(`PyTorch ${parts.join(" and ")}, ${threads} thread(s)`);
       const rest = runTorch(torch, {
         ...common,
-        models: wantTrain ? ["t2", "t3", "t4"] : [],
+        models,
         gemm: wantGemm ? shapes.map((s) => [s.m, s.n, s.k] as const) : [],
       });
       torchTrain.push(...rest.train);
@@ -115,6 +120,8 @@ async function main(options: BenchOptions): Promise<Section[]> {
     const nnc: NncTrain[] = [];
     if (only.has("train")) {
       progress("compiling bench/models");
+      // Loaded here, not at startup: the compiler (and ts-morph) are only needed for this.
+      const { compileModels } = await import("./compile.js");
       const compiled = await compileModels();
       try {
         for (const model of compiled.models) {
@@ -379,6 +386,7 @@ async function writeResults(sections: readonly Section[]): Promise<string> {
     "",
     ...sections.map(markdownSection),
   ].join("\n");
+  const prettier = await import("prettier");
   const config = (await prettier.resolveConfig(path)) ?? {};
   writeFileSync(path, await prettier.format(markdown, { ...config, filepath: path }));
   return path;

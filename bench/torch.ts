@@ -3,8 +3,8 @@
  * `/usr/bin/python3`; `NNC_BENCH_PYTHON` first when set) and runs bench/torch_models.py in child
  * processes. One process per thread count: at one thread the BLAS library is pinned too
  * (OMP/OPENBLAS/MKL_NUM_THREADS=1; `torch.set_num_threads(1)` alone leaves OpenBLAS on every
- * core), at all threads the environment is left alone. T1 trains in a process of its own so
- * that its peak RSS is T1's.
+ * core), at all threads the environment is left alone. At one thread T1 trains in a process of
+ * its own so that its peak RSS is T1's.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
