@@ -406,3 +406,5 @@ try {
   );
   process.exitCode = 1;
 }
+// A backend without dispose() may leave worker threads that would keep the process alive.
+process.exit();
