@@ -1,0 +1,410 @@
+/**
+ * `npm run bench`: nnc's CPU runtime side by side with PyTorch, in one run (see bench/README.md).
+ *
+ * Prints, section by section: the machine; GEMM GFLOP/s in the four transpose forms on the
+ * T1/T2 training shapes and 1024^3 for every CPU backend the runtime exports (1 thread and all
+ * threads) and for torch.mm; training throughput of the benchmark models bench/models/T1-T4
+ * (compiled by the real pipeline, each run in a child process) beside the same models in
+ * PyTorch, with ratios; peak RSS while training T1; and the end-to-end `nnc train` epoch line on
+ * the shipped digits. With `--write` the same goes to bench/RESULTS.md as markdown.
+ *
+ * This is the only place timings live: no test asserts a speed (CI runs this with --quick
+ * --steps 1 and checks that every section prints).
+ */
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { packageRoot } from "../compiler/cli/package-root.js";
+import { type BackendChoice, createBackend, detectBackends, disposeBackend } from "./backends.js";
+import type { CompiledBenchModel } from "./compile.js";
+import { type EpochRun, trainMnistEpoch, trainTakesThreads } from "./e2e.js";
+import { type Form, type GemmShape, forms, gemmShapes, timeGemm } from "./gemm.js";
+import { describeMachine, loadAverage } from "./machine.js";
+import { type BenchOptions, OptionsError, parseOptions, usage } from "./options.js";
+import { type Section, figure, markdownSection, ratio, table, textSection } from "./report.js";
+import { type Torch, type TorchGemm, type TorchTrain, findTorch, runTorch } from "./torch.js";
+import type { TrainJob, TrainResult } from "./train-child.js";
+
+/** One nnc training measurement. */
+interface NncTrain extends TrainResult {
+  readonly model: string;
+  readonly backend: string;
+  readonly threads: number;
+}
+
+const progress = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
+
+const threadCounts = (cores: number): number[] => (cores > 1 ? [1, cores] : [1]);
+
+async function main(options: BenchOptions): Promise<Section[]> {
+  const started = performance.now();
+  const machine = describeMachine();
+  const cores = machine.cores;
+  const only = options.only;
+  const torchOnly = only.size === 1 && only.has("torch");
+  const torch: Torch | { readonly missing: string } | null = only.has("torch") ? findTorch() : null;
+  const sections: Section[] = [];
+  const emit = (section: Section): void => {
+    sections.push(section);
+    process.stdout.write(textSection(section));
+  };
+
+  const budget =
+    options.steps === null
+      ? `time budgets ${options.minSeconds}s per training run, ${options.gemmSeconds}s per GEMM cell`
+      : `${options.steps} measured step(s) per run`;
+  emit({
+    title: "Machine",
+    lines: [
+      `CPU: ${machine.cpu} (${machine.simd.join(", ") || "SIMD extensions unknown"}), ${cores} core(s) available, ${machine.memoryGiB.toFixed(0)} GiB`,
+      `OS: ${machine.os}; Node ${machine.node}; ${
+        torch === null
+          ? "PyTorch not run (--only)"
+          : "missing" in torch
+            ? `PyTorch: ${torch.missing}, so nnc's figures only`
+            : `PyTorch ${torch.version} (${torch.python}, CPU eager)`
+      }`,
+      `Date: ${machine.date}; ${budget}, ${options.warmup} warm-up step(s)${options.quick ? "; --quick" : ""}`,
+      ...(loadAverage() ? [`Load average (1 / 5 min) at the start: ${loadAverage()}`] : []),
+    ],
+    tables: [],
+  });
+
+  const shapes = gemmShapes(options.quick);
+  const wantGemm = only.has("gemm") || torchOnly;
+  const wantTrain = only.has("train") || torchOnly;
+
+  // PyTorch first: its figures are the reference of the ratios below.
+  const torchTrain: TorchTrain[] = [];
+  const torchGemm: TorchGemm[] = [];
+  const torchRss = new Map<number, number>();
+  if (torch && "python" in torch) {
+    for (const threads of threadCounts(cores)) {
+      const common = {
+        threads,
+        warmup: options.warmup,
+        steps: options.steps,
+        minSeconds: options.minSeconds,
+        gemmSeconds: options.gemmSeconds,
+      };
+      // T1 alone at one thread, for its peak RSS (more threads barely change it: 253 vs 254 MiB).
+      const alone = wantTrain && threads === 1;
+      if (alone) {
+        progress(`PyTorch T1, ${threads} thread(s)`);
+        const t1 = runTorch(torch, { ...common, models: ["t1"], gemm: [] });
+        torchTrain.push(...t1.train);
+        torchRss.set(threads, t1.maxRssKiB);
+      }
+      const models = wantTrain ? [...(alone ? [] : ["t1"]), "t2", "t3", "t4"] : [];
+      const parts = [
+        ...(models.length > 0 ? [models.join(", ")] : []),
+        ...(wantGemm ? ["GEMM"] : []),
+      ];
+      progress(`PyTorch ${parts.join(" and ")}, ${threads} thread(s)`);
+      const rest = runTorch(torch, {
+        ...common,
+        models,
+        gemm: wantGemm ? shapes.map((s) => [s.m, s.n, s.k] as const) : [],
+      });
+      torchTrain.push(...rest.train);
+      torchGemm.push(...rest.gemm);
+    }
+  }
+
+  const backends = await detectBackends(cores);
+  if (only.has("gemm")) emit(await gemmSection(backends, shapes, torchGemm, options));
+  else if (torchOnly) emit(await gemmSection([], shapes, torchGemm, options));
+
+  if (wantTrain) {
+    const nnc: NncTrain[] = [];
+    if (only.has("train")) {
+      progress("compiling bench/models");
+      // Loaded here, not at startup: the compiler (and ts-morph) are only needed for this.
+      const { compileModels } = await import("./compile.js");
+      const compiled = await compileModels();
+      try {
+        for (const model of compiled.models) {
+          for (const backend of backends) {
+            for (const threads of backend.threads) {
+              progress(`nnc ${model.className} on ${backend.label}, ${threads} thread(s)`);
+              nnc.push(trainChild(model, backend, threads, options));
+            }
+          }
+        }
+      } finally {
+        compiled.cleanup();
+      }
+    }
+    emit(trainSection(nnc, torchTrain));
+    emit(memorySection(nnc, torchRss));
+    if (only.has("train")) emit(endToEndSection(options));
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  const load = loadAverage() ? `; load average (1 / 5 min) at the end: ${loadAverage()}` : "";
+  emit({ title: "Run", lines: [`${seconds} s${load}`], tables: [] });
+  return sections;
+}
+
+async function gemmSection(
+  backends: readonly BackendChoice[],
+  shapes: readonly GemmShape[],
+  torch: readonly TorchGemm[],
+  options: BenchOptions,
+): Promise<Section> {
+  const rows: string[][] = [];
+  const measured = new Map<string, Record<Form, { gflops: number }>>();
+  for (const backend of backends) {
+    for (const threads of backend.threads) {
+      progress(`GEMM on ${backend.label}, ${threads} thread(s)`);
+      const instance = await createBackend(backend.factory, threads);
+      for (const shape of shapes) {
+        const timing = timeGemm(instance, shape, {
+          warmup: Math.min(options.warmup, 1),
+          calls: options.steps,
+          seconds: options.gemmSeconds,
+        });
+        measured.set(`${shape.label}|${backend.label}|${threads}`, timing);
+      }
+      disposeBackend(instance);
+    }
+  }
+  for (const shape of shapes) {
+    const size = `${shape.m}x${shape.n}x${shape.k}`;
+    for (const backend of backends) {
+      for (const threads of backend.threads) {
+        const timing = measured.get(`${shape.label}|${backend.label}|${threads}`)!;
+        rows.push([
+          shape.label,
+          size,
+          `nnc ${backend.label}`,
+          String(threads),
+          ...forms.map((f) => figure(timing[f].gflops, 1)),
+        ]);
+      }
+    }
+    for (const threads of [...new Set(torch.map((t) => t.threads))]) {
+      const cell = (f: Form): string =>
+        figure(
+          torch.find(
+            (t) =>
+              t.threads === threads &&
+              t.form === f &&
+              t.m === shape.m &&
+              t.n === shape.n &&
+              t.k === shape.k,
+          )?.gflops,
+          1,
+        );
+      rows.push([shape.label, size, "torch.mm", String(threads), ...forms.map(cell)]);
+    }
+  }
+  return {
+    title: "GEMM",
+    lines: [],
+    tables: [
+      table(
+        "GFLOP/s, f32 (C = op(A)·op(B), m x n x k; N: as stored, T: transposed)",
+        ["shape", "m x n x k", "runner", "threads", ...forms],
+        rows,
+        {
+          right: [3, 4, 5, 6, 7],
+          notes: [
+            "From the median timed call of each cell; 2mnk flops per call. A layer's products on a batch: fwd x·Wᵀ (batch x out x in), dx g·W (batch x in x out), dW gᵀ·x (out x in x batch).",
+          ],
+        },
+      ),
+    ],
+  };
+}
+
+/** Trains one model in a child process; the child prints its TrainResult as JSON. */
+function trainChild(
+  model: CompiledBenchModel,
+  backend: BackendChoice,
+  threads: number,
+  options: BenchOptions,
+): NncTrain {
+  const job: TrainJob = {
+    file: model.file,
+    className: model.className,
+    factory: backend.factory,
+    threads,
+    warmup: options.warmup,
+    steps: options.steps,
+    minSeconds: options.minSeconds,
+  };
+  const child = fileURLToPath(new URL("./train-child.js", import.meta.url));
+  const run = spawnSync(process.execPath, [child, JSON.stringify(job)], { encoding: "utf8" });
+  if (run.status !== 0) {
+    throw new Error(`training ${model.className} on ${backend.label} failed:\n${run.stderr}`);
+  }
+  const result = JSON.parse(run.stdout) as TrainResult;
+  return { ...result, model: model.id, backend: backend.label, threads };
+}
+
+function trainSection(nnc: readonly NncTrain[], torch: readonly TorchTrain[]): Section {
+  const torchThreads = nnc.length > 0 ? [...new Set(torch.map((t) => t.threads))] : [];
+  const models = [...new Set([...nnc.map((r) => r.model), ...torch.map((r) => r.model)])].sort();
+  const rows: string[][] = [];
+  for (const model of models) {
+    const reference = (threads: number): TorchTrain | undefined =>
+      torch.find((t) => t.model === model && t.threads === threads);
+    for (const r of nnc.filter((r) => r.model === model)) {
+      rows.push([
+        model.toUpperCase(),
+        String(r.batch),
+        `nnc ${r.backend}`,
+        String(r.threads),
+        String(r.steps),
+        figure(r.samplesPerSecond, 0),
+        figure(r.usPerStep, 0),
+        ...torchThreads.map((t) => ratio(r.samplesPerSecond, reference(t)?.samplesPerSecond)),
+      ]);
+    }
+    for (const r of torch.filter((r) => r.model === model)) {
+      rows.push([
+        model.toUpperCase(),
+        String(r.batch),
+        "pytorch",
+        String(r.threads),
+        String(r.steps),
+        figure(r.samplesPerSecond, 0),
+        figure(r.usPerStep, 0),
+        ...torchThreads.map(() => ""),
+      ]);
+    }
+    const mismatch = nnc.find(
+      (r) => r.model === model && torch.some((t) => t.model === model && t.batch !== r.batch),
+    );
+    if (mismatch)
+      throw new Error(
+        `${model}: nnc trains batches of ${mismatch.batch}, bench/torch_models.py others`,
+      );
+  }
+  return {
+    title: "Training",
+    lines: [
+      "T1 784-512-10 relu; T2 784-1024-512-512-512-10 tanh; T3 5-10-10-10-1 relu (mse); T4 conv 1->8 3x3 same, relu, maxpool 2, conv 8->16 3x3 same, relu, maxpool 2, dense 10. Adam, float32, one fixed synthetic batch, a step = forward, backward, update and the loss read back.",
+    ],
+    tables: [
+      table(
+        "Throughput",
+        [
+          "model",
+          "batch",
+          "runner",
+          "threads",
+          "steps",
+          "samples/s",
+          "us/step",
+          ...torchThreads.map((t) => `vs torch ${t}t`),
+        ],
+        rows,
+        {
+          right: [1, 3, 4, 5, 6, ...torchThreads.map((_, i) => 7 + i)],
+          notes: [
+            "Each figure is the fastest of three measuring windows (with --steps N: one window of N steps). T3's figure of merit is us/step.",
+            ...(torchThreads.length > 0
+              ? [
+                  "vs torch Nt: nnc's samples/s over PyTorch's at N threads (= PyTorch's time per step over nnc's); above 1x nnc is faster.",
+                ]
+              : []),
+          ],
+        },
+      ),
+    ],
+  };
+}
+
+function memorySection(nnc: readonly NncTrain[], torchRss: ReadonlyMap<number, number>): Section {
+  const mib = (kib: number): string => (kib / 1024).toFixed(0);
+  const torchThreads = nnc.length > 0 ? [...torchRss.keys()] : [];
+  const rows: string[][] = nnc
+    .filter((r) => r.model === "t1")
+    .map((r) => [
+      `nnc ${r.backend}`,
+      String(r.threads),
+      mib(r.maxRssKiB),
+      ...torchThreads.map((t) => ratio(r.maxRssKiB, torchRss.get(t))),
+    ]);
+  for (const [threads, kib] of torchRss) {
+    rows.push(["pytorch", String(threads), mib(kib), ...torchThreads.map(() => "")]);
+  }
+  return {
+    title: "Memory",
+    lines: [],
+    tables: [
+      table(
+        "Peak RSS while training T1 (each run in a process of its own)",
+        ["runner", "threads", "peak RSS (MiB)", ...torchThreads.map((t) => `/ torch ${t}t`)],
+        rows,
+        {
+          right: [1, 2, ...torchThreads.map((_, i) => 3 + i)],
+          notes: [
+            "The process's maxrss: Node with the runtime and the generated module (not the compiler); Python with torch imported. Below 1x nnc uses less.",
+          ],
+        },
+      ),
+    ],
+  };
+}
+
+function endToEndSection(options: BenchOptions): Section {
+  const variants: string[][] = [["--batch-size", "128"]];
+  if (!options.quick) variants.push(["--batch-size", "32"]);
+  if (trainTakesThreads()) variants.push(...variants.map((v) => [...v, "--threads", "1"]));
+  const runs: EpochRun[] = variants.map((extra) => {
+    progress(`nnc train examples/mnist.nn ${extra.join(" ")}`);
+    return trainMnistEpoch(extra);
+  });
+  return {
+    title: "End to end",
+    lines: [
+      "`nnc train examples/mnist.nn --epochs 1` on the shipped digits (7,200 training samples once the test and validation splits are held out): the epoch line times the whole epoch.",
+    ],
+    tables: [
+      table(
+        "Epoch line",
+        ["command", "samples/s"],
+        runs.map((r) => [`nnc ${r.args.join(" ")}`, figure(r.samplesPerSecond, 0)]),
+        {
+          right: [1],
+          notes: runs.map((r) => `\`nnc ${r.args.join(" ")}\`: ${r.output.join("; ")}`),
+        },
+      ),
+    ],
+  };
+}
+
+async function writeResults(sections: readonly Section[]): Promise<string> {
+  const path = join(packageRoot(), "bench", "RESULTS.md");
+  const markdown = [
+    "# Benchmark results",
+    "",
+    "Written by `npm run bench -- --write` (bench/run.ts); rerun it to replace this file. See bench/README.md for what each figure measures.",
+    "",
+    ...sections.map(markdownSection),
+  ].join("\n");
+  const prettier = await import("prettier");
+  const config = (await prettier.resolveConfig(path)) ?? {};
+  writeFileSync(path, await prettier.format(markdown, { ...config, filepath: path }));
+  return path;
+}
+
+try {
+  const options = parseOptions(process.argv.slice(2));
+  if (options === null) {
+    process.stdout.write(`${usage}\n`);
+  } else {
+    const sections = await main(options);
+    if (options.write) progress(`wrote ${await writeResults(sections)}`);
+  }
+} catch (error) {
+  process.stderr.write(
+    `bench: ${error instanceof OptionsError ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
+  );
+  process.exitCode = 1;
+}
+// A backend without dispose() may leave worker threads that would keep the process alive.
+process.exit();
