@@ -56,7 +56,6 @@ export abstract class CompiledModel {
   /** Optimizer state and scalars by name (`dense_1.weight.exp_avg`, `optimizer.lr`). */
   readonly state: Record<string, Buffer> = {};
   private readonly plans = new Map<string, PlanBuffers>();
-  private readonly staging = new Map<string, Float32Array>();
 
   constructor(
     readonly spec: ModelSpec,
@@ -143,20 +142,14 @@ export abstract class CompiledModel {
       const width = rowSize(tensor);
       if (count * width > buffer.length)
         throw new ModelError(`${count} rows of ${name} do not fit a batch of its plan`);
-      // One staging array per buffer, as long as it: filling and writing it allocates nothing.
-      const key = `${name}:${buffer.length}`;
-      let staging = this.staging.get(key);
-      if (!staging) {
-        staging = new Float32Array(buffer.length);
-        this.staging.set(key, staging);
-      }
       const data = tensor.data;
+      // CPU buffers are host arrays (views on the backend's memory): rows are gathered straight
+      // into them, with no staging copy and no allocation.
       for (let r = 0; r < count; r++) {
         const from = (order ? order[start + r]! : start + r) * width;
         const to = r * width;
-        for (let k = 0; k < width; k++) staging[to + k] = data[from + k]!;
+        for (let k = 0; k < width; k++) buffer[to + k] = data[from + k]!;
       }
-      this.rt.write(buffer, staging);
     }
   }
 
@@ -298,3 +291,4 @@ function isTensor(value: unknown): value is Tensor {
 function rowWidth(spec: TensorSpec): number {
   return spec.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
 }
+
