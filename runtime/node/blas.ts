@@ -343,3 +343,16 @@ function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^Failed to load shared library: /, "").trim() || "unknown error";
 }
+
+/**
+ * The GEMM provider `choice` names (`--blas`, the create option `blas`), for ModelOptions'
+ * `gemm`: undefined for `off` or when `auto` finds nothing; a BlasLoadError for an explicit
+ * path that cannot serve.
+ */
+export function blasGemm(
+  choice: BlasChoice,
+  options: LoadBlasOptions = {},
+): GemmProvider | undefined {
+  const blas = loadBlas(choice, options);
+  return blas === null ? undefined : blasGemmProvider(blas);
+}

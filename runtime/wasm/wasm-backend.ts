@@ -18,6 +18,7 @@ import type {
   Buffer,
   ConvGeometry,
   FloatArray,
+  GemmProvider,
   Kernel,
   PoolGeometry,
   Precision,
@@ -42,6 +43,8 @@ export interface WasmBackendOptions {
   readonly threads?: number;
   /** How the memory is created (shared or reserved up front); see WasmArena. */
   readonly memory?: ArenaOptions;
+  /** A GEMM tried first (system BLAS in Node); it pins its threads to the backend's. */
+  readonly gemm?: GemmProvider;
 }
 
 /**
@@ -68,6 +71,8 @@ export class WasmBackend implements Backend {
   readonly threads = 1;
   /** Whether its wasm code uses relaxed SIMD (`f32x4.relaxed_madd`). */
   readonly relaxed = false;
+  /** The GEMM tried first, if any (see GemmProvider). */
+  readonly gemmProvider: GemmProvider | undefined;
   /** im2col scratch in the arena, in the buffers' precision. */
   private columns: FloatArray;
   /** Per-column accumulators of the JS reductions and softmaxes (always double, JS heap). */
@@ -89,12 +94,15 @@ export class WasmBackend implements Backend {
     this.requestedThreads = threads;
     this.arena = new WasmArena(options.memory);
     this.columns = this.alloc(0);
+    this.gemmProvider = options.gemm;
+    this.gemmProvider?.setThreads?.(this.threads);
   }
 
   /** What it runs on, as the training header prints it. */
   get description(): string {
     const simd = this.relaxed ? "wasm-simd relaxed" : "wasm-simd";
-    return `cpu: ${simd}, ${this.threads} thread${this.threads === 1 ? "" : "s"}`;
+    const blas = this.gemmProvider ? `, blas ${this.gemmProvider.name}` : "";
+    return `cpu: ${simd}, ${this.threads} thread${this.threads === 1 ? "" : "s"}${blas}`;
   }
 
   /** The memory every buffer lives in (to instantiate wasm modules against). */
@@ -163,6 +171,8 @@ export class WasmBackend implements Backend {
     need(a, last * strideA + m * k, "gemm", "a");
     need(b, last * strideB + k * n, "gemm", "b");
     need(c, last * strideC + m * n, "gemm", "c");
+    const provider = this.gemmProvider;
+    if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
     const transA = (flags & TRANS_A) !== 0;
     const transB = (flags & TRANS_B) !== 0;
     const accumulate = (flags & ACCUMULATE) !== 0;

@@ -7,6 +7,7 @@ import {
   loadBlas,
   selfTestBlas,
 } from "../../../runtime/node/blas.js";
+import { WasmBackend } from "../../../runtime/wasm/wasm-backend.js";
 import { dataRandom, mismatch, referenceGemm } from "../cpu/helpers.js";
 
 const blas = loadBlas("auto");
@@ -19,20 +20,22 @@ const missing = "(skipped: no BLAS library on this machine; install libopenblas0
 const tolerance = (precision: Precision, k: number): number =>
   (precision === "f32" ? 6e-8 : 1.2e-16) * (k + 2) * 2;
 
-/** `size` uniform values in [-1, 1), in a view on a shared WebAssembly.Memory like the backend's. */
+const backends = {
+  f32: new WasmBackend({ precision: "f32" }),
+  f64: new WasmBackend({ precision: "f64" }),
+};
+
+/** `size` uniform values in [-1, 1), in a buffer of the wasm backend (a view on its memory). */
 function operand(precision: Precision, size: number, seed: number): FloatArray {
-  const bytes = precision === "f32" ? 4 : 8;
-  const pages = Math.max(1, Math.ceil((size * bytes + 64) / 65536));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  // An offset of 64 bytes: buffers of the backend's arena start anywhere in the memory.
-  const view =
-    precision === "f32"
-      ? new Float32Array(memory.buffer, 64, size)
-      : new Float64Array(memory.buffer, 64, size);
+  const view = backends[precision].alloc(size);
   const random = dataRandom(seed);
   for (let i = 0; i < size; i++) view[i] = 2 * random.uniform() - 1;
   return view;
 }
+
+const release = (precision: Precision, ...buffers: FloatArray[]): void => {
+  for (const buffer of buffers) backends[precision].release(buffer);
+};
 
 describe.skipIf(blas === null)(`system BLAS ${blas ? `(${blas.name})` : missing}`, () => {
   const loaded = blas as Blas;
@@ -58,6 +61,7 @@ describe.skipIf(blas === null)(`system BLAS ${blas ? `(${blas.name})` : missing}
       const taken = provider.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC);
       if (!taken) return `m=${m} n=${n} k=${k} flags=${flags}: not taken`;
       const failure = mismatch(c, want.c, tolerance(precision, k), want.scale);
+      release(precision, a, b, c);
       return failure === null ? null : `m=${m} n=${n} k=${k} flags=${flags}: ${failure}`;
     };
 
