@@ -9,6 +9,8 @@ import { CliError, type CliIo } from "./io.js";
  * backend (the reference stays plain JS), none when `auto` finds no working library. A PATH
  * with a folder in it is relative to the working directory; a bare name goes to the dynamic
  * loader's search. A PATH that cannot serve is one line: `cannot load BLAS library PATH: why`.
+ * The environment variable NNC_BLAS_MIN_WORK overrides the size threshold (multiply-adds per
+ * matrix; 0 sends every GEMM to BLAS, as the tests' BLAS variant does).
  */
 export function blasOption(io: CliIo, args: RunArgs): { gemm?: GemmProvider } {
   if (args.backend === "js") return {};
@@ -17,8 +19,12 @@ export function blasOption(io: CliIo, args: RunArgs): { gemm?: GemmProvider } {
     choice === "auto" || choice === "off" || !/[/\\]/.test(choice) || isAbsolute(choice)
       ? choice
       : resolve(io.cwd, choice);
+  const minWork = io.env?.["NNC_BLAS_MIN_WORK"];
+  if (minWork !== undefined && !/^\d+$/.test(minWork)) {
+    throw new CliError(`NNC_BLAS_MIN_WORK expects a whole number, got '${minWork}'`);
+  }
   try {
-    const gemm = blasGemm(path);
+    const gemm = blasGemm(path, minWork === undefined ? {} : { minWork: Number(minWork) });
     return gemm === undefined ? {} : { gemm };
   } catch (error) {
     if (error instanceof BlasLoadError) {

@@ -347,12 +347,12 @@ function reasonOf(error: unknown): string {
 /**
  * The GEMM provider `choice` names (`--blas`, the create option `blas`), for ModelOptions'
  * `gemm`: undefined for `off` or when `auto` finds nothing; a BlasLoadError for an explicit
- * path that cannot serve.
+ * path that cannot serve. `minWork` is blasGemmProvider's threshold (0 sends every GEMM).
  */
 export function blasGemm(
   choice: BlasChoice,
-  options: LoadBlasOptions = {},
+  options: LoadBlasOptions & { readonly minWork?: number } = {},
 ): GemmProvider | undefined {
   const blas = loadBlas(choice, options);
-  return blas === null ? undefined : blasGemmProvider(blas);
+  return blas === null ? undefined : blasGemmProvider(blas, options.minWork);
 }
