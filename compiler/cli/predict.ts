@@ -6,7 +6,7 @@ import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
-import { loadGenerated, runtimeUrl } from "./load-module.js";
+import { loadGenerated, loadRuntime } from "./load-module.js";
 
 type Runtime = typeof RuntimeModule;
 
@@ -24,7 +24,7 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));
-  const runtime = (await import(runtimeUrl())) as Runtime;
+  const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
   const model = new Model({

@@ -15,7 +15,7 @@ import type {
 import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, useColor } from "./io.js";
-import { loadGenerated, runtimeUrl } from "./load-module.js";
+import { loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
 
@@ -31,7 +31,7 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
       `model ${chosen.model.name} cannot be trained: it has no loss and optimizer sections`,
     );
   }
-  const runtime = (await import(runtimeUrl())) as Runtime;
+  const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
   const spec = chosen.model;
