@@ -51,6 +51,33 @@ export const TRANS_A = 1;
 export const TRANS_B = 2;
 export const ACCUMULATE = 4;
 
+/**
+ * A GEMM a CPU backend may be given to try first (system BLAS in Node, runtime/node/blas.ts):
+ * the contract of `Backend.gemm` on the backend's own buffers, arguments already checked.
+ * It returns false when it does not take the call (too small to pay its call overhead, an
+ * unsupported element type, overlapping operands), and the backend then computes it itself.
+ * Called on the backend's thread only.
+ */
+export interface GemmProvider {
+  /** What it is, as the training header names it (`openblas`). */
+  readonly name: string;
+  gemm(
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+  ): boolean;
+  /** Pins its own threads to the backend's count (1 means no threads of its own). */
+  setThreads?(threads: number): void;
+}
+
 /** 2-D convolution geometry (NCHW input, [filters, channels, kh, kw] weight). */
 export interface ConvGeometry {
   readonly batch: number;

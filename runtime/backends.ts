@@ -4,7 +4,7 @@
  * Both CPU backends compute the same results (the JS one is the reference the wasm one is
  * tested against). Browser-safe.
  */
-import type { Backend, Precision } from "./backend.js";
+import type { Backend, GemmProvider, Precision } from "./backend.js";
 import { CpuBackend } from "./cpu/cpu-backend.js";
 import { WasmBackend } from "./wasm/wasm-backend.js";
 
@@ -19,6 +19,8 @@ export interface BackendOptions {
   readonly precision?: Precision;
   /** Threads of the cpu backend (a positive integer); 1 for now, whatever is asked. */
   readonly threads?: number;
+  /** A GEMM the cpu backend tries first (system BLAS in Node); the js backend ignores it. */
+  readonly gemm?: GemmProvider;
 }
 
 /** The backend `choice` names (a Backend instance is returned as it is, options ignored). */
@@ -33,6 +35,7 @@ export function createBackend(
       return new WasmBackend({
         precision,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
       });
     case "js":
       if (options.threads !== undefined) checkThreads(options.threads);

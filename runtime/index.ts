@@ -7,6 +7,7 @@ export type {
   Buffer,
   ConvGeometry,
   FloatArray,
+  GemmProvider,
   Kernel,
   KernelBody,
   PoolGeometry,

@@ -1,4 +1,4 @@
-import type { Backend, Buffer } from "./backend.js";
+import type { Backend, Buffer, GemmProvider } from "./backend.js";
 import { type BackendChoice, createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
@@ -31,6 +31,11 @@ export interface ModelOptions {
   readonly backend?: BackendChoice;
   /** Threads of the cpu backend, a positive integer; it runs on 1 for now, whatever is asked. */
   readonly threads?: number;
+  /**
+   * A GEMM the cpu backend tries first: in Node, system BLAS from `nnc/runtime/node`'s
+   * `loadBlas` through `blasGemmProvider`. The js backend and a caller's Backend ignore it.
+   */
+  readonly gemm?: GemmProvider;
   /** Seed for the initial weights (the model's `train { seed }` by default). */
   readonly seed?: number;
 }
@@ -61,10 +66,10 @@ export abstract class CompiledModel {
     readonly spec: ModelSpec,
     options: ModelOptions = {},
   ) {
-    this.rt = createBackend(
-      options.backend ?? "cpu",
-      options.threads !== undefined ? { threads: options.threads } : {},
-    );
+    this.rt = createBackend(options.backend ?? "cpu", {
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
+    });
     const random = new Random(options.seed ?? spec.training?.train.seed ?? 0, RandomStream.init);
     for (const p of spec.params) {
       const values = new Float64Array(p.shape.reduce((a, d) => a * d, 1));

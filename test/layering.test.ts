@@ -69,6 +69,16 @@ describe("layering", () => {
     expect(violations("runtime", "compiler")).toEqual([]);
   });
 
+  it("the browser-safe runtime imports nothing from the Node-only runtime/node", () => {
+    const core = sourceFiles("runtime").filter((f) => !f.startsWith("runtime/node/"));
+    const found = core.flatMap((file) =>
+      importedPaths(file)
+        .filter((target) => target.startsWith("runtime/node/"))
+        .map((target) => `${file} imports ${target}`),
+    );
+    expect(found).toEqual([]);
+  });
+
   it("differentiation and the passes do not import each other", () => {
     expect(violations("compiler/grad", "compiler/passes")).toEqual([]);
     expect(violations("compiler/passes", "compiler/grad")).toEqual([]);

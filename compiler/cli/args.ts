@@ -4,6 +4,8 @@ import { CliError } from "./io.js";
 const BACKEND_HELP =
   "where to run: cpu (the default, WebAssembly) or js (the plain JavaScript reference)";
 const THREADS_HELP = "threads for the cpu backend, a positive integer (it runs on 1 for now)";
+const BLAS_HELP =
+  "system BLAS for large GEMMs on the cpu backend: auto (the default: OpenBLAS, BLIS, ... when installed), off, or a library file";
 
 /** One command's usage, summary and options, for parsing and for `--help`. */
 export interface CommandDef {
@@ -57,6 +59,7 @@ export const commandDefs = {
       seed: ["seed for initialisation, shuffling and dropout", true],
       backend: [BACKEND_HELP, true],
       threads: [THREADS_HELP, true],
+      blas: [BLAS_HELP, true],
       init: ["load initial parameters from a safetensors checkpoint", true],
       save: ["write the trained parameters to a safetensors checkpoint", true],
       history: ["write per-epoch figures as JSON", true],
@@ -75,6 +78,7 @@ export const commandDefs = {
       out: ["write the predictions to this CSV file instead of stdout", true, "o"],
       backend: [BACKEND_HELP, true],
       threads: [THREADS_HELP, true],
+      blas: [BLAS_HELP, true],
     },
     files: "one",
   },
@@ -156,23 +160,29 @@ export function backendOption(args: ParsedArgs): BackendName | undefined {
   );
 }
 
-/** The create options of the model a command runs: `--backend` and `--threads`. */
-export function runOptions(args: ParsedArgs): { backend?: BackendName; threads?: number } {
+/** What a command runs its model on: `--backend`, `--threads` and `--blas` (loaded later). */
+export interface RunArgs {
+  readonly backend?: BackendName;
+  readonly threads?: number;
+  readonly blas?: string;
+}
+
+/** The create options of the model a command runs: `--backend`, `--threads` and `--blas`. */
+export function runOptions(args: ParsedArgs): RunArgs {
   return {
     ...pick("backend", backendOption(args)),
     ...pick("threads", intOption(args, "threads", 1)),
+    ...pick("blas", stringOption(args, "blas")),
   };
 }
 
-export interface TrainArgs {
+export interface TrainArgs extends RunArgs {
   readonly model?: string;
   readonly data?: string;
   readonly target?: string;
   readonly epochs?: number;
   readonly batchSize?: number;
   readonly seed?: number;
-  readonly backend?: BackendName;
-  readonly threads?: number;
   readonly init?: string;
   readonly save?: string;
   readonly history?: string;

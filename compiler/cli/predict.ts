@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
+import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
 import { loadGenerated, loadRuntime } from "./load-module.js";
@@ -26,7 +27,11 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
-  const model = new Model(options);
+  const model = new Model({
+    ...(options.backend !== undefined ? { backend: options.backend } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...blasOption(io, options),
+  });
 
   let bytes: Uint8Array;
   try {

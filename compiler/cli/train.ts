@@ -12,6 +12,7 @@ import type {
   PreparedData,
   SourceRequest,
 } from "../../runtime/index.js";
+import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, useColor } from "./io.js";
 import { loadGenerated, loadRuntime } from "./load-module.js";
@@ -39,6 +40,7 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
     seed,
     ...(args.backend !== undefined ? { backend: args.backend } : {}),
     ...(args.threads !== undefined ? { threads: args.threads } : {}),
+    ...blasOption(io, args),
   });
 
   const prepared = prepare(io, runtime, file, built.text, chosen, model, args);

@@ -20,6 +20,7 @@ import type {
   Buffer,
   ConvGeometry,
   FloatArray,
+  GemmProvider,
   Kernel,
   PoolGeometry,
   Precision,
@@ -56,6 +57,8 @@ export interface WasmBackendOptions {
    * Node 20 it must be enabled first (`enableRelaxedSimd()`, runtime/wasm/node-relaxed-simd.ts).
    */
   readonly relaxed?: boolean;
+  /** A GEMM tried first (system BLAS in Node); it pins its threads to the backend's. */
+  readonly gemm?: GemmProvider;
 }
 
 /**
@@ -90,6 +93,8 @@ export class WasmBackend implements Backend {
   private gemmScratch: Uint8Array;
   /** gemmOne's contract on the wasm GEMM, for convolution on arrays of the memory. */
   private readonly gemmViews: GemmOne;
+  /** The GEMM tried first, if any (see GemmProvider). */
+  readonly gemmProvider: GemmProvider | undefined;
   /** im2col scratch in the arena, in the buffers' precision. */
   private columns: FloatArray;
   /** Per-column accumulators of the JS reductions and softmaxes (always double, JS heap). */
@@ -119,6 +124,8 @@ export class WasmBackend implements Backend {
     this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.gemmScratch = this.arena.u8(0);
     this.columns = this.alloc(0);
+    this.gemmProvider = options.gemm;
+    this.gemmProvider?.setThreads?.(this.threads);
     this.gemmViews = (a, aOff, b, bOff, c, cOff, m, n, k, transA, transB, accumulate) => {
       const flags = (transA ? TRANS_A : 0) | (transB ? TRANS_B : 0) | (accumulate ? ACCUMULATE : 0);
       const E = this.elementBytes;
@@ -142,7 +149,8 @@ export class WasmBackend implements Backend {
   /** What it runs on, as the training header prints it. */
   get description(): string {
     const simd = this.relaxed ? "wasm-simd relaxed" : "wasm-simd";
-    return `cpu: ${simd}, ${this.threads} thread${this.threads === 1 ? "" : "s"}`;
+    const blas = this.gemmProvider ? `, blas ${this.gemmProvider.name}` : "";
+    return `cpu: ${simd}, ${this.threads} thread${this.threads === 1 ? "" : "s"}${blas}`;
   }
 
   /** The memory every buffer lives in (to instantiate wasm modules against). */
@@ -211,6 +219,8 @@ export class WasmBackend implements Backend {
     need(a, last * strideA + m * k, "gemm", "a");
     need(b, last * strideB + k * n, "gemm", "b");
     need(c, last * strideC + m * n, "gemm", "c");
+    const provider = this.gemmProvider;
+    if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
     const arena = this.arena;
     if (arena.owns(a) && arena.owns(b) && arena.owns(c)) {
       this.wasmGemm.gemm(

@@ -270,8 +270,10 @@ describe("--backend and --threads", () => {
       expect(result.stderr).toBe("");
       return (JSON.parse(readFileSync(join(dir, "h.json"), "utf8")) as { backend: string }).backend;
     };
-    expect(await ran()).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread$/);
-    expect(await ran("--threads", "2")).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread$/);
+    expect(await ran()).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread(, blas \w+)?$/);
+    expect(await ran("--threads", "2", "--blas", "off")).toMatch(
+      /^cpu: wasm-simd( relaxed)?, 1 thread$/,
+    );
     expect(await ran("--backend", "js")).toBe("js");
     let stdout = "";
     const code = await runCli(["train", "m.nn", "--backend", "js"], {

@@ -44,6 +44,7 @@ describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
           {
             cwd: dir,
             encoding: "utf8",
+            env: { ...process.env, ...variant.env },
           },
         );
         expect(run.stderr).toBe("");

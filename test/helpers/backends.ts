@@ -4,8 +4,9 @@
  * options) and the command-line flags that select it. Suites parametrise with
  * `describe.each(cpuVariants)`; a new variant (wasm on N threads, BLAS) is one more row here.
  */
-import type { Backend, Precision } from "../../runtime/backend.js";
+import type { Backend, GemmProvider, Precision } from "../../runtime/backend.js";
 import { type BackendOptions, createBackend } from "../../runtime/backends.js";
+import { blasGemmProvider, loadBlas } from "../../runtime/node/blas.js";
 
 export interface CpuVariant {
   /** How test titles name it. */
@@ -15,11 +16,36 @@ export interface CpuVariant {
   readonly threads: number;
   /** The `nnc train`/`nnc predict` flags that select it. */
   readonly args: readonly string[];
+  /** A GEMM the backend tries first (system BLAS). */
+  readonly gemm?: GemmProvider;
+  /** Environment of a spawned `nnc` (NNC_BLAS_MIN_WORK=0: every GEMM to BLAS). */
+  readonly env?: Readonly<Record<string, string>>;
 }
+
+/** The system BLAS, when the machine has one (CI installs libopenblas0). */
+const blas = loadBlas("auto");
 
 export const cpuVariants: readonly CpuVariant[] = [
   { name: "js", backend: "js", threads: 1, args: ["--backend", "js"] },
-  { name: "wasm", backend: "cpu", threads: 1, args: ["--backend", "cpu", "--threads", "1"] },
+  {
+    name: "wasm",
+    backend: "cpu",
+    threads: 1,
+    args: ["--backend", "cpu", "--threads", "1", "--blas", "off"],
+  },
+  // Every GEMM, however small, through the library: the variant tests BLAS, not the threshold.
+  ...(blas === null
+    ? []
+    : [
+        {
+          name: `blas ${blas.name}`,
+          backend: "cpu" as const,
+          threads: 1,
+          args: ["--backend", "cpu", "--threads", "1", "--blas", blas.path],
+          gemm: blasGemmProvider(blas, 0),
+          env: { NNC_BLAS_MIN_WORK: "0" },
+        },
+      ]),
 ];
 
 /** createBackend of the runtime in use (tests of built code pass dist's). */
@@ -31,7 +57,11 @@ export function variantBackend(
   precision: Precision,
   create: CreateBackend = createBackend,
 ): Backend {
-  return create(variant.backend, { precision, threads: variant.threads });
+  return create(variant.backend, {
+    precision,
+    threads: variant.threads,
+    ...(variant.gemm ? { gemm: variant.gemm } : {}),
+  });
 }
 
 /**
