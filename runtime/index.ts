@@ -13,7 +13,23 @@ export type {
   Precision,
 } from "./backend.js";
 export { ACCUMULATE, TRANS_A, TRANS_B } from "./backend.js";
+export {
+  type BackendChoice,
+  type BackendOptions,
+  backendNames,
+  createBackend,
+  describeBackend,
+} from "./backends.js";
 export { createCpuBackend } from "./cpu/index.js";
+export {
+  ArenaError,
+  type ArenaOptions,
+  WasmArena,
+  WasmBackend,
+  type WasmBackendOptions,
+  type WasmKernelBody,
+  createWasmBackend,
+} from "./wasm/index.js";
 export { erf } from "./math.js";
 export {
   CompiledModel,

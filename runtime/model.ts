@@ -1,5 +1,5 @@
 import type { Backend, Buffer } from "./backend.js";
-import { createCpuBackend } from "./cpu/index.js";
+import { type BackendChoice, createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
@@ -24,8 +24,13 @@ export interface PlanBuffers {
 export type FunctionKind = "train" | "evaluate" | "predict";
 
 export interface ModelOptions {
-  /** Where to run (the CPU backend by default). */
-  readonly backend?: Backend;
+  /**
+   * Where to run: "cpu" (the default: WebAssembly, every buffer in one memory), "js" (the plain
+   * JavaScript reference), or a Backend made by the caller (then `threads` is not used).
+   */
+  readonly backend?: BackendChoice;
+  /** Threads of the cpu backend, a positive integer; it runs on 1 for now, whatever is asked. */
+  readonly threads?: number;
   /** Seed for the initial weights (the model's `train { seed }` by default). */
   readonly seed?: number;
 }
@@ -57,7 +62,10 @@ export abstract class CompiledModel {
     readonly spec: ModelSpec,
     options: ModelOptions = {},
   ) {
-    this.rt = options.backend ?? createCpuBackend();
+    this.rt = createBackend(
+      options.backend ?? "cpu",
+      options.threads !== undefined ? { threads: options.threads } : {},
+    );
     const random = new Random(options.seed ?? spec.training?.train.seed ?? 0, RandomStream.init);
     for (const p of spec.params) {
       const values = new Float64Array(p.shape.reduce((a, d) => a * d, 1));

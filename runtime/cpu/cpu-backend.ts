@@ -15,6 +15,7 @@ import type {
 } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import { Random, RandomStream } from "../random.js";
+import { checkConv, checkPool, checkReduce, need } from "./checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "./conv.js";
 import { fillDropoutMask } from "./dropout.js";
 import { gemmOne } from "./gemm.js";
@@ -31,6 +32,8 @@ export interface CpuBackendOptions {
 /** A backend that runs every kernel on the calling thread. */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
+  /** What it runs on, as the training header prints it (`--backend js`). */
+  readonly description = "js";
   readonly precision: Precision;
   /** im2col scratch, in the buffers' precision. */
   private columns: FloatArray;
@@ -123,23 +126,23 @@ export class CpuBackend implements Backend {
   }
 
   sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
-    this.checkReduce(x, y, outer, mid, inner, "sum", true);
+    checkReduce(x, y, outer, mid, inner, "sum", true);
     sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
   max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
-    this.checkReduce(x, y, outer, mid, inner, "max", true);
+    checkReduce(x, y, outer, mid, inner, "max", true);
     maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
   softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
-    this.checkReduce(x, y, outer, mid, inner, "softmax", false);
+    checkReduce(x, y, outer, mid, inner, "softmax", false);
     const maxs = this.accumulators(inner);
     softmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
   }
 
   logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
-    this.checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
+    checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
     const maxs = this.accumulators(inner);
     logSoftmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
   }
@@ -195,46 +198,4 @@ export class CpuBackend implements Backend {
     if (this.columns.length < size) this.columns = this.alloc(size);
     return this.columns;
   }
-
-  private checkReduce(
-    x: Buffer,
-    y: Buffer,
-    outer: number,
-    mid: number,
-    inner: number,
-    op: string,
-    reduced: boolean,
-  ): void {
-    need(x, outer * mid * inner, op, "x");
-    need(y, reduced ? outer * inner : outer * mid * inner, op, "y");
-  }
-}
-
-/** Throws a RangeError unless `buffer` holds at least `size` elements. */
-function need(buffer: FloatArray, size: number, op: string, what: string): void {
-  if (!(size <= buffer.length)) {
-    throw new RangeError(`${op}: ${what} holds ${buffer.length} elements, needs ${size}`);
-  }
-}
-
-function checkConv(
-  g: ConvGeometry,
-  x: FloatArray,
-  w: FloatArray,
-  y: FloatArray,
-  op: string,
-  xName: string,
-  wName: string,
-  yName: string,
-): void {
-  if (!(g.stride >= 1)) throw new RangeError(`${op}: stride ${g.stride} must be at least 1`);
-  need(x, g.batch * g.channels * g.height * g.width, op, xName);
-  need(w, g.filters * g.channels * g.kernelH * g.kernelW, op, wName);
-  need(y, g.batch * g.filters * g.outH * g.outW, op, yName);
-}
-
-function checkPool(g: PoolGeometry, x: FloatArray, y: FloatArray, op: string, yName: string): void {
-  if (!(g.stride >= 1)) throw new RangeError(`${op}: stride ${g.stride} must be at least 1`);
-  need(x, g.batch * g.channels * g.height * g.width, op, "x");
-  need(y, g.batch * g.channels * g.outH * g.outW, op, yName);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FloatArray, Kernel } from "../../../runtime/backend.js";
 import { createCpuBackend } from "../../../runtime/cpu/index.js";
-import { backendFor, precisions } from "./helpers.js";
+import { backendFor, configurations } from "./helpers.js";
 
 describe("createCpuBackend", () => {
   it("defaults to f32 buffers and gives f64 buffers on request", () => {
@@ -15,8 +15,8 @@ describe("createCpuBackend", () => {
   });
 });
 
-describe.each(precisions)("buffers and run (%s)", (precision) => {
-  const backend = backendFor(precision);
+describe.each(configurations)("buffers and run (%s, %s)", (variant, precision) => {
+  const backend = backendFor(precision, variant);
 
   it("allocates zero-filled buffers", () => {
     expect(Array.from(backend.alloc(4))).toEqual([0, 0, 0, 0]);

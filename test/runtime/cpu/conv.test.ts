@@ -1,13 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Backend, ConvGeometry, FloatArray } from "../../../runtime/backend.js";
+import { cpuVariants } from "../../helpers/backends.js";
 import {
   backendFor,
   convGeometry,
   dataRandom,
   dot,
   mismatch,
-  precisions,
+  configurations,
   randomBuffer,
   referenceConv,
   tolerance,
@@ -148,8 +149,8 @@ function checkAll(backend: Backend, g: ConvGeometry, seed: number, tol: number):
   return failure === null ? null : `${describeGeometry(g)}: ${failure}`;
 }
 
-describe.each(precisions)("conv2d and its gradients (%s)", (precision) => {
-  const backend = backendFor(precision);
+describe.each(configurations)("conv2d and its gradients (%s, %s)", (variant, precision) => {
+  const backend = backendFor(precision, variant);
   const tol = tolerance(precision);
 
   it.each(cases.map((g) => [describeGeometry(g), g] as const))(
@@ -183,8 +184,8 @@ describe.each(precisions)("conv2d and its gradients (%s)", (precision) => {
 const shifted = (base: FloatArray, dir: FloatArray, e: number): FloatArray =>
   base.map((t, i) => t + e * dir[i]!);
 
-describe("conv2d gradients in f64", () => {
-  const backend = backendFor("f64");
+describe.each(cpuVariants.map((v) => v.name))("conv2d gradients in f64 (%s)", (variant) => {
+  const backend = backendFor("f64", variant);
 
   /**
    * Central differences along random directions: with L(x, w) = <dy, conv(x, w)>,

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { backendFor, precisions } from "./helpers.js";
+import { backendFor, configurations } from "./helpers.js";
 
-describe.each(precisions)("dropoutMask (%s)", (precision) => {
+describe.each(configurations)("dropoutMask (%s, %s)", (variant, precision) => {
   const keepValue = (rate: number): number => {
     const v = 1 / (1 - rate);
     return precision === "f32" ? Math.fround(v) : v;
   };
 
   it("draws the same masks from the same seed, and new masks on each call", () => {
-    const one = backendFor(precision);
-    const two = backendFor(precision);
+    const one = backendFor(precision, variant);
+    const two = backendFor(precision, variant);
     one.seedDropout(42);
     two.seedDropout(42);
     const a1 = one.alloc(1000);
@@ -36,7 +36,7 @@ describe.each(precisions)("dropoutMask (%s)", (precision) => {
   it.each([0.1, 0.25, 0.5, 0.8])(
     "drops a fraction close to rate %s, every value exactly 0 or 1 / (1 - rate)",
     (rate) => {
-      const backend = backendFor(precision);
+      const backend = backendFor(precision, variant);
       backend.seedDropout(7);
       const size = 100_000;
       const mask = backend.alloc(size);
@@ -56,7 +56,7 @@ describe.each(precisions)("dropoutMask (%s)", (precision) => {
   );
 
   it("gives all ones for rate 0 and all zeros for rate 1, touching only `size` elements", () => {
-    const backend = backendFor(precision);
+    const backend = backendFor(precision, variant);
     const mask = backend.alloc(10);
     mask.fill(5);
     backend.dropoutMask(mask, 8, 0);
@@ -66,8 +66,8 @@ describe.each(precisions)("dropoutMask (%s)", (precision) => {
   });
 
   it("draws the same pattern in both precisions", () => {
-    const other = backendFor(precision === "f32" ? "f64" : "f32");
-    const backend = backendFor(precision);
+    const other = backendFor(precision === "f32" ? "f64" : "f32", variant);
+    const backend = backendFor(precision, variant);
     backend.seedDropout(3);
     other.seedDropout(3);
     const a = backend.alloc(500);
@@ -78,7 +78,7 @@ describe.each(precisions)("dropoutMask (%s)", (precision) => {
   });
 
   it("rejects a rate outside [0, 1] and a mask too small", () => {
-    const backend = backendFor(precision);
+    const backend = backendFor(precision, variant);
     const mask = backend.alloc(4);
     expect(() => backend.dropoutMask(mask, 4, -0.1)).toThrow(RangeError);
     expect(() => backend.dropoutMask(mask, 4, 1.5)).toThrow(RangeError);

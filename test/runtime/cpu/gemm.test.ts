@@ -5,7 +5,7 @@ import {
   backendFor,
   dataRandom,
   mismatch,
-  precisions,
+  configurations,
   randomBuffer,
   referenceGemm,
   tolerance,
@@ -18,8 +18,8 @@ const flagNames = (flags: number): string =>
     flags & ACCUMULATE ? "+=" : "=",
   ].join(" ");
 
-describe.each(precisions)("gemm (%s)", (precision) => {
-  const backend = backendFor(precision);
+describe.each(configurations)("gemm (%s, %s)", (variant, precision) => {
+  const backend = backendFor(precision, variant);
   const tol = tolerance(precision);
 
   /** Runs one (possibly batched) gemm on fresh random operands and checks it. */

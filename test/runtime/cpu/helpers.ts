@@ -11,18 +11,31 @@ import type {
   PoolGeometry,
   Precision,
 } from "../../../runtime/backend.js";
-import { createCpuBackend } from "../../../runtime/cpu/index.js";
 import { Random } from "../../../runtime/random.js";
+import { type CpuVariant, cpuVariants, variantBackend } from "../../helpers/backends.js";
 
 export const precisions: readonly Precision[] = ["f32", "f64"];
+
+/** Every CPU backend variant in every precision, as [variant name, precision] rows. */
+export const configurations: readonly (readonly [string, Precision])[] = cpuVariants.flatMap((v) =>
+  precisions.map((p) => [v.name, p] as const),
+);
+
+/** The variant called `name`. */
+export function variantNamed(name: string): CpuVariant {
+  const variant = cpuVariants.find((v) => v.name === name);
+  if (!variant) throw new Error(`no CPU variant ${name}`);
+  return variant;
+}
 
 /** Relative tolerance of one rounded result (a few units in the last place). */
 export function tolerance(precision: Precision): number {
   return precision === "f32" ? 2e-6 : 1e-13;
 }
 
-export function backendFor(precision: Precision): Backend {
-  return createCpuBackend({ precision });
+/** A backend of `precision`, of the variant called `variant` (the JS reference by default). */
+export function backendFor(precision: Precision, variant = "js"): Backend {
+  return variantBackend(variantNamed(variant), precision);
 }
 
 /** A buffer of `size` uniform values in [-1, 1), drawn from `random`. */

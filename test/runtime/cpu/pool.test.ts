@@ -5,7 +5,7 @@ import {
   backendFor,
   dataRandom,
   mismatch,
-  precisions,
+  configurations,
   randomBuffer,
   referencePool,
 } from "./helpers.js";
@@ -35,8 +35,8 @@ const drawnGeometry = fc
   .filter(([, , h, w, size]) => size <= h && size <= w)
   .map((t) => poolGeometry(...t));
 
-describe.each(precisions)("maxpool2d (%s)", (precision) => {
-  const backend = backendFor(precision);
+describe.each(configurations)("maxpool2d (%s, %s)", (variant, precision) => {
+  const backend = backendFor(precision, variant);
 
   /**
    * Checks forward and gradient against the reference on x; values drawn from a few levels

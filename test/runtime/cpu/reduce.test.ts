@@ -5,7 +5,7 @@ import {
   backendFor,
   dataRandom,
   mismatch,
-  precisions,
+  configurations,
   randomBuffer,
   tolerance,
 } from "./helpers.js";
@@ -58,8 +58,8 @@ const dims = fc.tuple(
   fc.integer({ min: 1, max: 9 }),
 );
 
-describe.each(precisions)("reductions and softmax (%s)", (precision) => {
-  const backend = backendFor(precision);
+describe.each(configurations)("reductions and softmax (%s, %s)", (variant, precision) => {
+  const backend = backendFor(precision, variant);
   const tol = tolerance(precision);
   const ops = [
     ["sum", referenceSum, true, backend.sum.bind(backend)],

@@ -1,0 +1,296 @@
+/**
+ * The fast CPU backend ("cpu", variant "wasm"): every buffer lives in one WebAssembly.Memory
+ * (see memory.ts) and is a Float32Array or Float64Array view on it, so the same buffer is
+ * indexed by the emitted JS kernel bodies and, through its `byteOffset`, by wasm code.
+ *
+ * Assumes: buffers given to it come from its own `alloc` (wasm code reads them by offset in
+ * its memory). Guarantees: the Backend contract, with the same results as the JS reference
+ * backend (runtime/cpu) wherever it still runs the same JS code: reductions, softmaxes,
+ * convolution (im2col + GEMM), pooling and dropout masks are the JS implementations of
+ * runtime/cpu applied to the views, and so is GEMM until the wasm GEMM is attached. Scratch
+ * (im2col columns) is allocated in the arena, grown on demand and kept, so a step allocates
+ * nothing. Runs on the calling thread: `threads` is recorded for the worker pool to come.
+ *
+ * Browser-safe: no `node:` imports.
+ */
+import type {
+  Backend,
+  Buffer,
+  ConvGeometry,
+  FloatArray,
+  Kernel,
+  PoolGeometry,
+  Precision,
+} from "../backend.js";
+import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
+import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
+import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
+import { fillDropoutMask } from "../cpu/dropout.js";
+import { gemmOne } from "../cpu/gemm.js";
+import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
+import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
+import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
+import { Random, RandomStream } from "../random.js";
+import type { WasmMemory } from "./engine.js";
+import { type ArenaOptions, WasmArena } from "./memory.js";
+
+/** Options of createWasmBackend. */
+export interface WasmBackendOptions {
+  /** Element type of every buffer: Float32Array ("f32", the default) or Float64Array. */
+  readonly precision?: Precision;
+  /** Threads asked for (a positive integer); recorded, the backend runs on 1 for now. */
+  readonly threads?: number;
+  /** How the memory is created (shared or reserved up front); see WasmArena. */
+  readonly memory?: ArenaOptions;
+}
+
+/**
+ * The wasm body of a kernel: the kernel's `cpu(size, n, ...buffers)` with each buffer passed
+ * as its byte offset in the backend's memory (0 for a buffer the kernel does not take).
+ */
+export type WasmKernelBody = (size: number, n: number, ...byteOffsets: number[]) => void;
+
+/** A kernel record that may name a function of its module's wasm binary (see runtime.md). */
+interface KernelWithWasm extends Kernel {
+  readonly wasm?: number;
+}
+
+/** A backend whose buffers are views on one WebAssembly.Memory; see the module comment. */
+export class WasmBackend implements Backend {
+  readonly name = "cpu";
+  readonly variant = "wasm";
+  readonly precision: Precision;
+  /** The memory every buffer lives in, and its allocator. */
+  readonly arena: WasmArena;
+  /** Threads asked for in the options. */
+  readonly requestedThreads: number;
+  /** Threads it runs on. */
+  readonly threads = 1;
+  /** Whether its wasm code uses relaxed SIMD (`f32x4.relaxed_madd`). */
+  readonly relaxed = false;
+  /** im2col scratch in the arena, in the buffers' precision. */
+  private columns: FloatArray;
+  /** Per-column accumulators of the JS reductions and softmaxes (always double, JS heap). */
+  private scratchA = new Float64Array(0);
+  private scratchB = new Float64Array(0);
+  private random = new Random(0, RandomStream.dropout);
+  /** Wasm bodies attached to kernels (see attachWasmKernel). */
+  private readonly wasmBodies = new Map<Kernel, WasmKernelBody>();
+
+  constructor(options: WasmBackendOptions = {}) {
+    this.precision = options.precision ?? "f32";
+    if (this.precision !== "f32" && this.precision !== "f64") {
+      throw new RangeError(`unknown precision ${String(this.precision)}`);
+    }
+    const threads = options.threads ?? 1;
+    if (!(Number.isInteger(threads) && threads >= 1)) {
+      throw new RangeError(`threads must be a positive integer, not ${String(threads)}`);
+    }
+    this.requestedThreads = threads;
+    this.arena = new WasmArena(options.memory);
+    this.columns = this.alloc(0);
+  }
+
+  /** What it runs on, as the training header prints it. */
+  get description(): string {
+    const simd = this.relaxed ? "wasm-simd relaxed" : "wasm-simd";
+    return `cpu: ${simd}, ${this.threads} thread${this.threads === 1 ? "" : "s"}`;
+  }
+
+  /** The memory every buffer lives in (to instantiate wasm modules against). */
+  get memory(): WasmMemory {
+    return this.arena.memory;
+  }
+
+  alloc(size: number): Buffer {
+    return this.precision === "f64" ? this.arena.f64(size) : this.arena.f32(size);
+  }
+
+  /** Hands a buffer of `alloc` back to the arena; it must not be used afterwards. */
+  release(buffer: Buffer): void {
+    this.arena.release(buffer);
+  }
+
+  /**
+   * The hook for compiled kernels: from now on `run(kernel, ...)` calls `body` with the
+   * buffers' byte offsets instead of `kernel.cpu`, when the kernel record has a `wasm` entry.
+   */
+  attachWasmKernel(kernel: Kernel, body: WasmKernelBody): void {
+    this.wasmBodies.set(kernel, body);
+  }
+
+  write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
+    dst.set(data, offset);
+  }
+
+  read(src: Buffer, size?: number): FloatArray {
+    if (size === undefined || size === src.length) return src;
+    need(src, size, "read", "src");
+    return src.subarray(0, size);
+  }
+
+  copy(src: Buffer, dst: Buffer, size: number, srcOffset = 0, dstOffset = 0): void {
+    need(src, srcOffset + size, "copy", "src");
+    need(dst, dstOffset + size, "copy", "dst");
+    if (src === dst) {
+      dst.copyWithin(dstOffset, srcOffset, srcOffset + size);
+      return;
+    }
+    // Distinct buffers of the arena never overlap, so a forward copy is exact.
+    for (let i = 0; i < size; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+  }
+
+  fill(dst: Buffer, value: number, size: number): void {
+    need(dst, size, "fill", "dst");
+    dst.fill(value, 0, size);
+  }
+
+  gemm(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    batch = 1,
+    strideA = m * k,
+    strideB = k * n,
+    strideC = m * n,
+  ): void {
+    if (batch <= 0) return;
+    const last = batch - 1;
+    need(a, last * strideA + m * k, "gemm", "a");
+    need(b, last * strideB + k * n, "gemm", "b");
+    need(c, last * strideC + m * n, "gemm", "c");
+    const transA = (flags & TRANS_A) !== 0;
+    const transB = (flags & TRANS_B) !== 0;
+    const accumulate = (flags & ACCUMULATE) !== 0;
+    for (let j = 0; j < batch; j++) {
+      gemmOne(a, j * strideA, b, j * strideB, c, j * strideC, m, n, k, transA, transB, accumulate);
+    }
+  }
+
+  run(
+    kernel: Kernel,
+    size: number,
+    n: number,
+    a?: Buffer,
+    b?: Buffer,
+    c?: Buffer,
+    d?: Buffer,
+    e?: Buffer,
+    f?: Buffer,
+    g?: Buffer,
+    h?: Buffer,
+    i?: Buffer,
+    j?: Buffer,
+    k?: Buffer,
+    l?: Buffer,
+  ): void {
+    const body =
+      (kernel as KernelWithWasm).wasm === undefined ? undefined : this.wasmBodies.get(kernel);
+    if (body === undefined) {
+      kernel.cpu(size, n, a, b, c, d, e, f, g, h, i, j, k, l);
+      return;
+    }
+    body(
+      size,
+      n,
+      offsetOf(a),
+      offsetOf(b),
+      offsetOf(c),
+      offsetOf(d),
+      offsetOf(e),
+      offsetOf(f),
+      offsetOf(g),
+      offsetOf(h),
+      offsetOf(i),
+      offsetOf(j),
+      offsetOf(k),
+      offsetOf(l),
+    );
+  }
+
+  sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    checkReduce(x, y, outer, mid, inner, "sum", true);
+    sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+  }
+
+  max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    checkReduce(x, y, outer, mid, inner, "max", true);
+    maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+  }
+
+  softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    checkReduce(x, y, outer, mid, inner, "softmax", false);
+    const maxs = this.accumulators(inner);
+    softmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
+  }
+
+  logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+    checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
+    const maxs = this.accumulators(inner);
+    logSoftmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
+  }
+
+  conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
+    checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
+    conv2dForward(x, w, y, geometry, this.columnScratch(geometry));
+  }
+
+  conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
+    checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
+    conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry));
+  }
+
+  conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
+    checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
+    conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry));
+  }
+
+  maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
+    checkPool(geometry, x, y, "maxpool2d", "y");
+    maxpool2dForward(x, y, geometry);
+  }
+
+  maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void {
+    checkPool(geometry, x, dy, "maxpool2dGrad", "dy");
+    const { batch, channels, height, width } = geometry;
+    need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
+    maxpool2dBackward(x, dy, dx, geometry);
+  }
+
+  dropoutMask(mask: Buffer, size: number, rate: number): void {
+    need(mask, size, "dropoutMask", "mask");
+    fillDropoutMask(mask, size, rate, this.random);
+  }
+
+  seedDropout(seed: number): void {
+    this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  /** scratchA (and scratchB) with room for `inner` values, grown only when too small. */
+  private accumulators(inner: number): Float64Array {
+    if (this.scratchA.length < inner) {
+      this.scratchA = new Float64Array(inner);
+      this.scratchB = new Float64Array(inner);
+    }
+    return this.scratchA;
+  }
+
+  /** The im2col scratch (in the arena) with room for one image, grown only when too small. */
+  private columnScratch(g: ConvGeometry): FloatArray {
+    const size = colSize(g);
+    if (this.columns.length < size) {
+      this.arena.release(this.columns);
+      this.columns = this.alloc(size);
+    }
+    return this.columns;
+  }
+}
+
+/** A buffer's byte offset in the memory, 0 for an absent one. */
+function offsetOf(buffer: Buffer | undefined): number {
+  return buffer === undefined ? 0 : buffer.byteOffset;
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import type { FloatArray, Kernel } from "../../../runtime/backend.js";
+import { createBackend, describeBackend } from "../../../runtime/backends.js";
+import { CpuBackend } from "../../../runtime/cpu/index.js";
+import { WasmBackend, createWasmBackend } from "../../../runtime/wasm/index.js";
+
+describe("WasmBackend", () => {
+  it("places every buffer, in either precision, on its one memory", () => {
+    for (const precision of ["f32", "f64"] as const) {
+      const backend = createWasmBackend({ precision });
+      const a = backend.alloc(10);
+      const b = backend.alloc(1000);
+      expect(a).toBeInstanceOf(precision === "f32" ? Float32Array : Float64Array);
+      expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(backend.arena.owns(a) && backend.arena.owns(b)).toBe(true);
+      expect(b.byteOffset % 64).toBe(0);
+    }
+  });
+
+  it("keeps buffers attached while the memory grows for later ones", () => {
+    const backend = createWasmBackend({ memory: { initialBytes: 65536 } });
+    const weights = backend.alloc(16);
+    backend.write(weights, [1, 2, 3]);
+    for (let i = 0; i < 8; i++) backend.alloc(1 << 20);
+    expect(backend.arena.committedBytes).toBeGreaterThan(32 << 20);
+    expect(Array.from(backend.read(weights, 3))).toEqual([1, 2, 3]);
+    backend.fill(weights, 7, 16);
+    expect(weights[15]).toBe(7);
+  });
+
+  it("runs a kernel's JS body until a wasm body is attached, then the wasm body on byte offsets", () => {
+    const backend = createWasmBackend();
+    const x = backend.alloc(4);
+    const y = backend.alloc(4);
+    const calls: string[] = [];
+    const kernel: Kernel & { wasm: number } = {
+      name: "double",
+      wasm: 0,
+      cpu: (size, _n, a?: FloatArray, b?: FloatArray) => {
+        calls.push("js");
+        for (let i = 0; i < size; i++) b![i] = 2 * a![i]!;
+      },
+    };
+    backend.write(x, [1, 2, 3, 4]);
+    backend.run(kernel, 4, 1, x, y);
+    expect(Array.from(y)).toEqual([2, 4, 6, 8]);
+    const offsets: number[][] = [];
+    backend.attachWasmKernel(kernel, (size, n, ...rest) => {
+      calls.push("wasm");
+      offsets.push([size, n, ...rest.slice(0, 3)]);
+    });
+    backend.run(kernel, 4, 1, x, y);
+    expect(calls).toEqual(["js", "wasm"]);
+    expect(offsets).toEqual([[4, 1, x.byteOffset, y.byteOffset, 0]]);
+    // A kernel record without a wasm entry always runs its JS body.
+    const plain: Kernel = { name: "plain", cpu: kernel.cpu };
+    backend.attachWasmKernel(plain, () => calls.push("never"));
+    backend.run(plain, 4, 1, x, y);
+    expect(calls).toEqual(["js", "wasm", "js"]);
+  });
+
+  it("says what it runs on, recording the threads asked for", () => {
+    const backend = createWasmBackend({ threads: 2 });
+    expect(backend.name).toBe("cpu");
+    expect(backend.variant).toBe("wasm");
+    expect(backend.requestedThreads).toBe(2);
+    expect(describeBackend(backend)).toBe("cpu: wasm-simd, 1 thread");
+    expect(() => createWasmBackend({ threads: 0 })).toThrow(/positive integer/);
+    expect(() => createWasmBackend({ threads: 1.5 })).toThrow(/positive integer/);
+  });
+
+  it("releases im2col scratch it outgrows back to the arena", () => {
+    const backend = createWasmBackend();
+    const before = backend.arena.usedBytes;
+    const g = (size: number) => ({
+      batch: 1,
+      channels: 1,
+      height: size,
+      width: size,
+      filters: 1,
+      kernelH: 3,
+      kernelW: 3,
+      stride: 1,
+      padTop: 1,
+      padLeft: 1,
+      outH: size,
+      outW: size,
+    });
+    for (const size of [4, 8, 16]) {
+      const x = backend.alloc(size * size);
+      const w = backend.alloc(9);
+      const y = backend.alloc(size * size);
+      backend.conv2d(x, w, y, g(size));
+      for (const b of [x, w, y]) backend.release(b);
+    }
+    // Only the largest column matrix (9 x 256 floats) is still held; the empty one the backend
+    // started with (one 64-byte region) was released too.
+    expect(backend.arena.usedBytes - before).toBe(9 * 256 * 4 - 64);
+  });
+});
+
+describe("createBackend", () => {
+  it("makes the wasm backend for cpu (the default) and the JS reference for js", () => {
+    expect(createBackend()).toBeInstanceOf(WasmBackend);
+    expect(createBackend("cpu", { precision: "f64" }).precision).toBe("f64");
+    const js = createBackend("js", { precision: "f64" });
+    expect(js).toBeInstanceOf(CpuBackend);
+    expect(js.precision).toBe("f64");
+    expect(describeBackend(js)).toBe("js");
+    const own = new CpuBackend();
+    expect(createBackend(own)).toBe(own);
+  });
+
+  it("rejects unknown backends, webgpu with its own message, and bad thread counts", () => {
+    const choose = (name: string) => () => createBackend(name as "cpu");
+    expect(choose("webgpu")).toThrow(/webgpu backend is not available yet/);
+    expect(choose("gpu")).toThrow(/unknown backend 'gpu'; the backends are cpu and js/);
+    expect(() => createBackend("js", { threads: 0 })).toThrow(/positive integer/);
+  });
+});
