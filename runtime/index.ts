@@ -9,6 +9,7 @@ export type {
   FloatArray,
   Kernel,
   KernelBody,
+  KernelWasm,
   PoolGeometry,
   Precision,
 } from "./backend.js";
