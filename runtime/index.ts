@@ -36,6 +36,7 @@ export {
   CompiledModel,
   type FunctionKind,
   ModelError,
+  type ModelKernels,
   type ModelOptions,
   type ParameterValue,
   type PlanBuffers,
