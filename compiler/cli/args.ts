@@ -1,6 +1,10 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { CliError } from "./io.js";
 
+const BACKEND_HELP =
+  "where to run: cpu (the default: WebAssembly, one memory) or js (the plain JavaScript reference)";
+const THREADS_HELP = "threads for the cpu backend, a positive integer (it runs on 1 for now)";
+
 /** One command's usage, summary and options, for parsing and for `--help`. */
 export interface CommandDef {
   readonly usage: string;
@@ -51,7 +55,8 @@ export const commandDefs = {
       epochs: ["passes over the training data", true],
       "batch-size": ["samples per step", true],
       seed: ["seed for initialisation, shuffling and dropout", true],
-      backend: ["where to run: cpu (the default) or webgpu", true],
+      backend: [BACKEND_HELP, true],
+      threads: [THREADS_HELP, true],
       init: ["load initial parameters from a safetensors checkpoint", true],
       save: ["write the trained parameters to a safetensors checkpoint", true],
       history: ["write per-epoch figures as JSON", true],
@@ -68,6 +73,8 @@ export const commandDefs = {
       load: ["the trained parameters (safetensors)", true],
       data: ["a CSV file (header row) or an IDX folder", true],
       out: ["write the predictions to this CSV file instead of stdout", true, "o"],
+      backend: [BACKEND_HELP, true],
+      threads: [THREADS_HELP, true],
     },
     files: "one",
   },
@@ -135,6 +142,28 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   return typeof raw === "string" ? raw : undefined;
 }
 
+/** The backends a command can run a model on. */
+export type BackendName = "cpu" | "js";
+
+/** `--backend cpu|js`, or undefined when not given; webgpu says it is not available yet. */
+export function backendOption(args: ParsedArgs): BackendName | undefined {
+  const raw = stringOption(args, "backend");
+  if (raw === undefined || raw === "cpu" || raw === "js") return raw;
+  throw new CliError(
+    raw === "webgpu"
+      ? "--backend webgpu is not available yet; run on the cpu (the default)"
+      : `unknown backend '${raw}'; the backends are cpu (the default) and js`,
+  );
+}
+
+/** The create options of the model a command runs: `--backend` and `--threads`. */
+export function runOptions(args: ParsedArgs): { backend?: BackendName; threads?: number } {
+  return {
+    ...pick("backend", backendOption(args)),
+    ...pick("threads", intOption(args, "threads", 1)),
+  };
+}
+
 export interface TrainArgs {
   readonly model?: string;
   readonly data?: string;
@@ -142,7 +171,8 @@ export interface TrainArgs {
   readonly epochs?: number;
   readonly batchSize?: number;
   readonly seed?: number;
-  readonly backend?: string;
+  readonly backend?: BackendName;
+  readonly threads?: number;
   readonly init?: string;
   readonly save?: string;
   readonly history?: string;
@@ -163,7 +193,7 @@ export function trainArgs(args: ParsedArgs): TrainArgs {
     ...pick("epochs", intOption(args, "epochs", 1)),
     ...pick("batchSize", intOption(args, "batch-size", 1)),
     ...pick("seed", intOption(args, "seed", 0)),
-    ...pick("backend", stringOption(args, "backend")),
+    ...runOptions(args),
     ...pick("init", stringOption(args, "init")),
     ...pick("save", stringOption(args, "save")),
     ...pick("history", stringOption(args, "history")),

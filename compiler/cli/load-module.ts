@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ts } from "ts-morph";
+import type * as RuntimeModule from "../../runtime/index.js";
+import { enableRelaxedSimd } from "../../runtime/wasm/node-relaxed-simd.js";
 import type { ModelFunctions } from "../emit/index.js";
 import { generate } from "../pipeline.js";
 import { packageRoot } from "./package-root.js";
@@ -15,6 +17,16 @@ export type GeneratedModule = Readonly<Record<string, unknown>>;
  */
 export function runtimeUrl(): string {
   return pathToFileURL(join(packageRoot(), "dist", "runtime", "index.js")).href;
+}
+
+/**
+ * The built runtime, for running models: relaxed SIMD is switched on first (a V8 flag in Node
+ * 20, which must be set before any WebAssembly module is compiled), so the cpu backend uses
+ * `f32x4.relaxed_madd` wherever the engine has it.
+ */
+export async function loadRuntime(): Promise<typeof RuntimeModule> {
+  enableRelaxedSimd();
+  return (await import(runtimeUrl())) as typeof RuntimeModule;
 }
 
 /**

@@ -2,10 +2,10 @@ import type * as RuntimeModule from "../../runtime/index.js";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
-import { type ParsedArgs, stringOption } from "./args.js";
+import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
-import { loadGenerated, runtimeUrl } from "./load-module.js";
+import { loadGenerated, loadRuntime } from "./load-module.js";
 
 type Runtime = typeof RuntimeModule;
 
@@ -15,6 +15,7 @@ type Runtime = typeof RuntimeModule;
  * a classifier of class ids). Feature scaling saved with the checkpoint is applied first.
  */
 export async function predictCommand(io: CliIo, file: string, args: ParsedArgs): Promise<number> {
+  const options = runOptions(args);
   const load = stringOption(args, "load");
   const data = stringOption(args, "data");
   if (load === undefined || data === undefined)
@@ -22,10 +23,10 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));
-  const runtime = (await import(runtimeUrl())) as Runtime;
+  const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
-  const model = new Model({});
+  const model = new Model(options);
 
   let bytes: Uint8Array;
   try {

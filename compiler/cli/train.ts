@@ -14,7 +14,7 @@ import type {
 } from "../../runtime/index.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, useColor } from "./io.js";
-import { loadGenerated, runtimeUrl } from "./load-module.js";
+import { loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
 
@@ -30,19 +30,16 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
       `model ${chosen.model.name} cannot be trained: it has no loss and optimizer sections`,
     );
   }
-  if (args.backend !== undefined && args.backend !== "cpu") {
-    throw new CliError(
-      args.backend === "webgpu"
-        ? "the webgpu backend is not available yet; train on the cpu (the default)"
-        : `unknown backend '${args.backend}'; the backends are cpu and webgpu`,
-    );
-  }
-  const runtime = (await import(runtimeUrl())) as Runtime;
+  const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
   const spec = chosen.model;
   const seed = args.seed ?? spec.settings.train.seed;
-  const model = new Model({ seed });
+  const model = new Model({
+    seed,
+    ...(args.backend !== undefined ? { backend: args.backend } : {}),
+    ...(args.threads !== undefined ? { threads: args.threads } : {}),
+  });
 
   const prepared = prepare(io, runtime, file, built.text, chosen, model, args);
   if (!prepared) return 1;
@@ -51,6 +48,10 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
     model.loadParameters(runtime.readSafetensors(path, { displayPath: args.init }), args.init);
   }
 
+  // What it runs on, once, above the epoch lines on a terminal (piped output keeps one line per
+  // epoch); --history records it either way.
+  const runsOn = runtime.describeBackend(model.rt);
+  if (io.isTty && !args.quiet) io.stdout(`${runsOn}\n`);
   const lines: string[] = [];
   const epochs = args.epochs ?? spec.settings.train.epochs;
   const bar =
@@ -113,6 +114,7 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
   if (args.history !== undefined) {
     const record = {
       model: spec.name,
+      backend: runsOn,
       epochs: history.epochs,
       stoppedEarly: history.stoppedEarly,
       restoredEpoch: history.restoredEpoch,

@@ -8,11 +8,15 @@
  * A 1x1 kernel with stride 1, no padding and the input's own size needs no lowering: the
  * image itself is its column matrix.
  *
- * `col` is caller-owned scratch of at least colSize(g) elements.
+ * `col` is caller-owned scratch of at least colSize(g) elements. `gemm` multiplies one matrix
+ * triple (gemmOne's contract); the JS GEMM by default, a faster one where a backend has it.
  */
 import type { ConvGeometry, FloatArray } from "../backend.js";
 import { gemmOne } from "./gemm.js";
 import { col2imAdd, im2col } from "./im2col.js";
+
+/** gemmOne's signature: one matrix triple at element offsets of typed arrays. */
+export type GemmOne = typeof gemmOne;
 
 /** Elements of the column matrix of one image: channels*kh*kw*outH*outW. */
 export function colSize(g: ConvGeometry): number {
@@ -39,6 +43,7 @@ export function conv2dForward(
   y: FloatArray,
   g: ConvGeometry,
   col: FloatArray,
+  gemm: GemmOne = gemmOne,
 ): void {
   const k = g.channels * g.kernelH * g.kernelW;
   const q = g.outH * g.outW;
@@ -47,10 +52,10 @@ export function conv2dForward(
   for (let b = 0; b < g.batch; b++) {
     const yOff = b * g.filters * q;
     if (pointwise) {
-      gemmOne(w, 0, x, b * imageSize, y, yOff, g.filters, q, k, false, false, false);
+      gemm(w, 0, x, b * imageSize, y, yOff, g.filters, q, k, false, false, false);
     } else {
       im2col(x, b * imageSize, col, g);
-      gemmOne(w, 0, col, 0, y, yOff, g.filters, q, k, false, false, false);
+      gemm(w, 0, col, 0, y, yOff, g.filters, q, k, false, false, false);
     }
   }
 }
@@ -62,6 +67,7 @@ export function conv2dGradInput(
   dx: FloatArray,
   g: ConvGeometry,
   col: FloatArray,
+  gemm: GemmOne = gemmOne,
 ): void {
   const k = g.channels * g.kernelH * g.kernelW;
   const q = g.outH * g.outW;
@@ -71,9 +77,9 @@ export function conv2dGradInput(
     const dyOff = b * g.filters * q;
     const xOff = b * imageSize;
     if (pointwise) {
-      gemmOne(w, 0, dy, dyOff, dx, xOff, k, q, g.filters, true, false, false);
+      gemm(w, 0, dy, dyOff, dx, xOff, k, q, g.filters, true, false, false);
     } else {
-      gemmOne(w, 0, dy, dyOff, col, 0, k, q, g.filters, true, false, false);
+      gemm(w, 0, dy, dyOff, col, 0, k, q, g.filters, true, false, false);
       dx.fill(0, xOff, xOff + imageSize);
       col2imAdd(col, dx, xOff, g);
     }
@@ -87,6 +93,7 @@ export function conv2dGradWeight(
   dw: FloatArray,
   g: ConvGeometry,
   col: FloatArray,
+  gemm: GemmOne = gemmOne,
 ): void {
   const k = g.channels * g.kernelH * g.kernelW;
   const q = g.outH * g.outW;
@@ -99,10 +106,10 @@ export function conv2dGradWeight(
   for (let b = 0; b < g.batch; b++) {
     const dyOff = b * g.filters * q;
     if (pointwise) {
-      gemmOne(dy, dyOff, x, b * imageSize, dw, 0, g.filters, k, q, false, true, b > 0);
+      gemm(dy, dyOff, x, b * imageSize, dw, 0, g.filters, k, q, false, true, b > 0);
     } else {
       im2col(x, b * imageSize, col, g);
-      gemmOne(dy, dyOff, col, 0, dw, 0, g.filters, k, q, false, true, b > 0);
+      gemm(dy, dyOff, col, 0, dw, 0, g.filters, k, q, false, true, b > 0);
     }
   }
 }

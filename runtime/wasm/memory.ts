@@ -21,8 +21,6 @@
  * Browser-safe: no `node:` imports.
  */
 
-import { type WasmMemory, newMemory } from "./engine.js";
-
 /** 64 KiB, the WebAssembly page. */
 export const PAGE_BYTES = 65536;
 /** Alignment of every region: a cache line. */
@@ -65,7 +63,7 @@ export function sharedMemoryAvailable(): boolean {
 
 /** The arena over one memory; see the module comment. */
 export class WasmArena {
-  readonly memory: WasmMemory;
+  readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
   /** The bytes the memory may ever span (its maximum, or the reservation when not shared). */
   readonly limitBytes: number;
@@ -95,7 +93,7 @@ export class WasmArena {
       this.shared = true;
     } else {
       const reserve = pagesFor(options.reserveBytes ?? 256 * 1024 * 1024);
-      this.memory = newMemory({ initial: reserve, maximum: reserve });
+      this.memory = new WebAssembly.Memory({ initial: reserve, maximum: reserve });
       this.limitBytes = reserve * PAGE_BYTES;
       this.shared = false;
     }
@@ -133,6 +131,12 @@ export class WasmArena {
     this.extents.set(offset, size);
     this.liveBytes += size;
     return offset;
+  }
+
+  /** A zero-filled Uint8Array of `length` bytes on the memory (scratch for wasm code). */
+  u8(length: number): Uint8Array {
+    const offset = this.allocBytes(length);
+    return new Uint8Array(this.currentBuffer(), offset, length);
   }
 
   /** A zero-filled Float32Array of `length` elements on the memory. */
@@ -202,14 +206,16 @@ export class WasmArena {
   }
 }
 
-function createShared(options: ArenaOptions): { memory: WasmMemory; maximumBytes: number } | null {
+function createShared(
+  options: ArenaOptions,
+): { memory: WebAssembly.Memory; maximumBytes: number } | null {
   if (!sharedMemoryAvailable()) return null;
   const initial = pagesFor(options.initialBytes ?? 1024 * 1024);
   // A shared memory reserves its maximum's address space up front; where that fails (a 32-bit
   // browser), a smaller maximum still works.
   for (let maximum = pagesFor(options.maximumBytes ?? MAX_BYTES); maximum >= initial;) {
     try {
-      const memory = newMemory({ initial, maximum, shared: true });
+      const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
       return { memory, maximumBytes: maximum * PAGE_BYTES };
     } catch {
       if (maximum === initial) break;

@@ -4,11 +4,13 @@
  * indexed by the emitted JS kernel bodies and, through its `byteOffset`, by wasm code.
  *
  * Assumes: buffers given to it come from its own `alloc` (wasm code reads them by offset in
- * its memory). Guarantees: the Backend contract, with the same results as the JS reference
- * backend (runtime/cpu) wherever it still runs the same JS code: reductions, softmaxes,
- * convolution (im2col + GEMM), pooling and dropout masks are the JS implementations of
- * runtime/cpu applied to the views, and so is GEMM until the wasm GEMM is attached. Scratch
- * (im2col columns) is allocated in the arena, grown on demand and kept, so a step allocates
+ * its memory; GEMM falls back to the JS one for a typed array that is not on the memory).
+ * Guarantees: the Backend contract. GEMM, and the GEMMs of convolution, run in WebAssembly SIMD
+ * (gemm.ts: relaxed_madd when the engine accepts it, else mul+add; f32 accumulates in f32 like
+ * BLAS, so f32 results differ from the JS reference, which accumulates in double, by rounding).
+ * Reductions, softmaxes, im2col, pooling and dropout masks are the JS implementations of
+ * runtime/cpu applied to the views, until wasm versions exist. Scratch (packed GEMM panels,
+ * im2col columns) is allocated in the arena, grown on demand and kept, so a step allocates
  * nothing. Runs on the calling thread: `threads` is recorded for the worker pool to come.
  *
  * Browser-safe: no `node:` imports.
@@ -25,16 +27,23 @@ import type {
 } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
-import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
+import {
+  type GemmOne,
+  colSize,
+  conv2dForward,
+  conv2dGradInput,
+  conv2dGradWeight,
+} from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { gemmOne } from "../cpu/gemm.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
-import type { WasmMemory } from "./engine.js";
+import { WasmGemm, gemmScratchBytes } from "./gemm.js";
 import { type WasmKernelFunction, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
+import { relaxedSimdSupported } from "./relaxed-simd.js";
 
 /** Options of createWasmBackend. */
 export interface WasmBackendOptions {
@@ -44,6 +53,11 @@ export interface WasmBackendOptions {
   readonly threads?: number;
   /** How the memory is created (shared or reserved up front); see WasmArena. */
   readonly memory?: ArenaOptions;
+  /**
+   * Use relaxed SIMD (`f32x4.relaxed_madd`); by default, whenever the engine accepts it. In
+   * Node 20 it must be enabled first (`enableRelaxedSimd()`, runtime/wasm/node-relaxed-simd.ts).
+   */
+  readonly relaxed?: boolean;
 }
 
 /**
@@ -65,7 +79,15 @@ export class WasmBackend implements Backend {
   /** Threads it runs on. */
   readonly threads = 1;
   /** Whether its wasm code uses relaxed SIMD (`f32x4.relaxed_madd`). */
-  readonly relaxed = false;
+  readonly relaxed: boolean;
+  /** GEMM in wasm on the arena's memory. */
+  private readonly wasmGemm: WasmGemm;
+  /** Bytes of one element. */
+  private readonly elementBytes: number;
+  /** Packed-panel scratch of the wasm GEMM, in the arena, grown on demand. */
+  private gemmScratch: Uint8Array;
+  /** gemmOne's contract on the wasm GEMM, for convolution on arrays of the memory. */
+  private readonly gemmViews: GemmOne;
   /** im2col scratch in the arena, in the buffers' precision. */
   private columns: FloatArray;
   /** Per-column accumulators of the JS reductions and softmaxes (always double, JS heap). */
@@ -86,7 +108,33 @@ export class WasmBackend implements Backend {
     }
     this.requestedThreads = threads;
     this.arena = new WasmArena(options.memory);
+    const relaxed = options.relaxed ?? relaxedSimdSupported();
+    if (relaxed && !relaxedSimdSupported()) {
+      throw new RangeError("this engine does not accept relaxed SIMD (f32x4.relaxed_madd)");
+    }
+    this.relaxed = relaxed;
+    this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
+    this.elementBytes = this.precision === "f64" ? 8 : 4;
+    this.gemmScratch = this.arena.u8(0);
     this.columns = this.alloc(0);
+    this.gemmViews = (a, aOff, b, bOff, c, cOff, m, n, k, transA, transB, accumulate) => {
+      const flags = (transA ? TRANS_A : 0) | (transB ? TRANS_B : 0) | (accumulate ? ACCUMULATE : 0);
+      const E = this.elementBytes;
+      this.wasmGemm.gemm(
+        a.byteOffset + aOff * E,
+        b.byteOffset + bOff * E,
+        c.byteOffset + cOff * E,
+        m,
+        n,
+        k,
+        flags,
+        1,
+        0,
+        0,
+        0,
+        this.scratchFor(m, n, k),
+      );
+    };
   }
 
   /** What it runs on, as the training header prints it. */
@@ -96,7 +144,7 @@ export class WasmBackend implements Backend {
   }
 
   /** The memory every buffer lives in (to instantiate wasm modules against). */
-  get memory(): WasmMemory {
+  get memory(): WebAssembly.Memory {
     return this.arena.memory;
   }
 
@@ -167,6 +215,24 @@ export class WasmBackend implements Backend {
     need(a, last * strideA + m * k, "gemm", "a");
     need(b, last * strideB + k * n, "gemm", "b");
     need(c, last * strideC + m * n, "gemm", "c");
+    const arena = this.arena;
+    if (arena.owns(a) && arena.owns(b) && arena.owns(c)) {
+      this.wasmGemm.gemm(
+        a.byteOffset,
+        b.byteOffset,
+        c.byteOffset,
+        m,
+        n,
+        k,
+        flags,
+        batch,
+        strideA,
+        strideB,
+        strideC,
+        this.scratchFor(m, n, k),
+      );
+      return;
+    }
     const transA = (flags & TRANS_A) !== 0;
     const transB = (flags & TRANS_B) !== 0;
     const accumulate = (flags & ACCUMULATE) !== 0;
@@ -240,17 +306,17 @@ export class WasmBackend implements Backend {
 
   conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
-    conv2dForward(x, w, y, geometry, this.columnScratch(geometry));
+    conv2dForward(x, w, y, geometry, this.columnScratch(geometry), this.gemmOn(x, w, y));
   }
 
   conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
-    conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry));
+    conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry), this.gemmOn(dy, w, dx));
   }
 
   conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
-    conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry));
+    conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry), this.gemmOn(x, dy, dw));
   }
 
   maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
@@ -281,6 +347,22 @@ export class WasmBackend implements Backend {
       this.scratchB = new Float64Array(inner);
     }
     return this.scratchA;
+  }
+
+  /** The wasm GEMM when all three arrays are on the memory, else the JS one. */
+  private gemmOn(p: FloatArray, q: FloatArray, r: FloatArray): GemmOne {
+    const arena = this.arena;
+    return arena.owns(p) && arena.owns(q) && arena.owns(r) ? this.gemmViews : gemmOne;
+  }
+
+  /** The byte offset of GEMM scratch for these sizes, grown (in the arena) only when too small. */
+  private scratchFor(m: number, n: number, k: number): number {
+    const bytes = gemmScratchBytes(m, n, k, this.precision);
+    if (this.gemmScratch.length < bytes) {
+      this.arena.release(this.gemmScratch);
+      this.gemmScratch = this.arena.u8(bytes);
+    }
+    return this.gemmScratch.byteOffset;
   }
 
   /** The im2col scratch (in the arena) with room for one image, grown only when too small. */

@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { nnc } from "../helpers/cli.js";
+import { runCli } from "../../compiler/cli/main.js";
+import { cpuVariants, withVariant } from "../helpers/backends.js";
+import { nnc as nncDefault } from "../helpers/cli.js";
 import { readSafetensors, writeSafetensors } from "../../runtime/io/safetensors.js";
 import { repoRoot } from "../helpers/compile.js";
 
@@ -26,7 +28,9 @@ function workspace(files: Record<string, string>): string {
 
 const xorCsv = "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n";
 
-describe("nnc train", () => {
+describe.each(cpuVariants)("nnc train ($name)", (variant) => {
+  const nnc = (args: string[], cwd?: string) => nncDefault(withVariant(variant, args), cwd);
+
   it("prints a line per epoch in the format of cli.md, then saves and writes history and a plot", async () => {
     const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
     const result = await nnc(
@@ -157,7 +161,9 @@ describe("nnc train", () => {
   });
 });
 
-describe("batch norm and batches of one sample", () => {
+describe.each(cpuVariants)("batch norm and batches of one sample ($name)", (variant) => {
+  const nnc = (args: string[], cwd?: string) => nncDefault(withVariant(variant, args), cwd);
+
   const bn = (dropLast: boolean) => `model Bn {
   input  x: [batch, 2]
   target y: [batch, 1]
@@ -194,6 +200,8 @@ describe("batch norm and batches of one sample", () => {
 });
 
 describe("nnc build, grad and predict", () => {
+  const nnc = nncDefault;
+
   it("build writes the module next to the file, and --dump prints the IR stages", async () => {
     const dir = workspace({ "m.nn": model("d.csv") });
     const result = await nnc(["build", "m.nn", "--dump", "ir,grad,fused"], dir);
@@ -231,7 +239,8 @@ describe("nnc build, grad and predict", () => {
     );
   });
 
-  it("predict runs a trained model on new rows", async () => {
+  it.each(cpuVariants)("predict runs a trained model on new rows ($name)", async (variant) => {
+    const nnc = (args: string[], cwd?: string) => nncDefault(withVariant(variant, args), cwd);
     const dir = workspace({
       "m.nn": model("d.csv"),
       "d.csv": xorCsv,
@@ -248,5 +257,48 @@ describe("nnc build, grad and predict", () => {
     expect(lines[0]).toBe("output");
     expect(lines).toHaveLength(3);
     lines.slice(1).forEach((l) => expect(Number(l)).toBeGreaterThanOrEqual(0));
+  });
+});
+
+describe("--backend and --threads", () => {
+  const nnc = nncDefault;
+
+  it("record what training ran on in --history, and print it first on a terminal", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    const ran = async (...flags: string[]) => {
+      const result = await nnc(["train", "m.nn", "--history", "h.json", ...flags], dir);
+      expect(result.stderr).toBe("");
+      return (JSON.parse(readFileSync(join(dir, "h.json"), "utf8")) as { backend: string }).backend;
+    };
+    expect(await ran()).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread$/);
+    expect(await ran("--threads", "2")).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread$/);
+    expect(await ran("--backend", "js")).toBe("js");
+    let stdout = "";
+    const code = await runCli(["train", "m.nn", "--backend", "js"], {
+      stdout: (t) => (stdout += t),
+      stderr: () => {},
+      cwd: dir,
+      isTty: true,
+      env: { NO_COLOR: "1" },
+    });
+    expect(code).toBe(0);
+    expect(stdout.split("\n").slice(0, 2)).toEqual(["js", expect.stringMatching(/^epoch 1\/3 /)]);
+  });
+
+  it("reject a thread count that is not a positive integer, and the webgpu backend", async () => {
+    const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
+    for (const command of ["train", "predict"]) {
+      for (const bad of ["0", "two", "1.5", "-1"]) {
+        const result = await nnc([command, "m.nn", `--threads=${bad}`], dir);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `nnc: --threads expects a whole number of at least 1, got '${bad}'\n`,
+        );
+      }
+      const gpu = await nnc([command, "m.nn", "--backend", "webgpu"], dir);
+      expect(gpu.stderr).toBe(
+        "nnc: --backend webgpu is not available yet; run on the cpu (the default)\n",
+      );
+    }
   });
 });

@@ -1,11 +1,14 @@
 import { describe, it } from "vitest";
-import { checkConformance } from "./harness.js";
+import { cpuVariants } from "../helpers/backends.js";
+import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: activations, losses, functions and blocks.
 
-describe("conformance: activations and losses", () => {
+describe.each(cpuVariants)("conformance: activations and losses ($name)", (variant) => {
+  const check = (c: ConformanceCase) => checkConformance(c, variant);
+
   it("relu, tanh and sigmoid dense stack with mse (plain sgd)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -17,7 +20,7 @@ model M {
     }));
 
   it("leaky_relu, elu and gelu with mae (sgd, momentum)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3]
@@ -32,7 +35,7 @@ model M {
     }));
 
   it("softplus and swish with huber(delta: 0.5) (adam)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3]
@@ -45,7 +48,7 @@ model M {
     }));
 
   it("softmax with cross_entropy on i32 class ids", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -57,7 +60,7 @@ model M {
     }));
 
   it("softmax with cross_entropy on one-hot f32 targets", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -70,7 +73,7 @@ model M {
     }));
 
   it("cross_entropy of a softmax written by hand (not fused)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -85,7 +88,7 @@ model M {
     }));
 
   it("sigmoid with binary_cross_entropy on several outputs", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 5]
@@ -98,7 +101,7 @@ model M {
     }));
 
   it("binary_cross_entropy of a probability not straight from a sigmoid", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3]
@@ -111,7 +114,7 @@ model M {
     }));
 
   it("log_softmax with a negative log-likelihood written by hand", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -124,7 +127,7 @@ model M {
     }));
 
   it("softmax over axis 1 of a rank-3 value", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3, 4]
@@ -136,7 +139,7 @@ model M {
     }));
 
   it("a custom fn (swish by hand, a default argument) and a block used twice", () =>
-    checkConformance({
+    check({
       source: `
 fn my_swish(x, beta = 1.0) = x * sigmoid(beta * x)
 block hidden(units, beta = 1.0) {
@@ -152,7 +155,7 @@ model M {
     }));
 
   it("repeat 3 { dense -> tanh } with dropout(0)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -164,7 +167,7 @@ model M {
     }));
 
   it("residual additions with named bindings", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -182,7 +185,7 @@ model M {
     }));
 
   it("an elementwise expression mix: where, comparisons, clip, pow, abs, sqrt, log, max, min", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3]

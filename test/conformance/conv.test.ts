@@ -1,11 +1,14 @@
 import { describe, it } from "vitest";
-import { checkConformance } from "./harness.js";
+import { cpuVariants } from "../helpers/backends.js";
+import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: convolutions, pooling, batch norm on images.
 
-describe("conformance: convolution and pooling", () => {
+describe.each(cpuVariants)("conformance: convolution and pooling ($name)", (variant) => {
+  const check = (c: ConformanceCase) => checkConformance(c, variant);
+
   it("conv2d padding same, batchnorm on [batch, c, h, w], maxpool2d, softmax", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 2, 6, 6]
@@ -20,7 +23,7 @@ model M {
     }));
 
   it("conv2d padding valid with stride 2, then a second conv with integer padding", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 1, 7, 7]
@@ -35,7 +38,7 @@ model M {
     }));
 
   it("conv2d with an even kernel and padding same (extra row and column after)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3, 5, 4]
@@ -47,7 +50,7 @@ model M {
     }));
 
   it("conv2d with stride 2 and integer padding, 1x1 kernels", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 2, 6, 5]
@@ -62,7 +65,7 @@ model M {
     }));
 
   it("overlapping and uneven max pooling windows", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 2, 7, 7]
@@ -78,7 +81,7 @@ model M {
     }));
 
   it("a small LeNet: conv, batchnorm, pool, conv, pool, dense, cross_entropy (adam)", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 1, 10, 10]
@@ -94,7 +97,7 @@ model M {
     }));
 
   it("reshape of a flat input into an image, and reductions over image axes", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 32]

@@ -8,12 +8,13 @@ import { build } from "../../compiler/pipeline.js";
 import type { Tensor as HostTensor } from "../../runtime/data/tensor.js";
 import type { Buffer, CompiledModel, ModelOptions, PlanBuffers } from "../../runtime/index.js";
 import type * as RuntimeIndex from "../../runtime/index.js";
+import { type CpuVariant, cpuVariants, variantBackend } from "../helpers/backends.js";
 import { count, interpret, resolveShape } from "../helpers/interpret.js";
 import { hashString, mulberry32 } from "../helpers/random.js";
 
 /**
  * Conformance of generated code with the IR it comes from: a model is compiled to TypeScript,
- * loaded in memory and run on the float64 CPU backend, and after every step each of its
+ * loaded in memory and run on a float64 CPU backend (each variant: js, wasm), and after every step each of its
  * parameters, buffers and optimizer state values must equal what the naive reference
  * interpreter computes from the same function's IR equations (`build(...).models[0].train.fn`,
  * after the compiler's passes), with the updates applied all at once from the values before the
@@ -61,11 +62,14 @@ interface Steps {
 type Values = Map<string, Float64Array>;
 
 /**
- * Compiles `c.source`, trains its one model for `c.steps` on the float64 CPU backend and on the
- * reference interpreter side by side, then predicts and evaluates a fresh batch; fails listing
- * every value that differs.
+ * Compiles `c.source`, trains its one model for `c.steps` on the float64 backend of `variant`
+ * and on the reference interpreter side by side, then predicts and evaluates a fresh batch;
+ * fails listing every value that differs.
  */
-export async function checkConformance(c: ConformanceCase): Promise<void> {
+export async function checkConformance(
+  c: ConformanceCase,
+  variant: CpuVariant = cpuVariants[0]!,
+): Promise<void> {
   const file = "conformance.nn";
   const result = build(c.source, file);
   const errors = result.diagnostics.filter((d) => d.severity === "error");
@@ -77,7 +81,7 @@ export async function checkConformance(c: ConformanceCase): Promise<void> {
   const module = await loadGenerated(result.models!, file);
   const Model = module[functions.model.name] as new (o: ModelOptions) => CompiledModel;
   const model = new Model({
-    backend: runtime.createCpuBackend({ precision: "f64" }),
+    backend: variantBackend(variant, "f64", runtime.createBackend),
     seed: c.seed ?? 7,
   });
   const random = mulberry32(hashString(c.source));

@@ -1,12 +1,15 @@
 import { describe, it } from "vitest";
-import { checkConformance } from "./harness.js";
+import { cpuVariants } from "../helpers/backends.js";
+import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: shape operations, reductions, norm layers,
 // maxout and weight penalties.
 
-describe("conformance: shapes, reductions and layers", () => {
+describe.each(cpuVariants)("conformance: shapes, reductions and layers ($name)", (variant) => {
+  const check = (c: ConformanceCase) => checkConformance(c, variant);
+
   it("concat of two branches along the last axis", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -22,7 +25,7 @@ model M {
     }));
 
   it("concat along a middle axis", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 2, 3]
@@ -38,7 +41,7 @@ model M {
     }));
 
   it("transpose and matmul in the forward pass, reshape and flatten", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 12]
@@ -59,7 +62,7 @@ model M {
     }));
 
   it("matmul of an activation with a layer weight", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -75,7 +78,7 @@ model M {
     }));
 
   it("max_over, sum and mean with axis and keepdims", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 5, 3]
@@ -96,7 +99,7 @@ model M {
     }));
 
   it("broadcasting across a middle axis of size 1 and a dense on a rank-3 value", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3, 1]
@@ -113,7 +116,7 @@ model M {
     }));
 
   it("one_hot of an i32 input joined to features", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3]
@@ -126,7 +129,7 @@ model M {
     }));
 
   it("batchnorm on [batch, n], training then running statistics", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -141,7 +144,7 @@ model M {
     }));
 
   it("batchnorm on [batch, c, l]", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3, 4]
@@ -153,7 +156,7 @@ model M {
     }));
 
   it("layernorm on [batch, n] and [batch, s, n]", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3, 5]
@@ -168,7 +171,7 @@ model M {
     }));
 
   it("maxout with 2 and 3 pieces", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -180,7 +183,7 @@ model M {
     }));
 
   it("l1 and l2 penalties on weights and on one layer's weight", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]
@@ -192,7 +195,7 @@ model M {
     }));
 
   it("a loss of output and parameters written by hand", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 3]

@@ -1,5 +1,6 @@
 import { describe, it } from "vitest";
-import { checkConformance } from "./harness.js";
+import { cpuVariants } from "../helpers/backends.js";
+import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: every optimizer and its options, on a model
 // with weights, biases and batch-norm buffers (the dense before batchnorm has no bias, whose
@@ -36,14 +37,16 @@ const optimizers = [
   "adamw(lr: 0.01, weight_decay: 0.1, beta1: 0.5)",
 ];
 
-describe("conformance: optimizers", () => {
+describe.each(cpuVariants)("conformance: optimizers ($name)", (variant) => {
+  const check = (c: ConformanceCase) => checkConformance(c, variant);
+
   for (const optimizer of optimizers) {
-    it(optimizer, () => checkConformance({ source: model(optimizer) }));
+    it(optimizer, () => check({ source: model(optimizer) }));
   }
 
   // (Not with batchnorm: a batch of one has no unbiased variance.)
   it("four steps of adam with batches 5, 3, 1, 5, and a batch of 1 to predict", () =>
-    checkConformance({
+    check({
       source: `
 model M {
   input  x: [batch, 4]

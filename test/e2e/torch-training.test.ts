@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../runtime/io/safetensors.js";
+import { cpuVariants } from "../helpers/backends.js";
 import { repoRoot } from "../helpers/compile.js";
 
 /** PyTorch's own runs, and runs of other layers and optimizers from an independent NumPy model. */
@@ -22,51 +23,54 @@ interface Expected {
 }
 
 /**
- * Each training case run through the command line exactly as its expected.json says, in a
- * copy of its folder; every tensor of the saved checkpoint must match the reference's within
- * the case's tolerance (relative error of the whole tensor), with the same names and shapes.
+ * Each training case run through the command line exactly as its expected.json says (plus the
+ * flags of each CPU backend variant), in a copy of its folder; every tensor of the saved
+ * checkpoint must match the reference's within the case's tolerance (relative error of the
+ * whole tensor), with the same names and shapes.
  */
 describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
   const cases = readdirSync(fixtures, { withFileTypes: true }).filter((e) => e.isDirectory());
-  for (const { name } of cases) {
-    it(name, () => {
-      const dir = mkdtempSync(join(tmpdir(), `nnc-${name}-`));
-      cpSync(join(fixtures, name), dir, { recursive: true });
-      const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Expected;
-      const [command, ...args] = expected.command.split(" ");
-      expect(command).toBe("nnc");
-      const run = spawnSync(
-        process.execPath,
-        [join(repoRoot, "bin/nnc.js"), ...args, "--history", "history.json"],
-        {
-          cwd: dir,
-          encoding: "utf8",
-        },
-      );
-      expect(run.stderr).toBe("");
-      expect(run.status).toBe(0);
-
-      const want = readSafetensors(join(dir, "expected.safetensors"));
-      const got = readSafetensors(join(dir, "out.safetensors"));
-      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-      for (const [key, tensor] of want) {
-        const ours = got.get(key)!;
-        expect(ours.shape, key).toEqual(tensor.shape);
-        let diff = 0;
-        let norm = 0;
-        tensor.data.forEach((v, i) => {
-          diff += (v - ours.data[i]!) ** 2;
-          norm += v * v;
-        });
-        expect(Math.sqrt(diff) / Math.sqrt(norm), key).toBeLessThanOrEqual(
-          expected.tolerance_relative,
+  describe.each(cpuVariants)("on $name", (variant) => {
+    for (const { name } of cases) {
+      it(name, () => {
+        const dir = mkdtempSync(join(tmpdir(), `nnc-${name}-`));
+        cpSync(join(fixtures, name), dir, { recursive: true });
+        const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Expected;
+        const [command, ...args] = expected.command.split(" ");
+        expect(command).toBe("nnc");
+        const run = spawnSync(
+          process.execPath,
+          [join(repoRoot, "bin/nnc.js"), ...args, ...variant.args, "--history", "history.json"],
+          {
+            cwd: dir,
+            encoding: "utf8",
+          },
         );
-      }
-      // The mean training loss of each epoch, as PyTorch reports it.
-      const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as {
-        epochs: { loss: number }[];
-      };
-      history.epochs.forEach((e, i) => expect(e.loss).toBeCloseTo(expected.epoch_loss[i]!, 5));
-    });
-  }
+        expect(run.stderr).toBe("");
+        expect(run.status).toBe(0);
+
+        const want = readSafetensors(join(dir, "expected.safetensors"));
+        const got = readSafetensors(join(dir, "out.safetensors"));
+        expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+        for (const [key, tensor] of want) {
+          const ours = got.get(key)!;
+          expect(ours.shape, key).toEqual(tensor.shape);
+          let diff = 0;
+          let norm = 0;
+          tensor.data.forEach((v, i) => {
+            diff += (v - ours.data[i]!) ** 2;
+            norm += v * v;
+          });
+          expect(Math.sqrt(diff) / Math.sqrt(norm), key).toBeLessThanOrEqual(
+            expected.tolerance_relative,
+          );
+        }
+        // The mean training loss of each epoch, as PyTorch reports it.
+        const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as {
+          epochs: { loss: number }[];
+        };
+        history.epochs.forEach((e, i) => expect(e.loss).toBeCloseTo(expected.epoch_loss[i]!, 5));
+      });
+    }
+  });
 });

@@ -33,3 +33,11 @@ export function variantBackend(
 ): Backend {
   return create(variant.backend, { precision, threads: variant.threads });
 }
+
+/**
+ * `nnc` arguments with the variant's flags right after the command, so that a flag the test
+ * gives itself (a bad `--backend`) comes later and wins.
+ */
+export function withVariant(variant: CpuVariant, args: readonly string[]): string[] {
+  return [args[0]!, ...variant.args, ...args.slice(1)];
+}

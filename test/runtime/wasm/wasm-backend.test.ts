@@ -60,24 +60,24 @@ describe("WasmBackend", () => {
   });
 
   it("says what it runs on, recording the threads asked for", () => {
-    const backend = createWasmBackend({ threads: 2 });
+    const backend = createWasmBackend({ threads: 2, relaxed: false });
     expect(backend.name).toBe("cpu");
     expect(backend.variant).toBe("wasm");
     expect(backend.requestedThreads).toBe(2);
     expect(describeBackend(backend)).toBe("cpu: wasm-simd, 1 thread");
+    // The test setup enables relaxed SIMD, so by default the backend uses it.
+    expect(describeBackend(createWasmBackend())).toBe("cpu: wasm-simd relaxed, 1 thread");
     expect(() => createWasmBackend({ threads: 0 })).toThrow(/positive integer/);
     expect(() => createWasmBackend({ threads: 1.5 })).toThrow(/positive integer/);
   });
 
-  it("releases im2col scratch it outgrows back to the arena", () => {
-    const backend = createWasmBackend();
-    const before = backend.arena.usedBytes;
+  it("releases the scratch it outgrows (im2col columns, packed panels) back to the arena", () => {
     const g = (size: number) => ({
       batch: 1,
-      channels: 1,
+      channels: 2,
       height: size,
       width: size,
-      filters: 1,
+      filters: 3,
       kernelH: 3,
       kernelW: 3,
       stride: 1,
@@ -86,16 +86,20 @@ describe("WasmBackend", () => {
       outH: size,
       outW: size,
     });
-    for (const size of [4, 8, 16]) {
-      const x = backend.alloc(size * size);
-      const w = backend.alloc(9);
-      const y = backend.alloc(size * size);
+    const convolve = (backend: WasmBackend, size: number) => {
+      const x = backend.alloc(2 * size * size);
+      const w = backend.alloc(2 * 3 * 9);
+      const y = backend.alloc(3 * size * size);
       backend.conv2d(x, w, y, g(size));
+      backend.conv2dGradInput(y, w, x, g(size));
+      backend.conv2dGradWeight(x, y, w, g(size));
       for (const b of [x, w, y]) backend.release(b);
-    }
-    // Only the largest column matrix (9 x 256 floats) is still held; the empty one the backend
-    // started with (one 64-byte region) was released too.
-    expect(backend.arena.usedBytes - before).toBe(9 * 256 * 4 - 64);
+    };
+    const growing = createWasmBackend();
+    for (const size of [4, 8, 16, 32]) convolve(growing, size);
+    const largest = createWasmBackend();
+    convolve(largest, 32);
+    expect(growing.arena.usedBytes).toBe(largest.arena.usedBytes);
   });
 });
 
