@@ -22,6 +22,11 @@ export type Precision = "f32" | "f64";
 export interface Kernel {
   readonly name: string;
   /**
+   * Its function in the model's kernel WebAssembly (see KernelWasm), when it has one: the
+   * same computation as `cpu`, printed from the same kernel IR.
+   */
+  readonly wasm?: number;
+  /**
    * The CPU body. A method signature, so that a kernel taking exactly its buffers (all
    * required) is a Kernel; the backend passes `undefined` for the ones it does not take.
    */
@@ -41,6 +46,16 @@ export interface Kernel {
     k?: FloatArray,
     l?: FloatArray,
   ): void;
+}
+
+/**
+ * The WebAssembly of a generated module's kernels, one binary per precision (buffers of f32 or
+ * f64), each base64: kernel `k.wasm` is its export `String(k.wasm)`, taking
+ * `(begin, end, n, ...byteOffsets)`. See runtime/wasm/kernels.ts for what it imports.
+ */
+export interface KernelWasm {
+  readonly f32: string;
+  readonly f64: string;
 }
 
 /** The CPU body of a kernel, as a function type. */
@@ -140,6 +155,13 @@ export interface Backend {
     strideB?: number,
     strideC?: number,
   ): void;
+
+  /**
+   * Optional: called once by a model, before any step, with its kernels and their WebAssembly,
+   * for a backend that runs the wasm functions rather than the JS bodies (it keeps what it
+   * compiled for `run`). A backend without it runs `kernel.cpu`.
+   */
+  prepareKernels?(wasm: KernelWasm, kernels: readonly Kernel[]): void;
 
   /** Runs an emitted kernel over `size` elements (see Kernel). */
   run(

@@ -10,6 +10,7 @@ export type {
   GemmProvider,
   Kernel,
   KernelBody,
+  KernelWasm,
   PoolGeometry,
   Precision,
 } from "./backend.js";
@@ -36,6 +37,7 @@ export {
   CompiledModel,
   type FunctionKind,
   ModelError,
+  type ModelKernels,
   type ModelOptions,
   type ParameterValue,
   type PlanBuffers,

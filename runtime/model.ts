@@ -1,4 +1,4 @@
-import type { Backend, Buffer, GemmProvider } from "./backend.js";
+import type { Backend, Buffer, GemmProvider, Kernel, KernelWasm } from "./backend.js";
 import { type BackendChoice, createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
@@ -40,6 +40,12 @@ export interface ModelOptions {
   readonly seed?: number;
 }
 
+/** A generated module's kernels, and their WebAssembly (see Backend.prepareKernels). */
+export interface ModelKernels {
+  readonly kernels: Readonly<Record<string, Kernel>>;
+  readonly wasm: KernelWasm;
+}
+
 /** A tensor by name, as `parameters()` returns and `loadParameters()` takes them. */
 export interface ParameterValue {
   readonly shape: readonly number[];
@@ -65,11 +71,13 @@ export abstract class CompiledModel {
   constructor(
     readonly spec: ModelSpec,
     options: ModelOptions = {},
+    kernels?: ModelKernels,
   ) {
     this.rt = createBackend(options.backend ?? "cpu", {
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
     });
+    if (kernels) this.rt.prepareKernels?.(kernels.wasm, Object.values(kernels.kernels));
     const random = new Random(options.seed ?? spec.training?.train.seed ?? 0, RandomStream.init);
     for (const p of spec.params) {
       const values = new Float64Array(p.shape.reduce((a, d) => a * d, 1));
@@ -296,4 +304,3 @@ function isTensor(value: unknown): value is Tensor {
 function rowWidth(spec: TensorSpec): number {
   return spec.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
 }
-

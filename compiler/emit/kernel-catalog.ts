@@ -24,7 +24,7 @@ export class KernelCatalog {
     this.counts.set(base, count);
     const name = count === 1 ? base : `${base}_${count}`;
     this.byCode.set(key, name);
-    this.kernels.push({ ...code, name });
+    this.kernels.push({ ...code, name, ir: { ...code.ir, name } });
     return name;
   }
 }

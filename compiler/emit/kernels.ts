@@ -27,6 +27,8 @@ export interface KernelCode {
   /** The value whose buffer each parameter receives, in order. */
   readonly buffers: readonly string[];
   readonly body: string;
+  /** The kernel IR that `body` (and its wasm function) is printed from. */
+  readonly ir: Kernel;
 }
 
 /** The name of a value computed inside a kernel's loop. */
@@ -51,6 +53,7 @@ export function fusedKernelCode(
     params: ir.buffers,
     buffers: values,
     body: printKernelJs(ir),
+    ir,
   };
 }
 
@@ -169,5 +172,6 @@ export function layoutKernelCode(
     params: ir.buffers,
     buffers,
     body: printKernelJs(ir),
+    ir,
   };
 }

@@ -1,5 +1,7 @@
 import { Project, Scope, VariableDeclarationKind } from "ts-morph";
+import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
+import { printKernelsWasm } from "../kernel/print-wasm.js";
 import type { CompiledFunction } from "../passes/index.js";
 import { type FunctionCode, functionCode } from "./function.js";
 import { KernelCatalog } from "./kernel-catalog.js";
@@ -27,28 +29,47 @@ const runtimeTypes = [
   "ConvGeometry",
   "FloatArray",
   "Kernel",
+  "KernelWasm",
   "ModelOptions",
   "ModelSpec",
   "PlanBuffers",
   "PoolGeometry",
 ] as const;
 
+/** The generated code of one model: its functions, and the kernels they share. */
+export interface ModelCode {
+  readonly train: FunctionCode | null;
+  readonly evaluate: FunctionCode | null;
+  readonly predict: FunctionCode;
+  /** In the order of the kernels' record, which is also their wasm functions' order. */
+  readonly kernels: readonly KernelCode[];
+}
+
+/** The code of a model's functions, `where` naming the `.nn` line of an equation. */
+export function modelCode(m: ModelFunctions, where: (eqn: AnyEqn) => string): ModelCode {
+  const catalog = new KernelCatalog();
+  const code = (fn: CompiledFunction | null): FunctionCode | null =>
+    fn && functionCode(fn.schedule, fn.plan, { batch: fn.batch, kernels: catalog, where });
+  const train = code(m.train);
+  const evaluate = code(m.evaluate);
+  const predict = code(m.predict)!;
+  return { train, evaluate, predict, kernels: catalog.kernels };
+}
+
 /** The module's text before formatting: one class per model, with its kernels beside it. */
 export function moduleText(models: readonly ModelFunctions[], options: ModuleOptions): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("module.ts", "", { overwrite: true });
   const base = options.source.split(/[\\/]/).at(-1) ?? options.source;
+  /** The kernels' WebAssembly of each model, written after every class (out of a reader's way). */
+  const blobs: { name: string; model: string; kernels: readonly KernelCode[] }[] = [];
 
   for (const m of models) {
     const where = (eqn: AnyEqn) => `${base}:${eqn.origin.start.line}:${eqn.origin.start.column}`;
-    const catalog = new KernelCatalog();
-    const code = (fn: CompiledFunction | null): FunctionCode | null =>
-      fn && functionCode(fn.schedule, fn.plan, { batch: fn.batch, kernels: catalog, where });
-    const train = code(m.train);
-    const evaluate = code(m.evaluate);
-    const predict = code(m.predict)!;
-    const kernels = catalog.kernels;
+    const { train, evaluate, predict, kernels } = modelCode(m, where);
     const kernelsName = `${lowerFirst(m.model.name)}Kernels`;
+    const wasmName = `${lowerFirst(m.model.name)}Wasm`;
+    if (kernels.length > 0) blobs.push({ name: wasmName, model: m.model.name, kernels });
     file.addVariableStatement({
       declarationKind: VariableDeclarationKind.Const,
       docs: [
@@ -91,7 +112,10 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
       ctors: [
         {
           parameters: [{ name: "options", type: "ModelOptions", initializer: "{}" }],
-          statements: `super(${m.model.name}.spec, options);`,
+          statements:
+            kernels.length > 0
+              ? `super(${m.model.name}.spec, options, { kernels: ${kernelsName}, wasm: ${wasmName} });`
+              : `super(${m.model.name}.spec, options);`,
         },
       ],
     });
@@ -122,6 +146,29 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
     }
   }
 
+  for (const blob of blobs) {
+    const wasm = (precision: "f32" | "f64") =>
+      JSON.stringify(
+        encodeBase64(
+          printKernelsWasm(
+            blob.kernels.map((k) => k.ir),
+            precision,
+          ),
+        ),
+      );
+    file.addVariableStatement({
+      declarationKind: VariableDeclarationKind.Const,
+      leadingTrivia: `// ${blob.model}'s kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).\n`,
+      declarations: [
+        {
+          name: blob.name,
+          type: "KernelWasm",
+          initializer: `{ f32: ${wasm("f32")}, f64: ${wasm("f64")} }`,
+        },
+      ],
+    });
+  }
+
   const text = file.getFullText();
   const used = (name: string) => new RegExp(`\\b${name}\\b`).test(text);
   const values = runtimeNames.filter((n) => n === "CompiledModel" || used(n));
@@ -140,7 +187,7 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
   return file.getFullText();
 }
 
-function kernelLiteral(k: KernelCode): string {
+function kernelLiteral(k: KernelCode, index: number): string {
   const params = ["size: number", "n: number", ...k.params.map((p) => `${p}: FloatArray`)].join(
     ", ",
   );
@@ -148,6 +195,7 @@ function kernelLiteral(k: KernelCode): string {
     `/**\n${k.doc.map((d) => ` * ${d.replace(/\*\//g, "* /")}`).join("\n")}\n */`,
     `${k.name}: {`,
     `name: ${JSON.stringify(k.name)},`,
+    `wasm: ${index},`,
     `cpu(${params}): void {`,
     k.body,
     `},`,

@@ -12,10 +12,20 @@ import type { OpKind } from "./types.js";
 
 /**
  * Backend methods that are not library kernels: buffer management, the fused-kernel runner
- * (generated code calls it for kernel steps) and the dropout seed (set by the model runtime).
+ * (generated code calls it for kernel steps) and its preparation, and the dropout seed (the
+ * last two called by the model runtime).
  */
 type NotLibrary =
-  "name" | "precision" | "alloc" | "write" | "read" | "copy" | "fill" | "run" | "seedDropout";
+  | "name"
+  | "precision"
+  | "alloc"
+  | "write"
+  | "read"
+  | "copy"
+  | "fill"
+  | "prepareKernels"
+  | "run"
+  | "seedDropout";
 
 /** A Backend method a library op may call. */
 export type LibraryMethod = Exclude<keyof Backend, NotLibrary>;

@@ -22,6 +22,7 @@ import type {
   FloatArray,
   GemmProvider,
   Kernel,
+  KernelWasm,
   PoolGeometry,
   Precision,
 } from "../backend.js";
@@ -41,6 +42,7 @@ import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
 import { WasmGemm, gemmScratchBytes } from "./gemm.js";
+import { type WasmKernelFunction, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
 import { relaxedSimdSupported } from "./relaxed-simd.js";
 
@@ -62,15 +64,11 @@ export interface WasmBackendOptions {
 }
 
 /**
- * The wasm body of a kernel: the kernel's `cpu(size, n, ...buffers)` with each buffer passed
- * as its byte offset in the backend's memory (0 for a buffer the kernel does not take).
+ * The wasm body of a kernel: elements `[begin, end)` of the kernel's `cpu(size, n, ...buffers)`,
+ * each buffer passed as its byte offset in the backend's memory (0 for a buffer the kernel does
+ * not take). See runtime/wasm/kernels.ts.
  */
-export type WasmKernelBody = (size: number, n: number, ...byteOffsets: number[]) => void;
-
-/** A kernel record that may name a function of its module's wasm binary (see runtime.md). */
-interface KernelWithWasm extends Kernel {
-  readonly wasm?: number;
-}
+export type WasmKernelBody = WasmKernelFunction;
 
 /** A backend whose buffers are views on one WebAssembly.Memory; see the module comment. */
 export class WasmBackend implements Backend {
@@ -175,6 +173,12 @@ export class WasmBackend implements Backend {
     this.wasmBodies.set(kernel, body);
   }
 
+  /** Compiles the kernels' WebAssembly of its precision against its memory, once per model. */
+  prepareKernels(wasm: KernelWasm, kernels: readonly Kernel[]): void {
+    const functions = instantiateKernels(wasm, this.precision, this.arena.memory, kernels);
+    for (const [kernel, fn] of functions) this.attachWasmKernel(kernel, fn);
+  }
+
   write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
     dst.set(data, offset);
   }
@@ -264,13 +268,13 @@ export class WasmBackend implements Backend {
     k?: Buffer,
     l?: Buffer,
   ): void {
-    const body =
-      (kernel as KernelWithWasm).wasm === undefined ? undefined : this.wasmBodies.get(kernel);
+    const body = kernel.wasm === undefined ? undefined : this.wasmBodies.get(kernel);
     if (body === undefined) {
       kernel.cpu(size, n, a, b, c, d, e, f, g, h, i, j, k, l);
       return;
     }
     body(
+      0,
       size,
       n,
       offsetOf(a),

@@ -45,13 +45,13 @@ describe("WasmBackend", () => {
     backend.run(kernel, 4, 1, x, y);
     expect(Array.from(y)).toEqual([2, 4, 6, 8]);
     const offsets: number[][] = [];
-    backend.attachWasmKernel(kernel, (size, n, ...rest) => {
+    backend.attachWasmKernel(kernel, (begin, end, n, ...rest) => {
       calls.push("wasm");
-      offsets.push([size, n, ...rest.slice(0, 3)]);
+      offsets.push([begin, end, n, ...rest.slice(0, 3)]);
     });
     backend.run(kernel, 4, 1, x, y);
     expect(calls).toEqual(["js", "wasm"]);
-    expect(offsets).toEqual([[4, 1, x.byteOffset, y.byteOffset, 0]]);
+    expect(offsets).toEqual([[0, 4, 1, x.byteOffset, y.byteOffset, 0]]);
     // A kernel record without a wasm entry always runs its JS body.
     const plain: Kernel = { name: "plain", cpu: kernel.cpu };
     backend.attachWasmKernel(plain, () => calls.push("never"));
