@@ -63,7 +63,7 @@ export interface BrowserWorkerPoolOptions {
   readonly memory: PoolMemory;
   /** Threads including the caller; browserThreadCount() by default. */
   readonly threads?: number;
-  readonly spin?: number;
+  readonly spinMicroseconds?: number;
   readonly timeoutMs?: number;
 }
 

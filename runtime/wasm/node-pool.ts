@@ -32,7 +32,7 @@ export interface NodeWorkerPoolOptions {
   readonly memory: PoolMemory;
   /** Threads including the caller; all cores by default; 1 starts no worker. */
   readonly threads?: number;
-  readonly spin?: number;
+  readonly spinMicroseconds?: number;
   readonly timeoutMs?: number;
 }
 

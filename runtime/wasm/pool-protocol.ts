@@ -41,6 +41,8 @@ export const OP = 1;
 export const BEGIN = 2;
 export const END = 3;
 export const TEXT_UNITS = 512;
+/** Polls between two clock reads while spinning (a power of 2). */
+export const SPIN_CHECK = 64;
 
 /** What a worker does when its generation moves. */
 export const OP_RUN = 1;
@@ -83,7 +85,7 @@ export type WorkerPrelude = string;
 export function workerSource(prelude: WorkerPrelude): string {
   return `"use strict";
 ${prelude}
-let control, text, memory, slot = 0, worker = 0, spin = 0, seen = 0;
+let control, text, memory, slot = 0, worker = 0, spinMs = 0, seen = 0;
 const modules = [];
 const argLists = [];
 
@@ -130,7 +132,13 @@ function serve() {
   for (;;) {
     const at = slot + ${GENERATION};
     let generation = Atomics.load(control, at);
-    for (let n = 0; generation === seen && n < spin; n++) generation = Atomics.load(control, at);
+    if (generation === seen && spinMs > 0) {
+      const until = performance.now() + spinMs;
+      for (let n = 1; generation === seen; n++) {
+        generation = Atomics.load(control, at);
+        if ((n & ${SPIN_CHECK - 1}) === 0 && performance.now() > until) break;
+      }
+    }
     while (generation === seen) {
       Atomics.wait(control, at, seen);
       generation = Atomics.load(control, at);
@@ -151,7 +159,7 @@ listen((message) => {
     memory = message.memory;
     worker = message.worker;
     slot = ${SLOTS} + worker * ${SLOT_INTS};
-    spin = message.spin;
+    spinMs = message.spinMicroseconds / 1000;
     post({ type: "ready" });
   } else if (message.type === "register") {
     try {

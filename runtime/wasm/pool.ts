@@ -49,6 +49,7 @@ import {
   PROBE,
   SLOT_INTS,
   SLOTS,
+  SPIN_CHECK,
   TEXT_UNITS,
   type WorkerPrelude,
   controlBytes,
@@ -92,8 +93,13 @@ export interface WorkerPoolOptions {
   readonly threads: number;
   /** Required when threads > 1. */
   readonly host?: WorkerHost;
-  /** Atomics.load polls before sleeping, in a worker waiting for work and in the caller. */
-  readonly spin?: number;
+  /**
+   * How long a thread polls with Atomics.load before it sleeps in Atomics.wait: a worker waiting
+   * for its next command, the caller waiting for workers. Long enough to cover the gap between
+   * back-to-back calls and a worker's wake-up; short, because a spinning thread holds a core
+   * that, on a loaded machine, the thread it waits for may need. 0: sleep at once.
+   */
+  readonly spinMicroseconds?: number;
   /** How long the caller waits for workers before declaring the pool broken. */
   readonly timeoutMs?: number;
 }
@@ -114,7 +120,7 @@ interface ModuleReflection {
   exports(module: WebAssembly.Module): { name: string; kind: string }[];
 }
 
-const DEFAULT_SPIN = 2000;
+const DEFAULT_SPIN_MICROSECONDS = 20;
 /** Import modules whose functions are `Math`'s of the same name. */
 const MATH_MODULES: ReadonlySet<string> = new Set(["math", "Math"]);
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -162,7 +168,7 @@ export class WorkerPool {
   private readonly modules: RegisteredModule[] = [];
   /** argLists[argc]: the reused argument list (begin, end, ...args) of an inline call. */
   private readonly argLists: number[][] = [];
-  private readonly spin: number;
+  private readonly spinMs: number;
   private readonly timeoutMs: number;
   private readonly canBlock: boolean;
   private exited: Promise<void>[] = [];
@@ -183,7 +189,7 @@ export class WorkerPool {
     }
     this.threads = threads;
     this.memory = memory;
-    this.spin = options.spin ?? DEFAULT_SPIN;
+    this.spinMs = (options.spinMicroseconds ?? DEFAULT_SPIN_MICROSECONDS) / 1000;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const buffer =
       workers > 0 ? new SharedArrayBuffer(controlBytes(workers)) : new ArrayBuffer(controlBytes(0));
@@ -323,7 +329,7 @@ export class WorkerPool {
             textByteOffset,
             memory: this.memory,
             worker: w,
-            spin: this.spin,
+            spinMicroseconds: this.spinMs * 1000,
           });
         }),
       );
@@ -348,9 +354,13 @@ export class WorkerPool {
   private awaitWorkers(): void {
     const control = this.control;
     let pending = Atomics.load(control, PENDING);
-    for (let n = 0; pending !== 0 && n < this.spin; n++) pending = Atomics.load(control, PENDING);
     if (pending === 0) return;
     const start = performance.now();
+    const until = start + this.spinMs;
+    for (let n = 1; pending !== 0; n++) {
+      pending = Atomics.load(control, PENDING);
+      if ((n & (SPIN_CHECK - 1)) === 0 && performance.now() > until) break;
+    }
     while (pending !== 0) {
       const left = this.timeoutMs - (performance.now() - start);
       if (left <= 0) {
