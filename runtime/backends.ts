@@ -6,6 +6,7 @@
  */
 import type { Backend, GemmProvider, Precision } from "./backend.js";
 import { CpuBackend } from "./cpu/cpu-backend.js";
+import type { WorkerPool } from "./wasm/pool.js";
 import { WasmBackend } from "./wasm/wasm-backend.js";
 
 /** A backend by name, or one made by the caller. */
@@ -17,8 +18,16 @@ export const backendNames = ["cpu", "js"] as const;
 export interface BackendOptions {
   /** Element type of every buffer ("f32" by default). */
   readonly precision?: Precision;
-  /** Threads of the cpu backend (a positive integer); 1 for now, whatever is asked. */
+  /**
+   * Threads of the cpu backend (a positive integer): it runs on its pool's threads, on 1
+   * without a pool (the pool's count when both are given).
+   */
   readonly threads?: number;
+  /**
+   * The worker pool the cpu backend runs on (in Node: `createNodeWorkerPool` over
+   * `createSharedMemory()`); the caller disposes it after the backend. The js backend ignores it.
+   */
+  readonly pool?: WorkerPool;
   /** A GEMM the cpu backend tries first (system BLAS in Node); the js backend ignores it. */
   readonly gemm?: GemmProvider;
 }
@@ -36,6 +45,7 @@ export function createBackend(
         precision,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
+        ...(options.pool !== undefined ? { pool: options.pool } : {}),
       });
     case "js":
       if (options.threads !== undefined) checkThreads(options.threads);

@@ -4,6 +4,7 @@ import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
 import { Random, RandomStream } from "./random.js";
+import type { WorkerPool } from "./wasm/pool.js";
 import type { ModelSpec, TensorSpec } from "./spec.js";
 import { type FitData, type FitOptions, type History, fit } from "./train/fit.js";
 import { MetricAccumulator } from "./train/metrics.js";
@@ -29,8 +30,16 @@ export interface ModelOptions {
    * JavaScript reference), or a Backend made by the caller (then `threads` is not used).
    */
   readonly backend?: BackendChoice;
-  /** Threads of the cpu backend, a positive integer; it runs on 1 for now, whatever is asked. */
+  /**
+   * Threads of the cpu backend, a positive integer: it runs on `pool`'s threads, on 1 without
+   * a pool (the pool's count when both are given).
+   */
   readonly threads?: number;
+  /**
+   * The worker pool the cpu backend runs on (Node: `createNodeWorkerPool({ memory:
+   * createSharedMemory(), threads })`); the caller disposes it when done with the model.
+   */
+  readonly pool?: WorkerPool;
   /**
    * A GEMM the cpu backend tries first: in Node, system BLAS from `nnc/runtime/node`'s
    * `loadBlas` through `blasGemmProvider`. The js backend and a caller's Backend ignore it.
@@ -76,6 +85,7 @@ export abstract class CompiledModel {
     this.rt = createBackend(options.backend ?? "cpu", {
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
+      ...(options.pool !== undefined ? { pool: options.pool } : {}),
     });
     if (kernels) this.rt.prepareKernels?.(kernels.wasm, Object.values(kernels.kernels));
     const random = new Random(options.seed ?? spec.training?.train.seed ?? 0, RandomStream.init);

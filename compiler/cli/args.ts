@@ -3,7 +3,7 @@ import { CliError } from "./io.js";
 
 const BACKEND_HELP =
   "where to run: cpu (the default, WebAssembly) or js (the plain JavaScript reference)";
-const THREADS_HELP = "threads for the cpu backend, a positive integer (it runs on 1 for now)";
+const THREADS_HELP = "threads for the cpu backend, a positive integer (all cores by default)";
 const BLAS_HELP =
   "system BLAS for large GEMMs on the cpu backend: auto (the default: OpenBLAS, BLIS, ... when installed), off, or a library file";
 

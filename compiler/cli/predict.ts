@@ -3,10 +3,12 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
+import type { WorkerPool } from "../../runtime/wasm/pool.js";
 import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
 import { loadGenerated, loadRuntime } from "./load-module.js";
+import { withThreadPool } from "./threads.js";
 
 type Runtime = typeof RuntimeModule;
 
@@ -24,13 +26,29 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));
+  const models = built.models;
+  return withThreadPool(options, (pool) => predict(io, file, args, models, chosen, pool));
+}
+
+async function predict(
+  io: CliIo,
+  file: string,
+  args: ParsedArgs,
+  models: Parameters<typeof chooseModel>[1],
+  chosen: ReturnType<typeof chooseModel>,
+  pool: { pool?: WorkerPool },
+): Promise<number> {
+  const options = runOptions(args);
+  const load = stringOption(args, "load")!;
+  const data = stringOption(args, "data")!;
   const runtime = await loadRuntime();
-  const module = await loadGenerated(built.models, file);
+  const module = await loadGenerated(models, file);
   const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
   const model = new Model({
     ...(options.backend !== undefined ? { backend: options.backend } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...blasOption(io, options),
+    ...pool,
   });
 
   let bytes: Uint8Array;

@@ -12,17 +12,28 @@ import type {
   PreparedData,
   SourceRequest,
 } from "../../runtime/index.js";
+import type { WorkerPool } from "../../runtime/wasm/pool.js";
 import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, useColor } from "./io.js";
 import { loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
+import { withThreadPool } from "./threads.js";
 
 type Runtime = typeof RuntimeModule;
 
 /** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
-export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
+export function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
+  return withThreadPool(args, (pool) => train(io, file, args, pool));
+}
+
+async function train(
+  io: CliIo,
+  file: string,
+  args: TrainArgs,
+  pool: { pool?: WorkerPool },
+): Promise<number> {
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, args.model, (m) => m.train !== null);
@@ -41,6 +52,7 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
     ...(args.backend !== undefined ? { backend: args.backend } : {}),
     ...(args.threads !== undefined ? { threads: args.threads } : {}),
     ...blasOption(io, args),
+    ...pool,
   });
 
   const prepared = prepare(io, runtime, file, built.text, chosen, model, args);

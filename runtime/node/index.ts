@@ -1,7 +1,9 @@
 /**
  * Node-only additions to the runtime (`nnc/runtime/node`): what needs `node:` modules or native
- * code and so stays out of the browser-safe `nnc/runtime`. For now: system BLAS, given to a
- * model as `new Model({ gemm: blasGemm("auto") })`.
+ * code and so stays out of the browser-safe `nnc/runtime`: system BLAS, given to a model as
+ * `new Model({ gemm: blasGemm("auto") })`, and the worker pool on worker_threads:
+ * `new Model({ pool: await createNodeWorkerPool({ memory: createSharedMemory()!, threads }) })`
+ * (dispose the pool when done with the model).
  */
 export {
   type Blas,
@@ -16,3 +18,8 @@ export {
   blasMinWork,
   loadBlas,
 } from "./blas.js";
+export {
+  type NodeWorkerPoolOptions,
+  createNodeWorkerPool,
+  nodeThreadCount,
+} from "../wasm/node-pool.js";

@@ -5,7 +5,8 @@
  * Packed layout (E bytes per element): a panel of width W (MR rows of A, or NR columns of B)
  * holds element (p, c) at (p*W + c)*E; lanes past the matrix edge are zero, so the
  * micro-kernel always computes whole tiles and only the store is clipped.
- * Exports, all arguments i32 (byte offsets, byte strides, counts):
+ * Exports, all arguments i32 (byte offsets, byte strides, counts); besides these, `blocked`,
+ * the loop nest over them (gemm-loops.ts):
  * - `pack_a` / `pack_b (src, sp, sc, kc, count, dst)`: panels of width MR / NR of the
  *   operand X with X(p, c) at src + p*sp + c*sc, for p < kc and c < count. The two transposes
  *   of each operand differ only in (sp, sc): rows contiguous (sc = E) copy vectors, columns
@@ -25,7 +26,14 @@
  */
 import { buildPack } from "./gemm-pack.js";
 import { assign, bump, doWhile, i32Locals, less, named, precisionOps } from "./gemm-codegen.js";
-import { type CodeBuilder, type Local, type MemoryLimits, ModuleBuilder } from "./writer.js";
+import { buildBlocked } from "./gemm-loops.js";
+import {
+  type CodeBuilder,
+  type FunctionRef,
+  type Local,
+  type MemoryLimits,
+  ModuleBuilder,
+} from "./writer.js";
 
 export type GemmPrecision = "f32" | "f64";
 
@@ -55,9 +63,10 @@ export function buildGemmModule(config: GemmKernelConfig, memory: MemoryLimits):
   }
   const m = new ModuleBuilder();
   m.importMemory("env", "memory", memory);
-  buildPack(m, "pack_a", mr, config);
-  buildPack(m, "pack_b", nr, config);
-  buildMacro(m, config);
+  const packA = buildPack(m, "pack_a", mr, config);
+  const packB = buildPack(m, "pack_b", nr, config);
+  const macro = buildMacro(m, config);
+  buildBlocked(m, config, { packA, packB, macro });
   return m.bytes();
 }
 
@@ -66,12 +75,12 @@ const MACRO_TYPE = {
   results: [],
 } as const;
 
-function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): void {
+function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): FunctionRef {
   const { mr, nr } = config;
   const ops = precisionOps(config.precision);
   const { bytes: E, lanes: L } = ops;
   const nv = nr / L;
-  m.function(
+  return m.function(
     "macro",
     MACRO_TYPE,
     (code, params) => {

@@ -22,7 +22,7 @@ import {
   precisionOps,
 } from "./gemm-codegen.js";
 import type { GemmKernelConfig } from "./gemm-kernels.js";
-import type { CodeBuilder, Local, ModuleBuilder } from "./writer.js";
+import type { CodeBuilder, FunctionRef, Local, ModuleBuilder } from "./writer.js";
 
 const PACK_TYPE = {
   params: ["i32", "i32", "i32", "i32", "i32", "i32"],
@@ -38,7 +38,7 @@ export function buildPack(
   name: string,
   width: number,
   config: GemmKernelConfig,
-): void {
+): FunctionRef {
   const ops = precisionOps(config.precision);
   const { bytes: E, lanes: L } = ops;
   const rowBytes = width * E;
@@ -187,7 +187,7 @@ export function buildPack(
       less(code, q, count);
     });
   };
-  m.function(name, PACK_TYPE, body, { export: true });
+  return m.function(name, PACK_TYPE, body, { export: true });
 }
 
 /** Transposes the L x L block in `v` (v[t] = column t) in place; `tmp` is scratch. */

@@ -26,6 +26,8 @@ import {
   type GemmKernelConfig,
   type GemmPrecision,
 } from "./gemm-kernels.js";
+import { BLOCKED_PARAMS } from "./gemm-loops.js";
+import type { WorkerPool } from "./pool.js";
 
 export type { GemmPrecision } from "./gemm-kernels.js";
 
@@ -126,6 +128,7 @@ interface GemmExports {
     accumulate: number,
     tile: number,
   ): void;
+  blocked(j0: number, j1: number, part: number, ...args: number[]): void;
 }
 
 /**
@@ -150,10 +153,29 @@ function cacheKey(config: GemmKernelConfig, shared: boolean): string {
   return `${config.precision} ${config.relaxed ? "relaxed" : "mul+add"} ${shared ? "shared" : ""}`;
 }
 
+/** Indices in the arguments of `blocked` after (j0, j1, part); see gemm-loops.ts. */
+const X_BASE = 0;
+const I0 = 6;
+const K = 8;
+const MC_STEP = 18;
+const NC_LIMIT = 19;
+const BLOCKED_ARGS = BLOCKED_PARAMS.length - 3;
+
+/**
+ * Multiply-adds below which a part is not worth a thread: about 10 us at 50 GFLOP/s, a few
+ * times what waking a worker costs.
+ */
+const PARALLEL_WORK = 1 << 18;
+
 export class WasmGemm {
   readonly config: GemmKernelConfig;
+  /** The compiled module, for a pool to instantiate on its workers. */
+  readonly module: WebAssembly.Module;
   private readonly exports: GemmExports;
   private readonly elementBytes: number;
+  /** The arguments of `blocked` after (j0, j1, part), rewritten by each call. */
+  private readonly args: number[] = new Array<number>(BLOCKED_ARGS).fill(0);
+  private pool: { readonly pool: WorkerPool; readonly id: number } | undefined;
 
   /**
    * Compiles synchronously (once per configuration) unless `module` is given. The modules are
@@ -174,6 +196,7 @@ export class WasmGemm {
       compiled = new WebAssembly.Module(moduleBytes(this.config, shared));
       modules.set(key, compiled);
     }
+    this.module = compiled;
     const instance = new WebAssembly.Instance(compiled, { env: { memory } });
     this.exports = instance.exports as unknown as GemmExports;
   }
@@ -193,7 +216,8 @@ export class WasmGemm {
 
   /**
    * C (+)= op(A) op(B) for `batch` triples, as Backend.gemm; offsets in bytes, strides in
-   * elements (0 reuses one matrix). `scratch`: gemmScratchBytes(m, n, k) bytes, 16-aligned.
+   * elements (0 reuses one matrix). `scratch`: gemmScratchBytes(m, n, k) bytes, 16-aligned, for
+   * each thread of the pool given to `useThreads` (part p's at scratch + p * that size).
    */
   gemm(
     a: number,
@@ -209,26 +233,48 @@ export class WasmGemm {
     strideC: number,
     scratch: number,
   ): void {
+    if (m <= 0 || n <= 0) return;
     const E = this.elementBytes;
     for (let j = 0; j < batch; j++) {
-      this.gemmColumns(
-        a + j * strideA * E,
-        b + j * strideB * E,
-        c + j * strideC * E,
-        m,
-        n,
-        k,
-        flags,
-        0,
-        n,
-        scratch,
-      );
+      const aj = a + j * strideA * E;
+      const bj = b + j * strideB * E;
+      const cj = c + j * strideC * E;
+      if (k <= 0) {
+        if ((flags & ACCUMULATE) === 0) this.zero(cj, m, n, 0, n);
+        continue;
+      }
+      const transposed = this.plan(aj, bj, cj, m, n, k, flags, scratch);
+      this.setRows(0, transposed ? n : m);
+      const columns = transposed ? m : n;
+      const pool = this.pool;
+      if (pool === undefined) {
+        this.exports.blocked(0, columns, 0, ...this.args);
+        continue;
+      }
+      // Below PARALLEL_WORK multiply-adds per part, waking a thread costs more than it saves.
+      const rows = transposed ? n : m;
+      const grain = Math.max(this.config.nr, Math.ceil(PARALLEL_WORK / (rows * k)));
+      pool.pool.parallelFor(pool.id, "blocked", this.args, columns, grain, this.config.nr, true);
     }
   }
 
   /**
-   * One triple, columns n0..n1 of C only (so that threads can split N; each needs its own
-   * scratch). Same arguments as `gemm` otherwise.
+   * Runs the GEMMs on `pool`'s threads from now on (its memory must be this one's): each splits
+   * the columns of its product (of C, or its rows when the product is computed transposed) in
+   * multiples of NR, each part with its own scratch (see `gemm`). Bits are those of 1 thread.
+   */
+  useThreads(pool: WorkerPool): void {
+    this.pool = pool.threads > 1 ? { pool, id: pool.register(this.module) } : undefined;
+  }
+
+  /** Threads a GEMM may use: each needs its own scratch. */
+  get threads(): number {
+    return this.pool?.pool.threads ?? 1;
+  }
+
+  /**
+   * One triple, columns n0..n1 of C only, on the calling thread (threads can split N this way;
+   * each needs its own scratch). Same arguments as `gemm` otherwise.
    */
   gemmColumns(
     a: number,
@@ -243,108 +289,72 @@ export class WasmGemm {
     scratch: number,
   ): void {
     if (m <= 0 || n1 <= n0) return;
-    const E = this.elementBytes;
-    const accumulate = (flags & ACCUMULATE) !== 0;
     if (k <= 0) {
-      if (!accumulate) this.zero(c, m, n, n0, n1);
+      if ((flags & ACCUMULATE) === 0) this.zero(c, m, n, n0, n1);
       return;
     }
-    const { config } = this;
+    if (this.plan(a, b, c, m, n, k, flags, scratch)) {
+      this.setRows(n0, n1);
+      this.exports.blocked(0, m, 0, ...this.args);
+    } else {
+      this.setRows(0, m);
+      this.exports.blocked(n0, n1, 0, ...this.args);
+    }
+  }
+
+  /**
+   * Fills `args` (all but the row range) for one triple and says whether the product is
+   * computed transposed (C^T = op(B)^T op(A)^T: its rows are then C's columns).
+   */
+  private plan(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    scratch: number,
+  ): boolean {
+    const { config, args } = this;
+    const E = this.elementBytes;
     const layout = scratchLayout(config, m, n, k);
     // op(A)[i, p] = A(p, i) as an operand with lanes i; op(B)[p, j] with lanes j.
     const transA = (flags & TRANS_A) !== 0;
     const transB = (flags & TRANS_B) !== 0;
     const opA: Operand = { base: a, depth: (transA ? m : 1) * E, lane: (transA ? 1 : k) * E };
     const opB: Operand = { base: b, depth: (transB ? 1 : n) * E, lane: (transB ? k : 1) * E };
-    const ldc = n * E;
-    const add = accumulate ? 1 : 0;
-    if (transposedProduct(config, m, n)) {
-      this.blocked(opB, opA, n0, n1, 0, m, k, c, E, ldc, add, scratch, layout);
-    } else {
-      this.blocked(opA, opB, 0, m, n0, n1, k, c, ldc, E, add, scratch, layout);
-    }
+    const transposed = transposedProduct(config, m, n);
+    const [x, y] = transposed ? [opB, opA] : [opA, opB];
+    const blocking = BLOCKING[config.precision];
+    args[X_BASE] = x.base;
+    args[X_BASE + 1] = x.depth;
+    args[X_BASE + 2] = x.lane;
+    args[X_BASE + 3] = y.base;
+    args[X_BASE + 4] = y.depth;
+    args[X_BASE + 5] = y.lane;
+    args[K] = k;
+    args[K + 1] = c;
+    args[K + 2] = transposed ? E : n * E;
+    args[K + 3] = transposed ? n * E : E;
+    args[K + 4] = (flags & ACCUMULATE) !== 0 ? 1 : 0;
+    args[K + 5] = scratch;
+    args[K + 6] = layout.bytes;
+    args[K + 7] = layout.packB;
+    args[K + 8] = layout.tile;
+    args[K + 9] = evenBlock(k, blocking.kc, 1);
+    args[NC_LIMIT] = blocking.nc;
+    return transposed;
   }
 
-  /**
-   * C[i, j] (+)= sum over p of X(p, i) Y(p, j) for rows i0..i1 and columns j0..j1 of the
-   * product, element (i, j) at c + i*rowStride + j*colStride.
-   */
-  private blocked(
-    x: Operand,
-    y: Operand,
-    i0: number,
-    i1: number,
-    j0: number,
-    j1: number,
-    k: number,
-    c: number,
-    rowStride: number,
-    colStride: number,
-    accumulate: number,
-    scratch: number,
-    layout: ScratchLayout,
-  ): void {
-    const { config } = this;
-    const packA = scratch + layout.packA;
-    const packB = scratch + layout.packB;
-    const tile = scratch + layout.tile;
-    const blocking = BLOCKING[config.precision];
-    const ncStep = evenBlock(j1 - j0, blocking.nc, config.nr);
-    const kcStep = evenBlock(k, blocking.kc, 1);
-    const mcStep = evenBlock(i1 - i0, blocking.mc, config.mr);
-    const { pack_a, pack_b, macro } = this.exports;
-    const E = this.elementBytes;
-    const packedStep = config.nr * E;
-    const inPlace = y.lane === E && i1 - i0 <= IN_PLACE_ROWS;
-    for (let jc = j0; jc < j1; jc += ncStep) {
-      const nc = Math.min(ncStep, j1 - jc);
-      const whole = inPlace ? nc - (nc % config.nr) : 0;
-      for (let pc = 0; pc < k; pc += kcStep) {
-        const kc = Math.min(kcStep, k - pc);
-        const yAt = y.base + pc * y.depth + jc * y.lane;
-        if (whole < nc) pack_b(yAt + whole * y.lane, y.depth, y.lane, kc, nc - whole, packB);
-        const add = pc > 0 ? 1 : accumulate;
-        for (let ic = i0; ic < i1; ic += mcStep) {
-          const mc = Math.min(mcStep, i1 - ic);
-          pack_a(x.base + pc * x.depth + ic * x.lane, x.depth, x.lane, kc, mc, packA);
-          const at = c + ic * rowStride + jc * colStride;
-          if (whole > 0) {
-            macro(
-              packA,
-              yAt,
-              at,
-              mc,
-              whole,
-              kc,
-              y.depth,
-              packedStep,
-              rowStride,
-              colStride,
-              add,
-              tile,
-            );
-          }
-          if (whole < nc) {
-            const rest = nc - whole;
-            const atRest = at + whole * colStride;
-            macro(
-              packA,
-              packB,
-              atRest,
-              mc,
-              rest,
-              kc,
-              packedStep,
-              kc * packedStep,
-              rowStride,
-              colStride,
-              add,
-              tile,
-            );
-          }
-        }
-      }
-    }
+  /** Sets the product's row range, and what depends on it, in `args`. */
+  private setRows(i0: number, i1: number): void {
+    const { config, args } = this;
+    args[I0] = i0;
+    args[I0 + 1] = i1;
+    args[MC_STEP] = evenBlock(i1 - i0, BLOCKING[config.precision].mc, config.mr);
+    const yContiguous = args[X_BASE + 5] === this.elementBytes;
+    args[NC_LIMIT + 1] = yContiguous && i1 - i0 <= IN_PLACE_ROWS ? 1 : 0;
   }
 
   private zero(c: number, m: number, n: number, n0: number, n1: number): void {

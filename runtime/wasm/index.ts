@@ -11,8 +11,10 @@ export {
   MAX_BYTES,
   PAGE_BYTES,
   WasmArena,
+  createSharedMemory,
   sharedMemoryAvailable,
 } from "./memory.js";
+export { WorkerPool, WorkerPoolError } from "./pool.js";
 export { WasmBackend, type WasmBackendOptions, type WasmKernelBody } from "./wasm-backend.js";
 
 /** A wasm CPU backend of the given precision ("f32" by default). */

@@ -66,7 +66,7 @@ export function instantiateKernels(
 ): Map<Kernel, WasmKernelFunction> {
   const shared =
     typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
-  const module = new WebAssembly.Module(kernelModule(decodeBase64(wasm[precision]), shared));
+  const module = compileKernels(wasm, precision, shared);
   const instance = new WebAssembly.Instance(module, {
     [KERNEL_MEMORY.module]: { [KERNEL_MEMORY.field]: memory as WebAssembly.Memory },
     [KERNEL_MATH_MODULE]: kernelMath,
@@ -80,6 +80,15 @@ export function instantiateKernels(
     functions.set(kernel, fn as unknown as WasmKernelFunction);
   }
   return functions;
+}
+
+/** Compiles a module of kernels for a memory that is `shared` or not (see kernelModule). */
+export function compileKernels(
+  wasm: KernelWasm,
+  precision: Precision,
+  shared: boolean,
+): WebAssembly.Module {
+  return new WebAssembly.Module(kernelModule(decodeBase64(wasm[precision]), shared));
 }
 
 /**

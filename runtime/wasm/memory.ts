@@ -35,6 +35,11 @@ export class ArenaError extends Error {
 
 export interface ArenaOptions {
   /**
+   * An existing shared memory to allocate in (a worker pool's; its bytes are all the arena's),
+   * growing up to the 4 GiB limit; the other options are then ignored.
+   */
+  readonly memory?: WebAssembly.Memory;
+  /**
    * A shared memory (views survive growth; workers can use it). By default: whenever
    * SharedArrayBuffer exists and a shared memory can be created.
    */
@@ -82,6 +87,15 @@ export class WasmArena {
   private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(options: ArenaOptions = {}) {
+    if (options.memory !== undefined) {
+      if (!isSharedMemory(options.memory)) {
+        throw new ArenaError("an arena adopts only a shared memory (it grows without detaching)");
+      }
+      this.memory = options.memory;
+      this.limitBytes = MAX_BYTES;
+      this.shared = true;
+      return;
+    }
     const wantShared = options.shared ?? sharedMemoryAvailable();
     const created = wantShared ? createShared(options) : null;
     if (wantShared && !created && options.shared === true) {
@@ -223,6 +237,19 @@ function createShared(
     }
   }
   return null;
+}
+
+function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return sharedMemoryAvailable() && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * A shared memory as the arena makes one (1 MiB committed, growing to 4 GiB), for a worker
+ * pool that a backend's arena then adopts (ArenaOptions.memory); null where memory cannot be
+ * shared.
+ */
+export function createSharedMemory(): WebAssembly.Memory | null {
+  return createShared({})?.memory ?? null;
 }
 
 function pagesFor(bytes: number): number {

@@ -10,7 +10,9 @@
  * - line 1: ERROR (0, or 1 + the index of the first worker that failed), ERROR_LENGTH (UTF-16
  *   units of its message), PROBE (a word the caller waits on once to learn whether it may block);
  * - lines 2-3: the command common to all workers: MODULE, EXPORT (the function's index in the
- *   module's function exports), ARGC, then ARGC i32 arguments (at most MAX_ARGS);
+ *   module's function exports), ARGC, WITH_PART (1: the function takes its part index after
+ *   (begin, end), the caller's part being 0 and worker w's w + 1), then ARGC i32 arguments (at
+ *   most MAX_ARGS);
  * - from SLOTS, one line per worker: GENERATION (bumped by the caller to hand the worker a
  *   command), OP (run, yield to the event loop, stop), BEGIN, END (the worker's range);
  * - then TEXT_UNITS UTF-16 units for the first failing worker's message.
@@ -23,6 +25,14 @@
  * are not woken and do not count in PENDING.
  */
 
+import { erf } from "../math.js";
+
+/**
+ * Math functions the pool provides beyond `Math`, by name: the kernels' imports that are not
+ * `Math`'s. Each must be self-contained (it only calls globals): workers get its source.
+ */
+export const extraMath: Readonly<Record<string, (...args: number[]) => number>> = { erf };
+
 const LINE = 16;
 export const PENDING = 0;
 export const ERROR = LINE;
@@ -31,7 +41,8 @@ export const PROBE = LINE + 2;
 export const MODULE = 2 * LINE;
 export const EXPORT = MODULE + 1;
 export const ARGC = MODULE + 2;
-export const ARGS = MODULE + 3;
+export const WITH_PART = MODULE + 3;
+export const ARGS = MODULE + 4;
 export const SLOTS = 4 * LINE;
 /** Arguments after (begin, end) that one command can carry. */
 export const MAX_ARGS = SLOTS - ARGS;
@@ -63,7 +74,8 @@ export function controlBytes(workers: number): number {
 /**
  * How a module's imports are satisfied, the same way on every thread: its memory import is the
  * pool's memory; a function import from module "math" (or "Math") is the `Math` function of
- * the same name (e.g. ("math", "exp")). Serializable, so that it is posted to workers with the module.
+ * the same name (e.g. ("math", "exp")), or one of `extraMath` (the runtime's `erf`, whose
+ * source the workers evaluate, so that every thread computes the same doubles). Serializable, so that it is posted to workers with the module.
  */
 export type ImportEntry =
   | { readonly kind: "memory"; readonly module: string; readonly name: string }
@@ -87,13 +99,18 @@ export function workerSource(prelude: WorkerPrelude): string {
 ${prelude}
 let control, text, memory, slot = 0, worker = 0, spinMs = 0, seen = 0;
 const modules = [];
+const extraMath = {
+${Object.entries(extraMath)
+  .map(([name, fn]) => `  ${JSON.stringify(name)}: (${fn.toString()}),`)
+  .join("\n")}
+};
 const argLists = [];
 
 function importsOf(plan) {
   const imports = {};
   for (const entry of plan) {
     const space = imports[entry.module] ?? (imports[entry.module] = {});
-    space[entry.name] = entry.kind === "memory" ? memory : Math[entry.name];
+    space[entry.name] = entry.kind === "memory" ? memory : (extraMath[entry.name] ?? Math[entry.name]);
   }
   return imports;
 }
@@ -117,11 +134,13 @@ function run() {
     const module = modules[id];
     if (module === undefined) throw new Error("module " + id + " is not registered");
     if (module.failure !== undefined) throw new Error(module.failure);
-    const argc = control[${ARGC}];
+    const withPart = control[${WITH_PART}];
+    const argc = control[${ARGC}] + withPart;
     const list = argLists[argc] ?? (argLists[argc] = new Array(argc + 2).fill(0));
     list[0] = control[slot + ${BEGIN}];
     list[1] = control[slot + ${END}];
-    for (let j = 0; j < argc; j++) list[j + 2] = control[${ARGS} + j];
+    if (withPart === 1) list[2] = worker + 1;
+    for (let j = withPart; j < argc; j++) list[j + 2] = control[${ARGS} + j - withPart];
     module.functions[control[${EXPORT}]].apply(undefined, list);
   } catch (error) {
     report(error);

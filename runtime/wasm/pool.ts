@@ -51,8 +51,10 @@ import {
   SLOTS,
   SPIN_CHECK,
   TEXT_UNITS,
+  WITH_PART,
   type WorkerPrelude,
   controlBytes,
+  extraMath,
   textWordOffset,
   workerSource,
 } from "./pool-protocol.js";
@@ -131,11 +133,12 @@ export function importPlan(module: WebAssembly.Module): ImportEntry[] {
   return reflect.imports(module).map(({ module: space, name, kind }): ImportEntry => {
     if (kind === "memory") return { kind: "memory", module: space, name };
     const math = Math as unknown as Record<string, unknown>;
-    if (kind === "function" && MATH_MODULES.has(space) && typeof math[name] === "function") {
+    const known = typeof math[name] === "function" || Object.hasOwn(extraMath, name);
+    if (kind === "function" && MATH_MODULES.has(space) && known) {
       return { kind: "math", module: space, name };
     }
     throw new WorkerPoolError(
-      `the pool cannot provide import ${space}.${name} (${kind}): only the memory and math.<Math function>`,
+      `the pool cannot provide import ${space}.${name} (${kind}): only the memory, math.<Math function> and math.erf`,
     );
   });
 }
@@ -146,7 +149,9 @@ function importsOf(plan: readonly ImportEntry[], memory: PoolMemory): WebAssembl
   for (const entry of plan) {
     const space = (imports[entry.module] ??= {});
     space[entry.name] =
-      entry.kind === "memory" ? (memory as unknown as WebAssembly.Memory) : math[entry.name]!;
+      entry.kind === "memory"
+        ? (memory as unknown as WebAssembly.Memory)
+        : (extraMath[entry.name] ?? math[entry.name]!);
   }
   return imports;
 }
@@ -157,11 +162,12 @@ function isShared(memory: PoolMemory): boolean {
 
 export class WorkerPool {
   readonly threads: number;
+  /** The memory its modules import (a WebAssembly.Memory), for a backend to allocate in. */
+  readonly memory: PoolMemory;
   /** Resolves when every worker has started; rejects if one fails to. */
   readonly ready: Promise<void>;
   /** Calls run inline and calls split over threads, for profiling. */
   readonly counters = { inline: 0, parallel: 0 };
-  private readonly memory: PoolMemory;
   private readonly control: Int32Array;
   private readonly text: Uint16Array;
   private readonly workers: PoolWorker[] = [];
@@ -239,7 +245,9 @@ export class WorkerPool {
    * given by splitRange(total, grain, threads, align): the caller runs the first part, worker w
    * part w + 1. Returns when every part is done; throws WorkerPoolError if any failed.
    * `args` are i32 (at most MAX_ARGS); `grain` is the least work worth a thread; every boundary
-   * but `total` is a multiple of `align`.
+   * but `total` is a multiple of `align`. With `withPart`, the function is called as
+   * `exportName(begin, end, part, ...args)`, `part` being its part's index (0 on the caller,
+   * at most threads - 1): for functions that need a region of their own (scratch) per thread.
    */
   parallelFor(
     moduleId: number,
@@ -248,6 +256,7 @@ export class WorkerPool {
     total: number,
     grain: number,
     align = 1,
+    withPart = false,
   ): void {
     this.check();
     const module = this.registered(moduleId);
@@ -261,7 +270,7 @@ export class WorkerPool {
     const parts = partCount(total, grain, this.threads);
     if (parts === 1) {
       this.counters.inline++;
-      this.invoke(fn, 0, total, args);
+      this.invoke(fn, 0, total, args, withPart);
       return;
     }
     this.counters.parallel++;
@@ -269,6 +278,7 @@ export class WorkerPool {
     control[MODULE] = moduleId;
     control[EXPORT] = index;
     control[ARGC] = argc;
+    control[WITH_PART] = withPart ? 1 : 0;
     for (let j = 0; j < argc; j++) control[ARGS + j] = args[j]!;
     for (let part = 1; part < parts; part++) {
       const slot = SLOTS + (part - 1) * SLOT_INTS;
@@ -279,7 +289,7 @@ export class WorkerPool {
     let own: unknown;
     let failed = false;
     try {
-      this.invoke(fn, 0, partStart(1, parts, total, align), args);
+      this.invoke(fn, 0, partStart(1, parts, total, align), args, withPart);
     } catch (error) {
       failed = true;
       own = error;
@@ -389,12 +399,15 @@ export class WorkerPool {
     begin: number,
     end: number,
     args: ArrayLike<number>,
+    withPart: boolean,
   ): void {
-    const argc = args.length;
+    const skip = withPart ? 1 : 0;
+    const argc = args.length + skip;
     const list = (this.argLists[argc] ??= new Array<number>(argc + 2).fill(0));
     list[0] = begin;
     list[1] = end;
-    for (let j = 0; j < argc; j++) list[j + 2] = args[j]! | 0;
+    if (withPart) list[2] = 0;
+    for (let j = skip; j < argc; j++) list[j + 2] = args[j - skip]! | 0;
     fn(...list);
   }
 

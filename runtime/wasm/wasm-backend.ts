@@ -11,7 +11,10 @@
  * Reductions, softmaxes, im2col, pooling and dropout masks are the JS implementations of
  * runtime/cpu applied to the views, until wasm versions exist. Scratch (packed GEMM panels,
  * im2col columns) is allocated in the arena, grown on demand and kept, so a step allocates
- * nothing. Runs on the calling thread: `threads` is recorded for the worker pool to come.
+ * nothing. Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in
+ * the pool's memory and splits GEMMs over columns and large fused kernels over elements across
+ * its threads, with the bits of 1 thread (docs/internals.md, "Threads"); without one, it runs
+ * on the calling thread.
  *
  * Browser-safe: no `node:` imports.
  */
@@ -42,16 +45,25 @@ import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
 import { WasmGemm, gemmScratchBytes } from "./gemm.js";
-import { type WasmKernelFunction, instantiateKernels } from "./kernels.js";
+import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
+import type { WorkerPool } from "./pool.js";
 import { relaxedSimdSupported } from "./relaxed-simd.js";
 
 /** Options of createWasmBackend. */
 export interface WasmBackendOptions {
   /** Element type of every buffer: Float32Array ("f32", the default) or Float64Array. */
   readonly precision?: Precision;
-  /** Threads asked for (a positive integer); recorded, the backend runs on 1 for now. */
+  /**
+   * Threads asked for (a positive integer). The backend runs on its pool's threads (1 without
+   * a pool); with a pool, this must be the pool's count when given.
+   */
   readonly threads?: number;
+  /**
+   * The worker pool to run on (its memory becomes the backend's; a shared memory made by
+   * `createSharedMemory`). The caller keeps ownership: it disposes the pool after the backend.
+   */
+  readonly pool?: WorkerPool;
   /** How the memory is created (shared or reserved up front); see WasmArena. */
   readonly memory?: ArenaOptions;
   /**
@@ -70,6 +82,18 @@ export interface WasmBackendOptions {
  */
 export type WasmKernelBody = WasmKernelFunction;
 
+/**
+ * Elements below which a fused kernel's part is not worth a thread (a kernel runs at roughly
+ * 1-4 ns per element, so this is 30-100 us of work per part).
+ */
+const KERNEL_GRAIN = 1 << 15;
+
+/** A kernel's wasm body, and where the pool finds it when the kernel is split over threads. */
+interface KernelEntry {
+  readonly body: WasmKernelBody;
+  readonly pooled?: { readonly moduleId: number; readonly exportName: string };
+}
+
 /** A backend whose buffers are views on one WebAssembly.Memory; see the module comment. */
 export class WasmBackend implements Backend {
   readonly name = "cpu";
@@ -79,8 +103,12 @@ export class WasmBackend implements Backend {
   readonly arena: WasmArena;
   /** Threads asked for in the options. */
   readonly requestedThreads: number;
-  /** Threads it runs on. */
-  readonly threads = 1;
+  /** Threads it runs on: its pool's. */
+  readonly threads: number;
+  /** The pool it runs on, when it has more than one thread. */
+  private readonly pool: WorkerPool | undefined;
+  /** The arguments (n, ...byteOffsets) of a kernel split over threads, reused. */
+  private readonly kernelArgs = new Array<number>(13).fill(0);
   /** Whether its wasm code uses relaxed SIMD (`f32x4.relaxed_madd`). */
   readonly relaxed: boolean;
   /** GEMM in wasm on the arena's memory. */
@@ -100,7 +128,7 @@ export class WasmBackend implements Backend {
   private scratchB = new Float64Array(0);
   private random = new Random(0, RandomStream.dropout);
   /** Wasm bodies attached to kernels (see attachWasmKernel). */
-  private readonly wasmBodies = new Map<Kernel, WasmKernelBody>();
+  private readonly wasmBodies = new Map<Kernel, KernelEntry>();
 
   constructor(options: WasmBackendOptions = {}) {
     this.precision = options.precision ?? "f32";
@@ -112,13 +140,22 @@ export class WasmBackend implements Backend {
       throw new RangeError(`threads must be a positive integer, not ${String(threads)}`);
     }
     this.requestedThreads = threads;
-    this.arena = new WasmArena(options.memory);
+    const pool = options.pool;
+    if (pool !== undefined && options.threads !== undefined && threads !== pool.threads) {
+      throw new RangeError(`threads ${threads} differ from the pool's ${pool.threads}`);
+    }
+    this.threads = pool?.threads ?? 1;
+    this.pool = pool !== undefined && pool.threads > 1 ? pool : undefined;
+    this.arena = new WasmArena(
+      pool !== undefined ? { memory: pool.memory as WebAssembly.Memory } : options.memory,
+    );
     const relaxed = options.relaxed ?? relaxedSimdSupported();
     if (relaxed && !relaxedSimdSupported()) {
       throw new RangeError("this engine does not accept relaxed SIMD (f32x4.relaxed_madd)");
     }
     this.relaxed = relaxed;
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
+    if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
     this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.gemmScratch = this.arena.u8(0);
     this.columns = this.alloc(0);
@@ -170,13 +207,33 @@ export class WasmBackend implements Backend {
    * buffers' byte offsets instead of `kernel.cpu`, when the kernel record has a `wasm` entry.
    */
   attachWasmKernel(kernel: Kernel, body: WasmKernelBody): void {
-    this.wasmBodies.set(kernel, body);
+    this.wasmBodies.set(kernel, { body });
   }
 
-  /** Compiles the kernels' WebAssembly of its precision against its memory, once per model. */
+  /**
+   * Compiles the kernels' WebAssembly of its precision against its memory, once per model;
+   * with a pool, instantiates it on every thread so that large kernels split over them.
+   */
   prepareKernels(wasm: KernelWasm, kernels: readonly Kernel[]): void {
-    const functions = instantiateKernels(wasm, this.precision, this.arena.memory, kernels);
-    for (const [kernel, fn] of functions) this.attachWasmKernel(kernel, fn);
+    const pool = this.pool;
+    if (pool === undefined) {
+      const functions = instantiateKernels(wasm, this.precision, this.arena.memory, kernels);
+      for (const [kernel, fn] of functions) this.attachWasmKernel(kernel, fn);
+      return;
+    }
+    const module = compileKernels(wasm, this.precision, true);
+    const moduleId = pool.register(module);
+    const instance = pool.instance(moduleId);
+    for (const kernel of kernels) {
+      if (kernel.wasm === undefined) continue;
+      const exportName = String(kernel.wasm);
+      const fn = instance.exports[exportName];
+      if (typeof fn !== "function") {
+        throw new Error(`the kernels' WebAssembly has no function ${exportName} (${kernel.name})`);
+      }
+      const body = fn as unknown as WasmKernelBody;
+      this.wasmBodies.set(kernel, { body, pooled: { moduleId, exportName } });
+    }
   }
 
   write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
@@ -268,12 +325,32 @@ export class WasmBackend implements Backend {
     k?: Buffer,
     l?: Buffer,
   ): void {
-    const body = kernel.wasm === undefined ? undefined : this.wasmBodies.get(kernel);
-    if (body === undefined) {
+    const entry = kernel.wasm === undefined ? undefined : this.wasmBodies.get(kernel);
+    if (entry === undefined) {
       kernel.cpu(size, n, a, b, c, d, e, f, g, h, i, j, k, l);
       return;
     }
-    body(
+    const pooled = entry.pooled;
+    if (pooled !== undefined && size >= 2 * KERNEL_GRAIN) {
+      // Every element depends only on its own index: any split gives the same bits.
+      const args = this.kernelArgs;
+      args[0] = n;
+      args[1] = offsetOf(a);
+      args[2] = offsetOf(b);
+      args[3] = offsetOf(c);
+      args[4] = offsetOf(d);
+      args[5] = offsetOf(e);
+      args[6] = offsetOf(f);
+      args[7] = offsetOf(g);
+      args[8] = offsetOf(h);
+      args[9] = offsetOf(i);
+      args[10] = offsetOf(j);
+      args[11] = offsetOf(k);
+      args[12] = offsetOf(l);
+      this.pool!.parallelFor(pooled.moduleId, pooled.exportName, args, size, KERNEL_GRAIN, 4);
+      return;
+    }
+    entry.body(
       0,
       size,
       n,
@@ -365,9 +442,9 @@ export class WasmBackend implements Backend {
     return arena.owns(p) && arena.owns(q) && arena.owns(r) ? this.gemmViews : gemmOne;
   }
 
-  /** The byte offset of GEMM scratch for these sizes, grown (in the arena) only when too small. */
+  /** The byte offset of GEMM scratch for these sizes (one region per thread), grown (in the arena) only when too small. */
   private scratchFor(m: number, n: number, k: number): number {
-    const bytes = gemmScratchBytes(m, n, k, this.precision);
+    const bytes = gemmScratchBytes(m, n, k, this.precision) * this.wasmGemm.threads;
     if (this.gemmScratch.length < bytes) {
       this.arena.release(this.gemmScratch);
       this.gemmScratch = this.arena.u8(bytes);

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../compiler/cli/main.js";
@@ -270,8 +270,14 @@ describe("--backend and --threads", () => {
       expect(result.stderr).toBe("");
       return (JSON.parse(readFileSync(join(dir, "h.json"), "utf8")) as { backend: string }).backend;
     };
-    expect(await ran()).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread(, blas \w+)?$/);
+    const cores = availableParallelism();
+    expect(await ran()).toMatch(
+      new RegExp(`^cpu: wasm-simd( relaxed)?, ${cores} threads?(, blas \\w+)?$`),
+    );
     expect(await ran("--threads", "2", "--blas", "off")).toMatch(
+      /^cpu: wasm-simd( relaxed)?, 2 threads$/,
+    );
+    expect(await ran("--threads", "1", "--blas", "off")).toMatch(
       /^cpu: wasm-simd( relaxed)?, 1 thread$/,
     );
     expect(await ran("--backend", "js")).toBe("js");

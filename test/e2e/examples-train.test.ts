@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers/compile.js";
@@ -42,4 +44,36 @@ describe("the examples reach what they promise", () => {
   it("mnist.nn: at least 0.95 accuracy on the held-out digits", { timeout: 600_000 }, () => {
     expect(train("mnist.nn").accuracy).toBeGreaterThanOrEqual(0.95);
   });
+});
+
+/** The losses of one epoch of `example` on `threads` threads (wasm, no BLAS), from --history. */
+function losses(example: string, threads: number): number[] {
+  const history = join(mkdtempSync(join(tmpdir(), "nnc-threads-")), "h.json");
+  const flags = ["--epochs", "1", "--threads", String(threads), "--blas", "off"];
+  train(example, ...flags, "--backend", "cpu", "--history", history);
+  const h = JSON.parse(readFileSync(history, "utf8")) as {
+    backend: string;
+    epochs: { loss: number; valLoss?: number }[];
+    test?: { loss: number };
+  };
+  expect(h.backend).toMatch(threads === 1 ? /, 1 thread$/ : new RegExp(`, ${threads} threads$`));
+  const epoch = h.epochs[0]!;
+  return [epoch.loss, ...(epoch.valLoss === undefined ? [] : [epoch.valLoss]), h.test?.loss ?? 0];
+}
+
+// Issue 8: the thread count changes speed, not results (GEMM columns and kernel elements split
+// over threads keep each element's summation order, so the losses are in fact bit-identical).
+describe("--threads 1 and --threads 2 train to the same losses", () => {
+  it.each(["xor.nn", "iris.nn", "residual.nn", "regression.nn", "mnist.nn"])(
+    "%s",
+    { timeout: 120_000 },
+    (example) => {
+      const one = losses(example, 1);
+      const two = losses(example, 2);
+      expect(two).toHaveLength(one.length);
+      one.forEach((loss, i) =>
+        expect(Math.abs(two[i]! - loss)).toBeLessThanOrEqual(1e-5 * Math.abs(loss)),
+      );
+    },
+  );
 });

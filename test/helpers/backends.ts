@@ -7,6 +7,7 @@
 import type { Backend, GemmProvider, Precision } from "../../runtime/backend.js";
 import { type BackendOptions, createBackend } from "../../runtime/backends.js";
 import { blasGemmProvider, loadBlas } from "../../runtime/node/blas.js";
+import { testPool } from "./pools.js";
 
 export interface CpuVariant {
   /** How test titles name it. */
@@ -32,6 +33,13 @@ export const cpuVariants: readonly CpuVariant[] = [
     backend: "cpu",
     threads: 1,
     args: ["--backend", "cpu", "--threads", "1", "--blas", "off"],
+  },
+  // GEMMs split over columns and large kernels over elements, on a pool: the bits of 1 thread.
+  {
+    name: "wasm-2threads",
+    backend: "cpu",
+    threads: 2,
+    args: ["--backend", "cpu", "--threads", "2", "--blas", "off"],
   },
   // Every GEMM, however small, through the library: the variant tests BLAS, not the threshold.
   ...(blas === null
@@ -61,6 +69,9 @@ export function variantBackend(
     precision,
     threads: variant.threads,
     ...(variant.gemm ? { gemm: variant.gemm } : {}),
+    ...(variant.backend === "cpu" && variant.threads > 1
+      ? { pool: testPool(variant.threads) }
+      : {}),
   });
 }
 
