@@ -7,7 +7,8 @@
  */
 import * as runtime from "../runtime/index.js";
 import type { Backend } from "../runtime/index.js";
-import { blasGemm } from "../runtime/node/index.js";
+import type { GemmProvider, WorkerPool } from "../runtime/index.js";
+import { blasGemm, createNodeWorkerPool } from "../runtime/node/index.js";
 
 export interface BackendChoice {
   /** The key of its row in `VARIANTS` (`js`, `wasm`, `wasm+blas`). */
@@ -24,13 +25,32 @@ interface BackendExtras {
   dispose?(): void;
 }
 
+/**
+ * The worker pool of a backend made here (several threads), disposed with it: the wasm backend
+ * runs on as many threads as the pool it is given has.
+ */
+const pools = new WeakMap<Backend, WorkerPool>();
+
+async function wasmBackend(threads: number, gemm?: GemmProvider): Promise<Backend> {
+  const memory = threads > 1 ? runtime.createSharedMemory() : null;
+  const pool = memory ? await createNodeWorkerPool({ memory, threads }) : undefined;
+  const backend = runtime.createBackend("cpu", {
+    precision: "f32",
+    threads: pool ? pool.threads : 1,
+    ...(pool ? { pool } : {}),
+    ...(gemm ? { gemm } : {}),
+  });
+  if (pool) pools.set(backend, pool);
+  return backend;
+}
+
 /** Each variant's construction; `null` when it is not available on this machine. */
-const VARIANTS: Readonly<Record<string, (threads: number) => Backend | null>> = {
-  js: (threads) => runtime.createBackend("js", { precision: "f32", threads }),
-  wasm: (threads) => runtime.createBackend("cpu", { precision: "f32", threads }),
-  "wasm+blas": (threads) => {
+const VARIANTS: Readonly<Record<string, (threads: number) => Promise<Backend | null>>> = {
+  js: async () => runtime.createBackend("js", { precision: "f32" }),
+  wasm: (threads) => wasmBackend(threads),
+  "wasm+blas": async (threads) => {
     const gemm = blasGemm("auto", { threads });
-    return gemm ? runtime.createBackend("cpu", { precision: "f32", threads, gemm }) : null;
+    return gemm ? wasmBackend(threads, gemm) : null;
   },
 };
 
@@ -38,14 +58,15 @@ const VARIANTS: Readonly<Record<string, (threads: number) => Backend | null>> = 
 export async function createBackend(factory: string, threads: number): Promise<Backend> {
   const create = VARIANTS[factory];
   if (!create) throw new Error(`no backend variant ${factory}`);
-  const backend = create(threads);
+  const backend = await create(threads);
   if (!backend) throw new Error(`backend variant ${factory} is not available here`);
-  return await Promise.resolve(backend);
+  return backend;
 }
 
 /** Frees what a backend holds (workers, memory) when it can. */
-export function disposeBackend(backend: Backend): void {
+export async function disposeBackend(backend: Backend): Promise<void> {
   (backend as Backend & BackendExtras).dispose?.();
+  await pools.get(backend)?.dispose();
 }
 
 /** Every backend variant available here, with the thread counts to measure it at. */
@@ -60,7 +81,7 @@ export async function detectBackends(allThreads: number): Promise<BackendChoice[
     }
     const threads = (backend as Backend & BackendExtras).threads;
     const threaded = typeof threads === "number" && threads > 1;
-    disposeBackend(backend);
+    await disposeBackend(backend);
     choices.push({
       factory,
       label: factory,

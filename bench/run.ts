@@ -166,7 +166,7 @@ async function gemmSection(
         });
         measured.set(`${shape.label}|${backend.label}|${threads}`, timing);
       }
-      disposeBackend(instance);
+      await disposeBackend(instance);
     }
   }
   for (const shape of shapes) {

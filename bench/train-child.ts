@@ -101,7 +101,7 @@ async function main(job: TrainJob): Promise<TrainResult> {
     if (ms / n < best.ms / Math.max(best.steps, 1) || best.steps === 0) best = { steps: n, ms };
   }
   model.dispose?.();
-  disposeBackend(backend);
+  await disposeBackend(backend);
   return {
     batch,
     steps,
