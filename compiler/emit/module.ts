@@ -1,7 +1,7 @@
 import { Project, Scope, VariableDeclarationKind } from "ts-morph";
 import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
-import { printKernelsWasm } from "../kernel/print-wasm.js";
+import { callsMathPerElement, printKernelsWasm } from "../kernel/print-wasm.js";
 import type { CompiledFunction } from "../passes/index.js";
 import { type FunctionCode, functionCode } from "./function.js";
 import { KernelCatalog } from "./kernel-catalog.js";
@@ -195,7 +195,8 @@ function kernelLiteral(k: KernelCode, index: number): string {
     `/**\n${k.doc.map((d) => ` * ${d.replace(/\*\//g, "* /")}`).join("\n")}\n */`,
     `${k.name}: {`,
     `name: ${JSON.stringify(k.name)},`,
-    `wasm: ${index},`,
+    // Kernels that call JavaScript math per element run their JavaScript body on every backend.
+    ...(callsMathPerElement(k.ir) ? [] : [`wasm: ${index},`]),
     `cpu(${params}): void {`,
     k.body,
     `},`,

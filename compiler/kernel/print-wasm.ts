@@ -522,6 +522,21 @@ function loads(expr: ElementExpr): boolean {
   }
 }
 
+/**
+ * Whether the kernel calls an imported JavaScript math function for every element (a call per
+ * lane from wasm costs more than the JavaScript loop's own call: the backend then runs the
+ * kernel's JavaScript body, which computes the same bits). Calls in loop-invariant lets, made
+ * once per kernel call, do not count.
+ */
+export function callsMathPerElement(kernel: Kernel): boolean {
+  const invariant = loopInvariantLets(kernel);
+  const used = new Set<KernelMathName>();
+  kernel.lets.forEach((l, index) => {
+    if (!invariant.has(index)) mathCalls(l.value, used);
+  });
+  return used.size > 0;
+}
+
 /** Adds the imported math functions `expr` calls to `used`. */
 function mathCalls(expr: ElementExpr, used: Set<KernelMathName>): void {
   switch (expr.kind) {

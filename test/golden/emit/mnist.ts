@@ -125,7 +125,6 @@ const mnistMLPKernels = {
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wasm: 5,
     cpu(
       size: number,
       n: number,

@@ -198,7 +198,6 @@ const diabetesKernels = {
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wasm: 8,
     cpu(
       size: number,
       n: number,

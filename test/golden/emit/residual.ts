@@ -116,7 +116,6 @@ const residualKernels = {
    */
   dense_3_add_log1p: {
     name: "dense_3_add_log1p",
-    wasm: 4,
     cpu(
       size: number,
       n: number,
@@ -300,7 +299,6 @@ const residualKernels = {
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wasm: 12,
     cpu(
       size: number,
       n: number,
@@ -769,7 +767,6 @@ const residualKernels = {
    */
   dense_3_add_log1p_2: {
     name: "dense_3_add_log1p_2",
-    wasm: 22,
     cpu(
       size: number,
       n: number,
@@ -838,7 +835,6 @@ const residualKernels = {
    */
   dense_3_add_sigmoid: {
     name: "dense_3_add_sigmoid",
-    wasm: 24,
     cpu(size: number, n: number, t12: FloatArray, dense_3_bias: FloatArray, t14: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];

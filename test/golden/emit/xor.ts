@@ -18,7 +18,6 @@ const xorKernels = {
    */
   dense_1_add_tanh: {
     name: "dense_1_add_tanh",
-    wasm: 0,
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -43,7 +42,6 @@ const xorKernels = {
    */
   dense_2_add_log1p: {
     name: "dense_2_add_log1p",
-    wasm: 1,
     cpu(
       size: number,
       n: number,
@@ -294,7 +292,6 @@ const xorKernels = {
    */
   dense_2_add_log1p_2: {
     name: "dense_2_add_log1p_2",
-    wasm: 9,
     cpu(
       size: number,
       n: number,
@@ -344,7 +341,6 @@ const xorKernels = {
    */
   dense_2_add_sigmoid: {
     name: "dense_2_add_sigmoid",
-    wasm: 11,
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
