@@ -8,8 +8,9 @@
  * Guarantees: the Backend contract. GEMM, and the GEMMs of convolution, run in WebAssembly SIMD
  * (gemm.ts: relaxed_madd when the engine accepts it, else mul+add; f32 accumulates in f32 like
  * BLAS, so f32 results differ from the JS reference, which accumulates in double, by rounding).
- * Reductions, softmaxes, im2col, pooling and dropout masks are the JS implementations of
- * runtime/cpu applied to the views, until wasm versions exist. Scratch (packed GEMM panels,
+ * Max pooling runs in wasm too (pool2d.ts, bit for bit the JS functions; those serve arrays
+ * not on the memory). Reductions, softmaxes, im2col and dropout masks are the JS
+ * implementations of runtime/cpu applied to the views, until wasm versions exist. Scratch (packed GEMM panels,
  * im2col columns) is allocated in the arena, grown on demand and kept, so a step allocates
  * nothing. Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in
  * the pool's memory and splits GEMMs over columns and large fused kernels over elements across
@@ -47,6 +48,7 @@ import { Random, RandomStream } from "../random.js";
 import { WasmGemm, gemmScratchBytes } from "./gemm.js";
 import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
+import { WasmPool2d } from "./pool2d.js";
 import type { WorkerPool } from "./pool.js";
 import { relaxedSimdSupported } from "./relaxed-simd.js";
 
@@ -113,6 +115,8 @@ export class WasmBackend implements Backend {
   readonly relaxed: boolean;
   /** GEMM in wasm on the arena's memory. */
   private readonly wasmGemm: WasmGemm;
+  /** Max pooling in wasm on the arena's memory. */
+  private readonly wasmPool2d: WasmPool2d;
   /** Bytes of one element. */
   private readonly elementBytes: number;
   /** Packed-panel scratch of the wasm GEMM, in the arena, grown on demand. */
@@ -156,6 +160,7 @@ export class WasmBackend implements Backend {
     this.relaxed = relaxed;
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
+    this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision);
     this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.gemmScratch = this.arena.u8(0);
     this.columns = this.alloc(0);
@@ -408,14 +413,20 @@ export class WasmBackend implements Backend {
 
   maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
     checkPool(geometry, x, y, "maxpool2d", "y");
-    maxpool2dForward(x, y, geometry);
+    if (this.arena.owns(x) && this.arena.owns(y)) this.wasmPool2d.forward(x, y, geometry);
+    else maxpool2dForward(x, y, geometry);
   }
 
   maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void {
     checkPool(geometry, x, dy, "maxpool2dGrad", "dy");
     const { batch, channels, height, width } = geometry;
     need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
-    maxpool2dBackward(x, dy, dx, geometry);
+    const arena = this.arena;
+    if (arena.owns(x) && arena.owns(dy) && arena.owns(dx)) {
+      this.wasmPool2d.backward(x, dy, dx, geometry);
+    } else {
+      maxpool2dBackward(x, dy, dx, geometry);
+    }
   }
 
   dropoutMask(mask: Buffer, size: number, rate: number): void {

@@ -1,0 +1,119 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { FloatArray, PoolGeometry } from "../../../runtime/backend.js";
+import { maxpool2dBackward, maxpool2dForward } from "../../../runtime/cpu/pool.js";
+import { type PoolPrecision, WasmPool2d, vectorColumns } from "../../../runtime/wasm/pool2d.js";
+
+const PAGE = 65536;
+const PAGES = 16;
+
+/** Values with ties, signed zeros, infinities and NaN, drawn from a seeded generator. */
+const VALUES = [-2, -1, -0, 0, 0.5, 1, 1, 2, 3, -Infinity, Infinity, NaN];
+
+function fillFrom(seed: number, array: FloatArray, specials: boolean): void {
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < array.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const u = (state >>> 0) / 2 ** 32;
+    array[i] = specials && u < 0.5 ? VALUES[Math.floor(u * 2 * VALUES.length)]! : u * 8 - 4;
+  }
+}
+
+/** Same values, NaN equal to NaN, -0 distinct from 0: the bits that matter. */
+function sameBits(a: FloatArray, b: FloatArray): number {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+const geometry = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    channels: fc.integer({ min: 1, max: 3 }),
+    size: fc.integer({ min: 1, max: 9 }),
+    stride: fc.integer({ min: 1, max: 3 }),
+    extraH: fc.integer({ min: 0, max: 12 }),
+    extraW: fc.integer({ min: 0, max: 20 }),
+    pastH: fc.integer({ min: 0, max: 1 }),
+    pastW: fc.integer({ min: 0, max: 1 }),
+  })
+  .map(({ batch, channels, size, stride, extraH, extraW, pastH, pastW }): PoolGeometry => {
+    const height = size + extraH;
+    const width = size + extraW;
+    return {
+      batch,
+      channels,
+      height,
+      width,
+      size,
+      stride,
+      // Floor mode, or one window more that reaches past the image (clipped, maybe empty).
+      outH: Math.floor((height - size) / stride) + 1 + pastH,
+      outW: Math.floor((width - size) / stride) + 1 + pastW,
+    };
+  });
+
+function views(memory: WebAssembly.Memory, precision: PoolPrecision, g: PoolGeometry) {
+  const Float = precision === "f32" ? Float32Array : Float64Array;
+  const E = Float.BYTES_PER_ELEMENT;
+  const inputs = g.batch * g.channels * g.height * g.width;
+  const outputs = g.batch * g.channels * g.outH * g.outW;
+  const buffer = memory.buffer;
+  // x ends at the memory's end: a read past a row's end would trap. The others are unaligned.
+  const x = new Float(buffer, PAGES * PAGE - inputs * E, inputs);
+  const y = new Float(buffer, E, outputs);
+  const dy = new Float(buffer, E * (outputs + 3), outputs);
+  const dx = new Float(buffer, E * (2 * outputs + 5), inputs);
+  return { x, y, dy, dx };
+}
+
+describe.each([
+  { precision: "f32" as const, shared: false },
+  { precision: "f64" as const, shared: false },
+  { precision: "f32" as const, shared: true },
+  { precision: "f64" as const, shared: true },
+])("wasm max pooling, $precision, shared $shared", ({ precision, shared }) => {
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true })
+    : new WebAssembly.Memory({ initial: PAGES, maximum: PAGES });
+  const pool = new WasmPool2d(memory, precision);
+
+  it("equals pool.ts bit for bit, forward and backward", () => {
+    fc.assert(
+      fc.property(geometry, fc.integer(), fc.boolean(), (g, seed, specials) => {
+        const { x, y, dy, dx } = views(memory, precision, g);
+        fillFrom(seed, x, specials);
+        fillFrom(seed ^ 0x5bd1e995, dy, false);
+        const yRef = y.slice();
+        const dxRef = dx.slice();
+        dx.fill(7); // the backward pass must zero it
+        maxpool2dForward(x, yRef, g);
+        maxpool2dBackward(x, dy, dxRef, g);
+        pool.forward(x, y, g);
+        pool.backward(x, dy, dx, g);
+        expect(sameBits(y, yRef)).toBe(-1);
+        expect(sameBits(dx, dxRef)).toBe(-1);
+      }),
+      { seed: 8008, numRuns: 300 },
+    );
+  });
+
+  it("vectorises T4's 2x2 stride-2 pooling and 1-stride windows", () => {
+    const g = (width: number, size: number, stride: number): PoolGeometry => ({
+      batch: 1,
+      channels: 1,
+      height: width,
+      width,
+      size,
+      stride,
+      outH: Math.floor((width - size) / stride) + 1,
+      outW: Math.floor((width - size) / stride) + 1,
+    });
+    const lanes = precision === "f32" ? 4 : 2;
+    expect(vectorColumns(g(28, 2, 2), precision)).toBe(precision === "f32" ? 12 : 12);
+    expect(vectorColumns(g(14, 2, 2), precision)).toBe(precision === "f32" ? 4 : 6);
+    expect(vectorColumns(g(10, 3, 1), precision) % lanes).toBe(0);
+    expect(vectorColumns(g(10, 3, 3), precision)).toBe(0);
+  });
+});
