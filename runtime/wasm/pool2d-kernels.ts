@@ -114,7 +114,7 @@ export function vectorColumns(g: PoolGeometry, precision: PoolPrecision): number
 }
 
 /** while (i <u end) { body; i += step } */
-function whileBelow(
+export function whileBelow(
   code: CodeBuilder,
   i: Local,
   end: Local,
@@ -365,7 +365,7 @@ function backwardVectors(
  * the 2L - 1 elements from `address` as two overlapping loads (the second L - 1 elements on),
  * whose even elements 0, 2, .., 2L - 2 the shuffle keeps. Reads nothing past the last lane.
  */
-function loadLanes(
+export function loadLanes(
   code: CodeBuilder,
   address: Local,
   precision: PoolPrecision,

@@ -9,13 +9,14 @@
  * (gemm.ts: relaxed_madd when the engine accepts it, else mul+add; f32 accumulates in f32 like
  * BLAS, so f32 results differ from the JS reference, which accumulates in double, by rounding).
  * Max pooling runs in wasm too (pool2d.ts, bit for bit the JS functions; those serve arrays
- * not on the memory). Reductions, softmaxes, im2col and dropout masks are the JS
- * implementations of runtime/cpu applied to the views, until wasm versions exist. Scratch (packed GEMM panels,
- * im2col columns) is allocated in the arena, grown on demand and kept, so a step allocates
- * nothing. Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in
- * the pool's memory and splits GEMMs over columns and large fused kernels over elements across
- * its threads, with the bits of 1 thread (docs/internals.md, "Threads"); without one, it runs
- * on the calling thread.
+ * not on the memory), and so do the convolutions' im2col and col2im (im2col.ts, conv2d.ts).
+ * Reductions, softmaxes and dropout masks are the JS implementations of runtime/cpu applied
+ * to the views, until wasm versions exist. Scratch (packed GEMM panels, im2col columns) is
+ * allocated in the arena, grown on demand and kept, so a step allocates nothing. Given a
+ * worker pool (created by the caller: in Node, node-pool.ts), it allocates in the pool's memory
+ * and splits GEMMs over columns and large fused kernels over elements across its threads, with
+ * the bits of 1 thread (docs/internals.md, "Threads"); without one, it runs on the calling
+ * thread.
  *
  * Browser-safe: no `node:` imports.
  */
@@ -32,20 +33,22 @@ import type {
 } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
-import {
-  type GemmOne,
-  colSize,
-  conv2dForward,
-  conv2dGradInput,
-  conv2dGradWeight,
-} from "../cpu/conv.js";
+import { type GemmOne, colSize } from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { gemmOne } from "../cpu/gemm.js";
+import { col2imAdd, im2col } from "../cpu/im2col.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
 import { WasmGemm, gemmScratchBytes } from "./gemm.js";
+import {
+  type Lowering,
+  conv2dForwardWith,
+  conv2dGradInputWith,
+  conv2dGradWeightWith,
+} from "./conv2d.js";
+import { WasmIm2col } from "./im2col.js";
 import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
 import { WasmPool2d } from "./pool2d.js";
@@ -117,6 +120,8 @@ export class WasmBackend implements Backend {
   private readonly wasmGemm: WasmGemm;
   /** Max pooling in wasm on the arena's memory. */
   private readonly wasmPool2d: WasmPool2d;
+  /** The convolution's im2col/col2im in wasm on the arena's memory. */
+  private readonly wasmIm2col: WasmIm2col;
   /** Bytes of one element. */
   private readonly elementBytes: number;
   /** Packed-panel scratch of the wasm GEMM, in the arena, grown on demand. */
@@ -161,6 +166,7 @@ export class WasmBackend implements Backend {
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision);
+    this.wasmIm2col = new WasmIm2col(this.arena.memory, this.precision);
     this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.gemmScratch = this.arena.u8(0);
     this.columns = this.alloc(0);
@@ -398,17 +404,22 @@ export class WasmBackend implements Backend {
 
   conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
-    conv2dForward(x, w, y, geometry, this.columnScratch(geometry), this.gemmOn(x, w, y));
+    const col = this.columnScratch(geometry);
+    conv2dForwardWith(this.loweringOn(x), x, w, y, geometry, col, this.gemmOn(x, w, y));
   }
 
   conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
-    conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry), this.gemmOn(dy, w, dx));
+    const col = this.columnScratch(geometry);
+    const gemm = this.gemmOn(dy, w, dx);
+    conv2dGradInputWith(this.loweringOn(dx), dy, w, dx, geometry, col, gemm);
   }
 
   conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
-    conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry), this.gemmOn(x, dy, dw));
+    const col = this.columnScratch(geometry);
+    const gemm = this.gemmOn(x, dy, dw);
+    conv2dGradWeightWith(this.loweringOn(x), x, dy, dw, geometry, col, gemm);
   }
 
   maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
@@ -447,6 +458,11 @@ export class WasmBackend implements Backend {
     return this.scratchA;
   }
 
+  /** The wasm im2col/col2im when the image is on the memory (the columns always are), else JS. */
+  private loweringOn(image: FloatArray): Lowering {
+    return this.arena.owns(image) ? this.wasmIm2col : JS_LOWERING;
+  }
+
   /** The wasm GEMM when all three arrays are on the memory, else the JS one. */
   private gemmOn(p: FloatArray, q: FloatArray, r: FloatArray): GemmOne {
     const arena = this.arena;
@@ -473,6 +489,8 @@ export class WasmBackend implements Backend {
     return this.columns;
   }
 }
+
+const JS_LOWERING: Lowering = { im2col, col2imAdd };
 
 /** A buffer's byte offset in the memory, 0 for an absent one. */
 function offsetOf(buffer: Buffer | undefined): number {
