@@ -18,18 +18,6 @@ import { col2imAdd, im2col } from "./im2col.js";
 /** gemmOne's signature: one matrix triple at element offsets of typed arrays. */
 export type GemmOne = typeof gemmOne;
 
-/**
- * The index map of a convolution (im2col.ts's contract): the JavaScript functions by default,
- * the wasm backend's WebAssembly ones on arrays of its memory (same copies, same bits).
- */
-export interface ConvLowering {
-  im2col(x: FloatArray, xOff: number, col: FloatArray, g: ConvGeometry): void;
-  col2imAdd(col: FloatArray, dx: FloatArray, xOff: number, g: ConvGeometry): void;
-}
-
-/** The JavaScript lowering of im2col.ts. */
-export const jsConvLowering: ConvLowering = { im2col, col2imAdd };
-
 /** Elements of the column matrix of one image: channels*kh*kw*outH*outW. */
 export function colSize(g: ConvGeometry): number {
   return g.channels * g.kernelH * g.kernelW * g.outH * g.outW;
@@ -56,7 +44,6 @@ export function conv2dForward(
   g: ConvGeometry,
   col: FloatArray,
   gemm: GemmOne = gemmOne,
-  lowering: ConvLowering = jsConvLowering,
 ): void {
   const k = g.channels * g.kernelH * g.kernelW;
   const q = g.outH * g.outW;
@@ -67,7 +54,7 @@ export function conv2dForward(
     if (pointwise) {
       gemm(w, 0, x, b * imageSize, y, yOff, g.filters, q, k, false, false, false);
     } else {
-      lowering.im2col(x, b * imageSize, col, g);
+      im2col(x, b * imageSize, col, g);
       gemm(w, 0, col, 0, y, yOff, g.filters, q, k, false, false, false);
     }
   }
@@ -81,7 +68,6 @@ export function conv2dGradInput(
   g: ConvGeometry,
   col: FloatArray,
   gemm: GemmOne = gemmOne,
-  lowering: ConvLowering = jsConvLowering,
 ): void {
   const k = g.channels * g.kernelH * g.kernelW;
   const q = g.outH * g.outW;
@@ -95,7 +81,7 @@ export function conv2dGradInput(
     } else {
       gemm(w, 0, dy, dyOff, col, 0, k, q, g.filters, true, false, false);
       dx.fill(0, xOff, xOff + imageSize);
-      lowering.col2imAdd(col, dx, xOff, g);
+      col2imAdd(col, dx, xOff, g);
     }
   }
 }
@@ -108,7 +94,6 @@ export function conv2dGradWeight(
   g: ConvGeometry,
   col: FloatArray,
   gemm: GemmOne = gemmOne,
-  lowering: ConvLowering = jsConvLowering,
 ): void {
   const k = g.channels * g.kernelH * g.kernelW;
   const q = g.outH * g.outW;
@@ -123,7 +108,7 @@ export function conv2dGradWeight(
     if (pointwise) {
       gemm(dy, dyOff, x, b * imageSize, dw, 0, g.filters, k, q, false, true, b > 0);
     } else {
-      lowering.im2col(x, b * imageSize, col, g);
+      im2col(x, b * imageSize, col, g);
       gemm(dy, dyOff, col, 0, dw, 0, g.filters, k, q, false, true, b > 0);
     }
   }

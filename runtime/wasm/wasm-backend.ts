@@ -33,22 +33,21 @@ import type {
 } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
-import {
-  type ConvLowering,
-  type GemmOne,
-  colSize,
-  conv2dForward,
-  conv2dGradInput,
-  conv2dGradWeight,
-  jsConvLowering,
-} from "../cpu/conv.js";
+import { type GemmOne, colSize } from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { gemmOne } from "../cpu/gemm.js";
+import { col2imAdd, im2col } from "../cpu/im2col.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
 import { WasmGemm, gemmScratchBytes } from "./gemm.js";
+import {
+  type Lowering,
+  conv2dForwardWith,
+  conv2dGradInputWith,
+  conv2dGradWeightWith,
+} from "./conv2d.js";
 import { WasmIm2col } from "./im2col.js";
 import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
@@ -406,21 +405,21 @@ export class WasmBackend implements Backend {
   conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
     const col = this.columnScratch(geometry);
-    conv2dForward(x, w, y, geometry, col, this.gemmOn(x, w, y), this.loweringOn(x));
+    conv2dForwardWith(this.loweringOn(x), x, w, y, geometry, col, this.gemmOn(x, w, y));
   }
 
   conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
     const col = this.columnScratch(geometry);
     const gemm = this.gemmOn(dy, w, dx);
-    conv2dGradInput(dy, w, dx, geometry, col, gemm, this.loweringOn(dx));
+    conv2dGradInputWith(this.loweringOn(dx), dy, w, dx, geometry, col, gemm);
   }
 
   conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
     const col = this.columnScratch(geometry);
     const gemm = this.gemmOn(x, dy, dw);
-    conv2dGradWeight(x, dy, dw, geometry, col, gemm, this.loweringOn(x));
+    conv2dGradWeightWith(this.loweringOn(x), x, dy, dw, geometry, col, gemm);
   }
 
   maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
@@ -460,8 +459,8 @@ export class WasmBackend implements Backend {
   }
 
   /** The wasm im2col/col2im when the image is on the memory (the columns always are), else JS. */
-  private loweringOn(image: FloatArray): ConvLowering {
-    return this.arena.owns(image) ? this.wasmIm2col : jsConvLowering;
+  private loweringOn(image: FloatArray): Lowering {
+    return this.arena.owns(image) ? this.wasmIm2col : JS_LOWERING;
   }
 
   /** The wasm GEMM when all three arrays are on the memory, else the JS one. */
@@ -490,6 +489,8 @@ export class WasmBackend implements Backend {
     return this.columns;
   }
 }
+
+const JS_LOWERING: Lowering = { im2col, col2imAdd };
 
 /** A buffer's byte offset in the memory, 0 for an absent one. */
 function offsetOf(buffer: Buffer | undefined): number {
