@@ -4,6 +4,7 @@
  * (im2col columns, reduction accumulators) lives on the backend, grows on demand and is kept.
  * Argument checks cost a few comparisons and build their message only when they fail.
  */
+import { checkGemm, copyHost, fillHost, readHost, writeHost } from "./host-arrays.js";
 import type {
   Backend,
   Buffer,
@@ -55,28 +56,19 @@ export class CpuBackend implements Backend {
   }
 
   write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
-    dst.set(data, offset);
+    writeHost(dst, data, offset);
   }
 
   read(src: Buffer, size?: number): FloatArray {
-    if (size === undefined || size === src.length) return src;
-    need(src, size, "read", "src");
-    return src.subarray(0, size);
+    return readHost(src, size);
   }
 
   copy(src: Buffer, dst: Buffer, size: number, srcOffset = 0, dstOffset = 0): void {
-    need(src, srcOffset + size, "copy", "src");
-    need(dst, dstOffset + size, "copy", "dst");
-    if (src === dst) {
-      dst.copyWithin(dstOffset, srcOffset, srcOffset + size);
-      return;
-    }
-    for (let i = 0; i < size; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+    copyHost(src, dst, size, srcOffset, dstOffset);
   }
 
   fill(dst: Buffer, value: number, size: number): void {
-    need(dst, size, "fill", "dst");
-    dst.fill(value, 0, size);
+    fillHost(dst, value, size);
   }
 
   gemm(
@@ -93,10 +85,7 @@ export class CpuBackend implements Backend {
     strideC = m * n,
   ): void {
     if (batch <= 0) return;
-    const last = batch - 1;
-    need(a, last * strideA + m * k, "gemm", "a");
-    need(b, last * strideB + k * n, "gemm", "b");
-    need(c, last * strideC + m * n, "gemm", "c");
+    checkGemm(a, b, c, m, n, k, batch, strideA, strideB, strideC);
     const transA = (flags & TRANS_A) !== 0;
     const transB = (flags & TRANS_B) !== 0;
     const accumulate = (flags & ACCUMULATE) !== 0;

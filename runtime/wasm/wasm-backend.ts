@@ -20,6 +20,7 @@
  *
  * Browser-safe: no `node:` imports.
  */
+import { checkGemm, copyHost, fillHost, readHost, writeHost } from "../cpu/host-arrays.js";
 import type {
   Backend,
   Buffer,
@@ -248,29 +249,19 @@ export class WasmBackend implements Backend {
   }
 
   write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
-    dst.set(data, offset);
+    writeHost(dst, data, offset);
   }
 
   read(src: Buffer, size?: number): FloatArray {
-    if (size === undefined || size === src.length) return src;
-    need(src, size, "read", "src");
-    return src.subarray(0, size);
+    return readHost(src, size);
   }
 
   copy(src: Buffer, dst: Buffer, size: number, srcOffset = 0, dstOffset = 0): void {
-    need(src, srcOffset + size, "copy", "src");
-    need(dst, dstOffset + size, "copy", "dst");
-    if (src === dst) {
-      dst.copyWithin(dstOffset, srcOffset, srcOffset + size);
-      return;
-    }
-    // Distinct buffers of the arena never overlap, so a forward copy is exact.
-    for (let i = 0; i < size; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+    copyHost(src, dst, size, srcOffset, dstOffset);
   }
 
   fill(dst: Buffer, value: number, size: number): void {
-    need(dst, size, "fill", "dst");
-    dst.fill(value, 0, size);
+    fillHost(dst, value, size);
   }
 
   gemm(
@@ -287,10 +278,7 @@ export class WasmBackend implements Backend {
     strideC = m * n,
   ): void {
     if (batch <= 0) return;
-    const last = batch - 1;
-    need(a, last * strideA + m * k, "gemm", "a");
-    need(b, last * strideB + k * n, "gemm", "b");
-    need(c, last * strideC + m * n, "gemm", "c");
+    checkGemm(a, b, c, m, n, k, batch, strideA, strideB, strideC);
     const provider = this.gemmProvider;
     if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
     const arena = this.arena;

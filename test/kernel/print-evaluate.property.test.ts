@@ -1,10 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  type BinaryMath,
-  type Comparison,
   type ElementExpr,
-  type IndexExpr,
   type Kernel,
   type UnaryMath,
   evaluateElement,
@@ -16,6 +13,7 @@ import { ops } from "../../compiler/ops.js";
 import { evaluateOp } from "../../compiler/ops/evaluate.js";
 import type { ElementContext, Lowering, OpKind } from "../../compiler/ops.js";
 import { erf } from "../../runtime/math.js";
+import { binaryOps, comparisons, index, number, unaryOps } from "./arbitraries.js";
 
 /**
  * The evaluator (constant folding) and the printed JavaScript (generated kernels) compute the
@@ -26,67 +24,6 @@ const seed = 20240607;
 const size = 12;
 const batch = 3;
 const inputCount = 3;
-
-const special = [
-  NaN,
-  Infinity,
-  -Infinity,
-  -0,
-  0,
-  1,
-  -1,
-  0.5,
-  -0.5,
-  2,
-  20,
-  21,
-  1e-310,
-  1e308,
-  -7.25,
-];
-const number = fc.oneof(fc.constantFrom(...special), fc.double(), fc.integer({ min: -5, max: 5 }));
-
-const unaryOps: readonly UnaryMath[] = [
-  "neg",
-  "exp",
-  "log",
-  "sqrt",
-  "abs",
-  "sign",
-  "sin",
-  "cos",
-  "tanh",
-  "log1p",
-  "expm1",
-  "erf",
-];
-const binaryOps: readonly BinaryMath[] = ["add", "sub", "mul", "div", "pow", "max", "min"];
-const comparisons: readonly Comparison[] = ["lt", "gt", "le", "ge", "eq", "ne"];
-
-/** Non-negative integer expressions with positive divisors, as index maps are. */
-const { index } = fc.letrec<{ index: IndexExpr }>((tie) => ({
-  index: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    fc.constant(k.element),
-    fc.constant(k.batch),
-    fc.integer({ min: 0, max: 7 }).map(k.int),
-    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.iadd(a, b)),
-    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.imul(a, b)),
-    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.isub(k.iadd(a, b), b)),
-    fc
-      .tuple(
-        tie("index"),
-        fc.oneof(fc.integer({ min: 1, max: 7 }).map(k.int), fc.constant(k.batch)),
-      )
-      .map(([a, b]) => k.idiv(a, b)),
-    fc
-      .tuple(
-        tie("index"),
-        fc.oneof(fc.integer({ min: 1, max: 7 }).map(k.int), fc.constant(k.batch)),
-      )
-      .map(([a, b]) => k.imod(a, b)),
-  ),
-}));
 
 /** Expressions over loads of the inputs (in bounds) and locals 0..maxLocal-1 (fixed up later). */
 const { element } = fc.letrec<{ element: ElementExpr }>((tie) => ({

@@ -1,18 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Precision } from "../../runtime/backend.js";
-import {
-  type BinaryMath,
-  type Comparison,
-  type ElementExpr,
-  type IndexExpr,
-  type Kernel,
-  type UnaryMath,
-  k,
-  printKernelJs,
-} from "../../compiler/kernel/index.js";
+import { type ElementExpr, type Kernel, k, printKernelJs } from "../../compiler/kernel/index.js";
 import { printKernelsWasm } from "../../compiler/kernel/print-wasm.js";
 import { runJs, runWasm, sameBits } from "./wasm-harness.js";
+import { binaryOps, comparisons, index, number, special, unaryOps } from "./arbitraries.js";
 
 /**
  * The wasm printer computes what the JavaScript printer's body computes, bit for bit (Object.is
@@ -24,67 +16,6 @@ import { runJs, runWasm, sameBits } from "./wasm-harness.js";
 const seed = 20260611;
 const batch = 3;
 const inputCount = 3;
-
-const special = [
-  NaN,
-  Infinity,
-  -Infinity,
-  -0,
-  0,
-  1,
-  -1,
-  0.5,
-  -0.5,
-  2,
-  20,
-  21,
-  1e-310,
-  1e308,
-  -7.25,
-];
-const number = fc.oneof(fc.constantFrom(...special), fc.double(), fc.integer({ min: -5, max: 5 }));
-
-const unaryOps: readonly UnaryMath[] = [
-  "neg",
-  "exp",
-  "log",
-  "sqrt",
-  "abs",
-  "sign",
-  "sin",
-  "cos",
-  "tanh",
-  "log1p",
-  "expm1",
-  "erf",
-];
-const binaryOps: readonly BinaryMath[] = ["add", "sub", "mul", "div", "pow", "max", "min"];
-const comparisons: readonly Comparison[] = ["lt", "gt", "le", "ge", "eq", "ne"];
-
-/** Non-negative integer expressions with positive divisors, as index maps are. */
-const { index } = fc.letrec<{ index: IndexExpr }>((tie) => ({
-  index: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    fc.constant(k.element),
-    fc.constant(k.batch),
-    fc.integer({ min: 0, max: 7 }).map(k.int),
-    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.iadd(a, b)),
-    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.imul(a, b)),
-    fc.tuple(tie("index"), tie("index")).map(([a, b]) => k.isub(k.iadd(a, b), b)),
-    fc
-      .tuple(
-        tie("index"),
-        fc.oneof(fc.integer({ min: 1, max: 7 }).map(k.int), fc.constant(k.batch)),
-      )
-      .map(([a, b]) => k.idiv(a, b)),
-    fc
-      .tuple(
-        tie("index"),
-        fc.oneof(fc.integer({ min: 1, max: 7 }).map(k.int), fc.constant(k.batch)),
-      )
-      .map(([a, b]) => k.imod(a, b)),
-  ),
-}));
 
 /** A load in bounds of a buffer of `length` elements: contiguous (`i`) or a broadcast map. */
 const load = (length: number) =>
