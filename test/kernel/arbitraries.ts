@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import {
   type BinaryMath,
+  type ElementExpr,
   type Comparison,
   type IndexExpr,
   type UnaryMath,
@@ -77,3 +78,21 @@ export const { index } = fc.letrec<{ index: IndexExpr }>((tie) => ({
       .map(([a, b]) => k.imod(a, b)),
   ),
 }));
+
+/** `expr` with each local read replaced by an earlier let (or a constant in the first let). */
+export function withLocalsBefore(expr: ElementExpr, count: number): ElementExpr {
+  const sub = (e: ElementExpr) => withLocalsBefore(e, count);
+  switch (expr.kind) {
+    case "local":
+      return count === 0 ? k.c(expr.index) : k.local(expr.index % count);
+    case "unary":
+      return { ...expr, x: sub(expr.x) };
+    case "binary":
+    case "compare":
+      return { ...expr, a: sub(expr.a), b: sub(expr.b) };
+    case "select":
+      return k.select(sub(expr.condition), sub(expr.then), sub(expr.otherwise));
+    default:
+      return expr;
+  }
+}

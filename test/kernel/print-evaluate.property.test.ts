@@ -13,7 +13,14 @@ import { ops } from "../../compiler/ops.js";
 import { evaluateOp } from "../../compiler/ops/evaluate.js";
 import type { ElementContext, Lowering, OpKind } from "../../compiler/ops.js";
 import { erf } from "../../runtime/math.js";
-import { binaryOps, comparisons, index, number, unaryOps } from "./arbitraries.js";
+import {
+  binaryOps,
+  comparisons,
+  index,
+  number,
+  unaryOps,
+  withLocalsBefore,
+} from "./arbitraries.js";
 
 /**
  * The evaluator (constant folding) and the printed JavaScript (generated kernels) compute the
@@ -48,24 +55,6 @@ const { element } = fc.letrec<{ element: ElementExpr }>((tie) => ({
 
 function unary(op: UnaryMath, x: ElementExpr): ElementExpr {
   return k[op](x);
-}
-
-/** `expr` with each local read replaced by an earlier let (or a constant in the first let). */
-function withLocalsBefore(expr: ElementExpr, count: number): ElementExpr {
-  const sub = (e: ElementExpr) => withLocalsBefore(e, count);
-  switch (expr.kind) {
-    case "local":
-      return count === 0 ? k.c(expr.index) : k.local(expr.index % count);
-    case "unary":
-      return { ...expr, x: sub(expr.x) };
-    case "binary":
-    case "compare":
-      return { ...expr, a: sub(expr.a), b: sub(expr.b) };
-    case "select":
-      return k.select(sub(expr.condition), sub(expr.then), sub(expr.otherwise));
-    default:
-      return expr;
-  }
 }
 
 const kernel: fc.Arbitrary<Kernel> = fc

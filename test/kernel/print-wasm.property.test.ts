@@ -4,7 +4,15 @@ import type { Precision } from "../../runtime/backend.js";
 import { type ElementExpr, type Kernel, k, printKernelJs } from "../../compiler/kernel/index.js";
 import { printKernelsWasm } from "../../compiler/kernel/print-wasm.js";
 import { runJs, runWasm, sameBits } from "./wasm-harness.js";
-import { binaryOps, comparisons, index, number, special, unaryOps } from "./arbitraries.js";
+import {
+  binaryOps,
+  comparisons,
+  index,
+  number,
+  special,
+  unaryOps,
+  withLocalsBefore,
+} from "./arbitraries.js";
 
 /**
  * The wasm printer computes what the JavaScript printer's body computes, bit for bit (Object.is
@@ -49,24 +57,6 @@ const element = (length: number) =>
         .map(([op, c, a, b]) => k.select(k[op](c, k.c(0)), a, b)),
     ),
   })).element;
-
-/** `expr` with each local read replaced by an earlier let (or a constant in the first let). */
-function withLocalsBefore(expr: ElementExpr, count: number): ElementExpr {
-  const sub = (e: ElementExpr) => withLocalsBefore(e, count);
-  switch (expr.kind) {
-    case "local":
-      return count === 0 ? k.c(expr.index) : k.local(expr.index % count);
-    case "unary":
-      return { ...expr, x: sub(expr.x) };
-    case "binary":
-    case "compare":
-      return { ...expr, a: sub(expr.a), b: sub(expr.b) };
-    case "select":
-      return k.select(sub(expr.condition), sub(expr.then), sub(expr.otherwise));
-    default:
-      return expr;
-  }
-}
 
 /** A kernel over `size` elements storing to an output and, maybe, in place to an input. */
 const kernelOf = (size: number): fc.Arbitrary<Kernel> =>
