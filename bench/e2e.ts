@@ -1,18 +1,33 @@
 /**
- * End to end: `nnc train examples/mnist.nn --epochs 1 --batch-size B` as a user runs it (the
- * shipped digits, batch loading, progress and evaluation included), in a child process; the
- * figure is the samples/s of its epoch line. When the command offers `--threads`, it also runs
- * with `--threads 1`.
+ * End to end: `nnc train` as a user runs it (batch loading, progress, validation and the epoch
+ * line included), in a child process; the figure is the samples/s of an epoch line, which
+ * times the whole epoch. Two kinds of run:
+ *
+ * - examples/mnist.nn, one epoch, as the README runs it (the first epoch: compilation of the
+ *   kernels, JIT warm-up and buffer planning included);
+ * - each bench model (bench/models/T1-T4) with a data section added: T1, T2 and T4 on the
+ *   shipped digits (`mnist()`, 7,200 training samples), T3 on a seeded synthetic CSV of
+ *   102,400 rows (5 features, a linear target plus noise), trained for 3 epochs: the figure is
+ *   the last epoch's (steady state), beside the first's.
+ *
+ * When the command offers `--threads`, runs are repeated with `--threads 1`.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../compiler/cli/package-root.js";
 
 export interface EpochRun {
   readonly args: readonly string[];
-  /** What the command printed (header lines, the epoch line, the test line). */
+  /** What the command printed (header lines, the epoch lines, the test line). */
   readonly output: readonly string[];
+  /** Samples/s of each epoch line, in order. */
+  readonly epochs: readonly number[];
+  /** The last epoch's samples/s (null when the command printed no epoch line). */
   readonly samplesPerSecond: number | null;
+  /** The batch size it trained with (the model's `batch_size`, or `--batch-size`). */
+  readonly batch: number | null;
 }
 
 const nnc = (): string => join(packageRoot(), "bin", "nnc.js");
@@ -23,16 +38,71 @@ export function trainTakesThreads(): boolean {
   return /--threads\b/.test(help.stdout);
 }
 
-/** One epoch of examples/mnist.nn with these extra arguments. */
-export function trainMnistEpoch(extra: readonly string[]): EpochRun {
-  const args = ["train", "examples/mnist.nn", "--epochs", "1", ...extra];
-  const run = spawnSync(process.execPath, [nnc(), ...args], {
-    cwd: packageRoot(),
-    encoding: "utf8",
-  });
+function trainRun(args: readonly string[], cwd: string): EpochRun {
+  const run = spawnSync(process.execPath, [nnc(), ...args], { cwd, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`nnc ${args.join(" ")} failed:\n${run.stderr}`);
   const output = run.stdout.trim().split("\n");
-  const epoch = output.find((l) => l.startsWith("epoch "));
-  const rate = epoch ? /(\d+) samples\/s/.exec(epoch)?.[1] : undefined;
-  return { args, output, samplesPerSecond: rate === undefined ? null : Number(rate) };
+  const epochs = output
+    .filter((l) => l.startsWith("epoch "))
+    .map((l) => Number(/(\d+) samples\/s/.exec(l)?.[1] ?? NaN));
+  const last = epochs.at(-1);
+  const batchFlag = args.indexOf("--batch-size");
+  const batch = batchFlag >= 0 ? Number(args[batchFlag + 1]) : null;
+  return { args, output, epochs, samplesPerSecond: last === undefined ? null : last, batch };
+}
+
+/** One epoch of examples/mnist.nn with these extra arguments. */
+export function trainMnistEpoch(extra: readonly string[]): EpochRun {
+  return trainRun(["train", "examples/mnist.nn", "--epochs", "1", ...extra], packageRoot());
+}
+
+/** The data section each bench model trains on end to end. */
+const dataSections: Readonly<Record<string, string>> = {
+  t1: "data { source: mnist(), split: { test: 0.2, seed: 2022 } }",
+  t2: "data { source: mnist(), split: { test: 0.2, seed: 2022 } }",
+  t3: 'data { source: csv("t3.csv", target: "y") }',
+  t4: "data { source: mnist(), split: { test: 0.2, seed: 2022 } }",
+};
+
+export const endToEndModels: readonly string[] = Object.keys(dataSections);
+
+/** T3's rows: y = x · (1, -2, 0.5, 3, -1) + 0.1 + noise, features uniform in [0, 1), seeded. */
+function t3Csv(rows: number): string {
+  let state = 2022;
+  const uniform = (): number => {
+    // xorshift32: a fixed stream, so every run trains on the same file
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  const weights = [1, -2, 0.5, 3, -1];
+  const lines = ["x1,x2,x3,x4,x5,y"];
+  for (let r = 0; r < rows; r++) {
+    const x = weights.map(() => uniform());
+    const y = x.reduce((s, v, i) => s + v * weights[i]!, 0.1) + 0.01 * (uniform() - 0.5);
+    lines.push([...x, y].map((v) => v.toFixed(5)).join(","));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `nnc train tN.nn --epochs 3 ...extra` for bench model `id` with its data section, in a
+ * temporary folder (removed afterwards).
+ */
+export function trainBenchModelEpochs(id: string, extra: readonly string[]): EpochRun {
+  const section = dataSections[id];
+  if (section === undefined) throw new Error(`no end-to-end data for bench model ${id}`);
+  const dir = mkdtempSync(join(tmpdir(), "nnc-bench-e2e-"));
+  try {
+    const source = readFileSync(join(packageRoot(), "bench", "models", `${id}.nn`), "utf8");
+    const close = source.lastIndexOf("}");
+    writeFileSync(join(dir, `${id}.nn`), `${source.slice(0, close)}  ${section}\n}\n`);
+    if (id === "t3") writeFileSync(join(dir, "t3.csv"), t3Csv(102_400));
+    const run = trainRun(["train", `${id}.nn`, "--epochs", "3", ...extra], dir);
+    const batch = run.batch ?? Number(/batch_size:\s*(\d+)/.exec(source)?.[1] ?? NaN);
+    return { ...run, batch, args: ["train", `bench/models/${id}.nn`, "--epochs", "3", ...extra] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
