@@ -22,10 +22,20 @@
  *
  * Micro-kernel: MR x NR accumulators (NR/L vectors per row), per depth step NR/L vector loads
  * of B and MR splat loads of A, then MR*NR/L multiply-adds (`relaxed_madd`, or mul then add).
+ * MR is 4, or SKINNY_MR = 5 for products of few rows (see `buildGemmModule`).
  * The store phase (`storeTile`) is the place for a fused epilogue (bias, activation) later.
  */
 import { buildPack } from "./gemm-pack.js";
-import { assign, bump, doWhile, i32Locals, less, named, precisionOps } from "./gemm-codegen.js";
+import {
+  assign,
+  bump,
+  doWhile,
+  i32Locals,
+  laneShuffle,
+  less,
+  named,
+  precisionOps,
+} from "./gemm-codegen.js";
 import { buildBlocked } from "./gemm-loops.js";
 import {
   type CodeBuilder,
@@ -54,7 +64,23 @@ export function defaultKernelConfig(precision: GemmPrecision, relaxed: boolean):
     : { precision, relaxed, mr: 4, nr: 4 };
 }
 
-/** Builds the module; `memory` must match the limits (and sharing) of the memory it runs on. */
+/**
+ * Rows of the micro-tiles the module has besides `config.mr` (4): 5, for products of few rows
+ * that 4 pads badly (10 rows: 10/12 of three 4-row tiles, two 5-row tiles exactly). Each
+ * element of C has one accumulator whatever the tile, so the choice does not change the bits.
+ */
+export const SKINNY_MR = 5;
+
+/** The name of the loop-nest export for micro-tiles of `mr` rows. */
+export function blockedExport(config: GemmKernelConfig, mr: number): string {
+  return mr === config.mr ? "blocked" : `blocked_mr${mr}`;
+}
+
+/**
+ * Builds the module; `memory` must match the limits (and sharing) of the memory it runs on.
+ * Exports `pack_a`, `pack_b`, `macro` and `blocked` for MR x NR tiles, and
+ * `blocked_mr5` (its own packing of A and macro-kernel, not exported) for SKINNY_MR x NR.
+ */
 export function buildGemmModule(config: GemmKernelConfig, memory: MemoryLimits): Uint8Array {
   const { mr, nr } = config;
   const { lanes } = precisionOps(config.precision);
@@ -65,8 +91,17 @@ export function buildGemmModule(config: GemmKernelConfig, memory: MemoryLimits):
   m.importMemory("env", "memory", memory);
   const packA = buildPack(m, "pack_a", mr, config);
   const packB = buildPack(m, "pack_b", nr, config);
-  const macro = buildMacro(m, config);
-  buildBlocked(m, config, { packA, packB, macro });
+  const macro = buildMacro(m, "macro", config, true);
+  buildBlocked(m, config, { packA, packB, macro }, blockedExport(config, mr));
+  const skinny: GemmKernelConfig = { ...config, mr: SKINNY_MR };
+  const packA5 = buildPack(m, `pack_a_mr${SKINNY_MR}`, SKINNY_MR, skinny, { export: false });
+  const macro5 = buildMacro(m, `macro_mr${SKINNY_MR}`, skinny, false);
+  buildBlocked(
+    m,
+    skinny,
+    { packA: packA5, packB, macro: macro5 },
+    blockedExport(config, SKINNY_MR),
+  );
   return m.bytes();
 }
 
@@ -75,13 +110,18 @@ const MACRO_TYPE = {
   results: [],
 } as const;
 
-function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): FunctionRef {
+function buildMacro(
+  m: ModuleBuilder,
+  name: string,
+  config: GemmKernelConfig,
+  exported: boolean,
+): FunctionRef {
   const { mr, nr } = config;
   const ops = precisionOps(config.precision);
   const { bytes: E, lanes: L } = ops;
   const nv = nr / L;
   return m.function(
-    "macro",
+    name,
     MACRO_TYPE,
     (code, params) => {
       const { pa, pb, c, mc, nc, kc, bStep, bPanelStep, ldc, colStride, accumulate, tile } = named(
@@ -123,6 +163,11 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): FunctionRef {
       );
       const b = Array.from({ length: nv }, () => code.local("v128"));
       const a = code.local("v128");
+      const aLanes = code.local("v128");
+      // 5-row tiles take rows 0-3 of A from one vector load and lane shuffles: with five
+      // splat loads, V8 unrolled the loop twice, hoisted all the loads and spilled two
+      // accumulators (33 against 48 GFLOP/s on 10x512x128).
+      const vectorA = mr % L !== 0;
       assign(code, aPanelBytes, kc, "i32.mul", mr * E);
       assign(code, bDepthBytes, kc, "i32.mul", bStep);
       assign(code, tileRowStep, ldc, "i32.mul", mr);
@@ -142,10 +187,23 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): FunctionRef {
                 .set(b[v]!);
             }
             for (let r = 0; r < mr; r++) {
-              code
-                .get(pA)
-                .mem(ops.splat, { offset: r * E })
-                .set(a);
+              if (vectorA && r < mr - (mr % L)) {
+                if (r % L === 0)
+                  code
+                    .get(pA)
+                    .mem("v128.load", { offset: r * E })
+                    .set(aLanes);
+                code
+                  .get(aLanes)
+                  .get(aLanes)
+                  .shuffle(laneShuffle(new Array(L).fill(r % L), E));
+                code.set(a);
+              } else {
+                code
+                  .get(pA)
+                  .mem(ops.splat, { offset: r * E })
+                  .set(a);
+              }
               for (let v = 0; v < nv; v++) {
                 const x = acc[r]![v]!;
                 if (config.relaxed) {
@@ -175,7 +233,7 @@ function buildMacro(m: ModuleBuilder, config: GemmKernelConfig): FunctionRef {
         less(code, j, nc);
       });
     },
-    { export: true },
+    { export: exported },
   );
 }
 

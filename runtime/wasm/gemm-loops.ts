@@ -57,16 +57,18 @@ function minimum(code: CodeBuilder, target: Local, a: Local, b: Local): void {
   code.get(a).get(b).get(a).get(b).op("i32.lt_s").op("select").set(target);
 }
 
+/** Defines the loop nest (exported as `name`) over the MR x NR functions `fns` of `config`. */
 export function buildBlocked(
   m: ModuleBuilder,
   config: GemmKernelConfig,
   fns: GemmFunctions,
+  name: string,
 ): FunctionRef {
   const E = config.precision === "f32" ? 4 : 8;
   const NR = config.nr;
   const packedStep = NR * E;
   return m.function(
-    "blocked",
+    name,
     { params: BLOCKED_PARAMS.map(() => "i32" as const), results: [] },
     (code, params) => {
       const p = named(params, BLOCKED_PARAMS);

@@ -9,7 +9,9 @@
  * - rows contiguous, one panel (the last whole panels);
  * - columns contiguous (sp = E): L x L blocks loaded from L columns and transposed in
  *   registers with shuffles, the last kc % L depth steps element by element;
- * - the partial panel at the edge: element by element, zeros past it.
+ * - the partial panel at the edge: element by element, zeros past it; also every panel when W is
+ *   not a multiple of the lanes per vector (the 5-row A panels of skinny products: at most a few
+ *   thousand elements, against a hundred times as many multiply-adds).
  */
 import {
   assign,
@@ -38,11 +40,13 @@ export function buildPack(
   name: string,
   width: number,
   config: GemmKernelConfig,
+  options: { readonly export: boolean } = { export: true },
 ): FunctionRef {
   const ops = precisionOps(config.precision);
   const { bytes: E, lanes: L } = ops;
   const rowBytes = width * E;
-  const group = Math.max(1, Math.floor(GROUP_BYTES / rowBytes));
+  const vectors = width % L === 0;
+  const group = vectors ? Math.max(1, Math.floor(GROUP_BYTES / rowBytes)) : 1;
   const body = (code: CodeBuilder, params: readonly Local[]): void => {
     const { src, sp, sc, kc, count, dst } = named(params, [
       "src",
@@ -62,7 +66,7 @@ export function buildPack(
     ]);
     const columnOffset = Array.from({ length: width }, () => code.local("i32"));
     const panelOffset = Array.from({ length: group }, () => code.local("i32"));
-    const vectors = Array.from({ length: L }, () => code.local("v128"));
+    const columns = Array.from({ length: L }, () => code.local("v128"));
     const scratch = Array.from({ length: L }, () => code.local("v128"));
     columnOffset.forEach((offset, c) => assign(code, offset, sc, "i32.mul", c));
     assign(code, panelBytes, kc, "i32.mul", rowBytes);
@@ -95,13 +99,13 @@ export function buildPack(
             .get(s)
             .get(columnOffset[g * L + t]!)
             .op("i32.add");
-          code.mem("v128.load", { align: E as 4 | 8 }).set(vectors[t]!);
+          code.mem("v128.load", { align: E as 4 | 8 }).set(columns[t]!);
         }
-        transpose(code, vectors, scratch, E);
+        transpose(code, columns, scratch, E);
         for (let i = 0; i < L; i++) {
           code
             .get(dst)
-            .get(vectors[i]!)
+            .get(columns[i]!)
             .mem("v128.store", { offset: (i * width + g * L) * E });
         }
       }
@@ -151,35 +155,39 @@ export function buildPack(
       code.get(src).set(s).i32(1).set(panels).i32(0).set(p);
       assign(code, left, count, "i32.sub", q);
       const rowsContiguous = (): void => void code.get(sc).i32(E).op("i32.eq");
-      if (group > 1) {
-        code
-          .get(left)
-          .i32(group * width)
-          .op("i32.ge_s");
+      if (!vectors) {
+        copyElements();
+      } else {
+        if (group > 1) {
+          code
+            .get(left)
+            .i32(group * width)
+            .op("i32.ge_s");
+          rowsContiguous();
+          code.op("i32.and").if();
+          copyRows(panelOffset);
+          code
+            .get(dst)
+            .get(panelOffset[group - 1]!)
+            .op("i32.add")
+            .set(dst);
+          code.i32(group).set(panels);
+          code.else();
+        }
+        code.get(left).i32(width).op("i32.ge_s");
         rowsContiguous();
         code.op("i32.and").if();
-        copyRows(panelOffset);
-        code
-          .get(dst)
-          .get(panelOffset[group - 1]!)
-          .op("i32.add")
-          .set(dst);
-        code.i32(group).set(panels);
+        copyRows(panelOffset.slice(0, 1));
         code.else();
+        code.get(left).i32(width).op("i32.ge_s");
+        code.get(sp).i32(E).op("i32.eq").op("i32.and").if();
+        transposeColumns();
+        code.else();
+        copyElements();
+        code.end();
+        code.end();
+        if (group > 1) code.end();
       }
-      code.get(left).i32(width).op("i32.ge_s");
-      rowsContiguous();
-      code.op("i32.and").if();
-      copyRows(panelOffset.slice(0, 1));
-      code.else();
-      code.get(left).i32(width).op("i32.ge_s");
-      code.get(sp).i32(E).op("i32.eq").op("i32.and").if();
-      transposeColumns();
-      code.else();
-      copyElements();
-      code.end();
-      code.end();
-      if (group > 1) code.end();
       // q += panels * width; src += panels * width * sc
       code.get(q).get(panels).i32(width).op("i32.mul").op("i32.add").set(q);
       code.get(src).get(panels).i32(width).op("i32.mul").get(sc).op("i32.mul").op("i32.add");
@@ -187,7 +195,7 @@ export function buildPack(
       less(code, q, count);
     });
   };
-  return m.function(name, PACK_TYPE, body, { export: true });
+  return m.function(name, PACK_TYPE, body, options);
 }
 
 /** Transposes the L x L block in `v` (v[t] = column t) in place; `tmp` is scratch. */
