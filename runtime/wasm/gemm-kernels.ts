@@ -26,6 +26,7 @@
  * The store phase (`storeTile`) is the place for a fused epilogue (bias, activation) later.
  */
 import { buildPack } from "./gemm-pack.js";
+import { storeTile } from "./gemm-store.js";
 import {
   assign,
   bump,
@@ -37,13 +38,7 @@ import {
   precisionOps,
 } from "./gemm-codegen.js";
 import { buildBlocked } from "./gemm-loops.js";
-import {
-  type CodeBuilder,
-  type FunctionRef,
-  type Local,
-  type MemoryLimits,
-  ModuleBuilder,
-} from "./writer.js";
+import { type FunctionRef, type MemoryLimits, ModuleBuilder } from "./writer.js";
 
 export type GemmPrecision = "f32" | "f64";
 
@@ -235,96 +230,4 @@ function buildMacro(
     },
     { export: exported },
   );
-}
-
-interface TileStore {
-  readonly acc: readonly (readonly Local[])[];
-  readonly c: Local;
-  readonly ldc: Local;
-  readonly colStride: Local;
-  readonly accumulate: Local;
-  readonly tile: Local;
-  /** Rows left: extent - position. */
-  readonly mEff: readonly [Local, Local];
-  readonly nEff: readonly [Local, Local];
-}
-
-/**
- * Writes the accumulators to C: whole tiles with vector stores, edge (or transposed) tiles
- * through the scratch tile, clipped element by element. Accumulate adds to C; otherwise C is overwritten without
- * being read (NaN in C does not leak in). A fused epilogue would transform `acc` here.
- */
-function storeTile(code: CodeBuilder, t: TileStore, config: GemmKernelConfig): void {
-  const { mr, nr } = config;
-  const ops = precisionOps(config.precision);
-  const { bytes: E, lanes: L } = ops;
-  const rows = code.local("i32");
-  const cols = code.local("i32");
-  const row = code.local("i32");
-  assign(code, rows, t.mEff[0], "i32.sub", t.mEff[1]);
-  assign(code, cols, t.nEff[0], "i32.sub", t.nEff[1]);
-  code.get(rows).i32(mr).op("i32.ge_s").get(cols).i32(nr).op("i32.ge_s").op("i32.and");
-  code.get(t.colStride).i32(E).op("i32.eq").op("i32.and");
-  code.if();
-  {
-    for (const add of [true, false]) {
-      if (add) code.get(t.accumulate).if();
-      else code.else();
-      code.get(t.c).set(row);
-      t.acc.forEach((vectors, r) => {
-        if (r > 0) bump(code, row, t.ldc);
-        vectors.forEach((x, v) => {
-          code.get(row);
-          if (add) code.get(row).mem("v128.load", { offset: v * 16 });
-          code.get(x);
-          if (add) code.op(`${ops.v}.add`);
-          code.mem("v128.store", { offset: v * 16 });
-        });
-      });
-    }
-    code.end();
-  }
-  code.else();
-  {
-    t.acc.forEach((vectors, r) =>
-      vectors.forEach((x, v) => {
-        code
-          .get(t.tile)
-          .get(x)
-          .mem("v128.store", { offset: (r * nr + v * L) * E });
-      }),
-    );
-    // rows = min(rows, mr), cols = min(cols, nr)
-    code.i32(mr).get(rows).get(rows).i32(mr).op("i32.gt_s").op("select").set(rows);
-    code.i32(nr).get(cols).get(cols).i32(nr).op("i32.gt_s").op("select").set(cols);
-    const r = code.local("i32");
-    const col = code.local("i32");
-    const src = code.local("i32");
-    code.get(t.c).set(row).get(t.tile).set(src).i32(0).set(r);
-    doWhile(code, () => {
-      code.i32(0).set(col);
-      doWhile(code, () => {
-        const address = () => code.get(row).get(col).get(t.colStride).op("i32.mul").op("i32.add");
-        const sum = () =>
-          code.get(src).get(col).i32(E).op("i32.mul").op("i32.add").mem(`${ops.s}.load`);
-        address();
-        code.get(t.accumulate).if(ops.s);
-        address();
-        code.mem(`${ops.s}.load`);
-        sum();
-        code.op(`${ops.s}.add`);
-        code.else();
-        sum();
-        code.end();
-        code.mem(`${ops.s}.store`);
-        bump(code, col, 1);
-        less(code, col, cols);
-      });
-      bump(code, row, t.ldc);
-      bump(code, src, nr * E);
-      bump(code, r, 1);
-      less(code, r, rows);
-    });
-  }
-  code.end();
 }

@@ -199,7 +199,12 @@ export function buildPack(
 }
 
 /** Transposes the L x L block in `v` (v[t] = column t) in place; `tmp` is scratch. */
-function transpose(code: CodeBuilder, v: readonly Local[], tmp: readonly Local[], E: number): void {
+export function transpose(
+  code: CodeBuilder,
+  v: readonly Local[],
+  tmp: readonly Local[],
+  E: number,
+): void {
   // Each step: target = shuffle(x, y) picking lanes (0.. of x, L.. of y).
   const steps: readonly (readonly [Local, Local, readonly number[], Local])[] =
     E === 8
