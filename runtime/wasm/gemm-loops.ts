@@ -1,8 +1,10 @@
 /**
- * The GEMM's blocking loop nest as a wasm export, `blocked`, so that pool workers (which can
- * only call wasm exports) run it on their own column range. It is the loop nest gemm.ts
- * describes (column blocks of the range, depth blocks, row blocks, then pack_a/pack_b and the
- * macro-kernel), with the same blocking and so the same summation order per element of C.
+ * The GEMM's blocking loop nest as a wasm export, `blocked` (and `blocked_mr5` for 5-row
+ * tiles: one per micro-tile height, each calling its own packing of A and macro-kernel), so that
+ * pool workers (which can only call wasm exports) run it on their own column range. It is the
+ * loop nest gemm.ts describes (column blocks of the range, depth blocks, row blocks, then
+ * pack_a/pack_b and the macro-kernel), with the same blocking and so the same summation order
+ * per element of C.
  *
  * `blocked(j0, j1, part, xBase, xDepth, xLane, yBase, yDepth, yLane, i0, i1, k, c, rowStride,
  * colStride, accumulate, scratch, scratchStride, packBOffset, tileOffset, kcStep, mcStep,

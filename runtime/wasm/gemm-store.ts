@@ -8,10 +8,10 @@
  *   and the rows past the last whole block (the fifth of a 5-row tile) lane by lane;
  * - an edge tile: through the scratch tile, clipped element by element.
  * Accumulate adds to C; otherwise C is overwritten without being read (NaN in C does not leak
- * in). A fused epilogue (bias, activation) would transform the accumulators here, before the
- * paths split, on the last depth block only: gemm-loops.ts runs the depth blocks outside the row
- * blocks, so each tile is stored once per depth block; the macro-kernel would need a flag for
- * "last depth block" (pc + kc = k in `blocked`) beside `accumulate`.
+ * in). A fused epilogue (bias, activation) would apply to the values stored (the sum with C
+ * when accumulating) on the last depth block only: gemm-loops.ts runs the depth blocks outside
+ * the row blocks, so each tile is stored once per depth block; the macro-kernel would need a
+ * "last depth block" flag (pc + kc = k in `blocked`) beside `accumulate`.
  */
 import { assign, bump, doWhile, less, precisionOps } from "./gemm-codegen.js";
 import type { GemmKernelConfig } from "./gemm-kernels.js";

@@ -8,11 +8,12 @@
  * packed into MR-row panels, the MC x KC block staying in L2), then the macro-kernel over all
  * MR x NR tiles. Block sizes are split evenly (784 is cut 4 x 196, not 3 x 256 + 16). Packing
  * absorbs both transposes, so the four forms share one micro-kernel; edges are zero-padded
- * panels, not a scalar path. Shape adaptations: the product is computed transposed when that
- * pads tiles markedly less, and B is read in place for products of few rows. Summation order
- * per element of C: depth blocks in order, and within one, p in order (one accumulator per
- * element), so results depend on neither the transpose form, the column range nor the thread
- * count. See docs/internals.md, "GEMM in WebAssembly".
+ * panels, not a scalar path. Shape adaptations: 5-row tiles for products of few rows that 4
+ * pads more (10 rows), the product computed transposed when that pads tiles markedly less, and
+ * B read in place for products of few rows. Summation order per element of C: depth blocks in
+ * order, and within one, p in order (one accumulator per element), so results depend on neither
+ * the transpose form, the tile height, the column range nor the thread count. See
+ * docs/internals.md, "GEMM in WebAssembly".
  *
  * The caller owns the memory and gives each call a scratch region of `gemmScratchBytes(...)`
  * bytes for the packed panels (one per concurrent caller). Compiled modules are cached per
