@@ -9,9 +9,10 @@
  * - rows contiguous, one panel (the last whole panels);
  * - columns contiguous (sp = E): L x L blocks loaded from L columns and transposed in
  *   registers with shuffles, the last kc % L depth steps element by element;
- * - the partial panel at the edge: element by element, zeros past it; also every panel when W is
- *   not a multiple of the lanes per vector (the 5-row A panels of skinny products: at most a few
- *   thousand elements, against a hundred times as many multiply-adds).
+ * - the partial panel at the edge: element by element, zeros past it;
+ * - a whole panel whose width is not a multiple of the lanes (the 5-row A panels of skinny
+ *   products, a few thousand elements): vectors and elements when its rows are contiguous,
+ *   otherwise element by element.
  */
 import {
   assign,
@@ -131,6 +132,47 @@ export function buildPack(
       code.end();
     };
 
+    /**
+     * A whole panel whose width is not a multiple of L: rows contiguous, the first L lanes as
+     * a vector and the rest one by one; otherwise every lane one by one. No per-lane bounds.
+     */
+    const copyWhole = (): void => {
+      const vectorLanes = width - (width % L);
+      code.get(sc).i32(E).op("i32.eq").if();
+      doWhile(code, () => {
+        for (let c = 0; c < vectorLanes; c += L) {
+          code
+            .get(dst)
+            .get(s)
+            .mem("v128.load", { offset: c * E, align: E as 4 | 8 });
+          code.mem("v128.store", { offset: c * E, align: E as 4 | 8 });
+        }
+        for (let c = vectorLanes; c < width; c++) {
+          code
+            .get(dst)
+            .get(s)
+            .mem(`${ops.s}.load`, { offset: c * E });
+          code.mem(`${ops.s}.store`, { offset: c * E });
+        }
+        bump(code, s, sp);
+        bump(code, dst, rowBytes);
+        bump(code, p, 1);
+        less(code, p, kc);
+      });
+      code.else();
+      doWhile(code, () => {
+        for (let c = 0; c < width; c++) {
+          code.get(dst).get(s).get(columnOffset[c]!).op("i32.add").mem(`${ops.s}.load`);
+          code.mem(`${ops.s}.store`, { offset: c * E });
+        }
+        bump(code, s, sp);
+        bump(code, dst, rowBytes);
+        bump(code, p, 1);
+        less(code, p, kc);
+      });
+      code.end();
+    };
+
     const copyElements = (): void => {
       doWhile(code, () => {
         for (let c = 0; c < width; c++) {
@@ -156,7 +198,11 @@ export function buildPack(
       assign(code, left, count, "i32.sub", q);
       const rowsContiguous = (): void => void code.get(sc).i32(E).op("i32.eq");
       if (!vectors) {
+        code.get(left).i32(width).op("i32.ge_s").if();
+        copyWhole();
+        code.else();
         copyElements();
+        code.end();
       } else {
         if (group > 1) {
           code
