@@ -179,8 +179,9 @@ export class WasmGemm {
 
   /**
    * Compiles synchronously (once per configuration) unless `module` is given. The modules are
-   * under 4 KiB (about 3.4 KiB), which browsers compile synchronously even on the main thread;
-   * `create` compiles asynchronously all the same.
+   * about 7.6 KiB (both tile heights), which Chrome compiles synchronously on the main thread
+   * since version 115 (up to 8 MB; 4 KiB before, as the model's kernel module also needs);
+   * `create` compiles asynchronously.
    */
   constructor(
     readonly memory: WebAssembly.Memory,
