@@ -1,8 +1,10 @@
 /**
- * The GEMM's blocking loop nest as a wasm export, `blocked`, so that pool workers (which can
- * only call wasm exports) run it on their own column range. It is the loop nest gemm.ts
- * describes (column blocks of the range, depth blocks, row blocks, then pack_a/pack_b and the
- * macro-kernel), with the same blocking and so the same summation order per element of C.
+ * The GEMM's blocking loop nest as a wasm export, `blocked` (and `blocked_mr5` for 5-row
+ * tiles: one per micro-tile height, each calling its own packing of A and macro-kernel), so that
+ * pool workers (which can only call wasm exports) run it on their own column range. It is the
+ * loop nest gemm.ts describes (column blocks of the range, depth blocks, row blocks, then
+ * pack_a/pack_b and the macro-kernel), with the same blocking and so the same summation order
+ * per element of C.
  *
  * `blocked(j0, j1, part, xBase, xDepth, xLane, yBase, yDepth, yLane, i0, i1, k, c, rowStride,
  * colStride, accumulate, scratch, scratchStride, packBOffset, tileOffset, kcStep, mcStep,
@@ -57,16 +59,18 @@ function minimum(code: CodeBuilder, target: Local, a: Local, b: Local): void {
   code.get(a).get(b).get(a).get(b).op("i32.lt_s").op("select").set(target);
 }
 
+/** Defines the loop nest (exported as `name`) over the MR x NR functions `fns` of `config`. */
 export function buildBlocked(
   m: ModuleBuilder,
   config: GemmKernelConfig,
   fns: GemmFunctions,
+  name: string,
 ): FunctionRef {
   const E = config.precision === "f32" ? 4 : 8;
   const NR = config.nr;
   const packedStep = NR * E;
   return m.function(
-    "blocked",
+    name,
     { params: BLOCKED_PARAMS.map(() => "i32" as const), results: [] },
     (code, params) => {
       const p = named(params, BLOCKED_PARAMS);

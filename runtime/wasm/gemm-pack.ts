@@ -9,7 +9,10 @@
  * - rows contiguous, one panel (the last whole panels);
  * - columns contiguous (sp = E): L x L blocks loaded from L columns and transposed in
  *   registers with shuffles, the last kc % L depth steps element by element;
- * - the partial panel at the edge: element by element, zeros past it.
+ * - the partial panel at the edge: element by element, zeros past it;
+ * - a whole panel whose width is not a multiple of the lanes (the 5-row A panels of skinny
+ *   products, a few thousand elements): vectors and elements when its rows are contiguous,
+ *   otherwise element by element.
  */
 import {
   assign,
@@ -38,11 +41,13 @@ export function buildPack(
   name: string,
   width: number,
   config: GemmKernelConfig,
+  options: { readonly export: boolean } = { export: true },
 ): FunctionRef {
   const ops = precisionOps(config.precision);
   const { bytes: E, lanes: L } = ops;
   const rowBytes = width * E;
-  const group = Math.max(1, Math.floor(GROUP_BYTES / rowBytes));
+  const vectors = width % L === 0;
+  const group = vectors ? Math.max(1, Math.floor(GROUP_BYTES / rowBytes)) : 1;
   const body = (code: CodeBuilder, params: readonly Local[]): void => {
     const { src, sp, sc, kc, count, dst } = named(params, [
       "src",
@@ -62,7 +67,7 @@ export function buildPack(
     ]);
     const columnOffset = Array.from({ length: width }, () => code.local("i32"));
     const panelOffset = Array.from({ length: group }, () => code.local("i32"));
-    const vectors = Array.from({ length: L }, () => code.local("v128"));
+    const columns = Array.from({ length: L }, () => code.local("v128"));
     const scratch = Array.from({ length: L }, () => code.local("v128"));
     columnOffset.forEach((offset, c) => assign(code, offset, sc, "i32.mul", c));
     assign(code, panelBytes, kc, "i32.mul", rowBytes);
@@ -95,13 +100,13 @@ export function buildPack(
             .get(s)
             .get(columnOffset[g * L + t]!)
             .op("i32.add");
-          code.mem("v128.load", { align: E as 4 | 8 }).set(vectors[t]!);
+          code.mem("v128.load", { align: E as 4 | 8 }).set(columns[t]!);
         }
-        transpose(code, vectors, scratch, E);
+        transpose(code, columns, scratch, E);
         for (let i = 0; i < L; i++) {
           code
             .get(dst)
-            .get(vectors[i]!)
+            .get(columns[i]!)
             .mem("v128.store", { offset: (i * width + g * L) * E });
         }
       }
@@ -124,6 +129,47 @@ export function buildPack(
       bump(code, p, 1);
       code.br(rest);
       code.end();
+      code.end();
+    };
+
+    /**
+     * A whole panel whose width is not a multiple of L: rows contiguous, the first L lanes as
+     * a vector and the rest one by one; otherwise every lane one by one. No per-lane bounds.
+     */
+    const copyWhole = (): void => {
+      const vectorLanes = width - (width % L);
+      code.get(sc).i32(E).op("i32.eq").if();
+      doWhile(code, () => {
+        for (let c = 0; c < vectorLanes; c += L) {
+          code
+            .get(dst)
+            .get(s)
+            .mem("v128.load", { offset: c * E, align: E as 4 | 8 });
+          code.mem("v128.store", { offset: c * E, align: E as 4 | 8 });
+        }
+        for (let c = vectorLanes; c < width; c++) {
+          code
+            .get(dst)
+            .get(s)
+            .mem(`${ops.s}.load`, { offset: c * E });
+          code.mem(`${ops.s}.store`, { offset: c * E });
+        }
+        bump(code, s, sp);
+        bump(code, dst, rowBytes);
+        bump(code, p, 1);
+        less(code, p, kc);
+      });
+      code.else();
+      doWhile(code, () => {
+        for (let c = 0; c < width; c++) {
+          code.get(dst).get(s).get(columnOffset[c]!).op("i32.add").mem(`${ops.s}.load`);
+          code.mem(`${ops.s}.store`, { offset: c * E });
+        }
+        bump(code, s, sp);
+        bump(code, dst, rowBytes);
+        bump(code, p, 1);
+        less(code, p, kc);
+      });
       code.end();
     };
 
@@ -151,35 +197,43 @@ export function buildPack(
       code.get(src).set(s).i32(1).set(panels).i32(0).set(p);
       assign(code, left, count, "i32.sub", q);
       const rowsContiguous = (): void => void code.get(sc).i32(E).op("i32.eq");
-      if (group > 1) {
-        code
-          .get(left)
-          .i32(group * width)
-          .op("i32.ge_s");
+      if (!vectors) {
+        code.get(left).i32(width).op("i32.ge_s").if();
+        copyWhole();
+        code.else();
+        copyElements();
+        code.end();
+      } else {
+        if (group > 1) {
+          code
+            .get(left)
+            .i32(group * width)
+            .op("i32.ge_s");
+          rowsContiguous();
+          code.op("i32.and").if();
+          copyRows(panelOffset);
+          code
+            .get(dst)
+            .get(panelOffset[group - 1]!)
+            .op("i32.add")
+            .set(dst);
+          code.i32(group).set(panels);
+          code.else();
+        }
+        code.get(left).i32(width).op("i32.ge_s");
         rowsContiguous();
         code.op("i32.and").if();
-        copyRows(panelOffset);
-        code
-          .get(dst)
-          .get(panelOffset[group - 1]!)
-          .op("i32.add")
-          .set(dst);
-        code.i32(group).set(panels);
+        copyRows(panelOffset.slice(0, 1));
         code.else();
+        code.get(left).i32(width).op("i32.ge_s");
+        code.get(sp).i32(E).op("i32.eq").op("i32.and").if();
+        transposeColumns();
+        code.else();
+        copyElements();
+        code.end();
+        code.end();
+        if (group > 1) code.end();
       }
-      code.get(left).i32(width).op("i32.ge_s");
-      rowsContiguous();
-      code.op("i32.and").if();
-      copyRows(panelOffset.slice(0, 1));
-      code.else();
-      code.get(left).i32(width).op("i32.ge_s");
-      code.get(sp).i32(E).op("i32.eq").op("i32.and").if();
-      transposeColumns();
-      code.else();
-      copyElements();
-      code.end();
-      code.end();
-      if (group > 1) code.end();
       // q += panels * width; src += panels * width * sc
       code.get(q).get(panels).i32(width).op("i32.mul").op("i32.add").set(q);
       code.get(src).get(panels).i32(width).op("i32.mul").get(sc).op("i32.mul").op("i32.add");
@@ -187,11 +241,16 @@ export function buildPack(
       less(code, q, count);
     });
   };
-  return m.function(name, PACK_TYPE, body, { export: true });
+  return m.function(name, PACK_TYPE, body, options);
 }
 
 /** Transposes the L x L block in `v` (v[t] = column t) in place; `tmp` is scratch. */
-function transpose(code: CodeBuilder, v: readonly Local[], tmp: readonly Local[], E: number): void {
+export function transpose(
+  code: CodeBuilder,
+  v: readonly Local[],
+  tmp: readonly Local[],
+  E: number,
+): void {
   // Each step: target = shuffle(x, y) picking lanes (0.. of x, L.. of y).
   const steps: readonly (readonly [Local, Local, readonly number[], Local])[] =
     E === 8

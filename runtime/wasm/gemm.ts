@@ -8,11 +8,12 @@
  * packed into MR-row panels, the MC x KC block staying in L2), then the macro-kernel over all
  * MR x NR tiles. Block sizes are split evenly (784 is cut 4 x 196, not 3 x 256 + 16). Packing
  * absorbs both transposes, so the four forms share one micro-kernel; edges are zero-padded
- * panels, not a scalar path. Shape adaptations: the product is computed transposed when that
- * pads tiles markedly less, and B is read in place for products of few rows. Summation order
- * per element of C: depth blocks in order, and within one, p in order (one accumulator per
- * element), so results depend on neither the transpose form, the column range nor the thread
- * count. See docs/internals.md, "GEMM in WebAssembly".
+ * panels, not a scalar path. Shape adaptations: 5-row tiles for products of few rows that 4
+ * pads more (10 rows), the product computed transposed when that pads tiles markedly less, and
+ * B read in place for products of few rows. Summation order per element of C: depth blocks in
+ * order, and within one, p in order (one accumulator per element), so results depend on neither
+ * the transpose form, the tile height, the column range nor the thread count. See
+ * docs/internals.md, "GEMM in WebAssembly".
  *
  * The caller owns the memory and gives each call a scratch region of `gemmScratchBytes(...)`
  * bytes for the packed panels (one per concurrent caller). Compiled modules are cached per
@@ -21,6 +22,8 @@
  */
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import {
+  SKINNY_MR,
+  blockedExport,
   buildGemmModule,
   defaultKernelConfig,
   type GemmKernelConfig,
@@ -60,15 +63,24 @@ function evenBlock(extent: number, limit: number, unit: number): number {
   return roundUp(Math.ceil(extent / blocks), unit);
 }
 
+/** Products of at most this many rows may use SKINNY_MR-row tiles (packed element-wise). */
+const SKINNY_ROWS = 64;
+
+/** The rows of the micro-tiles for a product of `rows` rows: the one that pads least. */
+function rowTile(config: GemmKernelConfig, rows: number): number {
+  const skinny = rows <= SKINNY_ROWS && roundUp(rows, SKINNY_MR) < roundUp(rows, config.mr);
+  return skinny ? SKINNY_MR : config.mr;
+}
+
 /**
  * Whether to compute the product transposed, C^T = op(B)^T op(A)^T, written into C through
  * transposed tile stores: when that pads the tiles markedly less (n = 10 fills 10/16 of two
- * 8-column panels, but 10/12 of three 4-row panels). Bits are the same either way.
+ * 8-column panels, but all of two 5-row panels). Bits are the same either way.
  */
 function transposedProduct(config: GemmKernelConfig, m: number, n: number): boolean {
   const fill = (x: number, unit: number): number => x / roundUp(x, unit);
-  const direct = fill(m, config.mr) * fill(n, config.nr);
-  return fill(n, config.mr) * fill(m, config.nr) > 1.15 * direct;
+  const direct = fill(m, rowTile(config, m)) * fill(n, config.nr);
+  return fill(n, rowTile(config, n)) * fill(m, config.nr) > 1.15 * direct;
 }
 
 interface ScratchLayout {
@@ -83,12 +95,15 @@ function scratchLayout(config: GemmKernelConfig, m: number, n: number, k: number
   const E = config.precision === "f32" ? 4 : 8;
   const [rowsOfC, columnsOfC] = transposedProduct(config, m, n) ? [n, m] : [m, n];
   const depth = Math.min(Math.max(k, 1), kc);
-  const rows = roundUp(Math.min(Math.max(rowsOfC, 1), mc), config.mr);
+  // Any row range of the product, in either tile height.
+  const rowLimit = Math.min(Math.max(rowsOfC, 1), mc);
+  const rows = Math.max(roundUp(rowLimit, config.mr), roundUp(rowLimit, SKINNY_MR));
+  const tileRows = Math.max(config.mr, SKINNY_MR);
   const columns = roundUp(Math.min(Math.max(columnsOfC, 1), nc), config.nr);
   const packA = 0;
   const packB = roundUp(packA + rows * depth * E, ALIGN);
   const tile = roundUp(packB + columns * depth * E, ALIGN);
-  return { packA, packB, tile, bytes: roundUp(tile + config.mr * config.nr * E, ALIGN) };
+  return { packA, packB, tile, bytes: roundUp(tile + tileRows * config.nr * E, ALIGN) };
 }
 
 /**
@@ -111,25 +126,8 @@ interface Operand {
   readonly lane: number;
 }
 
-interface GemmExports {
-  pack_a(src: number, sp: number, sc: number, kc: number, count: number, dst: number): void;
-  pack_b(src: number, sp: number, sc: number, kc: number, count: number, dst: number): void;
-  macro(
-    pa: number,
-    pb: number,
-    c: number,
-    mc: number,
-    nc: number,
-    kc: number,
-    bStep: number,
-    bPanelStep: number,
-    rowStride: number,
-    colStride: number,
-    accumulate: number,
-    tile: number,
-  ): void;
-  blocked(j0: number, j1: number, part: number, ...args: number[]): void;
-}
+/** `blocked` and `blocked_mr5`: the loop nest of gemm-loops.ts for one micro-tile height. */
+type LoopNest = (j0: number, j1: number, part: number, ...args: number[]) => void;
 
 /**
  * Up to this many rows of the product, B is read in place when its rows are contiguous (whole
@@ -171,7 +169,9 @@ export class WasmGemm {
   readonly config: GemmKernelConfig;
   /** The compiled module, for a pool to instantiate on its workers. */
   readonly module: WebAssembly.Module;
-  private readonly exports: GemmExports;
+  private readonly loopNests: Readonly<Record<string, LoopNest>>;
+  /** The export of the loop nest `setRows` chose (by the micro-tile height). */
+  private loopNest: string;
   private readonly elementBytes: number;
   /** The arguments of `blocked` after (j0, j1, part), rewritten by each call. */
   private readonly args: number[] = new Array<number>(BLOCKED_ARGS).fill(0);
@@ -179,8 +179,9 @@ export class WasmGemm {
 
   /**
    * Compiles synchronously (once per configuration) unless `module` is given. The modules are
-   * under 4 KiB (about 3.4 KiB), which browsers compile synchronously even on the main thread;
-   * `create` compiles asynchronously all the same.
+   * about 7.6 KiB (both tile heights), which Chrome compiles synchronously on the main thread
+   * since version 115 (up to 8 MB; 4 KiB before, as the model's kernel module also needs);
+   * `create` compiles asynchronously.
    */
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -198,7 +199,8 @@ export class WasmGemm {
     }
     this.module = compiled;
     const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    this.exports = instance.exports as unknown as GemmExports;
+    this.loopNests = instance.exports as unknown as Record<string, LoopNest>;
+    this.loopNest = blockedExport(this.config, this.config.mr);
   }
 
   /** Compiles (asynchronously, once per configuration) and instantiates. */
@@ -248,13 +250,14 @@ export class WasmGemm {
       const columns = transposed ? m : n;
       const pool = this.pool;
       if (pool === undefined) {
-        this.exports.blocked(0, columns, 0, ...this.args);
+        this.loopNests[this.loopNest]!(0, columns, 0, ...this.args);
         continue;
       }
       // Below PARALLEL_WORK multiply-adds per part, waking a thread costs more than it saves.
       const rows = transposed ? n : m;
       const grain = Math.max(this.config.nr, Math.ceil(PARALLEL_WORK / (rows * k)));
-      pool.pool.parallelFor(pool.id, "blocked", this.args, columns, grain, this.config.nr, true);
+      const { nr } = this.config;
+      pool.pool.parallelFor(pool.id, this.loopNest, this.args, columns, grain, nr, true);
     }
   }
 
@@ -295,10 +298,10 @@ export class WasmGemm {
     }
     if (this.plan(a, b, c, m, n, k, flags, scratch)) {
       this.setRows(n0, n1);
-      this.exports.blocked(0, m, 0, ...this.args);
+      this.loopNests[this.loopNest]!(0, m, 0, ...this.args);
     } else {
       this.setRows(0, m);
-      this.exports.blocked(n0, n1, 0, ...this.args);
+      this.loopNests[this.loopNest]!(n0, n1, 0, ...this.args);
     }
   }
 
@@ -352,7 +355,9 @@ export class WasmGemm {
     const { config, args } = this;
     args[I0] = i0;
     args[I0 + 1] = i1;
-    args[MC_STEP] = evenBlock(i1 - i0, BLOCKING[config.precision].mc, config.mr);
+    const mr = rowTile(config, i1 - i0);
+    this.loopNest = blockedExport(config, mr);
+    args[MC_STEP] = evenBlock(i1 - i0, BLOCKING[config.precision].mc, mr);
     const yContiguous = args[X_BASE + 5] === this.elementBytes;
     args[NC_LIMIT + 1] = yContiguous && i1 - i0 <= IN_PLACE_ROWS ? 1 : 0;
   }

@@ -129,7 +129,9 @@ describe.each(variants)("WasmGemm ($precision, relaxed $relaxed)", ({ precision,
     const random = dataRandom(seed);
     const a = Float64Array.from({ length: m * k }, () => 2 * random.uniform() - 1);
     const b = Float64Array.from({ length: k * n }, () => 2 * random.uniform() - 1);
-    const [aAt, bAt, cAt] = [64, h.align(64 + m * k * h.E), h.align(64 + (m * k + k * n) * h.E)];
+    const aAt = 64;
+    const bAt = h.align(aAt + m * k * h.E);
+    const cAt = h.align(bAt + k * n * h.E);
     const scratch = h.align(cAt + m * n * h.E);
     const aView = h.view(aAt, m * k);
     const bView = h.view(bAt, k * n);
@@ -169,6 +171,20 @@ describe.each(variants)("WasmGemm ($precision, relaxed $relaxed)", ({ precision,
     expect(t1.flatMap(([m, n, k]) => checkForms(m, n, k, m + n + k))).toEqual([]);
   });
 
+  it("computes products of few rows (5-row tiles) in all four transpose forms, bit for bit alike", () => {
+    // Rows of the product 10, 5, 15, 9 (5-row tiles), direct or transposed (n = 10, 9); with
+    // edge tiles in every direction, several depth blocks (300 > KC) and column blocks (1030).
+    const shapes = [
+      [10, 37, 29],
+      [23, 10, 40],
+      [5, 5, 5],
+      [15, 64, 300],
+      [9, 1030, 20],
+      [64, 9, 31],
+    ] as const;
+    expect(shapes.flatMap(([m, n, k]) => checkForms(m, n, k, m * n + k))).toEqual([]);
+  });
+
   it("matches the reference across block boundaries (rows, columns, depth)", () => {
     // Two row blocks, two column blocks, two or more depth blocks (MC 128, NC 1024, KC 256/128).
     const failures: string[] = [];
@@ -203,7 +219,9 @@ describe.each(variants)("WasmGemm ($precision, relaxed $relaxed)", ({ precision,
   it.each([
     { m: 37, n: 70, k: 45, flags: TRANS_B, cuts: [29, 61] },
     { m: 70, n: 10, k: 45, flags: 0, cuts: [3, 8] }, // the product computed transposed
-    { m: 9, n: 70, k: 45, flags: TRANS_A, cuts: [16, 35] }, // B read in place
+    { m: 9, n: 70, k: 45, flags: TRANS_A, cuts: [16, 35] }, // B read in place, 5-row tiles
+    { m: 10, n: 70, k: 45, flags: TRANS_B, cuts: [8, 40] }, // 5-row tiles, B packed
+    { m: 70, n: 15, k: 45, flags: TRANS_A, cuts: [5, 9] }, // transposed, row ranges of 5, 4, 6
   ])("computes column ranges alone, bit for bit as the whole ($m x $n)", (t) => {
     const { m, n, k, flags } = t;
     const random = dataRandom(3);
