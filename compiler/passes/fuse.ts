@@ -1,6 +1,7 @@
 import type { IrFunction } from "../ir/function.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
-import { type OpKind, opKinds, ops } from "../ops.js";
+import { type Lowering, type OpKind, opKinds, ops } from "../ops.js";
+import { type GemmThenHead, type LibraryArgs, singleGemmHead } from "../ops/library.js";
 import { shapesEqual } from "../shapes/dims.js";
 
 /**
@@ -27,10 +28,14 @@ export interface FusedKernel {
   readonly outputs: readonly string[];
 }
 
-/** One step of a scheduled function: a fused kernel, or one equation that runs on its own. */
+/**
+ * One step of a scheduled function: a fused kernel, one equation that runs on its own, or a
+ * matmul (one gemm) with the fused kernel that follows it as its epilogue (`Backend.gemmThen`).
+ */
 export type Step =
   | { readonly kind: "kernel"; readonly kernel: FusedKernel }
-  | { readonly kind: "single"; readonly eqn: AnyEqn };
+  | { readonly kind: "single"; readonly eqn: AnyEqn }
+  | { readonly kind: "gemm-epilogue"; readonly eqn: AnyEqn; readonly kernel: FusedKernel };
 
 export interface Schedule {
   readonly fn: IrFunction;
@@ -48,6 +53,9 @@ export const maxKernelBuffers = 12;
 /**
  * Groups elementwise equations into fused kernels: chains of a producer and its consumers of
  * the same shape, and siblings over the same shape; every other equation is its own step.
+ *
+ * A kernel that directly follows a matmul and can run as that gemm's epilogue joins it in one
+ * step (see `epilogueOf`).
  *
  * Assumes: a legalized function. Guarantees: the steps compute the same values in an order
  * where every read follows its write; each kernel's outputs are exactly its values read by
@@ -149,7 +157,68 @@ export function fuse(fn: IrFunction, namePrefix = "k"): Schedule {
       },
     });
   });
-  return { fn, steps, inline };
+  return { fn, steps: withEpilogues(steps, shapeOf), inline };
+}
+
+/**
+ * Steps with each kernel that may run as the epilogue of the matmul right before it joined to
+ * it: one `gemm-epilogue` step.
+ */
+function withEpilogues(steps: readonly Step[], shapeOf: (v: string) => Shape): Step[] {
+  const joined: Step[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const next = steps[i + 1];
+    if (
+      step.kind === "single" &&
+      next?.kind === "kernel" &&
+      epilogueOf(step.eqn, next.kernel, shapeOf) !== null
+    ) {
+      joined.push({ kind: "gemm-epilogue", eqn: step.eqn, kernel: next.kernel });
+      i += 1;
+    } else {
+      joined.push(step);
+    }
+  }
+  return joined;
+}
+
+/**
+ * The gemm arguments of `product` (up to its flags) when `kernel`, the step right after it, may
+ * run as its epilogue, else null. The conditions make any part of C, once final, enough for the
+ * kernel on that part: `product` lowers to one gemm (batched products, one gemm per matrix of
+ * the leading axes, are left alone), the kernel's domain is the product's shape (C's m x n
+ * elements, row-major), and every member reads the product at the element's own index (its
+ * operand shape is the domain: not broadcast). The kernel's other inputs are computed by
+ * earlier steps (it is the next step), so none is written by the gemm. Whether its outputs may
+ * overwrite a gemm operand in place is the planner's to refuse.
+ */
+export function epilogueOf(
+  product: AnyEqn,
+  kernel: FusedKernel,
+  shapeOf: (v: string) => Shape,
+): GemmThenHead | null {
+  const lowering = ops[product.op].lowering as Lowering<OpKind>;
+  if (lowering.kind !== "library" || lowering.method !== "gemm") return null;
+  if (!kernel.inputs.includes(product.out)) return null;
+  const shape = shapeOf(product.out);
+  if (!shapesEqual(shape, kernel.domain)) return null;
+  for (const eqn of kernel.eqns) {
+    const own = ops[eqn.op].lowering as Lowering<OpKind>;
+    const atOwnIndex = eqn.args.every(
+      (a, index) =>
+        a.kind !== "value" ||
+        a.name !== product.out ||
+        (own.kind === "elementwise" &&
+          shapesEqual(own.operandShape ? own.operandShape(shape, index) : shape, kernel.domain)),
+    );
+    if (!atOwnIndex) return null;
+  }
+  const args = lowering.args(product as never, {
+    shapes: product.args.map((a) => (a.kind === "value" ? shapeOf(a.name) : [])),
+    result: shape,
+  }) as LibraryArgs<"gemm">;
+  return singleGemmHead(args);
 }
 
 /** Values a function must deliver: its results, gradients and updated values. */

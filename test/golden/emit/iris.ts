@@ -614,7 +614,8 @@ export class Iris extends CompiledModel {
       s = this.state,
       kernels = irisKernels;
     // iris.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -622,13 +623,29 @@ export class Iris extends CompiledModel {
       /* n */ 16,
       /* k */ 4,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 16, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // iris.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s2, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 3, /* k */ 16, /* flags */ TRANS_B);
-    // iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 3, n, b.s0, p["dense_2.bias"], b.s3);
+    // then iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
+      b.s2,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 3,
+      /* k */ 16,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s3,
+    );
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s3, b.s0, n, 3, 1);
     // iris.nn:12:13: %99 = log_softmax(%5; axis=-1)
@@ -751,9 +768,9 @@ export class Iris extends CompiledModel {
     const data = { x: rt.alloc(n * 4), species: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 16); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(Math.max(n * 16, 1)); // reused: %3, then %5, then %10, then %14
-    const s2 = rt.alloc(Math.max(n * 3, 1)); // reused: %8, then %11
-    return { data, output: s0, loss: s1, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 16, 1)); // reused: %3, then %8, then %11
+    const s2 = rt.alloc(Math.max(n * 3, 1)); // reused: %5, then %10, then %14
+    return { data, output: s0, loss: s2, s0, s1, s2 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -762,7 +779,8 @@ export class Iris extends CompiledModel {
       p = this.params,
       kernels = irisKernels;
     // iris.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -770,23 +788,38 @@ export class Iris extends CompiledModel {
       /* n */ 16,
       /* k */ 4,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 16, n, b.s0, p["dense_1.bias"], b.s1);
     // iris.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 3, /* k */ 16, /* flags */ TRANS_B);
-    // iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 3, n, b.s0, p["dense_2.bias"], b.s1);
+    // then iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 3,
+      /* k */ 16,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
+    );
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
-    rt.softmax(b.s1, b.s0, n, 3, 1);
+    rt.softmax(b.s2, b.s0, n, 3, 1);
     // iris.nn:12:13: %8 = log_softmax(%5; axis=-1)
-    rt.logSoftmax(b.s1, b.s2, n, 3, 1);
+    rt.logSoftmax(b.s2, b.s1, n, 3, 1);
     // iris.nn:12:13: %9 = one_hot(species; classes=3); %10 = mul(%9, %8)
-    rt.run(kernels.one_hot_mul_2, n * 3, n, b.data.species, b.s2, b.s1);
+    rt.run(kernels.one_hot_mul_2, n * 3, n, b.data.species, b.s1, b.s2);
     // iris.nn:12:13: %11 = sum(%10; axes=all)
-    rt.sum(b.s1, b.s2, 1, n * 3, 1);
+    rt.sum(b.s2, b.s1, 1, n * 3, 1);
     // iris.nn:12:13: %12 = neg(%11); %14 = div(%12, %13)
-    rt.run(kernels.neg_div, 1, n, b.s2, b.s1);
+    rt.run(kernels.neg_div, 1, n, b.s1, b.s2);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -795,8 +828,9 @@ export class Iris extends CompiledModel {
     const data = { x: rt.alloc(n * 4) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 16); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(n * 16); // reused: %3, then %5
-    return { data, output: s0, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 16); // %3
+    const s2 = rt.alloc(n * 3); // %5
+    return { data, output: s0, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -805,7 +839,8 @@ export class Iris extends CompiledModel {
       p = this.params,
       kernels = irisKernels;
     // iris.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -813,15 +848,30 @@ export class Iris extends CompiledModel {
       /* n */ 16,
       /* k */ 4,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // iris.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 16, n, b.s0, p["dense_1.bias"], b.s1);
     // iris.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 3, /* k */ 16, /* flags */ TRANS_B);
-    // iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 3, n, b.s0, p["dense_2.bias"], b.s1);
+    // then iris.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 3,
+      /* k */ 16,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
+    );
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
-    rt.softmax(b.s1, b.s0, n, 3, 1);
+    rt.softmax(b.s2, b.s0, n, 3, 1);
   }
 }
 

@@ -612,7 +612,8 @@ export class MnistMLP extends CompiledModel {
       s = this.state,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -620,11 +621,16 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 784,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 512, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
       b.s2,
       p["dense_2.weight"],
       b.s0,
@@ -632,9 +638,12 @@ export class MnistMLP extends CompiledModel {
       /* n */ 10,
       /* k */ 512,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s3,
     );
-    // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 10, n, b.s0, p["dense_2.bias"], b.s3);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s3, b.s0, n, 10, 1);
     // mnist.nn:12:13: %99 = log_softmax(%5; axis=-1)
@@ -757,9 +766,9 @@ export class MnistMLP extends CompiledModel {
     const data = { x: rt.alloc(n * 784), y: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 512); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(Math.max(n * 512, 1)); // reused: %3, then %5, then %10, then %14
-    const s2 = rt.alloc(Math.max(n * 10, 1)); // reused: %8, then %11
-    return { data, output: s0, loss: s1, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 512, 1)); // reused: %3, then %8, then %11
+    const s2 = rt.alloc(Math.max(n * 10, 1)); // reused: %5, then %10, then %14
+    return { data, output: s0, loss: s2, s0, s1, s2 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -768,7 +777,8 @@ export class MnistMLP extends CompiledModel {
       p = this.params,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -776,11 +786,15 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 784,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 512, n, b.s0, p["dense_1.bias"], b.s1);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -788,19 +802,22 @@ export class MnistMLP extends CompiledModel {
       /* n */ 10,
       /* k */ 512,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
-    rt.softmax(b.s1, b.s0, n, 10, 1);
+    rt.softmax(b.s2, b.s0, n, 10, 1);
     // mnist.nn:12:13: %8 = log_softmax(%5; axis=-1)
-    rt.logSoftmax(b.s1, b.s2, n, 10, 1);
+    rt.logSoftmax(b.s2, b.s1, n, 10, 1);
     // mnist.nn:12:13: %9 = one_hot(y; classes=10); %10 = mul(%9, %8)
-    rt.run(kernels.one_hot_mul_2, n * 10, n, b.data.y, b.s2, b.s1);
+    rt.run(kernels.one_hot_mul_2, n * 10, n, b.data.y, b.s1, b.s2);
     // mnist.nn:12:13: %11 = sum(%10; axes=all)
-    rt.sum(b.s1, b.s2, 1, n * 10, 1);
+    rt.sum(b.s2, b.s1, 1, n * 10, 1);
     // mnist.nn:12:13: %12 = neg(%11); %14 = div(%12, %13)
-    rt.run(kernels.neg_div, 1, n, b.s2, b.s1);
+    rt.run(kernels.neg_div, 1, n, b.s1, b.s2);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -809,8 +826,9 @@ export class MnistMLP extends CompiledModel {
     const data = { x: rt.alloc(n * 784) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 512); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(n * 512); // reused: %3, then %5
-    return { data, output: s0, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 512); // %3
+    const s2 = rt.alloc(n * 10); // %5
+    return { data, output: s0, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -819,7 +837,8 @@ export class MnistMLP extends CompiledModel {
       p = this.params,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -827,11 +846,15 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 784,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 512, n, b.s0, p["dense_1.bias"], b.s1);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -839,11 +862,14 @@ export class MnistMLP extends CompiledModel {
       /* n */ 10,
       /* k */ 512,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
-    rt.softmax(b.s1, b.s0, n, 10, 1);
+    rt.softmax(b.s2, b.s0, n, 10, 1);
   }
 }
 

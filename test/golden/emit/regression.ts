@@ -1087,7 +1087,8 @@ export class Diabetes extends CompiledModel {
       s = this.state,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1095,11 +1096,16 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 10, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
+    rt.gemmThen(
       b.s2,
       p["dense_2.weight"],
       b.s0,
@@ -1107,11 +1113,16 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s3,
+      b.s4,
     );
-    // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.dense_2_add_relu, n * 10, n, b.s0, p["dense_2.bias"], b.s3, b.s4);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(
+    // then regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
+    rt.gemmThen(
       b.s4,
       p["dense_3.weight"],
       b.s0,
@@ -1119,15 +1130,24 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
-    );
-    // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.dense_3_add_relu, n * 10, n, b.s0, p["dense_3.bias"], b.s5, b.s6);
-    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s6, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %189 = sub(%11, progression); %190 = square(%189)
-    rt.run(
-      kernels.dense_4_add_square,
+      /* then */ kernels.dense_3_add_relu,
       n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s5,
+      b.s6,
+    );
+    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
+    // then regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %189 = sub(%11, progression); %190 = square(%189)
+    rt.gemmThen(
+      b.s6,
+      p["dense_4.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_4_add_square,
       n,
       b.s0,
       p["dense_4.bias"],
@@ -1368,9 +1388,10 @@ export class Diabetes extends CompiledModel {
     const data = { x: rt.alloc(n * 10), progression: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 10, 1)); // reused: %1, then %4, then %7, then %10, then %15
-    const s1 = rt.alloc(n * 10); // reused: %3, then %6, then %9, then %11
-    const s2 = rt.alloc(Math.max(n, 1)); // reused: %14, then %17
-    return { data, output: s1, loss: s2, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 10, 1)); // reused: %3, then %9, then %17
+    const s2 = rt.alloc(n * 10); // reused: %6, then %11
+    const s3 = rt.alloc(n); // %14
+    return { data, output: s2, loss: s1, s0, s1, s2, s3 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -1379,7 +1400,8 @@ export class Diabetes extends CompiledModel {
       p = this.params,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1387,11 +1409,15 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1399,38 +1425,50 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.dense_2_add_relu_2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(
-      b.s1,
+    // then regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
+    rt.gemmThen(
+      b.s2,
       p["dense_3.weight"],
       b.s0,
       /* m */ n,
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
-    );
-    // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.dense_3_add_relu_2, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
-    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %13 = sub(%11, progression); %14 = square(%13)
-    rt.run(
-      kernels.dense_4_add_square_2,
+      /* then */ kernels.dense_3_add_relu_2,
       n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s1,
+    );
+    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
+    // then regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %13 = sub(%11, progression); %14 = square(%13)
+    rt.gemmThen(
+      b.s1,
+      p["dense_4.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_4_add_square_2,
       n,
       b.s0,
       p["dense_4.bias"],
       b.data.progression,
-      b.s1,
       b.s2,
+      b.s3,
     );
     // regression.nn:14:13: %15 = sum(%14; axes=all)
-    rt.sum(b.s2, b.s0, 1, n, 1);
+    rt.sum(b.s3, b.s0, 1, n, 1);
     // regression.nn:14:13: %17 = div(%15, %16)
-    rt.run(kernels.div, 1, n, b.s0, b.s2);
+    rt.run(kernels.div, 1, n, b.s0, b.s1);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -1439,8 +1477,9 @@ export class Diabetes extends CompiledModel {
     const data = { x: rt.alloc(n * 10) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 10); // reused: %1, then %4, then %7, then %10
-    const s1 = rt.alloc(n * 10); // reused: %3, then %6, then %9, then %11
-    return { data, output: s1, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 10); // reused: %3, then %9
+    const s2 = rt.alloc(n * 10); // reused: %6, then %11
+    return { data, output: s2, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -1449,7 +1488,8 @@ export class Diabetes extends CompiledModel {
       p = this.params,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1457,11 +1497,15 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1469,25 +1513,44 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.dense_2_add_relu_2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(
-      b.s1,
+    // then regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
+    rt.gemmThen(
+      b.s2,
       p["dense_3.weight"],
       b.s0,
       /* m */ n,
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_relu_2,
+      n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s1,
     );
-    // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.dense_3_add_relu_2, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias)
-    rt.run(kernels.dense_4_add, n, n, b.s0, p["dense_4.bias"], b.s1);
+    // then regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias)
+    rt.gemmThen(
+      b.s1,
+      p["dense_4.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_4_add,
+      n,
+      b.s0,
+      p["dense_4.bias"],
+      b.s2,
+    );
   }
 }
 

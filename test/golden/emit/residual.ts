@@ -1087,7 +1087,8 @@ export class Residual extends CompiledModel {
       s = this.state,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1095,15 +1096,20 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 30,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 32, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // residual.nn:4:27 dropout_1: %4 = dropout_mask(%3; rate=0.1)
     rt.dropoutMask(b.s0, n * 32, 0.1);
     // residual.nn:4:27 dropout_1: %5 = mul(%3, %4)
     rt.run(kernels.dropout_1_mul, n * 32, n, b.s2, b.s0, b.s3);
     // residual.nn:4:3 dense_2: %6 = matmul(%5, dense_2.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7)
+    rt.gemmThen(
       b.s3,
       p["dense_2.weight"],
       b.s2,
@@ -1111,19 +1117,28 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 32,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu,
+      n,
+      b.s2,
+      p["dense_2.bias"],
+      b.s4,
+      b.s5,
     );
-    // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7)
-    rt.run(kernels.dense_2_add_relu, n * 32, n, b.s2, p["dense_2.bias"], b.s4, b.s5);
     // residual.nn:4:27 dropout_2: %9 = dropout_mask(%8; rate=0.2)
     rt.dropoutMask(b.s2, n * 32, 0.2);
     // residual.nn:4:27 dropout_2: %10 = mul(%8, %9); %11 = add(%5, %10)
     rt.run(kernels.dropout_2_mul_add, n * 32, n, b.s5, b.s2, b.s3, b.s6);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s6, p["dense_3.weight"], b.s5, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %186 = relu(%13); %187 = mul(%13, benign); %188 = sub(%186, %187); %189 = abs(%13); %190 = neg(%189); %191 = exp(%190); %192 = log1p(%191); %193 = add(%188, %192)
-    rt.run(
-      kernels.dense_3_add_log1p,
-      n,
+    // then residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %186 = relu(%13); %187 = mul(%13, benign); %188 = sub(%186, %187); %189 = abs(%13); %190 = neg(%189); %191 = exp(%190); %192 = log1p(%191); %193 = add(%188, %192)
+    rt.gemmThen(
+      b.s6,
+      p["dense_3.weight"],
+      b.s5,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_log1p,
       n,
       b.s5,
       p["dense_3.bias"],
@@ -1325,8 +1340,8 @@ export class Residual extends CompiledModel {
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 32, 1)); // reused: %1, then %6, then %12, then %34
     const s1 = rt.alloc(n * 32); // reused: %3, then %14
-    const s2 = rt.alloc(Math.max(n * 32, 1024)); // reused: %11, then %33, then %16, then %18, then %20, then %25
-    const s3 = rt.alloc(1); // %17
+    const s2 = rt.alloc(Math.max(n * 32, 1024)); // reused: %11, then %16, then %18, then %20, then %25
+    const s3 = rt.alloc(Math.max(n, 1)); // reused: %33, then %17
     const s4 = rt.alloc(1); // %19
     const s5 = rt.alloc(1); // %21
     return { data, output: s1, loss: s2, s0, s1, s2, s3, s4, s5 };
@@ -1338,7 +1353,8 @@ export class Residual extends CompiledModel {
       p = this.params,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1346,11 +1362,15 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 30,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1358,15 +1378,33 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 32,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s1,
+      b.s2,
     );
-    // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
-    rt.run(kernels.dense_2_add_relu_2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %26 = relu(%13); %27 = mul(%13, benign); %28 = sub(%26, %27); %29 = abs(%13); %30 = neg(%29); %31 = exp(%30); %32 = log1p(%31); %33 = add(%28, %32)
-    rt.run(kernels.dense_3_add_log1p_2, n, n, b.s0, p["dense_3.bias"], b.data.benign, b.s1, b.s2);
+    // then residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %26 = relu(%13); %27 = mul(%13, benign); %28 = sub(%26, %27); %29 = abs(%13); %30 = neg(%29); %31 = exp(%30); %32 = log1p(%31); %33 = add(%28, %32)
+    rt.gemmThen(
+      b.s2,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_log1p_2,
+      n,
+      b.s0,
+      p["dense_3.bias"],
+      b.data.benign,
+      b.s1,
+      b.s3,
+    );
     // residual.nn:17:13: %34 = sum(%33; axes=all)
-    rt.sum(b.s2, b.s0, 1, n, 1);
+    rt.sum(b.s3, b.s0, 1, n, 1);
     // residual.nn:17:43: %16 = square(dense_1.weight)
     rt.run(kernels.square, 960, n, p["dense_1.weight"], b.s2);
     // residual.nn:17:43: %17 = sum(%16; axes=all)
@@ -1400,7 +1438,8 @@ export class Residual extends CompiledModel {
       p = this.params,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1408,11 +1447,15 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 30,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1420,13 +1463,29 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 32,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s1,
+      b.s2,
     );
-    // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
-    rt.run(kernels.dense_2_add_relu_2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13)
-    rt.run(kernels.dense_3_add_sigmoid, n, n, b.s0, p["dense_3.bias"], b.s1);
+    // then residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13)
+    rt.gemmThen(
+      b.s2,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_sigmoid,
+      n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s1,
+    );
   }
 }
 

@@ -517,7 +517,8 @@ export class Xor extends CompiledModel {
       s = this.state,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -525,13 +526,31 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 2,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_tanh,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %53 = relu(%5); %54 = mul(%5, y); %55 = sub(%53, %54); %56 = abs(%5); %57 = neg(%56); %58 = exp(%57); %59 = log1p(%58); %60 = add(%55, %59)
-    rt.run(kernels.dense_2_add_log1p, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s2, b.s3, b.s4);
+    // then xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %53 = relu(%5); %54 = mul(%5, y); %55 = sub(%53, %54); %56 = abs(%5); %57 = neg(%56); %58 = exp(%57); %59 = log1p(%58); %60 = add(%55, %59)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 4,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_log1p,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.data.y,
+      b.s2,
+      b.s3,
+      b.s4,
+    );
     // xor.nn:9:13: %61 = sum(%60; axes=all)
     rt.sum(b.s4, b.s0, 1, n, 1);
     // xor.nn:9:13: %10 = sub(%6, y); grad_dense_2 = div(%10, %8)
@@ -634,9 +653,10 @@ export class Xor extends CompiledModel {
     const data = { x: rt.alloc(n * 2), y: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 4, 1)); // reused: %1, then %4, then %16
-    const s1 = rt.alloc(n * 4); // reused: %3, then %6
-    const s2 = rt.alloc(Math.max(n, 1)); // reused: %15, then %18
-    return { data, output: s1, loss: s2, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 4, 1)); // reused: %3, then %18
+    const s2 = rt.alloc(n); // %6
+    const s3 = rt.alloc(n); // %15
+    return { data, output: s2, loss: s1, s0, s1, s2, s3 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -645,7 +665,8 @@ export class Xor extends CompiledModel {
       p = this.params,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -653,17 +674,34 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 2,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_tanh,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %8 = relu(%5); %9 = mul(%5, y); %10 = sub(%8, %9); %11 = abs(%5); %12 = neg(%11); %13 = exp(%12); %14 = log1p(%13); %15 = add(%10, %14)
-    rt.run(kernels.dense_2_add_log1p_2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s1, b.s2);
+    // then xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %8 = relu(%5); %9 = mul(%5, y); %10 = sub(%8, %9); %11 = abs(%5); %12 = neg(%11); %13 = exp(%12); %14 = log1p(%13); %15 = add(%10, %14)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 4,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_log1p_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.data.y,
+      b.s2,
+      b.s3,
+    );
     // xor.nn:9:13: %16 = sum(%15; axes=all)
-    rt.sum(b.s2, b.s0, 1, n, 1);
+    rt.sum(b.s3, b.s0, 1, n, 1);
     // xor.nn:9:13: %18 = div(%16, %17)
-    rt.run(kernels.div, 1, n, b.s0, b.s2);
+    rt.run(kernels.div, 1, n, b.s0, b.s1);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -672,8 +710,9 @@ export class Xor extends CompiledModel {
     const data = { x: rt.alloc(n * 2) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 4); // reused: %1, then %4
-    const s1 = rt.alloc(n * 4); // reused: %3, then %6
-    return { data, output: s1, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 4); // %3
+    const s2 = rt.alloc(n); // %6
+    return { data, output: s2, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -682,7 +721,8 @@ export class Xor extends CompiledModel {
       p = this.params,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -690,13 +730,28 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 2,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_tanh,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5)
-    rt.run(kernels.dense_2_add_sigmoid, n, n, b.s0, p["dense_2.bias"], b.s1);
+    // then xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 4,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_sigmoid,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
+    );
   }
 }
 
