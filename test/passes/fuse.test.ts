@@ -296,6 +296,32 @@ describe("fuse: a matmul's epilogue", () => {
     expect(stepKinds(gram)).toEqual(["transpose", "matmul+kernel"]);
   });
 
+  it("the first kernel reading the product moves up to it, unless it reads a value computed in between", () => {
+    // a * b: the product a is read by the kernel only after b's matmul, whose value the kernel
+    // reads too: it joins b's gemm, not a's.
+    const { predict } = compileOne(
+      predictOnly("a = x -> dense(4, bias: false)\n    b = x -> dense(4, bias: false)\n    a * b"),
+    );
+    expect(scheduleProblems(predict.schedule)).toEqual([]);
+    expect(stepKinds(predict.schedule)).toEqual(["matmul", "matmul+kernel"]);
+    // Backward: relu's gradient reads dY W (and the forward value), past the weight gradient's
+    // matmul in between.
+    const { train } = compileOne(`
+model M {
+  input  x: [batch, 3]
+  target y: [batch, 2]
+  forward { x -> dense(8) -> relu -> dense(2) }
+  loss      mse
+  optimizer sgd(lr: 0.1)
+}`);
+    const s = train!.schedule;
+    expect(scheduleProblems(s)).toEqual([]);
+    const joined = s.steps.flatMap((step) => (step.kind === "gemm-epilogue" ? [step] : []));
+    const reluGrad = joined.find((step) => step.kernel.eqns.some((e) => e.op === "gt"));
+    expect(reluGrad).toBeDefined();
+    expect(reluGrad!.eqn.attrs).toMatchObject({ transA: false, transB: false });
+  });
+
   it("not when the kernel reads the product broadcast (another index for each element)", () => {
     const { predict } = compileOne(
       predictOnly(

@@ -483,16 +483,16 @@ export class Xor extends CompiledModel {
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 4, 1)); // reused: %1, then %4, then %61
     const s1 = rt.alloc(Math.max(n * 4, 4)); // reused: %3, then grad_dense_1.bias
-    const s2 = rt.alloc(Math.max(n * 4, 1)); // reused: %5, then grad_dense_2, then grad_dense_1, then %63
+    const s2 = rt.alloc(Math.max(n, 8)); // reused: %5, then grad_dense_2, then grad_dense_1.weight
     const s3 = rt.alloc(n); // %6
     const s4 = rt.alloc(Math.max(n, 1)); // reused: %60, then grad_dense_2.bias
-    const s5 = rt.alloc(Math.max(n * 4, 8)); // reused: %17, then grad_dense_1.weight
-    const s6 = rt.alloc(4); // grad_dense_2.weight
+    const s5 = rt.alloc(Math.max(n * 4, 4)); // reused: %17, then grad_dense_2.weight
+    const s6 = rt.alloc(Math.max(n * 4, 1)); // reused: grad_dense_1, then %63
     const s7 = rt.alloc(1); // %28
     return {
       data,
       output: s3,
-      loss: s2,
+      loss: s6,
       s0,
       s1,
       s2,
@@ -503,10 +503,10 @@ export class Xor extends CompiledModel {
       s7,
       grad_dense_2: s2,
       grad_dense_2_bias: s4,
-      grad_dense_2_weight: s6,
-      grad_dense_1: s2,
+      grad_dense_1: s6,
+      grad_dense_2_weight: s5,
       grad_dense_1_bias: s1,
-      grad_dense_1_weight: s5,
+      grad_dense_1_weight: s2,
     };
   }
 
@@ -558,7 +558,8 @@ export class Xor extends CompiledModel {
     // xor.nn:7:38 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 1);
     // xor.nn:7:38 dense_2: %17 = matmul(grad_dense_2, dense_2.weight)
-    rt.gemm(
+    // then xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); grad_dense_1 = mul(%17, %20)
+    rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
       b.s5,
@@ -566,6 +567,11 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 1,
       /* flags */ 0,
+      /* then */ kernels.square_mul,
+      n,
+      b.s1,
+      b.s5,
+      b.grad_dense_1,
     );
     // xor.nn:7:38 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
     rt.gemm(
@@ -581,8 +587,6 @@ export class Xor extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 4,
     );
-    // xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); grad_dense_1 = mul(%17, %20)
-    rt.run(kernels.square_mul, n * 4, n, b.s1, b.s5, b.grad_dense_1);
     // xor.nn:7:18 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 4);
     // xor.nn:7:18 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
@@ -600,7 +604,7 @@ export class Xor extends CompiledModel {
       /* strideC */ 8,
     );
     // xor.nn:9:13: %63 = div(%61, %62); %24 = add(optimizer.step, 1); %28 = eq(%24, 1)
-    rt.run(kernels.update_optimizer_step, 1, n, b.s0, s["optimizer.step"], b.s2, b.s7);
+    rt.run(kernels.update_optimizer_step, 1, n, b.s0, s["optimizer.step"], b.s6, b.s7);
     // xor.nn:10:3 dense_1: %25 = mul(0.9, dense_1.weight.momentum_buffer); %27 = add(%25, grad_dense_1.weight); %29 = where(%28, grad_dense_1.weight, %27); %30 = mul(optimizer.lr, %29); %31 = sub(dense_1.weight, %30)
     rt.run(
       kernels.update_dense_1_weight,
