@@ -157,6 +157,38 @@ export interface Backend {
   ): void;
 
   /**
+   * gemm(a, b, c, m, n, k, flags) (one product, so C is m x n with row stride n), then the
+   * kernel as `run(kernel, m * n, batchSize, ka, ..., kl)`: the compiler's GEMM epilogue (a
+   * dense layer's bias add and activation). The kernel reads C only at each element's own
+   * index and its other inputs are not written by the product, so a backend may run it on any
+   * part of C as soon as that part is final (on the thread that computed it, while it is in
+   * cache); its outputs are buffers neither A nor B. Results equal those of the two calls.
+   */
+  gemmThen(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    kernel: Kernel,
+    batchSize: number,
+    ka?: Buffer,
+    kb?: Buffer,
+    kc?: Buffer,
+    kd?: Buffer,
+    ke?: Buffer,
+    kf?: Buffer,
+    kg?: Buffer,
+    kh?: Buffer,
+    ki?: Buffer,
+    kj?: Buffer,
+    kk?: Buffer,
+    kl?: Buffer,
+  ): void;
+
+  /**
    * Optional: called once by a model, before any step, with its kernels and their WebAssembly,
    * for a backend that runs the wasm functions rather than the JS bodies (it keeps what it
    * compiled for `run`). A backend without it runs `kernel.cpu`.

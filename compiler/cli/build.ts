@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ModelFunctions } from "../emit/index.js";
+import type { FusedKernel } from "../passes/fuse.js";
 import { printIr, printFunction } from "../ir/print.js";
 import { build, generate } from "../pipeline.js";
 import { writeFileAtomic, fsErrorReason, isFile } from "../../runtime/io/fs.js";
@@ -120,10 +121,12 @@ function dumpText(models: readonly ModelFunctions[], kind: Dump): string {
           if (!fn) continue;
           parts.push(`${fn.fn.kind} ${m.model.name}`);
           for (const step of fn.schedule.steps) {
+            const kernel = (k: FusedKernel) =>
+              `kernel ${fn.fn.kind}_${k.name} [${k.domain.join(", ")}]: ${k.eqns.map((e) => e.out).join(" ")} -> ${k.outputs.join(" ")}`;
             if (step.kind === "kernel") {
-              parts.push(
-                `  kernel ${fn.fn.kind}_${step.kernel.name} [${step.kernel.domain.join(", ")}]: ${step.kernel.eqns.map((e) => e.out).join(" ")} -> ${step.kernel.outputs.join(" ")}`,
-              );
+              parts.push(`  ${kernel(step.kernel)}`);
+            } else if (step.kind === "gemm-epilogue") {
+              parts.push(`  ${step.eqn.op} -> ${step.eqn.out}, then ${kernel(step.kernel)}`);
             } else {
               parts.push(`  ${step.eqn.op} -> ${step.eqn.out}`);
             }

@@ -2,12 +2,12 @@ import { type Lowering, type OpKind, ops } from "../ops.js";
 import { assertNever, invariant } from "../assert.js";
 import { formatEqn } from "../ir/print.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
-import { type Schedule, aliasOps } from "../passes/fuse.js";
+import { type FusedKernel, type Schedule, aliasOps, epilogueOf } from "../passes/fuse.js";
 import type { BufferPlan, Extent, Storage } from "../passes/plan.js";
 import { type KernelCatalog, kernelBaseName } from "./kernel-catalog.js";
 import { fusedKernelCode, layoutKernelCode } from "./kernels.js";
 import { extentExpr, productExpr } from "./expr.js";
-import { libraryCall } from "./library-call.js";
+import { gemmThenCall, libraryCall } from "./library-call.js";
 import { identifier } from "./names.js";
 
 /** The generated code of one function: its kernels, its buffer plan and its step. */
@@ -56,55 +56,56 @@ export function functionCode(
   /** `conv0: { ... }`: records of numbers `plan(n)` computes once per batch size. */
   const records: string[] = [];
 
+  const planRecord = (name: string, literal: string): string => {
+    const key = `${name}${records.length}`;
+    records.push(`${key}: ${literal}`);
+    return `b.${key}`;
+  };
+  /** A fused kernel's name in the catalog, its comment line and the buffers it is called with. */
+  const kernelCall = (kernel: FusedKernel) => {
+    const storageKey = (v: string) => {
+      const s = plan.storage.get(v);
+      return s === undefined ? v : s.kind === "slot" ? `slot ${s.index}` : `${s.kind} ${s.name}`;
+    };
+    const code = fusedKernelCode(kernel, fn.types, batch, ctx.where, schedule.inline, storageKey);
+    const name = ctx.kernels.add(
+      code,
+      kernelBaseName(kernel.eqns, kernel.outputs, (v) => plan.storage.get(v)),
+    );
+    const first = kernel.eqns[0]!;
+    const comment = `// ${ctx.where(first)}${first.layer ? ` ${first.layer}` : ""}: ${kernel.eqns.map((e) => `${e.out} = ${formatEqn(e)}`).join("; ")}`;
+    return { name: `kernels.${name}`, comment, buffers: code.buffers.map(ref) };
+  };
+  const eqnComment = (eqn: AnyEqn): string =>
+    `// ${ctx.where(eqn)}${eqn.layer ? ` ${eqn.layer}` : ""}: ${eqn.out} = ${formatEqn(eqn)}`;
+
   for (const step of schedule.steps) {
     if (step.kind === "kernel") {
-      const storageKey = (v: string) => {
-        const s = plan.storage.get(v);
-        return s === undefined ? v : s.kind === "slot" ? `slot ${s.index}` : `${s.kind} ${s.name}`;
-      };
-      const code = fusedKernelCode(
-        step.kernel,
-        fn.types,
-        batch,
-        ctx.where,
-        schedule.inline,
-        storageKey,
-      );
-      const name = ctx.kernels.add(
-        code,
-        kernelBaseName(step.kernel.eqns, step.kernel.outputs, (v) => plan.storage.get(v)),
-      );
-      const first = step.kernel.eqns[0]!;
+      const call = kernelCall(step.kernel);
+      run.push(call.comment);
       run.push(
-        `// ${ctx.where(first)}${first.layer ? ` ${first.layer}` : ""}: ${step.kernel.eqns.map((e) => `${e.out} = ${formatEqn(e)}`).join("; ")}`,
+        `rt.run(${call.name}, ${productExpr(step.kernel.domain, batch)}, n, ${call.buffers.join(", ")});`,
       );
-      const buffers = code.buffers.map(ref);
+      continue;
+    }
+    if (step.kind === "gemm-epilogue") {
+      const head = epilogueOf(step.eqn, step.kernel, shapeOf);
+      invariant(head !== null, `${step.eqn.out} cannot take its epilogue`);
+      const call = kernelCall(step.kernel);
+      run.push(eqnComment(step.eqn), call.comment.replace(/^\/\/ /, "// then "));
       run.push(
-        `rt.run(kernels.${name}, ${productExpr(step.kernel.domain, batch)}, n, ${buffers.join(", ")});`,
+        gemmThenCall(step.eqn, head, call.name, call.buffers, { batch, shapeOf, ref, planRecord }),
       );
       continue;
     }
     const eqn = step.eqn;
     if (aliasOps.has(eqn.op)) continue;
-    run.push(
-      `// ${ctx.where(eqn)}${eqn.layer ? ` ${eqn.layer}` : ""}: ${eqn.out} = ${formatEqn(eqn)}`,
-    );
+    run.push(eqnComment(eqn));
     const out = ref(eqn.out);
     const lowering = ops[eqn.op].lowering as Lowering<OpKind>;
     switch (lowering.kind) {
       case "library":
-        run.push(
-          libraryCall(eqn, lowering, {
-            batch,
-            shapeOf,
-            ref,
-            planRecord: (name, literal) => {
-              const key = `${name}${records.length}`;
-              records.push(`${key}: ${literal}`);
-              return `b.${key}`;
-            },
-          }),
-        );
+        run.push(libraryCall(eqn, lowering, { batch, shapeOf, ref, planRecord }));
         break;
       case "layout": {
         const code = layoutKernelCode("copy", eqn, fn.types, batch, ctx.where(eqn));

@@ -1,6 +1,7 @@
 import { assertNever, invariant } from "../assert.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
 import {
+  type GemmThenHead,
   type LibraryArg,
   type LibraryLowering,
   type LibraryMethod,
@@ -46,17 +47,42 @@ export function libraryCall(
     shapes: eqn.args.map((a) => (a.kind === "value" ? ctx.shapeOf(a.name) : [])),
     result: ctx.shapeOf(eqn.out),
   });
-  const names: readonly string[] = libraryParameters[lowering.method];
-  invariant(args.length <= names.length, `${lowering.method} takes ${names.length} arguments`);
-  const named = namedArguments.has(lowering.method);
-  const printed = args.map((arg, k) => {
-    invariant(arg !== undefined, `${lowering.method} argument ${k} is missing`);
+  return `rt.${lowering.method}(${printedArguments(eqn, lowering.method, args, ctx).join(", ")});`;
+}
+
+/**
+ * The statement that runs a matmul with its epilogue, `rt.gemmThen(a, b, c, m, n, k, flags,
+ * kernel, n, ...buffers);`: the matmul's gemm arguments (`head`, from its op's argument
+ * builder), then the kernel and its buffers as `rt.run` takes them.
+ */
+export function gemmThenCall(
+  eqn: AnyEqn,
+  head: GemmThenHead,
+  kernel: string,
+  buffers: readonly string[],
+  ctx: LibraryCallContext,
+): string {
+  const gemm = printedArguments(eqn, "gemm", head, ctx);
+  return `rt.gemmThen(${[...gemm, `/* then */ ${kernel}`, "n", ...buffers].join(", ")});`;
+}
+
+/** Each argument's expression, numbers of `namedArguments` methods after their names. */
+function printedArguments(
+  eqn: AnyEqn,
+  method: LibraryMethod,
+  args: readonly (LibraryArg | undefined)[],
+  ctx: LibraryCallContext,
+): string[] {
+  const names: readonly string[] = libraryParameters[method];
+  invariant(args.length <= names.length, `${method} takes ${names.length} arguments`);
+  const named = namedArguments.has(method);
+  return args.map((arg, k) => {
+    invariant(arg !== undefined, `${method} argument ${k} is missing`);
     const text = argumentExpr(eqn, arg, ctx);
     return named && arg.kind !== "operand" && arg.kind !== "result"
       ? `/* ${names[k]} */ ${text}`
       : text;
   });
-  return `rt.${lowering.method}(${printed.join(", ")});`;
 }
 
 function argumentExpr(eqn: AnyEqn, arg: LibraryArg, ctx: LibraryCallContext): string {

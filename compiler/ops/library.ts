@@ -12,8 +12,9 @@ import type { OpKind } from "./types.js";
 
 /**
  * Backend methods that are not library kernels: buffer management, the fused-kernel runner
- * (generated code calls it for kernel steps) and its preparation, and the dropout seed (the
- * last two called by the model runtime).
+ * (generated code calls it for kernel steps) and its preparation, a GEMM with a fused kernel as
+ * its epilogue (generated code calls it for a matmul step with an epilogue, see
+ * `GemmThenHead`), and the dropout seed (the last two called by the model runtime).
  */
 type NotLibrary =
   | "name"
@@ -25,6 +26,7 @@ type NotLibrary =
   | "fill"
   | "prepareKernels"
   | "run"
+  | "gemmThen"
   | "seedDropout";
 
 /** A Backend method a library op may call. */
@@ -133,4 +135,46 @@ export function productOf(dims: Shape): NumberArg {
 /** A constant number. */
 export function literal(value: number): NumberArg {
   return { kind: "number", value };
+}
+
+/** The first seven parameters of a parameter list: gemm's up to its flags. */
+type GemmHead<P extends readonly unknown[]> = P extends readonly [
+  infer A,
+  infer B,
+  infer C,
+  infer M,
+  infer N,
+  infer K,
+  infer F,
+  ...unknown[],
+]
+  ? readonly [A, B, C, M, N, K, F]
+  : never;
+
+/**
+ * What `gemmThen` takes before its kernel: exactly gemm's arguments of one product (a, b, c, m,
+ * n, k, flags), so the emitter passes a matmul's gemm arguments unchanged. A Backend whose two
+ * signatures drift apart makes this type `never`, and the emitter's use of it a type error.
+ */
+export type GemmThenHead = [GemmHead<Parameters<Backend["gemmThen"]>>] extends [
+  GemmHead<Parameters<Backend["gemm"]>>,
+]
+  ? [GemmHead<Parameters<Backend["gemm"]>>] extends [GemmHead<Parameters<Backend["gemmThen"]>>]
+    ? ArgList<GemmHead<Parameters<Backend["gemm"]>>>
+    : never
+  : never;
+
+/**
+ * The head of a gemm call when it is one product (its batch absent or a count of no
+ * dimensions: one matrix triple), else null: only such a call can take an epilogue.
+ */
+export function singleGemmHead(args: LibraryArgs<"gemm">): GemmThenHead | null {
+  const batch = args[7];
+  const one =
+    batch === undefined ||
+    (batch.kind === "count" && batch.dims.every((d) => d === 1)) ||
+    (batch.kind === "number" && batch.value === 1);
+  if (!one) return null;
+  const [a, b, c, m, n, k, flags] = args;
+  return [a, b, c, m, n, k, flags];
 }

@@ -1,6 +1,8 @@
+import { assertNever } from "../assert.js";
 import type { IrFunction } from "../ir/function.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
-import { type OpKind, opKinds, ops } from "../ops.js";
+import { type Lowering, type OpKind, opKinds, ops } from "../ops.js";
+import { type GemmThenHead, type LibraryArgs, singleGemmHead } from "../ops/library.js";
 import { shapesEqual } from "../shapes/dims.js";
 
 /**
@@ -27,10 +29,14 @@ export interface FusedKernel {
   readonly outputs: readonly string[];
 }
 
-/** One step of a scheduled function: a fused kernel, or one equation that runs on its own. */
+/**
+ * One step of a scheduled function: a fused kernel, one equation that runs on its own, or a
+ * matmul (one gemm) with the fused kernel that follows it as its epilogue (`Backend.gemmThen`).
+ */
 export type Step =
   | { readonly kind: "kernel"; readonly kernel: FusedKernel }
-  | { readonly kind: "single"; readonly eqn: AnyEqn };
+  | { readonly kind: "single"; readonly eqn: AnyEqn }
+  | { readonly kind: "gemm-epilogue"; readonly eqn: AnyEqn; readonly kernel: FusedKernel };
 
 export interface Schedule {
   readonly fn: IrFunction;
@@ -48,6 +54,9 @@ export const maxKernelBuffers = 12;
 /**
  * Groups elementwise equations into fused kernels: chains of a producer and its consumers of
  * the same shape, and siblings over the same shape; every other equation is its own step.
+ *
+ * A kernel that reads a matmul's product and can run as that gemm's epilogue joins it in one
+ * step (see `withEpilogues`).
  *
  * Assumes: a legalized function. Guarantees: the steps compute the same values in an order
  * where every read follows its write; each kernel's outputs are exactly its values read by
@@ -149,7 +158,105 @@ export function fuse(fn: IrFunction, namePrefix = "k"): Schedule {
       },
     });
   });
-  return { fn, steps, inline };
+  const updated = new Set(fn.updates.map((u) => u.value));
+  return { fn, steps: withEpilogues(steps, shapeOf, updated), inline };
+}
+
+/**
+ * Steps with each matmul joined to the first kernel that reads its product, as one
+ * `gemm-epilogue` step, when that kernel may run as its epilogue (see `epilogueOf`) and may move
+ * up to the matmul: none of its inputs is computed in between (so it reads the same values),
+ * and, unless it is the very next step, it writes no update (moving an update's writer before
+ * readers of its target would cost the update its place in the target's buffer). Steps in
+ * between never read the kernel's values: they ran before it.
+ */
+function withEpilogues(
+  steps: readonly Step[],
+  shapeOf: (v: string) => Shape,
+  updated: ReadonlySet<string>,
+): Step[] {
+  const claimed = new Set<number>();
+  const epilogueStep = (i: number, product: AnyEqn): number | null => {
+    const between = new Set<string>();
+    for (let j = i + 1; j < steps.length; j++) {
+      const step = steps[j]!;
+      if (step.kind === "kernel" && step.kernel.inputs.includes(product.out)) {
+        const kernel = step.kernel;
+        const movable =
+          !claimed.has(j) &&
+          kernel.inputs.every((v) => !between.has(v)) &&
+          (j === i + 1 || !kernel.outputs.some((v) => updated.has(v)));
+        return movable && epilogueOf(product, kernel, shapeOf) !== null ? j : null;
+      }
+      for (const v of valuesComputed(step)) between.add(v);
+    }
+    return null;
+  };
+  const joined: Step[] = [];
+  steps.forEach((step, i) => {
+    if (claimed.has(i)) return;
+    const j = step.kind === "single" ? epilogueStep(i, step.eqn) : null;
+    const next = j === null ? undefined : steps[j];
+    if (step.kind !== "single" || j === null || next?.kind !== "kernel") {
+      joined.push(step);
+      return;
+    }
+    claimed.add(j);
+    joined.push({ kind: "gemm-epilogue", eqn: step.eqn, kernel: next.kernel });
+  });
+  return joined;
+}
+
+/** Every value a step computes (a kernel's members too, stored or not). */
+function valuesComputed(step: Step): string[] {
+  switch (step.kind) {
+    case "kernel":
+      return step.kernel.eqns.map((e) => e.out);
+    case "single":
+      return [step.eqn.out];
+    case "gemm-epilogue":
+      return [step.eqn.out, ...step.kernel.eqns.map((e) => e.out)];
+    default:
+      return assertNever(step, "step");
+  }
+}
+
+/**
+ * The gemm arguments of `product` (up to its flags) when `kernel` may run as its epilogue, else
+ * null. The conditions make any part of C, once final, enough for the
+ * kernel on that part: `product` lowers to one gemm (batched products, one gemm per matrix of
+ * the leading axes, are left alone), the kernel's domain is the product's shape (C's m x n
+ * elements, row-major), and every member reads the product at the element's own index (its
+ * operand shape is the domain: not broadcast). The kernel's other inputs are computed by
+ * earlier steps (see `withEpilogues`), so none is written by the gemm. Whether its outputs may
+ * overwrite a gemm operand in place is the planner's to refuse.
+ */
+export function epilogueOf(
+  product: AnyEqn,
+  kernel: FusedKernel,
+  shapeOf: (v: string) => Shape,
+): GemmThenHead | null {
+  const lowering = ops[product.op].lowering as Lowering<OpKind>;
+  if (lowering.kind !== "library" || lowering.method !== "gemm") return null;
+  if (!kernel.inputs.includes(product.out)) return null;
+  const shape = shapeOf(product.out);
+  if (!shapesEqual(shape, kernel.domain)) return null;
+  for (const eqn of kernel.eqns) {
+    const own = ops[eqn.op].lowering as Lowering<OpKind>;
+    const atOwnIndex = eqn.args.every(
+      (a, index) =>
+        a.kind !== "value" ||
+        a.name !== product.out ||
+        (own.kind === "elementwise" &&
+          shapesEqual(own.operandShape ? own.operandShape(shape, index) : shape, kernel.domain)),
+    );
+    if (!atOwnIndex) return null;
+  }
+  const args = lowering.args(product as never, {
+    shapes: product.args.map((a) => (a.kind === "value" ? shapeOf(a.name) : [])),
+    result: shape,
+  }) as LibraryArgs<"gemm">;
+  return singleGemmHead(args);
 }
 
 /** Values a function must deliver: its results, gradients and updated values. */

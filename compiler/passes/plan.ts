@@ -1,5 +1,5 @@
-import { invariant } from "../assert.js";
-import type { Shape } from "../ir/types.js";
+import { assertNever, invariant } from "../assert.js";
+import type { AnyEqn, Shape } from "../ir/types.js";
 import { batchMonomial, formatDim } from "../shapes/dims.js";
 import { aliasOps, resultsOf, type Schedule, type Step } from "./fuse.js";
 
@@ -84,12 +84,11 @@ export function planBuffers(schedule: Schedule, batch: string): BufferPlan {
     const step = steps[writer];
     const lastOld = lastRead.get(u.target) ?? -1;
     const ownStorage = storage.get(u.value);
-    if (
-      step?.kind === "kernel" &&
-      lastOld <= writer &&
-      ownStorage === undefined &&
-      !inPlace.has(u.value)
-    ) {
+    // An epilogue runs while (other threads') parts of the gemm still read its operands.
+    const kernelStep =
+      step?.kind === "kernel" ||
+      (step?.kind === "gemm-epilogue" && !valuesRead(step.eqn).includes(u.target));
+    if (kernelStep && lastOld <= writer && ownStorage === undefined && !inPlace.has(u.value)) {
       inPlace.set(u.value, u.target);
       storage.set(u.value, storage.get(u.target)!);
     } else {
@@ -138,14 +137,39 @@ export function planBuffers(schedule: Schedule, batch: string): BufferPlan {
   return { storage, slots: slots.map((s) => ({ sizes: s.sizes })), copies };
 }
 
-/** Buffers a step reads. */
+/**
+ * Buffers a step reads. A gemm with an epilogue reads its product too, at the same step: so no
+ * output of the kernel shares the product's slot (nor that of an operand of the gemm, which
+ * some thread may still read while another runs its part of the kernel).
+ */
 export function readsOf(step: Step): string[] {
-  if (step.kind === "kernel") return [...step.kernel.inputs];
-  return step.eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
+  switch (step.kind) {
+    case "kernel":
+      return [...step.kernel.inputs];
+    case "single":
+      return valuesRead(step.eqn);
+    case "gemm-epilogue":
+      return [...new Set([...valuesRead(step.eqn), ...step.kernel.inputs])];
+    default:
+      return assertNever(step, "step");
+  }
 }
 
 /** Buffers a step writes (a reshape writes nothing: it is a view). */
 export function writesOf(step: Step): string[] {
-  if (step.kind === "kernel") return [...step.kernel.outputs];
-  return aliasOps.has(step.eqn.op) ? [] : [step.eqn.out];
+  switch (step.kind) {
+    case "kernel":
+      return [...step.kernel.outputs];
+    case "single":
+      return aliasOps.has(step.eqn.op) ? [] : [step.eqn.out];
+    case "gemm-epilogue":
+      return [step.eqn.out, ...step.kernel.outputs];
+    default:
+      return assertNever(step, "step");
+  }
+}
+
+/** The values an equation reads. */
+function valuesRead(eqn: AnyEqn): string[] {
+  return eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
 }

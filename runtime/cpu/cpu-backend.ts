@@ -94,6 +94,34 @@ export class CpuBackend implements Backend {
     }
   }
 
+  /** The reference epilogue: the whole product, then the kernel over all of C. */
+  gemmThen(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    kernel: Kernel,
+    batchSize: number,
+    ka?: Buffer,
+    kb?: Buffer,
+    kc?: Buffer,
+    kd?: Buffer,
+    ke?: Buffer,
+    kf?: Buffer,
+    kg?: Buffer,
+    kh?: Buffer,
+    ki?: Buffer,
+    kj?: Buffer,
+    kk?: Buffer,
+    kl?: Buffer,
+  ): void {
+    this.gemm(a, b, c, m, n, k, flags);
+    kernel.cpu(m * n, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+  }
+
   run(
     kernel: Kernel,
     size: number,

@@ -307,6 +307,39 @@ export class WasmBackend implements Backend {
     }
   }
 
+  /**
+   * The GEMM epilogue (Backend.gemmThen): the product as `gemm` computes it (BLAS, or wasm split
+   * over columns), then the kernel as `run` splits it. Two passes over C, each with the bits
+   * of its own call; running the kernel on each thread's columns within the GEMM's dispatch
+   * (C still in that core's cache) needs a pool command that chains two functions.
+   */
+  gemmThen(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    kernel: Kernel,
+    batchSize: number,
+    ka?: Buffer,
+    kb?: Buffer,
+    kc?: Buffer,
+    kd?: Buffer,
+    ke?: Buffer,
+    kf?: Buffer,
+    kg?: Buffer,
+    kh?: Buffer,
+    ki?: Buffer,
+    kj?: Buffer,
+    kk?: Buffer,
+    kl?: Buffer,
+  ): void {
+    this.gemm(a, b, c, m, n, k, flags);
+    this.run(kernel, m * n, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+  }
+
   run(
     kernel: Kernel,
     size: number,

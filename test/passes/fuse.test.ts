@@ -3,6 +3,7 @@ import type { AnyEqn } from "../../compiler/ir/types.js";
 import {
   type FusedKernel,
   type Schedule,
+  type Step,
   elementwiseOps,
   fuse,
   maxKernelBuffers,
@@ -17,10 +18,51 @@ import { type CompiledCase, compileOne, randomCases, writtenCases } from "./corp
  * with kernel inputs and outputs exactly what the rest of the function needs.
  */
 
+/** The steps with each gemm and its epilogue as two, in the order they compute. */
+function flatSteps(schedule: Schedule): Step[] {
+  return schedule.steps.flatMap((s): Step[] =>
+    s.kind === "gemm-epilogue"
+      ? [
+          { kind: "single", eqn: s.eqn },
+          { kind: "kernel", kernel: s.kernel },
+        ]
+      : [s],
+  );
+}
+
+/**
+ * What is wrong with a matmul's epilogue: it must read the product, over the product's shape,
+ * only unbroadcast (every member's operand the product has the domain's shape), and the
+ * product must be one gemm (no leading axes on both operands).
+ */
+function epilogueProblems(schedule: Schedule, eqn: AnyEqn, k: FusedKernel): string[] {
+  const shapeOf = (v: string) => schedule.fn.types.get(v)?.shape ?? [];
+  const problems: string[] = [];
+  if (eqn.op !== "matmul") problems.push(`${k.name} follows ${eqn.out} (${eqn.op})`);
+  if (!k.inputs.includes(eqn.out)) problems.push(`${k.name} does not read ${eqn.out}`);
+  if (!shapesEqual(shapeOf(eqn.out), k.domain)) {
+    problems.push(`${k.name} runs over another shape than ${eqn.out}`);
+  }
+  const operandRanks = eqn.args.map((a) => (a.kind === "value" ? shapeOf(a.name).length : 0));
+  if (operandRanks.every((r) => r > 2)) problems.push(`${eqn.out} is a batched product`);
+  for (const member of k.eqns) {
+    if (
+      member.op === "broadcast_to" &&
+      member.args.some((a) => a.kind === "value" && a.name === eqn.out)
+    ) {
+      problems.push(`${k.name} broadcasts ${eqn.out}`);
+    }
+  }
+  return problems;
+}
+
 /** Everything wrong with a schedule, as sentences; empty when fuse.ts kept its promises. */
 function scheduleProblems(schedule: Schedule): string[] {
   const fn = schedule.fn;
   const problems: string[] = [];
+  for (const s of schedule.steps) {
+    if (s.kind === "gemm-epilogue") problems.push(...epilogueProblems(schedule, s.eqn, s.kernel));
+  }
   const results = new Set<string>(
     [fn.output, fn.loss, ...fn.updates.map((u) => u.value)].flatMap((v) => (v ? [v] : [])),
   );
@@ -33,10 +75,11 @@ function scheduleProblems(schedule: Schedule): string[] {
   ]);
   const kernelOf = new Map<string, FusedKernel>();
   const scheduled = new Map<string, number>();
-  for (const step of schedule.steps) {
-    const eqns = step.kind === "kernel" ? step.kernel.eqns : [step.eqn];
+  const steps = flatSteps(schedule);
+  for (const step of steps) {
+    const eqns = step.kind === "single" ? [step.eqn] : step.kernel.eqns;
     for (const e of eqns) scheduled.set(e.out, (scheduled.get(e.out) ?? 0) + 1);
-    if (step.kind === "kernel") for (const e of eqns) kernelOf.set(e.out, step.kernel);
+    if (step.kind !== "single") for (const e of eqns) kernelOf.set(e.out, step.kernel);
   }
   for (const e of fn.eqns) {
     const times = scheduled.get(e.out) ?? 0;
@@ -48,7 +91,7 @@ function scheduleProblems(schedule: Schedule): string[] {
   const valuesRead = (e: AnyEqn): string[] =>
     e.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
 
-  for (const step of schedule.steps) {
+  for (const step of steps) {
     if (step.kind === "single") {
       const e = step.eqn;
       if (elementwiseOps.has(e.op)) problems.push(`${e.out} (${e.op}) runs alone`);
@@ -107,7 +150,7 @@ function expectSameSet(
 }
 
 function kernels(schedule: Schedule): FusedKernel[] {
-  return schedule.steps.flatMap((s) => (s.kind === "kernel" ? [s.kernel] : []));
+  return schedule.steps.flatMap((s) => (s.kind === "single" ? [] : [s.kernel]));
 }
 
 /** The kernel that computes an equation of op `op`; fails unless there is exactly one. */
@@ -122,7 +165,9 @@ function ops(kernel: FusedKernel): string[] {
 }
 
 function stepKinds(schedule: Schedule): string[] {
-  return schedule.steps.map((s) => (s.kind === "kernel" ? "kernel" : s.eqn.op));
+  return schedule.steps.map((s) =>
+    s.kind === "kernel" ? "kernel" : s.kind === "gemm-epilogue" ? `${s.eqn.op}+kernel` : s.eqn.op,
+  );
 }
 
 const predictOnly = (forward: string, inputs = "input x: [batch, 4]") => `
@@ -149,7 +194,7 @@ describe("fuse: what joins a kernel", () => {
     const { predict } = compileOne(predictOnly("x -> dense(3) -> tanh"));
     const s = predict.schedule;
     expect(scheduleProblems(s)).toEqual([]);
-    expect(stepKinds(s)).toEqual(["matmul", "kernel"]);
+    expect(stepKinds(s)).toEqual(["matmul+kernel"]);
     expect(ops(kernels(s)[0]!)).toEqual(["add", "tanh"]);
     expect(kernels(s)[0]!.outputs).toEqual([s.fn.output]);
   });
@@ -208,7 +253,7 @@ describe("fuse: what must not join", () => {
     const { predict } = compileOne(predictOnly("a = x -> tanh\n    b = a -> dense(4)\n    a * b"));
     const s = predict.schedule;
     expect(scheduleProblems(s)).toEqual([]);
-    expect(stepKinds(s)).toEqual(["kernel", "matmul", "kernel"]);
+    expect(stepKinds(s)).toEqual(["kernel", "matmul+kernel"]);
     const [first, second] = kernels(s);
     expect(ops(first!)).toEqual(["tanh"]);
     expect(ops(second!)).toEqual(["add", "mul"]);
@@ -240,13 +285,82 @@ describe("fuse: what must not join", () => {
   });
 });
 
+describe("fuse: a matmul's epilogue", () => {
+  it("the kernel right after a product, over its shape, reading it unbroadcast, joins it", () => {
+    const dense = compileOne(predictOnly("x -> dense(3) -> relu")).predict.schedule;
+    expect(scheduleProblems(dense)).toEqual([]);
+    expect(stepKinds(dense)).toEqual(["matmul+kernel"]);
+    // x^T x: [4, batch] x [batch, 4], one product however large the batch
+    const gram = compileOne(predictOnly("matmul(transpose(x), x) -> tanh")).predict.schedule;
+    expect(scheduleProblems(gram)).toEqual([]);
+    expect(stepKinds(gram)).toEqual(["transpose", "matmul+kernel"]);
+  });
+
+  it("the first kernel reading the product moves up to it, unless it reads a value computed in between", () => {
+    // a * b: the product a is read by the kernel only after b's matmul, whose value the kernel
+    // reads too: it joins b's gemm, not a's.
+    const { predict } = compileOne(
+      predictOnly("a = x -> dense(4, bias: false)\n    b = x -> dense(4, bias: false)\n    a * b"),
+    );
+    expect(scheduleProblems(predict.schedule)).toEqual([]);
+    expect(stepKinds(predict.schedule)).toEqual(["matmul", "matmul+kernel"]);
+    // Backward: relu's gradient reads dY W (and the forward value), past the weight gradient's
+    // matmul in between.
+    const { train } = compileOne(`
+model M {
+  input  x: [batch, 3]
+  target y: [batch, 2]
+  forward { x -> dense(8) -> relu -> dense(2) }
+  loss      mse
+  optimizer sgd(lr: 0.1)
+}`);
+    const s = train!.schedule;
+    expect(scheduleProblems(s)).toEqual([]);
+    const joined = s.steps.flatMap((step) => (step.kind === "gemm-epilogue" ? [step] : []));
+    const reluGrad = joined.find((step) => step.kernel.eqns.some((e) => e.op === "gt"));
+    expect(reluGrad).toBeDefined();
+    expect(reluGrad!.eqn.attrs).toMatchObject({ transA: false, transB: false });
+  });
+
+  it("not when the kernel reads the product broadcast (another index for each element)", () => {
+    const { predict } = compileOne(
+      predictOnly(
+        "p = x -> dense(1, bias: false)\n    z * p",
+        "input x: [batch, 4]\n  input z: [batch, 4]",
+      ),
+    );
+    const s = predict.schedule;
+    expect(scheduleProblems(s)).toEqual([]);
+    expect(stepKinds(s)).toEqual(["matmul", "kernel"]);
+    expect(kernels(s)[0]!.domain).toEqual(["batch", 4]);
+  });
+
+  it("not when another op reads the product at a transposed index before the kernel", () => {
+    const { predict } = compileOne(
+      predictOnly("g = matmul(transpose(x), x)\n    g + transpose(g)", "input x: [batch, 4]"),
+    );
+    const s = predict.schedule;
+    expect(scheduleProblems(s)).toEqual([]);
+    expect(stepKinds(s)).toEqual(["transpose", "matmul", "transpose", "kernel"]);
+  });
+
+  it("not for a batched product (one gemm per matrix of the leading axes)", () => {
+    const { predict } = compileOne(
+      predictOnly("matmul(x, transpose(x)) -> relu", "input x: [batch, 3, 4]"),
+    );
+    const s = predict.schedule;
+    expect(scheduleProblems(s)).toEqual([]);
+    expect(stepKinds(s)).toEqual(["transpose", "matmul", "kernel"]);
+  });
+});
+
 describe("fuse: the checks see a broken schedule", () => {
   it("a missing output, and a step before the kernel it reads", () => {
     const { predict } = compileOne(predictOnly("x -> dense(3) -> tanh -> dense(2) -> relu"));
     const s = predict.schedule;
     expect(scheduleProblems(s)).toEqual([]);
     const steps = s.steps.map((step) =>
-      step.kind === "kernel" ? { ...step, kernel: { ...step.kernel, outputs: [] } } : step,
+      step.kind === "single" ? step : { ...step, kernel: { ...step.kernel, outputs: [] } },
     );
     expect(scheduleProblems({ ...s, steps })).not.toEqual([]);
     expect(scheduleProblems({ ...s, steps: [...s.steps].reverse() })).not.toEqual([]);

@@ -43,12 +43,23 @@ function planProblems({ schedule, plan, batch }: Planned): string[] {
     }
   }
 
+  // A gemm with its epilogue is one step: it reads the product, its operands and the kernel's
+  // inputs, and writes the product and the kernel's outputs, at once.
+  const operands = (e: AnyEqn) => e.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
   const reads = steps.map((s) =>
     s.kind === "kernel"
       ? [...s.kernel.inputs]
-      : s.eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : [])),
+      : s.kind === "gemm-epilogue"
+        ? [...operands(s.eqn), ...s.kernel.inputs]
+        : operands(s.eqn),
   );
-  const writes = steps.map((s) => (s.kind === "kernel" ? [...s.kernel.outputs] : [s.eqn.out]));
+  const writes = steps.map((s) =>
+    s.kind === "kernel"
+      ? [...s.kernel.outputs]
+      : s.kind === "gemm-epilogue"
+        ? [s.eqn.out, ...s.kernel.outputs]
+        : [s.eqn.out],
+  );
   for (const v of [...reads.flat(), ...writes.flat()]) {
     if (!plan.storage.has(v)) problems.push(`${v} has no storage`);
   }
@@ -86,9 +97,12 @@ function planProblems({ schedule, plan, batch }: Planned): string[] {
     if (!inPlace) continue;
     const w = writerOf(u.value);
     const writer = steps[w];
-    if (writer?.kind !== "kernel") {
+    if (writer === undefined || writer.kind === "single") {
       problems.push(`${u.target} <- ${u.value} is in place, but not written by a kernel`);
       continue;
+    }
+    if (writer.kind === "gemm-epilogue" && operands(writer.eqn).includes(u.target)) {
+      problems.push(`${u.target} is updated in place by the epilogue of a gemm that reads it`);
     }
     // Elementwise over the target's own shape: each element's old value is read just before
     // the same element is overwritten.
@@ -164,9 +178,28 @@ model P {
       kind: "param",
       name: "dense_2.weight",
     });
-    // Four matmuls and four kernels write eight values; two slots take turns.
+    // Four matmuls, each with its epilogue, write eight values; three slots take turns (a
+    // product and its kernel's value are written while the gemm's operand is read).
     expect(slotValues(predict.plan).length).toBeGreaterThan(predict.plan.slots.length);
-    expect(predict.plan.slots).toHaveLength(2);
+    expect(predict.plan.slots).toHaveLength(3);
+  });
+
+  it("a gemm's epilogue writes no operand of its gemm (threads may still read them)", () => {
+    const { predict } = compileOne(`
+model P {
+  input x: [batch, 8]
+  forward { x -> dense(8) -> relu -> dense(8) -> relu }
+}`);
+    expect(planProblems(predict)).toEqual([]);
+    const fused = predict.schedule.steps.flatMap((s) => (s.kind === "gemm-epilogue" ? [s] : []));
+    expect(fused).toHaveLength(2);
+    const slotOf = (v: string) => JSON.stringify(predict.plan.storage.get(v));
+    for (const step of fused) {
+      const operands = step.eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
+      for (const out of [step.eqn.out, ...step.kernel.outputs]) {
+        for (const operand of operands) expect(slotOf(out)).not.toBe(slotOf(operand));
+      }
+    }
   });
 
   it("views share their root's storage, and keep it alive while they are read", () => {

@@ -575,18 +575,18 @@ export class MnistMLP extends CompiledModel {
     const data = { x: rt.alloc(n * 784), y: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 512); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(Math.max(n * 512, 512)); // reused: %2, then grad_dense_1.bias
-    const s2 = rt.alloc(Math.max(n * 512, 1)); // reused: %3, then grad_dense_1, then %105
+    const s1 = rt.alloc(Math.max(n * 512, 5120)); // reused: %2, then grad_dense_2.weight
+    const s2 = rt.alloc(Math.max(n * 512, 512)); // reused: %3, then grad_dense_1.bias
     const s3 = rt.alloc(Math.max(n * 10, 10)); // reused: %5, then %100, then grad_dense_2.bias
     const s4 = rt.alloc(Math.max(n * 10, 1)); // reused: %99, then %102
     const s5 = rt.alloc(Math.max(n * 10, 401408)); // reused: %101, then grad_dense_2, then grad_dense_1.weight
-    const s6 = rt.alloc(Math.max(n * 512, 1)); // reused: %16, then %34
-    const s7 = rt.alloc(5120); // grad_dense_2.weight
+    const s6 = rt.alloc(Math.max(n * 512, 1)); // reused: %16, then %105
+    const s7 = rt.alloc(Math.max(n * 512, 1)); // reused: grad_dense_1, then %34
     const s8 = rt.alloc(1); // %36
     return {
       data,
       output: s0,
-      loss: s2,
+      loss: s6,
       s0,
       s1,
       s2,
@@ -598,9 +598,9 @@ export class MnistMLP extends CompiledModel {
       s8,
       grad_dense_2: s5,
       grad_dense_2_bias: s3,
-      grad_dense_2_weight: s7,
-      grad_dense_1: s2,
-      grad_dense_1_bias: s1,
+      grad_dense_1: s7,
+      grad_dense_2_weight: s1,
+      grad_dense_1_bias: s2,
       grad_dense_1_weight: s5,
     };
   }
@@ -612,7 +612,8 @@ export class MnistMLP extends CompiledModel {
       s = this.state,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -620,11 +621,16 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 784,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 512, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
       b.s2,
       p["dense_2.weight"],
       b.s0,
@@ -632,9 +638,12 @@ export class MnistMLP extends CompiledModel {
       /* n */ 10,
       /* k */ 512,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s3,
     );
-    // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 10, n, b.s0, p["dense_2.bias"], b.s3);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s3, b.s0, n, 10, 1);
     // mnist.nn:12:13: %99 = log_softmax(%5; axis=-1)
@@ -648,7 +657,8 @@ export class MnistMLP extends CompiledModel {
     // mnist.nn:9:10 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 10);
     // mnist.nn:9:10 dense_2: %16 = matmul(grad_dense_2, dense_2.weight)
-    rt.gemm(
+    // then mnist.nn:8:24: %18 = gt(%2, 0); grad_dense_1 = mul(%16, %18)
+    rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
       b.s6,
@@ -656,6 +666,11 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 10,
       /* flags */ 0,
+      /* then */ kernels.gt_mul,
+      n,
+      b.s1,
+      b.s6,
+      b.grad_dense_1,
     );
     // mnist.nn:9:10 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
     rt.gemm(
@@ -671,8 +686,6 @@ export class MnistMLP extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 5120,
     );
-    // mnist.nn:8:24: %18 = gt(%2, 0); grad_dense_1 = mul(%16, %18)
-    rt.run(kernels.gt_mul, n * 512, n, b.s1, b.s6, b.grad_dense_1);
     // mnist.nn:8:10 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 512);
     // mnist.nn:8:10 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
@@ -697,8 +710,8 @@ export class MnistMLP extends CompiledModel {
       b.s4,
       s["optimizer.step"],
       s["optimizer.lr"],
-      b.s2,
       b.s6,
+      b.s7,
       b.s8,
     );
     // mnist.nn:13:3 dense_1: %23 = mul(0.9, dense_1.weight.exp_avg); %24 = mul(0.1, grad_dense_1.weight); %25 = add(%23, %24); %26 = mul(0.999, dense_1.weight.exp_avg_sq); %27 = mul(grad_dense_1.weight, grad_dense_1.weight); %28 = mul(0.001, %27); %29 = add(%26, %28); %35 = sqrt(%29); %37 = div(%35, %36); %38 = add(%37, 1e-8); %39 = div(%25, %38); %40 = mul(%34, %39); %41 = sub(dense_1.weight, %40)
@@ -710,7 +723,7 @@ export class MnistMLP extends CompiledModel {
       b.grad_dense_1_weight,
       s["dense_1.weight.exp_avg_sq"],
       b.s8,
-      b.s6,
+      b.s7,
       p["dense_1.weight"],
     );
     // mnist.nn:13:3 dense_1: %42 = mul(0.9, dense_1.bias.exp_avg); %43 = mul(0.1, grad_dense_1.bias); %44 = add(%42, %43); %45 = mul(0.999, dense_1.bias.exp_avg_sq); %46 = mul(grad_dense_1.bias, grad_dense_1.bias); %47 = mul(0.001, %46); %48 = add(%45, %47); %54 = sqrt(%48); %56 = div(%54, %36); %57 = add(%56, 1e-8); %58 = div(%44, %57); %59 = mul(%34, %58); %60 = sub(dense_1.bias, %59)
@@ -722,7 +735,7 @@ export class MnistMLP extends CompiledModel {
       b.grad_dense_1_bias,
       s["dense_1.bias.exp_avg_sq"],
       b.s8,
-      b.s6,
+      b.s7,
       p["dense_1.bias"],
     );
     // mnist.nn:13:3 dense_2: %61 = mul(0.9, dense_2.weight.exp_avg); %62 = mul(0.1, grad_dense_2.weight); %63 = add(%61, %62); %64 = mul(0.999, dense_2.weight.exp_avg_sq); %65 = mul(grad_dense_2.weight, grad_dense_2.weight); %66 = mul(0.001, %65); %67 = add(%64, %66); %73 = sqrt(%67); %75 = div(%73, %36); %76 = add(%75, 1e-8); %77 = div(%63, %76); %78 = mul(%34, %77); %79 = sub(dense_2.weight, %78)
@@ -734,7 +747,7 @@ export class MnistMLP extends CompiledModel {
       b.grad_dense_2_weight,
       s["dense_2.weight.exp_avg_sq"],
       b.s8,
-      b.s6,
+      b.s7,
       p["dense_2.weight"],
     );
     // mnist.nn:13:3 dense_2: %80 = mul(0.9, dense_2.bias.exp_avg); %81 = mul(0.1, grad_dense_2.bias); %82 = add(%80, %81); %83 = mul(0.999, dense_2.bias.exp_avg_sq); %84 = mul(grad_dense_2.bias, grad_dense_2.bias); %85 = mul(0.001, %84); %86 = add(%83, %85); %92 = sqrt(%86); %94 = div(%92, %36); %95 = add(%94, 1e-8); %96 = div(%82, %95); %97 = mul(%34, %96); %98 = sub(dense_2.bias, %97)
@@ -746,7 +759,7 @@ export class MnistMLP extends CompiledModel {
       b.grad_dense_2_bias,
       s["dense_2.bias.exp_avg_sq"],
       b.s8,
-      b.s6,
+      b.s7,
       p["dense_2.bias"],
     );
   }
@@ -757,9 +770,9 @@ export class MnistMLP extends CompiledModel {
     const data = { x: rt.alloc(n * 784), y: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 512); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(Math.max(n * 512, 1)); // reused: %3, then %5, then %10, then %14
-    const s2 = rt.alloc(Math.max(n * 10, 1)); // reused: %8, then %11
-    return { data, output: s0, loss: s1, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 512, 1)); // reused: %3, then %8, then %11
+    const s2 = rt.alloc(Math.max(n * 10, 1)); // reused: %5, then %10, then %14
+    return { data, output: s0, loss: s2, s0, s1, s2 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -768,7 +781,8 @@ export class MnistMLP extends CompiledModel {
       p = this.params,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -776,11 +790,15 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 784,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 512, n, b.s0, p["dense_1.bias"], b.s1);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -788,19 +806,22 @@ export class MnistMLP extends CompiledModel {
       /* n */ 10,
       /* k */ 512,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
-    rt.softmax(b.s1, b.s0, n, 10, 1);
+    rt.softmax(b.s2, b.s0, n, 10, 1);
     // mnist.nn:12:13: %8 = log_softmax(%5; axis=-1)
-    rt.logSoftmax(b.s1, b.s2, n, 10, 1);
+    rt.logSoftmax(b.s2, b.s1, n, 10, 1);
     // mnist.nn:12:13: %9 = one_hot(y; classes=10); %10 = mul(%9, %8)
-    rt.run(kernels.one_hot_mul_2, n * 10, n, b.data.y, b.s2, b.s1);
+    rt.run(kernels.one_hot_mul_2, n * 10, n, b.data.y, b.s1, b.s2);
     // mnist.nn:12:13: %11 = sum(%10; axes=all)
-    rt.sum(b.s1, b.s2, 1, n * 10, 1);
+    rt.sum(b.s2, b.s1, 1, n * 10, 1);
     // mnist.nn:12:13: %12 = neg(%11); %14 = div(%12, %13)
-    rt.run(kernels.neg_div, 1, n, b.s2, b.s1);
+    rt.run(kernels.neg_div, 1, n, b.s1, b.s2);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -809,8 +830,9 @@ export class MnistMLP extends CompiledModel {
     const data = { x: rt.alloc(n * 784) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 512); // reused: %1, then %4, then %6
-    const s1 = rt.alloc(n * 512); // reused: %3, then %5
-    return { data, output: s0, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 512); // %3
+    const s2 = rt.alloc(n * 10); // %5
+    return { data, output: s0, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -819,7 +841,8 @@ export class MnistMLP extends CompiledModel {
       p = this.params,
       kernels = mnistMLPKernels;
     // mnist.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -827,11 +850,15 @@ export class MnistMLP extends CompiledModel {
       /* n */ 512,
       /* k */ 784,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // mnist.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 512, n, b.s0, p["dense_1.bias"], b.s1);
     // mnist.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -839,11 +866,14 @@ export class MnistMLP extends CompiledModel {
       /* n */ 10,
       /* k */ 512,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // mnist.nn:9:10 dense_2: %5 = add(%4, dense_2.bias)
-    rt.run(kernels.dense_2_add, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // mnist.nn:9:24: %6 = softmax(%5; axis=-1)
-    rt.softmax(b.s1, b.s0, n, 10, 1);
+    rt.softmax(b.s2, b.s0, n, 10, 1);
   }
 }
 

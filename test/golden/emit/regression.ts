@@ -187,6 +187,20 @@ const diabetesKernels = {
     },
   },
   /**
+   * %76 = mul(0.1, grad_dense_2.weight)  (regression.nn:15:3)
+   */
+  dense_2_mul: {
+    name: "dense_2_mul",
+    wasm: 8,
+    cpu(size: number, n: number, grad_dense_2_weight: FloatArray, t76: FloatArray): void {
+      for (let i = 0; i < size; i++) {
+        const grad_dense_2_weight_0 = grad_dense_2_weight[i];
+        const vt76 = 0.09999999999999998 * grad_dense_2_weight_0;
+        t76[i] = vt76;
+      }
+    },
+  },
+  /**
    * %193 = div(%191, %192)  (regression.nn:14:13)
    * %36 = add(optimizer.step, 1)  (regression.nn:15:3)
    * %44 = pow(0.9, %36)  (regression.nn:15:3)
@@ -225,20 +239,6 @@ const diabetesKernels = {
         optimizer_step[i] = vt36;
         t48[i] = vt48;
         t50[i] = vt50;
-      }
-    },
-  },
-  /**
-   * %76 = mul(0.1, grad_dense_2.weight)  (regression.nn:15:3)
-   */
-  dense_2_mul: {
-    name: "dense_2_mul",
-    wasm: 9,
-    cpu(size: number, n: number, grad_dense_2_weight: FloatArray, t76: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const grad_dense_2_weight_0 = grad_dense_2_weight[i];
-        const vt76 = 0.09999999999999998 * grad_dense_2_weight_0;
-        t76[i] = vt76;
       }
     },
   },
@@ -1035,23 +1035,24 @@ export class Diabetes extends CompiledModel {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 10), progression: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
-    const s0 = rt.alloc(Math.max(n * 10, 100)); // reused: %1, then %4, then %7, then %10, then %191, then %76, then %95
-    const s1 = rt.alloc(Math.max(n * 10, 10)); // reused: %2, then grad_dense_1.bias
-    const s2 = rt.alloc(Math.max(n * 10, 1)); // reused: %3, then grad_dense_1, then %193
-    const s3 = rt.alloc(Math.max(n * 10, 10)); // reused: %5, then grad_dense_2.bias
-    const s4 = rt.alloc(Math.max(n * 10, 100)); // reused: %6, then grad_dense_2, then grad_dense_1.weight
-    const s5 = rt.alloc(Math.max(n * 10, 10)); // reused: %8, then grad_dense_3.bias
-    const s6 = rt.alloc(Math.max(n * 10, 1)); // reused: %9, then grad_dense_3, then %30, then %48
+    const s0 = rt.alloc(Math.max(n * 10, 10)); // reused: %1, then %4, then %7, then %10, then %191, then %95
+    const s1 = rt.alloc(Math.max(n * 10, 100)); // reused: %2, then grad_dense_2.weight
+    const s2 = rt.alloc(Math.max(n * 10, 10)); // reused: %3, then grad_dense_1.bias
+    const s3 = rt.alloc(Math.max(n * 10, 100)); // reused: %5, then grad_dense_3.weight
+    const s4 = rt.alloc(Math.max(n * 10, 10)); // reused: %6, then grad_dense_2.bias
+    const s5 = rt.alloc(Math.max(n * 10, 10)); // reused: %8, then grad_dense_4.weight
+    const s6 = rt.alloc(Math.max(n * 10, 10)); // reused: %9, then grad_dense_3.bias
     const s7 = rt.alloc(n); // %11
     const s8 = rt.alloc(Math.max(n, 1)); // reused: %189, then grad_dense_4.bias
-    const s9 = rt.alloc(Math.max(n, 100)); // reused: %190, then grad_dense_4, then grad_dense_3.weight
-    const s10 = rt.alloc(Math.max(n * 10, 100)); // reused: %20, then %25, then grad_dense_2.weight
-    const s11 = rt.alloc(10); // grad_dense_4.weight
-    const s12 = rt.alloc(1); // %50
+    const s9 = rt.alloc(Math.max(n * 10, 100)); // reused: %190, then grad_dense_4, then grad_dense_2, then grad_dense_1.weight
+    const s10 = rt.alloc(Math.max(n * 10, 100)); // reused: %20, then %25, then %30, then %76
+    const s11 = rt.alloc(Math.max(n * 10, 1)); // reused: grad_dense_3, then grad_dense_1, then %193
+    const s12 = rt.alloc(1); // %48
+    const s13 = rt.alloc(1); // %50
     return {
       data,
       output: s7,
-      loss: s2,
+      loss: s11,
       s0,
       s1,
       s2,
@@ -1065,18 +1066,19 @@ export class Diabetes extends CompiledModel {
       s10,
       s11,
       s12,
+      s13,
       grad_dense_4: s9,
       grad_dense_4_bias: s8,
-      grad_dense_4_weight: s11,
-      grad_dense_3: s6,
-      grad_dense_3_bias: s5,
-      grad_dense_3_weight: s9,
-      grad_dense_2: s4,
-      grad_dense_2_bias: s3,
-      grad_dense_2_weight: s10,
-      grad_dense_1: s2,
-      grad_dense_1_bias: s1,
-      grad_dense_1_weight: s4,
+      grad_dense_3: s11,
+      grad_dense_4_weight: s5,
+      grad_dense_3_bias: s6,
+      grad_dense_2: s9,
+      grad_dense_3_weight: s3,
+      grad_dense_2_bias: s4,
+      grad_dense_1: s11,
+      grad_dense_2_weight: s1,
+      grad_dense_1_bias: s2,
+      grad_dense_1_weight: s9,
     };
   }
 
@@ -1087,7 +1089,8 @@ export class Diabetes extends CompiledModel {
       s = this.state,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1095,11 +1098,16 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 10, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
+    rt.gemmThen(
       b.s2,
       p["dense_2.weight"],
       b.s0,
@@ -1107,11 +1115,16 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s3,
+      b.s4,
     );
-    // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.dense_2_add_relu, n * 10, n, b.s0, p["dense_2.bias"], b.s3, b.s4);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(
+    // then regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
+    rt.gemmThen(
       b.s4,
       p["dense_3.weight"],
       b.s0,
@@ -1119,15 +1132,24 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
-    );
-    // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.dense_3_add_relu, n * 10, n, b.s0, p["dense_3.bias"], b.s5, b.s6);
-    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s6, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %189 = sub(%11, progression); %190 = square(%189)
-    rt.run(
-      kernels.dense_4_add_square,
+      /* then */ kernels.dense_3_add_relu,
       n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s5,
+      b.s6,
+    );
+    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
+    // then regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %189 = sub(%11, progression); %190 = square(%189)
+    rt.gemmThen(
+      b.s6,
+      p["dense_4.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_4_add_square,
       n,
       b.s0,
       p["dense_4.bias"],
@@ -1143,7 +1165,8 @@ export class Diabetes extends CompiledModel {
     // regression.nn:11:10 dense_4: grad_dense_4.bias = sum(grad_dense_4; axes=[0])
     rt.sum(b.grad_dense_4, b.grad_dense_4_bias, 1, n, 1);
     // regression.nn:11:10 dense_4: %20 = matmul(grad_dense_4, dense_4.weight)
-    rt.gemm(
+    // then regression.nn:10:23: %22 = gt(%8, 0); grad_dense_3 = mul(%20, %22)
+    rt.gemmThen(
       b.grad_dense_4,
       p["dense_4.weight"],
       b.s10,
@@ -1151,6 +1174,11 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 1,
       /* flags */ 0,
+      /* then */ kernels.gt_mul,
+      n,
+      b.s5,
+      b.s10,
+      b.grad_dense_3,
     );
     // regression.nn:11:10 dense_4: grad_dense_4.weight = matmul(grad_dense_4, %9; transA)
     rt.gemm(
@@ -1166,12 +1194,11 @@ export class Diabetes extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 10,
     );
-    // regression.nn:10:23: %22 = gt(%8, 0); grad_dense_3 = mul(%20, %22)
-    rt.run(kernels.gt_mul, n * 10, n, b.s5, b.s10, b.grad_dense_3);
     // regression.nn:10:10 dense_3: grad_dense_3.bias = sum(grad_dense_3; axes=[0])
     rt.sum(b.grad_dense_3, b.grad_dense_3_bias, 1, n, 10);
     // regression.nn:10:10 dense_3: %25 = matmul(grad_dense_3, dense_3.weight)
-    rt.gemm(
+    // then regression.nn:9:23: %27 = gt(%5, 0); grad_dense_2 = mul(%25, %27)
+    rt.gemmThen(
       b.grad_dense_3,
       p["dense_3.weight"],
       b.s10,
@@ -1179,6 +1206,11 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ 0,
+      /* then */ kernels.gt_mul_2,
+      n,
+      b.s3,
+      b.s10,
+      b.grad_dense_2,
     );
     // regression.nn:10:10 dense_3: grad_dense_3.weight = matmul(grad_dense_3, %6; transA)
     rt.gemm(
@@ -1194,22 +1226,27 @@ export class Diabetes extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 100,
     );
-    // regression.nn:9:23: %27 = gt(%5, 0); grad_dense_2 = mul(%25, %27)
-    rt.run(kernels.gt_mul_2, n * 10, n, b.s3, b.s10, b.grad_dense_2);
     // regression.nn:9:10 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 10);
     // regression.nn:9:10 dense_2: %30 = matmul(grad_dense_2, dense_2.weight)
-    rt.gemm(
+    // then regression.nn:8:23: %32 = gt(%2, 0); grad_dense_1 = mul(%30, %32)
+    rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
-      b.s6,
+      b.s10,
       /* m */ n,
       /* n */ 10,
       /* k */ 10,
       /* flags */ 0,
+      /* then */ kernels.gt_mul_3,
+      n,
+      b.s1,
+      b.s10,
+      b.grad_dense_1,
     );
     // regression.nn:9:10 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
-    rt.gemm(
+    // then regression.nn:15:3 dense_2: %76 = mul(0.1, grad_dense_2.weight)
+    rt.gemmThen(
       b.grad_dense_2,
       b.s2,
       b.grad_dense_2_weight,
@@ -1217,13 +1254,11 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ n,
       /* flags */ TRANS_A,
-      /* batch */ 1,
-      /* strideA */ 0,
-      /* strideB */ 0,
-      /* strideC */ 100,
+      /* then */ kernels.dense_2_mul,
+      n,
+      b.grad_dense_2_weight,
+      b.s10,
     );
-    // regression.nn:8:23: %32 = gt(%2, 0); grad_dense_1 = mul(%30, %32)
-    rt.run(kernels.gt_mul_3, n * 10, n, b.s1, b.s6, b.grad_dense_1);
     // regression.nn:8:10 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 10);
     // regression.nn:8:10 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
@@ -1248,12 +1283,10 @@ export class Diabetes extends CompiledModel {
       b.s0,
       s["optimizer.step"],
       s["optimizer.lr"],
-      b.s2,
-      b.s6,
+      b.s11,
       b.s12,
+      b.s13,
     );
-    // regression.nn:15:3 dense_2: %76 = mul(0.1, grad_dense_2.weight)
-    rt.run(kernels.dense_2_mul, 100, n, b.grad_dense_2_weight, b.s0);
     // regression.nn:15:3 dense_1: %37 = mul(0.9, dense_1.weight.exp_avg); %38 = mul(0.1, grad_dense_1.weight); %39 = add(%37, %38); %40 = mul(0.999, dense_1.weight.exp_avg_sq); %41 = mul(grad_dense_1.weight, grad_dense_1.weight); %42 = mul(0.001, %41); %43 = add(%40, %42); %49 = sqrt(%43); %51 = div(%49, %50); %52 = add(%51, 1e-8); %53 = div(%39, %52); %54 = mul(%48, %53); %55 = sub(dense_1.weight, %54); %75 = mul(0.9, dense_2.weight.exp_avg); %77 = add(%75, %76)
     rt.run(
       kernels.update_dense_1_weight,
@@ -1262,11 +1295,11 @@ export class Diabetes extends CompiledModel {
       s["dense_1.weight.exp_avg"],
       b.grad_dense_1_weight,
       s["dense_1.weight.exp_avg_sq"],
+      b.s13,
       b.s12,
-      b.s6,
       p["dense_1.weight"],
       s["dense_2.weight.exp_avg"],
-      b.s0,
+      b.s10,
     );
     // regression.nn:15:3 dense_2: %95 = mul(0.1, grad_dense_2.bias)
     rt.run(kernels.dense_2_mul_2, 10, n, b.grad_dense_2_bias, b.s0);
@@ -1278,8 +1311,8 @@ export class Diabetes extends CompiledModel {
       s["dense_1.bias.exp_avg"],
       b.grad_dense_1_bias,
       s["dense_1.bias.exp_avg_sq"],
+      b.s13,
       b.s12,
-      b.s6,
       p["dense_1.bias"],
       s["dense_2.bias.exp_avg"],
       b.s0,
@@ -1291,9 +1324,9 @@ export class Diabetes extends CompiledModel {
       n,
       s["dense_2.weight.exp_avg_sq"],
       b.grad_dense_2_weight,
-      b.s12,
+      b.s13,
       s["dense_2.weight.exp_avg"],
-      b.s6,
+      b.s12,
       p["dense_2.weight"],
       s["dense_3.weight.exp_avg"],
       b.grad_dense_3_weight,
@@ -1305,9 +1338,9 @@ export class Diabetes extends CompiledModel {
       n,
       s["dense_3.weight.exp_avg_sq"],
       b.grad_dense_3_weight,
-      b.s12,
+      b.s13,
       s["dense_3.weight.exp_avg"],
-      b.s6,
+      b.s12,
       p["dense_3.weight"],
     );
     // regression.nn:15:3 dense_2: %97 = mul(0.999, dense_2.bias.exp_avg_sq); %98 = mul(grad_dense_2.bias, grad_dense_2.bias); %99 = mul(0.001, %98); %100 = add(%97, %99); %106 = sqrt(%100); %108 = div(%106, %50); %109 = add(%108, 1e-8); %110 = div(%96, %109); %111 = mul(%48, %110); %112 = sub(dense_2.bias, %111); %132 = mul(0.9, dense_3.bias.exp_avg); %133 = mul(0.1, grad_dense_3.bias); %134 = add(%132, %133)
@@ -1317,9 +1350,9 @@ export class Diabetes extends CompiledModel {
       n,
       s["dense_2.bias.exp_avg_sq"],
       b.grad_dense_2_bias,
-      b.s12,
+      b.s13,
       s["dense_2.bias.exp_avg"],
-      b.s6,
+      b.s12,
       p["dense_2.bias"],
       s["dense_3.bias.exp_avg"],
       b.grad_dense_3_bias,
@@ -1331,9 +1364,9 @@ export class Diabetes extends CompiledModel {
       n,
       s["dense_3.bias.exp_avg_sq"],
       b.grad_dense_3_bias,
-      b.s12,
+      b.s13,
       s["dense_3.bias.exp_avg"],
-      b.s6,
+      b.s12,
       p["dense_3.bias"],
     );
     // regression.nn:15:3 dense_4: %151 = mul(0.9, dense_4.weight.exp_avg); %152 = mul(0.1, grad_dense_4.weight); %153 = add(%151, %152); %154 = mul(0.999, dense_4.weight.exp_avg_sq); %155 = mul(grad_dense_4.weight, grad_dense_4.weight); %156 = mul(0.001, %155); %157 = add(%154, %156); %163 = sqrt(%157); %165 = div(%163, %50); %166 = add(%165, 1e-8); %167 = div(%153, %166); %168 = mul(%48, %167); %169 = sub(dense_4.weight, %168)
@@ -1344,8 +1377,8 @@ export class Diabetes extends CompiledModel {
       s["dense_4.weight.exp_avg"],
       b.grad_dense_4_weight,
       s["dense_4.weight.exp_avg_sq"],
+      b.s13,
       b.s12,
-      b.s6,
       p["dense_4.weight"],
     );
     // regression.nn:15:3 dense_4: %170 = mul(0.9, dense_4.bias.exp_avg); %171 = mul(0.1, grad_dense_4.bias); %172 = add(%170, %171); %173 = mul(0.999, dense_4.bias.exp_avg_sq); %174 = mul(grad_dense_4.bias, grad_dense_4.bias); %175 = mul(0.001, %174); %176 = add(%173, %175); %182 = sqrt(%176); %184 = div(%182, %50); %185 = add(%184, 1e-8); %186 = div(%172, %185); %187 = mul(%48, %186); %188 = sub(dense_4.bias, %187)
@@ -1356,8 +1389,8 @@ export class Diabetes extends CompiledModel {
       s["dense_4.bias.exp_avg"],
       b.grad_dense_4_bias,
       s["dense_4.bias.exp_avg_sq"],
+      b.s13,
       b.s12,
-      b.s6,
       p["dense_4.bias"],
     );
   }
@@ -1368,9 +1401,10 @@ export class Diabetes extends CompiledModel {
     const data = { x: rt.alloc(n * 10), progression: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 10, 1)); // reused: %1, then %4, then %7, then %10, then %15
-    const s1 = rt.alloc(n * 10); // reused: %3, then %6, then %9, then %11
-    const s2 = rt.alloc(Math.max(n, 1)); // reused: %14, then %17
-    return { data, output: s1, loss: s2, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 10, 1)); // reused: %3, then %9, then %17
+    const s2 = rt.alloc(n * 10); // reused: %6, then %11
+    const s3 = rt.alloc(n); // %14
+    return { data, output: s2, loss: s1, s0, s1, s2, s3 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -1379,7 +1413,8 @@ export class Diabetes extends CompiledModel {
       p = this.params,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1387,11 +1422,15 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1399,38 +1438,50 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.dense_2_add_relu_2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(
-      b.s1,
+    // then regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
+    rt.gemmThen(
+      b.s2,
       p["dense_3.weight"],
       b.s0,
       /* m */ n,
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
-    );
-    // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.dense_3_add_relu_2, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
-    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %13 = sub(%11, progression); %14 = square(%13)
-    rt.run(
-      kernels.dense_4_add_square_2,
+      /* then */ kernels.dense_3_add_relu_2,
       n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s1,
+    );
+    // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
+    // then regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias); %13 = sub(%11, progression); %14 = square(%13)
+    rt.gemmThen(
+      b.s1,
+      p["dense_4.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_4_add_square_2,
       n,
       b.s0,
       p["dense_4.bias"],
       b.data.progression,
-      b.s1,
       b.s2,
+      b.s3,
     );
     // regression.nn:14:13: %15 = sum(%14; axes=all)
-    rt.sum(b.s2, b.s0, 1, n, 1);
+    rt.sum(b.s3, b.s0, 1, n, 1);
     // regression.nn:14:13: %17 = div(%15, %16)
-    rt.run(kernels.div, 1, n, b.s0, b.s2);
+    rt.run(kernels.div, 1, n, b.s0, b.s1);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -1439,8 +1490,9 @@ export class Diabetes extends CompiledModel {
     const data = { x: rt.alloc(n * 10) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 10); // reused: %1, then %4, then %7, then %10
-    const s1 = rt.alloc(n * 10); // reused: %3, then %6, then %9, then %11
-    return { data, output: s1, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 10); // reused: %3, then %9
+    const s2 = rt.alloc(n * 10); // reused: %6, then %11
+    return { data, output: s2, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -1449,7 +1501,8 @@ export class Diabetes extends CompiledModel {
       p = this.params,
       kernels = diabetesKernels;
     // regression.nn:8:10 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1457,11 +1510,15 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // regression.nn:8:10 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 10, n, b.s0, p["dense_1.bias"], b.s1);
     // regression.nn:9:10 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1469,30 +1526,49 @@ export class Diabetes extends CompiledModel {
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
     );
-    // regression.nn:9:10 dense_2: %5 = add(%4, dense_2.bias); %6 = relu(%5)
-    rt.run(kernels.dense_2_add_relu_2, n * 10, n, b.s0, p["dense_2.bias"], b.s1);
     // regression.nn:10:10 dense_3: %7 = matmul(%6, dense_3.weight; transB)
-    rt.gemm(
-      b.s1,
+    // then regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
+    rt.gemmThen(
+      b.s2,
       p["dense_3.weight"],
       b.s0,
       /* m */ n,
       /* n */ 10,
       /* k */ 10,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_relu_2,
+      n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s1,
     );
-    // regression.nn:10:10 dense_3: %8 = add(%7, dense_3.bias); %9 = relu(%8)
-    rt.run(kernels.dense_3_add_relu_2, n * 10, n, b.s0, p["dense_3.bias"], b.s1);
     // regression.nn:11:10 dense_4: %10 = matmul(%9, dense_4.weight; transB)
-    rt.gemm(b.s1, p["dense_4.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 10, /* flags */ TRANS_B);
-    // regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias)
-    rt.run(kernels.dense_4_add, n, n, b.s0, p["dense_4.bias"], b.s1);
+    // then regression.nn:11:10 dense_4: %11 = add(%10, dense_4.bias)
+    rt.gemmThen(
+      b.s1,
+      p["dense_4.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 10,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_4_add,
+      n,
+      b.s0,
+      p["dense_4.bias"],
+      b.s2,
+    );
   }
 }
 
 // Diabetes's kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).
 const diabetesWasm: KernelWasm = {
-  f32: "AGFzbQEAAAABRwdgAnx8AXxgB39/f39/f38AYAl/f39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgC39/f39/f39/f39/AGAIf39/f39/f38AAhoCA2VudgZtZW1vcnkCAAAEbWF0aANwb3cAAAMaGQEBAQIDBAQEAgMFAwUFAgUCAgIEBAQGAwQHdBkBMAABATEAAgEyAAMBMwAEATQABQE1AAYBNgAHATcACAE4AAkBOQAKAjEwAAsCMTEADAIxMgANAjEzAA4CMTQADwIxNQAQAjE2ABECMTcAEgIxOAATAjE5ABQCMjAAFQIyMQAWAjIyABcCMjMAGAIyNAAZCpNKGa0CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBAnRq/V0CAP1fIQwgBCAHQQpvQQJ0aioCALv9FCAEIAdBAWpBCm9BAnRqKgIAu/0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBAnRqIA79Xv0dADcCACAGIAdBAnRqIA/9Xv0dADcCACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCALshCCAEIAdBCm9BAnRqKgIAuyEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0ECdGogCrY4AgAgBiAHQQJ0aiALtjgCACAHQQFqIQcMAAsLC60CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBAnRq/V0CAP1fIQwgBCAHQQpvQQJ0aioCALv9FCAEIAdBAWpBCm9BAnRqKgIAu/0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBAnRqIA79Xv0dADcCACAGIAdBAnRqIA/9Xv0dADcCACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCALshCCAEIAdBCm9BAnRqKgIAuyEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0ECdGogCrY4AgAgBiAHQQJ0aiALtjgCACAHQQFqIQcMAAsLC60CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBAnRq/V0CAP1fIQwgBCAHQQpvQQJ0aioCALv9FCAEIAdBAWpBCm9BAnRqKgIAu/0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBAnRqIA79Xv0dADcCACAGIAdBAnRqIA/9Xv0dADcCACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCALshCCAEIAdBCm9BAnRqKgIAuyEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0ECdGogCrY4AgAgBiAHQQJ0aiALtjgCACAHQQFqIQcMAAsLC6UCAwF/BnwGeyAAIQkCQANAIAlBAWogAU4NASADIAlBAnRq/V0CAP1fIRAgBEEAQQJ0aioCALv9FCERIBAgEf3wASESIAUgCUECdGr9XQIA/V8hEyASIBP98QEhFCAUIBT98gEhFSAGIAlBAnRqIBL9Xv0dADcCACAHIAlBAnRqIBT9Xv0dADcCACAIIAlBAnRqIBX9Xv0dADcCACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCALshCiAEQQBBAnRqKgIAuyELIAogC6AhDCAFIAlBAnRqKgIAuyENIAwgDaEhDiAOIA6iIQ8gBiAJQQJ0aiAMtjgCACAHIAlBAnRqIA62OAIAIAggCUECdGogD7Y4AgAgCUEBaiEJDAALCwu5AQMBfwR8BHsgArciCP0UIQwgACEFAkADQCAFQQFqIAFODQEgAyAFQQJ0av1dAgD9XyEK/QwAAAAAAAAAQAAAAAAAAABAIAr98gEhCyALIAz98wEhDSAEIAVBAnRqIA39Xv0dADcCACAFQQJqIQUMAAsLAkADQCAFIAFODQEgAyAFQQJ0aioCALshBkQAAAAAAAAAQCAGoiEHIAcgCKMhCSAEIAVBAnRqIAm2OAIAIAVBAWohBQwACwsL4gEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkECdGr9XQIA/V8hDSANIAz98gEhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAHRAAAAAAAAAAAZLghCCAEIAZBAnRqKgIAuyEJIAkgCKIhCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsL4gEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkECdGr9XQIA/V8hDSANIAz98gEhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAHRAAAAAAAAAAAZLghCCAEIAZBAnRqKgIAuyEJIAkgCKIhCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsL4gEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkECdGr9XQIA/V8hDSANIAz98gEhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAHRAAAAAAAAAAAZLghCCAEIAZBAnRqKgIAuyEJIAkgCKIhCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsL6AEDAX8MfAx7IAK3Igv9FCEXIAAhCQJAA0AgCSABTg0BIANBAEECdGoqAgC7IQogCiALoyEMIARBAEECdGoqAgC7IQ0gDUQAAAAAAADwP6AhDkTNzMzMzMzsPyAOEAAhD0QAAAAAAADwPyAPoSEQRCuHFtnO9+8/IA4QACERRAAAAAAAAPA/IBGhIRIgBUEAQQJ0aioCALshEyATIBCjIRQgEp8hFSAGIAlBAnRqIAy2OAIAIAQgCUECdGogDrY4AgAgByAJQQJ0aiAUtjgCACAIIAlBAnRqIBW2OAIAIAlBAWohCQwACwsLoAEDAX8CfAJ7IAAhBQJAA0AgBUEBaiABTg0BIAMgBUECdGr9XQIA/V8hCP0MmJmZmZmZuT+YmZmZmZm5PyAI/fIBIQkgBCAFQQJ0aiAJ/V79HQA3AgAgBUECaiEFDAALCwJAA0AgBSABTg0BIAMgBUECdGoqAgC7IQZEmJmZmZmZuT8gBqIhByAEIAVBAnRqIAe2OAIAIAVBAWohBQwACwsLoQYDAX8XfBd7IAAhCwJAA0AgC0EBaiABTg0BIAMgC0ECdGr9XQIA/V8hI/0MzczMzMzM7D/NzMzMzMzsPyAj/fIBISQgBCALQQJ0av1dAgD9XyEl/QyYmZmZmZm5P5iZmZmZmbk/ICX98gEhJiAkICb98AEhJyAFIAtBAnRq/V0CAP1fISj9DCuHFtnO9+8/K4cW2c737z8gKP3yASEpICUgJf3yASEq/QwAqvHSTWJQPwCq8dJNYlA/ICr98gEhKyApICv98AEhLCAs/e8BIS0gBkEAQQJ0aioCALv9FCEuIC0gLv3zASEvIC/9DDqMMOKOeUU+Ooww4o55RT798AEhMCAnIDD98wEhMSAHQQBBAnRqKgIAu/0UITIgMiAx/fIBITMgCCALQQJ0av1dAgD9XyE0IDQgM/3xASE1IAkgC0ECdGr9XQIA/V8hNv0MzczMzMzM7D/NzMzMzMzsPyA2/fIBITcgCiALQQJ0av1dAgD9XyE4IDcgOP3wASE5IAMgC0ECdGogJ/1e/R0ANwIAIAUgC0ECdGogLP1e/R0ANwIAIAggC0ECdGogNf1e/R0ANwIAIAkgC0ECdGogOf1e/R0ANwIAIAtBAmohCwwACwsCQANAIAsgAU4NASADIAtBAnRqKgIAuyEMRM3MzMzMzOw/IAyiIQ0gBCALQQJ0aioCALshDkSYmZmZmZm5PyAOoiEPIA0gD6AhECAFIAtBAnRqKgIAuyERRCuHFtnO9+8/IBGiIRIgDiAOoiETRACq8dJNYlA/IBOiIRQgEiAUoCEVIBWfIRYgBkEAQQJ0aioCALshFyAWIBejIRggGEQ6jDDijnlFPqAhGSAQIBmjIRogB0EAQQJ0aioCALshGyAbIBqiIRwgCCALQQJ0aioCALshHSAdIByhIR4gCSALQQJ0aioCALshH0TNzMzMzMzsPyAfoiEgIAogC0ECdGoqAgC7ISEgICAhoCEiIAMgC0ECdGogELY4AgAgBSALQQJ0aiAVtjgCACAIIAtBAnRqIB62OAIAIAkgC0ECdGogIrY4AgAgC0EBaiELDAALCwugAQMBfwJ8AnsgACEFAkADQCAFQQFqIAFODQEgAyAFQQJ0av1dAgD9XyEI/QyYmZmZmZm5P5iZmZmZmbk/IAj98gEhCSAEIAVBAnRqIAn9Xv0dADcCACAFQQJqIQUMAAsLAkADQCAFIAFODQEgAyAFQQJ0aioCALshBkSYmZmZmZm5PyAGoiEHIAQgBUECdGogB7Y4AgAgBUEBaiEFDAALCwuhBgMBfxd8F3sgACELAkADQCALQQFqIAFODQEgAyALQQJ0av1dAgD9XyEj/QzNzMzMzMzsP83MzMzMzOw/ICP98gEhJCAEIAtBAnRq/V0CAP1fISX9DJiZmZmZmbk/mJmZmZmZuT8gJf3yASEmICQgJv3wASEnIAUgC0ECdGr9XQIA/V8hKP0MK4cW2c737z8rhxbZzvfvPyAo/fIBISkgJSAl/fIBISr9DACq8dJNYlA/AKrx0k1iUD8gKv3yASErICkgK/3wASEsICz97wEhLSAGQQBBAnRqKgIAu/0UIS4gLSAu/fMBIS8gL/0MOoww4o55RT46jDDijnlFPv3wASEwICcgMP3zASExIAdBAEECdGoqAgC7/RQhMiAyIDH98gEhMyAIIAtBAnRq/V0CAP1fITQgNCAz/fEBITUgCSALQQJ0av1dAgD9XyE2/QzNzMzMzMzsP83MzMzMzOw/IDb98gEhNyAKIAtBAnRq/V0CAP1fITggNyA4/fABITkgAyALQQJ0aiAn/V79HQA3AgAgBSALQQJ0aiAs/V79HQA3AgAgCCALQQJ0aiA1/V79HQA3AgAgCSALQQJ0aiA5/V79HQA3AgAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0ECdGoqAgC7IQxEzczMzMzM7D8gDKIhDSAEIAtBAnRqKgIAuyEORJiZmZmZmbk/IA6iIQ8gDSAPoCEQIAUgC0ECdGoqAgC7IRFEK4cW2c737z8gEaIhEiAOIA6iIRNEAKrx0k1iUD8gE6IhFCASIBSgIRUgFZ8hFiAGQQBBAnRqKgIAuyEXIBYgF6MhGCAYRDqMMOKOeUU+oCEZIBAgGaMhGiAHQQBBAnRqKgIAuyEbIBsgGqIhHCAIIAtBAnRqKgIAuyEdIB0gHKEhHiAJIAtBAnRqKgIAuyEfRM3MzMzMzOw/IB+iISAgCiALQQJ0aioCALshISAgICGgISIgAyALQQJ0aiAQtjgCACAFIAtBAnRqIBW2OAIAIAggC0ECdGogHrY4AgAgCSALQQJ0aiAitjgCACALQQFqIQsMAAsLC8oFAwF/FXwVeyAAIQsCQANAIAtBAWogAU4NASADIAtBAnRq/V0CAP1fISH9DCuHFtnO9+8/K4cW2c737z8gIf3yASEiIAQgC0ECdGr9XQIA/V8hIyAjICP98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIiAl/fABISYgJv3vASEnIAVBAEECdGoqAgC7/RQhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogBiALQQJ0av1dAgD9XyErICsgKv3zASEsIAdBAEECdGoqAgC7/RQhLSAtICz98gEhLiAIIAtBAnRq/V0CAP1fIS8gLyAu/fEBITAgCSALQQJ0av1dAgD9XyEx/QzNzMzMzMzsP83MzMzMzOw/IDH98gEhMiAKIAtBAnRq/V0CAP1fITP9DJiZmZmZmbk/mJmZmZmZuT8gM/3yASE0IDIgNP3wASE1IAMgC0ECdGogJv1e/R0ANwIAIAggC0ECdGogMP1e/R0ANwIAIAkgC0ECdGogNf1e/R0ANwIAIAtBAmohCwwACwsCQANAIAsgAU4NASADIAtBAnRqKgIAuyEMRCuHFtnO9+8/IAyiIQ0gBCALQQJ0aioCALshDiAOIA6iIQ9EAKrx0k1iUD8gD6IhECANIBCgIREgEZ8hEiAFQQBBAnRqKgIAuyETIBIgE6MhFCAURDqMMOKOeUU+oCEVIAYgC0ECdGoqAgC7IRYgFiAVoyEXIAdBAEECdGoqAgC7IRggGCAXoiEZIAggC0ECdGoqAgC7IRogGiAZoSEbIAkgC0ECdGoqAgC7IRxEzczMzMzM7D8gHKIhHSAKIAtBAnRqKgIAuyEeRJiZmZmZmbk/IB6iIR8gHSAfoCEgIAMgC0ECdGogEbY4AgAgCCALQQJ0aiAbtjgCACAJIAtBAnRqICC2OAIAIAtBAWohCwwACwsLkAQDAX8QfBB7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUECdGr9XQIA/V8hGv0MK4cW2c737z8rhxbZzvfvPyAa/fIBIRsgBCAJQQJ0av1dAgD9XyEcIBwgHP3yASEd/QwAqvHSTWJQPwCq8dJNYlA/IB398gEhHiAbIB798AEhHyAf/e8BISAgBUEAQQJ0aioCALv9FCEhICAgIf3zASEiICL9DDqMMOKOeUU+Ooww4o55RT798AEhIyAGIAlBAnRq/V0CAP1fISQgJCAj/fMBISUgB0EAQQJ0aioCALv9FCEmICYgJf3yASEnIAggCUECdGr9XQIA/V8hKCAoICf98QEhKSADIAlBAnRqIB/9Xv0dADcCACAIIAlBAnRqICn9Xv0dADcCACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCALshCkQrhxbZzvfvPyAKoiELIAQgCUECdGoqAgC7IQwgDCAMoiENRACq8dJNYlA/IA2iIQ4gCyAOoCEPIA+fIRAgBUEAQQJ0aioCALshESAQIBGjIRIgEkQ6jDDijnlFPqAhEyAGIAlBAnRqKgIAuyEUIBQgE6MhFSAHQQBBAnRqKgIAuyEWIBYgFaIhFyAIIAlBAnRqKgIAuyEYIBggF6EhGSADIAlBAnRqIA+2OAIAIAggCUECdGogGbY4AgAgCUEBaiEJDAALCwvKBQMBfxV8FXsgACELAkADQCALQQFqIAFODQEgAyALQQJ0av1dAgD9XyEh/QwrhxbZzvfvPyuHFtnO9+8/ICH98gEhIiAEIAtBAnRq/V0CAP1fISMgIyAj/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICIgJf3wASEmICb97wEhJyAFQQBBAnRqKgIAu/0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqIAYgC0ECdGr9XQIA/V8hKyArICr98wEhLCAHQQBBAnRqKgIAu/0UIS0gLSAs/fIBIS4gCCALQQJ0av1dAgD9XyEvIC8gLv3xASEwIAkgC0ECdGr9XQIA/V8hMf0MzczMzMzM7D/NzMzMzMzsPyAx/fIBITIgCiALQQJ0av1dAgD9XyEz/QyYmZmZmZm5P5iZmZmZmbk/IDP98gEhNCAyIDT98AEhNSADIAtBAnRqICb9Xv0dADcCACAIIAtBAnRqIDD9Xv0dADcCACAJIAtBAnRqIDX9Xv0dADcCACALQQJqIQsMAAsLAkADQCALIAFODQEgAyALQQJ0aioCALshDEQrhxbZzvfvPyAMoiENIAQgC0ECdGoqAgC7IQ4gDiAOoiEPRACq8dJNYlA/IA+iIRAgDSAQoCERIBGfIRIgBUEAQQJ0aioCALshEyASIBOjIRQgFEQ6jDDijnlFPqAhFSAGIAtBAnRqKgIAuyEWIBYgFaMhFyAHQQBBAnRqKgIAuyEYIBggF6IhGSAIIAtBAnRqKgIAuyEaIBogGaEhGyAJIAtBAnRqKgIAuyEcRM3MzMzMzOw/IByiIR0gCiALQQJ0aioCALshHkSYmZmZmZm5PyAeoiEfIB0gH6AhICADIAtBAnRqIBG2OAIAIAggC0ECdGogG7Y4AgAgCSALQQJ0aiAgtjgCACALQQFqIQsMAAsLC5AEAwF/EHwQeyAAIQkCQANAIAlBAWogAU4NASADIAlBAnRq/V0CAP1fIRr9DCuHFtnO9+8/K4cW2c737z8gGv3yASEbIAQgCUECdGr9XQIA/V8hHCAcIBz98gEhHf0MAKrx0k1iUD8AqvHSTWJQPyAd/fIBIR4gGyAe/fABIR8gH/3vASEgIAVBAEECdGoqAgC7/RQhISAgICH98wEhIiAi/Qw6jDDijnlFPjqMMOKOeUU+/fABISMgBiAJQQJ0av1dAgD9XyEkICQgI/3zASElIAdBAEECdGoqAgC7/RQhJiAmICX98gEhJyAIIAlBAnRq/V0CAP1fISggKCAn/fEBISkgAyAJQQJ0aiAf/V79HQA3AgAgCCAJQQJ0aiAp/V79HQA3AgAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgC7IQpEK4cW2c737z8gCqIhCyAEIAlBAnRqKgIAuyEMIAwgDKIhDUQAqvHSTWJQPyANoiEOIAsgDqAhDyAPnyEQIAVBAEECdGoqAgC7IREgECARoyESIBJEOoww4o55RT6gIRMgBiAJQQJ0aioCALshFCAUIBOjIRUgB0EAQQJ0aioCALshFiAWIBWiIRcgCCAJQQJ0aioCALshGCAYIBehIRkgAyAJQQJ0aiAPtjgCACAIIAlBAnRqIBm2OAIAIAlBAWohCQwACwsLxAUDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUECdGr9XQIA/V8hHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQJ0av1dAgD9XyEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBAnRq/V0CAP1fISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBiAJQQptQQJ0aioCALv9FCAGIAlBAWpBCm1BAnRqKgIAu/0iASEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHIAlBCm1BAnRqKgIAu/0UIAcgCUEBakEKbUECdGoqAgC7/SIBISwgLCAr/fIBIS0gCCAJQQJ0av1dAgD9XyEuIC4gLf3xASEvIAMgCUECdGogIf1e/R0ANwIAIAUgCUECdGogJv1e/R0ANwIAIAggCUECdGogL/1e/R0ANwIAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAuyEKRM3MzMzMzOw/IAqiIQsgBCAJQQJ0aioCALshDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBAnRqKgIAuyEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBiAJQQptQQJ0aioCALshFSAUIBWjIRYgFkQ6jDDijnlFPqAhFyAOIBejIRggByAJQQptQQJ0aioCALshGSAZIBiiIRogCCAJQQJ0aioCALshGyAbIBqhIRwgAyAJQQJ0aiAOtjgCACAFIAlBAnRqIBO2OAIAIAggCUECdGogHLY4AgAgCUEBaiEJDAALCwuOBQMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQJ0av1dAgD9XyEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBAnRq/V0CAP1fIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUECdGr9XQIA/V8hIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGIAlBAnRq/V0CAP1fISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAcgCUECdGr9XQIA/V8hLCAsICv98gEhLSAIIAlBAnRq/V0CAP1fIS4gLiAt/fEBIS8gAyAJQQJ0aiAh/V79HQA3AgAgBSAJQQJ0aiAm/V79HQA3AgAgCCAJQQJ0aiAv/V79HQA3AgAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgC7IQpEzczMzMzM7D8gCqIhCyAEIAlBAnRqKgIAuyEMRJiZmZmZmbk/IAyiIQ0gCyANoCEOIAUgCUECdGoqAgC7IQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGIAlBAnRqKgIAuyEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHIAlBAnRqKgIAuyEZIBkgGKIhGiAIIAlBAnRqKgIAuyEbIBsgGqEhHCADIAlBAnRqIA62OAIAIAUgCUECdGogE7Y4AgAgCCAJQQJ0aiActjgCACAJQQFqIQkMAAsLC40CAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBAnRq/V0CAP1fIQsgBCAGQQpvQQJ0aioCALv9FCAEIAZBAWpBCm9BAnRqKgIAu/0iASEMIAsgDP3wASEN/QwAAAAAAAAAAAAAAAAAAAAAIA0gDf0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAEIAZBCm9BAnRqKgIAuyEIIAcgCKAhCSAJRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAJCyEKIAUgBkECdGogCrY4AgAgBkEBaiEGDAALCwuNAgMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQJ0av1dAgD9XyELIAQgBkEKb0ECdGoqAgC7/RQgBCAGQQFqQQpvQQJ0aioCALv9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQJ0aiAO/V79HQA3AgAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgC7IQcgBCAGQQpvQQJ0aioCALshCCAHIAigIQkgCUQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCQshCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsLjQIDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAEIAZBCm9BAnRqKgIAu/0UIAQgBkEBakEKb0ECdGoqAgC7/SIBIQwgCyAM/fABIQ39DAAAAAAAAAAAAAAAAAAAAAAgDSAN/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEOIAUgBkECdGogDv1e/R0ANwIAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAuyEHIAQgBkEKb0ECdGoqAgC7IQggByAIoCEJIAlEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAkLIQogBSAGQQJ0aiAKtjgCACAGQQFqIQYMAAsLC4UCAwF/BnwGeyAAIQgCQANAIAhBAWogAU4NASADIAhBAnRq/V0CAP1fIQ8gBEEAQQJ0aioCALv9FCEQIA8gEP3wASERIAUgCEECdGr9XQIA/V8hEiARIBL98QEhEyATIBP98gEhFCAGIAhBAnRqIBH9Xv0dADcCACAHIAhBAnRqIBT9Xv0dADcCACAIQQJqIQgMAAsLAkADQCAIIAFODQEgAyAIQQJ0aioCALshCSAEQQBBAnRqKgIAuyEKIAkgCqAhCyAFIAhBAnRqKgIAuyEMIAsgDKEhDSANIA2iIQ4gBiAIQQJ0aiALtjgCACAHIAhBAnRqIA62OAIAIAhBAWohCAwACwsLkgEDAX8DfAN7IAK3Igf9FCEKIAAhBQJAA0AgBUEBaiABTg0BIANBAEECdGoqAgC7/RQhCSAJIAr98wEhCyAEIAVBAnRqIAv9Xv0dADcCACAFQQJqIQUMAAsLAkADQCAFIAFODQEgA0EAQQJ0aioCALshBiAGIAejIQggBCAFQQJ0aiAItjgCACAFQQFqIQUMAAsLC6cBAwF/A3wDeyAAIQYCQANAIAZBAWogAU4NASADIAZBAnRq/V0CAP1fIQogBEEAQQJ0aioCALv9FCELIAogC/3wASEMIAUgBkECdGogDP1e/R0ANwIAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAuyEHIARBAEECdGoqAgC7IQggByAIoCEJIAUgBkECdGogCbY4AgAgBkEBaiEGDAALCwsAyQMEbmFtZQHBAxoACG1hdGgucG93ARBkZW5zZV8xX2FkZF9yZWx1AhBkZW5zZV8yX2FkZF9yZWx1AxBkZW5zZV8zX2FkZF9yZWx1BBJkZW5zZV80X2FkZF9zcXVhcmUFB211bF9kaXYGBmd0X211bAcIZ3RfbXVsXzIICGd0X211bF8zCRV1cGRhdGVfb3B0aW1pemVyX3N0ZXAKC2RlbnNlXzJfbXVsCxV1cGRhdGVfZGVuc2VfMV93ZWlnaHQMDWRlbnNlXzJfbXVsXzINE3VwZGF0ZV9kZW5zZV8xX2JpYXMOFXVwZGF0ZV9kZW5zZV8yX3dlaWdodA8VdXBkYXRlX2RlbnNlXzNfd2VpZ2h0EBN1cGRhdGVfZGVuc2VfMl9iaWFzERN1cGRhdGVfZGVuc2VfM19iaWFzEhV1cGRhdGVfZGVuc2VfNF93ZWlnaHQTE3VwZGF0ZV9kZW5zZV80X2JpYXMUEmRlbnNlXzFfYWRkX3JlbHVfMhUSZGVuc2VfMl9hZGRfcmVsdV8yFhJkZW5zZV8zX2FkZF9yZWx1XzIXFGRlbnNlXzRfYWRkX3NxdWFyZV8yGANkaXYZC2RlbnNlXzRfYWRk",
-  f64: "AGFzbQEAAAABRwdgAnx8AXxgB39/f39/f38AYAl/f39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgC39/f39/f39/f39/AGAIf39/f39/f38AAhoCA2VudgZtZW1vcnkCAAAEbWF0aANwb3cAAAMaGQEBAQIDBAQEAgMFAwUFAgUCAgIEBAQGAwQHdBkBMAABATEAAgEyAAMBMwAEATQABQE1AAYBNgAHATcACAE4AAkBOQAKAjEwAAsCMTEADAIxMgANAjEzAA4CMTQADwIxNQAQAjE2ABECMTcAEgIxOAATAjE5ABQCMjAAFQIyMQAWAjIyABcCMjMAGAIyNAAZCrRGGZ0CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBA3Rq/QADACEMIAQgB0EKb0EDdGorAwD9FCAEIAdBAWpBCm9BA3RqKwMA/SIBIQ0gDCAN/fABIQ79DAAAAAAAAAAAAAAAAAAAAAAgDiAO/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEPIAUgB0EDdGogDv0LAwAgBiAHQQN0aiAP/QsDACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQN0aisDACEIIAQgB0EKb0EDdGorAwAhCSAIIAmgIQogCkQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCgshCyAFIAdBA3RqIAo5AwAgBiAHQQN0aiALOQMAIAdBAWohBwwACwsLnQIDAX8EfAR7IAAhBwJAA0AgB0EBaiABTg0BIAMgB0EDdGr9AAMAIQwgBCAHQQpvQQN0aisDAP0UIAQgB0EBakEKb0EDdGorAwD9IgEhDSAMIA398AEhDv0MAAAAAAAAAAAAAAAAAAAAACAOIA79DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ8gBSAHQQN0aiAO/QsDACAGIAdBA3RqIA/9CwMAIAdBAmohBwwACwsCQANAIAcgAU4NASADIAdBA3RqKwMAIQggBCAHQQpvQQN0aisDACEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0EDdGogCjkDACAGIAdBA3RqIAs5AwAgB0EBaiEHDAALCwudAgMBfwR8BHsgACEHAkADQCAHQQFqIAFODQEgAyAHQQN0av0AAwAhDCAEIAdBCm9BA3RqKwMA/RQgBCAHQQFqQQpvQQN0aisDAP0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBA3RqIA79CwMAIAYgB0EDdGogD/0LAwAgB0ECaiEHDAALCwJAA0AgByABTg0BIAMgB0EDdGorAwAhCCAEIAdBCm9BA3RqKwMAIQkgCCAJoCEKIApEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAoLIQsgBSAHQQN0aiAKOQMAIAYgB0EDdGogCzkDACAHQQFqIQcMAAsLC44CAwF/BnwGeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEQIARBAEEDdGorAwD9FCERIBAgEf3wASESIAUgCUEDdGr9AAMAIRMgEiAT/fEBIRQgFCAU/fIBIRUgBiAJQQN0aiAS/QsDACAHIAlBA3RqIBT9CwMAIAggCUEDdGogFf0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCiAEQQBBA3RqKwMAIQsgCiALoCEMIAUgCUEDdGorAwAhDSAMIA2hIQ4gDiAOoiEPIAYgCUEDdGogDDkDACAHIAlBA3RqIA45AwAgCCAJQQN0aiAPOQMAIAlBAWohCQwACwsLsQEDAX8EfAR7IAK3Igj9FCEMIAAhBQJAA0AgBUEBaiABTg0BIAMgBUEDdGr9AAMAIQr9DAAAAAAAAABAAAAAAAAAAEAgCv3yASELIAsgDP3zASENIAQgBUEDdGogDf0LAwAgBUECaiEFDAALCwJAA0AgBSABTg0BIAMgBUEDdGorAwAhBkQAAAAAAAAAQCAGoiEHIAcgCKMhCSAEIAVBA3RqIAk5AwAgBUEBaiEFDAALCwvXAQMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkEDdGr9AAMAIQ0gDSAM/fIBIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAdEAAAAAAAAAABkuCEIIAQgBkEDdGorAwAhCSAJIAiiIQogBSAGQQN0aiAKOQMAIAZBAWohBgwACwsL1wEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgC/0MAAAAAAAAAAAAAAAAAAAAAP1K/QwAAAAAAADwPwAAAAAAAPA//U4hDCAEIAZBA3Rq/QADACENIA0gDP3yASEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAHRAAAAAAAAAAAZLghCCAEIAZBA3RqKwMAIQkgCSAIoiEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC9cBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAv9DAAAAAAAAAAAAAAAAAAAAAD9Sv0MAAAAAAAA8D8AAAAAAADwP/1OIQwgBCAGQQN0av0AAwAhDSANIAz98gEhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgB0QAAAAAAAAAAGS4IQggBCAGQQN0aisDACEJIAkgCKIhCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwvhAQMBfwx8DHsgArciC/0UIRcgACEJAkADQCAJIAFODQEgA0EAQQN0aisDACEKIAogC6MhDCAEQQBBA3RqKwMAIQ0gDUQAAAAAAADwP6AhDkTNzMzMzMzsPyAOEAAhD0QAAAAAAADwPyAPoSEQRCuHFtnO9+8/IA4QACERRAAAAAAAAPA/IBGhIRIgBUEAQQN0aisDACETIBMgEKMhFCASnyEVIAYgCUEDdGogDDkDACAEIAlBA3RqIA45AwAgByAJQQN0aiAUOQMAIAggCUEDdGogFTkDACAJQQFqIQkMAAsLC5gBAwF/AnwCeyAAIQUCQANAIAVBAWogAU4NASADIAVBA3Rq/QADACEI/QyYmZmZmZm5P5iZmZmZmbk/IAj98gEhCSAEIAVBA3RqIAn9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBA3RqKwMAIQZEmJmZmZmZuT8gBqIhByAEIAVBA3RqIAc5AwAgBUEBaiEFDAALCwv3BQMBfxd8F3sgACELAkADQCALQQFqIAFODQEgAyALQQN0av0AAwAhI/0MzczMzMzM7D/NzMzMzMzsPyAj/fIBISQgBCALQQN0av0AAwAhJf0MmJmZmZmZuT+YmZmZmZm5PyAl/fIBISYgJCAm/fABIScgBSALQQN0av0AAwAhKP0MK4cW2c737z8rhxbZzvfvPyAo/fIBISkgJSAl/fIBISr9DACq8dJNYlA/AKrx0k1iUD8gKv3yASErICkgK/3wASEsICz97wEhLSAGQQBBA3RqKwMA/RQhLiAtIC798wEhLyAv/Qw6jDDijnlFPjqMMOKOeUU+/fABITAgJyAw/fMBITEgB0EAQQN0aisDAP0UITIgMiAx/fIBITMgCCALQQN0av0AAwAhNCA0IDP98QEhNSAJIAtBA3Rq/QADACE2/QzNzMzMzMzsP83MzMzMzOw/IDb98gEhNyAKIAtBA3Rq/QADACE4IDcgOP3wASE5IAMgC0EDdGogJ/0LAwAgBSALQQN0aiAs/QsDACAIIAtBA3RqIDX9CwMAIAkgC0EDdGogOf0LAwAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0EDdGorAwAhDETNzMzMzMzsPyAMoiENIAQgC0EDdGorAwAhDkSYmZmZmZm5PyAOoiEPIA0gD6AhECAFIAtBA3RqKwMAIRFEK4cW2c737z8gEaIhEiAOIA6iIRNEAKrx0k1iUD8gE6IhFCASIBSgIRUgFZ8hFiAGQQBBA3RqKwMAIRcgFiAXoyEYIBhEOoww4o55RT6gIRkgECAZoyEaIAdBAEEDdGorAwAhGyAbIBqiIRwgCCALQQN0aisDACEdIB0gHKEhHiAJIAtBA3RqKwMAIR9EzczMzMzM7D8gH6IhICAKIAtBA3RqKwMAISEgICAhoCEiIAMgC0EDdGogEDkDACAFIAtBA3RqIBU5AwAgCCALQQN0aiAeOQMAIAkgC0EDdGogIjkDACALQQFqIQsMAAsLC5gBAwF/AnwCeyAAIQUCQANAIAVBAWogAU4NASADIAVBA3Rq/QADACEI/QyYmZmZmZm5P5iZmZmZmbk/IAj98gEhCSAEIAVBA3RqIAn9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBA3RqKwMAIQZEmJmZmZmZuT8gBqIhByAEIAVBA3RqIAc5AwAgBUEBaiEFDAALCwv3BQMBfxd8F3sgACELAkADQCALQQFqIAFODQEgAyALQQN0av0AAwAhI/0MzczMzMzM7D/NzMzMzMzsPyAj/fIBISQgBCALQQN0av0AAwAhJf0MmJmZmZmZuT+YmZmZmZm5PyAl/fIBISYgJCAm/fABIScgBSALQQN0av0AAwAhKP0MK4cW2c737z8rhxbZzvfvPyAo/fIBISkgJSAl/fIBISr9DACq8dJNYlA/AKrx0k1iUD8gKv3yASErICkgK/3wASEsICz97wEhLSAGQQBBA3RqKwMA/RQhLiAtIC798wEhLyAv/Qw6jDDijnlFPjqMMOKOeUU+/fABITAgJyAw/fMBITEgB0EAQQN0aisDAP0UITIgMiAx/fIBITMgCCALQQN0av0AAwAhNCA0IDP98QEhNSAJIAtBA3Rq/QADACE2/QzNzMzMzMzsP83MzMzMzOw/IDb98gEhNyAKIAtBA3Rq/QADACE4IDcgOP3wASE5IAMgC0EDdGogJ/0LAwAgBSALQQN0aiAs/QsDACAIIAtBA3RqIDX9CwMAIAkgC0EDdGogOf0LAwAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0EDdGorAwAhDETNzMzMzMzsPyAMoiENIAQgC0EDdGorAwAhDkSYmZmZmZm5PyAOoiEPIA0gD6AhECAFIAtBA3RqKwMAIRFEK4cW2c737z8gEaIhEiAOIA6iIRNEAKrx0k1iUD8gE6IhFCASIBSgIRUgFZ8hFiAGQQBBA3RqKwMAIRcgFiAXoyEYIBhEOoww4o55RT6gIRkgECAZoyEaIAdBAEEDdGorAwAhGyAbIBqiIRwgCCALQQN0aisDACEdIB0gHKEhHiAJIAtBA3RqKwMAIR9EzczMzMzM7D8gH6IhICAKIAtBA3RqKwMAISEgICAhoCEiIAMgC0EDdGogEDkDACAFIAtBA3RqIBU5AwAgCCALQQN0aiAeOQMAIAkgC0EDdGogIjkDACALQQFqIQsMAAsLC6UFAwF/FXwVeyAAIQsCQANAIAtBAWogAU4NASADIAtBA3Rq/QADACEh/QwrhxbZzvfvPyuHFtnO9+8/ICH98gEhIiAEIAtBA3Rq/QADACEjICMgI/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAiICX98AEhJiAm/e8BIScgBUEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqIAYgC0EDdGr9AAMAISsgKyAq/fMBISwgB0EAQQN0aisDAP0UIS0gLSAs/fIBIS4gCCALQQN0av0AAwAhLyAvIC798QEhMCAJIAtBA3Rq/QADACEx/QzNzMzMzMzsP83MzMzMzOw/IDH98gEhMiAKIAtBA3Rq/QADACEz/QyYmZmZmZm5P5iZmZmZmbk/IDP98gEhNCAyIDT98AEhNSADIAtBA3RqICb9CwMAIAggC0EDdGogMP0LAwAgCSALQQN0aiA1/QsDACALQQJqIQsMAAsLAkADQCALIAFODQEgAyALQQN0aisDACEMRCuHFtnO9+8/IAyiIQ0gBCALQQN0aisDACEOIA4gDqIhD0QAqvHSTWJQPyAPoiEQIA0gEKAhESARnyESIAVBAEEDdGorAwAhEyASIBOjIRQgFEQ6jDDijnlFPqAhFSAGIAtBA3RqKwMAIRYgFiAVoyEXIAdBAEEDdGorAwAhGCAYIBeiIRkgCCALQQN0aisDACEaIBogGaEhGyAJIAtBA3RqKwMAIRxEzczMzMzM7D8gHKIhHSAKIAtBA3RqKwMAIR5EmJmZmZmZuT8gHqIhHyAdIB+gISAgAyALQQN0aiAROQMAIAggC0EDdGogGzkDACAJIAtBA3RqICA5AwAgC0EBaiELDAALCwv2AwMBfxB8EHsgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhGv0MK4cW2c737z8rhxbZzvfvPyAa/fIBIRsgBCAJQQN0av0AAwAhHCAcIBz98gEhHf0MAKrx0k1iUD8AqvHSTWJQPyAd/fIBIR4gGyAe/fABIR8gH/3vASEgIAVBAEEDdGorAwD9FCEhICAgIf3zASEiICL9DDqMMOKOeUU+Ooww4o55RT798AEhIyAGIAlBA3Rq/QADACEkICQgI/3zASElIAdBAEEDdGorAwD9FCEmICYgJf3yASEnIAggCUEDdGr9AAMAISggKCAn/fEBISkgAyAJQQN0aiAf/QsDACAIIAlBA3RqICn9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEK4cW2c737z8gCqIhCyAEIAlBA3RqKwMAIQwgDCAMoiENRACq8dJNYlA/IA2iIQ4gCyAOoCEPIA+fIRAgBUEAQQN0aisDACERIBAgEaMhEiASRDqMMOKOeUU+oCETIAYgCUEDdGorAwAhFCAUIBOjIRUgB0EAQQN0aisDACEWIBYgFaIhFyAIIAlBA3RqKwMAIRggGCAXoSEZIAMgCUEDdGogDzkDACAIIAlBA3RqIBk5AwAgCUEBaiEJDAALCwulBQMBfxV8FXsgACELAkADQCALQQFqIAFODQEgAyALQQN0av0AAwAhIf0MK4cW2c737z8rhxbZzvfvPyAh/fIBISIgBCALQQN0av0AAwAhIyAjICP98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIiAl/fABISYgJv3vASEnIAVBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAGIAtBA3Rq/QADACErICsgKv3zASEsIAdBAEEDdGorAwD9FCEtIC0gLP3yASEuIAggC0EDdGr9AAMAIS8gLyAu/fEBITAgCSALQQN0av0AAwAhMf0MzczMzMzM7D/NzMzMzMzsPyAx/fIBITIgCiALQQN0av0AAwAhM/0MmJmZmZmZuT+YmZmZmZm5PyAz/fIBITQgMiA0/fABITUgAyALQQN0aiAm/QsDACAIIAtBA3RqIDD9CwMAIAkgC0EDdGogNf0LAwAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0EDdGorAwAhDEQrhxbZzvfvPyAMoiENIAQgC0EDdGorAwAhDiAOIA6iIQ9EAKrx0k1iUD8gD6IhECANIBCgIREgEZ8hEiAFQQBBA3RqKwMAIRMgEiAToyEUIBREOoww4o55RT6gIRUgBiALQQN0aisDACEWIBYgFaMhFyAHQQBBA3RqKwMAIRggGCAXoiEZIAggC0EDdGorAwAhGiAaIBmhIRsgCSALQQN0aisDACEcRM3MzMzMzOw/IByiIR0gCiALQQN0aisDACEeRJiZmZmZmbk/IB6iIR8gHSAfoCEgIAMgC0EDdGogETkDACAIIAtBA3RqIBs5AwAgCSALQQN0aiAgOQMAIAtBAWohCwwACwsL9gMDAX8QfBB7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIRr9DCuHFtnO9+8/K4cW2c737z8gGv3yASEbIAQgCUEDdGr9AAMAIRwgHCAc/fIBIR39DACq8dJNYlA/AKrx0k1iUD8gHf3yASEeIBsgHv3wASEfIB/97wEhICAFQQBBA3RqKwMA/RQhISAgICH98wEhIiAi/Qw6jDDijnlFPjqMMOKOeUU+/fABISMgBiAJQQN0av0AAwAhJCAkICP98wEhJSAHQQBBA3RqKwMA/RQhJiAmICX98gEhJyAIIAlBA3Rq/QADACEoICggJ/3xASEpIAMgCUEDdGogH/0LAwAgCCAJQQN0aiAp/QsDACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQN0aisDACEKRCuHFtnO9+8/IAqiIQsgBCAJQQN0aisDACEMIAwgDKIhDUQAqvHSTWJQPyANoiEOIAsgDqAhDyAPnyEQIAVBAEEDdGorAwAhESAQIBGjIRIgEkQ6jDDijnlFPqAhEyAGIAlBA3RqKwMAIRQgFCAToyEVIAdBAEEDdGorAwAhFiAWIBWiIRcgCCAJQQN0aisDACEYIBggF6EhGSADIAlBA3RqIA85AwAgCCAJQQN0aiAZOQMAIAlBAWohCQwACwsLowUDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBiAJQQptQQN0aisDAP0UIAYgCUEBakEKbUEDdGorAwD9IgEhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogISAq/fMBISsgByAJQQptQQN0aisDAP0UIAcgCUEBakEKbUEDdGorAwD9IgEhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBiAJQQptQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHIAlBCm1BA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwvtBAMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQN0av0AAwAhH/0MmJmZmZmZuT+YmZmZmZm5PyAf/fIBISAgHiAg/fABISEgBSAJQQN0av0AAwAhIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGIAlBA3Rq/QADACEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHIAlBA3Rq/QADACEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGIAlBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAcgCUEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC4ICAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAQgBkEKb0EDdGorAwD9FCAEIAZBAWpBCm9BA3RqKwMA/SIBIQwgCyAM/fABIQ39DAAAAAAAAAAAAAAAAAAAAAAgDSAN/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAEIAZBCm9BA3RqKwMAIQggByAIoCEJIAlEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAkLIQogBSAGQQN0aiAKOQMAIAZBAWohBgwACwsLggIDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgBCAGQQpvQQN0aisDAP0UIAQgBkEBakEKb0EDdGorAwD9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkEKb0EDdGorAwAhCCAHIAigIQkgCUQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCQshCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwuCAgMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhCyAEIAZBCm9BA3RqKwMA/RQgBCAGQQFqQQpvQQN0aisDAP0iASEMIAsgDP3wASEN/QwAAAAAAAAAAAAAAAAAAAAAIA0gDf0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgBCAGQQpvQQN0aisDACEIIAcgCKAhCSAJRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAJCyEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC/MBAwF/BnwGeyAAIQgCQANAIAhBAWogAU4NASADIAhBA3Rq/QADACEPIARBAEEDdGorAwD9FCEQIA8gEP3wASERIAUgCEEDdGr9AAMAIRIgESAS/fEBIRMgEyAT/fIBIRQgBiAIQQN0aiAR/QsDACAHIAhBA3RqIBT9CwMAIAhBAmohCAwACwsCQANAIAggAU4NASADIAhBA3RqKwMAIQkgBEEAQQN0aisDACEKIAkgCqAhCyAFIAhBA3RqKwMAIQwgCyAMoSENIA0gDaIhDiAGIAhBA3RqIAs5AwAgByAIQQN0aiAOOQMAIAhBAWohCAwACwsLiwEDAX8DfAN7IAK3Igf9FCEKIAAhBQJAA0AgBUEBaiABTg0BIANBAEEDdGorAwD9FCEJIAkgCv3zASELIAQgBUEDdGogC/0LAwAgBUECaiEFDAALCwJAA0AgBSABTg0BIANBAEEDdGorAwAhBiAGIAejIQggBCAFQQN0aiAIOQMAIAVBAWohBQwACwsLnQEDAX8DfAN7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQogBEEAQQN0aisDAP0UIQsgCiAL/fABIQwgBSAGQQN0aiAM/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIARBAEEDdGorAwAhCCAHIAigIQkgBSAGQQN0aiAJOQMAIAZBAWohBgwACwsLAMkDBG5hbWUBwQMaAAhtYXRoLnBvdwEQZGVuc2VfMV9hZGRfcmVsdQIQZGVuc2VfMl9hZGRfcmVsdQMQZGVuc2VfM19hZGRfcmVsdQQSZGVuc2VfNF9hZGRfc3F1YXJlBQdtdWxfZGl2BgZndF9tdWwHCGd0X211bF8yCAhndF9tdWxfMwkVdXBkYXRlX29wdGltaXplcl9zdGVwCgtkZW5zZV8yX211bAsVdXBkYXRlX2RlbnNlXzFfd2VpZ2h0DA1kZW5zZV8yX211bF8yDRN1cGRhdGVfZGVuc2VfMV9iaWFzDhV1cGRhdGVfZGVuc2VfMl93ZWlnaHQPFXVwZGF0ZV9kZW5zZV8zX3dlaWdodBATdXBkYXRlX2RlbnNlXzJfYmlhcxETdXBkYXRlX2RlbnNlXzNfYmlhcxIVdXBkYXRlX2RlbnNlXzRfd2VpZ2h0ExN1cGRhdGVfZGVuc2VfNF9iaWFzFBJkZW5zZV8xX2FkZF9yZWx1XzIVEmRlbnNlXzJfYWRkX3JlbHVfMhYSZGVuc2VfM19hZGRfcmVsdV8yFxRkZW5zZV80X2FkZF9zcXVhcmVfMhgDZGl2GQtkZW5zZV80X2FkZA==",
+  f32: "AGFzbQEAAAABRwdgAnx8AXxgB39/f39/f38AYAl/f39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgC39/f39/f39/f39/AGAIf39/f39/f38AAhoCA2VudgZtZW1vcnkCAAAEbWF0aANwb3cAAAMaGQEBAQIDBAQEAwIFAwUFAgUCAgIEBAQGAwQHdBkBMAABATEAAgEyAAMBMwAEATQABQE1AAYBNgAHATcACAE4AAkBOQAKAjEwAAsCMTEADAIxMgANAjEzAA4CMTQADwIxNQAQAjE2ABECMTcAEgIxOAATAjE5ABQCMjAAFQIyMQAWAjIyABcCMjMAGAIyNAAZCpNKGa0CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBAnRq/V0CAP1fIQwgBCAHQQpvQQJ0aioCALv9FCAEIAdBAWpBCm9BAnRqKgIAu/0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBAnRqIA79Xv0dADcCACAGIAdBAnRqIA/9Xv0dADcCACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCALshCCAEIAdBCm9BAnRqKgIAuyEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0ECdGogCrY4AgAgBiAHQQJ0aiALtjgCACAHQQFqIQcMAAsLC60CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBAnRq/V0CAP1fIQwgBCAHQQpvQQJ0aioCALv9FCAEIAdBAWpBCm9BAnRqKgIAu/0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBAnRqIA79Xv0dADcCACAGIAdBAnRqIA/9Xv0dADcCACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCALshCCAEIAdBCm9BAnRqKgIAuyEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0ECdGogCrY4AgAgBiAHQQJ0aiALtjgCACAHQQFqIQcMAAsLC60CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBAnRq/V0CAP1fIQwgBCAHQQpvQQJ0aioCALv9FCAEIAdBAWpBCm9BAnRqKgIAu/0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBAnRqIA79Xv0dADcCACAGIAdBAnRqIA/9Xv0dADcCACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCALshCCAEIAdBCm9BAnRqKgIAuyEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0ECdGogCrY4AgAgBiAHQQJ0aiALtjgCACAHQQFqIQcMAAsLC6UCAwF/BnwGeyAAIQkCQANAIAlBAWogAU4NASADIAlBAnRq/V0CAP1fIRAgBEEAQQJ0aioCALv9FCERIBAgEf3wASESIAUgCUECdGr9XQIA/V8hEyASIBP98QEhFCAUIBT98gEhFSAGIAlBAnRqIBL9Xv0dADcCACAHIAlBAnRqIBT9Xv0dADcCACAIIAlBAnRqIBX9Xv0dADcCACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCALshCiAEQQBBAnRqKgIAuyELIAogC6AhDCAFIAlBAnRqKgIAuyENIAwgDaEhDiAOIA6iIQ8gBiAJQQJ0aiAMtjgCACAHIAlBAnRqIA62OAIAIAggCUECdGogD7Y4AgAgCUEBaiEJDAALCwu5AQMBfwR8BHsgArciCP0UIQwgACEFAkADQCAFQQFqIAFODQEgAyAFQQJ0av1dAgD9XyEK/QwAAAAAAAAAQAAAAAAAAABAIAr98gEhCyALIAz98wEhDSAEIAVBAnRqIA39Xv0dADcCACAFQQJqIQUMAAsLAkADQCAFIAFODQEgAyAFQQJ0aioCALshBkQAAAAAAAAAQCAGoiEHIAcgCKMhCSAEIAVBAnRqIAm2OAIAIAVBAWohBQwACwsL4gEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkECdGr9XQIA/V8hDSANIAz98gEhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAHRAAAAAAAAAAAZLghCCAEIAZBAnRqKgIAuyEJIAkgCKIhCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsL4gEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkECdGr9XQIA/V8hDSANIAz98gEhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAHRAAAAAAAAAAAZLghCCAEIAZBAnRqKgIAuyEJIAkgCKIhCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsL4gEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkECdGr9XQIA/V8hDSANIAz98gEhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAHRAAAAAAAAAAAZLghCCAEIAZBAnRqKgIAuyEJIAkgCKIhCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsLoAEDAX8CfAJ7IAAhBQJAA0AgBUEBaiABTg0BIAMgBUECdGr9XQIA/V8hCP0MmJmZmZmZuT+YmZmZmZm5PyAI/fIBIQkgBCAFQQJ0aiAJ/V79HQA3AgAgBUECaiEFDAALCwJAA0AgBSABTg0BIAMgBUECdGoqAgC7IQZEmJmZmZmZuT8gBqIhByAEIAVBAnRqIAe2OAIAIAVBAWohBQwACwsL6AEDAX8MfAx7IAK3Igv9FCEXIAAhCQJAA0AgCSABTg0BIANBAEECdGoqAgC7IQogCiALoyEMIARBAEECdGoqAgC7IQ0gDUQAAAAAAADwP6AhDkTNzMzMzMzsPyAOEAAhD0QAAAAAAADwPyAPoSEQRCuHFtnO9+8/IA4QACERRAAAAAAAAPA/IBGhIRIgBUEAQQJ0aioCALshEyATIBCjIRQgEp8hFSAGIAlBAnRqIAy2OAIAIAQgCUECdGogDrY4AgAgByAJQQJ0aiAUtjgCACAIIAlBAnRqIBW2OAIAIAlBAWohCQwACwsLoQYDAX8XfBd7IAAhCwJAA0AgC0EBaiABTg0BIAMgC0ECdGr9XQIA/V8hI/0MzczMzMzM7D/NzMzMzMzsPyAj/fIBISQgBCALQQJ0av1dAgD9XyEl/QyYmZmZmZm5P5iZmZmZmbk/ICX98gEhJiAkICb98AEhJyAFIAtBAnRq/V0CAP1fISj9DCuHFtnO9+8/K4cW2c737z8gKP3yASEpICUgJf3yASEq/QwAqvHSTWJQPwCq8dJNYlA/ICr98gEhKyApICv98AEhLCAs/e8BIS0gBkEAQQJ0aioCALv9FCEuIC0gLv3zASEvIC/9DDqMMOKOeUU+Ooww4o55RT798AEhMCAnIDD98wEhMSAHQQBBAnRqKgIAu/0UITIgMiAx/fIBITMgCCALQQJ0av1dAgD9XyE0IDQgM/3xASE1IAkgC0ECdGr9XQIA/V8hNv0MzczMzMzM7D/NzMzMzMzsPyA2/fIBITcgCiALQQJ0av1dAgD9XyE4IDcgOP3wASE5IAMgC0ECdGogJ/1e/R0ANwIAIAUgC0ECdGogLP1e/R0ANwIAIAggC0ECdGogNf1e/R0ANwIAIAkgC0ECdGogOf1e/R0ANwIAIAtBAmohCwwACwsCQANAIAsgAU4NASADIAtBAnRqKgIAuyEMRM3MzMzMzOw/IAyiIQ0gBCALQQJ0aioCALshDkSYmZmZmZm5PyAOoiEPIA0gD6AhECAFIAtBAnRqKgIAuyERRCuHFtnO9+8/IBGiIRIgDiAOoiETRACq8dJNYlA/IBOiIRQgEiAUoCEVIBWfIRYgBkEAQQJ0aioCALshFyAWIBejIRggGEQ6jDDijnlFPqAhGSAQIBmjIRogB0EAQQJ0aioCALshGyAbIBqiIRwgCCALQQJ0aioCALshHSAdIByhIR4gCSALQQJ0aioCALshH0TNzMzMzMzsPyAfoiEgIAogC0ECdGoqAgC7ISEgICAhoCEiIAMgC0ECdGogELY4AgAgBSALQQJ0aiAVtjgCACAIIAtBAnRqIB62OAIAIAkgC0ECdGogIrY4AgAgC0EBaiELDAALCwugAQMBfwJ8AnsgACEFAkADQCAFQQFqIAFODQEgAyAFQQJ0av1dAgD9XyEI/QyYmZmZmZm5P5iZmZmZmbk/IAj98gEhCSAEIAVBAnRqIAn9Xv0dADcCACAFQQJqIQUMAAsLAkADQCAFIAFODQEgAyAFQQJ0aioCALshBkSYmZmZmZm5PyAGoiEHIAQgBUECdGogB7Y4AgAgBUEBaiEFDAALCwuhBgMBfxd8F3sgACELAkADQCALQQFqIAFODQEgAyALQQJ0av1dAgD9XyEj/QzNzMzMzMzsP83MzMzMzOw/ICP98gEhJCAEIAtBAnRq/V0CAP1fISX9DJiZmZmZmbk/mJmZmZmZuT8gJf3yASEmICQgJv3wASEnIAUgC0ECdGr9XQIA/V8hKP0MK4cW2c737z8rhxbZzvfvPyAo/fIBISkgJSAl/fIBISr9DACq8dJNYlA/AKrx0k1iUD8gKv3yASErICkgK/3wASEsICz97wEhLSAGQQBBAnRqKgIAu/0UIS4gLSAu/fMBIS8gL/0MOoww4o55RT46jDDijnlFPv3wASEwICcgMP3zASExIAdBAEECdGoqAgC7/RQhMiAyIDH98gEhMyAIIAtBAnRq/V0CAP1fITQgNCAz/fEBITUgCSALQQJ0av1dAgD9XyE2/QzNzMzMzMzsP83MzMzMzOw/IDb98gEhNyAKIAtBAnRq/V0CAP1fITggNyA4/fABITkgAyALQQJ0aiAn/V79HQA3AgAgBSALQQJ0aiAs/V79HQA3AgAgCCALQQJ0aiA1/V79HQA3AgAgCSALQQJ0aiA5/V79HQA3AgAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0ECdGoqAgC7IQxEzczMzMzM7D8gDKIhDSAEIAtBAnRqKgIAuyEORJiZmZmZmbk/IA6iIQ8gDSAPoCEQIAUgC0ECdGoqAgC7IRFEK4cW2c737z8gEaIhEiAOIA6iIRNEAKrx0k1iUD8gE6IhFCASIBSgIRUgFZ8hFiAGQQBBAnRqKgIAuyEXIBYgF6MhGCAYRDqMMOKOeUU+oCEZIBAgGaMhGiAHQQBBAnRqKgIAuyEbIBsgGqIhHCAIIAtBAnRqKgIAuyEdIB0gHKEhHiAJIAtBAnRqKgIAuyEfRM3MzMzMzOw/IB+iISAgCiALQQJ0aioCALshISAgICGgISIgAyALQQJ0aiAQtjgCACAFIAtBAnRqIBW2OAIAIAggC0ECdGogHrY4AgAgCSALQQJ0aiAitjgCACALQQFqIQsMAAsLC8oFAwF/FXwVeyAAIQsCQANAIAtBAWogAU4NASADIAtBAnRq/V0CAP1fISH9DCuHFtnO9+8/K4cW2c737z8gIf3yASEiIAQgC0ECdGr9XQIA/V8hIyAjICP98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIiAl/fABISYgJv3vASEnIAVBAEECdGoqAgC7/RQhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogBiALQQJ0av1dAgD9XyErICsgKv3zASEsIAdBAEECdGoqAgC7/RQhLSAtICz98gEhLiAIIAtBAnRq/V0CAP1fIS8gLyAu/fEBITAgCSALQQJ0av1dAgD9XyEx/QzNzMzMzMzsP83MzMzMzOw/IDH98gEhMiAKIAtBAnRq/V0CAP1fITP9DJiZmZmZmbk/mJmZmZmZuT8gM/3yASE0IDIgNP3wASE1IAMgC0ECdGogJv1e/R0ANwIAIAggC0ECdGogMP1e/R0ANwIAIAkgC0ECdGogNf1e/R0ANwIAIAtBAmohCwwACwsCQANAIAsgAU4NASADIAtBAnRqKgIAuyEMRCuHFtnO9+8/IAyiIQ0gBCALQQJ0aioCALshDiAOIA6iIQ9EAKrx0k1iUD8gD6IhECANIBCgIREgEZ8hEiAFQQBBAnRqKgIAuyETIBIgE6MhFCAURDqMMOKOeUU+oCEVIAYgC0ECdGoqAgC7IRYgFiAVoyEXIAdBAEECdGoqAgC7IRggGCAXoiEZIAggC0ECdGoqAgC7IRogGiAZoSEbIAkgC0ECdGoqAgC7IRxEzczMzMzM7D8gHKIhHSAKIAtBAnRqKgIAuyEeRJiZmZmZmbk/IB6iIR8gHSAfoCEgIAMgC0ECdGogEbY4AgAgCCALQQJ0aiAbtjgCACAJIAtBAnRqICC2OAIAIAtBAWohCwwACwsLkAQDAX8QfBB7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUECdGr9XQIA/V8hGv0MK4cW2c737z8rhxbZzvfvPyAa/fIBIRsgBCAJQQJ0av1dAgD9XyEcIBwgHP3yASEd/QwAqvHSTWJQPwCq8dJNYlA/IB398gEhHiAbIB798AEhHyAf/e8BISAgBUEAQQJ0aioCALv9FCEhICAgIf3zASEiICL9DDqMMOKOeUU+Ooww4o55RT798AEhIyAGIAlBAnRq/V0CAP1fISQgJCAj/fMBISUgB0EAQQJ0aioCALv9FCEmICYgJf3yASEnIAggCUECdGr9XQIA/V8hKCAoICf98QEhKSADIAlBAnRqIB/9Xv0dADcCACAIIAlBAnRqICn9Xv0dADcCACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCALshCkQrhxbZzvfvPyAKoiELIAQgCUECdGoqAgC7IQwgDCAMoiENRACq8dJNYlA/IA2iIQ4gCyAOoCEPIA+fIRAgBUEAQQJ0aioCALshESAQIBGjIRIgEkQ6jDDijnlFPqAhEyAGIAlBAnRqKgIAuyEUIBQgE6MhFSAHQQBBAnRqKgIAuyEWIBYgFaIhFyAIIAlBAnRqKgIAuyEYIBggF6EhGSADIAlBAnRqIA+2OAIAIAggCUECdGogGbY4AgAgCUEBaiEJDAALCwvKBQMBfxV8FXsgACELAkADQCALQQFqIAFODQEgAyALQQJ0av1dAgD9XyEh/QwrhxbZzvfvPyuHFtnO9+8/ICH98gEhIiAEIAtBAnRq/V0CAP1fISMgIyAj/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICIgJf3wASEmICb97wEhJyAFQQBBAnRqKgIAu/0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqIAYgC0ECdGr9XQIA/V8hKyArICr98wEhLCAHQQBBAnRqKgIAu/0UIS0gLSAs/fIBIS4gCCALQQJ0av1dAgD9XyEvIC8gLv3xASEwIAkgC0ECdGr9XQIA/V8hMf0MzczMzMzM7D/NzMzMzMzsPyAx/fIBITIgCiALQQJ0av1dAgD9XyEz/QyYmZmZmZm5P5iZmZmZmbk/IDP98gEhNCAyIDT98AEhNSADIAtBAnRqICb9Xv0dADcCACAIIAtBAnRqIDD9Xv0dADcCACAJIAtBAnRqIDX9Xv0dADcCACALQQJqIQsMAAsLAkADQCALIAFODQEgAyALQQJ0aioCALshDEQrhxbZzvfvPyAMoiENIAQgC0ECdGoqAgC7IQ4gDiAOoiEPRACq8dJNYlA/IA+iIRAgDSAQoCERIBGfIRIgBUEAQQJ0aioCALshEyASIBOjIRQgFEQ6jDDijnlFPqAhFSAGIAtBAnRqKgIAuyEWIBYgFaMhFyAHQQBBAnRqKgIAuyEYIBggF6IhGSAIIAtBAnRqKgIAuyEaIBogGaEhGyAJIAtBAnRqKgIAuyEcRM3MzMzMzOw/IByiIR0gCiALQQJ0aioCALshHkSYmZmZmZm5PyAeoiEfIB0gH6AhICADIAtBAnRqIBG2OAIAIAggC0ECdGogG7Y4AgAgCSALQQJ0aiAgtjgCACALQQFqIQsMAAsLC5AEAwF/EHwQeyAAIQkCQANAIAlBAWogAU4NASADIAlBAnRq/V0CAP1fIRr9DCuHFtnO9+8/K4cW2c737z8gGv3yASEbIAQgCUECdGr9XQIA/V8hHCAcIBz98gEhHf0MAKrx0k1iUD8AqvHSTWJQPyAd/fIBIR4gGyAe/fABIR8gH/3vASEgIAVBAEECdGoqAgC7/RQhISAgICH98wEhIiAi/Qw6jDDijnlFPjqMMOKOeUU+/fABISMgBiAJQQJ0av1dAgD9XyEkICQgI/3zASElIAdBAEECdGoqAgC7/RQhJiAmICX98gEhJyAIIAlBAnRq/V0CAP1fISggKCAn/fEBISkgAyAJQQJ0aiAf/V79HQA3AgAgCCAJQQJ0aiAp/V79HQA3AgAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgC7IQpEK4cW2c737z8gCqIhCyAEIAlBAnRqKgIAuyEMIAwgDKIhDUQAqvHSTWJQPyANoiEOIAsgDqAhDyAPnyEQIAVBAEECdGoqAgC7IREgECARoyESIBJEOoww4o55RT6gIRMgBiAJQQJ0aioCALshFCAUIBOjIRUgB0EAQQJ0aioCALshFiAWIBWiIRcgCCAJQQJ0aioCALshGCAYIBehIRkgAyAJQQJ0aiAPtjgCACAIIAlBAnRqIBm2OAIAIAlBAWohCQwACwsLxAUDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUECdGr9XQIA/V8hHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQJ0av1dAgD9XyEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBAnRq/V0CAP1fISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBiAJQQptQQJ0aioCALv9FCAGIAlBAWpBCm1BAnRqKgIAu/0iASEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHIAlBCm1BAnRqKgIAu/0UIAcgCUEBakEKbUECdGoqAgC7/SIBISwgLCAr/fIBIS0gCCAJQQJ0av1dAgD9XyEuIC4gLf3xASEvIAMgCUECdGogIf1e/R0ANwIAIAUgCUECdGogJv1e/R0ANwIAIAggCUECdGogL/1e/R0ANwIAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAuyEKRM3MzMzMzOw/IAqiIQsgBCAJQQJ0aioCALshDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBAnRqKgIAuyEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBiAJQQptQQJ0aioCALshFSAUIBWjIRYgFkQ6jDDijnlFPqAhFyAOIBejIRggByAJQQptQQJ0aioCALshGSAZIBiiIRogCCAJQQJ0aioCALshGyAbIBqhIRwgAyAJQQJ0aiAOtjgCACAFIAlBAnRqIBO2OAIAIAggCUECdGogHLY4AgAgCUEBaiEJDAALCwuOBQMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQJ0av1dAgD9XyEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBAnRq/V0CAP1fIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUECdGr9XQIA/V8hIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGIAlBAnRq/V0CAP1fISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAcgCUECdGr9XQIA/V8hLCAsICv98gEhLSAIIAlBAnRq/V0CAP1fIS4gLiAt/fEBIS8gAyAJQQJ0aiAh/V79HQA3AgAgBSAJQQJ0aiAm/V79HQA3AgAgCCAJQQJ0aiAv/V79HQA3AgAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgC7IQpEzczMzMzM7D8gCqIhCyAEIAlBAnRqKgIAuyEMRJiZmZmZmbk/IAyiIQ0gCyANoCEOIAUgCUECdGoqAgC7IQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGIAlBAnRqKgIAuyEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHIAlBAnRqKgIAuyEZIBkgGKIhGiAIIAlBAnRqKgIAuyEbIBsgGqEhHCADIAlBAnRqIA62OAIAIAUgCUECdGogE7Y4AgAgCCAJQQJ0aiActjgCACAJQQFqIQkMAAsLC40CAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBAnRq/V0CAP1fIQsgBCAGQQpvQQJ0aioCALv9FCAEIAZBAWpBCm9BAnRqKgIAu/0iASEMIAsgDP3wASEN/QwAAAAAAAAAAAAAAAAAAAAAIA0gDf0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDiAFIAZBAnRqIA79Xv0dADcCACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCALshByAEIAZBCm9BAnRqKgIAuyEIIAcgCKAhCSAJRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAJCyEKIAUgBkECdGogCrY4AgAgBkEBaiEGDAALCwuNAgMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQJ0av1dAgD9XyELIAQgBkEKb0ECdGoqAgC7/RQgBCAGQQFqQQpvQQJ0aioCALv9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQJ0aiAO/V79HQA3AgAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgC7IQcgBCAGQQpvQQJ0aioCALshCCAHIAigIQkgCUQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCQshCiAFIAZBAnRqIAq2OAIAIAZBAWohBgwACwsLjQIDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkECdGr9XQIA/V8hCyAEIAZBCm9BAnRqKgIAu/0UIAQgBkEBakEKb0ECdGoqAgC7/SIBIQwgCyAM/fABIQ39DAAAAAAAAAAAAAAAAAAAAAAgDSAN/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEOIAUgBkECdGogDv1e/R0ANwIAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAuyEHIAQgBkEKb0ECdGoqAgC7IQggByAIoCEJIAlEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAkLIQogBSAGQQJ0aiAKtjgCACAGQQFqIQYMAAsLC4UCAwF/BnwGeyAAIQgCQANAIAhBAWogAU4NASADIAhBAnRq/V0CAP1fIQ8gBEEAQQJ0aioCALv9FCEQIA8gEP3wASERIAUgCEECdGr9XQIA/V8hEiARIBL98QEhEyATIBP98gEhFCAGIAhBAnRqIBH9Xv0dADcCACAHIAhBAnRqIBT9Xv0dADcCACAIQQJqIQgMAAsLAkADQCAIIAFODQEgAyAIQQJ0aioCALshCSAEQQBBAnRqKgIAuyEKIAkgCqAhCyAFIAhBAnRqKgIAuyEMIAsgDKEhDSANIA2iIQ4gBiAIQQJ0aiALtjgCACAHIAhBAnRqIA62OAIAIAhBAWohCAwACwsLkgEDAX8DfAN7IAK3Igf9FCEKIAAhBQJAA0AgBUEBaiABTg0BIANBAEECdGoqAgC7/RQhCSAJIAr98wEhCyAEIAVBAnRqIAv9Xv0dADcCACAFQQJqIQUMAAsLAkADQCAFIAFODQEgA0EAQQJ0aioCALshBiAGIAejIQggBCAFQQJ0aiAItjgCACAFQQFqIQUMAAsLC6cBAwF/A3wDeyAAIQYCQANAIAZBAWogAU4NASADIAZBAnRq/V0CAP1fIQogBEEAQQJ0aioCALv9FCELIAogC/3wASEMIAUgBkECdGogDP1e/R0ANwIAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAuyEHIARBAEECdGoqAgC7IQggByAIoCEJIAUgBkECdGogCbY4AgAgBkEBaiEGDAALCwsAyQMEbmFtZQHBAxoACG1hdGgucG93ARBkZW5zZV8xX2FkZF9yZWx1AhBkZW5zZV8yX2FkZF9yZWx1AxBkZW5zZV8zX2FkZF9yZWx1BBJkZW5zZV80X2FkZF9zcXVhcmUFB211bF9kaXYGBmd0X211bAcIZ3RfbXVsXzIICGd0X211bF8zCQtkZW5zZV8yX211bAoVdXBkYXRlX29wdGltaXplcl9zdGVwCxV1cGRhdGVfZGVuc2VfMV93ZWlnaHQMDWRlbnNlXzJfbXVsXzINE3VwZGF0ZV9kZW5zZV8xX2JpYXMOFXVwZGF0ZV9kZW5zZV8yX3dlaWdodA8VdXBkYXRlX2RlbnNlXzNfd2VpZ2h0EBN1cGRhdGVfZGVuc2VfMl9iaWFzERN1cGRhdGVfZGVuc2VfM19iaWFzEhV1cGRhdGVfZGVuc2VfNF93ZWlnaHQTE3VwZGF0ZV9kZW5zZV80X2JpYXMUEmRlbnNlXzFfYWRkX3JlbHVfMhUSZGVuc2VfMl9hZGRfcmVsdV8yFhJkZW5zZV8zX2FkZF9yZWx1XzIXFGRlbnNlXzRfYWRkX3NxdWFyZV8yGANkaXYZC2RlbnNlXzRfYWRk",
+  f64: "AGFzbQEAAAABRwdgAnx8AXxgB39/f39/f38AYAl/f39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgC39/f39/f39/f39/AGAIf39/f39/f38AAhoCA2VudgZtZW1vcnkCAAAEbWF0aANwb3cAAAMaGQEBAQIDBAQEAwIFAwUFAgUCAgIEBAQGAwQHdBkBMAABATEAAgEyAAMBMwAEATQABQE1AAYBNgAHATcACAE4AAkBOQAKAjEwAAsCMTEADAIxMgANAjEzAA4CMTQADwIxNQAQAjE2ABECMTcAEgIxOAATAjE5ABQCMjAAFQIyMQAWAjIyABcCMjMAGAIyNAAZCrRGGZ0CAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBA3Rq/QADACEMIAQgB0EKb0EDdGorAwD9FCAEIAdBAWpBCm9BA3RqKwMA/SIBIQ0gDCAN/fABIQ79DAAAAAAAAAAAAAAAAAAAAAAgDiAO/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEPIAUgB0EDdGogDv0LAwAgBiAHQQN0aiAP/QsDACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQN0aisDACEIIAQgB0EKb0EDdGorAwAhCSAIIAmgIQogCkQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCgshCyAFIAdBA3RqIAo5AwAgBiAHQQN0aiALOQMAIAdBAWohBwwACwsLnQIDAX8EfAR7IAAhBwJAA0AgB0EBaiABTg0BIAMgB0EDdGr9AAMAIQwgBCAHQQpvQQN0aisDAP0UIAQgB0EBakEKb0EDdGorAwD9IgEhDSAMIA398AEhDv0MAAAAAAAAAAAAAAAAAAAAACAOIA79DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ8gBSAHQQN0aiAO/QsDACAGIAdBA3RqIA/9CwMAIAdBAmohBwwACwsCQANAIAcgAU4NASADIAdBA3RqKwMAIQggBCAHQQpvQQN0aisDACEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0EDdGogCjkDACAGIAdBA3RqIAs5AwAgB0EBaiEHDAALCwudAgMBfwR8BHsgACEHAkADQCAHQQFqIAFODQEgAyAHQQN0av0AAwAhDCAEIAdBCm9BA3RqKwMA/RQgBCAHQQFqQQpvQQN0aisDAP0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBA3RqIA79CwMAIAYgB0EDdGogD/0LAwAgB0ECaiEHDAALCwJAA0AgByABTg0BIAMgB0EDdGorAwAhCCAEIAdBCm9BA3RqKwMAIQkgCCAJoCEKIApEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAoLIQsgBSAHQQN0aiAKOQMAIAYgB0EDdGogCzkDACAHQQFqIQcMAAsLC44CAwF/BnwGeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEQIARBAEEDdGorAwD9FCERIBAgEf3wASESIAUgCUEDdGr9AAMAIRMgEiAT/fEBIRQgFCAU/fIBIRUgBiAJQQN0aiAS/QsDACAHIAlBA3RqIBT9CwMAIAggCUEDdGogFf0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCiAEQQBBA3RqKwMAIQsgCiALoCEMIAUgCUEDdGorAwAhDSAMIA2hIQ4gDiAOoiEPIAYgCUEDdGogDDkDACAHIAlBA3RqIA45AwAgCCAJQQN0aiAPOQMAIAlBAWohCQwACwsLsQEDAX8EfAR7IAK3Igj9FCEMIAAhBQJAA0AgBUEBaiABTg0BIAMgBUEDdGr9AAMAIQr9DAAAAAAAAABAAAAAAAAAAEAgCv3yASELIAsgDP3zASENIAQgBUEDdGogDf0LAwAgBUECaiEFDAALCwJAA0AgBSABTg0BIAMgBUEDdGorAwAhBkQAAAAAAAAAQCAGoiEHIAcgCKMhCSAEIAVBA3RqIAk5AwAgBUEBaiEFDAALCwvXAQMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhCyAL/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiEMIAQgBkEDdGr9AAMAIQ0gDSAM/fIBIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAdEAAAAAAAAAABkuCEIIAQgBkEDdGorAwAhCSAJIAiiIQogBSAGQQN0aiAKOQMAIAZBAWohBgwACwsL1wEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgC/0MAAAAAAAAAAAAAAAAAAAAAP1K/QwAAAAAAADwPwAAAAAAAPA//U4hDCAEIAZBA3Rq/QADACENIA0gDP3yASEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAHRAAAAAAAAAAAZLghCCAEIAZBA3RqKwMAIQkgCSAIoiEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC9cBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAv9DAAAAAAAAAAAAAAAAAAAAAD9Sv0MAAAAAAAA8D8AAAAAAADwP/1OIQwgBCAGQQN0av0AAwAhDSANIAz98gEhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgB0QAAAAAAAAAAGS4IQggBCAGQQN0aisDACEJIAkgCKIhCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwuYAQMBfwJ8AnsgACEFAkADQCAFQQFqIAFODQEgAyAFQQN0av0AAwAhCP0MmJmZmZmZuT+YmZmZmZm5PyAI/fIBIQkgBCAFQQN0aiAJ/QsDACAFQQJqIQUMAAsLAkADQCAFIAFODQEgAyAFQQN0aisDACEGRJiZmZmZmbk/IAaiIQcgBCAFQQN0aiAHOQMAIAVBAWohBQwACwsL4QEDAX8MfAx7IAK3Igv9FCEXIAAhCQJAA0AgCSABTg0BIANBAEEDdGorAwAhCiAKIAujIQwgBEEAQQN0aisDACENIA1EAAAAAAAA8D+gIQ5EzczMzMzM7D8gDhAAIQ9EAAAAAAAA8D8gD6EhEEQrhxbZzvfvPyAOEAAhEUQAAAAAAADwPyARoSESIAVBAEEDdGorAwAhEyATIBCjIRQgEp8hFSAGIAlBA3RqIAw5AwAgBCAJQQN0aiAOOQMAIAcgCUEDdGogFDkDACAIIAlBA3RqIBU5AwAgCUEBaiEJDAALCwv3BQMBfxd8F3sgACELAkADQCALQQFqIAFODQEgAyALQQN0av0AAwAhI/0MzczMzMzM7D/NzMzMzMzsPyAj/fIBISQgBCALQQN0av0AAwAhJf0MmJmZmZmZuT+YmZmZmZm5PyAl/fIBISYgJCAm/fABIScgBSALQQN0av0AAwAhKP0MK4cW2c737z8rhxbZzvfvPyAo/fIBISkgJSAl/fIBISr9DACq8dJNYlA/AKrx0k1iUD8gKv3yASErICkgK/3wASEsICz97wEhLSAGQQBBA3RqKwMA/RQhLiAtIC798wEhLyAv/Qw6jDDijnlFPjqMMOKOeUU+/fABITAgJyAw/fMBITEgB0EAQQN0aisDAP0UITIgMiAx/fIBITMgCCALQQN0av0AAwAhNCA0IDP98QEhNSAJIAtBA3Rq/QADACE2/QzNzMzMzMzsP83MzMzMzOw/IDb98gEhNyAKIAtBA3Rq/QADACE4IDcgOP3wASE5IAMgC0EDdGogJ/0LAwAgBSALQQN0aiAs/QsDACAIIAtBA3RqIDX9CwMAIAkgC0EDdGogOf0LAwAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0EDdGorAwAhDETNzMzMzMzsPyAMoiENIAQgC0EDdGorAwAhDkSYmZmZmZm5PyAOoiEPIA0gD6AhECAFIAtBA3RqKwMAIRFEK4cW2c737z8gEaIhEiAOIA6iIRNEAKrx0k1iUD8gE6IhFCASIBSgIRUgFZ8hFiAGQQBBA3RqKwMAIRcgFiAXoyEYIBhEOoww4o55RT6gIRkgECAZoyEaIAdBAEEDdGorAwAhGyAbIBqiIRwgCCALQQN0aisDACEdIB0gHKEhHiAJIAtBA3RqKwMAIR9EzczMzMzM7D8gH6IhICAKIAtBA3RqKwMAISEgICAhoCEiIAMgC0EDdGogEDkDACAFIAtBA3RqIBU5AwAgCCALQQN0aiAeOQMAIAkgC0EDdGogIjkDACALQQFqIQsMAAsLC5gBAwF/AnwCeyAAIQUCQANAIAVBAWogAU4NASADIAVBA3Rq/QADACEI/QyYmZmZmZm5P5iZmZmZmbk/IAj98gEhCSAEIAVBA3RqIAn9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBA3RqKwMAIQZEmJmZmZmZuT8gBqIhByAEIAVBA3RqIAc5AwAgBUEBaiEFDAALCwv3BQMBfxd8F3sgACELAkADQCALQQFqIAFODQEgAyALQQN0av0AAwAhI/0MzczMzMzM7D/NzMzMzMzsPyAj/fIBISQgBCALQQN0av0AAwAhJf0MmJmZmZmZuT+YmZmZmZm5PyAl/fIBISYgJCAm/fABIScgBSALQQN0av0AAwAhKP0MK4cW2c737z8rhxbZzvfvPyAo/fIBISkgJSAl/fIBISr9DACq8dJNYlA/AKrx0k1iUD8gKv3yASErICkgK/3wASEsICz97wEhLSAGQQBBA3RqKwMA/RQhLiAtIC798wEhLyAv/Qw6jDDijnlFPjqMMOKOeUU+/fABITAgJyAw/fMBITEgB0EAQQN0aisDAP0UITIgMiAx/fIBITMgCCALQQN0av0AAwAhNCA0IDP98QEhNSAJIAtBA3Rq/QADACE2/QzNzMzMzMzsP83MzMzMzOw/IDb98gEhNyAKIAtBA3Rq/QADACE4IDcgOP3wASE5IAMgC0EDdGogJ/0LAwAgBSALQQN0aiAs/QsDACAIIAtBA3RqIDX9CwMAIAkgC0EDdGogOf0LAwAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0EDdGorAwAhDETNzMzMzMzsPyAMoiENIAQgC0EDdGorAwAhDkSYmZmZmZm5PyAOoiEPIA0gD6AhECAFIAtBA3RqKwMAIRFEK4cW2c737z8gEaIhEiAOIA6iIRNEAKrx0k1iUD8gE6IhFCASIBSgIRUgFZ8hFiAGQQBBA3RqKwMAIRcgFiAXoyEYIBhEOoww4o55RT6gIRkgECAZoyEaIAdBAEEDdGorAwAhGyAbIBqiIRwgCCALQQN0aisDACEdIB0gHKEhHiAJIAtBA3RqKwMAIR9EzczMzMzM7D8gH6IhICAKIAtBA3RqKwMAISEgICAhoCEiIAMgC0EDdGogEDkDACAFIAtBA3RqIBU5AwAgCCALQQN0aiAeOQMAIAkgC0EDdGogIjkDACALQQFqIQsMAAsLC6UFAwF/FXwVeyAAIQsCQANAIAtBAWogAU4NASADIAtBA3Rq/QADACEh/QwrhxbZzvfvPyuHFtnO9+8/ICH98gEhIiAEIAtBA3Rq/QADACEjICMgI/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAiICX98AEhJiAm/e8BIScgBUEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqIAYgC0EDdGr9AAMAISsgKyAq/fMBISwgB0EAQQN0aisDAP0UIS0gLSAs/fIBIS4gCCALQQN0av0AAwAhLyAvIC798QEhMCAJIAtBA3Rq/QADACEx/QzNzMzMzMzsP83MzMzMzOw/IDH98gEhMiAKIAtBA3Rq/QADACEz/QyYmZmZmZm5P5iZmZmZmbk/IDP98gEhNCAyIDT98AEhNSADIAtBA3RqICb9CwMAIAggC0EDdGogMP0LAwAgCSALQQN0aiA1/QsDACALQQJqIQsMAAsLAkADQCALIAFODQEgAyALQQN0aisDACEMRCuHFtnO9+8/IAyiIQ0gBCALQQN0aisDACEOIA4gDqIhD0QAqvHSTWJQPyAPoiEQIA0gEKAhESARnyESIAVBAEEDdGorAwAhEyASIBOjIRQgFEQ6jDDijnlFPqAhFSAGIAtBA3RqKwMAIRYgFiAVoyEXIAdBAEEDdGorAwAhGCAYIBeiIRkgCCALQQN0aisDACEaIBogGaEhGyAJIAtBA3RqKwMAIRxEzczMzMzM7D8gHKIhHSAKIAtBA3RqKwMAIR5EmJmZmZmZuT8gHqIhHyAdIB+gISAgAyALQQN0aiAROQMAIAggC0EDdGogGzkDACAJIAtBA3RqICA5AwAgC0EBaiELDAALCwv2AwMBfxB8EHsgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhGv0MK4cW2c737z8rhxbZzvfvPyAa/fIBIRsgBCAJQQN0av0AAwAhHCAcIBz98gEhHf0MAKrx0k1iUD8AqvHSTWJQPyAd/fIBIR4gGyAe/fABIR8gH/3vASEgIAVBAEEDdGorAwD9FCEhICAgIf3zASEiICL9DDqMMOKOeUU+Ooww4o55RT798AEhIyAGIAlBA3Rq/QADACEkICQgI/3zASElIAdBAEEDdGorAwD9FCEmICYgJf3yASEnIAggCUEDdGr9AAMAISggKCAn/fEBISkgAyAJQQN0aiAf/QsDACAIIAlBA3RqICn9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEK4cW2c737z8gCqIhCyAEIAlBA3RqKwMAIQwgDCAMoiENRACq8dJNYlA/IA2iIQ4gCyAOoCEPIA+fIRAgBUEAQQN0aisDACERIBAgEaMhEiASRDqMMOKOeUU+oCETIAYgCUEDdGorAwAhFCAUIBOjIRUgB0EAQQN0aisDACEWIBYgFaIhFyAIIAlBA3RqKwMAIRggGCAXoSEZIAMgCUEDdGogDzkDACAIIAlBA3RqIBk5AwAgCUEBaiEJDAALCwulBQMBfxV8FXsgACELAkADQCALQQFqIAFODQEgAyALQQN0av0AAwAhIf0MK4cW2c737z8rhxbZzvfvPyAh/fIBISIgBCALQQN0av0AAwAhIyAjICP98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIiAl/fABISYgJv3vASEnIAVBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAGIAtBA3Rq/QADACErICsgKv3zASEsIAdBAEEDdGorAwD9FCEtIC0gLP3yASEuIAggC0EDdGr9AAMAIS8gLyAu/fEBITAgCSALQQN0av0AAwAhMf0MzczMzMzM7D/NzMzMzMzsPyAx/fIBITIgCiALQQN0av0AAwAhM/0MmJmZmZmZuT+YmZmZmZm5PyAz/fIBITQgMiA0/fABITUgAyALQQN0aiAm/QsDACAIIAtBA3RqIDD9CwMAIAkgC0EDdGogNf0LAwAgC0ECaiELDAALCwJAA0AgCyABTg0BIAMgC0EDdGorAwAhDEQrhxbZzvfvPyAMoiENIAQgC0EDdGorAwAhDiAOIA6iIQ9EAKrx0k1iUD8gD6IhECANIBCgIREgEZ8hEiAFQQBBA3RqKwMAIRMgEiAToyEUIBREOoww4o55RT6gIRUgBiALQQN0aisDACEWIBYgFaMhFyAHQQBBA3RqKwMAIRggGCAXoiEZIAggC0EDdGorAwAhGiAaIBmhIRsgCSALQQN0aisDACEcRM3MzMzMzOw/IByiIR0gCiALQQN0aisDACEeRJiZmZmZmbk/IB6iIR8gHSAfoCEgIAMgC0EDdGogETkDACAIIAtBA3RqIBs5AwAgCSALQQN0aiAgOQMAIAtBAWohCwwACwsL9gMDAX8QfBB7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIRr9DCuHFtnO9+8/K4cW2c737z8gGv3yASEbIAQgCUEDdGr9AAMAIRwgHCAc/fIBIR39DACq8dJNYlA/AKrx0k1iUD8gHf3yASEeIBsgHv3wASEfIB/97wEhICAFQQBBA3RqKwMA/RQhISAgICH98wEhIiAi/Qw6jDDijnlFPjqMMOKOeUU+/fABISMgBiAJQQN0av0AAwAhJCAkICP98wEhJSAHQQBBA3RqKwMA/RQhJiAmICX98gEhJyAIIAlBA3Rq/QADACEoICggJ/3xASEpIAMgCUEDdGogH/0LAwAgCCAJQQN0aiAp/QsDACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQN0aisDACEKRCuHFtnO9+8/IAqiIQsgBCAJQQN0aisDACEMIAwgDKIhDUQAqvHSTWJQPyANoiEOIAsgDqAhDyAPnyEQIAVBAEEDdGorAwAhESAQIBGjIRIgEkQ6jDDijnlFPqAhEyAGIAlBA3RqKwMAIRQgFCAToyEVIAdBAEEDdGorAwAhFiAWIBWiIRcgCCAJQQN0aisDACEYIBggF6EhGSADIAlBA3RqIA85AwAgCCAJQQN0aiAZOQMAIAlBAWohCQwACwsLowUDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBiAJQQptQQN0aisDAP0UIAYgCUEBakEKbUEDdGorAwD9IgEhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogISAq/fMBISsgByAJQQptQQN0aisDAP0UIAcgCUEBakEKbUEDdGorAwD9IgEhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBiAJQQptQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHIAlBCm1BA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwvtBAMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQN0av0AAwAhH/0MmJmZmZmZuT+YmZmZmZm5PyAf/fIBISAgHiAg/fABISEgBSAJQQN0av0AAwAhIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGIAlBA3Rq/QADACEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHIAlBA3Rq/QADACEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGIAlBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAcgCUEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC4ICAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAQgBkEKb0EDdGorAwD9FCAEIAZBAWpBCm9BA3RqKwMA/SIBIQwgCyAM/fABIQ39DAAAAAAAAAAAAAAAAAAAAAAgDSAN/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAEIAZBCm9BA3RqKwMAIQggByAIoCEJIAlEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAkLIQogBSAGQQN0aiAKOQMAIAZBAWohBgwACwsLggIDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgBCAGQQpvQQN0aisDAP0UIAQgBkEBakEKb0EDdGorAwD9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkEKb0EDdGorAwAhCCAHIAigIQkgCUQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCQshCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwuCAgMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhCyAEIAZBCm9BA3RqKwMA/RQgBCAGQQFqQQpvQQN0aisDAP0iASEMIAsgDP3wASEN/QwAAAAAAAAAAAAAAAAAAAAAIA0gDf0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgBCAGQQpvQQN0aisDACEIIAcgCKAhCSAJRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAJCyEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC/MBAwF/BnwGeyAAIQgCQANAIAhBAWogAU4NASADIAhBA3Rq/QADACEPIARBAEEDdGorAwD9FCEQIA8gEP3wASERIAUgCEEDdGr9AAMAIRIgESAS/fEBIRMgEyAT/fIBIRQgBiAIQQN0aiAR/QsDACAHIAhBA3RqIBT9CwMAIAhBAmohCAwACwsCQANAIAggAU4NASADIAhBA3RqKwMAIQkgBEEAQQN0aisDACEKIAkgCqAhCyAFIAhBA3RqKwMAIQwgCyAMoSENIA0gDaIhDiAGIAhBA3RqIAs5AwAgByAIQQN0aiAOOQMAIAhBAWohCAwACwsLiwEDAX8DfAN7IAK3Igf9FCEKIAAhBQJAA0AgBUEBaiABTg0BIANBAEEDdGorAwD9FCEJIAkgCv3zASELIAQgBUEDdGogC/0LAwAgBUECaiEFDAALCwJAA0AgBSABTg0BIANBAEEDdGorAwAhBiAGIAejIQggBCAFQQN0aiAIOQMAIAVBAWohBQwACwsLnQEDAX8DfAN7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQogBEEAQQN0aisDAP0UIQsgCiAL/fABIQwgBSAGQQN0aiAM/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIARBAEEDdGorAwAhCCAHIAigIQkgBSAGQQN0aiAJOQMAIAZBAWohBgwACwsLAMkDBG5hbWUBwQMaAAhtYXRoLnBvdwEQZGVuc2VfMV9hZGRfcmVsdQIQZGVuc2VfMl9hZGRfcmVsdQMQZGVuc2VfM19hZGRfcmVsdQQSZGVuc2VfNF9hZGRfc3F1YXJlBQdtdWxfZGl2BgZndF9tdWwHCGd0X211bF8yCAhndF9tdWxfMwkLZGVuc2VfMl9tdWwKFXVwZGF0ZV9vcHRpbWl6ZXJfc3RlcAsVdXBkYXRlX2RlbnNlXzFfd2VpZ2h0DA1kZW5zZV8yX211bF8yDRN1cGRhdGVfZGVuc2VfMV9iaWFzDhV1cGRhdGVfZGVuc2VfMl93ZWlnaHQPFXVwZGF0ZV9kZW5zZV8zX3dlaWdodBATdXBkYXRlX2RlbnNlXzJfYmlhcxETdXBkYXRlX2RlbnNlXzNfYmlhcxIVdXBkYXRlX2RlbnNlXzRfd2VpZ2h0ExN1cGRhdGVfZGVuc2VfNF9iaWFzFBJkZW5zZV8xX2FkZF9yZWx1XzIVEmRlbnNlXzJfYWRkX3JlbHVfMhYSZGVuc2VfM19hZGRfcmVsdV8yFxRkZW5zZV80X2FkZF9zcXVhcmVfMhgDZGl2GQtkZW5zZV80X2FkZA==",
 };

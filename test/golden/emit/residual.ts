@@ -1034,26 +1034,26 @@ export class Residual extends CompiledModel {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 30), benign: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
-    const s0 = rt.alloc(Math.max(n * 32, 32)); // reused: %1, then %4, then grad_dense_1.bias
-    const s1 = rt.alloc(Math.max(n * 32, 960)); // reused: %2, then %65, then %125
-    const s2 = rt.alloc(Math.max(n * 32, 32)); // reused: %3, then %6, then %9, then grad_dense_2.bias
-    const s3 = rt.alloc(Math.max(n * 32, 1)); // reused: %5, then grad_dense_1, then %25
-    const s4 = rt.alloc(Math.max(n * 32, 1)); // reused: %7, then %56, then %78
+    const s0 = rt.alloc(Math.max(n * 32, 1024)); // reused: %1, then %4, then %57, then %125
+    const s1 = rt.alloc(Math.max(n * 32, 32)); // reused: %2, then grad_dense_1.bias
+    const s2 = rt.alloc(Math.max(n * 32, 32)); // reused: %3, then %6, then %9, then %50
+    const s3 = rt.alloc(Math.max(n * 32, 960)); // reused: %5, then %65
+    const s4 = rt.alloc(Math.max(n * 32, 32)); // reused: %7, then grad_dense_2.bias
     const s5 = rt.alloc(Math.max(n * 32, 1)); // reused: %8, then %12, then %194
-    const s6 = rt.alloc(Math.max(n * 32, 1)); // reused: %11, then grad_dense_2, then %80
+    const s6 = rt.alloc(Math.max(n * 32, 1)); // reused: %11, then %56, then %25
     const s7 = rt.alloc(Math.max(n, 1024)); // reused: %13, then %16, then %18, then %20, then %28
     const s8 = rt.alloc(n); // %14
     const s9 = rt.alloc(Math.max(n, 1)); // reused: %193, then %17
     const s10 = rt.alloc(1); // %19
     const s11 = rt.alloc(1); // %21
-    const s12 = rt.alloc(Math.max(n, 1024)); // reused: grad_dense_3, then %57
+    const s12 = rt.alloc(Math.max(n * 32, 1)); // reused: grad_dense_3, then grad_dense_1, then %78
     const s13 = rt.alloc(1); // grad_dense_3.bias
-    const s14 = rt.alloc(n * 32); // grad_r
-    const s15 = rt.alloc(32); // %50
+    const s14 = rt.alloc(Math.max(n * 32, 1)); // reused: grad_r, then %80
+    const s15 = rt.alloc(n * 32); // grad_dense_2
     return {
       data,
       output: s8,
-      loss: s3,
+      loss: s6,
       s0,
       s1,
       s2,
@@ -1073,10 +1073,10 @@ export class Residual extends CompiledModel {
       grad_dense_3: s12,
       grad_dense_3_bias: s13,
       grad_r: s14,
-      grad_dense_2: s6,
-      grad_dense_2_bias: s2,
-      grad_dense_1: s3,
-      grad_dense_1_bias: s0,
+      grad_dense_2: s15,
+      grad_dense_2_bias: s4,
+      grad_dense_1: s12,
+      grad_dense_1_bias: s1,
     };
   }
 
@@ -1087,7 +1087,8 @@ export class Residual extends CompiledModel {
       s = this.state,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1095,15 +1096,20 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 30,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
+      b.s2,
     );
-    // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu, n * 32, n, b.s0, p["dense_1.bias"], b.s1, b.s2);
     // residual.nn:4:27 dropout_1: %4 = dropout_mask(%3; rate=0.1)
     rt.dropoutMask(b.s0, n * 32, 0.1);
     // residual.nn:4:27 dropout_1: %5 = mul(%3, %4)
     rt.run(kernels.dropout_1_mul, n * 32, n, b.s2, b.s0, b.s3);
     // residual.nn:4:3 dense_2: %6 = matmul(%5, dense_2.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7)
+    rt.gemmThen(
       b.s3,
       p["dense_2.weight"],
       b.s2,
@@ -1111,19 +1117,28 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 32,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu,
+      n,
+      b.s2,
+      p["dense_2.bias"],
+      b.s4,
+      b.s5,
     );
-    // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7)
-    rt.run(kernels.dense_2_add_relu, n * 32, n, b.s2, p["dense_2.bias"], b.s4, b.s5);
     // residual.nn:4:27 dropout_2: %9 = dropout_mask(%8; rate=0.2)
     rt.dropoutMask(b.s2, n * 32, 0.2);
     // residual.nn:4:27 dropout_2: %10 = mul(%8, %9); %11 = add(%5, %10)
     rt.run(kernels.dropout_2_mul_add, n * 32, n, b.s5, b.s2, b.s3, b.s6);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s6, p["dense_3.weight"], b.s5, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %186 = relu(%13); %187 = mul(%13, benign); %188 = sub(%186, %187); %189 = abs(%13); %190 = neg(%189); %191 = exp(%190); %192 = log1p(%191); %193 = add(%188, %192)
-    rt.run(
-      kernels.dense_3_add_log1p,
-      n,
+    // then residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %186 = relu(%13); %187 = mul(%13, benign); %188 = sub(%186, %187); %189 = abs(%13); %190 = neg(%189); %191 = exp(%190); %192 = log1p(%191); %193 = add(%188, %192)
+    rt.gemmThen(
+      b.s6,
+      p["dense_3.weight"],
+      b.s5,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_log1p,
       n,
       b.s5,
       p["dense_3.bias"],
@@ -1153,7 +1168,8 @@ export class Residual extends CompiledModel {
     // residual.nn:14:16 dense_3: grad_dense_3.bias = sum(grad_dense_3; axes=[0])
     rt.sum(b.grad_dense_3, b.grad_dense_3_bias, 1, n, 1);
     // residual.nn:14:16 dense_3: grad_r = matmul(grad_dense_3, dense_3.weight)
-    rt.gemm(
+    // then residual.nn:4:27 dropout_2: %51 = mul(grad_r, %9); %53 = gt(%7, 0); grad_dense_2 = mul(%51, %53)
+    rt.gemmThen(
       b.grad_dense_3,
       p["dense_3.weight"],
       b.grad_r,
@@ -1161,12 +1177,18 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 1,
       /* flags */ 0,
+      /* then */ kernels.dropout_2_mul_gt,
+      n,
+      b.grad_r,
+      b.s2,
+      b.s4,
+      b.grad_dense_2,
     );
     // residual.nn:14:16 dense_3: %50 = matmul(grad_dense_3, %11; transA)
     rt.gemm(
       b.grad_dense_3,
       b.s6,
-      b.s15,
+      b.s2,
       /* m */ 1,
       /* n */ 32,
       /* k */ n,
@@ -1176,25 +1198,31 @@ export class Residual extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 32,
     );
-    // residual.nn:4:27 dropout_2: %51 = mul(grad_r, %9); %53 = gt(%7, 0); grad_dense_2 = mul(%51, %53)
-    rt.run(kernels.dropout_2_mul_gt, n * 32, n, b.grad_r, b.s2, b.s4, b.grad_dense_2);
     // residual.nn:4:3 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 32);
     // residual.nn:4:3 dense_2: %56 = matmul(grad_dense_2, dense_2.weight)
-    rt.gemm(
+    // then residual.nn:4:27 dropout_1: grad_h = add(grad_r, %56); %59 = mul(grad_h, %4); %61 = gt(%2, 0); grad_dense_1 = mul(%59, %61)
+    rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
-      b.s4,
+      b.s6,
       /* m */ n,
       /* n */ 32,
       /* k */ 32,
       /* flags */ 0,
+      /* then */ kernels.dropout_1_add_gt,
+      n,
+      b.grad_r,
+      b.s6,
+      b.s0,
+      b.s1,
+      b.grad_dense_1,
     );
     // residual.nn:4:3 dense_2: %57 = matmul(grad_dense_2, %5; transA)
     rt.gemm(
       b.grad_dense_2,
       b.s3,
-      b.s12,
+      b.s0,
       /* m */ 32,
       /* n */ 32,
       /* k */ n,
@@ -1204,15 +1232,13 @@ export class Residual extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 1024,
     );
-    // residual.nn:4:27 dropout_1: grad_h = add(grad_r, %56); %59 = mul(grad_h, %4); %61 = gt(%2, 0); grad_dense_1 = mul(%59, %61)
-    rt.run(kernels.dropout_1_add_gt, n * 32, n, b.grad_r, b.s4, b.s0, b.s1, b.grad_dense_1);
     // residual.nn:4:3 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 32);
     // residual.nn:4:3 dense_1: %65 = matmul(grad_dense_1, x; transA)
     rt.gemm(
       b.grad_dense_1,
       b.data.x,
-      b.s1,
+      b.s3,
       /* m */ 32,
       /* n */ 30,
       /* k */ n,
@@ -1233,9 +1259,9 @@ export class Residual extends CompiledModel {
       b.s11,
       s["optimizer.step"],
       s["optimizer.lr"],
-      b.s3,
-      b.s4,
       b.s6,
+      b.s12,
+      b.s14,
     );
     // residual.nn:17:43: %37 = broadcast_to(%28; shape=[32, 30]); %38 = mul(2, dense_1.weight); %39 = mul(%37, %38); grad_dense_1.weight = add(%39, %65); %67 = mul(0.9, dense_1.weight.exp_avg); %68 = mul(0.1, grad_dense_1.weight); %69 = add(%67, %68); %70 = mul(0.999, dense_1.weight.exp_avg_sq); %71 = mul(grad_dense_1.weight, grad_dense_1.weight); %72 = mul(0.001, %71); %73 = add(%70, %72); %79 = sqrt(%73); %81 = div(%79, %80); %82 = add(%81, 1e-8); %83 = div(%69, %82); %84 = mul(%78, %83); %85 = sub(dense_1.weight, %84)
     rt.run(
@@ -1244,11 +1270,11 @@ export class Residual extends CompiledModel {
       n,
       b.s7,
       p["dense_1.weight"],
-      b.s1,
+      b.s3,
       s["dense_1.weight.exp_avg"],
       s["dense_1.weight.exp_avg_sq"],
-      b.s6,
-      b.s4,
+      b.s14,
+      b.s12,
     );
     // residual.nn:17:43: %33 = broadcast_to(%28; shape=[32, 32]); %34 = mul(2, dense_2.weight); %35 = mul(%33, %34); grad_dense_2.weight = add(%35, %57); %105 = mul(0.9, dense_2.weight.exp_avg); %106 = mul(0.1, grad_dense_2.weight); %107 = add(%105, %106); %108 = mul(0.999, dense_2.weight.exp_avg_sq); %109 = mul(grad_dense_2.weight, grad_dense_2.weight); %110 = mul(0.001, %109); %111 = add(%108, %110); %117 = sqrt(%111); %119 = div(%117, %80); %120 = add(%119, 1e-8); %121 = div(%107, %120); %122 = mul(%78, %121); %123 = sub(dense_2.weight, %122)
     rt.run(
@@ -1257,14 +1283,14 @@ export class Residual extends CompiledModel {
       n,
       b.s7,
       p["dense_2.weight"],
-      b.s12,
+      b.s0,
       s["dense_2.weight.exp_avg"],
       s["dense_2.weight.exp_avg_sq"],
-      b.s6,
-      b.s4,
+      b.s14,
+      b.s12,
     );
     // residual.nn:18:3 dense_2: %125 = mul(0.1, grad_dense_2.bias)
-    rt.run(kernels.dense_2_mul, 32, n, b.grad_dense_2_bias, b.s1);
+    rt.run(kernels.dense_2_mul, 32, n, b.grad_dense_2_bias, b.s0);
     // residual.nn:18:3 dense_1: %86 = mul(0.9, dense_1.bias.exp_avg); %87 = mul(0.1, grad_dense_1.bias); %88 = add(%86, %87); %89 = mul(0.999, dense_1.bias.exp_avg_sq); %90 = mul(grad_dense_1.bias, grad_dense_1.bias); %91 = mul(0.001, %90); %92 = add(%89, %91); %98 = sqrt(%92); %100 = div(%98, %80); %101 = add(%100, 1e-8); %102 = div(%88, %101); %103 = mul(%78, %102); %104 = sub(dense_1.bias, %103); %124 = mul(0.9, dense_2.bias.exp_avg); %126 = add(%124, %125)
     rt.run(
       kernels.update_dense_1_bias,
@@ -1273,11 +1299,11 @@ export class Residual extends CompiledModel {
       s["dense_1.bias.exp_avg"],
       b.grad_dense_1_bias,
       s["dense_1.bias.exp_avg_sq"],
-      b.s6,
-      b.s4,
+      b.s14,
+      b.s12,
       p["dense_1.bias"],
       s["dense_2.bias.exp_avg"],
-      b.s1,
+      b.s0,
     );
     // residual.nn:18:3 dense_2: %127 = mul(0.999, dense_2.bias.exp_avg_sq); %128 = mul(grad_dense_2.bias, grad_dense_2.bias); %129 = mul(0.001, %128); %130 = add(%127, %129); %136 = sqrt(%130); %138 = div(%136, %80); %139 = add(%138, 1e-8); %140 = div(%126, %139); %141 = mul(%78, %140); %142 = sub(dense_2.bias, %141)
     rt.run(
@@ -1286,9 +1312,9 @@ export class Residual extends CompiledModel {
       n,
       s["dense_2.bias.exp_avg_sq"],
       b.grad_dense_2_bias,
-      b.s6,
+      b.s14,
       s["dense_2.bias.exp_avg"],
-      b.s4,
+      b.s12,
       p["dense_2.bias"],
     );
     // residual.nn:17:43: %29 = broadcast_to(%28; shape=[1, 32]); %30 = mul(2, dense_3.weight); %31 = mul(%29, %30); grad_dense_3.weight = add(%31, %50); %143 = mul(0.9, dense_3.weight.exp_avg); %144 = mul(0.1, grad_dense_3.weight); %145 = add(%143, %144); %146 = mul(0.999, dense_3.weight.exp_avg_sq); %147 = mul(grad_dense_3.weight, grad_dense_3.weight); %148 = mul(0.001, %147); %149 = add(%146, %148); %155 = sqrt(%149); %157 = div(%155, %80); %158 = add(%157, 1e-8); %159 = div(%145, %158); %160 = mul(%78, %159); %161 = sub(dense_3.weight, %160)
@@ -1298,11 +1324,11 @@ export class Residual extends CompiledModel {
       n,
       b.s7,
       p["dense_3.weight"],
-      b.s15,
+      b.s2,
       s["dense_3.weight.exp_avg"],
       s["dense_3.weight.exp_avg_sq"],
-      b.s6,
-      b.s4,
+      b.s14,
+      b.s12,
     );
     // residual.nn:18:3 dense_3: %162 = mul(0.9, dense_3.bias.exp_avg); %163 = mul(0.1, grad_dense_3.bias); %164 = add(%162, %163); %165 = mul(0.999, dense_3.bias.exp_avg_sq); %166 = mul(grad_dense_3.bias, grad_dense_3.bias); %167 = mul(0.001, %166); %168 = add(%165, %167); %174 = sqrt(%168); %176 = div(%174, %80); %177 = add(%176, 1e-8); %178 = div(%164, %177); %179 = mul(%78, %178); %180 = sub(dense_3.bias, %179)
     rt.run(
@@ -1312,8 +1338,8 @@ export class Residual extends CompiledModel {
       s["dense_3.bias.exp_avg"],
       b.grad_dense_3_bias,
       s["dense_3.bias.exp_avg_sq"],
-      b.s6,
-      b.s4,
+      b.s14,
+      b.s12,
       p["dense_3.bias"],
     );
   }
@@ -1325,8 +1351,8 @@ export class Residual extends CompiledModel {
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 32, 1)); // reused: %1, then %6, then %12, then %34
     const s1 = rt.alloc(n * 32); // reused: %3, then %14
-    const s2 = rt.alloc(Math.max(n * 32, 1024)); // reused: %11, then %33, then %16, then %18, then %20, then %25
-    const s3 = rt.alloc(1); // %17
+    const s2 = rt.alloc(Math.max(n * 32, 1024)); // reused: %11, then %16, then %18, then %20, then %25
+    const s3 = rt.alloc(Math.max(n, 1)); // reused: %33, then %17
     const s4 = rt.alloc(1); // %19
     const s5 = rt.alloc(1); // %21
     return { data, output: s1, loss: s2, s0, s1, s2, s3, s4, s5 };
@@ -1338,7 +1364,8 @@ export class Residual extends CompiledModel {
       p = this.params,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1346,11 +1373,15 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 30,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1358,15 +1389,33 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 32,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s1,
+      b.s2,
     );
-    // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
-    rt.run(kernels.dense_2_add_relu_2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %26 = relu(%13); %27 = mul(%13, benign); %28 = sub(%26, %27); %29 = abs(%13); %30 = neg(%29); %31 = exp(%30); %32 = log1p(%31); %33 = add(%28, %32)
-    rt.run(kernels.dense_3_add_log1p_2, n, n, b.s0, p["dense_3.bias"], b.data.benign, b.s1, b.s2);
+    // then residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13); %26 = relu(%13); %27 = mul(%13, benign); %28 = sub(%26, %27); %29 = abs(%13); %30 = neg(%29); %31 = exp(%30); %32 = log1p(%31); %33 = add(%28, %32)
+    rt.gemmThen(
+      b.s2,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_log1p_2,
+      n,
+      b.s0,
+      p["dense_3.bias"],
+      b.data.benign,
+      b.s1,
+      b.s3,
+    );
     // residual.nn:17:13: %34 = sum(%33; axes=all)
-    rt.sum(b.s2, b.s0, 1, n, 1);
+    rt.sum(b.s3, b.s0, 1, n, 1);
     // residual.nn:17:43: %16 = square(dense_1.weight)
     rt.run(kernels.square, 960, n, p["dense_1.weight"], b.s2);
     // residual.nn:17:43: %17 = sum(%16; axes=all)
@@ -1400,7 +1449,8 @@ export class Residual extends CompiledModel {
       p = this.params,
       kernels = residualKernels;
     // residual.nn:4:3 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -1408,11 +1458,15 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 30,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_relu_2,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // residual.nn:4:3 dense_1: %2 = add(%1, dense_1.bias); %3 = relu(%2)
-    rt.run(kernels.dense_1_add_relu_2, n * 32, n, b.s0, p["dense_1.bias"], b.s1);
     // residual.nn:4:3 dense_2: %6 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(
+    // then residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
+    rt.gemmThen(
       b.s1,
       p["dense_2.weight"],
       b.s0,
@@ -1420,13 +1474,29 @@ export class Residual extends CompiledModel {
       /* n */ 32,
       /* k */ 32,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_relu_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s1,
+      b.s2,
     );
-    // residual.nn:4:3 dense_2: %7 = add(%6, dense_2.bias); %8 = relu(%7); %11 = add(%3, %8)
-    rt.run(kernels.dense_2_add_relu_2, n * 32, n, b.s0, p["dense_2.bias"], b.s1, b.s2);
     // residual.nn:14:16 dense_3: %12 = matmul(%11, dense_3.weight; transB)
-    rt.gemm(b.s2, p["dense_3.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 32, /* flags */ TRANS_B);
-    // residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13)
-    rt.run(kernels.dense_3_add_sigmoid, n, n, b.s0, p["dense_3.bias"], b.s1);
+    // then residual.nn:14:16 dense_3: %13 = add(%12, dense_3.bias); %14 = sigmoid(%13)
+    rt.gemmThen(
+      b.s2,
+      p["dense_3.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 32,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_3_add_sigmoid,
+      n,
+      b.s0,
+      p["dense_3.bias"],
+      b.s1,
+    );
   }
 }
 

@@ -483,16 +483,16 @@ export class Xor extends CompiledModel {
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 4, 1)); // reused: %1, then %4, then %61
     const s1 = rt.alloc(Math.max(n * 4, 4)); // reused: %3, then grad_dense_1.bias
-    const s2 = rt.alloc(Math.max(n * 4, 1)); // reused: %5, then grad_dense_2, then grad_dense_1, then %63
+    const s2 = rt.alloc(Math.max(n, 8)); // reused: %5, then grad_dense_2, then grad_dense_1.weight
     const s3 = rt.alloc(n); // %6
     const s4 = rt.alloc(Math.max(n, 1)); // reused: %60, then grad_dense_2.bias
-    const s5 = rt.alloc(Math.max(n * 4, 8)); // reused: %17, then grad_dense_1.weight
-    const s6 = rt.alloc(4); // grad_dense_2.weight
+    const s5 = rt.alloc(Math.max(n * 4, 4)); // reused: %17, then grad_dense_2.weight
+    const s6 = rt.alloc(Math.max(n * 4, 1)); // reused: grad_dense_1, then %63
     const s7 = rt.alloc(1); // %28
     return {
       data,
       output: s3,
-      loss: s2,
+      loss: s6,
       s0,
       s1,
       s2,
@@ -503,10 +503,10 @@ export class Xor extends CompiledModel {
       s7,
       grad_dense_2: s2,
       grad_dense_2_bias: s4,
-      grad_dense_2_weight: s6,
-      grad_dense_1: s2,
+      grad_dense_1: s6,
+      grad_dense_2_weight: s5,
       grad_dense_1_bias: s1,
-      grad_dense_1_weight: s5,
+      grad_dense_1_weight: s2,
     };
   }
 
@@ -517,7 +517,8 @@ export class Xor extends CompiledModel {
       s = this.state,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -525,13 +526,31 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 2,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_tanh,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %53 = relu(%5); %54 = mul(%5, y); %55 = sub(%53, %54); %56 = abs(%5); %57 = neg(%56); %58 = exp(%57); %59 = log1p(%58); %60 = add(%55, %59)
-    rt.run(kernels.dense_2_add_log1p, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s2, b.s3, b.s4);
+    // then xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %53 = relu(%5); %54 = mul(%5, y); %55 = sub(%53, %54); %56 = abs(%5); %57 = neg(%56); %58 = exp(%57); %59 = log1p(%58); %60 = add(%55, %59)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 4,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_log1p,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.data.y,
+      b.s2,
+      b.s3,
+      b.s4,
+    );
     // xor.nn:9:13: %61 = sum(%60; axes=all)
     rt.sum(b.s4, b.s0, 1, n, 1);
     // xor.nn:9:13: %10 = sub(%6, y); grad_dense_2 = div(%10, %8)
@@ -539,7 +558,8 @@ export class Xor extends CompiledModel {
     // xor.nn:7:38 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 1);
     // xor.nn:7:38 dense_2: %17 = matmul(grad_dense_2, dense_2.weight)
-    rt.gemm(
+    // then xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); grad_dense_1 = mul(%17, %20)
+    rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
       b.s5,
@@ -547,6 +567,11 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 1,
       /* flags */ 0,
+      /* then */ kernels.square_mul,
+      n,
+      b.s1,
+      b.s5,
+      b.grad_dense_1,
     );
     // xor.nn:7:38 dense_2: grad_dense_2.weight = matmul(grad_dense_2, %3; transA)
     rt.gemm(
@@ -562,8 +587,6 @@ export class Xor extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 4,
     );
-    // xor.nn:7:30: %19 = square(%3); %20 = sub(1, %19); grad_dense_1 = mul(%17, %20)
-    rt.run(kernels.square_mul, n * 4, n, b.s1, b.s5, b.grad_dense_1);
     // xor.nn:7:18 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 4);
     // xor.nn:7:18 dense_1: grad_dense_1.weight = matmul(grad_dense_1, x; transA)
@@ -581,7 +604,7 @@ export class Xor extends CompiledModel {
       /* strideC */ 8,
     );
     // xor.nn:9:13: %63 = div(%61, %62); %24 = add(optimizer.step, 1); %28 = eq(%24, 1)
-    rt.run(kernels.update_optimizer_step, 1, n, b.s0, s["optimizer.step"], b.s2, b.s7);
+    rt.run(kernels.update_optimizer_step, 1, n, b.s0, s["optimizer.step"], b.s6, b.s7);
     // xor.nn:10:3 dense_1: %25 = mul(0.9, dense_1.weight.momentum_buffer); %27 = add(%25, grad_dense_1.weight); %29 = where(%28, grad_dense_1.weight, %27); %30 = mul(optimizer.lr, %29); %31 = sub(dense_1.weight, %30)
     rt.run(
       kernels.update_dense_1_weight,
@@ -634,9 +657,10 @@ export class Xor extends CompiledModel {
     const data = { x: rt.alloc(n * 2), y: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(Math.max(n * 4, 1)); // reused: %1, then %4, then %16
-    const s1 = rt.alloc(n * 4); // reused: %3, then %6
-    const s2 = rt.alloc(Math.max(n, 1)); // reused: %15, then %18
-    return { data, output: s1, loss: s2, s0, s1, s2 };
+    const s1 = rt.alloc(Math.max(n * 4, 1)); // reused: %3, then %18
+    const s2 = rt.alloc(n); // %6
+    const s3 = rt.alloc(n); // %15
+    return { data, output: s2, loss: s1, s0, s1, s2, s3 };
   }
 
   /** The loss and output on the batch in `b.data`, in evaluation mode. */
@@ -645,7 +669,8 @@ export class Xor extends CompiledModel {
       p = this.params,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -653,17 +678,34 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 2,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_tanh,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %8 = relu(%5); %9 = mul(%5, y); %10 = sub(%8, %9); %11 = abs(%5); %12 = neg(%11); %13 = exp(%12); %14 = log1p(%13); %15 = add(%10, %14)
-    rt.run(kernels.dense_2_add_log1p_2, n, n, b.s0, p["dense_2.bias"], b.data.y, b.s1, b.s2);
+    // then xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5); %8 = relu(%5); %9 = mul(%5, y); %10 = sub(%8, %9); %11 = abs(%5); %12 = neg(%11); %13 = exp(%12); %14 = log1p(%13); %15 = add(%10, %14)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 4,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_log1p_2,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.data.y,
+      b.s2,
+      b.s3,
+    );
     // xor.nn:9:13: %16 = sum(%15; axes=all)
-    rt.sum(b.s2, b.s0, 1, n, 1);
+    rt.sum(b.s3, b.s0, 1, n, 1);
     // xor.nn:9:13: %18 = div(%16, %17)
-    rt.run(kernels.div, 1, n, b.s0, b.s2);
+    rt.run(kernels.div, 1, n, b.s0, b.s1);
   }
 
   /** The buffers of one predict step for a batch of n, allocated once per batch size. */
@@ -672,8 +714,9 @@ export class Xor extends CompiledModel {
     const data = { x: rt.alloc(n * 2) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 4); // reused: %1, then %4
-    const s1 = rt.alloc(n * 4); // reused: %3, then %6
-    return { data, output: s1, loss: null, s0, s1 };
+    const s1 = rt.alloc(n * 4); // %3
+    const s2 = rt.alloc(n); // %6
+    return { data, output: s2, loss: null, s0, s1, s2 };
   }
 
   /** The output on the batch in `b.data`, in evaluation mode. */
@@ -682,7 +725,8 @@ export class Xor extends CompiledModel {
       p = this.params,
       kernels = xorKernels;
     // xor.nn:7:18 dense_1: %1 = matmul(x, dense_1.weight; transB)
-    rt.gemm(
+    // then xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
+    rt.gemmThen(
       b.data.x,
       p["dense_1.weight"],
       b.s0,
@@ -690,13 +734,28 @@ export class Xor extends CompiledModel {
       /* n */ 4,
       /* k */ 2,
       /* flags */ TRANS_B,
+      /* then */ kernels.dense_1_add_tanh,
+      n,
+      b.s0,
+      p["dense_1.bias"],
+      b.s1,
     );
-    // xor.nn:7:18 dense_1: %2 = add(%1, dense_1.bias); %3 = tanh(%2)
-    rt.run(kernels.dense_1_add_tanh, n * 4, n, b.s0, p["dense_1.bias"], b.s1);
     // xor.nn:7:38 dense_2: %4 = matmul(%3, dense_2.weight; transB)
-    rt.gemm(b.s1, p["dense_2.weight"], b.s0, /* m */ n, /* n */ 1, /* k */ 4, /* flags */ TRANS_B);
-    // xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5)
-    rt.run(kernels.dense_2_add_sigmoid, n, n, b.s0, p["dense_2.bias"], b.s1);
+    // then xor.nn:7:38 dense_2: %5 = add(%4, dense_2.bias); %6 = sigmoid(%5)
+    rt.gemmThen(
+      b.s1,
+      p["dense_2.weight"],
+      b.s0,
+      /* m */ n,
+      /* n */ 1,
+      /* k */ 4,
+      /* flags */ TRANS_B,
+      /* then */ kernels.dense_2_add_sigmoid,
+      n,
+      b.s0,
+      p["dense_2.bias"],
+      b.s2,
+    );
   }
 }
 

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { type Kernel as KernelIr, k } from "../../compiler/kernel/index.js";
+import { printKernelJs } from "../../compiler/kernel/print-js.js";
+import { printKernelsWasm } from "../../compiler/kernel/print-wasm.js";
+import {
+  type Backend,
+  type Buffer,
+  type Kernel,
+  type KernelBody,
+  type Precision,
+  TRANS_A,
+  TRANS_B,
+} from "../../runtime/backend.js";
+import { encodeBase64 } from "../../runtime/wasm/kernels.js";
+import { cpuVariants, variantBackend } from "../helpers/backends.js";
+import { mulberry32 } from "../helpers/random.js";
+
+/**
+ * Backend.gemmThen, the GEMM with a fused epilogue, on every CPU variant: the same bits as
+ * `gemm` then `run` of the same kernel on the same backend, for the four transpose forms, odd
+ * sizes, and sizes large enough for the pooled variants to split both the product and the
+ * kernel over threads.
+ */
+
+/** A dense layer's epilogue over an m x `columns` product: pre = c + bias[j], y = relu(pre). */
+function biasRelu(columns: number): KernelIr {
+  const pre = k.add(k.load(0, k.element), k.load(1, k.imod(k.element, k.int(columns))));
+  return {
+    name: "bias_relu",
+    size: k.batch,
+    buffers: ["c", "bias", "pre", "y"],
+    lets: [
+      { name: "vpre", value: pre },
+      { name: "vy", value: k.select(k.le(k.local(0), k.c(0)), k.c(0), k.local(0)) },
+    ],
+    stores: [
+      { buffer: 2, local: 0 },
+      { buffer: 3, local: 1 },
+    ],
+  };
+}
+
+/** The kernel record a generated module would hold, its wasm prepared on `backend`. */
+function preparedKernel(backend: Backend, ir: KernelIr): Kernel {
+  const body = new Function("size", "n", ...ir.buffers, printKernelJs(ir)) as KernelBody;
+  const kernel: Kernel = { name: ir.name, wasm: 0, cpu: body };
+  const wasm = (precision: Precision) => encodeBase64(printKernelsWasm([ir], precision));
+  backend.prepareKernels?.({ f32: wasm("f32"), f64: wasm("f64") }, [kernel]);
+  return kernel;
+}
+
+function filled(backend: Backend, size: number, random: () => number): Buffer {
+  const buffer = backend.alloc(size);
+  backend.write(
+    buffer,
+    Array.from({ length: size }, () => random() * 2 - 1),
+  );
+  return buffer;
+}
+
+const shapes: readonly { m: number; n: number; k: number; flags: number }[] = [
+  { m: 1, n: 1, k: 1, flags: 0 },
+  { m: 7, n: 13, k: 5, flags: TRANS_B },
+  { m: 37, n: 300, k: 50, flags: TRANS_A },
+  { m: 33, n: 10, k: 64, flags: TRANS_A | TRANS_B },
+  // T1's first layer at batch 128: the pooled variants split the GEMM and the kernel
+  { m: 128, n: 512, k: 784, flags: TRANS_B },
+];
+
+describe.each(cpuVariants)("gemmThen on $name", (variant) => {
+  it.each(["f32", "f64"] as const)("equals gemm then run, bit for bit (%s)", (precision) => {
+    const backend = variantBackend(variant, precision);
+    const random = mulberry32(8);
+    for (const { m, n, k: depth, flags } of shapes) {
+      const kernel = preparedKernel(backend, biasRelu(n));
+      const a = filled(backend, m * depth, random);
+      const b = filled(backend, depth * n, random);
+      const bias = filled(backend, n, random);
+      const run = (fused: boolean) => {
+        const [c, pre, y] = [backend.alloc(m * n), backend.alloc(m * n), backend.alloc(m * n)];
+        if (fused) {
+          backend.gemmThen(a, b, c, m, n, depth, flags, kernel, m, c, bias, pre, y);
+        } else {
+          backend.gemm(a, b, c, m, n, depth, flags);
+          backend.run(kernel, m * n, m, c, bias, pre, y);
+        }
+        return [c, pre, y].map((buffer) => Array.from(backend.read(buffer, m * n)));
+      };
+      const [fused, apart] = [run(true), run(false)];
+      expect(fused).toEqual(apart);
+      expect(fused[2]!.some((v) => v > 0) || m * n === 1).toBe(true);
+    }
+  });
+});
