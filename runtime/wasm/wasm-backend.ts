@@ -11,12 +11,12 @@
  * Max pooling runs in wasm too (pool2d.ts, bit for bit the JS functions; those serve arrays
  * not on the memory), and so do the convolutions' im2col and col2im (im2col.ts, conv2d.ts).
  * So do the reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions
- * of runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col columns) is
- * allocated in the arena, grown on demand and kept, so a step allocates nothing. Given a
- * worker pool (created by the caller: in Node, node-pool.ts), it allocates in the pool's memory
- * and splits GEMMs over columns and large fused kernels over elements across its threads, with
- * the bits of 1 thread (docs/internals.md, "Threads"); without one, it runs on the calling
- * thread.
+ * of runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col
+ * columns) is allocated in the arena, grown on demand and kept, so a step allocates nothing.
+ * Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in the
+ * pool's memory and splits GEMMs over columns, large fused kernels over elements and large
+ * reductions and softmaxes over output columns across its threads, with the bits of 1 thread
+ * (docs/internals.md, "Threads"); without one, it runs on the calling thread.
  *
  * Browser-safe: no `node:` imports.
  */
