@@ -6,6 +6,8 @@ import { maxMiddle, sumMiddle } from "../../../runtime/cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../../../runtime/cpu/softmax.js";
 import { Random, RandomStream } from "../../../runtime/random.js";
 import type { WorkerPool } from "../../../runtime/wasm/pool.js";
+import { createCpuBackend } from "../../../runtime/cpu/index.js";
+import { createWasmBackend } from "../../../runtime/wasm/index.js";
 import { type ReducePrecision, WasmReductions } from "../../../runtime/wasm/reduce.js";
 import { testPool } from "../../helpers/pools.js";
 
@@ -190,5 +192,45 @@ describe.each(["f32", "f64"] as const)("wasm dropout masks, %s", (precision) => 
       ),
       { seed: 8008, numRuns: 100 },
     );
+  });
+});
+
+describe.each(["f32", "f64"] as const)("WasmBackend's reductions and masks, %s", (precision) => {
+  const Float = precision === "f32" ? Float32Array : Float64Array;
+
+  it("compute in wasm on its memory and in JS on arrays off it, alike", () => {
+    const backend = createWasmBackend({ precision });
+    const [outer, mid, inner] = [3, 7, 21];
+    const x = backend.alloc(outer * mid * inner);
+    fillFrom(11, x, 0.05);
+    const heapX = Float.from(x);
+    for (const op of OPS) {
+      const size = op === "sum" || op === "max" ? outer * inner : outer * mid * inner;
+      const onMemory = backend.alloc(size);
+      const offMemory = new Float(size);
+      backend[op](x, onMemory, outer, mid, inner);
+      backend[op](heapX, offMemory, outer, mid, inner);
+      expect(sameBits(onMemory, offMemory)).toBe(-1);
+    }
+  });
+
+  it("draws the JS backend's dropout stream, masks on the memory or off it in any order", () => {
+    const backend = createWasmBackend({ precision });
+    const js = createCpuBackend({ precision });
+    backend.seedDropout(17);
+    js.seedDropout(17);
+    for (const [size, onMemory] of [
+      [100, true],
+      [33, false],
+      [257, true],
+      [0, true],
+      [64, false],
+    ] as const) {
+      const mask = onMemory ? backend.alloc(size) : new Float(size);
+      const want = js.alloc(size);
+      backend.dropoutMask(mask, size, 0.3);
+      js.dropoutMask(want, size, 0.3);
+      expect(sameBits(mask, want)).toBe(-1);
+    }
   });
 });
