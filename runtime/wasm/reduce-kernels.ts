@@ -23,7 +23,7 @@
  * before they are written, rows in order); the driver does not split aliased calls.
  * Browser-safe.
  */
-import { laneShuffle, named, precisionOps } from "./gemm-codegen.js";
+import { bump, laneShuffle, named, precisionOps } from "./gemm-codegen.js";
 import type { PoolPrecision } from "./pool2d-kernels.js";
 import type { CodeBuilder, Local, ModuleBuilder } from "./writer.js";
 
@@ -96,13 +96,9 @@ export function defineColumns(
           code.get(l.c).i32(width).op("i32.add").get(l.segmentEnd).op("i32.gt_u").brIf(exit);
           code.get(l.x).get(l.columnBytes).op("i32.add").set(l.xEnd);
           block(code, width, { x: l.x, y: l.y, xEnd: l.xEnd, rowBytes });
-          for (const local of [l.c, l.x, l.y]) {
-            code
-              .get(local)
-              .i32(local === l.c ? width : width * E)
-              .op("i32.add")
-              .set(local);
-          }
+          bump(code, l.c, width);
+          bump(code, l.x, width * E);
+          bump(code, l.y, width * E);
           code.br(top).end().end();
         }
       });

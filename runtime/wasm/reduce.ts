@@ -153,13 +153,14 @@ export class WasmReductions {
     if (total <= 0) return;
     const pooled = this.pooled;
     const size = outer * mid * inner;
-    if (pooled !== undefined && mid > 0 && this.separate(x, y, size, reduced ? total : size)) {
+    const grain = Math.ceil(GRAIN[name] / Math.max(1, mid));
+    const split = pooled !== undefined && total >= 2 * grain;
+    if (split && this.separate(x, y, size, reduced ? total : size)) {
       const args = this.args;
       args[0] = x.byteOffset;
       args[1] = y.byteOffset;
       args[2] = mid;
       args[3] = inner;
-      const grain = Math.ceil(GRAIN[name] / mid);
       pooled.pool.parallelFor(pooled.id, name, args, total, grain, BLOCK_COLUMNS);
       return;
     }
@@ -168,7 +169,7 @@ export class WasmReductions {
 
   /**
    * Whether threads may split the call: y (its `yElements` written) and x (`xElements` read)
-   * disjoint, or, not reduced, the same array (each column then touches only its own elements).
+   * disjoint, or the same elements (in place: each column then touches only its own).
    */
   private separate(x: FloatArray, y: FloatArray, xElements: number, yElements: number): boolean {
     const x0 = x.byteOffset;
