@@ -40,6 +40,25 @@ export class Random {
     return result;
   }
 
+  /**
+   * Writes the generator's state (xoshiro128**'s words s0..s3) to `into[at..at+3]`, so that
+   * another implementation (the wasm dropout) can continue the stream.
+   */
+  saveState(into: Uint32Array, at = 0): void {
+    into[at] = this.s0;
+    into[at + 1] = this.s1;
+    into[at + 2] = this.s2;
+    into[at + 3] = this.s3;
+  }
+
+  /** Continues the stream from a state written by saveState (and advanced elsewhere). */
+  loadState(from: Uint32Array, at = 0): void {
+    this.s0 = from[at]!;
+    this.s1 = from[at + 1]!;
+    this.s2 = from[at + 2]!;
+    this.s3 = from[at + 3]!;
+  }
+
   /** Uniform in [0, 1), with 53 random bits. */
   uniform(): number {
     const high = this.nextUint32() >>> 5; // 27 bits

@@ -10,13 +10,13 @@
  * BLAS, so f32 results differ from the JS reference, which accumulates in double, by rounding).
  * Max pooling runs in wasm too (pool2d.ts, bit for bit the JS functions; those serve arrays
  * not on the memory), and so do the convolutions' im2col and col2im (im2col.ts, conv2d.ts).
- * Reductions, softmaxes and dropout masks are the JS implementations of runtime/cpu applied
- * to the views, until wasm versions exist. Scratch (packed GEMM panels, im2col columns) is
- * allocated in the arena, grown on demand and kept, so a step allocates nothing. Given a
- * worker pool (created by the caller: in Node, node-pool.ts), it allocates in the pool's memory
- * and splits GEMMs over columns and large fused kernels over elements across its threads, with
- * the bits of 1 thread (docs/internals.md, "Threads"); without one, it runs on the calling
- * thread.
+ * So do the reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions
+ * of runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col
+ * columns) is allocated in the arena, grown on demand and kept, so a step allocates nothing.
+ * Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in the
+ * pool's memory and splits GEMMs over columns, large fused kernels over elements and large
+ * reductions and softmaxes over output columns across its threads, with the bits of 1 thread
+ * (docs/internals.md, "Threads"); without one, it runs on the calling thread.
  *
  * Browser-safe: no `node:` imports.
  */
@@ -54,6 +54,7 @@ import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./k
 import { type ArenaOptions, WasmArena } from "./memory.js";
 import { WasmPool2d } from "./pool2d.js";
 import type { WorkerPool } from "./pool.js";
+import { WasmReductions } from "./reduce.js";
 import { relaxedSimdSupported } from "./relaxed-simd.js";
 
 /** Options of createWasmBackend. */
@@ -133,6 +134,10 @@ export class WasmBackend implements Backend {
   readonly gemmProvider: GemmProvider | undefined;
   /** im2col scratch in the arena, in the buffers' precision. */
   private columns: FloatArray;
+  /** Reductions, softmaxes and dropout masks in wasm on the arena's memory. */
+  private readonly wasmReduce: WasmReductions;
+  /** The dropout generator's state in the arena, for the wasm dropout (see dropoutMask). */
+  private readonly randomState: Uint32Array;
   /** Per-column accumulators of the JS reductions and softmaxes (always double, JS heap). */
   private scratchA = new Float64Array(0);
   private scratchB = new Float64Array(0);
@@ -168,6 +173,9 @@ export class WasmBackend implements Backend {
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision);
     this.wasmIm2col = new WasmIm2col(this.arena.memory, this.precision);
+    this.wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
+    const state = this.arena.u8(16);
+    this.randomState = new Uint32Array(state.buffer, state.byteOffset, 4);
     this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.gemmScratch = this.arena.u8(0);
     this.columns = this.alloc(0);
@@ -403,22 +411,32 @@ export class WasmBackend implements Backend {
 
   sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "sum", true);
-    sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+    if (this.onMemory(x, y)) this.wasmReduce.sum(x, y, outer, mid, inner);
+    else sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
   max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "max", true);
-    maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+    if (this.onMemory(x, y)) this.wasmReduce.max(x, y, outer, mid, inner);
+    else maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
   softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "softmax", false);
+    if (this.onMemory(x, y)) {
+      this.wasmReduce.softmax(x, y, outer, mid, inner);
+      return;
+    }
     const maxs = this.accumulators(inner);
     softmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
   }
 
   logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
+    if (this.onMemory(x, y)) {
+      this.wasmReduce.logSoftmax(x, y, outer, mid, inner);
+      return;
+    }
     const maxs = this.accumulators(inner);
     logSoftmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
   }
@@ -463,11 +481,24 @@ export class WasmBackend implements Backend {
 
   dropoutMask(mask: Buffer, size: number, rate: number): void {
     need(mask, size, "dropoutMask", "mask");
-    fillDropoutMask(mask, size, rate, this.random);
+    if (!this.arena.owns(mask) || !(rate >= 0 && rate <= 1)) {
+      fillDropoutMask(mask, size, rate, this.random);
+      return;
+    }
+    // The wasm generator continues the JS one's stream from its state, and hands it back.
+    const state = this.randomState;
+    this.random.saveState(state);
+    this.wasmReduce.dropout(mask, size, state.byteOffset, rate, rate < 1 ? 1 / (1 - rate) : 0);
+    this.random.loadState(state);
   }
 
   seedDropout(seed: number): void {
     this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  /** Whether both arrays lie on the memory (wasm code can reach them). */
+  private onMemory(x: FloatArray, y: FloatArray): boolean {
+    return this.arena.owns(x) && this.arena.owns(y);
   }
 
   /** scratchA (and scratchB) with room for `inner` values, grown only when too small. */
