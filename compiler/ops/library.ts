@@ -12,8 +12,8 @@ import type { OpKind } from "./types.js";
 
 /**
  * Backend methods that are not library kernels: buffer management, the fused-kernel runner
- * (generated code calls it for kernel steps) and its preparation, and the dropout seed (the
- * last two called by the model runtime).
+ * (generated code calls it for kernel steps) and its preparation, the dropout seed and the
+ * metric sums (the last four called by the model runtime).
  */
 type NotLibrary =
   | "name"
@@ -25,7 +25,9 @@ type NotLibrary =
   | "fill"
   | "prepareKernels"
   | "run"
-  | "seedDropout";
+  | "seedDropout"
+  | "allocMetricSums"
+  | "accumulateMetrics";
 
 /** A Backend method a library op may call. */
 export type LibraryMethod = Exclude<keyof Backend, NotLibrary>;

@@ -29,14 +29,16 @@ import type {
   GemmProvider,
   Kernel,
   KernelWasm,
+  MetricLayout,
   PoolGeometry,
   Precision,
 } from "../backend.js";
-import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
+import { ACCUMULATE, METRIC_SUM_COUNT, TRANS_A, TRANS_B } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
 import { type GemmOne, colSize } from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { gemmOne } from "../cpu/gemm.js";
+import { accumulateMetricsHost } from "../cpu/metric-sums.js";
 import { col2imAdd, im2col } from "../cpu/im2col.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
@@ -435,6 +437,27 @@ export class WasmBackend implements Backend {
 
   seedDropout(seed: number): void {
     this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  /** In the arena (f64), beside the buffers it sums. */
+  allocMetricSums(): Buffer {
+    return this.arena.f64(METRIC_SUM_COUNT);
+  }
+
+  /**
+   * The js backend's loop (runtime/cpu/metric-sums.ts) over the views in place: one pass of
+   * `rows * classes` elements, under a microsecond for T1's and T3's batches, so not worth a
+   * wasm function of its own.
+   */
+  accumulateMetrics(
+    sums: Buffer,
+    loss: Buffer,
+    output: Buffer,
+    target: Buffer,
+    rows: number,
+    layout: MetricLayout,
+  ): void {
+    accumulateMetricsHost(sums, loss, output, target, rows, layout);
   }
 
   /** scratchA (and scratchB) with room for `inner` values, grown only when too small. */
