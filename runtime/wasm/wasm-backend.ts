@@ -44,7 +44,8 @@ import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
-import { WasmGemm, gemmScratchBytes } from "./gemm.js";
+import { WasmGemm, depthBlock, gemmScratchBytes } from "./gemm.js";
+import { WasmSmallGemm, smallGemmScratchBytes } from "./gemm-small.js";
 import {
   type Lowering,
   conv2dForwardWith,
@@ -121,6 +122,8 @@ export class WasmBackend implements Backend {
   readonly relaxed: boolean;
   /** GEMM in wasm on the arena's memory. */
   private readonly wasmGemm: WasmGemm;
+  /** Its one-call path for products of little work (same bits). */
+  private readonly smallGemm: WasmSmallGemm;
   /** Max pooling in wasm on the arena's memory. */
   private readonly wasmPool2d: WasmPool2d;
   /** The convolution's im2col/col2im in wasm on the arena's memory. */
@@ -168,6 +171,7 @@ export class WasmBackend implements Backend {
     this.relaxed = relaxed;
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
+    this.smallGemm = new WasmSmallGemm(this.arena.memory, this.wasmGemm.config);
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision);
     this.wasmIm2col = new WasmIm2col(this.arena.memory, this.precision);
     this.elementBytes = this.precision === "f64" ? 8 : 4;
@@ -285,6 +289,27 @@ export class WasmBackend implements Backend {
     if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
     const arena = this.arena;
     if (arena.owns(a) && arena.owns(b) && arena.owns(c)) {
+      if (this.smallGemm.takes(m, n, k)) {
+        const E = this.elementBytes;
+        const pack = this.scratch(smallGemmScratchBytes(n, k, E));
+        const kc = depthBlock(k, this.precision);
+        this.smallGemm.gemm(
+          a.byteOffset,
+          b.byteOffset,
+          c.byteOffset,
+          m,
+          n,
+          k,
+          flags,
+          batch,
+          strideA,
+          strideB,
+          strideC,
+          kc,
+          pack,
+        );
+        return;
+      }
       this.wasmGemm.gemm(
         a.byteOffset,
         b.byteOffset,
@@ -482,7 +507,11 @@ export class WasmBackend implements Backend {
 
   /** The byte offset of GEMM scratch for these sizes (one region per thread), grown (in the arena) only when too small. */
   private scratchFor(m: number, n: number, k: number): number {
-    const bytes = gemmScratchBytes(m, n, k, this.precision) * this.wasmGemm.threads;
+    return this.scratch(gemmScratchBytes(m, n, k, this.precision) * this.wasmGemm.threads);
+  }
+
+  /** The GEMM scratch's offset, with room for `bytes`, grown only when too small. */
+  private scratch(bytes: number): number {
     if (this.gemmScratch.length < bytes) {
       this.arena.release(this.gemmScratch);
       this.gemmScratch = this.arena.u8(bytes);
