@@ -11,7 +11,7 @@
  * packed once into `pack` (k rows of n values rounded up to whole vectors, zero-padded:
  * `smallGemmScratchBytes`). Then C is swept in column chunks of up to 4 vectors, by a function
  * specialised for the chunk's vector count, its last vector's lanes and op(A)'s form: blocks
- * of 4 rows (2 with 4 vectors), then 2, then 1; per depth step one splat load of op(A) per row,
+ * of 4 rows (fewer for 3 or 4 vectors), then 2, then 1; per depth step one splat load of op(A) per row,
  * the chunk's vectors of B and one multiply-add per accumulator. Whole vectors are stored as
  * vectors, the last partial one lane by lane.
  *
@@ -29,9 +29,21 @@ import { type CodeBuilder, type FunctionRef, type MemoryLimits, ModuleBuilder } 
 /** Multiply-adds up to which a product takes the small path (T3's largest is 25,600). */
 export const SMALL_GEMM_WORK = 1 << 16;
 
-/** Vectors per column chunk: 4 rows x 4 vectors of accumulators at most. */
+/** Vectors per column chunk. */
 const CHUNK_VECTORS = 4;
-const BLOCK_ROWS = 4;
+
+/**
+ * Row blocks by the chunk's vector count: rows x vectors accumulators, the chunk's B vectors and
+ * a splat must fit x64's 16 vector registers, or V8 spills inside the depth loop (T3's 10
+ * columns, 3 vectors: 4 rows took 2.0 us for 256 x 10 x 10, 3 rows 1.4; 8 rows of 1 vector and
+ * 3 rows of 2 were slower than 4).
+ */
+const BLOCKS: readonly (readonly number[])[] = [
+  [4, 2, 1],
+  [4, 2, 1],
+  [3, 2, 1],
+  [2, 1],
+];
 
 /** Bytes of `pack` a product with these n, k needs. */
 export function smallGemmScratchBytes(n: number, k: number, elementBytes: number): number {
@@ -143,13 +155,12 @@ interface RowsVariant {
 }
 
 /**
- * rows: every row of C against one column chunk, in blocks of 4 rows (2 for 4 vectors), then
- * 2, then 1. With `rowsContiguous` (aRow = E: op(A) = A transposed) a block's splats are one
+ * rows: every row of C against one column chunk, in blocks of rows (BLOCKS), then 2, then 1. With `rowsContiguous` (aRow = E: op(A) = A transposed) a block's splats are one
  * pointer at constant offsets; otherwise one pointer per row.
  */
 function buildRows(m: ModuleBuilder, config: GemmKernelConfig, variant: RowsVariant): FunctionRef {
   const { nv, lastLanes, form } = variant;
-  const blocks = nv === CHUNK_VECTORS ? [2, 1] : [BLOCK_ROWS, 2, 1];
+  const blocks = BLOCKS[nv - 1]!;
   return m.function(
     `rows${nv}_${lastLanes}${form === "rowsContiguous" ? "t" : ""}`,
     { params: ROWS_PARAMS.map(() => "i32" as const), results: [] },
