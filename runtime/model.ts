@@ -240,7 +240,10 @@ export abstract class CompiledModel {
     );
   }
 
-  /** One training step (forward, backward, update) on a batch; returns its loss. */
+  /**
+   * One training step (forward, backward, update) on a batch; returns its loss, which it reads
+   * back from the device (`fit` does not: it sums on the device, see `accumulateMetrics`).
+   */
   trainStep(batch: Readonly<Record<string, Tensor>>): number {
     const n = this.batchSizeOf(batch);
     const plan = this.plan("train", n);
