@@ -93,6 +93,34 @@ export interface GemmProvider {
   setThreads?(threads: number): void;
 }
 
+/**
+ * Slots of a metric-sums buffer (see Backend.accumulateMetrics), each a running sum over the
+ * steps since it was last zeroed: the loss times the batch's rows, correctly classified rows,
+ * squared and absolute errors over every output element, rows and output elements.
+ */
+export const MetricSum = {
+  loss: 0,
+  correct: 1,
+  squared: 2,
+  absolute: 3,
+  rows: 4,
+  elements: 5,
+} as const;
+
+/** Values in a metric-sums buffer. */
+export const METRIC_SUM_COUNT = 6;
+
+/**
+ * How accumulateMetrics reads a batch: `classes` values per output row; targets are class ids
+ * (one per row) when `ids`, else `classes` values per row (one-hot rows, or regression values).
+ */
+export interface MetricLayout {
+  readonly classes: number;
+  readonly ids: boolean;
+  /** False when no metric is asked for: only the loss and the counts are summed. */
+  readonly metrics: boolean;
+}
+
 /** 2-D convolution geometry (NCHW input, [filters, channels, kh, kw] weight). */
 export interface ConvGeometry {
   readonly batch: number;
@@ -241,4 +269,25 @@ export interface Backend {
   dropoutMask(mask: Buffer, size: number, rate: number): void;
   /** Restarts the dropout stream, so runs with the same seed draw the same masks. */
   seedDropout(seed: number): void;
+
+  /**
+   * A zero-filled buffer of METRIC_SUM_COUNT running sums for `accumulateMetrics`, in double
+   * precision whatever the backend's (sums over an epoch outgrow f32's 24 bits); read it with
+   * `read`, zero it with `fill`.
+   */
+  allocMetricSums(): Buffer;
+  /**
+   * Adds one batch of `rows` rows to `sums` (see MetricSum), on the device: loss[0] times rows,
+   * and the metric sums of `output` against `target` exactly as runtime/train/metrics.ts
+   * defines them (accuracy by argmax, or one column thresholded at 0.5; squared and absolute
+   * error per output element, class ids counting as one-hot rows). Reads nothing back.
+   */
+  accumulateMetrics(
+    sums: Buffer,
+    loss: Buffer,
+    output: Buffer,
+    target: Buffer,
+    rows: number,
+    layout: MetricLayout,
+  ): void;
 }

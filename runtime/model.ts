@@ -1,13 +1,21 @@
-import type { Backend, Buffer, GemmProvider, Kernel, KernelWasm } from "./backend.js";
+import {
+  type Backend,
+  type Buffer,
+  type GemmProvider,
+  type Kernel,
+  type KernelWasm,
+  METRIC_SUM_COUNT,
+  type MetricLayout,
+} from "./backend.js";
 import { type BackendChoice, createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
 import { Random, RandomStream } from "./random.js";
 import type { WorkerPool } from "./wasm/pool.js";
-import type { ModelSpec, TensorSpec } from "./spec.js";
+import type { ModelSpec } from "./spec.js";
 import { type FitData, type FitOptions, type History, fit } from "./train/fit.js";
-import { MetricAccumulator } from "./train/metrics.js";
+import { meanLoss, metricLayout, metricsFromSums } from "./train/metrics.js";
 
 /** A model used in a way it does not support (training a model without a loss). */
 export class ModelError extends Error {
@@ -75,7 +83,15 @@ export abstract class CompiledModel {
   readonly params: Record<string, Buffer> = {};
   /** Optimizer state and scalars by name (`dense_1.weight.exp_avg`, `optimizer.lr`). */
   readonly state: Record<string, Buffer> = {};
-  private readonly plans = new Map<string, PlanBuffers>();
+  /** Plans by kind, then batch size (no key to build per step: a step allocates nothing). */
+  private readonly plans: Readonly<Record<FunctionKind, Map<number, PlanBuffers>>> = {
+    train: new Map(),
+    evaluate: new Map(),
+    predict: new Map(),
+  };
+  /** Metric-sums buffers (Backend.allocMetricSums) of training and of evaluation, made on first use. */
+  private readonly sums: { train?: Buffer; evaluate?: Buffer } = {};
+  private layout: MetricLayout | undefined;
 
   constructor(
     readonly spec: ModelSpec,
@@ -133,8 +149,8 @@ export abstract class CompiledModel {
 
   /** The buffers of `kind` for a batch of `n`, planned on first use and kept. */
   plan(kind: FunctionKind, n: number): PlanBuffers {
-    const key = `${kind}:${n}`;
-    let plan = this.plans.get(key);
+    const plans = this.plans[kind];
+    let plan = plans.get(n);
     if (!plan) {
       plan =
         kind === "train"
@@ -142,7 +158,7 @@ export abstract class CompiledModel {
           : kind === "evaluate"
             ? this.planEvaluate(n)
             : this.planPredict(n);
-      this.plans.set(key, plan);
+      plans.set(n, plan);
     }
     return plan;
   }
@@ -176,8 +192,11 @@ export abstract class CompiledModel {
     }
   }
 
-  /** Runs one training step on a batch already loaded into `plan`; returns its loss. */
-  stepTrain(n: number, plan: PlanBuffers): number {
+  /**
+   * Runs one training step on a batch already loaded into `plan`, reading nothing back: its
+   * loss stays in `plan.loss` (see `accumulateMetrics`).
+   */
+  runTrainStep(n: number, plan: PlanBuffers): void {
     const min = this.spec.training?.minBatch;
     if (min && n < min.size) {
       throw new ModelError(
@@ -185,10 +204,46 @@ export abstract class CompiledModel {
       );
     }
     this.runTrain(n, plan);
+  }
+
+  /** Runs one training step on a batch already loaded into `plan`; reads its loss back. */
+  stepTrain(n: number, plan: PlanBuffers): number {
+    this.runTrainStep(n, plan);
     return this.rt.read(plan.loss!, 1)[0]!;
   }
 
-  /** One training step (forward, backward, update) on a batch; returns its loss. */
+  /**
+   * The zeroed metric-sums buffer of `kind` (one per model and kind, kept): what `fit` and
+   * `evaluate` accumulate into, read once per progress update.
+   */
+  zeroedMetricSums(kind: "train" | "evaluate"): Buffer {
+    const sums = (this.sums[kind] ??= this.rt.allocMetricSums());
+    this.rt.fill(sums, 0, METRIC_SUM_COUNT);
+    return sums;
+  }
+
+  /**
+   * Adds the batch of `n` rows that `plan` last ran (its loss, outputs and targets) to `sums`,
+   * on the device.
+   */
+  accumulateMetrics(sums: Buffer, plan: PlanBuffers, n: number): void {
+    const training = this.requireTraining("train");
+    const target = this.spec.targets[0]!;
+    this.layout ??= metricLayout(training.metrics, this.spec.output, target);
+    this.rt.accumulateMetrics(
+      sums,
+      plan.loss!,
+      plan.output!,
+      plan.data[target.name]!,
+      n,
+      this.layout,
+    );
+  }
+
+  /**
+   * One training step (forward, backward, update) on a batch; returns its loss, which it reads
+   * back from the device (`fit` does not: it sums on the device, see `accumulateMetrics`).
+   */
   trainStep(batch: Readonly<Record<string, Tensor>>): number {
     const n = this.batchSizeOf(batch);
     const plan = this.plan("train", n);
@@ -220,23 +275,16 @@ export abstract class CompiledModel {
   ): { loss: number; metrics: Record<string, number> } {
     const training = this.requireTraining("evaluate");
     const rows = order ? order.length : this.batchSizeOf(data);
-    const target = this.spec.targets[0]!;
-    const metrics = new MetricAccumulator(training.metrics, this.spec.output, target);
-    const width = this.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
-    let total = 0;
+    const sums = this.zeroedMetricSums("evaluate");
     for (let start = 0; start < rows; start += batchSize) {
       const n = Math.min(batchSize, rows - start);
       const plan = this.plan("evaluate", n);
       this.loadBatch(plan, data, order, start, n);
       this.runEvaluate(n, plan);
-      total += this.rt.read(plan.loss!, 1)[0]! * n;
-      metrics.add(
-        this.rt.read(plan.output!, n * width),
-        this.rt.read(plan.data[target.name]!, n * rowWidth(target)),
-        n,
-      );
+      this.accumulateMetrics(sums, plan, n);
     }
-    return { loss: rows === 0 ? NaN : total / rows, metrics: metrics.result() };
+    const read = this.rt.read(sums, METRIC_SUM_COUNT);
+    return { loss: meanLoss(read), metrics: metricsFromSums(training.metrics, read) };
   }
 
   /** Trains on `data` for the model's train settings (each overridable); see `fit`. */
@@ -309,8 +357,4 @@ export abstract class CompiledModel {
 
 function isTensor(value: unknown): value is Tensor {
   return typeof value === "object" && value !== null && "data" in value && "shape" in value;
-}
-
-function rowWidth(spec: TensorSpec): number {
-  return spec.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
 }

@@ -87,14 +87,12 @@ export function plotSvg(model: string, epochs: readonly EpochLog[]): string {
 
 /**
  * The progress bar shown on a terminal during an epoch (steps, running loss, samples/s, ETA),
- * redrawn at most every 100 ms on one line of stderr and erased before the epoch's line.
+ * on one line of stderr, erased before the epoch's line. `fit` calls `update` at most every
+ * 100 ms (each call reads the device's running sums), so every update draws.
  */
 export class ProgressBar {
-  private started = 0;
-  private lastDraw = 0;
-  private total = 0;
-  private seen = 0;
-  private samples = 0;
+  /** When the current epoch began: construction, then each `clear` (at an epoch's end). */
+  private started = performance.now();
   private shown = false;
 
   constructor(
@@ -102,27 +100,17 @@ export class ProgressBar {
     private readonly batchSize: number,
   ) {}
 
+  /** Batch `batch` (0-based) of `batches` done; `loss` is the epoch's running mean loss. */
   update(epoch: number, epochs: number, batch: number, batches: number, loss: number): void {
     const now = performance.now();
-    if (batch === 0) {
-      this.started = now;
-      this.total = 0;
-      this.seen = 0;
-      this.samples = 0;
-    }
-    this.total += loss;
-    this.seen += 1;
-    this.samples += this.batchSize;
-    if (now - this.lastDraw < 100 && batch + 1 < batches) return;
-    this.lastDraw = now;
     const width = 24;
     const done = Math.round(((batch + 1) / batches) * width);
     const elapsed = (now - this.started) / 1000;
-    const rate = elapsed > 0 ? this.samples / elapsed : 0;
-    const eta = this.seen > 0 ? (elapsed / this.seen) * (batches - batch - 1) : 0;
+    const rate = elapsed > 0 ? ((batch + 1) * this.batchSize) / elapsed : 0;
+    const eta = (elapsed / (batch + 1)) * (batches - batch - 1);
     const bar = `${"=".repeat(Math.max(0, done - 1))}${done > 0 ? ">" : ""}${" ".repeat(width - done)}`;
     this.write(
-      `\r\u001b[Kepoch ${epoch + 1}/${epochs} [${bar}] ${batch + 1}/${batches}  loss ${figure(this.total / this.seen)}  ${Math.round(rate)} samples/s  ETA ${eta.toFixed(0)}s`,
+      `\r\u001b[Kepoch ${epoch + 1}/${epochs} [${bar}] ${batch + 1}/${batches}  loss ${figure(loss)}  ${Math.round(rate)} samples/s  ETA ${eta.toFixed(0)}s`,
     );
     this.shown = true;
   }
@@ -131,5 +119,6 @@ export class ProgressBar {
   clear(): void {
     if (this.shown) this.write("\r\u001b[K");
     this.shown = false;
+    this.started = performance.now();
   }
 }

@@ -14,7 +14,8 @@ import type { OpKind } from "./types.js";
  * Backend methods that are not library kernels: buffer management, the fused-kernel runner
  * (generated code calls it for kernel steps) and its preparation, a GEMM with a fused kernel as
  * its epilogue (generated code calls it for a matmul step with an epilogue, see
- * `GemmThenHead`), and the dropout seed (the last two called by the model runtime).
+ * `GemmThenHead`), the dropout seed and the metric sums (the last three called by the model
+ * runtime).
  */
 type NotLibrary =
   | "name"
@@ -27,7 +28,9 @@ type NotLibrary =
   | "prepareKernels"
   | "run"
   | "gemmThen"
-  | "seedDropout";
+  | "seedDropout"
+  | "allocMetricSums"
+  | "accumulateMetrics";
 
 /** A Backend method a library op may call. */
 export type LibraryMethod = Exclude<keyof Backend, NotLibrary>;

@@ -11,6 +11,7 @@ import type {
   ConvGeometry,
   FloatArray,
   Kernel,
+  MetricLayout,
   PoolGeometry,
   Precision,
 } from "../backend.js";
@@ -19,6 +20,7 @@ import { Random, RandomStream } from "../random.js";
 import { checkConv, checkPool, checkReduce, need } from "./checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "./conv.js";
 import { fillDropoutMask } from "./dropout.js";
+import { accumulateMetricsHost, allocMetricSumsHost } from "./metric-sums.js";
 import { gemmOne } from "./gemm.js";
 import { maxpool2dBackward, maxpool2dForward } from "./pool.js";
 import { maxMiddle, sumMiddle } from "./reduce.js";
@@ -198,6 +200,21 @@ export class CpuBackend implements Backend {
 
   seedDropout(seed: number): void {
     this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  allocMetricSums(): Buffer {
+    return allocMetricSumsHost();
+  }
+
+  accumulateMetrics(
+    sums: Buffer,
+    loss: Buffer,
+    output: Buffer,
+    target: Buffer,
+    rows: number,
+    layout: MetricLayout,
+  ): void {
+    accumulateMetricsHost(sums, loss, output, target, rows, layout);
   }
 
   /** scratchA (and scratchB) with room for `inner` values, grown only when too small. */

@@ -4,7 +4,8 @@ import { DataError } from "../data/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { MinBatch, TrainSettings } from "../spec.js";
-import { MetricAccumulator } from "./metrics.js";
+import { METRIC_SUM_COUNT } from "../backend.js";
+import { meanLoss, metricsFromSums } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
 /** The figures of one epoch. */
@@ -36,22 +37,30 @@ export interface FitData {
 
 export interface FitOptions extends Partial<TrainSettings> {
   readonly onEpoch?: (log: EpochLog) => void;
+  /**
+   * Progress within an epoch, at most every PROGRESS_INTERVAL_MS and after its last batch (each
+   * call reads the device's running sums once): batch `batch` (0-based) of `batches` is done,
+   * and `loss` is the mean training loss over the epoch's samples so far.
+   */
   readonly onBatch?: (epoch: number, batch: number, batches: number, loss: number) => void;
 }
+
+/** The shortest time between two `onBatch` calls (each reads the running sums back). */
+export const PROGRESS_INTERVAL_MS = 100;
 
 /**
  * Trains `model` on `data` for the model's `train` settings (each overridable): batches in
  * a fresh order per epoch (seeded), the learning-rate schedule stepped per epoch, training
  * loss and metrics averaged over the epoch's samples, validation in evaluation mode, and
  * early stopping on the monitored figure (restoring the best weights when asked).
+ *
+ * A step reads nothing back and allocates nothing: the loss and metric sums accumulate in a
+ * device buffer (Backend.accumulateMetrics), read once per `onBatch` call and once per epoch.
  */
 export function fit(model: CompiledModel, data: FitData, options: FitOptions = {}): History {
   const training = model.requireTraining("train");
   const settings: TrainSettings = { ...training.train, ...definedOnly(options) };
   const rows = Object.values(data.train)[0]?.shape[0] ?? 0;
-  const target = model.spec.targets[0]!;
-  const outputWidth = model.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
-  const targetWidth = target.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
   const iterator = new BatchIterator(rows, {
     batchSize: settings.batchSize,
     shuffle: settings.shuffle,
@@ -60,7 +69,7 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
   });
   checkSmallestBatch(training.minBatch, iterator, rows);
   model.rt.seedDropout(settings.seed);
-  const metrics = new MetricAccumulator(training.metrics, model.spec.output, target);
+  const onBatch = options.onBatch;
   const stopping = settings.earlyStopping;
   const logs: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: Map<string, ParameterValue> | null } | null =
@@ -73,30 +82,35 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
     const lr = scheduledLr(training.optimizer.lr, settings.lrSchedule, epoch);
     model.setLearningRate(lr);
     const order = iterator.nextEpoch();
-    metrics.reset();
-    let total = 0;
+    const sums = model.zeroedMetricSums("train");
+    const batches = iterator.batchCount;
     let seen = 0;
-    for (let b = 0; b < iterator.batchCount; b++) {
+    let reported = started;
+    for (let b = 0; b < batches; b++) {
       const n = iterator.batchLength(b);
       const plan = model.plan("train", n);
       model.loadBatch(plan, data.train, order, iterator.batchStart(b), n);
-      const loss = model.stepTrain(n, plan);
-      total += loss * n;
+      model.runTrainStep(n, plan);
+      model.accumulateMetrics(sums, plan, n);
       seen += n;
-      metrics.add(
-        model.rt.read(plan.output!, n * outputWidth),
-        model.rt.read(plan.data[target.name]!, n * targetWidth),
-        n,
-      );
-      options.onBatch?.(epoch, b, iterator.batchCount, loss);
+      if (onBatch) {
+        const now = performance.now();
+        if (now - reported >= PROGRESS_INTERVAL_MS || b + 1 === batches) {
+          reported = now;
+          onBatch(epoch, b, batches, meanLoss(model.rt.read(sums, METRIC_SUM_COUNT)));
+        }
+      }
     }
+    const totals = model.rt.read(sums, METRIC_SUM_COUNT);
+    const loss = meanLoss(totals);
+    const trainMetrics = metricsFromSums(training.metrics, totals);
     const validation = data.validation ? model.evaluate(data.validation, settings.batchSize) : null;
     const seconds = (performance.now() - started) / 1000;
     const log: EpochLog = {
       epoch: epoch + 1,
       epochs: settings.epochs,
-      loss: seen === 0 ? NaN : total / seen,
-      metrics: metrics.result(),
+      loss,
+      metrics: trainMetrics,
       valLoss: validation?.loss ?? null,
       valMetrics: validation?.metrics ?? null,
       lr,

@@ -1,11 +1,77 @@
-import type { FloatArray } from "../backend.js";
+import { type FloatArray, type MetricLayout, MetricSum } from "../backend.js";
 import type { MetricName, TensorSpec } from "../spec.js";
+
+/** How Backend.accumulateMetrics reads a model's outputs and targets. */
+export function metricLayout(
+  metrics: readonly MetricName[],
+  output: TensorSpec,
+  target: TensorSpec,
+): MetricLayout {
+  return {
+    classes: output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1),
+    ids: target.dtype === "i32",
+    metrics: metrics.length > 0,
+  };
+}
+
+/** Mean loss over the rows of a metric-sums buffer (NaN before any row). */
+export function meanLoss(sums: FloatArray): number {
+  const rows = sums[MetricSum.rows]!;
+  return rows === 0 ? NaN : sums[MetricSum.loss]! / rows;
+}
+
+/**
+ * The metrics of a metric-sums buffer (Backend.accumulateMetrics), as MetricAccumulator's
+ * `result` computes them from the same sums.
+ */
+export function metricsFromSums(
+  metrics: readonly MetricName[],
+  sums: FloatArray,
+): Record<string, number> {
+  return metricValues(
+    metrics,
+    sums[MetricSum.correct]!,
+    sums[MetricSum.rows]!,
+    sums[MetricSum.squared]!,
+    sums[MetricSum.absolute]!,
+    sums[MetricSum.elements]!,
+  );
+}
+
+function metricValues(
+  metrics: readonly MetricName[],
+  correct: number,
+  rows: number,
+  squared: number,
+  absolute: number,
+  elements: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics) {
+    switch (m) {
+      case "accuracy":
+        out[m] = rows === 0 ? 0 : correct / rows;
+        break;
+      case "mse":
+        out[m] = elements === 0 ? 0 : squared / elements;
+        break;
+      case "rmse":
+        out[m] = elements === 0 ? 0 : Math.sqrt(squared / elements);
+        break;
+      case "mae":
+        out[m] = elements === 0 ? 0 : absolute / elements;
+        break;
+    }
+  }
+  return out;
+}
 
 /**
  * Running metrics over the batches of an epoch. Accuracy takes the argmax of the output
  * against class ids or the argmax of one-hot targets; a single output column (a sigmoid) is
  * thresholded at 0.5. mse, rmse and mae compare every output element with its target (class
- * ids count as one-hot rows).
+ * ids count as one-hot rows). The reference definition: training and evaluation sum the same
+ * figures on the device (Backend.accumulateMetrics), tested against this.
  */
 export class MetricAccumulator {
   private correct = 0;
@@ -57,23 +123,13 @@ export class MetricAccumulator {
   }
 
   result(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const m of this.metrics) {
-      switch (m) {
-        case "accuracy":
-          out[m] = this.rows === 0 ? 0 : this.correct / this.rows;
-          break;
-        case "mse":
-          out[m] = this.elements === 0 ? 0 : this.squared / this.elements;
-          break;
-        case "rmse":
-          out[m] = this.elements === 0 ? 0 : Math.sqrt(this.squared / this.elements);
-          break;
-        case "mae":
-          out[m] = this.elements === 0 ? 0 : this.absolute / this.elements;
-          break;
-      }
-    }
-    return out;
+    return metricValues(
+      this.metrics,
+      this.correct,
+      this.rows,
+      this.squared,
+      this.absolute,
+      this.elements,
+    );
   }
 }

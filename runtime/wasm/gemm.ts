@@ -83,6 +83,15 @@ function transposedProduct(config: GemmKernelConfig, m: number, n: number): bool
   return fill(n, rowTile(config, n)) * fill(m, config.nr) > 1.15 * direct;
 }
 
+/**
+ * The depth block of a product of depth k (the even cut of k in blocks of at most KC): each
+ * element of C sums one block at a time, so any path that wants the blocked path's bits
+ * (gemm-small.ts) cuts k the same way.
+ */
+export function depthBlock(k: number, precision: GemmPrecision): number {
+  return evenBlock(k, BLOCKING[precision].kc, 1);
+}
+
 interface ScratchLayout {
   readonly packA: number;
   readonly packB: number;
@@ -345,7 +354,7 @@ export class WasmGemm {
     args[K + 6] = layout.bytes;
     args[K + 7] = layout.packB;
     args[K + 8] = layout.tile;
-    args[K + 9] = evenBlock(k, blocking.kc, 1);
+    args[K + 9] = depthBlock(k, config.precision);
     args[NC_LIMIT] = blocking.nc;
     return transposed;
   }

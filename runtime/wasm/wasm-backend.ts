@@ -29,20 +29,23 @@ import type {
   GemmProvider,
   Kernel,
   KernelWasm,
+  MetricLayout,
   PoolGeometry,
   Precision,
 } from "../backend.js";
-import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
+import { ACCUMULATE, METRIC_SUM_COUNT, TRANS_A, TRANS_B } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
 import { type GemmOne, colSize } from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { gemmOne } from "../cpu/gemm.js";
+import { accumulateMetricsHost } from "../cpu/metric-sums.js";
 import { col2imAdd, im2col } from "../cpu/im2col.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
-import { WasmGemm, gemmScratchBytes } from "./gemm.js";
+import { WasmGemm, depthBlock, gemmScratchBytes } from "./gemm.js";
+import { WasmSmallGemm, smallGemmScratchBytes } from "./gemm-small.js";
 import {
   type Lowering,
   conv2dForwardWith,
@@ -120,6 +123,8 @@ export class WasmBackend implements Backend {
   readonly relaxed: boolean;
   /** GEMM in wasm on the arena's memory. */
   private readonly wasmGemm: WasmGemm;
+  /** Its one-call path for products of little work (same bits). */
+  private readonly smallGemm: WasmSmallGemm;
   /** Max pooling in wasm on the arena's memory. */
   private readonly wasmPool2d: WasmPool2d;
   /** The convolution's im2col/col2im in wasm on the arena's memory. */
@@ -171,6 +176,7 @@ export class WasmBackend implements Backend {
     this.relaxed = relaxed;
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
+    this.smallGemm = new WasmSmallGemm(this.arena.memory, this.wasmGemm.config);
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision);
     this.wasmIm2col = new WasmIm2col(this.arena.memory, this.precision);
     this.wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
@@ -291,6 +297,27 @@ export class WasmBackend implements Backend {
     if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
     const arena = this.arena;
     if (arena.owns(a) && arena.owns(b) && arena.owns(c)) {
+      if (this.smallGemm.takes(m, n, k)) {
+        const E = this.elementBytes;
+        const pack = this.scratch(smallGemmScratchBytes(n, k, E));
+        const kc = depthBlock(k, this.precision);
+        this.smallGemm.gemm(
+          a.byteOffset,
+          b.byteOffset,
+          c.byteOffset,
+          m,
+          n,
+          k,
+          flags,
+          batch,
+          strideA,
+          strideB,
+          strideC,
+          kc,
+          pack,
+        );
+        return;
+      }
       this.wasmGemm.gemm(
         a.byteOffset,
         b.byteOffset,
@@ -496,6 +523,27 @@ export class WasmBackend implements Backend {
     this.random = new Random(seed, RandomStream.dropout);
   }
 
+  /** In the arena (f64), beside the buffers it sums. */
+  allocMetricSums(): Buffer {
+    return this.arena.f64(METRIC_SUM_COUNT);
+  }
+
+  /**
+   * The js backend's loop (runtime/cpu/metric-sums.ts) over the views in place: one pass of
+   * `rows * classes` elements, under a microsecond for T1's and T3's batches, so not worth a
+   * wasm function of its own.
+   */
+  accumulateMetrics(
+    sums: Buffer,
+    loss: Buffer,
+    output: Buffer,
+    target: Buffer,
+    rows: number,
+    layout: MetricLayout,
+  ): void {
+    accumulateMetricsHost(sums, loss, output, target, rows, layout);
+  }
+
   /** Whether both arrays lie on the memory (wasm code can reach them). */
   private onMemory(x: FloatArray, y: FloatArray): boolean {
     return this.arena.owns(x) && this.arena.owns(y);
@@ -523,7 +571,11 @@ export class WasmBackend implements Backend {
 
   /** The byte offset of GEMM scratch for these sizes (one region per thread), grown (in the arena) only when too small. */
   private scratchFor(m: number, n: number, k: number): number {
-    const bytes = gemmScratchBytes(m, n, k, this.precision) * this.wasmGemm.threads;
+    return this.scratch(gemmScratchBytes(m, n, k, this.precision) * this.wasmGemm.threads);
+  }
+
+  /** The GEMM scratch's offset, with room for `bytes`, grown only when too small. */
+  private scratch(bytes: number): number {
     if (this.gemmScratch.length < bytes) {
       this.arena.release(this.gemmScratch);
       this.gemmScratch = this.arena.u8(bytes);
