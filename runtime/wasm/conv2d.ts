@@ -19,7 +19,7 @@
  */
 import type { ConvGeometry, FloatArray } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
-import { colSize } from "../cpu/conv.js";
+import { colSize, isPointwise } from "../cpu/conv.js";
 import {
   BLOCK,
   BLOCK_WORDS,
@@ -57,18 +57,6 @@ const modules = new Map<string, WebAssembly.Module>();
 
 function isShared(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-}
-
-function isPointwise(g: ConvGeometry): boolean {
-  return (
-    g.kernelH === 1 &&
-    g.kernelW === 1 &&
-    g.stride === 1 &&
-    g.padTop === 0 &&
-    g.padLeft === 0 &&
-    g.outH === g.height &&
-    g.outW === g.width
-  );
 }
 
 const roundUp = (x: number, unit: number): number => Math.ceil(x / unit) * unit;

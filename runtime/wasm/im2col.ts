@@ -9,7 +9,9 @@
  * outW)` and `col2im_add (col, dx, ...the same geometry)`. For each kj the in-image output
  * columns [lo, hi) are computed once, as in im2col.ts; inside them stride 1 moves L elements at
  * a time, stride 2 (im2col only) gathers them with loadLanes, the rest element by element.
- * Browser-safe.
+ * The convolution driver (conv2d-driver.ts) defines the same two functions in its own module
+ * (`addLoweringFunctions`); the standalone module and `WasmIm2col` are for direct use and the
+ * tests. Browser-safe.
  */
 import type { ConvGeometry, FloatArray } from "../backend.js";
 import { named, precisionOps } from "./gemm-codegen.js";
