@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ConvGeometry, FloatArray, Precision } from "../../../runtime/backend.js";
+import type {
+  ConvGeometry,
+  FloatArray,
+  PoolGeometry,
+  Precision,
+} from "../../../runtime/backend.js";
+import { createBackend } from "../../../runtime/backends.js";
 import { conv2dForward, conv2dGradInput, conv2dGradWeight } from "../../../runtime/cpu/conv.js";
 import { CHUNK_IMAGES, WasmConv2d } from "../../../runtime/wasm/conv2d.js";
 import { WasmGemm, gemmScratchBytes } from "../../../runtime/wasm/gemm.js";
@@ -205,5 +211,45 @@ describe.each(["f32", "f64"] as const)("convolutions over threads (%s)", (precis
       }),
       { seed: 8, numRuns: 40 },
     );
+  });
+});
+
+describe("the wasm backend's convolutions and pooling on a pool", () => {
+  it("split T4's second layer (batch 65) over 2 threads with the bits of 1 thread", () => {
+    const g = same(65, 8, 14, 16);
+    const pooling: PoolGeometry = {
+      ...{ batch: 65, channels: 16, height: 14, width: 14 },
+      ...{ size: 2, stride: 2, outH: 7, outW: 7 },
+    };
+    const run = (pool: WorkerPool | undefined): { results: number[][]; parallel: number } => {
+      const backend = createBackend("cpu", {
+        precision: "f32",
+        threads: pool?.threads ?? 1,
+        ...(pool !== undefined ? { pool } : {}),
+      });
+      const n = sizes(g);
+      const data = inputs(g, 5);
+      const buffer = (values: number[] | number): FloatArray => {
+        const b = backend.alloc(typeof values === "number" ? values : values.length);
+        if (typeof values !== "number") b.set(values);
+        return b;
+      };
+      const [x, w, dy] = [data.x, data.w, data.dy].map(buffer) as FloatArray[];
+      const [y, dx, dw] = [n.y, n.x, n.w].map(buffer) as FloatArray[];
+      const pooled = buffer(65 * 16 * 49);
+      const dPooled = buffer(n.y);
+      const before = pool?.counters.parallel ?? 0;
+      backend.conv2d(x!, w!, y!, g);
+      backend.conv2dGradInput(dy!, w!, dx!, g);
+      backend.conv2dGradWeight(x!, dy!, dw!, g);
+      backend.maxpool2d(y!, pooled, pooling);
+      backend.maxpool2dGrad(y!, pooled, dPooled, pooling);
+      const parallel = (pool?.counters.parallel ?? 0) - before;
+      return { results: [y!, dx!, dw!, pooled, dPooled].map((b) => Array.from(b)), parallel };
+    };
+    const one = run(undefined);
+    const two = run(testPool(2));
+    expect(two.parallel).toBe(5);
+    two.results.forEach((got, i) => expect(firstDifference(got, one.results[i]!), `${i}`).toBe(-1));
   });
 });
