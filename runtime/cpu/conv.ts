@@ -24,7 +24,7 @@ export function colSize(g: ConvGeometry): number {
 }
 
 /** Whether the column matrix of an image is the image itself (a pointwise convolution). */
-function isPointwise(g: ConvGeometry): boolean {
+export function isPointwise(g: ConvGeometry): boolean {
   return (
     g.kernelH === 1 &&
     g.kernelW === 1 &&

@@ -315,6 +315,27 @@ export class WasmGemm {
   }
 
   /**
+   * The arguments of `blocked` after (j0, j1, part) for one triple over all rows of its product,
+   * and `columns`, the j1 that covers all its columns: for wasm code that calls `blocked` itself
+   * (the convolutions' per-image drivers, conv2d-driver.ts). Same arguments as `gemm` (k > 0).
+   * The array is reused: it is valid until the next call of any method.
+   */
+  blockedArgs(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    scratch: number,
+  ): { readonly args: readonly number[]; readonly columns: number } {
+    const transposed = this.plan(a, b, c, m, n, k, flags, scratch);
+    this.setRows(0, transposed ? n : m);
+    return { args: this.args, columns: transposed ? m : n };
+  }
+
+  /**
    * Fills `args` (all but the row range) for one triple and says whether the product is
    * computed transposed (C^T = op(B)^T op(A)^T: its rows are then C's columns).
    */

@@ -9,12 +9,20 @@
  * outW)` and `col2im_add (col, dx, ...the same geometry)`. For each kj the in-image output
  * columns [lo, hi) are computed once, as in im2col.ts; inside them stride 1 moves L elements at
  * a time, stride 2 (im2col only) gathers them with loadLanes, the rest element by element.
- * Browser-safe.
+ * The convolution driver (conv2d-driver.ts) defines the same two functions in its own module
+ * (`addLoweringFunctions`); the standalone module and `WasmIm2col` are for direct use and the
+ * tests. Browser-safe.
  */
 import type { ConvGeometry, FloatArray } from "../backend.js";
 import { named, precisionOps } from "./gemm-codegen.js";
 import { type PoolPrecision, loadLanes, whileBelow } from "./pool2d-kernels.js";
-import { type CodeBuilder, type Local, type MemoryLimits, ModuleBuilder } from "./writer.js";
+import {
+  type CodeBuilder,
+  type FunctionRef,
+  type Local,
+  type MemoryLimits,
+  ModuleBuilder,
+} from "./writer.js";
 
 const GEOMETRY = [
   ...(["channels", "height", "width", "kernelH", "kernelW", "stride"] as const),
@@ -31,16 +39,26 @@ type Locals = Readonly<Record<(typeof LOCALS)[number], Local>>;
 export function buildIm2colModule(precision: PoolPrecision, memory: MemoryLimits): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory("env", "memory", memory);
-  for (const scatter of [false, true]) {
+  addLoweringFunctions(m, precision, true);
+  return m.bytes();
+}
+
+/** The functions `im2col` and `col2im_add` (see the module comment), defined in `m`. */
+export function addLoweringFunctions(
+  m: ModuleBuilder,
+  precision: PoolPrecision,
+  exported: boolean,
+): { readonly im2col: FunctionRef; readonly col2imAdd: FunctionRef } {
+  const [im2col, col2imAdd] = [false, true].map((scatter) => {
     const names = [...(scatter ? ["col", "dx"] : ["x", "col"]), ...GEOMETRY];
-    m.function(
+    return m.function(
       scatter ? "col2im_add" : "im2col",
       { params: names.map(() => "i32" as const), results: [] },
       (code, params) => buildLowering(code, named(params, names) as Params, precision, scatter),
-      { export: true },
+      { export: exported },
     );
-  }
-  return m.bytes();
+  });
+  return { im2col: im2col!, col2imAdd: col2imAdd! };
 }
 
 function buildLowering(

@@ -75,11 +75,22 @@ export function controlBytes(workers: number): number {
  * How a module's imports are satisfied, the same way on every thread: its memory import is the
  * pool's memory; a function import from module "math" (or "Math") is the `Math` function of
  * the same name (e.g. ("math", "exp")), or one of `extraMath` (the runtime's `erf`, whose
- * source the workers evaluate, so that every thread computes the same doubles). Serializable, so that it is posted to workers with the module.
+ * source the workers evaluate, so that every thread computes the same doubles); a function
+ * import from a module the registration links (`register(module, links)`) is the function of
+ * the same name exported by that thread's own instance of the linked module (wasm to wasm: a
+ * driver in one module calling another's loops). Serializable, so that it is posted to workers
+ * with the module.
  */
 export type ImportEntry =
   | { readonly kind: "memory"; readonly module: string; readonly name: string }
-  | { readonly kind: "math"; readonly module: string; readonly name: string };
+  | { readonly kind: "math"; readonly module: string; readonly name: string }
+  | {
+      /** A function export of an earlier registered module: this thread's own instance's. */
+      readonly kind: "export";
+      readonly module: string;
+      readonly name: string;
+      readonly moduleId: number;
+    };
 
 /**
  * Defines, in the worker's global scope, `listen(handler)` (handler receives each posted
@@ -110,7 +121,10 @@ function importsOf(plan) {
   const imports = {};
   for (const entry of plan) {
     const space = imports[entry.module] ?? (imports[entry.module] = {});
-    space[entry.name] = entry.kind === "memory" ? memory : (extraMath[entry.name] ?? Math[entry.name]);
+    space[entry.name] =
+      entry.kind === "memory" ? memory
+      : entry.kind === "export" ? modules[entry.moduleId].instance.exports[entry.name]
+      : (extraMath[entry.name] ?? Math[entry.name]);
   }
   return imports;
 }
@@ -183,7 +197,7 @@ listen((message) => {
   } else if (message.type === "register") {
     try {
       const instance = new WebAssembly.Instance(message.module, importsOf(message.plan));
-      modules[message.id] = { functions: message.names.map((name) => instance.exports[name]) };
+      modules[message.id] = { instance, functions: message.names.map((name) => instance.exports[name]) };
     } catch (error) {
       modules[message.id] = { functions: [], failure: "instantiating the module failed: " + messageOf(error) };
     }

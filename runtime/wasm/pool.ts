@@ -127,11 +127,21 @@ const DEFAULT_SPIN_MICROSECONDS = 20;
 const MATH_MODULES: ReadonlySet<string> = new Set(["math", "Math"]);
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** How every thread satisfies `module`'s imports; throws for one the pool cannot provide. */
-export function importPlan(module: WebAssembly.Module): ImportEntry[] {
+/**
+ * How every thread satisfies `module`'s imports; throws for one the pool cannot provide.
+ * `links`: import module names whose functions are the exports of registered modules (by id).
+ */
+export function importPlan(
+  module: WebAssembly.Module,
+  links: Readonly<Record<string, number>> = {},
+): ImportEntry[] {
   const reflect = WebAssembly.Module as unknown as ModuleReflection;
   return reflect.imports(module).map(({ module: space, name, kind }): ImportEntry => {
     if (kind === "memory") return { kind: "memory", module: space, name };
+    const moduleId = Object.hasOwn(links, space) ? links[space] : undefined;
+    if (kind === "function" && moduleId !== undefined) {
+      return { kind: "export", module: space, name, moduleId };
+    }
     const math = Math as unknown as Record<string, unknown>;
     const known = typeof math[name] === "function" || Object.hasOwn(extraMath, name);
     if (kind === "function" && MATH_MODULES.has(space) && known) {
@@ -143,7 +153,11 @@ export function importPlan(module: WebAssembly.Module): ImportEntry[] {
   });
 }
 
-function importsOf(plan: readonly ImportEntry[], memory: PoolMemory): WebAssembly.Imports {
+function importsOf(
+  plan: readonly ImportEntry[],
+  memory: PoolMemory,
+  exportsOf: (moduleId: number) => WebAssembly.Exports,
+): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
   const math = Math as unknown as Record<string, WebAssembly.ImportValue>;
   for (const entry of plan) {
@@ -151,7 +165,9 @@ function importsOf(plan: readonly ImportEntry[], memory: PoolMemory): WebAssembl
     space[entry.name] =
       entry.kind === "memory"
         ? (memory as unknown as WebAssembly.Memory)
-        : (extraMath[entry.name] ?? math[entry.name]!);
+        : entry.kind === "export"
+          ? exportsOf(entry.moduleId)[entry.name]!
+          : (extraMath[entry.name] ?? math[entry.name]!);
   }
   return imports;
 }
@@ -210,12 +226,16 @@ export class WorkerPool {
 
   /**
    * Instantiates `module` on every thread over the pool's memory (see importPlan) and returns
-   * its id for parallelFor. Workers instantiate it before their next command.
+   * its id for parallelFor. Workers instantiate it before their next command. `links` maps an
+   * import module name to the id of a registered module whose exports (on each thread, that
+   * thread's instance) provide its functions.
    */
-  register(module: WebAssembly.Module): number {
+  register(module: WebAssembly.Module, links: Readonly<Record<string, number>> = {}): number {
     this.check();
-    const plan = importPlan(module);
-    const instance = new WebAssembly.Instance(module, importsOf(plan, this.memory));
+    for (const id of Object.values(links)) this.registered(id);
+    const plan = importPlan(module, links);
+    const exportsOf = (id: number): WebAssembly.Exports => this.registered(id).instance.exports;
+    const instance = new WebAssembly.Instance(module, importsOf(plan, this.memory, exportsOf));
     const reflect = WebAssembly.Module as unknown as ModuleReflection;
     const names = reflect
       .exports(module)

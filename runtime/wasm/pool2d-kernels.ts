@@ -10,7 +10,9 @@
  * L, the leading output columns of each row whose windows lie inside the row):
  * - `forward (x, y, planes, height, width, size, stride, outH, outW, vectorColumns)`;
  * - `backward (x, dy, dx, planes, height, width, size, stride, outH, outW, vectorColumns)`:
- *   dx must be zero (the caller fills it), since overlapping windows (stride < size) add.
+ *   dx must be zero (the caller fills it), since overlapping windows (stride < size) add;
+ * - `forward_planes`/`backward_planes (begin, end, ...)`: the same on planes [begin, end), for
+ *   a pool's threads (backward_planes zeroes its planes of dx itself); see definePlanes.
  * Both compute the first vectorColumns windows of a row L at a time with SIMD (stride 1 or 2:
  * lane i is window ow + i, see loadLanes), each lane's maximum (and, backward, the byte offset
  * of its first maximum in the window) chosen by compare and bitselect; the rest scalar, with
@@ -24,6 +26,7 @@ import type { PoolGeometry } from "../backend.js";
 import { laneShuffle, named, precisionOps } from "./gemm-codegen.js";
 import {
   type CodeBuilder,
+  type FunctionRef,
   type Local,
   type MemoryLimits,
   ModuleBuilder,
@@ -78,17 +81,67 @@ type Vectors = Readonly<Record<"best" | "value" | "take" | "offset", Local>>;
 export function buildPool2dModule(precision: PoolPrecision, memory: MemoryLimits): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory("env", "memory", memory);
-  const define = (name: string, buffers: readonly string[], build: PassBuilder): void => {
+  const define = (name: string, buffers: readonly string[], build: PassBuilder): FunctionRef => {
     const names = [...buffers, ...GEOMETRY];
     const type = { params: names.map((): ValueType => "i32"), results: [] };
-    m.function(name, type, (code, params) => build(code, named(params, names), precision), {
+    return m.function(name, type, (code, params) => build(code, named(params, names), precision), {
       export: true,
     });
   };
-  define("forward", ["x", "y"], (code, p) => buildForward(code, p as ForwardParams, precision));
-  define("backward", ["x", "dy", "dx"], (code, p) =>
-    buildBackward(code, p as BackwardParams, precision));
+  const forward = define("forward", ["x", "y"], (code, p) =>
+    buildForward(code, p as ForwardParams, precision),
+  );
+  const backward = define("backward", ["x", "dy", "dx"], (code, p) =>
+    buildBackward(code, p as BackwardParams, precision),
+  );
+  definePlanes(m, "forward_planes", forward, 2, precision);
+  definePlanes(m, "backward_planes", backward, 3, precision);
   return m.bytes();
+}
+
+/**
+ * `forward_planes (begin, end, x, y, height, ...)` and `backward_planes (begin, end, x, dy, dx,
+ * height, ...)`: `forward`/`backward` on planes [begin, end) only (the geometry after `planes`),
+ * for a pool's threads; `backward_planes` zeroes its planes of dx first. Planes are
+ * independent, so any split gives the bits of one call over all of them.
+ */
+function definePlanes(
+  m: ModuleBuilder,
+  name: string,
+  pass: FunctionRef,
+  buffers: 2 | 3,
+  precision: PoolPrecision,
+): void {
+  const E = precisionOps(precision).bytes;
+  const rest = GEOMETRY.slice(1);
+  const names = ["begin", "end", ...(buffers === 2 ? ["x", "y"] : ["x", "dy", "dx"]), ...rest];
+  const type = { params: names.map((): ValueType => "i32"), results: [] };
+  m.function(
+    name,
+    type,
+    (code, list) => {
+      const p = named(list, names);
+      const [inBytes, outBytes, at, end, scratch] = [0, 1, 2, 3, 4].map(() => code.local("i32"));
+      code.get(p.height!).get(p.width!).op("i32.mul").i32(E).op("i32.mul").set(inBytes!);
+      code.get(p.outH!).get(p.outW!).op("i32.mul").i32(E).op("i32.mul").set(outBytes!);
+      const shifted = (buffer: Local, bytes: Local): void => {
+        code.get(p.begin!).get(bytes).op("i32.mul").get(buffer).op("i32.add");
+      };
+      if (buffers === 3) {
+        shifted(p.dx!, inBytes!);
+        code.set(at!);
+        code.get(p.end!).get(inBytes!).op("i32.mul").get(p.dx!).op("i32.add").set(end!);
+        zeroBytes(code, at!, end!, scratch!);
+      }
+      shifted(p.x!, inBytes!);
+      shifted((p.y ?? p.dy)!, outBytes!);
+      if (buffers === 3) shifted(p.dx!, inBytes!);
+      code.get(p.end!).get(p.begin!).op("i32.sub");
+      for (const param of rest) code.get(p[param]!);
+      code.call(pass);
+    },
+    { export: true },
+  );
 }
 
 type PassBuilder = (
@@ -378,4 +431,18 @@ export function loadLanes(
   // Element e < L is lane e of the first load, else lane e - (L - 1) of the second (index L + ..).
   const even = Array.from({ length: L }, (_, i) => (2 * i < L ? 2 * i : 2 * i + 1));
   code.shuffle(laneShuffle(even, E));
+}
+
+/**
+ * Zeroes the bytes [at, end) (a multiple of 4 bytes), 16 at a time then 4 at a time; `at` ends
+ * at `end`, `scratch` is clobbered.
+ */
+export function zeroBytes(code: CodeBuilder, at: Local, end: Local, scratch: Local): void {
+  code.get(end).get(at).op("i32.sub").i32(-16).op("i32.and").get(at).op("i32.add").set(scratch);
+  whileBelow(code, at, scratch, 16, () => {
+    code.get(at).i32(0).op("i32x4.splat").mem("v128.store", { align: 4 });
+  });
+  whileBelow(code, at, end, 4, () => {
+    code.get(at).i32(0).mem("i32.store");
+  });
 }

@@ -9,14 +9,16 @@
  * (gemm.ts: relaxed_madd when the engine accepts it, else mul+add; f32 accumulates in f32 like
  * BLAS, so f32 results differ from the JS reference, which accumulates in double, by rounding).
  * Max pooling runs in wasm too (pool2d.ts, bit for bit the JS functions; those serve arrays
- * not on the memory), and so do the convolutions' im2col and col2im (im2col.ts, conv2d.ts).
- * So do the reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions
- * of runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col
+ * not on the memory), and so do the convolutions' per-image loops (conv2d.ts: im2col, GEMM,
+ * col2im in one wasm driver; runtime/cpu/conv.ts for arrays not on the memory), the
+ * reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions of
+ * runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col
  * columns) is allocated in the arena, grown on demand and kept, so a step allocates nothing.
  * Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in the
- * pool's memory and splits GEMMs over columns, large fused kernels over elements and large
- * reductions and softmaxes over output columns across its threads, with the bits of 1 thread
- * (docs/internals.md, "Threads"); without one, it runs on the calling thread.
+ * pool's memory and splits GEMMs over columns, large fused kernels over elements, large
+ * reductions and softmaxes over output columns, convolutions over images and pooling over
+ * planes across its threads, with the bits of 1 thread (docs/internals.md, "Threads"); without
+ * one, it runs on the calling thread.
  *
  * Browser-safe: no `node:` imports.
  */
@@ -35,24 +37,17 @@ import type {
 } from "../backend.js";
 import { ACCUMULATE, METRIC_SUM_COUNT, TRANS_A, TRANS_B } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
-import { type GemmOne, colSize } from "../cpu/conv.js";
+import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { gemmOne } from "../cpu/gemm.js";
 import { accumulateMetricsHost } from "../cpu/metric-sums.js";
-import { col2imAdd, im2col } from "../cpu/im2col.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
 import { WasmGemm, depthBlock, gemmScratchBytes } from "./gemm.js";
 import { WasmSmallGemm, smallGemmScratchBytes } from "./gemm-small.js";
-import {
-  type Lowering,
-  conv2dForwardWith,
-  conv2dGradInputWith,
-  conv2dGradWeightWith,
-} from "./conv2d.js";
-import { WasmIm2col } from "./im2col.js";
+import { WasmConv2d } from "./conv2d.js";
 import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
 import { WasmPool2d } from "./pool2d.js";
@@ -125,20 +120,18 @@ export class WasmBackend implements Backend {
   private readonly wasmGemm: WasmGemm;
   /** Its one-call path for products of little work (same bits). */
   private readonly smallGemm: WasmSmallGemm;
-  /** Max pooling in wasm on the arena's memory. */
-  private readonly wasmPool2d: WasmPool2d;
-  /** The convolution's im2col/col2im in wasm on the arena's memory. */
-  private readonly wasmIm2col: WasmIm2col;
   /** Bytes of one element. */
   private readonly elementBytes: number;
+  /** Max pooling in wasm on the arena's memory. */
+  private readonly wasmPool2d: WasmPool2d;
+  /** Convolutions in wasm on the arena's memory (per-image loops split over the pool). */
+  private readonly wasmConv2d: WasmConv2d;
   /** Packed-panel scratch of the wasm GEMM, in the arena, grown on demand. */
   private gemmScratch: Uint8Array;
-  /** gemmOne's contract on the wasm GEMM, for convolution on arrays of the memory. */
-  private readonly gemmViews: GemmOne;
   /** The GEMM tried first, if any (see GemmProvider). */
   readonly gemmProvider: GemmProvider | undefined;
-  /** im2col scratch in the arena, in the buffers' precision. */
-  private columns: FloatArray;
+  /** im2col scratch (JS heap) for convolutions of arrays not on the memory. */
+  private columns: FloatArray = new Float64Array(0);
   /** Reductions, softmaxes and dropout masks in wasm on the arena's memory. */
   private readonly wasmReduce: WasmReductions;
   /** The dropout generator's state in the arena, for the wasm dropout (see dropoutMask). */
@@ -177,34 +170,22 @@ export class WasmBackend implements Backend {
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
     this.smallGemm = new WasmSmallGemm(this.arena.memory, this.wasmGemm.config);
-    this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision);
-    this.wasmIm2col = new WasmIm2col(this.arena.memory, this.precision);
+    this.elementBytes = this.precision === "f64" ? 8 : 4;
+    this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision, this.pool);
     this.wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
     const state = this.arena.u8(16);
     this.randomState = new Uint32Array(state.buffer, state.byteOffset, 4);
-    this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.gemmScratch = this.arena.u8(0);
-    this.columns = this.alloc(0);
+    const scratchFor = (m: number, n: number, k: number): number => this.scratchFor(m, n, k);
+    this.wasmConv2d = new WasmConv2d(
+      this.arena,
+      this.precision,
+      this.wasmGemm,
+      scratchFor,
+      this.pool,
+    );
     this.gemmProvider = options.gemm;
     this.gemmProvider?.setThreads?.(this.threads);
-    this.gemmViews = (a, aOff, b, bOff, c, cOff, m, n, k, transA, transB, accumulate) => {
-      const flags = (transA ? TRANS_A : 0) | (transB ? TRANS_B : 0) | (accumulate ? ACCUMULATE : 0);
-      const E = this.elementBytes;
-      this.wasmGemm.gemm(
-        a.byteOffset + aOff * E,
-        b.byteOffset + bOff * E,
-        c.byteOffset + cOff * E,
-        m,
-        n,
-        k,
-        flags,
-        1,
-        0,
-        0,
-        0,
-        this.scratchFor(m, n, k),
-      );
-    };
   }
 
   /** What it runs on, as the training header prints it. */
@@ -470,22 +451,20 @@ export class WasmBackend implements Backend {
 
   conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
-    const col = this.columnScratch(geometry);
-    conv2dForwardWith(this.loweringOn(x), x, w, y, geometry, col, this.gemmOn(x, w, y));
+    if (this.convInWasm(geometry, x, w, y)) this.wasmConv2d.forward(x, w, y, geometry);
+    else conv2dForward(x, w, y, geometry, this.columnScratch(geometry));
   }
 
   conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
-    const col = this.columnScratch(geometry);
-    const gemm = this.gemmOn(dy, w, dx);
-    conv2dGradInputWith(this.loweringOn(dx), dy, w, dx, geometry, col, gemm);
+    if (this.convInWasm(geometry, dy, w, dx)) this.wasmConv2d.gradInput(dy, w, dx, geometry);
+    else conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry));
   }
 
   conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
     checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
-    const col = this.columnScratch(geometry);
-    const gemm = this.gemmOn(x, dy, dw);
-    conv2dGradWeightWith(this.loweringOn(x), x, dy, dw, geometry, col, gemm);
+    if (this.convInWasm(geometry, x, dy, dw)) this.wasmConv2d.gradWeight(x, dy, dw, geometry);
+    else conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry));
   }
 
   maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
@@ -558,15 +537,13 @@ export class WasmBackend implements Backend {
     return this.scratchA;
   }
 
-  /** The wasm im2col/col2im when the image is on the memory (the columns always are), else JS. */
-  private loweringOn(image: FloatArray): Lowering {
-    return this.arena.owns(image) ? this.wasmIm2col : JS_LOWERING;
-  }
-
-  /** The wasm GEMM when all three arrays are on the memory, else the JS one. */
-  private gemmOn(p: FloatArray, q: FloatArray, r: FloatArray): GemmOne {
+  /**
+   * Whether a convolution runs in wasm: all three arrays on the memory and a geometry the
+   * driver takes; otherwise runtime/cpu/conv.ts (degenerate sizes, foreign arrays) does.
+   */
+  private convInWasm(g: ConvGeometry, p: FloatArray, q: FloatArray, r: FloatArray): boolean {
     const arena = this.arena;
-    return arena.owns(p) && arena.owns(q) && arena.owns(r) ? this.gemmViews : gemmOne;
+    return WasmConv2d.handles(g) && arena.owns(p) && arena.owns(q) && arena.owns(r);
   }
 
   /** The byte offset of GEMM scratch for these sizes (one region per thread), grown (in the arena) only when too small. */
@@ -583,18 +560,13 @@ export class WasmBackend implements Backend {
     return this.gemmScratch.byteOffset;
   }
 
-  /** The im2col scratch (in the arena) with room for one image, grown only when too small. */
+  /** The im2col scratch of the JS convolutions (foreign arrays), grown only when too small. */
   private columnScratch(g: ConvGeometry): FloatArray {
     const size = colSize(g);
-    if (this.columns.length < size) {
-      this.arena.release(this.columns);
-      this.columns = this.alloc(size);
-    }
+    if (this.columns.length < size) this.columns = new Float64Array(size);
     return this.columns;
   }
 }
-
-const JS_LOWERING: Lowering = { im2col, col2imAdd };
 
 /** A buffer's byte offset in the memory, 0 for an absent one. */
 function offsetOf(buffer: Buffer | undefined): number {

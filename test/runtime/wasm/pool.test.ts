@@ -121,6 +121,52 @@ describe("WorkerPool on worker_threads", () => {
     expect(out[0]).toBeCloseTo(Math.exp((1 + 0.5 * (N - 1) + 1) / N), 5);
   });
 
+  it("links a module's function imports to a registered module's exports on each thread", () => {
+    // callee.scale(at) doubles the f32 at `at`; caller.run(begin, end, base) calls it per
+    // element through the import "callee"."scale", on every thread's own instance.
+    const callee = new ModuleBuilder();
+    callee.importMemory("env", "memory", { initial: 1, maximum: 65536, shared: true });
+    callee.function(
+      "scale",
+      { params: ["i32"], results: [] },
+      (code, [at]) => {
+        code.get(at!).get(at!).mem("f32.load").f32(2).op("f32.mul").mem("f32.store");
+      },
+      { export: true },
+    );
+    const caller = new ModuleBuilder();
+    caller.importMemory("env", "memory", { initial: 1, maximum: 65536, shared: true });
+    const scale = caller.importFunction("callee", "scale", { params: ["i32"], results: [] });
+    caller.function(
+      "run",
+      { params: ["i32", "i32", "i32"], results: [] },
+      (code, [begin, end, base]) => {
+        const exit = code.block();
+        const top = code.loop();
+        code.get(begin!).get(end!).op("i32.ge_s").brIf(exit);
+        code.get(begin!).i32(2).op("i32.shl").get(base!).op("i32.add").call(scale);
+        code.get(begin!).i32(1).op("i32.add").set(begin!).br(top);
+        code.end().end();
+      },
+      { export: true },
+    );
+    const callerModule = new WebAssembly.Module(caller.bytes());
+    expect(() => importPlan(callerModule)).toThrow(/callee\.scale/);
+    const pool = pools[2]!;
+    const calleeId = pool.register(new WebAssembly.Module(callee.bytes()));
+    expect(importPlan(callerModule, { callee: calleeId })).toEqual([
+      { kind: "memory", module: "env", name: "memory" },
+      { kind: "export", module: "callee", name: "scale", moduleId: calleeId },
+    ]);
+    const id = pool.register(callerModule, { callee: calleeId });
+    const values = new Float32Array(memories[2]!.buffer, A, 3000);
+    values.fill(1.5);
+    const before = pool.counters.parallel;
+    pool.parallelFor(id, "run", [A], 3000, 100);
+    expect(pool.counters.parallel).toBe(before + 1);
+    expect(values.every((v) => v === 3)).toBe(true);
+  });
+
   it("runs small work on the calling thread", () => {
     const pool = pools[2]!;
     const id = pool.register(sharedModule);

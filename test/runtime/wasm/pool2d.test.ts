@@ -2,7 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { FloatArray, PoolGeometry } from "../../../runtime/backend.js";
 import { maxpool2dBackward, maxpool2dForward } from "../../../runtime/cpu/pool.js";
+import { WasmArena } from "../../../runtime/wasm/memory.js";
 import { type PoolPrecision, WasmPool2d, vectorColumns } from "../../../runtime/wasm/pool2d.js";
+import { testPool } from "../../helpers/pools.js";
 
 const PAGE = 65536;
 const PAGES = 16;
@@ -115,5 +117,45 @@ describe.each([
     expect(vectorColumns(g(14, 2, 2), precision)).toBe(precision === "f32" ? 4 : 6);
     expect(vectorColumns(g(10, 3, 1), precision) % lanes).toBe(0);
     expect(vectorColumns(g(10, 3, 3), precision)).toBe(0);
+  });
+});
+
+describe.each(["f32", "f64"] as const)("wasm max pooling over threads, %s", (precision) => {
+  it("splits (image, channel) planes over 2 and 3 threads with pool.ts's bits", () => {
+    const runners = [2, 3].map((threads) => {
+      const workers = testPool(threads);
+      const arena = new WasmArena({ memory: workers.memory as WebAssembly.Memory });
+      return { workers, arena, pool: new WasmPool2d(arena.memory, precision, workers, 1) };
+    });
+    fc.assert(
+      fc.property(geometry, fc.integer(), fc.boolean(), (g, seed, specials) => {
+        const inputs = g.batch * g.channels * g.height * g.width;
+        const outputs = g.batch * g.channels * g.outH * g.outW;
+        const Float = precision === "f32" ? Float32Array : Float64Array;
+        const x = new Float(inputs);
+        const dy = new Float(outputs);
+        fillFrom(seed, x, specials);
+        fillFrom(seed ^ 0x5bd1e995, dy, false);
+        const yRef = new Float(outputs);
+        const dxRef = new Float(inputs);
+        maxpool2dForward(x, yRef, g);
+        maxpool2dBackward(x, dy, dxRef, g);
+        for (const { workers, arena, pool } of runners) {
+          const alloc = (n: number) => (precision === "f32" ? arena.f32(n) : arena.f64(n));
+          const [xs, ys, dys, dxs] = [inputs, outputs, outputs, inputs].map(alloc);
+          xs!.set(x);
+          dys!.set(dy);
+          dxs!.fill(7); // each part must zero its planes
+          const before = workers.counters.parallel;
+          pool.forward(xs!, ys!, g);
+          pool.backward(xs!, dys!, dxs!, g);
+          if (g.batch * g.channels > 1) expect(workers.counters.parallel).toBe(before + 2);
+          expect(sameBits(ys!, yRef)).toBe(-1);
+          expect(sameBits(dxs!, dxRef)).toBe(-1);
+          for (const view of [xs, ys, dys, dxs]) arena.release(view!);
+        }
+      }),
+      { seed: 8009, numRuns: 100 },
+    );
   });
 });
