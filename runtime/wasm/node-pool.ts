@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { enableRelaxedSimd } from "./node-relaxed-simd.js";
 import { type PoolMemory, type WorkerHost, WorkerPool } from "./pool.js";
 
 export const nodeWorkerHost: WorkerHost = {
@@ -36,8 +37,12 @@ export interface NodeWorkerPoolOptions {
   readonly timeoutMs?: number;
 }
 
-/** A pool whose workers have all started. */
+/**
+ * A pool whose workers have all started. It turns on relaxed SIMD first (a process-wide V8
+ * flag), so that the modules compiled for it, and the backend's own, may use `relaxed_madd`.
+ */
 export async function createNodeWorkerPool(options: NodeWorkerPoolOptions): Promise<WorkerPool> {
+  enableRelaxedSimd();
   const pool = new WorkerPool({
     ...options,
     threads: options.threads ?? nodeThreadCount(),
