@@ -111,19 +111,23 @@ const monotone: Record<string, (x: number) => number> = {
   erf,
 };
 
-/**
- * Each buffer's elements while a kernel runs: its f32 contents (exact), and the elements
- * stored so far with their bounds.
- */
+/** Each buffer's elements while a kernel runs: the JavaScript's values and their bounds. */
 export class BufferState {
-  readonly stored: Map<number, Bounded>[];
+  readonly values: readonly Float64Array[];
+  readonly bounds: readonly Float64Array[];
 
-  constructor(readonly contents: readonly Float32Array[]) {
-    this.stored = contents.map(() => new Map());
+  constructor(contents: readonly Float32Array[]) {
+    this.values = contents.map((c) => Float64Array.from(c));
+    this.bounds = contents.map((c) => new Float64Array(c.length));
   }
 
   get(buffer: number, index: number): Bounded {
-    return this.stored[buffer]!.get(index) ?? exact(this.contents[buffer]![index]!);
+    return { v: this.values[buffer]![index]!, e: this.bounds[buffer]![index]! };
+  }
+
+  set(buffer: number, index: number, value: Bounded): void {
+    this.values[buffer]![index] = value.v;
+    this.bounds[buffer]![index] = value.e;
   }
 }
 
@@ -158,7 +162,7 @@ export function boundKernel(
     for (const store of kernel.stores) {
       const { v, e } = locals[store.local]!;
       // the JavaScript stores fround(v); the wasm stores its f32, within e of v
-      buffers.stored[store.buffer]!.set(i, { v: Math.fround(v), e: e + roundingOf(v) });
+      buffers.set(store.buffer, i, { v: Math.fround(v), e: e + roundingOf(v) });
     }
   }
   return buffers;
@@ -298,8 +302,8 @@ export function outsideBounds(
   wasm: readonly (readonly number[])[],
   js: readonly (readonly number[])[],
 ): string | undefined {
-  for (let b = 0; b < bounds.contents.length; b++) {
-    for (let i = 0; i < bounds.contents[b]!.length; i++) {
+  for (let b = 0; b < bounds.values.length; b++) {
+    for (let i = 0; i < bounds.values[b]!.length; i++) {
       const { v, e } = bounds.get(b, i);
       const x = js[b]![i]!;
       if (!(Object.is(x, v) || (Number.isNaN(x) && Number.isNaN(v)))) {
