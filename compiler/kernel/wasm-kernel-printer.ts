@@ -10,34 +10,26 @@
  */
 import type { Precision } from "../../runtime/backend.js";
 import type { KernelMathName } from "../../runtime/wasm/kernels.js";
-import type { CodeBuilder, FunctionRef, Local, SimpleOp } from "../../runtime/wasm/writer.js";
+import type { CodeBuilder, FunctionRef, Local } from "../../runtime/wasm/writer.js";
 import { assertNever } from "../assert.js";
 import { loopInvariantLets } from "./invariant.js";
 import type { ElementExpr, IndexExpr, Kernel, UnaryMath } from "./types.js";
 import {
+  binaryInstruction,
+  elementModulo,
+  printIndex,
   f64x2Bytes,
   importOf,
   loads,
   readsElement,
+  unaryInstruction,
   vectorMathOf,
   vectorSafe,
 } from "./wasm-lowering.js";
-import { type VectorMathName, f32x4Bytes } from "./wasm-math.js";
+import { type VectorMathName, emitVectorMath, f32x4Bytes } from "./wasm-math.js";
 
 /** The scalar arithmetic of an expression: f64 as the JavaScript body, or f32. */
 type Scalar = "f32" | "f64";
-
-/** Unary ops computed by one instruction of either width. */
-const unaryInstruction = { neg: "neg", sqrt: "sqrt", abs: "abs" } as const;
-/** Binary ops as instructions of either width; `max`/`min` are IEEE 754-2019 (NaN wins). */
-const binaryInstruction = {
-  add: "add",
-  sub: "sub",
-  mul: "mul",
-  div: "div",
-  max: "max",
-  min: "min",
-} as const;
 
 /** Where a scalar expression is computed: the element `i + lane`, reading lets how. */
 interface ScalarAt {
@@ -273,7 +265,11 @@ export class KernelPrinter {
         } else if (!readsElement(expr.index)) {
           this.scalar(expr, { lane: 0, fromVector: true, type: this.type });
           code.op(`${v}.splat`);
-        } else this.perLane(expr);
+        } else {
+          const period = elementModulo(expr.index);
+          if (period !== undefined && period >= this.lanes) this.periodicLoad(expr, period);
+          else this.perLane(expr);
+        }
         return;
       case "local":
         code.get(this.vectorLets[expr.index]!);
@@ -308,7 +304,7 @@ export class KernelPrinter {
           const vector = vectorMathOf(op);
           if (this.type === "f32" && vector !== undefined) {
             this.vector(expr.x);
-            code.call(this.vectorMath.get(vector)!);
+            emitVectorMath(code, vector);
           } else this.perLane(expr);
         }
         return;
@@ -340,6 +336,28 @@ export class KernelPrinter {
       default:
         assertNever(expr, "element expression");
     }
+  }
+
+  /**
+   * A load at `i % period` (a bias broadcast over rows): one vector load where the lanes'
+   * indices `r .. r + lanes - 1` do not wrap (`r = i % period <= period - lanes`), else per lane.
+   */
+  private periodicLoad(expr: ElementExpr & { kind: "load" }, period: number): void {
+    const { code } = this;
+    const r = code.local("i32");
+    code
+      .get(this.i)
+      .i32(period)
+      .op("i32.rem_s")
+      .tee(r)
+      .i32(period - this.lanes)
+      .op("i32.le_s");
+    code.if("v128");
+    this.address(expr.buffer, () => code.get(r));
+    code.mem("v128.load", { align: this.precision === "f32" ? 4 : 8 });
+    code.else();
+    this.perLane(expr);
+    code.end();
   }
 
   /** Pushes a lane mask: all ones where `expr` (a comparison, or a number !== 0) holds. */
@@ -399,44 +417,6 @@ export class KernelPrinter {
 
   /** Pushes an index expression as an i32, at element `i + at.lane`. */
   private index(expr: IndexExpr, at: ScalarAt): void {
-    const { code } = this;
-    switch (expr.kind) {
-      case "element":
-        code.get(this.i);
-        if (at.lane !== 0) code.i32(at.lane).op("i32.add");
-        return;
-      case "batch":
-        code.get(this.n);
-        return;
-      case "int":
-        code.i32(expr.value);
-        return;
-      case "int-binary": {
-        const op = {
-          iadd: "i32.add",
-          isub: "i32.sub",
-          imul: "i32.mul",
-          idiv: "i32.div_s",
-          imod: "i32.rem_s",
-        } as const satisfies Record<typeof expr.op, SimpleOp>;
-        const divides = expr.op === "idiv" || expr.op === "imod";
-        if (divides && !(expr.b.kind === "int" && expr.b.value !== 0)) {
-          // a / (b || 1), then 0 where b is 0: never a trap
-          const b = code.local("i32");
-          this.index(expr.b, at);
-          code.set(b);
-          this.index(expr.a, at);
-          code.get(b).get(b).op("i32.eqz").op("i32.add").op(op[expr.op]);
-          code.i32(0).get(b).op("select");
-          return;
-        }
-        this.index(expr.a, at);
-        this.index(expr.b, at);
-        code.op(op[expr.op]);
-        return;
-      }
-      default:
-        assertNever(expr, "index expression");
-    }
+    printIndex(this.code, expr, { i: this.i, n: this.n, lane: at.lane });
   }
 }

@@ -4,9 +4,22 @@
  * structural queries its lowering asks of expressions.
  */
 import type { KernelMathName } from "../../runtime/wasm/kernels.js";
+import type { CodeBuilder, Local, SimpleOp } from "../../runtime/wasm/writer.js";
 import { assertNever } from "../assert.js";
 import type { ElementExpr, IndexExpr, Kernel, UnaryMath } from "./types.js";
 import type { VectorMathName } from "./wasm-math.js";
+
+/** Unary ops computed by one instruction of either width. */
+export const unaryInstruction = { neg: "neg", sqrt: "sqrt", abs: "abs" } as const;
+/** Binary ops as instructions of either width; `max`/`min` are IEEE 754-2019 (NaN wins). */
+export const binaryInstruction = {
+  add: "add",
+  sub: "sub",
+  mul: "mul",
+  div: "div",
+  max: "max",
+  min: "min",
+} as const;
 
 /** The unary ops computed in wasm in f32 lanes (wasm-math.ts); the others are imported. */
 export function vectorMathOf(op: UnaryMath | KernelMathName): VectorMathName | undefined {
@@ -97,5 +110,68 @@ export function loads(expr: ElementExpr): boolean {
       return loads(expr.condition) || loads(expr.then) || loads(expr.otherwise);
     default:
       return assertNever(expr, "element expression");
+  }
+}
+
+/** `C` where the index is `i % C` for a constant C > 0, else undefined. */
+export function elementModulo(expr: IndexExpr): number | undefined {
+  return expr.kind === "int-binary" &&
+    expr.op === "imod" &&
+    expr.a.kind === "element" &&
+    expr.b.kind === "int" &&
+    expr.b.value > 0
+    ? expr.b.value
+    : undefined;
+}
+
+/** The locals an index expression reads: the element `i + lane` and the batch size. */
+export interface IndexAt {
+  readonly i: Local;
+  readonly n: Local;
+  readonly lane: number;
+}
+
+/**
+ * Pushes an index expression as an i32 (values below 2^31); a division or remainder by a
+ * non-constant that is 0 gives 0 rather than trapping.
+ */
+export function printIndex(code: CodeBuilder, expr: IndexExpr, at: IndexAt): void {
+  switch (expr.kind) {
+    case "element":
+      code.get(at.i);
+      if (at.lane !== 0) code.i32(at.lane).op("i32.add");
+      return;
+    case "batch":
+      code.get(at.n);
+      return;
+    case "int":
+      code.i32(expr.value);
+      return;
+    case "int-binary": {
+      const op = {
+        iadd: "i32.add",
+        isub: "i32.sub",
+        imul: "i32.mul",
+        idiv: "i32.div_s",
+        imod: "i32.rem_s",
+      } as const satisfies Record<typeof expr.op, SimpleOp>;
+      const divides = expr.op === "idiv" || expr.op === "imod";
+      if (divides && !(expr.b.kind === "int" && expr.b.value !== 0)) {
+        // a / (b || 1), then 0 where b is 0: never a trap
+        const b = code.local("i32");
+        printIndex(code, expr.b, at);
+        code.set(b);
+        printIndex(code, expr.a, at);
+        code.get(b).get(b).op("i32.eqz").op("i32.add").op(op[expr.op]);
+        code.i32(0).get(b).op("select");
+        return;
+      }
+      printIndex(code, expr.a, at);
+      printIndex(code, expr.b, at);
+      code.op(op[expr.op]);
+      return;
+    }
+    default:
+      assertNever(expr, "index expression");
   }
 }
