@@ -9,7 +9,9 @@
  *   unshared memory links); `kernelModule` rewrites that declaration to shared, with the
  *   largest maximum, for a backend whose memory is shared;
  * - it imports math as `math.<name>` (f64 -> f64, `pow` f64 f64 -> f64): exactly the functions
- *   the JavaScript bodies call, so both compute the same doubles;
+ *   the JavaScript bodies call, so an f64 module computes the same doubles (an f32 module
+ *   imports only what it does not compute in f32 itself: `sin`, `cos`, `pow`, and the math of
+ *   values computed once per call);
  * - kernel `k` of the model's list is exported as `String(k)`, with the signature
  *   `(begin, end, n, ...byteOffsets)`, all i32: it computes elements `[begin, end)`, the
  *   buffers being the byte offsets of the kernel's buffers in the memory.

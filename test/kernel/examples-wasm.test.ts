@@ -13,12 +13,14 @@ import { build } from "../../compiler/pipeline.js";
 import type { Precision } from "../../runtime/backend.js";
 import { readRepoFile, repoRoot } from "../helpers/compile.js";
 import { mulberry32 } from "../helpers/random.js";
+import { boundKernel, outsideBounds } from "./f32-bound.js";
 import { runJs, runWasm, sameBits } from "./wasm-harness.js";
 
 /**
  * Every kernel the examples emit (fused elementwise kernels, optimizer updates in place, layout
- * copies), run through its wasm function, equals its JS body bit for bit on random data with
- * NaN, infinities and -0 among it, for two batch sizes (odd and even element counts).
+ * copies), run through its wasm function, computes what its JS body does on random data with
+ * NaN, infinities and -0 among it, for two batch sizes (odd and even element counts): f64 bit
+ * for bit, f32 within the per-element bound of f32-bound.ts.
  */
 
 const examples = readdirSync(join(repoRoot, "examples")).filter((f) => f.endsWith(".nn"));
@@ -80,7 +82,13 @@ describe.each<Precision>(["f32", "f64"])("the examples' kernels in wasm (%s)", (
           const data = lengths.map((length) => Array.from({ length }, value));
           const js = runJs(kernel, precision, data, lengths, n, 0, size);
           const wasm = runWasm(bytes, index, precision, data, lengths, n, 0, size, true);
-          expect.soft(sameBits(js, wasm), `${kernel.name} (n = ${n})`).toBe(true);
+          const why =
+            precision === "f64"
+              ? sameBits(js, wasm)
+                ? undefined
+                : "not the same bits"
+              : outsideBounds(boundKernel(kernel, data, lengths, n, 0, size), wasm, js);
+          expect.soft(why, `${kernel.name} (n = ${n})`).toBeUndefined();
         });
       }
     });
