@@ -8,7 +8,8 @@
  * links them: `register(driver, { gemm, kernel })`), and exports
  * `epilogue(j0, j1, part, block)`: `blocked(j0, j1, part, ...)` (or `blocked_mr5`) with the
  * GEMM's arguments from the block, then the kernel `(begin, end, n, ...byteOffsets)` on
- * - the row segments [r*N + j0, r*N + j1) for r in [0, M), C being M x N row-major, or
+ * - the row segments [r*N + j0, r*N + j1) for r in [0, M), C being M x N row-major (one range
+ *   [0, M*N) when the part has all N columns), or
  * - the one range [j0*N, j1*N) when the product is computed transposed (C^T = op(B)^T op(A)^T:
  *   its columns [j0, j1) are C's rows j0..j1-1, all N columns of them).
  *
@@ -103,7 +104,13 @@ export function buildEpilogueDriver(
       code.get(p.j0).set(l.at);
       code.get(p.j1).get(p.j0).op("i32.sub").set(l.width);
       word(EPILOGUE_BLOCK.rows).get(l.rowLength).op("i32.mul").set(l.stop);
+      // A part of all the columns (j0 = 0) is all of C: one call.
+      code.get(l.width).get(l.rowLength).op("i32.eq").if();
+      code.get(l.stop).set(l.width);
+      callKernel();
+      code.else();
       whileBelow(code, l.at, l.stop, l.rowLength, callKernel);
+      code.end();
       code.end();
     },
     { export: true },
@@ -135,8 +142,10 @@ function driverModule(kernelExport: string, arity: number): WebAssembly.Module {
 /** gemmThen in one dispatch over a pool's threads; see the module comment. */
 export class WasmEpilogue {
   private readonly block: Int32Array;
-  /** Driver module ids in the pool, by `${kernel module id} ${export name}`. */
-  private readonly registered = new Map<string, number>();
+  /** Driver module ids in the pool, by kernel (the backend keeps one record per kernel). */
+  private readonly registered = new Map<PooledKernel, number>();
+  /** The driver's arguments after (j0, j1, part): the block's offset (reused: no allocation). */
+  private readonly driverArgs: [number];
   private readonly gemmId: number;
 
   /** `gemm` must run on `pool` (useThreads) and the arena be on the pool's memory. */
@@ -150,6 +159,7 @@ export class WasmEpilogue {
     this.gemmId = id;
     const block = arena.u8(EPILOGUE_BLOCK_WORDS * 4);
     this.block = new Int32Array(block.buffer, block.byteOffset, EPILOGUE_BLOCK_WORDS);
+    this.driverArgs = [block.byteOffset];
   }
 
   /**
@@ -181,13 +191,12 @@ export class WasmEpilogue {
     for (let i = 0; i < count; i++) block[EPILOGUE_BLOCK.kernelArgs + i] = kernelArgs[i]!;
     const grain = this.gemm.columnGrain(plan.transposed ? n : m, k);
     const { nr } = this.gemm.config;
-    this.pool.parallelFor(driver, "epilogue", [block.byteOffset], plan.columns, grain, nr, true);
+    this.pool.parallelFor(driver, "epilogue", this.driverArgs, plan.columns, grain, nr, true);
   }
 
   /** The kernel's driver, built and registered on first use. */
   private driver(kernel: PooledKernel): number {
-    const key = `${kernel.moduleId} ${kernel.exportName}`;
-    let id = this.registered.get(key);
+    let id = this.registered.get(kernel);
     if (id === undefined) {
       const fn = this.pool.instance(kernel.moduleId).exports[kernel.exportName];
       if (typeof fn !== "function") {
@@ -196,7 +205,7 @@ export class WasmEpilogue {
       // An exported wasm function's length is its parameter count.
       const module = driverModule(kernel.exportName, fn.length);
       id = this.pool.register(module, { gemm: this.gemmId, kernel: kernel.moduleId });
-      this.registered.set(key, id);
+      this.registered.set(kernel, id);
     }
     return id;
   }

@@ -185,6 +185,8 @@ export class WasmGemm {
   /** The arguments of `blocked` after (j0, j1, part), rewritten by each call. */
   private readonly args: number[] = new Array<number>(BLOCKED_ARGS).fill(0);
   private pool: { readonly pool: WorkerPool; readonly id: number } | undefined;
+  /** What `blockedArgs` returns, rewritten by each call. */
+  private readonly blockedCall = { args: this.args, columns: 0, loopNest: "", transposed: false };
 
   /**
    * Compiles synchronously (once per configuration) unless `module` is given. The modules are
@@ -331,7 +333,8 @@ export class WasmGemm {
    * (the convolutions' per-image drivers, conv2d-driver.ts; the GEMM epilogue, epilogue.ts).
    * Same arguments as `gemm` (k > 0). Also: the export to call (`loopNest`, by the tile
    * height) and whether the product is computed transposed (its columns are then C's rows).
-   * The array is reused: it is valid until the next call of any method.
+   * The result is reused (no allocation per call): it is valid until the next call of any
+   * method.
    */
   blockedArgs(
     a: number,
@@ -350,8 +353,11 @@ export class WasmGemm {
   } {
     const transposed = this.plan(a, b, c, m, n, k, flags, scratch);
     this.setRows(0, transposed ? n : m);
-    const { args, loopNest } = this;
-    return { args, columns: transposed ? m : n, loopNest, transposed };
+    const call = this.blockedCall;
+    call.columns = transposed ? m : n;
+    call.loopNest = this.loopNest;
+    call.transposed = transposed;
+    return call;
   }
 
   /**

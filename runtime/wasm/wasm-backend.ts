@@ -308,7 +308,9 @@ export class WasmBackend implements Backend {
     strideB: number,
     strideC: number,
   ): void {
-    const [pa, pb, pc] = [a.byteOffset, b.byteOffset, c.byteOffset];
+    const pa = a.byteOffset;
+    const pb = b.byteOffset;
+    const pc = c.byteOffset;
     if (this.smallGemm.takes(m, n, k)) {
       const pack = this.scratch(smallGemmScratchBytes(n, k, this.elementBytes));
       const kc = depthBlock(k, this.precision);
@@ -367,9 +369,9 @@ export class WasmBackend implements Backend {
     const epilogue = this.epilogue;
     if (epilogue !== undefined && entry.pooled !== undefined && !this.smallGemm.takes(m, n, k)) {
       const args = this.setKernelArgs(batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
-      const [pa, pb, pc] = [a.byteOffset, b.byteOffset, c.byteOffset];
       const scratch = this.scratchFor(m, n, k);
-      epilogue.run(pa, pb, pc, m, n, k, flags, scratch, entry.pooled, args);
+      const pooled = entry.pooled;
+      epilogue.run(a.byteOffset, b.byteOffset, c.byteOffset, m, n, k, flags, scratch, pooled, args);
       return;
     }
     this.wasmGemmOf(a, b, c, m, n, k, flags, 1, m * k, k * n, size);

@@ -66,6 +66,8 @@ const shapes: readonly { m: number; n: number; k: number; flags: number }[] = [
   { m: 7, n: 13, k: 5, flags: TRANS_B },
   { m: 37, n: 300, k: 50, flags: TRANS_A },
   { m: 33, n: 10, k: 64, flags: TRANS_A | TRANS_B },
+  // the blocked path in one part: on a pool, the driver runs inline, the kernel in one call
+  { m: 20, n: 40, k: 200, flags: 0 },
   // T1's first layer at batch 128: the pooled variants split the GEMM and the kernel
   { m: 128, n: 512, k: 784, flags: TRANS_B },
 ];
