@@ -23,6 +23,7 @@ type ModelClass = new (options: { backend: Backend; seed: number }) => ProfiledM
 
 const METHODS = [
   "gemm",
+  "gemmThen",
   "run",
   "sum",
   "max",
@@ -44,6 +45,10 @@ const METHODS = [
 function callKey(method: string, args: readonly unknown[]): string {
   if (method === "run") return `run ${(args[0] as { name: string }).name} (${String(args[1])})`;
   if (method === "gemm") return `gemm ${args.slice(3, 6).join("x")} flags ${String(args[6])}`;
+  if (method === "gemmThen") {
+    const kernel = (args[7] as { name: string }).name;
+    return `gemmThen ${args.slice(3, 6).join("x")} flags ${String(args[6])} ${kernel}`;
+  }
   return method;
 }
 
@@ -60,12 +65,21 @@ async function main(): Promise<void> {
     const backend = createBackend(choice, { precision: "f32" });
     const times = new Map<string, { ms: number; calls: number }>();
     const table = backend as unknown as Record<string, (...args: unknown[]) => unknown>;
+    // A call inside a timed call (gemmThen's gemm and run on some paths) is not timed again.
+    let depth = 0;
     for (const method of METHODS) {
       const call = table[method]?.bind(backend);
       if (!call) continue;
       table[method] = (...args: unknown[]) => {
+        if (depth > 0) return call(...args);
+        depth++;
         const start = performance.now();
-        const result = call(...args);
+        let result: unknown;
+        try {
+          result = call(...args);
+        } finally {
+          depth--;
+        }
         const key = callKey(method, args);
         const entry = times.get(key) ?? { ms: 0, calls: 0 };
         entry.ms += performance.now() - start;

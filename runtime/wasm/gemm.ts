@@ -185,6 +185,8 @@ export class WasmGemm {
   /** The arguments of `blocked` after (j0, j1, part), rewritten by each call. */
   private readonly args: number[] = new Array<number>(BLOCKED_ARGS).fill(0);
   private pool: { readonly pool: WorkerPool; readonly id: number } | undefined;
+  /** What `blockedArgs` returns, rewritten by each call. */
+  private readonly blockedCall = { args: this.args, columns: 0, loopNest: "", transposed: false };
 
   /**
    * Compiles synchronously (once per configuration) unless `module` is given. The modules are
@@ -262,9 +264,7 @@ export class WasmGemm {
         this.loopNests[this.loopNest]!(0, columns, 0, ...this.args);
         continue;
       }
-      // Below PARALLEL_WORK multiply-adds per part, waking a thread costs more than it saves.
-      const rows = transposed ? n : m;
-      const grain = Math.max(this.config.nr, Math.ceil(PARALLEL_WORK / (rows * k)));
+      const grain = this.columnGrain(transposed ? n : m, k);
       const { nr } = this.config;
       pool.pool.parallelFor(pool.id, this.loopNest, this.args, columns, grain, nr, true);
     }
@@ -277,6 +277,19 @@ export class WasmGemm {
    */
   useThreads(pool: WorkerPool): void {
     this.pool = pool.threads > 1 ? { pool, id: pool.register(this.module) } : undefined;
+  }
+
+  /**
+   * The columns of a product of `rows` rows and depth k below which a part is not worth a
+   * thread (PARALLEL_WORK multiply-adds; at least NR): the grain `gemm` splits with.
+   */
+  columnGrain(rows: number, k: number): number {
+    return Math.max(this.config.nr, Math.ceil(PARALLEL_WORK / (rows * k)));
+  }
+
+  /** The id of its module in the pool given to `useThreads` (none with 1 thread). */
+  get poolModuleId(): number | undefined {
+    return this.pool?.id;
   }
 
   /** Threads a GEMM may use: each needs its own scratch. */
@@ -317,8 +330,11 @@ export class WasmGemm {
   /**
    * The arguments of `blocked` after (j0, j1, part) for one triple over all rows of its product,
    * and `columns`, the j1 that covers all its columns: for wasm code that calls `blocked` itself
-   * (the convolutions' per-image drivers, conv2d-driver.ts). Same arguments as `gemm` (k > 0).
-   * The array is reused: it is valid until the next call of any method.
+   * (the convolutions' per-image drivers, conv2d-driver.ts; the GEMM epilogue, epilogue.ts).
+   * Same arguments as `gemm` (k > 0). Also: the export to call (`loopNest`, by the tile
+   * height) and whether the product is computed transposed (its columns are then C's rows).
+   * The result is reused (no allocation per call): it is valid until the next call of any
+   * method.
    */
   blockedArgs(
     a: number,
@@ -329,10 +345,19 @@ export class WasmGemm {
     k: number,
     flags: number,
     scratch: number,
-  ): { readonly args: readonly number[]; readonly columns: number } {
+  ): {
+    readonly args: readonly number[];
+    readonly columns: number;
+    readonly loopNest: string;
+    readonly transposed: boolean;
+  } {
     const transposed = this.plan(a, b, c, m, n, k, flags, scratch);
     this.setRows(0, transposed ? n : m);
-    return { args: this.args, columns: transposed ? m : n };
+    const call = this.blockedCall;
+    call.columns = transposed ? m : n;
+    call.loopNest = this.loopNest;
+    call.transposed = transposed;
+    return call;
   }
 
   /**

@@ -48,6 +48,7 @@ import { Random, RandomStream } from "../random.js";
 import { WasmGemm, depthBlock, gemmScratchBytes } from "./gemm.js";
 import { WasmSmallGemm, smallGemmScratchBytes } from "./gemm-small.js";
 import { WasmConv2d } from "./conv2d.js";
+import { WasmEpilogue } from "./epilogue.js";
 import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import { type ArenaOptions, WasmArena } from "./memory.js";
 import { WasmPool2d } from "./pool2d.js";
@@ -120,6 +121,8 @@ export class WasmBackend implements Backend {
   private readonly wasmGemm: WasmGemm;
   /** Its one-call path for products of little work (same bits). */
   private readonly smallGemm: WasmSmallGemm;
+  /** gemmThen in one dispatch, with a pool. */
+  private readonly epilogue: WasmEpilogue | undefined;
   /** Bytes of one element. */
   private readonly elementBytes: number;
   /** Max pooling in wasm on the arena's memory. */
@@ -170,6 +173,8 @@ export class WasmBackend implements Backend {
     this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
     if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
     this.smallGemm = new WasmSmallGemm(this.arena.memory, this.wasmGemm.config);
+    this.epilogue =
+      this.pool === undefined ? undefined : new WasmEpilogue(this.arena, this.wasmGemm, this.pool);
     this.elementBytes = this.precision === "f64" ? 8 : 4;
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision, this.pool);
     this.wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
@@ -278,41 +283,7 @@ export class WasmBackend implements Backend {
     if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
     const arena = this.arena;
     if (arena.owns(a) && arena.owns(b) && arena.owns(c)) {
-      if (this.smallGemm.takes(m, n, k)) {
-        const E = this.elementBytes;
-        const pack = this.scratch(smallGemmScratchBytes(n, k, E));
-        const kc = depthBlock(k, this.precision);
-        this.smallGemm.gemm(
-          a.byteOffset,
-          b.byteOffset,
-          c.byteOffset,
-          m,
-          n,
-          k,
-          flags,
-          batch,
-          strideA,
-          strideB,
-          strideC,
-          kc,
-          pack,
-        );
-        return;
-      }
-      this.wasmGemm.gemm(
-        a.byteOffset,
-        b.byteOffset,
-        c.byteOffset,
-        m,
-        n,
-        k,
-        flags,
-        batch,
-        strideA,
-        strideB,
-        strideC,
-        this.scratchFor(m, n, k),
-      );
+      this.wasmGemmOf(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC);
       return;
     }
     const transA = (flags & TRANS_A) !== 0;
@@ -323,11 +294,40 @@ export class WasmBackend implements Backend {
     }
   }
 
+  /** The wasm GEMM of `gemm` (small path or blocked), all arrays on the memory. */
+  private wasmGemmOf(
+    a: Buffer,
+    b: Buffer,
+    c: Buffer,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+  ): void {
+    const pa = a.byteOffset;
+    const pb = b.byteOffset;
+    const pc = c.byteOffset;
+    if (this.smallGemm.takes(m, n, k)) {
+      const pack = this.scratch(smallGemmScratchBytes(n, k, this.elementBytes));
+      const kc = depthBlock(k, this.precision);
+      this.smallGemm.gemm(pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC, kc, pack);
+      return;
+    }
+    const scratch = this.scratchFor(m, n, k);
+    this.wasmGemm.gemm(pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC, scratch);
+  }
+
   /**
-   * The GEMM epilogue (Backend.gemmThen): the product as `gemm` computes it (BLAS, or wasm split
-   * over columns), then the kernel as `run` splits it. Two passes over C, each with the bits
-   * of its own call; running the kernel on each thread's columns within the GEMM's dispatch
-   * (C still in that core's cache) needs a pool command that chains two functions.
+   * The GEMM epilogue (Backend.gemmThen). With a pool, on the blocked path, one dispatch: each
+   * thread runs the kernel on the elements of C its columns of the product wrote, right after
+   * computing them (epilogue.ts). On 1 thread and on the small-GEMM path, the kernel runs on
+   * the calling thread over all of C right after the product (still in cache). BLAS products,
+   * kernels without a wasm body and arrays not on the memory: `gemm` then `run`. Every path
+   * gives the bits of `gemm` then `run` (each element of the kernel depends only on its own).
    */
   gemmThen(
     a: Buffer,
@@ -352,8 +352,63 @@ export class WasmBackend implements Backend {
     kk?: Buffer,
     kl?: Buffer,
   ): void {
-    this.gemm(a, b, c, m, n, k, flags);
-    this.run(kernel, m * n, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+    const entry = kernel.wasm === undefined ? undefined : this.wasmBodies.get(kernel);
+    const arena = this.arena;
+    const fusable = m > 0 && n > 0 && k > 0 && arena.owns(a) && arena.owns(b) && arena.owns(c);
+    const size = m * n;
+    if (entry === undefined || !fusable) {
+      this.gemm(a, b, c, m, n, k, flags);
+      this.run(kernel, size, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+      return;
+    }
+    checkGemm(a, b, c, m, n, k, 1, m * k, k * n, size);
+    if (this.gemmProvider?.gemm(a, b, c, m, n, k, flags, 1, m * k, k * n, size)) {
+      this.run(kernel, size, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+      return;
+    }
+    const epilogue = this.epilogue;
+    if (epilogue !== undefined && entry.pooled !== undefined && !this.smallGemm.takes(m, n, k)) {
+      const args = this.setKernelArgs(batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+      const scratch = this.scratchFor(m, n, k);
+      const pooled = entry.pooled;
+      epilogue.run(a.byteOffset, b.byteOffset, c.byteOffset, m, n, k, flags, scratch, pooled, args);
+      return;
+    }
+    this.wasmGemmOf(a, b, c, m, n, k, flags, 1, m * k, k * n, size);
+    callBody(entry.body, size, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
+  }
+
+  /** kernelArgs = (n, byte offsets of a..l), for a kernel split over threads. */
+  private setKernelArgs(
+    n: number,
+    a?: Buffer,
+    b?: Buffer,
+    c?: Buffer,
+    d?: Buffer,
+    e?: Buffer,
+    f?: Buffer,
+    g?: Buffer,
+    h?: Buffer,
+    i?: Buffer,
+    j?: Buffer,
+    k?: Buffer,
+    l?: Buffer,
+  ): readonly number[] {
+    const args = this.kernelArgs;
+    args[0] = n;
+    args[1] = offsetOf(a);
+    args[2] = offsetOf(b);
+    args[3] = offsetOf(c);
+    args[4] = offsetOf(d);
+    args[5] = offsetOf(e);
+    args[6] = offsetOf(f);
+    args[7] = offsetOf(g);
+    args[8] = offsetOf(h);
+    args[9] = offsetOf(i);
+    args[10] = offsetOf(j);
+    args[11] = offsetOf(k);
+    args[12] = offsetOf(l);
+    return args;
   }
 
   run(
@@ -381,40 +436,11 @@ export class WasmBackend implements Backend {
     const pooled = entry.pooled;
     if (pooled !== undefined && size >= 2 * KERNEL_GRAIN) {
       // Every element depends only on its own index: any split gives the same bits.
-      const args = this.kernelArgs;
-      args[0] = n;
-      args[1] = offsetOf(a);
-      args[2] = offsetOf(b);
-      args[3] = offsetOf(c);
-      args[4] = offsetOf(d);
-      args[5] = offsetOf(e);
-      args[6] = offsetOf(f);
-      args[7] = offsetOf(g);
-      args[8] = offsetOf(h);
-      args[9] = offsetOf(i);
-      args[10] = offsetOf(j);
-      args[11] = offsetOf(k);
-      args[12] = offsetOf(l);
+      const args = this.setKernelArgs(n, a, b, c, d, e, f, g, h, i, j, k, l);
       this.pool!.parallelFor(pooled.moduleId, pooled.exportName, args, size, KERNEL_GRAIN, 4);
       return;
     }
-    entry.body(
-      0,
-      size,
-      n,
-      offsetOf(a),
-      offsetOf(b),
-      offsetOf(c),
-      offsetOf(d),
-      offsetOf(e),
-      offsetOf(f),
-      offsetOf(g),
-      offsetOf(h),
-      offsetOf(i),
-      offsetOf(j),
-      offsetOf(k),
-      offsetOf(l),
-    );
+    callBody(entry.body, size, n, a, b, c, d, e, f, g, h, i, j, k, l);
   }
 
   sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
@@ -566,6 +592,43 @@ export class WasmBackend implements Backend {
     if (this.columns.length < size) this.columns = new Float64Array(size);
     return this.columns;
   }
+}
+
+/** A kernel's wasm body over all `size` elements, on the calling thread. */
+function callBody(
+  body: WasmKernelBody,
+  size: number,
+  n: number,
+  a?: Buffer,
+  b?: Buffer,
+  c?: Buffer,
+  d?: Buffer,
+  e?: Buffer,
+  f?: Buffer,
+  g?: Buffer,
+  h?: Buffer,
+  i?: Buffer,
+  j?: Buffer,
+  k?: Buffer,
+  l?: Buffer,
+): void {
+  body(
+    0,
+    size,
+    n,
+    offsetOf(a),
+    offsetOf(b),
+    offsetOf(c),
+    offsetOf(d),
+    offsetOf(e),
+    offsetOf(f),
+    offsetOf(g),
+    offsetOf(h),
+    offsetOf(i),
+    offsetOf(j),
+    offsetOf(k),
+    offsetOf(l),
+  );
 }
 
 /** A buffer's byte offset in the memory, 0 for an absent one. */
