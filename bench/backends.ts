@@ -1,7 +1,8 @@
 /**
  * The CPU backends the benchmark measures, one row of `VARIANTS` each: the plain JavaScript
  * reference (`js`), the WebAssembly backend (`wasm`, the default `cpu`) and the same with system
- * BLAS (`wasm+blas`, when a BLAS library loads). A backend that can run on several threads says
+ * BLAS (`wasm+blas`, when a BLAS library loads), and, for the GEMM table only, the WebAssembly
+ * backend without relaxed SIMD (`wasm mul+add`: what engines without it get). A backend that can run on several threads says
  * so with a numeric `threads` property above 1 when asked for several; the others are measured at
  * one thread only. Variants are named by key so that child processes can build the same one.
  */
@@ -10,6 +11,7 @@ import type { Backend } from "../runtime/index.js";
 import type { GemmProvider, WorkerPool } from "../runtime/index.js";
 import { blasGemm, createNodeWorkerPool } from "../runtime/node/index.js";
 import { enableRelaxedSimd } from "../runtime/wasm/node-relaxed-simd.js";
+import { WasmBackend } from "../runtime/wasm/wasm-backend.js";
 
 // As `nnc train` does (compiler/cli/load-module.ts): without the flag, Node 20's wasm backend
 // measures the mul+add GEMM (about 40 GFLOP/s per thread, against 50 with relaxed_madd).
@@ -22,6 +24,8 @@ export interface BackendChoice {
   readonly label: string;
   /** The thread counts it is measured at (1, and all cores when it runs on several). */
   readonly threads: readonly number[];
+  /** Measured in the GEMM table only, not in training. */
+  readonly gemmOnly: boolean;
 }
 
 /** What a backend may offer beyond the Backend contract. */
@@ -57,7 +61,12 @@ const VARIANTS: Readonly<Record<string, (threads: number) => Promise<Backend | n
     const gemm = blasGemm("auto", { threads });
     return gemm ? wasmBackend(threads, gemm) : null;
   },
+  // One thread: the issue's mul+add GEMM target is per thread.
+  "wasm mul+add": async () => new WasmBackend({ precision: "f32", relaxed: false }),
 };
+
+/** Variants measured in the GEMM table only. */
+const GEMM_ONLY: ReadonlySet<string> = new Set(["wasm mul+add"]);
 
 /** A backend of variant `factory`, for `threads` threads. */
 export async function createBackend(factory: string, threads: number): Promise<Backend> {
@@ -91,6 +100,7 @@ export async function detectBackends(allThreads: number): Promise<BackendChoice[
       factory,
       label: factory,
       threads: threaded && allThreads > 1 ? [1, allThreads] : [1],
+      gemmOnly: GEMM_ONLY.has(factory),
     });
   }
   return choices;

@@ -131,7 +131,7 @@ async function main(options: BenchOptions): Promise<Section[]> {
       const compiled = await compileModels();
       try {
         for (const model of compiled.models) {
-          for (const backend of backends) {
+          for (const backend of backends.filter((b) => !b.gemmOnly)) {
             for (const threads of backend.threads) {
               progress(`nnc ${model.className} on ${backend.label}, ${threads} thread(s)`);
               nnc.push(trainChild(model, backend, threads, options));
