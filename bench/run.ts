@@ -411,12 +411,12 @@ function endToEndSection(options: BenchOptions, torch: readonly TorchTrain[]): S
         ? []
         : [
             table(
-              "The bench models through nnc train, 3 epochs",
+              "The bench models through nnc train",
               [
                 "model",
                 "command",
                 "epoch 1 samples/s",
-                "epoch 3 samples/s",
+                "steady samples/s",
                 "us/step",
                 ...torchThreads.map((t) => `vs torch ${t}t`),
               ],
@@ -424,7 +424,7 @@ function endToEndSection(options: BenchOptions, torch: readonly TorchTrain[]): S
               {
                 right: [2, 3, 4, ...torchThreads.map((_, i) => 5 + i)],
                 notes: [
-                  "T1, T2 and T4 train on the shipped digits (`data { source: mnist() }` added to bench/models/tN.nn; 7,200 samples an epoch), T3 on a seeded synthetic CSV of 102,400 rows. us/step and the ratios are from epoch 3 (steady state) against the Training section's PyTorch figures.",
+                  "T1, T2 and T4 train on the shipped digits (`data { source: mnist() }` added to bench/models/tN.nn; 7,200 samples an epoch) for 5 epochs, T3 on a seeded synthetic CSV of 25,600 rows (100 steps an epoch) for 20. Steady: the median epoch line of the second half of the epochs; us/step and the ratios are from it, against the Training section's PyTorch figures.",
                 ],
               },
             ),
