@@ -2,13 +2,16 @@
  * Where one training step's time goes: compiles a bench model (bench/models/NAME.nn), trains it
  * on a fixed synthetic batch, and times every Backend call, each fused kernel by name and each
  * GEMM by shape and flags, over 20 steps after 5 warm-up steps. Run with
- *   npm run profile -- t2 [cpu|js]
- * It measures what it prints only roughly (a timer around each call), on one thread: it is for
+ *   npm run profile -- t2 [cpu|js|default]
+ * (cpu: the wasm backend on one thread; default: as `nnc train` runs it, all cores and BLAS when
+ * one loads). It measures what it prints only roughly (a timer around each call): it is for
  * finding the slow calls before optimising, not for figures to compare (see run.ts for those).
  */
+import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { type Backend, Random, type Tensor, createBackend } from "../runtime/index.js";
 import { enableRelaxedSimd } from "../runtime/wasm/node-relaxed-simd.js";
+import { createBackend as createBenchBackend, detectBackends, disposeBackend } from "./backends.js";
 import { compileModels } from "./compile.js";
 
 interface ProfiledModel {
@@ -55,14 +58,24 @@ function callKey(method: string, args: readonly unknown[]): string {
 async function main(): Promise<void> {
   enableRelaxedSimd();
   const id = process.argv[2] ?? "t1";
-  const choice = process.argv[3] === "js" ? "js" : "cpu";
+  const argument = process.argv[3] ?? "cpu";
+  if (!["cpu", "js", "default"].includes(argument)) throw new Error(`no backend ${argument}`);
   const set = await compileModels();
   try {
     const compiled = set.models.find((m) => m.id === id);
     if (!compiled) throw new Error(`no bench model ${id} (bench/models/${id}.nn)`);
     const module = (await import(pathToFileURL(compiled.file).href)) as Record<string, ModelClass>;
     const Model = module[compiled.className]!;
-    const backend = createBackend(choice, { precision: "f32" });
+    // default: as `nnc train` runs it (all cores, BLAS when one loads)
+    const backend =
+      argument === "default"
+        ? await createBenchBackend(
+            (await detectBackends(availableParallelism())).some((b) => b.factory === "wasm+blas")
+              ? "wasm+blas"
+              : "wasm",
+            availableParallelism(),
+          )
+        : createBackend(argument as "cpu" | "js", { precision: "f32" });
     const times = new Map<string, { ms: number; calls: number }>();
     const table = backend as unknown as Record<string, (...args: unknown[]) => unknown>;
     // A call inside a timed call (gemmThen's gemm and run on some paths) is not timed again.
@@ -107,7 +120,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < steps; i++) model.trainStep(data);
     const perStep = (performance.now() - start) / steps;
     const rows = [...times].sort((a, b) => b[1].ms - a[1].ms);
-    const lines = [`${id} on ${choice}: ${perStep.toFixed(3)} ms a step`];
+    const lines = [`${id} on ${argument}: ${perStep.toFixed(3)} ms a step`];
     let inside = 0;
     for (const [key, { ms, calls }] of rows) {
       inside += ms / steps;
@@ -116,6 +129,7 @@ async function main(): Promise<void> {
     }
     lines.push(`${(perStep - inside).toFixed(3).padStart(9)} ms        outside backend calls`);
     process.stdout.write(`${lines.join("\n")}\n`);
+    await disposeBackend(backend);
   } finally {
     set.cleanup();
   }

@@ -180,10 +180,23 @@ function loadCached(path: string): Blas | string {
   return result;
 }
 
+/**
+ * OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) after each call before they sleep.
+ * Between two BLAS calls the backend runs its own kernels on all cores (the worker pool), and a
+ * spinning BLAS thread takes a core from them: T2 on 2 threads went 12.6-15.8 -> 10.2-11.4 ms a
+ * step with the spin at its minimum (`OPENBLAS_THREAD_TIMEOUT=4`, 2^4 cycles; the cost is a
+ * wake-up of a few microseconds per call, against calls of at least 64^3 multiply-adds). The
+ * library reads the variable when it loads, so it is set before, unless the user set it.
+ */
+function quietIdleThreads(): void {
+  process.env["OPENBLAS_THREAD_TIMEOUT"] ??= "4";
+}
+
 /** The library at `path`, self-tested, or the reason it cannot serve (thrown or returned). */
 function open(path: string): Blas | string {
   const koffi = loadKoffi();
   if (typeof koffi === "string") return koffi;
+  quietIdleThreads();
   const lib = koffi.load(path);
   const signature = (type: string, name: string): string =>
     `void ${name}(int, int, int, int, int, int, ${type}, const ${type} *, int, const ${type} *, int, ${type}, ${type} *, int)`;
