@@ -88,7 +88,8 @@ export function evaluateElement(expr: ElementExpr, env: EvaluationEnv): number {
   }
 }
 
-const unaryMath: { readonly [op in UnaryMath]: (x: number) => number } = {
+/** Each unary op on doubles, as the printed JavaScript computes it. */
+export const unaryMath: { readonly [op in UnaryMath]: (x: number) => number } = {
   neg: (x) => -x,
   exp: Math.exp,
   log: Math.log,
@@ -103,7 +104,8 @@ const unaryMath: { readonly [op in UnaryMath]: (x: number) => number } = {
   erf,
 };
 
-const binaryMath: { readonly [op in BinaryMath]: (a: number, b: number) => number } = {
+/** Each binary op on doubles, as the printed JavaScript computes it. */
+export const binaryMath: { readonly [op in BinaryMath]: (a: number, b: number) => number } = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,

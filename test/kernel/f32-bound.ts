@@ -25,13 +25,12 @@
  * in place read what earlier elements stored, as both the JavaScript and the wasm do.
  */
 import {
-  type BinaryMath,
   type ElementExpr,
-  type UnaryMath,
   type Kernel,
   evaluateIndex,
   loopInvariantLets,
 } from "../../compiler/kernel/index.js";
+import { binaryMath, unaryMath } from "../../compiler/kernel/evaluate.js";
 import { MATH_ULP } from "../../compiler/kernel/wasm-math.js";
 import { erf } from "../../runtime/math.js";
 
@@ -75,31 +74,6 @@ function monotoneChange(f: (x: number) => number, x: Bounded): number {
   const y = f(x.v);
   return Math.max(Math.abs(f(x.v - x.e) - y), Math.abs(f(x.v + x.e) - y));
 }
-
-const unaryValue: { readonly [op in UnaryMath]: (x: number) => number } = {
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  sign: Math.sign,
-  sin: Math.sin,
-  cos: Math.cos,
-  tanh: Math.tanh,
-  log1p: Math.log1p,
-  expm1: Math.expm1,
-  erf,
-};
-
-const binaryValue: { readonly [op in BinaryMath]: (a: number, b: number) => number } = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: Math.pow,
-  max: Math.max,
-  min: Math.min,
-};
 
 const monotone: Record<string, (x: number) => number> = {
   exp: Math.exp,
@@ -186,7 +160,7 @@ function evaluate(
       return rounded(evaluateIndex(expr.value, env));
     case "unary": {
       const x = node(expr.x);
-      if (x.e === Infinity) return unknown(unaryValue[expr.op](x.v));
+      if (x.e === Infinity) return unknown(unaryMath[expr.op](x.v));
       if (Number.isNaN(x.v)) return x.e === 0 ? exact(NaN) : unknown(NaN);
       switch (expr.op) {
         case "neg":
@@ -210,7 +184,7 @@ function evaluate(
     case "binary": {
       const a = node(expr.a);
       const b = node(expr.b);
-      if (a.e === Infinity || b.e === Infinity) return unknown(binaryValue[expr.op](a.v, b.v));
+      if (a.e === Infinity || b.e === Infinity) return unknown(binaryMath[expr.op](a.v, b.v));
       if (expr.op === "pow") {
         const v = Math.pow(a.v, b.v);
         if (a.e === 0 && b.e === 0) return result(v, 0, ieeeRounding);
