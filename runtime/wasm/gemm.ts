@@ -10,10 +10,10 @@
  * absorbs both transposes, so the four forms share one micro-kernel; edges are zero-padded
  * panels, not a scalar path. Shape adaptations: 5-row tiles for products of few rows that 4
  * pads more (10 rows), the product computed transposed when that pads tiles markedly less, and
- * B read in place for products of few rows. Summation order per element of C: depth blocks in
- * order, and within one, p in order (one accumulator per element), so results depend on neither
- * the transpose form, the tile height, the column range nor the thread count. See
- * docs/internals.md, "GEMM in WebAssembly".
+ * B read in place for products of few rows (the plan: gemm-blocking.ts). Summation order per
+ * element of C: depth blocks in order, and within one, p in order (one accumulator per element),
+ * so results depend on neither the transpose form, the tile height, the column range nor the
+ * thread count. See docs/internals.md, "GEMM in WebAssembly".
  *
  * The caller owns the memory and gives each call a scratch region of `gemmScratchBytes(...)`
  * bytes for the packed panels (one per concurrent caller). Compiled modules are cached per
@@ -22,110 +22,30 @@
  */
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import {
-  SKINNY_MR,
   blockedExport,
   buildGemmModule,
   defaultKernelConfig,
   type GemmKernelConfig,
   type GemmPrecision,
 } from "./gemm-kernels.js";
+import {
+  BLOCKING,
+  depthBlock,
+  evenBlock,
+  rowTile,
+  scratchLayout,
+  transposedProduct,
+} from "./gemm-blocking.js";
 import { BLOCKED_PARAMS } from "./gemm-loops.js";
 import type { WorkerPool } from "./pool.js";
 
 export type { GemmPrecision } from "./gemm-kernels.js";
+export { depthBlock, gemmScratchBytes } from "./gemm-blocking.js";
 
 export interface WasmGemmOptions {
   readonly precision: GemmPrecision;
   /** Use `relaxed_madd`; default: mul then add. */
   readonly relaxed?: boolean;
-}
-
-/** Block limits in elements: depth, rows of A, columns of B (multiples of MR and NR). */
-interface Blocking {
-  readonly kc: number;
-  readonly mc: number;
-  readonly nc: number;
-}
-
-const BLOCKING: Readonly<Record<GemmPrecision, Blocking>> = {
-  f32: { kc: 256, mc: 128, nc: 1024 },
-  f64: { kc: 128, mc: 128, nc: 1024 },
-};
-
-/** Alignment of each scratch part: a cache line. */
-const ALIGN = 64;
-
-const roundUp = (x: number, unit: number): number => Math.ceil(x / unit) * unit;
-
-/** The block size (a multiple of `unit`, at most `limit`) that cuts `extent` most evenly. */
-function evenBlock(extent: number, limit: number, unit: number): number {
-  const blocks = Math.ceil(extent / limit);
-  return roundUp(Math.ceil(extent / blocks), unit);
-}
-
-/** Products of at most this many rows may use SKINNY_MR-row tiles (packed element-wise). */
-const SKINNY_ROWS = 64;
-
-/** The rows of the micro-tiles for a product of `rows` rows: the one that pads least. */
-function rowTile(config: GemmKernelConfig, rows: number): number {
-  const skinny = rows <= SKINNY_ROWS && roundUp(rows, SKINNY_MR) < roundUp(rows, config.mr);
-  return skinny ? SKINNY_MR : config.mr;
-}
-
-/**
- * Whether to compute the product transposed, C^T = op(B)^T op(A)^T, written into C through
- * transposed tile stores: when that pads the tiles markedly less (n = 10 fills 10/16 of two
- * 8-column panels, but all of two 5-row panels). Bits are the same either way.
- */
-function transposedProduct(config: GemmKernelConfig, m: number, n: number): boolean {
-  const fill = (x: number, unit: number): number => x / roundUp(x, unit);
-  const direct = fill(m, rowTile(config, m)) * fill(n, config.nr);
-  return fill(n, rowTile(config, n)) * fill(m, config.nr) > 1.15 * direct;
-}
-
-/**
- * The depth block of a product of depth k (the even cut of k in blocks of at most KC): each
- * element of C sums one block at a time, so any path that wants the blocked path's bits
- * (gemm-small.ts) cuts k the same way.
- */
-export function depthBlock(k: number, precision: GemmPrecision): number {
-  return evenBlock(k, BLOCKING[precision].kc, 1);
-}
-
-interface ScratchLayout {
-  readonly packA: number;
-  readonly packB: number;
-  readonly tile: number;
-  readonly bytes: number;
-}
-
-function scratchLayout(config: GemmKernelConfig, m: number, n: number, k: number): ScratchLayout {
-  const { kc, mc, nc } = BLOCKING[config.precision];
-  const E = config.precision === "f32" ? 4 : 8;
-  const [rowsOfC, columnsOfC] = transposedProduct(config, m, n) ? [n, m] : [m, n];
-  const depth = Math.min(Math.max(k, 1), kc);
-  // Any row range of the product, in either tile height.
-  const rowLimit = Math.min(Math.max(rowsOfC, 1), mc);
-  const rows = Math.max(roundUp(rowLimit, config.mr), roundUp(rowLimit, SKINNY_MR));
-  const tileRows = Math.max(config.mr, SKINNY_MR);
-  const columns = roundUp(Math.min(Math.max(columnsOfC, 1), nc), config.nr);
-  const packA = 0;
-  const packB = roundUp(packA + rows * depth * E, ALIGN);
-  const tile = roundUp(packB + columns * depth * E, ALIGN);
-  return { packA, packB, tile, bytes: roundUp(tile + tileRows * config.nr * E, ALIGN) };
-}
-
-/**
- * Bytes of scratch a call with these sizes needs (enough for any column range of it, and for
- * either multiply-add flavour); at most about 1.2 MiB (f32) or 1.3 MiB (f64).
- */
-export function gemmScratchBytes(
-  m: number,
-  n: number,
-  k: number,
-  precision: GemmPrecision,
-): number {
-  return scratchLayout(defaultKernelConfig(precision, false), m, n, k).bytes;
 }
 
 /** An operand as the packing routines see it: X(p, lane) at base + p*depth + lane*lane bytes. */

@@ -14,6 +14,8 @@
  * reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions of
  * runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col
  * columns) is allocated in the arena, grown on demand and kept, so a step allocates nothing.
+ * The GEMM paths live in gemm-dispatch.ts, the fused kernels' runs in kernel-runner.ts and the
+ * options' checks in wasm-backend-options.ts; this class owns them and delegates.
  * Given a worker pool (created by the caller: in Node, node-pool.ts), it allocates in the
  * pool's memory and splits GEMMs over columns, large fused kernels over elements, large
  * reductions and softmaxes over output columns, convolutions over images and pooling over
@@ -22,7 +24,7 @@
  *
  * Browser-safe: no `node:` imports.
  */
-import { checkGemm, copyHost, fillHost, readHost, writeHost } from "../cpu/host-arrays.js";
+import { copyHost, fillHost, readHost, writeHost } from "../cpu/host-arrays.js";
 import type {
   Backend,
   Buffer,
@@ -35,70 +37,26 @@ import type {
   PoolGeometry,
   Precision,
 } from "../backend.js";
-import { ACCUMULATE, METRIC_SUM_COUNT, TRANS_A, TRANS_B } from "../backend.js";
+import { METRIC_SUM_COUNT } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
-import { gemmOne } from "../cpu/gemm.js";
 import { accumulateMetricsHost } from "../cpu/metric-sums.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
 import { Random, RandomStream } from "../random.js";
-import { WasmGemm, depthBlock, gemmScratchBytes } from "./gemm.js";
-import { WasmSmallGemm, smallGemmScratchBytes } from "./gemm-small.js";
 import { WasmConv2d } from "./conv2d.js";
-import { WasmEpilogue } from "./epilogue.js";
-import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
-import { type ArenaOptions, WasmArena } from "./memory.js";
+import { WasmGemmDispatch } from "./gemm-dispatch.js";
+import { type WasmKernelBody, WasmKernelRunner } from "./kernel-runner.js";
+import { WasmArena } from "./memory.js";
 import { WasmPool2d } from "./pool2d.js";
 import type { WorkerPool } from "./pool.js";
 import { WasmReductions } from "./reduce.js";
-import { relaxedSimdSupported } from "./relaxed-simd.js";
+import { type WasmBackendOptions, checkWasmBackendOptions } from "./wasm-backend-options.js";
 
-/** Options of createWasmBackend. */
-export interface WasmBackendOptions {
-  /** Element type of every buffer: Float32Array ("f32", the default) or Float64Array. */
-  readonly precision?: Precision;
-  /**
-   * Threads asked for (a positive integer). The backend runs on its pool's threads (1 without
-   * a pool); with a pool, this must be the pool's count when given.
-   */
-  readonly threads?: number;
-  /**
-   * The worker pool to run on (its memory becomes the backend's; a shared memory made by
-   * `createSharedMemory`). The caller keeps ownership: it disposes the pool after the backend.
-   */
-  readonly pool?: WorkerPool;
-  /** How the memory is created (shared or reserved up front); see WasmArena. */
-  readonly memory?: ArenaOptions;
-  /**
-   * Use relaxed SIMD (`f32x4.relaxed_madd`); by default, whenever the engine accepts it. In
-   * Node 20 it must be enabled first (`enableRelaxedSimd()`, runtime/wasm/node-relaxed-simd.ts).
-   */
-  readonly relaxed?: boolean;
-  /** A GEMM tried first (system BLAS in Node); it pins its threads to the backend's. */
-  readonly gemm?: GemmProvider;
-}
-
-/**
- * The wasm body of a kernel: elements `[begin, end)` of the kernel's `cpu(size, n, ...buffers)`,
- * each buffer passed as its byte offset in the backend's memory (0 for a buffer the kernel does
- * not take). See runtime/wasm/kernels.ts.
- */
-export type WasmKernelBody = WasmKernelFunction;
-
-/**
- * Elements below which a fused kernel's part is not worth a thread (a kernel runs at roughly
- * 1-4 ns per element, so this is 30-100 us of work per part).
- */
-const KERNEL_GRAIN = 1 << 15;
-
-/** A kernel's wasm body, and where the pool finds it when the kernel is split over threads. */
-interface KernelEntry {
-  readonly body: WasmKernelBody;
-  readonly pooled?: { readonly moduleId: number; readonly exportName: string };
-}
+export type { WasmKernelBody } from "./kernel-runner.js";
+export type { WasmBackendOptions } from "./wasm-backend-options.js";
 
 /** A backend whose buffers are views on one WebAssembly.Memory; see the module comment. */
 export class WasmBackend implements Backend {
@@ -113,24 +71,16 @@ export class WasmBackend implements Backend {
   readonly threads: number;
   /** The pool it runs on, when it has more than one thread. */
   private readonly pool: WorkerPool | undefined;
-  /** The arguments (n, ...byteOffsets) of a kernel split over threads, reused. */
-  private readonly kernelArgs = new Array<number>(13).fill(0);
   /** Whether its wasm code uses relaxed SIMD (`f32x4.relaxed_madd`). */
   readonly relaxed: boolean;
-  /** GEMM in wasm on the arena's memory. */
-  private readonly wasmGemm: WasmGemm;
-  /** Its one-call path for products of little work (same bits). */
-  private readonly smallGemm: WasmSmallGemm;
-  /** gemmThen in one dispatch, with a pool. */
-  private readonly epilogue: WasmEpilogue | undefined;
-  /** Bytes of one element. */
-  private readonly elementBytes: number;
+  /** Fused kernels' wasm bodies and their runs (on the pool when large). */
+  private readonly kernels: WasmKernelRunner;
+  /** GEMM and GEMM-then-kernel: BLAS, wasm (small or blocked, pooled epilogue), JS. */
+  private readonly gemms: WasmGemmDispatch;
   /** Max pooling in wasm on the arena's memory. */
   private readonly wasmPool2d: WasmPool2d;
   /** Convolutions in wasm on the arena's memory (per-image loops split over the pool). */
   private readonly wasmConv2d: WasmConv2d;
-  /** Packed-panel scratch of the wasm GEMM, in the arena, grown on demand. */
-  private gemmScratch: Uint8Array;
   /** The GEMM tried first, if any (see GemmProvider). */
   readonly gemmProvider: GemmProvider | undefined;
   /** im2col scratch (JS heap) for convolutions of arrays not on the memory. */
@@ -143,53 +93,42 @@ export class WasmBackend implements Backend {
   private scratchA = new Float64Array(0);
   private scratchB = new Float64Array(0);
   private random = new Random(0, RandomStream.dropout);
-  /** Wasm bodies attached to kernels (see attachWasmKernel). */
-  private readonly wasmBodies = new Map<Kernel, KernelEntry>();
 
   constructor(options: WasmBackendOptions = {}) {
-    this.precision = options.precision ?? "f32";
-    if (this.precision !== "f32" && this.precision !== "f64") {
-      throw new RangeError(`unknown precision ${String(this.precision)}`);
-    }
-    const threads = options.threads ?? 1;
-    if (!(Number.isInteger(threads) && threads >= 1)) {
-      throw new RangeError(`threads must be a positive integer, not ${String(threads)}`);
-    }
-    this.requestedThreads = threads;
+    const settings = checkWasmBackendOptions(options);
+    this.precision = settings.precision;
+    this.requestedThreads = settings.requestedThreads;
     const pool = options.pool;
-    if (pool !== undefined && options.threads !== undefined && threads !== pool.threads) {
-      throw new RangeError(`threads ${threads} differ from the pool's ${pool.threads}`);
-    }
     this.threads = pool?.threads ?? 1;
     this.pool = pool !== undefined && pool.threads > 1 ? pool : undefined;
     this.arena = new WasmArena(
       pool !== undefined ? { memory: pool.memory as WebAssembly.Memory } : options.memory,
     );
-    const relaxed = options.relaxed ?? relaxedSimdSupported();
-    if (relaxed && !relaxedSimdSupported()) {
-      throw new RangeError("this engine does not accept relaxed SIMD (f32x4.relaxed_madd)");
-    }
+    const relaxed = settings.relaxed;
     this.relaxed = relaxed;
-    this.wasmGemm = new WasmGemm(this.arena.memory, { precision: this.precision, relaxed });
-    if (this.pool !== undefined) this.wasmGemm.useThreads(this.pool);
-    this.smallGemm = new WasmSmallGemm(this.arena.memory, this.wasmGemm.config);
-    this.epilogue =
-      this.pool === undefined ? undefined : new WasmEpilogue(this.arena, this.wasmGemm, this.pool);
-    this.elementBytes = this.precision === "f64" ? 8 : 4;
+    this.gemmProvider = options.gemm;
+    this.kernels = new WasmKernelRunner(this.arena.memory, this.precision, this.pool);
+    const gemms = new WasmGemmDispatch(
+      this.arena,
+      this.precision,
+      relaxed,
+      this.pool,
+      this.gemmProvider,
+      this.kernels,
+    );
+    this.gemms = gemms;
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision, this.pool);
     this.wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
     const state = this.arena.u8(16);
     this.randomState = new Uint32Array(state.buffer, state.byteOffset, 4);
-    this.gemmScratch = this.arena.u8(0);
-    const scratchFor = (m: number, n: number, k: number): number => this.scratchFor(m, n, k);
+    const scratchFor = (m: number, n: number, k: number): number => gemms.scratchFor(m, n, k);
     this.wasmConv2d = new WasmConv2d(
       this.arena,
       this.precision,
-      this.wasmGemm,
+      gemms.wasmGemm,
       scratchFor,
       this.pool,
     );
-    this.gemmProvider = options.gemm;
     this.gemmProvider?.setThreads?.(this.threads);
   }
 
@@ -219,7 +158,7 @@ export class WasmBackend implements Backend {
    * buffers' byte offsets instead of `kernel.cpu`, when the kernel record has a `wasm` entry.
    */
   attachWasmKernel(kernel: Kernel, body: WasmKernelBody): void {
-    this.wasmBodies.set(kernel, { body });
+    this.kernels.attach(kernel, body);
   }
 
   /**
@@ -227,25 +166,7 @@ export class WasmBackend implements Backend {
    * with a pool, instantiates it on every thread so that large kernels split over them.
    */
   prepareKernels(wasm: KernelWasm, kernels: readonly Kernel[]): void {
-    const pool = this.pool;
-    if (pool === undefined) {
-      const functions = instantiateKernels(wasm, this.precision, this.arena.memory, kernels);
-      for (const [kernel, fn] of functions) this.attachWasmKernel(kernel, fn);
-      return;
-    }
-    const module = compileKernels(wasm, this.precision, true);
-    const moduleId = pool.register(module);
-    const instance = pool.instance(moduleId);
-    for (const kernel of kernels) {
-      if (kernel.wasm === undefined) continue;
-      const exportName = String(kernel.wasm);
-      const fn = instance.exports[exportName];
-      if (typeof fn !== "function") {
-        throw new Error(`the kernels' WebAssembly has no function ${exportName} (${kernel.name})`);
-      }
-      const body = fn as unknown as WasmKernelBody;
-      this.wasmBodies.set(kernel, { body, pooled: { moduleId, exportName } });
-    }
+    this.kernels.prepare(wasm, kernels);
   }
 
   write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
@@ -277,57 +198,12 @@ export class WasmBackend implements Backend {
     strideB = k * n,
     strideC = m * n,
   ): void {
-    if (batch <= 0) return;
-    checkGemm(a, b, c, m, n, k, batch, strideA, strideB, strideC);
-    const provider = this.gemmProvider;
-    if (provider?.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC)) return;
-    const arena = this.arena;
-    if (arena.owns(a) && arena.owns(b) && arena.owns(c)) {
-      this.wasmGemmOf(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC);
-      return;
-    }
-    const transA = (flags & TRANS_A) !== 0;
-    const transB = (flags & TRANS_B) !== 0;
-    const accumulate = (flags & ACCUMULATE) !== 0;
-    for (let j = 0; j < batch; j++) {
-      gemmOne(a, j * strideA, b, j * strideB, c, j * strideC, m, n, k, transA, transB, accumulate);
-    }
-  }
-
-  /** The wasm GEMM of `gemm` (small path or blocked), all arrays on the memory. */
-  private wasmGemmOf(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
-    m: number,
-    n: number,
-    k: number,
-    flags: number,
-    batch: number,
-    strideA: number,
-    strideB: number,
-    strideC: number,
-  ): void {
-    const pa = a.byteOffset;
-    const pb = b.byteOffset;
-    const pc = c.byteOffset;
-    if (this.smallGemm.takes(m, n, k)) {
-      const pack = this.scratch(smallGemmScratchBytes(n, k, this.elementBytes));
-      const kc = depthBlock(k, this.precision);
-      this.smallGemm.gemm(pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC, kc, pack);
-      return;
-    }
-    const scratch = this.scratchFor(m, n, k);
-    this.wasmGemm.gemm(pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC, scratch);
+    this.gemms.gemm(a, b, c, m, n, k, flags, batch, strideA, strideB, strideC);
   }
 
   /**
-   * The GEMM epilogue (Backend.gemmThen). With a pool, on the blocked path, one dispatch: each
-   * thread runs the kernel on the elements of C its columns of the product wrote, right after
-   * computing them (epilogue.ts). On 1 thread and on the small-GEMM path, the kernel runs on
-   * the calling thread over all of C right after the product (still in cache). BLAS products,
-   * kernels without a wasm body and arrays not on the memory: `gemm` then `run`. Every path
-   * gives the bits of `gemm` then `run` (each element of the kernel depends only on its own).
+   * The GEMM epilogue (Backend.gemmThen): with a pool, one dispatch per product; the bits of
+   * `gemm` then `run` on every path (see WasmGemmDispatch.gemmThen).
    */
   gemmThen(
     a: Buffer,
@@ -352,63 +228,29 @@ export class WasmBackend implements Backend {
     kk?: Buffer,
     kl?: Buffer,
   ): void {
-    const entry = kernel.wasm === undefined ? undefined : this.wasmBodies.get(kernel);
-    const arena = this.arena;
-    const fusable = m > 0 && n > 0 && k > 0 && arena.owns(a) && arena.owns(b) && arena.owns(c);
-    const size = m * n;
-    if (entry === undefined || !fusable) {
-      this.gemm(a, b, c, m, n, k, flags);
-      this.run(kernel, size, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
-      return;
-    }
-    checkGemm(a, b, c, m, n, k, 1, m * k, k * n, size);
-    if (this.gemmProvider?.gemm(a, b, c, m, n, k, flags, 1, m * k, k * n, size)) {
-      this.run(kernel, size, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
-      return;
-    }
-    const epilogue = this.epilogue;
-    if (epilogue !== undefined && entry.pooled !== undefined && !this.smallGemm.takes(m, n, k)) {
-      const args = this.setKernelArgs(batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
-      const scratch = this.scratchFor(m, n, k);
-      const pooled = entry.pooled;
-      epilogue.run(a.byteOffset, b.byteOffset, c.byteOffset, m, n, k, flags, scratch, pooled, args);
-      return;
-    }
-    this.wasmGemmOf(a, b, c, m, n, k, flags, 1, m * k, k * n, size);
-    callBody(entry.body, size, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
-  }
-
-  /** kernelArgs = (n, byte offsets of a..l), for a kernel split over threads. */
-  private setKernelArgs(
-    n: number,
-    a?: Buffer,
-    b?: Buffer,
-    c?: Buffer,
-    d?: Buffer,
-    e?: Buffer,
-    f?: Buffer,
-    g?: Buffer,
-    h?: Buffer,
-    i?: Buffer,
-    j?: Buffer,
-    k?: Buffer,
-    l?: Buffer,
-  ): readonly number[] {
-    const args = this.kernelArgs;
-    args[0] = n;
-    args[1] = offsetOf(a);
-    args[2] = offsetOf(b);
-    args[3] = offsetOf(c);
-    args[4] = offsetOf(d);
-    args[5] = offsetOf(e);
-    args[6] = offsetOf(f);
-    args[7] = offsetOf(g);
-    args[8] = offsetOf(h);
-    args[9] = offsetOf(i);
-    args[10] = offsetOf(j);
-    args[11] = offsetOf(k);
-    args[12] = offsetOf(l);
-    return args;
+    this.gemms.gemmThen(
+      a,
+      b,
+      c,
+      m,
+      n,
+      k,
+      flags,
+      kernel,
+      batchSize,
+      ka,
+      kb,
+      kc,
+      kd,
+      ke,
+      kf,
+      kg,
+      kh,
+      ki,
+      kj,
+      kk,
+      kl,
+    );
   }
 
   run(
@@ -428,19 +270,7 @@ export class WasmBackend implements Backend {
     k?: Buffer,
     l?: Buffer,
   ): void {
-    const entry = kernel.wasm === undefined ? undefined : this.wasmBodies.get(kernel);
-    if (entry === undefined) {
-      kernel.cpu(size, n, a, b, c, d, e, f, g, h, i, j, k, l);
-      return;
-    }
-    const pooled = entry.pooled;
-    if (pooled !== undefined && size >= 2 * KERNEL_GRAIN) {
-      // Every element depends only on its own index: any split gives the same bits.
-      const args = this.setKernelArgs(n, a, b, c, d, e, f, g, h, i, j, k, l);
-      this.pool!.parallelFor(pooled.moduleId, pooled.exportName, args, size, KERNEL_GRAIN, 4);
-      return;
-    }
-    callBody(entry.body, size, n, a, b, c, d, e, f, g, h, i, j, k, l);
+    this.kernels.run(kernel, size, n, a, b, c, d, e, f, g, h, i, j, k, l);
   }
 
   sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
@@ -457,22 +287,14 @@ export class WasmBackend implements Backend {
 
   softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "softmax", false);
-    if (this.onMemory(x, y)) {
-      this.wasmReduce.softmax(x, y, outer, mid, inner);
-      return;
-    }
-    const maxs = this.accumulators(inner);
-    softmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
+    if (this.onMemory(x, y)) this.wasmReduce.softmax(x, y, outer, mid, inner);
+    else softmaxMiddle(x, y, outer, mid, inner, this.accumulators(inner), this.scratchB);
   }
 
   logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
-    if (this.onMemory(x, y)) {
-      this.wasmReduce.logSoftmax(x, y, outer, mid, inner);
-      return;
-    }
-    const maxs = this.accumulators(inner);
-    logSoftmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
+    if (this.onMemory(x, y)) this.wasmReduce.logSoftmax(x, y, outer, mid, inner);
+    else logSoftmaxMiddle(x, y, outer, mid, inner, this.accumulators(inner), this.scratchB);
   }
 
   conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
@@ -503,12 +325,9 @@ export class WasmBackend implements Backend {
     checkPool(geometry, x, dy, "maxpool2dGrad", "dy");
     const { batch, channels, height, width } = geometry;
     need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
-    const arena = this.arena;
-    if (arena.owns(x) && arena.owns(dy) && arena.owns(dx)) {
-      this.wasmPool2d.backward(x, dy, dx, geometry);
-    } else {
-      maxpool2dBackward(x, dy, dx, geometry);
-    }
+    const onMemory = this.onMemory(x, dy) && this.arena.owns(dx);
+    if (onMemory) this.wasmPool2d.backward(x, dy, dx, geometry);
+    else maxpool2dBackward(x, dy, dx, geometry);
   }
 
   dropoutMask(mask: Buffer, size: number, rate: number): void {
@@ -572,66 +391,10 @@ export class WasmBackend implements Backend {
     return WasmConv2d.handles(g) && arena.owns(p) && arena.owns(q) && arena.owns(r);
   }
 
-  /** The byte offset of GEMM scratch for these sizes (one region per thread), grown (in the arena) only when too small. */
-  private scratchFor(m: number, n: number, k: number): number {
-    return this.scratch(gemmScratchBytes(m, n, k, this.precision) * this.wasmGemm.threads);
-  }
-
-  /** The GEMM scratch's offset, with room for `bytes`, grown only when too small. */
-  private scratch(bytes: number): number {
-    if (this.gemmScratch.length < bytes) {
-      this.arena.release(this.gemmScratch);
-      this.gemmScratch = this.arena.u8(bytes);
-    }
-    return this.gemmScratch.byteOffset;
-  }
-
   /** The im2col scratch of the JS convolutions (foreign arrays), grown only when too small. */
   private columnScratch(g: ConvGeometry): FloatArray {
     const size = colSize(g);
     if (this.columns.length < size) this.columns = new Float64Array(size);
     return this.columns;
   }
-}
-
-/** A kernel's wasm body over all `size` elements, on the calling thread. */
-function callBody(
-  body: WasmKernelBody,
-  size: number,
-  n: number,
-  a?: Buffer,
-  b?: Buffer,
-  c?: Buffer,
-  d?: Buffer,
-  e?: Buffer,
-  f?: Buffer,
-  g?: Buffer,
-  h?: Buffer,
-  i?: Buffer,
-  j?: Buffer,
-  k?: Buffer,
-  l?: Buffer,
-): void {
-  body(
-    0,
-    size,
-    n,
-    offsetOf(a),
-    offsetOf(b),
-    offsetOf(c),
-    offsetOf(d),
-    offsetOf(e),
-    offsetOf(f),
-    offsetOf(g),
-    offsetOf(h),
-    offsetOf(i),
-    offsetOf(j),
-    offsetOf(k),
-    offsetOf(l),
-  );
-}
-
-/** A buffer's byte offset in the memory, 0 for an absent one. */
-function offsetOf(buffer: Buffer | undefined): number {
-  return buffer === undefined ? 0 : buffer.byteOffset;
 }
