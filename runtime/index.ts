@@ -1,6 +1,9 @@
 /**
  * The runtime's public API (`nnc/runtime`): what generated modules import, and what programs
- * that use a generated model need (backends, data, training, checkpoints).
+ * that use a generated model need (backends, in-memory data, training, checkpoints as bytes).
+ * Everything here runs in any JavaScript engine, browsers included: no `node:` module is
+ * reachable from this file (test/runtime/browser-safe.test.ts). Files, the `mnist` package,
+ * system BLAS and worker_threads are in `nnc/runtime/node`.
  */
 export type {
   Backend,
@@ -47,7 +50,6 @@ export {
 } from "./model.js";
 export type * from "./spec.js";
 export { type EpochLog, type FitData, type FitOptions, type History, fit } from "./train/fit.js";
-export { type PreparedData, type PrepareOptions, prepareData } from "./train/prepare.js";
 export { MetricAccumulator } from "./train/metrics.js";
 export { scheduledLr } from "./train/schedule.js";
 export { Random, RandomStream } from "./random.js";

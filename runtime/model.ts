@@ -11,6 +11,7 @@ import { type BackendChoice, createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
+import { parseSafetensors, serializeSafetensors } from "./io/safetensors.js";
 import { Random, RandomStream } from "./random.js";
 import type { WorkerPool } from "./wasm/pool.js";
 import type { ModelSpec } from "./spec.js";
@@ -292,17 +293,22 @@ export abstract class CompiledModel {
     return fit(this, data, options);
   }
 
-  /** Writes the parameters as a safetensors checkpoint named like PyTorch's state_dict (Node only). */
-  async save(path: string): Promise<void> {
-    const { writeSafetensors } = await import("./io/safetensors.js");
+  /**
+   * The parameters as safetensors bytes, named and laid out like PyTorch's state_dict (what
+   * `--save` writes). In Node, `saveFile(model, path)` of `nnc/runtime/node` writes them.
+   */
+  async save(): Promise<Uint8Array> {
     const tensors = [...this.parameters()].map(([name, t]) => ({ name, ...t }));
-    writeSafetensors(path, tensors);
+    return Promise.resolve(serializeSafetensors(tensors));
   }
 
-  /** Reads parameters from a safetensors checkpoint (Node only); see `loadParameters`. */
-  async load(path: string): Promise<void> {
-    const { readSafetensors } = await import("./io/safetensors.js");
-    this.loadParameters(readSafetensors(path), path);
+  /**
+   * Loads parameters from safetensors bytes (a state_dict; see `loadParameters` for the
+   * checks). In Node, `loadFile(model, path)` of `nnc/runtime/node` reads a file.
+   */
+  async load(bytes: Uint8Array, source = "checkpoint"): Promise<void> {
+    this.loadParameters(parseSafetensors(bytes, source).tensors, source);
+    return Promise.resolve();
   }
 
   /** Copies of every parameter and buffer, by name. */

@@ -84,3 +84,37 @@ describe("layering", () => {
     expect(violations("compiler/passes", "compiler/grad")).toEqual([]);
   });
 });
+
+/**
+ * Issue 9: `nnc/runtime` (runtime/index.ts) holds only what runs in any JavaScript engine, so
+ * that a bundler can take a generated module to a browser: no module reachable from it, by
+ * static or dynamic import, may import a Node built-in. Node specifics live in
+ * `nnc/runtime/node` (runtime/node/index.ts).
+ */
+describe("nnc/runtime is browser-safe", () => {
+  it("reaches no Node built-in from runtime/index.ts", async () => {
+    const { builtinModules } = await import("node:module");
+    const builtins = new Set(builtinModules);
+    const seen = new Set<string>();
+    const found: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(join(repoRoot, file), "utf8");
+      for (const s of specifiers(text)) {
+        if (s.startsWith(".")) {
+          const target = relative(repoRoot, resolve(repoRoot, dirname(file), s))
+            .split(sep)
+            .join("/")
+            .replace(/\.js$/, ".ts");
+          visit(target);
+        } else if (s.startsWith("node:") || builtins.has(s)) {
+          found.push(`${file} imports ${s}`);
+        }
+      }
+    };
+    visit("runtime/index.ts");
+    expect(seen.size).toBeGreaterThan(20);
+    expect(found).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ts } from "ts-morph";
 import type * as RuntimeModule from "../../runtime/index.js";
+import type * as NodeRuntimeModule from "../../runtime/node/index.js";
 import { enableRelaxedSimd } from "../../runtime/wasm/node-relaxed-simd.js";
 import type { ModelFunctions } from "../emit/index.js";
 import { generate } from "../pipeline.js";
@@ -20,14 +21,22 @@ export function runtimeUrl(): string {
 }
 
 /**
- * The built runtime, for running models: relaxed SIMD is switched on first (a V8 flag in Node
+ * The built runtime (`nnc/runtime` and its Node part, from the same files, so classes such as
+ * DataError are the ones generated code sees), for running models: relaxed SIMD is switched on first (a V8 flag in Node
  * 20, which must be set before any WebAssembly module is compiled), so the cpu backend uses
  * `f32x4.relaxed_madd` wherever the engine has it.
  */
-export async function loadRuntime(): Promise<typeof RuntimeModule> {
+export async function loadRuntime(): Promise<Runtime> {
   enableRelaxedSimd();
-  return (await import(runtimeUrl())) as typeof RuntimeModule;
+  const core = (await import(runtimeUrl())) as typeof RuntimeModule;
+  const node = (await import(
+    pathToFileURL(join(packageRoot(), "dist", "runtime", "node", "index.js")).href
+  )) as typeof NodeRuntimeModule;
+  return { ...core, ...node };
 }
+
+/** The runtime the CLI runs models with: `nnc/runtime` and `nnc/runtime/node` together. */
+export type Runtime = typeof RuntimeModule & typeof NodeRuntimeModule;
 
 /**
  * Compiles generated TypeScript in memory (transpiled with the TypeScript compiler that

@@ -1,4 +1,3 @@
-import type * as RuntimeModule from "../../runtime/index.js";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
@@ -7,10 +6,8 @@ import type { WorkerPool } from "../../runtime/wasm/pool.js";
 import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
-import { loadGenerated, loadRuntime } from "./load-module.js";
+import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { withThreadPool } from "./threads.js";
-
-type Runtime = typeof RuntimeModule;
 
 /**
  * `nnc predict FILE --load CKPT --data PATH [-o out.csv]`: the trained model's outputs for

@@ -1,27 +1,18 @@
-import type * as RuntimeModule from "../../runtime/index.js";
 import { dirname, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
-import type {
-  CompiledModel,
-  EpochLog,
-  History,
-  ModelOptions,
-  PreparedData,
-  SourceRequest,
-} from "../../runtime/index.js";
+import type { CompiledModel, EpochLog, History, ModelOptions } from "../../runtime/index.js";
+import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
 import type { WorkerPool } from "../../runtime/wasm/pool.js";
 import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
 import { CliError, type CliIo, useColor } from "./io.js";
-import { loadGenerated, loadRuntime } from "./load-module.js";
+import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
 import { withThreadPool } from "./threads.js";
-
-type Runtime = typeof RuntimeModule;
 
 /** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
 export function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {

@@ -1,5 +1,5 @@
 import { type ColumnRequest, planColumns } from "./csv-columns.js";
-import { DataError, type FileRef, malformed, malformedLine, readDataFile } from "./errors.js";
+import { DataError, malformed, malformedLine } from "./errors.js";
 import { parseNumberBytes, parseNumberText, skipBlanks, trimEnd } from "./numbers.js";
 import type { Tensor } from "./tensor.js";
 
@@ -28,11 +28,6 @@ export interface CsvData {
   readonly columns: { readonly features: string[]; readonly targets: string[] };
 }
 
-/** Reads and checks a CSV file; every user-facing problem throws DataError (E502-E504). */
-export function readCsv(file: FileRef, options: CsvOptions): CsvData {
-  return parseCsv(readDataFile(file), file.displayPath, options);
-}
-
 const COMMA = 44;
 const LF = 10;
 const CR = 13;
@@ -53,7 +48,10 @@ interface Cursor {
   line: number;
 }
 
-/** `readCsv` on bytes already in memory (`displayPath` names them in messages). */
+/**
+ * Checks and reads CSV bytes already in memory (`displayPath` names them in messages); every
+ * user-facing problem throws DataError (E502-E504). `readCsv` (csv-file.ts) reads a file.
+ */
 export function parseCsv(bytes: Uint8Array, displayPath: string, options: CsvOptions): CsvData {
   const len = bytes.length;
   const at: Cursor = { pos: hasBom(bytes) ? 3 : 0, line: 1 };

@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import { fsErrorReason } from "../io/fs.js";
-
 /**
  * The data errors a user can cause, with the codes of `compiler/diagnostics/messages.ts`:
  * E502 the data does not fit the model, E503 a file cannot be read, E504 a file is malformed.
@@ -42,15 +39,6 @@ export function malformed(displayPath: string, detail: string): DataError {
 /** E504 for a problem on one line: `PATH:LINE: DETAIL`. */
 export function malformedLine(displayPath: string, line: number, detail: string): DataError {
   return new DataError("E504", `${displayPath}:${line}: ${detail}`);
-}
-
-/** Reads a whole file; every file-system failure becomes E503 naming `displayPath`. */
-export function readDataFile(file: FileRef): Buffer {
-  try {
-    return readFileSync(file.path);
-  } catch (error) {
-    throw cannotRead(file.displayPath, fsErrorReason(error));
-  }
 }
 
 /**

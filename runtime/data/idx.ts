@@ -2,7 +2,8 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { fsErrorReason, isFile } from "../io/fs.js";
-import { DataError, type FileRef, cannotRead, malformed, readDataFile } from "./errors.js";
+import { DataError, type FileRef, cannotRead, malformed } from "./errors.js";
+import { readDataFile } from "./read-file.js";
 import type { Tensor } from "./tensor.js";
 
 /**

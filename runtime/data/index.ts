@@ -1,6 +1,7 @@
 /**
- * Data loading for training and prediction: CSV, IDX (MNIST folders), the shipped MNIST
- * digits, test/validation splits, normalization and batching. Every user-facing problem is
+ * Data for training and prediction that runs in any JavaScript: CSV parsed from bytes,
+ * test/validation splits, normalization and batching (files, IDX folders and the shipped MNIST
+ * digits are Node's: runtime/node). Every user-facing problem is
  * a DataError with a code of `compiler/diagnostics/messages.ts` (E502-E504).
  */
 export {
@@ -10,14 +11,7 @@ export {
   epochOrder,
   gatherRows,
 } from "./batches.js";
-export {
-  type CsvData,
-  type CsvOptions,
-  type ModelSlot,
-  type TargetKind,
-  parseCsv,
-  readCsv,
-} from "./csv.js";
+export { type CsvData, type CsvOptions, type ModelSlot, type TargetKind, parseCsv } from "./csv.js";
 export {
   type Dataset,
   type Normalizer,
@@ -29,14 +23,6 @@ export {
   splitValidation,
 } from "./dataset.js";
 export { DataError, type DataErrorCode, type FileRef } from "./errors.js";
-export { type IdxData, type MnistDirData, readIdx, readMnistDir } from "./idx.js";
-export {
-  type LoadedData,
-  type ModelDataSlots,
-  type SourceRequest,
-  loadDataSource,
-} from "./load.js";
-export { loadShippedMnist, shippedMnistPackageDir } from "./mnist-package.js";
 export {
   type Tensor,
   formatShape,

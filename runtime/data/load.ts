@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { DataSourceSettings } from "../spec.js";
 import { isDirectory } from "../io/fs.js";
 import type { ModelSlot } from "./csv-columns.js";
-import { readCsv } from "./csv.js";
+import { readCsv } from "./csv-file.js";
 import type { Dataset } from "./dataset.js";
 import { DataError } from "./errors.js";
 import { readIdx, readMnistDir } from "./idx.js";

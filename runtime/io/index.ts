@@ -1,16 +1,13 @@
 /**
- * Checkpoint I/O: safetensors files laid out as PyTorch's `state_dict()`, and the strict
- * check that a checkpoint fits a model.
+ * Checkpoints as bytes: safetensors laid out as PyTorch's `state_dict()`, and the strict check
+ * that a checkpoint fits a model (files are Node's: runtime/node).
  */
 export { type ExpectedTensor, checkCheckpoint } from "./checkpoint.js";
 export { CheckpointError } from "./errors.js";
-export { fsErrorReason, isDirectory, writeFileAtomic } from "./fs.js";
 export {
   type NamedTensor,
   type SafetensorsContents,
   type StoredTensor,
   parseSafetensors,
-  readSafetensors,
   serializeSafetensors,
-  writeSafetensors,
 } from "./safetensors.js";

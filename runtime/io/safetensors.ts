@@ -1,7 +1,4 @@
-import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { CheckpointError } from "./errors.js";
-import { fsErrorReason, isDirectory, writeFileAtomic } from "./fs.js";
 
 /**
  * The safetensors format (huggingface/safetensors), which PyTorch users save state dicts in:
@@ -89,53 +86,6 @@ export function serializeSafetensors(
     }
   }
   return bytes;
-}
-
-/**
- * Writes `tensors` to `path` as F32 safetensors, atomically: a crash leaves the old file or
- * the new one, never half a file. The folder must exist. Throws CheckpointError naming
- * `displayPath` (default `path`) when the file cannot be written.
- */
-export function writeSafetensors(
-  path: string,
-  tensors: readonly NamedTensor[],
-  options: {
-    readonly displayPath?: string;
-    readonly metadata?: Readonly<Record<string, string>>;
-  } = {},
-): void {
-  const shown = options.displayPath ?? path;
-  const folder = dirname(path);
-  if (!isDirectory(folder)) {
-    const shownFolder = dirname(shown);
-    throw new CheckpointError(
-      shown,
-      `cannot write ${shown}: the folder ${shownFolder} does not exist`,
-    );
-  }
-  if (isDirectory(path))
-    throw new CheckpointError(shown, `cannot write ${shown}: it is a directory`);
-  const bytes = serializeSafetensors(tensors, options.metadata);
-  try {
-    writeFileAtomic(path, bytes);
-  } catch (error) {
-    throw new CheckpointError(shown, `cannot write ${shown}: ${fsErrorReason(error)}`);
-  }
-}
-
-/** Reads a safetensors file: tensor name -> shape and float32 data. Throws CheckpointError. */
-export function readSafetensors(
-  path: string,
-  options: { readonly displayPath?: string } = {},
-): Map<string, StoredTensor> {
-  const shown = options.displayPath ?? path;
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new CheckpointError(shown, `cannot read ${shown}: ${fsErrorReason(error)}`);
-  }
-  return parseSafetensors(bytes, shown).tensors;
 }
 
 interface DtypeInfo {

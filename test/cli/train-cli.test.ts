@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "../../compiler/cli/main.js";
 import { cpuVariants, withVariant } from "../helpers/backends.js";
 import { nnc as nncDefault } from "../helpers/cli.js";
-import { readSafetensors, writeSafetensors } from "../../runtime/io/safetensors.js";
+import { readSafetensors, writeSafetensors } from "../../runtime/io/safetensors-file.js";
 import { repoRoot } from "../helpers/compile.js";
 
 const model = (data: string, target = "y") => `model Tiny {

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readSafetensors } from "../../runtime/io/safetensors.js";
+import { readSafetensors } from "../../runtime/io/safetensors-file.js";
 import { cpuVariants } from "../helpers/backends.js";
 import { repoRoot } from "../helpers/compile.js";
 

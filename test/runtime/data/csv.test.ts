@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CsvOptions, parseCsv, readCsv } from "../../../runtime/data/csv.js";
+import { type CsvOptions, parseCsv } from "../../../runtime/data/csv.js";
+import { readCsv } from "../../../runtime/data/csv-file.js";
 import { repoRoot } from "../../helpers/compile.js";
 import { dataErrorOf, useTempDir } from "./helpers.js";
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkCheckpoint } from "../../../runtime/io/checkpoint.js";
 import { CheckpointError } from "../../../runtime/io/errors.js";
-import { readSafetensors } from "../../../runtime/io/safetensors.js";
+import { readSafetensors } from "../../../runtime/io/safetensors-file.js";
 import { repoRoot } from "../../helpers/compile.js";
 
 const classifier = [

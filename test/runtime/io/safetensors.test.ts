@@ -6,10 +6,9 @@ import { CheckpointError } from "../../../runtime/io/errors.js";
 import {
   halfToFloat,
   parseSafetensors,
-  readSafetensors,
   serializeSafetensors,
-  writeSafetensors,
 } from "../../../runtime/io/safetensors.js";
+import { readSafetensors, writeSafetensors } from "../../../runtime/io/safetensors-file.js";
 import { repoRoot } from "../../helpers/compile.js";
 
 const fixtures = join(repoRoot, "..", "shared", "fixtures", "torch", "training");

@@ -4,6 +4,7 @@ import { loadGenerated } from "../../../compiler/cli/load-module.js";
 import { build } from "../../../compiler/pipeline.js";
 import type { CompiledModel, ModelOptions } from "../../../runtime/index.js";
 import type { Tensor } from "../../../runtime/data/tensor.js";
+import { loadFile, saveFile } from "../../../runtime/node/model-files.js";
 
 /** Compiles a model in memory, as nnc train does, and returns an instance. */
 async function instantiate(text: string, options: ModelOptions = {}): Promise<CompiledModel> {
@@ -86,13 +87,21 @@ model Stop {
     expect(history.restoredEpoch).toBe(history.epochs.findIndex((e) => e.loss === best) + 1);
   });
 
-  it("saves and loads checkpoints", async () => {
+  it("saves and loads checkpoints as bytes", async () => {
+    const text = readFileSync(new URL("../../../examples/xor.nn", import.meta.url), "utf8");
+    const a = await instantiate(text, { seed: 1 });
+    const b = await instantiate(text, { seed: 2 });
+    await b.load(await a.save());
+    expect([...b.parameters()]).toEqual([...a.parameters()]);
+  });
+
+  it("saves and loads checkpoint files (nnc/runtime/node)", async () => {
     const text = readFileSync(new URL("../../../examples/xor.nn", import.meta.url), "utf8");
     const a = await instantiate(text, { seed: 1 });
     const b = await instantiate(text, { seed: 2 });
     const path = `${process.env["TMPDIR"] ?? "/tmp"}/nnc-xor-${process.pid}.safetensors`;
-    await a.save(path);
-    await b.load(path);
+    await saveFile(a, path);
+    await loadFile(b, path);
     expect([...b.parameters()]).toEqual([...a.parameters()]);
   });
 });
