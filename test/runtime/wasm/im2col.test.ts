@@ -1,26 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ConvGeometry, FloatArray } from "../../../runtime/backend.js";
+import type { ConvGeometry } from "../../../runtime/backend.js";
 import { col2imAdd, im2col } from "../../../runtime/cpu/im2col.js";
 import { WasmIm2col } from "../../../runtime/wasm/im2col.js";
+import { fillFrom, sameBits } from "../../helpers/float-arrays.js";
 
 const PAGE = 65536;
 const PAGES = 16;
-
-function fillFrom(seed: number, array: FloatArray): void {
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < array.length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    array[i] = ((state >>> 0) / 2 ** 32) * 8 - 4;
-  }
-}
-
-function sameBits(a: FloatArray, b: FloatArray): number {
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
 
 const geometry = fc
   .record({

@@ -9,30 +9,11 @@ import type { WorkerPool } from "../../../runtime/wasm/pool.js";
 import { createCpuBackend } from "../../../runtime/cpu/index.js";
 import { createWasmBackend } from "../../../runtime/wasm/index.js";
 import { type ReducePrecision, WasmReductions } from "../../../runtime/wasm/reduce.js";
+import { fillFrom, sameBits } from "../../helpers/float-arrays.js";
 import { testPool } from "../../helpers/pools.js";
 
 const PAGE = 65536;
 const PAGES = 256;
-
-/** Values with ties, signed zeros, infinities and NaN, drawn from a seeded generator. */
-const VALUES = [-2, -1, -0, 0, 0.5, 1, 1, 2, 3, -Infinity, Infinity, NaN];
-
-function fillFrom(seed: number, array: FloatArray, specials: number): void {
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < array.length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    const u = (state >>> 0) / 2 ** 32;
-    array[i] = u < specials ? VALUES[Math.floor((u / specials) * VALUES.length)]! : u * 40 - 20;
-  }
-}
-
-/** The first index where a and b differ in value (NaN equal to NaN, -0 distinct from 0), or -1. */
-function sameBits(a: FloatArray, b: FloatArray): number {
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
 
 type Op = "sum" | "max" | "softmax" | "logSoftmax";
 const OPS: readonly Op[] = ["sum", "max", "softmax", "logSoftmax"];
@@ -80,7 +61,7 @@ function compare(
   const end = PAGES * PAGE;
   const x = new Float(buffer, end - size * E, size);
   const y = new Float(buffer, E, outputs);
-  fillFrom(seed, x, specials);
+  fillFrom(seed, x, specials, 20);
   y.fill(7);
   const want = new Float(outputs).fill(7);
   reference(op, x, want, outer, mid, inner);
@@ -111,7 +92,7 @@ function compareInPlace(wasm: WasmReductions, precision: ReducePrecision, op: Op
   for (const { outer, mid, inner } of [...LARGE, { outer: 5, mid: 1, inner: 33 }]) {
     const size = outer * mid * inner;
     const x = new Float(buffer, 64, size);
-    fillFrom(size, x, 0.02);
+    fillFrom(size, x, 0.02, 20);
     const want = x.slice();
     reference(op, want, want, outer, mid, inner);
     wasm[op](x, x, outer, mid, inner);
@@ -208,7 +189,7 @@ describe.each(["f32", "f64"] as const)("WasmBackend's reductions and masks, %s",
     const backend = createWasmBackend({ precision });
     const [outer, mid, inner] = [3, 7, 21];
     const x = backend.alloc(outer * mid * inner);
-    fillFrom(11, x, 0.05);
+    fillFrom(11, x, 0.05, 20);
     const heapX = Float.from(x);
     for (const op of OPS) {
       const size = op === "sum" || op === "max" ? outer * inner : outer * mid * inner;
