@@ -88,12 +88,13 @@ export class WasmConv2d {
       modules.set(key, compiled);
     }
     if (pool !== undefined && pool.threads > 1) {
-      const id = pool.register(compiled, { gemm: pool.register(gemm.module) });
+      // the GEMM's own registration when it has one (it has, with the same pool), not a second
+      const gemmId = gemm.poolModuleId ?? pool.register(gemm.module);
+      const id = pool.register(compiled, { gemm: gemmId });
       this.pooled = { pool, id };
       this.exports = pool.instance(id).exports as unknown as DriverExports;
     } else {
-      const gemmInstance = new WebAssembly.Instance(gemm.module, { env: { memory } });
-      const imports = { env: { memory }, gemm: { blocked: gemmInstance.exports.blocked! } };
+      const imports = { env: { memory }, gemm: { blocked: gemm.blockedOnCaller } };
       this.exports = new WebAssembly.Instance(compiled, imports)
         .exports as unknown as DriverExports;
     }

@@ -207,6 +207,14 @@ export class WasmGemm {
     return Math.max(this.config.nr, Math.ceil(PARALLEL_WORK / (rows * k)));
   }
 
+  /**
+   * Its 4-row `blocked` loop nest on the calling thread, for a module that imports it
+   * (conv2d-driver.ts), so that such a module shares this instance instead of another.
+   */
+  get blockedOnCaller(): WebAssembly.ExportValue {
+    return this.loopNests["blocked"]!;
+  }
+
   /** The id of its module in the pool given to `useThreads` (none with 1 thread). */
   get poolModuleId(): number | undefined {
     return this.pool?.id;
