@@ -1,0 +1,175 @@
+/**
+ * A WebGPU device for tests, through the `webgpu` package (Dawn) on Mesa's software driver
+ * (OpenGL ES, surfaceless EGL, a compatibility-mode adapter: the CI setup), and a minimal
+ * GpuContext over one arena buffer for testing library kernels without a backend. Suites
+ * skip, with the reason, when no adapter can be had.
+ */
+import type { GpuBuffer, GpuContext } from "../../runtime/webgpu/context.js";
+
+export interface TestGpu {
+  readonly device: GPUDevice | null;
+  /** Why there is no device, when there is none. */
+  readonly reason: string;
+}
+
+let cached: Promise<TestGpu> | undefined;
+/**
+ * The Dawn instance, kept reachable for the life of the process: once it is garbage-collected
+ * its devices' work crashes the process (seen as mutex/futex aborts and segfaults in Mesa).
+ */
+let instance: GPU | undefined;
+
+/** The shared test device (one per test file's process), or why there is none. */
+export function testGpu(): Promise<TestGpu> {
+  cached ??= openDevice();
+  return cached;
+}
+
+async function openDevice(): Promise<TestGpu> {
+  try {
+    process.env.EGL_PLATFORM ??= "surfaceless";
+    const { create, globals } = await import("webgpu");
+    Object.assign(globalThis, globals);
+    instance = create(["backend=opengles"]);
+    const adapter = await instance.requestAdapter({ featureLevel: "compatibility" });
+    if (adapter === null) return { device: null, reason: "no WebGPU adapter (Dawn on Mesa)" };
+    const device = await adapter.requestDevice();
+    return { device, reason: "" };
+  } catch (error) {
+    return { device: null, reason: `no WebGPU: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * A GpuContext whose arena is a fixed-size storage buffer, buffers bump-allocated in it (each
+ * at a multiple of 4 elements); every dispatch gets a uniform buffer of its own.
+ */
+export class TestContext implements GpuContext {
+  readonly limits: GPUSupportedLimits;
+  readonly arena: GPUBuffer;
+  private next = 0;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private uniforms: GPUBuffer[] = [];
+  /** Dispatches recorded since the context was made. */
+  dispatches = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly capacity = 1 << 22,
+  ) {
+    this.limits = device.limits;
+    this.arena = device.createBuffer({
+      size: capacity * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  /** A zero-filled buffer of `length` elements. */
+  alloc(length: number): GpuBuffer {
+    const offset = this.next;
+    this.next += Math.ceil(Math.max(length, 1) / 4) * 4;
+    if (this.next > this.capacity) throw new Error("test arena full");
+    this.flush();
+    this.device.queue.writeBuffer(this.arena, offset * 4, new Float32Array(this.next - offset));
+    return { device: true, offset, length };
+  }
+
+  /** Frees every buffer (the next alloc starts over). */
+  reset(): void {
+    this.next = 0;
+  }
+
+  upload(buffer: GpuBuffer, data: ArrayLike<number>): void {
+    this.flush();
+    this.device.queue.writeBuffer(this.arena, buffer.offset * 4, Float32Array.from(data));
+  }
+
+  /** A buffer holding `data`. */
+  buffer(data: ArrayLike<number>): GpuBuffer {
+    const buffer = this.alloc(data.length);
+    this.upload(buffer, data);
+    return buffer;
+  }
+
+  async read(buffer: GpuBuffer): Promise<Float32Array> {
+    const bytes = Math.ceil(buffer.length / 4) * 16;
+    const staging = this.device.createBuffer({
+      size: Math.max(bytes, 16),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const encoder = this.currentEncoder();
+    if (bytes > 0) encoder.copyBufferToBuffer(this.arena, buffer.offset * 4, staging, 0, bytes);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, buffer.length * 4));
+    staging.destroy();
+    return out;
+  }
+
+  pipeline(key: string, source: () => string): GPUComputePipeline {
+    let pipeline = this.pipelines.get(key);
+    if (pipeline === undefined) {
+      const module = this.device.createShaderModule({ code: source() });
+      pipeline = this.device.createComputePipeline({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  dispatch(
+    pipeline: GPUComputePipeline,
+    params: Uint32Array,
+    workgroupsX: number,
+    workgroupsY = 1,
+    workgroupsZ = 1,
+  ): void {
+    const uniform = this.device.createBuffer({
+      size: Math.ceil(params.byteLength / 16) * 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.device.queue.writeBuffer(uniform, 0, params);
+    this.uniforms.push(uniform);
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.arena } },
+        { binding: 1, resource: { buffer: uniform } },
+      ],
+    });
+    const pass = this.currentEncoder().beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(workgroupsX, workgroupsY, workgroupsZ);
+    pass.end();
+    this.dispatches++;
+  }
+
+  /** Submits what was recorded. */
+  flush(): void {
+    if (this.encoder === null) return;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    for (const uniform of this.uniforms) uniform.destroy();
+    this.uniforms = [];
+  }
+
+  /** Waits for the queue (for timing). */
+  async finish(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    this.flush();
+    this.arena.destroy();
+  }
+
+  private currentEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    return this.encoder;
+  }
+}
