@@ -53,12 +53,17 @@ export class TestContext implements GpuContext {
   private uniforms: GPUBuffer[] = [];
   /** Dispatches recorded since the context was made. */
   dispatches = 0;
+  /** Validation errors (a WGSL error, a bad dispatch) not yet reported by `read`. */
+  private errors: string[] = [];
 
   constructor(
     readonly device: GPUDevice,
     readonly capacity = 1 << 22,
   ) {
     this.limits = device.limits;
+    device.addEventListener("uncapturederror", (event) => {
+      this.errors.push((event as GPUUncapturedErrorEvent).error.message);
+    });
     this.arena = device.createBuffer({
       size: capacity * 4,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -104,6 +109,8 @@ export class TestContext implements GpuContext {
     await staging.mapAsync(GPUMapMode.READ);
     const out = new Float32Array(staging.getMappedRange().slice(0, buffer.length * 4));
     staging.destroy();
+    const errors = this.errors.splice(0);
+    if (errors.length > 0) throw new Error(`WebGPU errors: ${errors.join("; ")}`);
     return out;
   }
 
