@@ -1,6 +1,6 @@
 /**
  * The benchmark's command line: `npm run bench -- [--steps N] [--warmup N] [--quick]
- * [--only gemm,train,torch] [--write]`. Parsing is strict: an unknown option or a bad value is
+ * [--only gemm,train,torch] [--backend cpu|webgpu] [--write]`. Parsing is strict: an unknown option or a bad value is
  * an error that says what is accepted.
  */
 
@@ -8,6 +8,9 @@
 export type Section = "gemm" | "train" | "torch";
 
 export const sections: readonly Section[] = ["gemm", "train", "torch"];
+
+/** Which of nnc's backends are measured: the CPU ones (the default), or WebGPU. */
+export type BenchBackend = "cpu" | "webgpu";
 
 export interface BenchOptions {
   /**
@@ -20,6 +23,7 @@ export interface BenchOptions {
   /** Fewer shapes and shorter budgets: a quick look, or CI with `--steps 1`. */
   readonly quick: boolean;
   readonly only: ReadonlySet<Section>;
+  readonly backend: BenchBackend;
   /** Write the results as markdown to bench/RESULTS.md (replacing it). */
   readonly write: boolean;
   /** Time budget of each measured training run, in seconds (when `steps` is null). */
@@ -36,6 +40,8 @@ Options:
   --warmup N      untimed steps (calls) before measuring (default 3, 1 with --quick)
   --quick         fewer GEMM shapes, shorter time budgets
   --only LIST     run only these parts, comma-separated: gemm, train, torch
+  --backend NAME  nnc's backends to measure: cpu (every CPU variant, the default) or
+                  webgpu (the GPU Dawn finds, else Mesa's software driver)
   --write         write the results as markdown to bench/RESULTS.md
   -h, --help      show this help`;
 
@@ -48,6 +54,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
   let quick = false;
   let write = false;
   let only: Set<Section> | null = null;
+  let backend: BenchBackend = "cpu";
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split("=", 2) : [arg];
@@ -75,6 +82,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
       case "--only":
         only = new Set(value().split(",").map(section));
         break;
+      case "--backend": {
+        const raw = value();
+        if (raw !== "cpu" && raw !== "webgpu") {
+          throw new OptionsError(`--backend takes cpu or webgpu; got '${raw}'`);
+        }
+        backend = raw;
+        break;
+      }
       default:
         throw new OptionsError(`unknown option '${arg}'\n\n${usage}`);
     }
@@ -84,6 +99,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     warmup: warmup ?? (quick ? 1 : 3),
     quick,
     only: only ?? new Set(sections),
+    backend,
     write,
     minSeconds: quick ? 0.3 : 3,
     gemmSeconds: quick ? 0.05 : 0.3,

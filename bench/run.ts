@@ -12,7 +12,7 @@
  * --steps 1 and checks that every section prints).
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../compiler/cli/package-root.js";
@@ -27,10 +27,17 @@ import {
 } from "./e2e.js";
 import { type Form, type GemmShape, forms, gemmShapes, timeGemm } from "./gemm.js";
 import { describeMachine, loadAverage } from "./machine.js";
-import { type BenchOptions, OptionsError, parseOptions, usage } from "./options.js";
+import {
+  type BenchBackend,
+  type BenchOptions,
+  OptionsError,
+  parseOptions,
+  usage,
+} from "./options.js";
 import { type Section, figure, markdownSection, ratio, table, textSection } from "./report.js";
 import { type Torch, type TorchGemm, type TorchTrain, findTorch, runTorch } from "./torch.js";
 import type { TrainJob, TrainResult } from "./train-child.js";
+import { type BenchGpu, openBenchGpu, timeWebGpuGemm } from "./webgpu.js";
 
 /** One nnc training measurement. */
 interface NncTrain extends TrainResult {
@@ -55,6 +62,9 @@ async function main(options: BenchOptions): Promise<Section[]> {
     sections.push(section);
     process.stdout.write(textSection(section));
   };
+  const webgpu = options.backend === "webgpu";
+  const gpu = webgpu ? await openBenchGpu() : null;
+  if (gpu !== null && "missing" in gpu) throw new Error(`--backend webgpu: ${gpu.missing}`);
 
   const budget =
     options.steps === null
@@ -73,6 +83,7 @@ async function main(options: BenchOptions): Promise<Section[]> {
       }`,
       `Date: ${machine.date}; ${budget}, ${options.warmup} warm-up step(s)${options.quick ? "; --quick" : ""}`,
       ...(loadAverage() ? [`Load average (1 / 5 min) at the start: ${loadAverage()}`] : []),
+      ...(gpu ? [`GPU (WebGPU through Dawn): ${gpu.description}`] : []),
     ],
     tables: [],
   });
@@ -118,20 +129,25 @@ async function main(options: BenchOptions): Promise<Section[]> {
     }
   }
 
-  const backends = await detectBackends(cores);
-  if (only.has("gemm")) emit(await gemmSection(backends, shapes, torchGemm, options));
-  else if (torchOnly) emit(await gemmSection([], shapes, torchGemm, options));
+  // --backend webgpu measures the GPU instead of the CPU backends.
+  const backends = webgpu ? [] : await detectBackends(cores);
+  if (only.has("gemm")) emit(await gemmSection(backends, shapes, torchGemm, options, gpu));
+  else if (torchOnly) emit(await gemmSection([], shapes, torchGemm, options, null));
 
   if (wantTrain) {
     const nnc: NncTrain[] = [];
-    if (only.has("train")) {
+    const trainers = backends.filter((b) => !b.gemmOnly);
+    if (only.has("train") && trainers.length === 0) {
+      progress("no nnc backend to train on: WebGPU training needs the webgpu backend");
+    }
+    if (only.has("train") && trainers.length > 0) {
       progress("compiling bench/models");
       // Loaded here, not at startup: the compiler (and ts-morph) are only needed for this.
       const { compileModels } = await import("./compile.js");
       const compiled = await compileModels();
       try {
         for (const model of compiled.models) {
-          for (const backend of backends.filter((b) => !b.gemmOnly)) {
+          for (const backend of trainers) {
             for (const threads of backend.threads) {
               progress(`nnc ${model.className} on ${backend.label}, ${threads} thread(s)`);
               nnc.push(trainChild(model, backend, threads, options));
@@ -144,8 +160,9 @@ async function main(options: BenchOptions): Promise<Section[]> {
     }
     emit(trainSection(nnc, torchTrain));
     emit(memorySection(nnc, torchRss));
-    if (only.has("train")) emit(endToEndSection(options, torchTrain));
+    if (only.has("train") && !webgpu) emit(endToEndSection(options, torchTrain));
   }
+  gpu?.context.destroy();
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   const load = loadAverage() ? `; load average (1 / 5 min) at the end: ${loadAverage()}` : "";
   emit({ title: "Run", lines: [`${seconds} s${load}`], tables: [] });
@@ -157,9 +174,17 @@ async function gemmSection(
   shapes: readonly GemmShape[],
   torch: readonly TorchGemm[],
   options: BenchOptions,
+  gpu: BenchGpu | null,
 ): Promise<Section> {
   const rows: string[][] = [];
   const measured = new Map<string, Record<Form, { gflops: number }>>();
+  if (gpu) {
+    for (const shape of shapes) {
+      progress(`GEMM on webgpu, ${shape.m}x${shape.n}x${shape.k}`);
+      const budget = { calls: options.steps, seconds: options.gemmSeconds };
+      measured.set(`${shape.label}|webgpu`, await timeWebGpuGemm(gpu.context, shape, budget));
+    }
+  }
   for (const backend of backends) {
     for (const threads of backend.threads) {
       progress(`GEMM on ${backend.label}, ${threads} thread(s)`);
@@ -189,6 +214,16 @@ async function gemmSection(
         ]);
       }
     }
+    const onGpu = measured.get(`${shape.label}|webgpu`);
+    if (onGpu) {
+      rows.push([
+        shape.label,
+        size,
+        "nnc webgpu",
+        "gpu",
+        ...forms.map((f) => figure(onGpu[f].gflops, 1)),
+      ]);
+    }
     for (const threads of [...new Set(torch.map((t) => t.threads))]) {
       const cell = (f: Form): string =>
         figure(
@@ -217,6 +252,11 @@ async function gemmSection(
           right: [3, 4, 5, 6, 7],
           notes: [
             "From the median timed call of each cell; 2mnk flops per call. A layer's products on a batch: fwd x·Wᵀ (batch x out x in), dx g·W (batch x in x out), dW gᵀ·x (out x in x batch).",
+            ...(gpu
+              ? [
+                  `nnc webgpu: runtime/webgpu/gemm.ts on ${gpu.description}; a call's time is a round of calls submitted together and waited for, over the calls in it (median round).`,
+                ]
+              : []),
           ],
         },
       ),
@@ -433,20 +473,46 @@ function endToEndSection(options: BenchOptions, torch: readonly TorchTrain[]): S
   };
 }
 
-async function writeResults(sections: readonly Section[]): Promise<string> {
+/**
+ * Writes the run to bench/RESULTS.md: the CPU run (the default) replaces the file above the
+ * WebGPU marker, a `--backend webgpu` run replaces the part below it; each keeps the other.
+ */
+async function writeResults(sections: readonly Section[], backend: BenchBackend): Promise<string> {
   const path = join(packageRoot(), "bench", "RESULTS.md");
-  const markdown = [
-    "# Benchmark results",
-    "",
-    "Written by `npm run bench -- --write` (bench/run.ts); rerun it to replace this file. See bench/README.md for what each figure measures.",
-    "",
-    ...sections.map(markdownSection),
-  ].join("\n");
+  const previous = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const at = previous.indexOf(WEBGPU_MARKER);
+  const [cpuPart, gpuPart] = at < 0 ? [previous, ""] : [previous.slice(0, at), previous.slice(at)];
+  const body = sections.map(markdownSection);
+  const markdown =
+    backend === "webgpu"
+      ? [
+          cpuPart.trimEnd(),
+          "",
+          WEBGPU_MARKER,
+          "",
+          "# WebGPU results",
+          "",
+          "Written by `npm run bench -- --backend webgpu --write`. On the machine below there is no GPU: WebGPU runs on Mesa's software driver (llvmpipe, OpenGL ES through Dawn, on the CPU's cores), so these figures say that the path works, not what a GPU does; run the same command on a machine with one to measure it.",
+          "",
+          ...body,
+        ].join("\n")
+      : [
+          "# Benchmark results",
+          "",
+          "Written by `npm run bench -- --write` (bench/run.ts); rerun it to replace this file. See bench/README.md for what each figure measures.",
+          "",
+          ...body,
+          gpuPart,
+        ].join("\n");
   const prettier = await import("prettier");
   const config = (await prettier.resolveConfig(path)) ?? {};
   writeFileSync(path, await prettier.format(markdown, { ...config, filepath: path }));
   return path;
 }
+
+/** Where the WebGPU part of bench/RESULTS.md starts. */
+const WEBGPU_MARKER =
+  "<!-- webgpu: npm run bench -- --backend webgpu --write replaces what follows -->";
 
 try {
   const options = parseOptions(process.argv.slice(2));
@@ -454,7 +520,7 @@ try {
     process.stdout.write(`${usage}\n`);
   } else {
     const sections = await main(options);
-    if (options.write) progress(`wrote ${await writeResults(sections)}`);
+    if (options.write) progress(`wrote ${await writeResults(sections, options.backend)}`);
   }
 } catch (error) {
   process.stderr.write(

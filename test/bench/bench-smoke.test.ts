@@ -1,7 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers/compile.js";
+import { testGpu } from "../helpers/webgpu.js";
+
+// Whether WebGPU can be had here: the bench opens its own device, in its process.
+const gpu = await testGpu();
+afterAll(() => gpu.device?.destroy());
 
 // `npm run bench` for one step of everything (--quick --steps 1): every section prints, every
 // benchmark model trains on every backend the runtime exports. No figure is checked: speed is
@@ -40,6 +45,25 @@ describe("npm run bench", () => {
     expect(out).toMatch(/nnc train examples\/mnist\.nn --epochs 1 --batch-size 128 +\d+/);
   });
 
+  it.skipIf(gpu.device === null)(
+    `measures the WebGPU GEMM with --backend webgpu ${gpu.reason}`,
+    { timeout: 120_000 },
+    () => {
+      const args = ["--backend", "webgpu", "--only", "gemm", "--quick", "--steps", "1"];
+      const run = spawnSync(process.execPath, [join(repoRoot, "dist/bench/run.js"), ...args], {
+        cwd: repoRoot,
+        encoding: "utf8",
+      });
+      expect(run.stderr).not.toMatch(/Error|failed/);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^GPU \(WebGPU through Dawn\): \S/m);
+      for (const shape of ["T1 fwd 1 +128x512x784", "T1 dW 2 +10x512x128"]) {
+        expect(run.stdout).toMatch(new RegExp(`${shape} +nnc webgpu +gpu( +\\d+\\.\\d){4}`));
+      }
+      expect(run.stdout).not.toMatch(/nnc (js|wasm)/);
+    },
+  );
+
   it("rejects an unknown option with the usage", () => {
     const run = spawnSync(process.execPath, [join(repoRoot, "dist/bench/run.js"), "--fast"], {
       encoding: "utf8",
@@ -47,5 +71,12 @@ describe("npm run bench", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("unknown option '--fast'");
     expect(run.stderr).toContain("--steps N");
+    const backend = spawnSync(
+      process.execPath,
+      [join(repoRoot, "dist/bench/run.js"), "--backend", "cuda"],
+      { encoding: "utf8" },
+    );
+    expect(backend.status).toBe(1);
+    expect(backend.stderr).toContain("--backend takes cpu or webgpu; got 'cuda'");
   });
 });
