@@ -5,12 +5,14 @@
  *   forward      y[b]  (F x Q) = w (F x K) . col(x[b]) (K x Q)
  *   grad input   dx[b]         = col2im(w^T (K x F) . dy[b] (F x Q))
  *   grad weight  dw    (F x K) = sum over b of dy[b] (F x Q) . col(x[b])^T (Q x K)
- * Images go through in chunks: the column matrices of a chunk fill the caller's `scratch`
- * (an arena buffer the backend keeps and reuses for every call; conv2dScratchSize(g) elements,
- * or fewer, down to one image's column matrix, for more and smaller chunks), then one batched GEMM (the weight shared, stride 0) covers the chunk. The
- * weight gradient sums the chunk's products inside the GEMM (its `reduce` terms) and adds
- * chunks after the first. A pointwise convolution (1x1, stride 1, no padding) needs no
- * lowering: the images are their own column matrices, and it uses no scratch.
+ * Images go through in chunks, each one batched GEMM (the weight shared, stride 0) over the
+ * chunk's column matrices in the caller's `scratch`: an arena buffer the backend keeps and
+ * reuses for every call, of conv2dScratchSize(g) elements (or fewer, down to one image's
+ * share, for more and smaller chunks). The weight gradient computes one F x K product per
+ * image into the scratch too, then sums them in image order (plus the previous chunks' sum):
+ * summing inside one GEMM would leave F x K / tile workgroups, often one, to do all the work.
+ * A pointwise convolution (1x1, stride 1, no padding) needs no lowering: the images are their
+ * own column matrices.
  *
  * col2im is a gather, one invocation per input pixel summing the column entries that came
  * from it: no atomics and no zeroing pass.
@@ -20,49 +22,68 @@ import type { GpuBuffer, GpuContext } from "./context.js";
 import { dispatchElementwise } from "./elementwise.js";
 import { encodeGemmAt } from "./gemm.js";
 
-/** Column-matrix elements a chunk aims at (16 MiB of f32): fewer GEMMs, bounded scratch. */
+/** Scratch elements a chunk aims at (16 MiB of f32): few dispatches, bounded memory. */
 const CHUNK_ELEMENTS = 1 << 22;
 
-/** Elements of the column matrix of one image: channels*kh*kw*outH*outW. */
-function colSize(g: ConvGeometry): number {
-  return g.channels * g.kernelH * g.kernelW * g.outH * g.outW;
+/** What one geometry's lowering works with. */
+interface Lowering {
+  /** K, Q, and the elements of an input image and of an output image. */
+  readonly k: number;
+  readonly q: number;
+  readonly image: number;
+  readonly outImage: number;
+  /** Whether the images are their own column matrices. */
+  readonly pointwise: boolean;
+  /** Scratch elements per image: its column matrix (unless pointwise) and its F x K product. */
+  readonly perImage: number;
 }
 
-function isPointwise(g: ConvGeometry): boolean {
-  return (
+function lowering(g: ConvGeometry): Lowering {
+  const k = g.channels * g.kernelH * g.kernelW;
+  const q = g.outH * g.outW;
+  const pointwise =
     g.kernelH === 1 &&
     g.kernelW === 1 &&
     g.stride === 1 &&
     g.padTop === 0 &&
     g.padLeft === 0 &&
     g.outH === g.height &&
-    g.outW === g.width
-  );
+    g.outW === g.width;
+  const image = g.channels * g.height * g.width;
+  // Column matrices start at multiples of 4 elements, for the GEMM's vec4 loads.
+  const col = pointwise ? 0 : align4(k * q);
+  return { k, q, image, outImage: g.filters * q, pointwise, perImage: col + g.filters * k };
 }
 
-/** Images per chunk: as many column matrices as fit CHUNK_ELEMENTS, at least one. */
-function chunkImages(g: ConvGeometry): number {
-  return Math.max(1, Math.min(g.batch, Math.floor(CHUNK_ELEMENTS / Math.max(1, colSize(g)))));
-}
+const align4 = (n: number): number => Math.ceil(n / 4) * 4;
 
-/** Scratch elements the three functions need for `g` (0 for a pointwise convolution). */
+/** Scratch elements the three functions want for `g`: chunks of about CHUNK_ELEMENTS. */
 export function conv2dScratchSize(g: ConvGeometry): number {
-  return isPointwise(g) || g.batch === 0 ? 0 : chunkImages(g) * colSize(g);
+  if (g.batch === 0) return 0;
+  const { perImage } = lowering(g);
+  return Math.max(1, Math.min(g.batch, Math.floor(CHUNK_ELEMENTS / perImage))) * perImage;
 }
 
 /**
- * The chunks of the batch, [first image, count] pairs: as many column matrices per chunk as
- * `scratch` holds (conv2dScratchSize(g) elements give chunks of CHUNK_ELEMENTS).
+ * The chunks of the batch as [first image, count] pairs, and where the chunk's column
+ * matrices and F x K products start in the scratch: as many images per chunk as it holds.
  */
-function chunks(g: ConvGeometry, scratch: GpuBuffer | null): [number, number][] {
-  const per = Math.min(g.batch, Math.floor((scratch?.length ?? 0) / colSize(g)));
+function chunks(
+  g: ConvGeometry,
+  l: Lowering,
+  scratch: GpuBuffer | null,
+): { readonly chunks: [number, number][]; readonly cols: number; readonly products: number } {
+  const length = scratch?.length ?? 0;
+  const per = Math.min(g.batch, Math.floor(length / l.perImage));
   if (per < 1) {
-    throw new Error(`conv2d: scratch holds ${scratch?.length ?? 0} elements, needs ${colSize(g)}`);
+    throw new Error(`conv2d: scratch holds ${length} elements, needs ${l.perImage}`);
   }
   const out: [number, number][] = [];
-  for (let first = 0; first < g.batch; first += per)
+  for (let first = 0; first < g.batch; first += per) {
     out.push([first, Math.min(per, g.batch - first)]);
-  return out;
+  }
+  const cols = scratch!.offset;
+  return { chunks: out, cols, products: cols + per * (l.perImage - g.filters * l.k) };
 }
 
 /** y = x (*) w. */
@@ -74,46 +95,22 @@ export function encodeConv2d(
   g: ConvGeometry,
   scratch: GpuBuffer | null,
 ): void {
-  const k = g.channels * g.kernelH * g.kernelW;
-  const q = g.outH * g.outW;
-  const imageSize = g.channels * g.height * g.width;
   if (g.batch === 0) return;
-  if (isPointwise(g)) {
-    encodeGemmAt(
-      ctx,
-      w.offset,
-      x.offset,
-      y.offset,
-      g.filters,
-      q,
-      k,
-      0,
-      g.batch,
-      1,
-      0,
-      imageSize,
-      g.filters * q,
-    );
+  const l = lowering(g);
+  const product = { a: w.offset, m: g.filters, n: l.q, k: l.k, flags: 0, reduce: 1 };
+  if (l.pointwise) {
+    const strides = { strideA: 0, strideB: l.image, strideC: l.outImage };
+    encodeGemmAt(ctx, { ...product, b: x.offset, c: y.offset, batch: g.batch, ...strides });
     return;
   }
-  for (const [first, count] of chunks(g, scratch)) {
-    encodeIm2col(ctx, x.offset + first * imageSize, scratch!.offset, count, g);
-    const yAt = y.offset + first * g.filters * q;
-    encodeGemmAt(
-      ctx,
-      w.offset,
-      scratch!.offset,
-      yAt,
-      g.filters,
-      q,
-      k,
-      0,
-      count,
-      1,
-      0,
-      k * q,
-      g.filters * q,
-    );
+  const { chunks: parts, cols } = chunks(g, l, scratch);
+  for (const [first, count] of parts) {
+    encodeIm2col(ctx, x.offset + first * l.image, cols, count, g);
+    const [c, strides] = [
+      y.offset + first * l.outImage,
+      { strideA: 0, strideB: align4(l.k * l.q) },
+    ];
+    encodeGemmAt(ctx, { ...product, b: cols, c, batch: count, ...strides, strideC: l.outImage });
   }
 }
 
@@ -126,46 +123,20 @@ export function encodeConv2dGradInput(
   g: ConvGeometry,
   scratch: GpuBuffer | null,
 ): void {
-  const k = g.channels * g.kernelH * g.kernelW;
-  const q = g.outH * g.outW;
-  const imageSize = g.channels * g.height * g.width;
   if (g.batch === 0) return;
-  if (isPointwise(g)) {
-    encodeGemmAt(
-      ctx,
-      w.offset,
-      dy.offset,
-      dx.offset,
-      k,
-      q,
-      g.filters,
-      TRANS_A,
-      g.batch,
-      1,
-      0,
-      g.filters * q,
-      imageSize,
-    );
+  const l = lowering(g);
+  const product = { a: w.offset, m: l.k, n: l.q, k: g.filters, flags: TRANS_A, reduce: 1 };
+  if (l.pointwise) {
+    const strides = { strideA: 0, strideB: l.outImage, strideC: l.image };
+    encodeGemmAt(ctx, { ...product, b: dy.offset, c: dx.offset, batch: g.batch, ...strides });
     return;
   }
-  for (const [first, count] of chunks(g, scratch)) {
-    const dyAt = dy.offset + first * g.filters * q;
-    encodeGemmAt(
-      ctx,
-      w.offset,
-      dyAt,
-      scratch!.offset,
-      k,
-      q,
-      g.filters,
-      TRANS_A,
-      count,
-      1,
-      0,
-      g.filters * q,
-      k * q,
-    );
-    encodeCol2im(ctx, scratch!.offset, dx.offset + first * imageSize, count, g);
+  const { chunks: parts, cols } = chunks(g, l, scratch);
+  for (const [first, count] of parts) {
+    const b = dy.offset + first * l.outImage;
+    const strides = { strideA: 0, strideB: l.outImage, strideC: align4(l.k * l.q) };
+    encodeGemmAt(ctx, { ...product, b, c: cols, batch: count, ...strides });
+    encodeCol2im(ctx, cols, dx.offset + first * l.image, count, g);
   }
 }
 
@@ -178,113 +149,69 @@ export function encodeConv2dGradWeight(
   g: ConvGeometry,
   scratch: GpuBuffer | null,
 ): void {
-  const k = g.channels * g.kernelH * g.kernelW;
-  const q = g.outH * g.outW;
-  const imageSize = g.channels * g.height * g.width;
-  const dyImage = g.filters * q;
-  if (isPointwise(g) || g.batch === 0) {
-    // With no images the sum is empty: the GEMM stores zeros.
-    encodeGemmAt(
-      ctx,
-      dy.offset,
-      x.offset,
-      dw.offset,
-      g.filters,
-      k,
-      q,
-      TRANS_B,
-      1,
-      g.batch,
-      dyImage,
-      imageSize,
-      0,
-    );
+  const l = lowering(g);
+  const fk = g.filters * l.k;
+  const product = { m: g.filters, n: l.k, k: l.q, reduce: 1, strideA: l.outImage };
+  if (g.batch === 0) {
+    // An empty sum: the GEMM with no terms stores zeros.
+    const none = { a: dy.offset, b: x.offset, c: dw.offset, flags: TRANS_B, batch: 1 };
+    encodeGemmAt(ctx, { ...product, ...none, reduce: 0, strideB: 0, strideC: 0 });
     return;
   }
-  for (const [first, count] of chunks(g, scratch)) {
-    encodeIm2col(ctx, x.offset + first * imageSize, scratch!.offset, count, g);
-    const flags = TRANS_B | (first > 0 ? ACCUMULATE : 0);
-    const dyAt = dy.offset + first * dyImage;
-    encodeGemmAt(
-      ctx,
-      dyAt,
-      scratch!.offset,
-      dw.offset,
-      g.filters,
-      k,
-      q,
-      flags,
-      1,
-      count,
-      dyImage,
-      k * q,
-      0,
-    );
+  const { chunks: parts, cols, products } = chunks(g, l, scratch);
+  for (const [first, count] of parts) {
+    let b = cols;
+    let strideB = align4(l.k * l.q);
+    if (l.pointwise) [b, strideB] = [x.offset + first * l.image, l.image];
+    else encodeIm2col(ctx, x.offset + first * l.image, cols, count, g);
+    const a = dy.offset + first * l.outImage;
+    if (count === 1) {
+      const flags = TRANS_B | (first > 0 ? ACCUMULATE : 0);
+      encodeGemmAt(ctx, { ...product, a, b, c: dw.offset, flags, batch: 1, strideB, strideC: 0 });
+      continue;
+    }
+    const c = products;
+    encodeGemmAt(ctx, { ...product, a, b, c, flags: TRANS_B, batch: count, strideB, strideC: fk });
+    const values = [products, dw.offset, count, fk, first > 0 ? 1 : 0];
+    dispatchElementwise(ctx, "sumProducts", fk, SUM_FIELDS, values, SUM_PRODUCTS);
   }
 }
 
+const SUM_FIELDS = ["src", "dst", "count", "stride", "accumulate"];
+
+/** dst[i] = (dst[i] when accumulating) + the sum over j < count of src[j stride + i]. */
+const SUM_PRODUCTS = `
+  var sum = 0.0;
+  for (var j = 0u; j < p.count; j++) { sum += mem[p.src + j * p.stride + i]; }
+  if (p.accumulate != 0u) { sum = mem[p.dst + i] + sum; }
+  mem[p.dst + i] = sum;`;
+
+/** Params of im2col and col2im: the geometry, and `colStride` between column matrices. */
 const GEOMETRY = [
-  "src",
-  "dst",
-  "channels",
-  "height",
-  "width",
-  "kernelH",
-  "kernelW",
-  "stride",
-  "padTop",
-  "padLeft",
-  "outH",
-  "outW",
-] as const;
+  ...["src", "dst", "colStride", "channels", "height", "width"],
+  ...["kernelH", "kernelW", "stride", "padTop", "padLeft", "outH", "outW"],
+];
 
 function geometryValues(src: number, dst: number, g: ConvGeometry): number[] {
-  return [
-    src,
-    dst,
-    g.channels,
-    g.height,
-    g.width,
-    g.kernelH,
-    g.kernelW,
-    g.stride,
-    g.padTop,
-    g.padLeft,
-    g.outH,
-    g.outW,
-  ];
+  const { channels, height, width, kernelH, kernelW, stride, padTop, padLeft, outH, outW } = g;
+  const colStride = align4(channels * kernelH * kernelW * outH * outW);
+  const sizes = [channels, height, width, kernelH, kernelW, stride];
+  return [src, dst, colStride, ...sizes, padTop, padLeft, outH, outW];
 }
 
 /**
  * col[j][(c, ki, kj)][(oh, ow)] = x[j][c][oh*stride - padTop + ki][ow*stride - padLeft + kj],
- * zero outside the image, for the `count` images at element `x` of the arena.
+ * zero outside the image, for the `count` images at element `x` of the arena; column matrix
+ * j starts at col + j colStride.
  */
-function encodeIm2col(
-  ctx: GpuContext,
-  x: number,
-  col: number,
-  count: number,
-  g: ConvGeometry,
-): void {
-  dispatchElementwise(
-    ctx,
-    "im2col",
-    count * colSize(g),
-    GEOMETRY,
-    geometryValues(x, col, g),
-    IM2COL,
-  );
+function encodeIm2col(ctx: GpuContext, x: number, col: number, n: number, g: ConvGeometry): void {
+  const total = n * g.channels * g.kernelH * g.kernelW * g.outH * g.outW;
+  dispatchElementwise(ctx, "im2col", total, GEOMETRY, geometryValues(x, col, g), IM2COL);
 }
 
 /** dx[j][c][h][w] = the sum of the column entries of image j that read pixel (c, h, w). */
-function encodeCol2im(
-  ctx: GpuContext,
-  col: number,
-  dx: number,
-  count: number,
-  g: ConvGeometry,
-): void {
-  const total = count * g.channels * g.height * g.width;
+function encodeCol2im(ctx: GpuContext, col: number, dx: number, n: number, g: ConvGeometry): void {
+  const total = n * g.channels * g.height * g.width;
   dispatchElementwise(ctx, "col2im", total, GEOMETRY, geometryValues(col, dx, g), COL2IM);
 }
 
@@ -305,7 +232,7 @@ const IM2COL = `
     let plane = image * p.channels + c;
     value = mem[p.src + (plane * p.height + u32(ih)) * p.width + u32(iw)];
   }
-  mem[p.dst + i] = value;`;
+  mem[p.dst + image * p.colStride + i % (q * kSize)] = value;`;
 
 const COL2IM = `
   let q = p.outH * p.outW;
@@ -315,7 +242,7 @@ const COL2IM = `
   let plane = i / (p.width * p.height);
   let c = plane % p.channels;
   let image = plane / p.channels;
-  let base = p.src + image * kSize * q;
+  let base = p.src + image * p.colStride;
   var sum = 0.0;
   for (var ki = 0u; ki < p.kernelH; ki++) {
     // oh * stride = h + padTop - ki, for a whole oh in [0, outH)

@@ -31,14 +31,40 @@ export interface GemmTiling {
   readonly bk: number;
 }
 
-/** The largest tiling the device's limits allow (at most 256 invocations, a 64 x 64 tile). */
-export function gemmTiling(limits: GPUSupportedLimits): GemmTiling {
+/**
+ * The tiling of an m x n x k product within the device's limits: at most 256 invocations
+ * (16 x 16, a 64 x 64 tile; 16 x 8 where 128 is the limit), narrowed along a dimension the
+ * matrix does not fill (a 10-column C gets 4 invocations across, not 16) and widened along
+ * the other to keep the invocations, and no deeper than k (k = 9: 16 would waste 7 of 16
+ * steps), all powers of two.
+ */
+export function gemmTiling(
+  limits: GPUSupportedLimits,
+  m = Infinity,
+  n = Infinity,
+  k = Infinity,
+): GemmTiling {
   const threads = powerOfTwoAtMost(Math.min(256, limits.maxComputeInvocationsPerWorkgroup));
-  const tx = powerOfTwoAtMost(Math.min(16, threads, limits.maxComputeWorkgroupSizeX));
-  const ty = powerOfTwoAtMost(Math.min(threads / tx, limits.maxComputeWorkgroupSizeY));
-  let bk = 16;
+  const [maxX, maxY] = [limits.maxComputeWorkgroupSizeX, limits.maxComputeWorkgroupSizeY];
+  // Invocations needed to cover a dimension with 4 outputs each.
+  const cover = (size: number): number => powerOfTwoAtLeast(Math.ceil(size / 4));
+  let tx = powerOfTwoAtMost(Math.min(16, threads, maxX));
+  let ty = powerOfTwoAtMost(Math.min(threads / tx, maxY));
+  if (cover(m) < ty) {
+    ty = cover(m);
+    tx = powerOfTwoAtMost(Math.min(threads / ty, maxX, cover(n)));
+  } else if (cover(n) < tx) {
+    tx = cover(n);
+    ty = powerOfTwoAtMost(Math.min(threads / tx, maxY, cover(m)));
+  }
+  let bk = Math.min(16, Math.max(4, powerOfTwoAtLeast(k)));
   while (bk > 4 && 4 * bk * 4 * (tx + ty) > limits.maxComputeWorkgroupStorageSize) bk /= 2;
   return { tx, ty, bk };
+}
+
+/** The smallest power of two at least `n` (1 for n <= 1). */
+function powerOfTwoAtLeast(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(Math.min(n, 2 ** 30)));
 }
 
 /** One shader variant: the transposes and which accesses are vec4. */
@@ -71,67 +97,51 @@ export function encodeGemm(
   strideB = k * n,
   strideC = m * n,
 ): void {
+  const call = { a: a.offset, b: b.offset, c: c.offset, m, n, k, flags, batch, reduce: 1 };
   if (batch > 1 && strideC === 0) {
     // Every product lands in one C, in order: their sum added to it, or the last one alone.
     if (flags & ACCUMULATE) {
-      encodeGemmAt(
-        ctx,
-        a.offset,
-        b.offset,
-        c.offset,
-        m,
-        n,
-        k,
-        flags,
-        1,
-        batch,
-        strideA,
-        strideB,
-        0,
-      );
+      encodeGemmAt(ctx, { ...call, batch: 1, reduce: batch, strideA, strideB, strideC: 0 });
     } else {
-      const last = batch - 1;
-      const [lastA, lastB] = [a.offset + last * strideA, b.offset + last * strideB];
-      encodeGemmAt(ctx, lastA, lastB, c.offset, m, n, k, flags, 1, 1, 0, 0, 0);
+      const [lastA, lastB] = [a.offset + (batch - 1) * strideA, b.offset + (batch - 1) * strideB];
+      encodeGemmAt(ctx, {
+        ...call,
+        a: lastA,
+        b: lastB,
+        batch: 1,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+      });
     }
     return;
   }
-  encodeGemmAt(
-    ctx,
-    a.offset,
-    b.offset,
-    c.offset,
-    m,
-    n,
-    k,
-    flags,
-    batch,
-    1,
-    strideA,
-    strideB,
-    strideC,
-  );
+  encodeGemmAt(ctx, { ...call, strideA, strideB, strideC });
 }
 
 /**
- * The GEMM over arena element offsets: `batch` products into `batch` C matrices, each the sum
- * of `reduce` products (matrix j of A and B is batch index times `reduce` plus the term).
+ * A GEMM over arena element offsets: `batch` products into `batch` C matrices (C_j at
+ * c + j strideC), each the sum of `reduce` products (the operands of term t of product j are
+ * matrix j reduce + t of A and of B).
  */
-export function encodeGemmAt(
-  ctx: GpuContext,
-  a: number,
-  b: number,
-  c: number,
-  m: number,
-  n: number,
-  k: number,
-  flags: number,
-  batch: number,
-  reduce: number,
-  strideA: number,
-  strideB: number,
-  strideC: number,
-): void {
+export interface GemmAt {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly flags: number;
+  readonly batch: number;
+  readonly reduce: number;
+  readonly strideA: number;
+  readonly strideB: number;
+  readonly strideC: number;
+}
+
+/** Records one GemmAt. */
+export function encodeGemmAt(ctx: GpuContext, call: GemmAt): void {
+  const { a, b, c, m, n, k, flags, batch, reduce, strideA, strideB, strideC } = call;
   if (m <= 0 || n <= 0 || batch <= 0) return;
   const transA = (flags & TRANS_A) !== 0;
   const transB = (flags & TRANS_B) !== 0;
@@ -146,7 +156,7 @@ export function encodeGemmAt(
     vecA: aligned(a, transA ? m : k, strideA),
     vecB: aligned(b, transB ? k : n, strideB),
   };
-  const tiling = gemmTiling(ctx.limits);
+  const tiling = gemmTiling(ctx.limits, m, n, k);
   const key =
     `gemm:${tiling.tx}x${tiling.ty}x${tiling.bk}:${+transA}${+transB}` +
     `${+variant.vec}${+variant.vecA}${+variant.vecB}`;
