@@ -26,6 +26,8 @@ export interface Kernel {
    * same computation as `cpu`, printed from the same kernel IR.
    */
   readonly wasm?: number;
+  /** Its WGSL compute shader, for the webgpu backend, printed from the same kernel IR. */
+  readonly wgsl?: string;
   /**
    * The CPU body. A method signature, so that a kernel taking exactly its buffers (all
    * required) is a Kernel; the backend passes `undefined` for the ones it does not take.

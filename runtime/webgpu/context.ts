@@ -44,7 +44,11 @@ export interface GpuContext {
    * bindings `mem` and `p`, NaN helpers) followed by `source()`, which declares `struct Params`
    * and `@compute fn main` and must not declare the bindings.
    */
-  pipeline(key: string, source: () => string): GPUComputePipeline;
+  pipeline(
+    key: string,
+    source: () => string,
+    constants?: Readonly<Record<string, number>>,
+  ): GPUComputePipeline;
   /**
    * Records one dispatch of `pipeline` over the arena with `params` (u32 words, at most
    * PARAMS_WORDS) as its uniform `p`.
@@ -124,17 +128,22 @@ export class RecordingContext implements GpuContext {
     });
   }
 
-  pipeline(key: string, source: () => string): GPUComputePipeline {
-    let pipeline = this.pipelines.get(key);
+  pipeline(
+    key: string,
+    source: () => string,
+    constants?: Readonly<Record<string, number>>,
+  ): GPUComputePipeline {
+    const cacheKey = constants === undefined ? key : `${key}|${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(cacheKey);
     if (pipeline === undefined) {
       const code = `${WGSL_PRELUDE}\n${source()}`;
       const module = this.device.createShaderModule({ code, label: key });
       pipeline = this.device.createComputePipeline({
         label: key,
         layout: this.pipelineLayout,
-        compute: { module, entryPoint: "main" },
+        compute: { module, entryPoint: "main", ...(constants ? { constants } : {}) },
       });
-      this.pipelines.set(key, pipeline);
+      this.pipelines.set(cacheKey, pipeline);
     }
     return pipeline;
   }
