@@ -115,7 +115,7 @@ ${FLAT_MAIN}
  */
 export const METRICS_WGSL = `struct Params {
   rows: u32, classes: u32, ids: u32, metrics: u32,
-  sums: u32, comp: u32, loss: u32, output: u32, target: u32,
+  sums: u32, comp: u32, loss: u32, output: u32, labels: u32,
 }
 override WORKGROUP_SIZE: u32 = 64u;
 var<workgroup> partial: array<vec4<f32>, WORKGROUP_SIZE>;
@@ -138,15 +138,15 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     if (p.metrics != 0u) {
       var hit = false;
       if (k == 1u && p.ids == 0u) {
-        hit = ge_f(mem[base], 0.5f) == ge_f(mem[p.target + r], 0.5f);
+        hit = ge_f(mem[base], 0.5f) == ge_f(mem[p.labels + r], 0.5f);
       } else {
         var best = 0u;
         for (var c = 1u; c < k; c++) { if (gt_f(mem[base + c], mem[base + best])) { best = c; } }
         if (p.ids != 0u) {
-          hit = eq_f(mem[p.target + r], f32(best));
+          hit = eq_f(mem[p.labels + r], f32(best));
         } else {
           var truth = 0u;
-          let tb = p.target + r * k;
+          let tb = p.labels + r * k;
           for (var c = 1u; c < k; c++) { if (gt_f(mem[tb + c], mem[tb + truth])) { truth = c; } }
           hit = best == truth;
         }
@@ -154,10 +154,10 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       var squared = 0.0f;
       var absolute = 0.0f;
       for (var c = 0u; c < k; c++) {
-        var target = 0.0f;
-        if (p.ids != 0u) { target = select(0.0f, 1.0f, eq_f(mem[p.target + r], f32(c))); }
-        else { target = mem[p.target + r * k + c]; }
-        let d = mem[base + c] - target;
+        var truth = 0.0f;
+        if (p.ids != 0u) { truth = select(0.0f, 1.0f, eq_f(mem[p.labels + r], f32(c))); }
+        else { truth = mem[p.labels + r * k + c]; }
+        let d = mem[base + c] - truth;
         squared += d * d;
         absolute += abs(d);
       }
