@@ -1,6 +1,6 @@
 /**
  * The arena of a WebGPU backend: ONE storage GPUBuffer that every buffer of the backend is a
- * range of (see context.ts for why), sub-allocated by a bump pointer and a free list keyed by
+ * range of (see recording-context.ts for why), sub-allocated by a bump pointer and a free list keyed by
  * size (the buffer pool: a buffer released is reused by the next allocation of its size).
  *
  * Guarantees: offsets are multiples of 4 elements (16 bytes); memory never handed out before is
@@ -9,7 +9,8 @@
  * past that, a one-line ArenaLimitError. Growth happens between flushes (the caller's `beforeGrow`
  * submits what was recorded against the old buffer first).
  */
-import { type GpuBuffer, Usage } from "./context.js";
+import type { GpuBuffer } from "./context.js";
+import { Usage } from "./recording-context.js";
 
 /** The arena cannot hold what the model needs: its message says how much one binding allows. */
 export class ArenaLimitError extends Error {

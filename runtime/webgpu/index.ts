@@ -9,7 +9,7 @@
 import type { Precision } from "../backend.js";
 import { WebGpuBackend, WebGpuError } from "./webgpu-backend.js";
 
-export { type GpuBuffer, type GpuContext, type GpuLimits } from "./context.js";
+export type { GpuBuffer, GpuContext } from "./context.js";
 export { ArenaLimitError } from "./arena.js";
 export { WebGpuBackend, WebGpuError } from "./webgpu-backend.js";
 

@@ -12,14 +12,14 @@
  */
 import type { ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backend.js";
 import { GpuArena, granule } from "./arena.js";
+import type { GpuBuffer } from "./context.js";
 import {
-  type GpuBuffer,
   MAP_READ_MODE,
   RecordingContext,
   Usage,
   elementwiseWorkgroupSize,
   grid1d,
-} from "./context.js";
+} from "./recording-context.js";
 import {
   COPY_WGSL,
   DROPOUT_WGSL,
@@ -31,6 +31,7 @@ import {
   SOFTMAX_WGSL,
 } from "./library-kernels.js";
 import { WGSL_MATH, wgslMathSources } from "./wgsl-math.js";
+import { WGSL_PRELUDE } from "./wgsl-prelude.js";
 
 /** Something went wrong on the GPU; the message is one line: what happened, what to try. */
 export class WebGpuError extends Error {
@@ -298,7 +299,7 @@ export class WebGpuBackend {
   ): void {
     this.checkUsable();
     const size = this.reduceWorkgroupSize;
-    const pipeline = this.context.pipeline("metrics", () => METRICS_WGSL, {
+    const pipeline = this.context.pipeline("metrics", () => withPrelude(METRICS_WGSL), {
       WORKGROUP_SIZE: size,
     });
     const params = [
@@ -332,9 +333,13 @@ export class WebGpuBackend {
     }
     this.checkUsable();
     const size = this.reduceWorkgroupSize;
-    const pipeline = this.context.pipeline("reduce-workgroup", () => REDUCE_WORKGROUP_WGSL, {
-      WORKGROUP_SIZE: size,
-    });
+    const pipeline = this.context.pipeline(
+      "reduce-workgroup",
+      () => withPrelude(REDUCE_WORKGROUP_WGSL),
+      {
+        WORKGROUP_SIZE: size,
+      },
+    );
     const [gx, gy] = grid1d(this.context.limits, outer * inner, 1);
     this.context.dispatch(pipeline, Uint32Array.from(params), gx, gy);
   }
@@ -358,7 +363,9 @@ export class WebGpuBackend {
     this.checkUsable();
     if (count === 0) return;
     const size = this.workgroupSize;
-    const pipeline = this.context.pipeline(key, () => source, { WORKGROUP_SIZE: size });
+    const pipeline = this.context.pipeline(key, () => withPrelude(source), {
+      WORKGROUP_SIZE: size,
+    });
     const [gx, gy] = grid1d(this.context.limits, count, size);
     this.context.dispatch(pipeline, Uint32Array.from(params), gx, gy);
   }
@@ -404,6 +411,11 @@ export class WebGpuBackend {
       );
     }
   }
+}
+
+/** A shader of this backend: the prelude (bindings, NaN helpers), then its own code. */
+function withPrelude(source: string): string {
+  return `${WGSL_PRELUDE}\n${source}`;
 }
 
 function checkRange(buffer: GpuBuffer, size: number, what: string): void {

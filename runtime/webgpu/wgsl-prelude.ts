@@ -1,7 +1,9 @@
 /**
- * The WGSL every shader of the WebGPU backend starts with (`GpuContext.pipeline` prepends it):
- * the two bindings (the arena `mem` and the shader's own uniform `p: Params`, a struct each
- * shader declares) and NaN-aware helpers. Shaders must not declare the bindings themselves.
+ * The WGSL that the backend's own shaders and the compiler's kernels start with (the backend
+ * prepends it; those shaders do not declare the bindings themselves): the two bindings (the
+ * arena `mem: array<f32>` and the uniform `p: Params`, a struct each shader declares) and
+ * NaN-aware helpers. Other library shaders (GEMM) are complete modules and may bind the arena
+ * differently (as vec4).
  *
  * Why the helpers: WGSL lets an implementation assume that no NaN or infinity occurs, so
  * `x != x` may fold to false and `max` need not propagate NaN. NaN is tested on the bits, and

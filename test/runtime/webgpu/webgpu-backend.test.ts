@@ -6,7 +6,7 @@ import { maxMiddle, sumMiddle } from "../../../runtime/cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../../../runtime/cpu/softmax.js";
 import type { WebGpuBackend } from "../../../runtime/webgpu/webgpu-backend.js";
 import { fillFrom } from "../../helpers/float-arrays.js";
-import { farFromReference, testWebGpuBackend } from "../../helpers/webgpu.js";
+import { farFromReference, testWebGpuBackend } from "../../helpers/webgpu-backend.js";
 
 /**
  * The WebGPU backend's own calls on the device (Mesa's llvmpipe without a GPU) against the CPU
