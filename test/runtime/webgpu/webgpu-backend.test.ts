@@ -4,6 +4,7 @@ import { gemmOne } from "../../../runtime/cpu/gemm.js";
 import { accumulateMetricsHost } from "../../../runtime/cpu/metric-sums.js";
 import { maxMiddle, sumMiddle } from "../../../runtime/cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../../../runtime/cpu/softmax.js";
+import { createWebGpuBackend } from "../../../runtime/webgpu/index.js";
 import type { WebGpuBackend } from "../../../runtime/webgpu/webgpu-backend.js";
 import { fillFrom } from "../../helpers/float-arrays.js";
 import { farFromReference, testWebGpuBackend } from "../../helpers/webgpu-backend.js";
@@ -186,5 +187,37 @@ describe("webgpu backend", () => {
     other.dispose();
     other.dispose();
     await expect(other.read(buffer)).rejects.toThrow(/^the webgpu backend was disposed$/);
+  });
+
+  it("says in one line when the model needs more than one binding allows", () => {
+    const elements = gpu.device.limits.maxStorageBufferBindingSize / 4 + 1;
+    expect(() => gpu.alloc(elements)).toThrow(
+      /^the model needs more GPU memory than one binding allows \(\d+ MiB\); use a smaller batch size or --backend cpu$/,
+    );
+  });
+
+  it("says in one line when the device is lost", async () => {
+    const other = await testWebGpuBackend();
+    const buffer = other.alloc(4);
+    other.device.destroy();
+    await other.device.lost;
+    expect(() => other.alloc(4)).toThrow(
+      /^the GPU device was lost; restart, or use --backend cpu$/,
+    );
+    await expect(other.read(buffer)).rejects.toThrow(/device was lost/);
+    other.dispose();
+  });
+});
+
+describe("createWebGpuBackend", () => {
+  it("says in one line that there is no WebGPU, or no adapter", async () => {
+    await expect(createWebGpuBackend()).rejects.toThrow(
+      /^WebGPU is not available here \(no navigator.gpu\)/,
+    );
+    const noAdapter = { requestAdapter: () => Promise.resolve(null) } as unknown as GPU;
+    await expect(createWebGpuBackend({ gpu: noAdapter })).rejects.toThrow(
+      /^no WebGPU adapter was found .*libegl1 libgles2 libegl-mesa0.*; use the cpu backend$/,
+    );
+    await expect(createWebGpuBackend({ precision: "f64" })).rejects.toThrow(/f32 only/);
   });
 });
