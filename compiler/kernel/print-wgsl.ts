@@ -15,11 +15,15 @@
  * condition is true on NaN; `exp`, `log`, `sqrt`, `sign`, `tanh`, `expm1`, `log1p`, `erf` and
  * `pow` are runtime/webgpu/wgsl-math.ts's. Index arithmetic is u32 (values are below 2^31).
  *
+ * A subtree of constants alone is folded (evaluateElement, in doubles, then rounded once): WGSL
+ * would fold it in f32 at shader creation and reject a non-finite result.
+ *
  * Assumes: every output element depends only on loads of inputs, and no stored buffer is loaded
  * at an index other than the element's own (invocations run concurrently).
  */
 import type { WgslMathName } from "../../runtime/webgpu/wgsl-math.js";
 import { assertNever } from "../assert.js";
+import { constantEnv, evaluateElement } from "./evaluate.js";
 import type { BinaryMath, ElementExpr, IndexExpr, Kernel, UnaryMath } from "./types.js";
 
 /**
@@ -95,6 +99,11 @@ const binaryInfix: { readonly [op in BinaryMath]: string | null } = {
 /** Every compound expression is parenthesised: WGSL rejects some mixes of operators. */
 function element(expr: ElementExpr, locals: readonly string[]): string {
   const sub = (e: ElementExpr) => element(e, locals);
+  // WGSL evaluates an expression of constants when it compiles the shader, and a result that is
+  // not a finite f32 (`1.0f / 0.0f`) is an error there: such a subtree is folded here instead
+  if (expr.kind !== "const" && constantOnly(expr)) {
+    return f32Literal(evaluateElement(expr, constantEnv));
+  }
   switch (expr.kind) {
     case "const":
       return f32Literal(expr.value);
@@ -119,6 +128,29 @@ function element(expr: ElementExpr, locals: readonly string[]): string {
       return `select(0.0f, 1.0f, ${condition(expr, sub)})`;
     case "select":
       return `select(${sub(expr.otherwise)}, ${sub(expr.then)}, ${condition(expr.condition, sub)})`;
+    default:
+      return assertNever(expr, "element expression");
+  }
+}
+
+/** Whether an expression reads no buffer, local or index: a tree of constants. */
+function constantOnly(expr: ElementExpr): boolean {
+  switch (expr.kind) {
+    case "const":
+      return true;
+    case "load":
+    case "local":
+    case "from-index":
+      return false;
+    case "unary":
+      return constantOnly(expr.x);
+    case "binary":
+    case "compare":
+      return constantOnly(expr.a) && constantOnly(expr.b);
+    case "select":
+      return (
+        constantOnly(expr.condition) && constantOnly(expr.then) && constantOnly(expr.otherwise)
+      );
     default:
       return assertNever(expr, "element expression");
   }

@@ -66,6 +66,8 @@ export class WebGpuBackend {
   private readonly reduceWorkgroupSize: number;
   private readonly metricSums = new WeakSet<GpuBuffer>();
   private readonly readbacks = new Map<number, GPUBuffer[]>();
+  /** Pipelines of 1-D shaders by key (a kernel's by its WGSL). */
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
   private staging = new Float32Array(0);
   private failure: string | null = null;
   private lost = false;
@@ -166,13 +168,17 @@ export class WebGpuBackend {
   copy(src: GpuBuffer, dst: GpuBuffer, size: number, srcOffset = 0, dstOffset = 0): void {
     checkRange(src, srcOffset + size, "copy");
     checkRange(dst, dstOffset + size, "copy");
-    this.flat("copy", COPY_WGSL, size, [size, src.offset + srcOffset, dst.offset + dstOffset]);
+    this.flat("copy", () => COPY_WGSL, size, [
+      size,
+      src.offset + srcOffset,
+      dst.offset + dstOffset,
+    ]);
   }
 
   fill(dst: GpuBuffer, value: number, size: number): void {
     checkRange(dst, size, "fill");
     const words = this.metricSums.has(dst) ? METRIC_COMPENSATION * 2 : size;
-    this.flat("fill", FILL_WGSL, words, [words, dst.offset, f32Bits(value)]);
+    this.flat("fill", () => FILL_WGSL, words, [words, dst.offset, f32Bits(value)]);
   }
 
   dispose(): void {
@@ -200,7 +206,7 @@ export class WebGpuBackend {
   ): void {
     this.checkUsable();
     const params = [m, n, k, flags, batch, a.offset, b.offset, c.offset, strideA, strideB, strideC];
-    this.flat("gemm-naive", NAIVE_GEMM_WGSL, m * n * batch, params);
+    this.flat("gemm-naive", () => NAIVE_GEMM_WGSL, m * n * batch, params);
   }
 
   gemmThen(
@@ -229,7 +235,8 @@ export class WebGpuBackend {
     }
     const params = [size, n];
     for (const buffer of buffers) if (buffer !== undefined) params.push(buffer.offset);
-    this.flat(`kernel:${source}`, `${source}\n${WGSL_MATH}`, size, params);
+    // keyed by the source itself: the same string object every step, its hash cached
+    this.flat(source, () => `${source}\n${WGSL_MATH}`, size, params);
   }
 
   sum(x: GpuBuffer, y: GpuBuffer, outer: number, mid: number, inner: number): void {
@@ -274,7 +281,7 @@ export class WebGpuBackend {
     const keep = rate < 1 ? 1 / (1 - rate) : 0;
     const counter = this.dropoutCounter++;
     const params = [size, mask.offset, this.dropoutSeed, counter, f32Bits(rate), f32Bits(keep)];
-    this.flat("dropout", DROPOUT_WGSL, size, params);
+    this.flat("dropout", () => DROPOUT_WGSL, size, params);
   }
 
   seedDropout(seed: number): void {
@@ -328,7 +335,7 @@ export class WebGpuBackend {
     checkRange(y, outer * inner, op === 0 ? "sum" : "max");
     const params = [outer, mid, inner, x.offset, y.offset, op];
     if (mid < WORKGROUP_REDUCE_MIN) {
-      this.flat("reduce", REDUCE_WGSL, outer * inner, params);
+      this.flat("reduce", () => REDUCE_WGSL, outer * inner, params);
       return;
     }
     this.checkUsable();
@@ -354,19 +361,21 @@ export class WebGpuBackend {
   ): void {
     checkRange(x, outer * mid * inner, "softmax");
     checkRange(y, outer * mid * inner, "softmax");
-    const source = `${SOFTMAX_WGSL}\n${wgslMathSources(["exp_f", "log_f"])}`;
-    this.flat("softmax", source, outer * inner, [outer, mid, inner, x.offset, y.offset, op]);
+    this.flat("softmax", softmaxSource, outer * inner, [outer, mid, inner, x.offset, y.offset, op]);
   }
 
   /** One dispatch of a 1-D shader over `count` invocations. */
-  private flat(key: string, source: string, count: number, params: readonly number[]): void {
+  private flat(key: string, source: () => string, count: number, params: readonly number[]): void {
     this.checkUsable();
     if (count === 0) return;
-    const size = this.workgroupSize;
-    const pipeline = this.context.pipeline(key, () => withPrelude(source), {
-      WORKGROUP_SIZE: size,
-    });
-    const [gx, gy] = grid1d(this.context.limits, count, size);
+    let pipeline = this.pipelines.get(key);
+    if (pipeline === undefined) {
+      pipeline = this.context.pipeline(key, () => withPrelude(source()), {
+        WORKGROUP_SIZE: this.workgroupSize,
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    const [gx, gy] = grid1d(this.context.limits, count, this.workgroupSize);
     this.context.dispatch(pipeline, Uint32Array.from(params), gx, gy);
   }
 
@@ -412,6 +421,8 @@ export class WebGpuBackend {
     }
   }
 }
+
+const softmaxSource = (): string => `${SOFTMAX_WGSL}\n${wgslMathSources(["exp_f", "log_f"])}`;
 
 /** A shader of this backend: the prelude (bindings, NaN helpers), then its own code. */
 function withPrelude(source: string): string {
