@@ -6,9 +6,13 @@
  * adapter, so a machine without a GPU (CI) runs the same shaders, slowly.
  *
  * Guarantees: failures are WebGpuUnavailableError, one line saying what happened and what to
- * try. Dawn writes two "artificially reduced" warnings and, without Vulkan, "Couldn't load
- * Vulkan" to the process's stderr from native code; they are harmless.
+ * try. Dawn writes two "artificially reduced" warnings to the process's stderr from native code
+ * (harmless; they cannot be filtered from JavaScript); on Linux without the Vulkan loader the
+ * hardware probe is skipped, so Dawn's "Couldn't load Vulkan" is not printed.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
 /** WebGPU cannot be used here: the message says why and what to try. */
 export class WebGpuUnavailableError extends Error {
   override readonly name = "WebGpuUnavailableError";
@@ -33,13 +37,33 @@ export function nodeGpu(): Promise<GPU> {
 
 async function findGpu(): Promise<GPU> {
   const webgpu = await loadPackage();
-  const hardware = webgpu.create([]);
-  if ((await hardware.requestAdapter({ powerPreference: "high-performance" })) !== null) {
-    return hardware;
+  if (mayHaveHardwareBackend()) {
+    const hardware = webgpu.create([]);
+    if ((await hardware.requestAdapter({ powerPreference: "high-performance" })) !== null) {
+      return hardware;
+    }
   }
   process.env["EGL_PLATFORM"] ??= "surfaceless";
   const software = webgpu.create(["backend=opengles"]);
   return compatibilityOnly(software);
+}
+
+/**
+ * Whether Dawn may find a hardware adapter: on Linux it needs the Vulkan loader (without it,
+ * probing only prints "Couldn't load Vulkan" and finds nothing); elsewhere (Metal, D3D) yes.
+ */
+function mayHaveHardwareBackend(): boolean {
+  if (process.platform !== "linux") return true;
+  const dirs = [
+    ...(process.env["LD_LIBRARY_PATH"] ?? "").split(":").filter((d) => d !== ""),
+    `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`,
+    "/usr/lib64",
+    "/usr/lib",
+    "/lib64",
+    "/lib",
+    "/usr/local/lib",
+  ];
+  return dirs.some((dir) => existsSync(join(dir, "libvulkan.so.1")));
 }
 
 /** `gpu` whose requestAdapter always asks for a compatibility-mode adapter (Mesa's GLES). */
