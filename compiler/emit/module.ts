@@ -3,6 +3,7 @@ import { RUNTIME_API_VERSION } from "../../runtime/model-setup.js";
 import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
 import { callsMathPerElement, printKernelsWasm } from "../kernel/print-wasm.js";
+import { printKernelWgsl } from "../kernel/print-wgsl.js";
 import type { CompiledFunction } from "../passes/index.js";
 import { type FunctionCode, functionCode } from "./function.js";
 import { KernelCatalog } from "./kernel-catalog.js";
@@ -208,6 +209,8 @@ function kernelLiteral(k: KernelCode, index: number): string {
     `name: ${JSON.stringify(k.name)},`,
     // Kernels that call JavaScript math per element run their JavaScript body on every backend.
     ...(callsMathPerElement(k.ir) ? [] : [`wasm: ${index},`]),
+    // the WebGPU backend's shader, printed from the same kernel IR (no backticks or `${` in WGSL)
+    `wgsl: \`${printKernelWgsl(k.ir)}\`,`,
     `cpu(${params}): void {`,
     k.body,
     `},`,

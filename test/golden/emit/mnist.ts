@@ -19,6 +19,21 @@ const mnistMLPKernels = {
   dense_1_add_relu: {
     name: "dense_1_add_relu",
     wasm: 0,
+    wgsl: `// dense_1_add_relu: o0 = t1, o1 = dense_1_bias, o2 = t2, o3 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 512u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = select(l_vt2, 0.0f, le_f(l_vt2, 0.0f));
+  mem[p.o2 + i] = l_vt2;
+  mem[p.o3 + i] = l_vt3;
+}`,
     cpu(
       size: number,
       n: number,
@@ -43,6 +58,19 @@ const mnistMLPKernels = {
   dense_2_add: {
     name: "dense_2_add",
     wasm: 1,
+    wgsl: `// dense_2_add: o0 = t4, o1 = dense_2_bias, o2 = t5
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t4_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt5: f32 = (l_t4_0 + l_dense_2_bias_1);
+  mem[p.o2 + i] = l_vt5;
+}`,
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t5: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
@@ -59,6 +87,21 @@ const mnistMLPKernels = {
   one_hot_mul: {
     name: "one_hot_mul",
     wasm: 2,
+    wgsl: `// one_hot_mul: o0 = y, o1 = t99, o2 = t100, o3 = t101
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_y_0: f32 = mem[p.o0 + (i / 10u)];
+  let l_vt100: f32 = select(0.0f, 1.0f, eq_f(l_y_0, f32((i % 10u))));
+  let l_t99_1: f32 = mem[p.o1 + i];
+  let l_vt101: f32 = (l_vt100 * l_t99_1);
+  mem[p.o2 + i] = l_vt100;
+  mem[p.o3 + i] = l_vt101;
+}`,
     cpu(
       size: number,
       n: number,
@@ -84,6 +127,21 @@ const mnistMLPKernels = {
   sub_div: {
     name: "sub_div",
     wasm: 3,
+    wgsl: `// sub_div: o0 = t6, o1 = t100, o2 = grad_dense_2
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t6_0: f32 = mem[p.o0 + i];
+  let l_t100_1: f32 = mem[p.o1 + i];
+  let l_vt11: f32 = (l_t6_0 - l_t100_1);
+  let l_vt104: f32 = f32(n);
+  let l_vgrad_dense_2: f32 = (l_vt11 / l_vt104);
+  mem[p.o2 + i] = l_vgrad_dense_2;
+}`,
     cpu(size: number, n: number, t6: FloatArray, t100: FloatArray, grad_dense_2: FloatArray): void {
       const vt104 = n;
       for (let i = 0; i < size; i++) {
@@ -102,6 +160,20 @@ const mnistMLPKernels = {
   gt_mul: {
     name: "gt_mul",
     wasm: 4,
+    wgsl: `// gt_mul: o0 = t2, o1 = t16, o2 = grad_dense_1
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t2_0: f32 = mem[p.o0 + i];
+  let l_vt18: f32 = select(0.0f, 1.0f, gt_f(l_t2_0, 0.0f));
+  let l_t16_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_1: f32 = (l_t16_1 * l_vt18);
+  mem[p.o2 + i] = l_vgrad_dense_1;
+}`,
     cpu(size: number, n: number, t2: FloatArray, t16: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t2_0 = t2[i];
@@ -125,6 +197,32 @@ const mnistMLPKernels = {
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
+    wgsl: `// update_optimizer_step: o0 = t102, o1 = optimizer_step, o2 = optimizer_lr, o3 = t105, o4 = t34, o5 = t36
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t102_0: f32 = mem[p.o0 + 0u];
+  let l_vt103: f32 = (-l_t102_0);
+  let l_vt104: f32 = f32(n);
+  let l_vt105: f32 = (l_vt103 / l_vt104);
+  let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
+  let l_vt22: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt30: f32 = pow_f(0.8999999761581421f, l_vt22);
+  let l_vt31: f32 = (1.0f - l_vt30);
+  let l_vt32: f32 = pow_f(0.9990000128746033f, l_vt22);
+  let l_vt33: f32 = (1.0f - l_vt32);
+  let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
+  let l_vt34: f32 = (l_optimizer_lr_2 / l_vt31);
+  let l_vt36: f32 = sqrt_f(l_vt33);
+  mem[p.o3 + i] = l_vt105;
+  mem[p.o1 + i] = l_vt22;
+  mem[p.o4 + i] = l_vt34;
+  mem[p.o5 + i] = l_vt36;
+}`,
     cpu(
       size: number,
       n: number,
@@ -174,6 +272,37 @@ const mnistMLPKernels = {
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 6,
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_1_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt23: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
+  let l_vt24: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt25: f32 = (l_vt23 + l_vt24);
+  let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt26: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt27: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt28: f32 = (0.0010000000474974513f * l_vt27);
+  let l_vt29: f32 = (l_vt26 + l_vt28);
+  let l_vt35: f32 = sqrt_f(l_vt29);
+  let l_t36_3: f32 = mem[p.o3 + 0u];
+  let l_vt37: f32 = (l_vt35 / l_t36_3);
+  let l_vt38: f32 = (l_vt37 + 9.99999993922529e-9f);
+  let l_vt39: f32 = (l_vt25 / l_vt38);
+  let l_t34_4: f32 = mem[p.o4 + 0u];
+  let l_vt40: f32 = (l_t34_4 * l_vt39);
+  let l_dense_1_weight_5: f32 = mem[p.o5 + i];
+  let l_vt41: f32 = (l_dense_1_weight_5 - l_vt40);
+  mem[p.o0 + i] = l_vt25;
+  mem[p.o2 + i] = l_vt29;
+  mem[p.o5 + i] = l_vt41;
+}`,
     cpu(
       size: number,
       n: number,
@@ -228,6 +357,37 @@ const mnistMLPKernels = {
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 7,
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_1_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt42: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
+  let l_vt43: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt44: f32 = (l_vt42 + l_vt43);
+  let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt45: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt46: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt47: f32 = (0.0010000000474974513f * l_vt46);
+  let l_vt48: f32 = (l_vt45 + l_vt47);
+  let l_vt54: f32 = sqrt_f(l_vt48);
+  let l_t36_3: f32 = mem[p.o3 + 0u];
+  let l_vt56: f32 = (l_vt54 / l_t36_3);
+  let l_vt57: f32 = (l_vt56 + 9.99999993922529e-9f);
+  let l_vt58: f32 = (l_vt44 / l_vt57);
+  let l_t34_4: f32 = mem[p.o4 + 0u];
+  let l_vt59: f32 = (l_t34_4 * l_vt58);
+  let l_dense_1_bias_5: f32 = mem[p.o5 + i];
+  let l_vt60: f32 = (l_dense_1_bias_5 - l_vt59);
+  mem[p.o0 + i] = l_vt44;
+  mem[p.o2 + i] = l_vt48;
+  mem[p.o5 + i] = l_vt60;
+}`,
     cpu(
       size: number,
       n: number,
@@ -282,6 +442,37 @@ const mnistMLPKernels = {
   update_dense_2_weight: {
     name: "update_dense_2_weight",
     wasm: 8,
+    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_exp_avg, o1 = grad_dense_2_weight, o2 = dense_2_weight_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_2_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_weight_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt61: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_0);
+  let l_grad_dense_2_weight_1: f32 = mem[p.o1 + i];
+  let l_vt62: f32 = (0.10000000149011612f * l_grad_dense_2_weight_1);
+  let l_vt63: f32 = (l_vt61 + l_vt62);
+  let l_dense_2_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt64: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_2);
+  let l_vt65: f32 = (l_grad_dense_2_weight_1 * l_grad_dense_2_weight_1);
+  let l_vt66: f32 = (0.0010000000474974513f * l_vt65);
+  let l_vt67: f32 = (l_vt64 + l_vt66);
+  let l_vt73: f32 = sqrt_f(l_vt67);
+  let l_t36_3: f32 = mem[p.o3 + 0u];
+  let l_vt75: f32 = (l_vt73 / l_t36_3);
+  let l_vt76: f32 = (l_vt75 + 9.99999993922529e-9f);
+  let l_vt77: f32 = (l_vt63 / l_vt76);
+  let l_t34_4: f32 = mem[p.o4 + 0u];
+  let l_vt78: f32 = (l_t34_4 * l_vt77);
+  let l_dense_2_weight_5: f32 = mem[p.o5 + i];
+  let l_vt79: f32 = (l_dense_2_weight_5 - l_vt78);
+  mem[p.o0 + i] = l_vt63;
+  mem[p.o2 + i] = l_vt67;
+  mem[p.o5 + i] = l_vt79;
+}`,
     cpu(
       size: number,
       n: number,
@@ -336,6 +527,37 @@ const mnistMLPKernels = {
   update_dense_2_bias: {
     name: "update_dense_2_bias",
     wasm: 9,
+    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg, o1 = grad_dense_2_bias, o2 = dense_2_bias_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_2_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_bias_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt80: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_0);
+  let l_grad_dense_2_bias_1: f32 = mem[p.o1 + i];
+  let l_vt81: f32 = (0.10000000149011612f * l_grad_dense_2_bias_1);
+  let l_vt82: f32 = (l_vt80 + l_vt81);
+  let l_dense_2_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt83: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_2);
+  let l_vt84: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
+  let l_vt85: f32 = (0.0010000000474974513f * l_vt84);
+  let l_vt86: f32 = (l_vt83 + l_vt85);
+  let l_vt92: f32 = sqrt_f(l_vt86);
+  let l_t36_3: f32 = mem[p.o3 + 0u];
+  let l_vt94: f32 = (l_vt92 / l_t36_3);
+  let l_vt95: f32 = (l_vt94 + 9.99999993922529e-9f);
+  let l_vt96: f32 = (l_vt82 / l_vt95);
+  let l_t34_4: f32 = mem[p.o4 + 0u];
+  let l_vt97: f32 = (l_t34_4 * l_vt96);
+  let l_dense_2_bias_5: f32 = mem[p.o5 + i];
+  let l_vt98: f32 = (l_dense_2_bias_5 - l_vt97);
+  mem[p.o0 + i] = l_vt82;
+  mem[p.o2 + i] = l_vt86;
+  mem[p.o5 + i] = l_vt98;
+}`,
     cpu(
       size: number,
       n: number,
@@ -379,6 +601,20 @@ const mnistMLPKernels = {
   dense_1_add_relu_2: {
     name: "dense_1_add_relu_2",
     wasm: 10,
+    wgsl: `// dense_1_add_relu_2: o0 = t1, o1 = dense_1_bias, o2 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 512u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = select(l_vt2, 0.0f, le_f(l_vt2, 0.0f));
+  mem[p.o2 + i] = l_vt3;
+}`,
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -396,6 +632,20 @@ const mnistMLPKernels = {
   one_hot_mul_2: {
     name: "one_hot_mul_2",
     wasm: 11,
+    wgsl: `// one_hot_mul_2: o0 = y, o1 = t8, o2 = t10
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_y_0: f32 = mem[p.o0 + (i / 10u)];
+  let l_vt9: f32 = select(0.0f, 1.0f, eq_f(l_y_0, f32((i % 10u))));
+  let l_t8_1: f32 = mem[p.o1 + i];
+  let l_vt10: f32 = (l_vt9 * l_t8_1);
+  mem[p.o2 + i] = l_vt10;
+}`,
     cpu(size: number, n: number, y: FloatArray, t8: FloatArray, t10: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const y_0 = y[(i / 10) | 0];
@@ -413,6 +663,20 @@ const mnistMLPKernels = {
   neg_div: {
     name: "neg_div",
     wasm: 12,
+    wgsl: `// neg_div: o0 = t11, o1 = t14
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t11_0: f32 = mem[p.o0 + 0u];
+  let l_vt12: f32 = (-l_t11_0);
+  let l_vt13: f32 = f32(n);
+  let l_vt14: f32 = (l_vt12 / l_vt13);
+  mem[p.o1 + i] = l_vt14;
+}`,
     cpu(size: number, n: number, t11: FloatArray, t14: FloatArray): void {
       const vt13 = n;
       for (let i = 0; i < size; i++) {

@@ -19,6 +19,21 @@ const diabetesKernels = {
   dense_1_add_relu: {
     name: "dense_1_add_relu",
     wasm: 0,
+    wgsl: `// dense_1_add_relu: o0 = t1, o1 = dense_1_bias, o2 = t2, o3 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = select(l_vt2, 0.0f, le_f(l_vt2, 0.0f));
+  mem[p.o2 + i] = l_vt2;
+  mem[p.o3 + i] = l_vt3;
+}`,
     cpu(
       size: number,
       n: number,
@@ -44,6 +59,21 @@ const diabetesKernels = {
   dense_2_add_relu: {
     name: "dense_2_add_relu",
     wasm: 1,
+    wgsl: `// dense_2_add_relu: o0 = t4, o1 = dense_2_bias, o2 = t5, o3 = t6
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t4_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt5: f32 = (l_t4_0 + l_dense_2_bias_1);
+  let l_vt6: f32 = select(l_vt5, 0.0f, le_f(l_vt5, 0.0f));
+  mem[p.o2 + i] = l_vt5;
+  mem[p.o3 + i] = l_vt6;
+}`,
     cpu(
       size: number,
       n: number,
@@ -69,6 +99,21 @@ const diabetesKernels = {
   dense_3_add_relu: {
     name: "dense_3_add_relu",
     wasm: 2,
+    wgsl: `// dense_3_add_relu: o0 = t7, o1 = dense_3_bias, o2 = t8, o3 = t9
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t7_0: f32 = mem[p.o0 + i];
+  let l_dense_3_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt8: f32 = (l_t7_0 + l_dense_3_bias_1);
+  let l_vt9: f32 = select(l_vt8, 0.0f, le_f(l_vt8, 0.0f));
+  mem[p.o2 + i] = l_vt8;
+  mem[p.o3 + i] = l_vt9;
+}`,
     cpu(
       size: number,
       n: number,
@@ -95,6 +140,24 @@ const diabetesKernels = {
   dense_4_add_square: {
     name: "dense_4_add_square",
     wasm: 3,
+    wgsl: `// dense_4_add_square: o0 = t10, o1 = dense_4_bias, o2 = progression, o3 = t11, o4 = t189, o5 = t190
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t10_0: f32 = mem[p.o0 + i];
+  let l_dense_4_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt11: f32 = (l_t10_0 + l_dense_4_bias_1);
+  let l_progression_2: f32 = mem[p.o2 + i];
+  let l_vt189: f32 = (l_vt11 - l_progression_2);
+  let l_vt190: f32 = (l_vt189 * l_vt189);
+  mem[p.o3 + i] = l_vt11;
+  mem[p.o4 + i] = l_vt189;
+  mem[p.o5 + i] = l_vt190;
+}`,
     cpu(
       size: number,
       n: number,
@@ -125,6 +188,20 @@ const diabetesKernels = {
   mul_div: {
     name: "mul_div",
     wasm: 4,
+    wgsl: `// mul_div: o0 = t189, o1 = grad_dense_4
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t189_0: f32 = mem[p.o0 + i];
+  let l_vt14: f32 = (2.0f * l_t189_0);
+  let l_vt16: f32 = f32(n);
+  let l_vgrad_dense_4: f32 = (l_vt14 / l_vt16);
+  mem[p.o1 + i] = l_vgrad_dense_4;
+}`,
     cpu(size: number, n: number, t189: FloatArray, grad_dense_4: FloatArray): void {
       const vt16 = n;
       for (let i = 0; i < size; i++) {
@@ -142,6 +219,20 @@ const diabetesKernels = {
   gt_mul: {
     name: "gt_mul",
     wasm: 5,
+    wgsl: `// gt_mul: o0 = t8, o1 = t20, o2 = grad_dense_3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t8_0: f32 = mem[p.o0 + i];
+  let l_vt22: f32 = select(0.0f, 1.0f, gt_f(l_t8_0, 0.0f));
+  let l_t20_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_3: f32 = (l_t20_1 * l_vt22);
+  mem[p.o2 + i] = l_vgrad_dense_3;
+}`,
     cpu(size: number, n: number, t8: FloatArray, t20: FloatArray, grad_dense_3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t8_0 = t8[i];
@@ -159,6 +250,20 @@ const diabetesKernels = {
   gt_mul_2: {
     name: "gt_mul_2",
     wasm: 6,
+    wgsl: `// gt_mul_2: o0 = t5, o1 = t25, o2 = grad_dense_2
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t5_0: f32 = mem[p.o0 + i];
+  let l_vt27: f32 = select(0.0f, 1.0f, gt_f(l_t5_0, 0.0f));
+  let l_t25_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_2: f32 = (l_t25_1 * l_vt27);
+  mem[p.o2 + i] = l_vgrad_dense_2;
+}`,
     cpu(size: number, n: number, t5: FloatArray, t25: FloatArray, grad_dense_2: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t5_0 = t5[i];
@@ -176,6 +281,20 @@ const diabetesKernels = {
   gt_mul_3: {
     name: "gt_mul_3",
     wasm: 7,
+    wgsl: `// gt_mul_3: o0 = t2, o1 = t30, o2 = grad_dense_1
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t2_0: f32 = mem[p.o0 + i];
+  let l_vt32: f32 = select(0.0f, 1.0f, gt_f(l_t2_0, 0.0f));
+  let l_t30_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_1: f32 = (l_t30_1 * l_vt32);
+  mem[p.o2 + i] = l_vgrad_dense_1;
+}`,
     cpu(size: number, n: number, t2: FloatArray, t30: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t2_0 = t2[i];
@@ -192,6 +311,18 @@ const diabetesKernels = {
   dense_2_mul: {
     name: "dense_2_mul",
     wasm: 8,
+    wgsl: `// dense_2_mul: o0 = grad_dense_2_weight, o1 = t76
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_grad_dense_2_weight_0: f32 = mem[p.o0 + i];
+  let l_vt76: f32 = (0.10000000149011612f * l_grad_dense_2_weight_0);
+  mem[p.o1 + i] = l_vt76;
+}`,
     cpu(size: number, n: number, grad_dense_2_weight: FloatArray, t76: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const grad_dense_2_weight_0 = grad_dense_2_weight[i];
@@ -212,6 +343,31 @@ const diabetesKernels = {
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
+    wgsl: `// update_optimizer_step: o0 = t191, o1 = optimizer_step, o2 = optimizer_lr, o3 = t193, o4 = t48, o5 = t50
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t191_0: f32 = mem[p.o0 + 0u];
+  let l_vt192: f32 = f32(n);
+  let l_vt193: f32 = (l_t191_0 / l_vt192);
+  let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
+  let l_vt36: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt44: f32 = pow_f(0.8999999761581421f, l_vt36);
+  let l_vt45: f32 = (1.0f - l_vt44);
+  let l_vt46: f32 = pow_f(0.9990000128746033f, l_vt36);
+  let l_vt47: f32 = (1.0f - l_vt46);
+  let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
+  let l_vt48: f32 = (l_optimizer_lr_2 / l_vt45);
+  let l_vt50: f32 = sqrt_f(l_vt47);
+  mem[p.o3 + i] = l_vt193;
+  mem[p.o1 + i] = l_vt36;
+  mem[p.o4 + i] = l_vt48;
+  mem[p.o5 + i] = l_vt50;
+}`,
     cpu(
       size: number,
       n: number,
@@ -262,6 +418,42 @@ const diabetesKernels = {
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 10,
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t50, o4 = t48, o5 = dense_1_weight, o6 = dense_2_weight_exp_avg, o7 = t76
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt37: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
+  let l_vt38: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt39: f32 = (l_vt37 + l_vt38);
+  let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt40: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt41: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt42: f32 = (0.0010000000474974513f * l_vt41);
+  let l_vt43: f32 = (l_vt40 + l_vt42);
+  let l_vt49: f32 = sqrt_f(l_vt43);
+  let l_t50_3: f32 = mem[p.o3 + 0u];
+  let l_vt51: f32 = (l_vt49 / l_t50_3);
+  let l_vt52: f32 = (l_vt51 + 9.99999993922529e-9f);
+  let l_vt53: f32 = (l_vt39 / l_vt52);
+  let l_t48_4: f32 = mem[p.o4 + 0u];
+  let l_vt54: f32 = (l_t48_4 * l_vt53);
+  let l_dense_1_weight_5: f32 = mem[p.o5 + i];
+  let l_vt55: f32 = (l_dense_1_weight_5 - l_vt54);
+  let l_dense_2_weight_exp_avg_6: f32 = mem[p.o6 + i];
+  let l_vt75: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_6);
+  let l_t76_7: f32 = mem[p.o7 + i];
+  let l_vt77: f32 = (l_vt75 + l_t76_7);
+  mem[p.o0 + i] = l_vt39;
+  mem[p.o2 + i] = l_vt43;
+  mem[p.o5 + i] = l_vt55;
+  mem[p.o6 + i] = l_vt77;
+}`,
     cpu(
       size: number,
       n: number,
@@ -311,6 +503,18 @@ const diabetesKernels = {
   dense_2_mul_2: {
     name: "dense_2_mul_2",
     wasm: 11,
+    wgsl: `// dense_2_mul_2: o0 = grad_dense_2_bias, o1 = t95
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_grad_dense_2_bias_0: f32 = mem[p.o0 + i];
+  let l_vt95: f32 = (0.10000000149011612f * l_grad_dense_2_bias_0);
+  mem[p.o1 + i] = l_vt95;
+}`,
     cpu(size: number, n: number, grad_dense_2_bias: FloatArray, t95: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const grad_dense_2_bias_0 = grad_dense_2_bias[i];
@@ -339,6 +543,42 @@ const diabetesKernels = {
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 12,
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t50, o4 = t48, o5 = dense_1_bias, o6 = dense_2_bias_exp_avg, o7 = t95
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt56: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
+  let l_vt57: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt58: f32 = (l_vt56 + l_vt57);
+  let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt59: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt60: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt61: f32 = (0.0010000000474974513f * l_vt60);
+  let l_vt62: f32 = (l_vt59 + l_vt61);
+  let l_vt68: f32 = sqrt_f(l_vt62);
+  let l_t50_3: f32 = mem[p.o3 + 0u];
+  let l_vt70: f32 = (l_vt68 / l_t50_3);
+  let l_vt71: f32 = (l_vt70 + 9.99999993922529e-9f);
+  let l_vt72: f32 = (l_vt58 / l_vt71);
+  let l_t48_4: f32 = mem[p.o4 + 0u];
+  let l_vt73: f32 = (l_t48_4 * l_vt72);
+  let l_dense_1_bias_5: f32 = mem[p.o5 + i];
+  let l_vt74: f32 = (l_dense_1_bias_5 - l_vt73);
+  let l_dense_2_bias_exp_avg_6: f32 = mem[p.o6 + i];
+  let l_vt94: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_6);
+  let l_t95_7: f32 = mem[p.o7 + i];
+  let l_vt96: f32 = (l_vt94 + l_t95_7);
+  mem[p.o0 + i] = l_vt58;
+  mem[p.o2 + i] = l_vt62;
+  mem[p.o5 + i] = l_vt74;
+  mem[p.o6 + i] = l_vt96;
+}`,
     cpu(
       size: number,
       n: number,
@@ -400,6 +640,39 @@ const diabetesKernels = {
   update_dense_2_weight: {
     name: "update_dense_2_weight",
     wasm: 13,
+    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_exp_avg_sq, o1 = grad_dense_2_weight, o2 = t50, o3 = t77, o4 = t48, o5 = dense_2_weight, o6 = dense_3_weight_exp_avg, o7 = grad_dense_3_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_weight_exp_avg_sq_0: f32 = mem[p.o0 + i];
+  let l_vt78: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_0);
+  let l_grad_dense_2_weight_1: f32 = mem[p.o1 + i];
+  let l_vt79: f32 = (l_grad_dense_2_weight_1 * l_grad_dense_2_weight_1);
+  let l_vt80: f32 = (0.0010000000474974513f * l_vt79);
+  let l_vt81: f32 = (l_vt78 + l_vt80);
+  let l_vt87: f32 = sqrt_f(l_vt81);
+  let l_t50_2: f32 = mem[p.o2 + 0u];
+  let l_vt89: f32 = (l_vt87 / l_t50_2);
+  let l_vt90: f32 = (l_vt89 + 9.99999993922529e-9f);
+  let l_t77_3: f32 = mem[p.o3 + i];
+  let l_vt91: f32 = (l_t77_3 / l_vt90);
+  let l_t48_4: f32 = mem[p.o4 + 0u];
+  let l_vt92: f32 = (l_t48_4 * l_vt91);
+  let l_dense_2_weight_5: f32 = mem[p.o5 + i];
+  let l_vt93: f32 = (l_dense_2_weight_5 - l_vt92);
+  let l_dense_3_weight_exp_avg_6: f32 = mem[p.o6 + i];
+  let l_vt113: f32 = (0.8999999761581421f * l_dense_3_weight_exp_avg_6);
+  let l_grad_dense_3_weight_7: f32 = mem[p.o7 + i];
+  let l_vt114: f32 = (0.10000000149011612f * l_grad_dense_3_weight_7);
+  let l_vt115: f32 = (l_vt113 + l_vt114);
+  mem[p.o0 + i] = l_vt81;
+  mem[p.o5 + i] = l_vt93;
+  mem[p.o6 + i] = l_vt115;
+}`,
     cpu(
       size: number,
       n: number,
@@ -455,6 +728,33 @@ const diabetesKernels = {
   update_dense_3_weight: {
     name: "update_dense_3_weight",
     wasm: 14,
+    wgsl: `// update_dense_3_weight: o0 = dense_3_weight_exp_avg_sq, o1 = grad_dense_3_weight, o2 = t50, o3 = t115, o4 = t48, o5 = dense_3_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_3_weight_exp_avg_sq_0: f32 = mem[p.o0 + i];
+  let l_vt116: f32 = (0.9990000128746033f * l_dense_3_weight_exp_avg_sq_0);
+  let l_grad_dense_3_weight_1: f32 = mem[p.o1 + i];
+  let l_vt117: f32 = (l_grad_dense_3_weight_1 * l_grad_dense_3_weight_1);
+  let l_vt118: f32 = (0.0010000000474974513f * l_vt117);
+  let l_vt119: f32 = (l_vt116 + l_vt118);
+  let l_vt125: f32 = sqrt_f(l_vt119);
+  let l_t50_2: f32 = mem[p.o2 + 0u];
+  let l_vt127: f32 = (l_vt125 / l_t50_2);
+  let l_vt128: f32 = (l_vt127 + 9.99999993922529e-9f);
+  let l_t115_3: f32 = mem[p.o3 + i];
+  let l_vt129: f32 = (l_t115_3 / l_vt128);
+  let l_t48_4: f32 = mem[p.o4 + 0u];
+  let l_vt130: f32 = (l_t48_4 * l_vt129);
+  let l_dense_3_weight_5: f32 = mem[p.o5 + i];
+  let l_vt131: f32 = (l_dense_3_weight_5 - l_vt130);
+  mem[p.o0 + i] = l_vt119;
+  mem[p.o5 + i] = l_vt131;
+}`,
     cpu(
       size: number,
       n: number,
@@ -505,6 +805,39 @@ const diabetesKernels = {
   update_dense_2_bias: {
     name: "update_dense_2_bias",
     wasm: 15,
+    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg_sq, o1 = grad_dense_2_bias, o2 = t50, o3 = t96, o4 = t48, o5 = dense_2_bias, o6 = dense_3_bias_exp_avg, o7 = grad_dense_3_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_bias_exp_avg_sq_0: f32 = mem[p.o0 + i];
+  let l_vt97: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_0);
+  let l_grad_dense_2_bias_1: f32 = mem[p.o1 + i];
+  let l_vt98: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
+  let l_vt99: f32 = (0.0010000000474974513f * l_vt98);
+  let l_vt100: f32 = (l_vt97 + l_vt99);
+  let l_vt106: f32 = sqrt_f(l_vt100);
+  let l_t50_2: f32 = mem[p.o2 + 0u];
+  let l_vt108: f32 = (l_vt106 / l_t50_2);
+  let l_vt109: f32 = (l_vt108 + 9.99999993922529e-9f);
+  let l_t96_3: f32 = mem[p.o3 + i];
+  let l_vt110: f32 = (l_t96_3 / l_vt109);
+  let l_t48_4: f32 = mem[p.o4 + 0u];
+  let l_vt111: f32 = (l_t48_4 * l_vt110);
+  let l_dense_2_bias_5: f32 = mem[p.o5 + i];
+  let l_vt112: f32 = (l_dense_2_bias_5 - l_vt111);
+  let l_dense_3_bias_exp_avg_6: f32 = mem[p.o6 + i];
+  let l_vt132: f32 = (0.8999999761581421f * l_dense_3_bias_exp_avg_6);
+  let l_grad_dense_3_bias_7: f32 = mem[p.o7 + i];
+  let l_vt133: f32 = (0.10000000149011612f * l_grad_dense_3_bias_7);
+  let l_vt134: f32 = (l_vt132 + l_vt133);
+  mem[p.o0 + i] = l_vt100;
+  mem[p.o5 + i] = l_vt112;
+  mem[p.o6 + i] = l_vt134;
+}`,
     cpu(
       size: number,
       n: number,
@@ -560,6 +893,33 @@ const diabetesKernels = {
   update_dense_3_bias: {
     name: "update_dense_3_bias",
     wasm: 16,
+    wgsl: `// update_dense_3_bias: o0 = dense_3_bias_exp_avg_sq, o1 = grad_dense_3_bias, o2 = t50, o3 = t134, o4 = t48, o5 = dense_3_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_3_bias_exp_avg_sq_0: f32 = mem[p.o0 + i];
+  let l_vt135: f32 = (0.9990000128746033f * l_dense_3_bias_exp_avg_sq_0);
+  let l_grad_dense_3_bias_1: f32 = mem[p.o1 + i];
+  let l_vt136: f32 = (l_grad_dense_3_bias_1 * l_grad_dense_3_bias_1);
+  let l_vt137: f32 = (0.0010000000474974513f * l_vt136);
+  let l_vt138: f32 = (l_vt135 + l_vt137);
+  let l_vt144: f32 = sqrt_f(l_vt138);
+  let l_t50_2: f32 = mem[p.o2 + 0u];
+  let l_vt146: f32 = (l_vt144 / l_t50_2);
+  let l_vt147: f32 = (l_vt146 + 9.99999993922529e-9f);
+  let l_t134_3: f32 = mem[p.o3 + i];
+  let l_vt148: f32 = (l_t134_3 / l_vt147);
+  let l_t48_4: f32 = mem[p.o4 + 0u];
+  let l_vt149: f32 = (l_t48_4 * l_vt148);
+  let l_dense_3_bias_5: f32 = mem[p.o5 + i];
+  let l_vt150: f32 = (l_dense_3_bias_5 - l_vt149);
+  mem[p.o0 + i] = l_vt138;
+  mem[p.o5 + i] = l_vt150;
+}`,
     cpu(
       size: number,
       n: number,
@@ -610,6 +970,37 @@ const diabetesKernels = {
   update_dense_4_weight: {
     name: "update_dense_4_weight",
     wasm: 17,
+    wgsl: `// update_dense_4_weight: o0 = dense_4_weight_exp_avg, o1 = grad_dense_4_weight, o2 = dense_4_weight_exp_avg_sq, o3 = t50, o4 = t48, o5 = dense_4_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_4_weight_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt151: f32 = (0.8999999761581421f * l_dense_4_weight_exp_avg_0);
+  let l_grad_dense_4_weight_1: f32 = mem[p.o1 + i];
+  let l_vt152: f32 = (0.10000000149011612f * l_grad_dense_4_weight_1);
+  let l_vt153: f32 = (l_vt151 + l_vt152);
+  let l_dense_4_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt154: f32 = (0.9990000128746033f * l_dense_4_weight_exp_avg_sq_2);
+  let l_vt155: f32 = (l_grad_dense_4_weight_1 * l_grad_dense_4_weight_1);
+  let l_vt156: f32 = (0.0010000000474974513f * l_vt155);
+  let l_vt157: f32 = (l_vt154 + l_vt156);
+  let l_vt163: f32 = sqrt_f(l_vt157);
+  let l_t50_3: f32 = mem[p.o3 + (i / 10u)];
+  let l_vt165: f32 = (l_vt163 / l_t50_3);
+  let l_vt166: f32 = (l_vt165 + 9.99999993922529e-9f);
+  let l_vt167: f32 = (l_vt153 / l_vt166);
+  let l_t48_4: f32 = mem[p.o4 + (i / 10u)];
+  let l_vt168: f32 = (l_t48_4 * l_vt167);
+  let l_dense_4_weight_5: f32 = mem[p.o5 + i];
+  let l_vt169: f32 = (l_dense_4_weight_5 - l_vt168);
+  mem[p.o0 + i] = l_vt153;
+  mem[p.o2 + i] = l_vt157;
+  mem[p.o5 + i] = l_vt169;
+}`,
     cpu(
       size: number,
       n: number,
@@ -664,6 +1055,37 @@ const diabetesKernels = {
   update_dense_4_bias: {
     name: "update_dense_4_bias",
     wasm: 18,
+    wgsl: `// update_dense_4_bias: o0 = dense_4_bias_exp_avg, o1 = grad_dense_4_bias, o2 = dense_4_bias_exp_avg_sq, o3 = t50, o4 = t48, o5 = dense_4_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_4_bias_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt170: f32 = (0.8999999761581421f * l_dense_4_bias_exp_avg_0);
+  let l_grad_dense_4_bias_1: f32 = mem[p.o1 + i];
+  let l_vt171: f32 = (0.10000000149011612f * l_grad_dense_4_bias_1);
+  let l_vt172: f32 = (l_vt170 + l_vt171);
+  let l_dense_4_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt173: f32 = (0.9990000128746033f * l_dense_4_bias_exp_avg_sq_2);
+  let l_vt174: f32 = (l_grad_dense_4_bias_1 * l_grad_dense_4_bias_1);
+  let l_vt175: f32 = (0.0010000000474974513f * l_vt174);
+  let l_vt176: f32 = (l_vt173 + l_vt175);
+  let l_vt182: f32 = sqrt_f(l_vt176);
+  let l_t50_3: f32 = mem[p.o3 + i];
+  let l_vt184: f32 = (l_vt182 / l_t50_3);
+  let l_vt185: f32 = (l_vt184 + 9.99999993922529e-9f);
+  let l_vt186: f32 = (l_vt172 / l_vt185);
+  let l_t48_4: f32 = mem[p.o4 + i];
+  let l_vt187: f32 = (l_t48_4 * l_vt186);
+  let l_dense_4_bias_5: f32 = mem[p.o5 + i];
+  let l_vt188: f32 = (l_dense_4_bias_5 - l_vt187);
+  mem[p.o0 + i] = l_vt172;
+  mem[p.o2 + i] = l_vt176;
+  mem[p.o5 + i] = l_vt188;
+}`,
     cpu(
       size: number,
       n: number,
@@ -707,6 +1129,20 @@ const diabetesKernels = {
   dense_1_add_relu_2: {
     name: "dense_1_add_relu_2",
     wasm: 19,
+    wgsl: `// dense_1_add_relu_2: o0 = t1, o1 = dense_1_bias, o2 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = select(l_vt2, 0.0f, le_f(l_vt2, 0.0f));
+  mem[p.o2 + i] = l_vt3;
+}`,
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -724,6 +1160,20 @@ const diabetesKernels = {
   dense_2_add_relu_2: {
     name: "dense_2_add_relu_2",
     wasm: 20,
+    wgsl: `// dense_2_add_relu_2: o0 = t4, o1 = dense_2_bias, o2 = t6
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t4_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt5: f32 = (l_t4_0 + l_dense_2_bias_1);
+  let l_vt6: f32 = select(l_vt5, 0.0f, le_f(l_vt5, 0.0f));
+  mem[p.o2 + i] = l_vt6;
+}`,
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
@@ -741,6 +1191,20 @@ const diabetesKernels = {
   dense_3_add_relu_2: {
     name: "dense_3_add_relu_2",
     wasm: 21,
+    wgsl: `// dense_3_add_relu_2: o0 = t7, o1 = dense_3_bias, o2 = t9
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t7_0: f32 = mem[p.o0 + i];
+  let l_dense_3_bias_1: f32 = mem[p.o1 + (i % 10u)];
+  let l_vt8: f32 = (l_t7_0 + l_dense_3_bias_1);
+  let l_vt9: f32 = select(l_vt8, 0.0f, le_f(l_vt8, 0.0f));
+  mem[p.o2 + i] = l_vt9;
+}`,
     cpu(size: number, n: number, t7: FloatArray, dense_3_bias: FloatArray, t9: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t7_0 = t7[i];
@@ -759,6 +1223,23 @@ const diabetesKernels = {
   dense_4_add_square_2: {
     name: "dense_4_add_square_2",
     wasm: 22,
+    wgsl: `// dense_4_add_square_2: o0 = t10, o1 = dense_4_bias, o2 = progression, o3 = t11, o4 = t14
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t10_0: f32 = mem[p.o0 + i];
+  let l_dense_4_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt11: f32 = (l_t10_0 + l_dense_4_bias_1);
+  let l_progression_2: f32 = mem[p.o2 + i];
+  let l_vt13: f32 = (l_vt11 - l_progression_2);
+  let l_vt14: f32 = (l_vt13 * l_vt13);
+  mem[p.o3 + i] = l_vt11;
+  mem[p.o4 + i] = l_vt14;
+}`,
     cpu(
       size: number,
       n: number,
@@ -786,6 +1267,19 @@ const diabetesKernels = {
   div: {
     name: "div",
     wasm: 23,
+    wgsl: `// div: o0 = t15, o1 = t17
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t15_0: f32 = mem[p.o0 + 0u];
+  let l_vt16: f32 = f32(n);
+  let l_vt17: f32 = (l_t15_0 / l_vt16);
+  mem[p.o1 + i] = l_vt17;
+}`,
     cpu(size: number, n: number, t15: FloatArray, t17: FloatArray): void {
       const vt16 = n;
       for (let i = 0; i < size; i++) {
@@ -801,6 +1295,19 @@ const diabetesKernels = {
   dense_4_add: {
     name: "dense_4_add",
     wasm: 24,
+    wgsl: `// dense_4_add: o0 = t10, o1 = dense_4_bias, o2 = t11
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t10_0: f32 = mem[p.o0 + i];
+  let l_dense_4_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt11: f32 = (l_t10_0 + l_dense_4_bias_1);
+  mem[p.o2 + i] = l_vt11;
+}`,
     cpu(size: number, n: number, t10: FloatArray, dense_4_bias: FloatArray, t11: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];

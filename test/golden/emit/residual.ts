@@ -19,6 +19,21 @@ const residualKernels = {
   dense_1_add_relu: {
     name: "dense_1_add_relu",
     wasm: 0,
+    wgsl: `// dense_1_add_relu: o0 = t1, o1 = dense_1_bias, o2 = t2, o3 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 32u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = select(l_vt2, 0.0f, le_f(l_vt2, 0.0f));
+  mem[p.o2 + i] = l_vt2;
+  mem[p.o3 + i] = l_vt3;
+}`,
     cpu(
       size: number,
       n: number,
@@ -43,6 +58,19 @@ const residualKernels = {
   dropout_1_mul: {
     name: "dropout_1_mul",
     wasm: 1,
+    wgsl: `// dropout_1_mul: o0 = t3, o1 = t4, o2 = t5
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t3_0: f32 = mem[p.o0 + i];
+  let l_t4_1: f32 = mem[p.o1 + i];
+  let l_vt5: f32 = (l_t3_0 * l_t4_1);
+  mem[p.o2 + i] = l_vt5;
+}`,
     cpu(size: number, n: number, t3: FloatArray, t4: FloatArray, t5: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t3_0 = t3[i];
@@ -59,6 +87,21 @@ const residualKernels = {
   dense_2_add_relu: {
     name: "dense_2_add_relu",
     wasm: 2,
+    wgsl: `// dense_2_add_relu: o0 = t6, o1 = dense_2_bias, o2 = t7, o3 = t8
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t6_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + (i % 32u)];
+  let l_vt7: f32 = (l_t6_0 + l_dense_2_bias_1);
+  let l_vt8: f32 = select(l_vt7, 0.0f, le_f(l_vt7, 0.0f));
+  mem[p.o2 + i] = l_vt7;
+  mem[p.o3 + i] = l_vt8;
+}`,
     cpu(
       size: number,
       n: number,
@@ -84,6 +127,21 @@ const residualKernels = {
   dropout_2_mul_add: {
     name: "dropout_2_mul_add",
     wasm: 3,
+    wgsl: `// dropout_2_mul_add: o0 = t8, o1 = t9, o2 = t5, o3 = t11
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t8_0: f32 = mem[p.o0 + i];
+  let l_t9_1: f32 = mem[p.o1 + i];
+  let l_vt10: f32 = (l_t8_0 * l_t9_1);
+  let l_t5_2: f32 = mem[p.o2 + i];
+  let l_vt11: f32 = (l_t5_2 + l_vt10);
+  mem[p.o3 + i] = l_vt11;
+}`,
     cpu(
       size: number,
       n: number,
@@ -117,6 +175,31 @@ const residualKernels = {
   dense_3_add_log1p: {
     name: "dense_3_add_log1p",
     wasm: 4,
+    wgsl: `// dense_3_add_log1p: o0 = t12, o1 = dense_3_bias, o2 = benign, o3 = t13, o4 = t14, o5 = t193
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t12_0: f32 = mem[p.o0 + i];
+  let l_dense_3_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt13: f32 = (l_t12_0 + l_dense_3_bias_1);
+  let l_vt14: f32 = (1.0f / (1.0f + exp_f((-l_vt13))));
+  let l_vt186: f32 = select(l_vt13, 0.0f, le_f(l_vt13, 0.0f));
+  let l_benign_2: f32 = mem[p.o2 + i];
+  let l_vt187: f32 = (l_vt13 * l_benign_2);
+  let l_vt188: f32 = (l_vt186 - l_vt187);
+  let l_vt189: f32 = abs(l_vt13);
+  let l_vt190: f32 = (-l_vt189);
+  let l_vt191: f32 = exp_f(l_vt190);
+  let l_vt192: f32 = log1p_f(l_vt191);
+  let l_vt193: f32 = (l_vt188 + l_vt192);
+  mem[p.o3 + i] = l_vt13;
+  mem[p.o4 + i] = l_vt14;
+  mem[p.o5 + i] = l_vt193;
+}`,
     cpu(
       size: number,
       n: number,
@@ -153,6 +236,18 @@ const residualKernels = {
   square: {
     name: "square",
     wasm: 5,
+    wgsl: `// square: o0 = dense_1_weight, o1 = t16
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_weight_0: f32 = mem[p.o0 + i];
+  let l_vt16: f32 = (l_dense_1_weight_0 * l_dense_1_weight_0);
+  mem[p.o1 + i] = l_vt16;
+}`,
     cpu(size: number, n: number, dense_1_weight: FloatArray, t16: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_0 = dense_1_weight[i];
@@ -167,6 +262,18 @@ const residualKernels = {
   square_2: {
     name: "square_2",
     wasm: 6,
+    wgsl: `// square_2: o0 = dense_2_weight, o1 = t18
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_weight_0: f32 = mem[p.o0 + i];
+  let l_vt18: f32 = (l_dense_2_weight_0 * l_dense_2_weight_0);
+  mem[p.o1 + i] = l_vt18;
+}`,
     cpu(size: number, n: number, dense_2_weight: FloatArray, t18: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_0 = dense_2_weight[i];
@@ -181,6 +288,18 @@ const residualKernels = {
   square_3: {
     name: "square_3",
     wasm: 7,
+    wgsl: `// square_3: o0 = dense_3_weight, o1 = t20
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_3_weight_0: f32 = mem[p.o0 + i];
+  let l_vt20: f32 = (l_dense_3_weight_0 * l_dense_3_weight_0);
+  mem[p.o1 + i] = l_vt20;
+}`,
     cpu(size: number, n: number, dense_3_weight: FloatArray, t20: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const dense_3_weight_0 = dense_3_weight[i];
@@ -195,6 +314,17 @@ const residualKernels = {
   broadcast_to: {
     name: "broadcast_to",
     wasm: 8,
+    wgsl: `// broadcast_to: o0 = t28
+struct Params { size: u32, n: u32, o0: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_vt28: f32 = 0.00009999999747378752f;
+  mem[p.o0 + i] = l_vt28;
+}`,
     cpu(size: number, n: number, t28: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const vt28 = 0.0001;
@@ -209,6 +339,21 @@ const residualKernels = {
   sub_div: {
     name: "sub_div",
     wasm: 9,
+    wgsl: `// sub_div: o0 = t14, o1 = benign, o2 = grad_dense_3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t14_0: f32 = mem[p.o0 + i];
+  let l_benign_1: f32 = mem[p.o1 + i];
+  let l_vt42: f32 = (l_t14_0 - l_benign_1);
+  let l_vt40: f32 = f32(n);
+  let l_vgrad_dense_3: f32 = (l_vt42 / l_vt40);
+  mem[p.o2 + i] = l_vgrad_dense_3;
+}`,
     cpu(
       size: number,
       n: number,
@@ -234,6 +379,22 @@ const residualKernels = {
   dropout_2_mul_gt: {
     name: "dropout_2_mul_gt",
     wasm: 10,
+    wgsl: `// dropout_2_mul_gt: o0 = grad_r, o1 = t9, o2 = t7, o3 = grad_dense_2
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_grad_r_0: f32 = mem[p.o0 + i];
+  let l_t9_1: f32 = mem[p.o1 + i];
+  let l_vt51: f32 = (l_grad_r_0 * l_t9_1);
+  let l_t7_2: f32 = mem[p.o2 + i];
+  let l_vt53: f32 = select(0.0f, 1.0f, gt_f(l_t7_2, 0.0f));
+  let l_vgrad_dense_2: f32 = (l_vt51 * l_vt53);
+  mem[p.o3 + i] = l_vgrad_dense_2;
+}`,
     cpu(
       size: number,
       n: number,
@@ -262,6 +423,24 @@ const residualKernels = {
   dropout_1_add_gt: {
     name: "dropout_1_add_gt",
     wasm: 11,
+    wgsl: `// dropout_1_add_gt: o0 = grad_r, o1 = t56, o2 = t4, o3 = t2, o4 = grad_dense_1
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_grad_r_0: f32 = mem[p.o0 + i];
+  let l_t56_1: f32 = mem[p.o1 + i];
+  let l_vgrad_h: f32 = (l_grad_r_0 + l_t56_1);
+  let l_t4_2: f32 = mem[p.o2 + i];
+  let l_vt59: f32 = (l_vgrad_h * l_t4_2);
+  let l_t2_3: f32 = mem[p.o3 + i];
+  let l_vt61: f32 = select(0.0f, 1.0f, gt_f(l_t2_3, 0.0f));
+  let l_vgrad_dense_1: f32 = (l_vt59 * l_vt61);
+  mem[p.o4 + i] = l_vgrad_dense_1;
+}`,
     cpu(
       size: number,
       n: number,
@@ -300,6 +479,38 @@ const residualKernels = {
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
+    wgsl: `// update_optimizer_step: o0 = t194, o1 = t17, o2 = t19, o3 = t21, o4 = optimizer_step, o5 = optimizer_lr, o6 = t25, o7 = t78, o8 = t80
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32, o8: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t194_0: f32 = mem[p.o0 + 0u];
+  let l_vt195: f32 = f32(n);
+  let l_vt196: f32 = (l_t194_0 / l_vt195);
+  let l_t17_1: f32 = mem[p.o1 + 0u];
+  let l_t19_2: f32 = mem[p.o2 + 0u];
+  let l_vt22: f32 = (l_t17_1 + l_t19_2);
+  let l_t21_3: f32 = mem[p.o3 + 0u];
+  let l_vt23: f32 = (l_vt22 + l_t21_3);
+  let l_vt24: f32 = (0.00009999999747378752f * l_vt23);
+  let l_vt25: f32 = (l_vt196 + l_vt24);
+  let l_optimizer_step_4: f32 = mem[p.o4 + 0u];
+  let l_vt66: f32 = (l_optimizer_step_4 + 1.0f);
+  let l_vt74: f32 = pow_f(0.8999999761581421f, l_vt66);
+  let l_vt75: f32 = (1.0f - l_vt74);
+  let l_vt76: f32 = pow_f(0.9990000128746033f, l_vt66);
+  let l_vt77: f32 = (1.0f - l_vt76);
+  let l_optimizer_lr_5: f32 = mem[p.o5 + 0u];
+  let l_vt78: f32 = (l_optimizer_lr_5 / l_vt75);
+  let l_vt80: f32 = sqrt_f(l_vt77);
+  mem[p.o6 + i] = l_vt25;
+  mem[p.o4 + i] = l_vt66;
+  mem[p.o7 + i] = l_vt78;
+  mem[p.o8 + i] = l_vt80;
+}`,
     cpu(
       size: number,
       n: number,
@@ -362,6 +573,42 @@ const residualKernels = {
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 13,
+    wgsl: `// update_dense_1_weight: o0 = t28, o1 = dense_1_weight, o2 = t65, o3 = dense_1_weight_exp_avg, o4 = dense_1_weight_exp_avg_sq, o5 = t80, o6 = t78
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t28_0: f32 = mem[p.o0 + 0u];
+  let l_vt37: f32 = l_t28_0;
+  let l_dense_1_weight_1: f32 = mem[p.o1 + i];
+  let l_vt38: f32 = (2.0f * l_dense_1_weight_1);
+  let l_vt39: f32 = (l_vt37 * l_vt38);
+  let l_t65_2: f32 = mem[p.o2 + i];
+  let l_vgrad_dense_1_weight: f32 = (l_vt39 + l_t65_2);
+  let l_dense_1_weight_exp_avg_3: f32 = mem[p.o3 + i];
+  let l_vt67: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_3);
+  let l_vt68: f32 = (0.10000000149011612f * l_vgrad_dense_1_weight);
+  let l_vt69: f32 = (l_vt67 + l_vt68);
+  let l_dense_1_weight_exp_avg_sq_4: f32 = mem[p.o4 + i];
+  let l_vt70: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_4);
+  let l_vt71: f32 = (l_vgrad_dense_1_weight * l_vgrad_dense_1_weight);
+  let l_vt72: f32 = (0.0010000000474974513f * l_vt71);
+  let l_vt73: f32 = (l_vt70 + l_vt72);
+  let l_vt79: f32 = sqrt_f(l_vt73);
+  let l_t80_5: f32 = mem[p.o5 + 0u];
+  let l_vt81: f32 = (l_vt79 / l_t80_5);
+  let l_vt82: f32 = (l_vt81 + 9.99999993922529e-9f);
+  let l_vt83: f32 = (l_vt69 / l_vt82);
+  let l_t78_6: f32 = mem[p.o6 + 0u];
+  let l_vt84: f32 = (l_t78_6 * l_vt83);
+  let l_vt85: f32 = (l_dense_1_weight_1 - l_vt84);
+  mem[p.o3 + i] = l_vt69;
+  mem[p.o4 + i] = l_vt73;
+  mem[p.o1 + i] = l_vt85;
+}`,
     cpu(
       size: number,
       n: number,
@@ -426,6 +673,42 @@ const residualKernels = {
   update_dense_2_weight: {
     name: "update_dense_2_weight",
     wasm: 14,
+    wgsl: `// update_dense_2_weight: o0 = t28, o1 = dense_2_weight, o2 = t57, o3 = dense_2_weight_exp_avg, o4 = dense_2_weight_exp_avg_sq, o5 = t80, o6 = t78
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t28_0: f32 = mem[p.o0 + 0u];
+  let l_vt33: f32 = l_t28_0;
+  let l_dense_2_weight_1: f32 = mem[p.o1 + i];
+  let l_vt34: f32 = (2.0f * l_dense_2_weight_1);
+  let l_vt35: f32 = (l_vt33 * l_vt34);
+  let l_t57_2: f32 = mem[p.o2 + i];
+  let l_vgrad_dense_2_weight: f32 = (l_vt35 + l_t57_2);
+  let l_dense_2_weight_exp_avg_3: f32 = mem[p.o3 + i];
+  let l_vt105: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_3);
+  let l_vt106: f32 = (0.10000000149011612f * l_vgrad_dense_2_weight);
+  let l_vt107: f32 = (l_vt105 + l_vt106);
+  let l_dense_2_weight_exp_avg_sq_4: f32 = mem[p.o4 + i];
+  let l_vt108: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_4);
+  let l_vt109: f32 = (l_vgrad_dense_2_weight * l_vgrad_dense_2_weight);
+  let l_vt110: f32 = (0.0010000000474974513f * l_vt109);
+  let l_vt111: f32 = (l_vt108 + l_vt110);
+  let l_vt117: f32 = sqrt_f(l_vt111);
+  let l_t80_5: f32 = mem[p.o5 + 0u];
+  let l_vt119: f32 = (l_vt117 / l_t80_5);
+  let l_vt120: f32 = (l_vt119 + 9.99999993922529e-9f);
+  let l_vt121: f32 = (l_vt107 / l_vt120);
+  let l_t78_6: f32 = mem[p.o6 + 0u];
+  let l_vt122: f32 = (l_t78_6 * l_vt121);
+  let l_vt123: f32 = (l_dense_2_weight_1 - l_vt122);
+  mem[p.o3 + i] = l_vt107;
+  mem[p.o4 + i] = l_vt111;
+  mem[p.o1 + i] = l_vt123;
+}`,
     cpu(
       size: number,
       n: number,
@@ -474,6 +757,18 @@ const residualKernels = {
   dense_2_mul: {
     name: "dense_2_mul",
     wasm: 15,
+    wgsl: `// dense_2_mul: o0 = grad_dense_2_bias, o1 = t125
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_grad_dense_2_bias_0: f32 = mem[p.o0 + i];
+  let l_vt125: f32 = (0.10000000149011612f * l_grad_dense_2_bias_0);
+  mem[p.o1 + i] = l_vt125;
+}`,
     cpu(size: number, n: number, grad_dense_2_bias: FloatArray, t125: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const grad_dense_2_bias_0 = grad_dense_2_bias[i];
@@ -502,6 +797,42 @@ const residualKernels = {
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 16,
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t80, o4 = t78, o5 = dense_1_bias, o6 = dense_2_bias_exp_avg, o7 = t125
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt86: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
+  let l_vt87: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt88: f32 = (l_vt86 + l_vt87);
+  let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt89: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt90: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt91: f32 = (0.0010000000474974513f * l_vt90);
+  let l_vt92: f32 = (l_vt89 + l_vt91);
+  let l_vt98: f32 = sqrt_f(l_vt92);
+  let l_t80_3: f32 = mem[p.o3 + 0u];
+  let l_vt100: f32 = (l_vt98 / l_t80_3);
+  let l_vt101: f32 = (l_vt100 + 9.99999993922529e-9f);
+  let l_vt102: f32 = (l_vt88 / l_vt101);
+  let l_t78_4: f32 = mem[p.o4 + 0u];
+  let l_vt103: f32 = (l_t78_4 * l_vt102);
+  let l_dense_1_bias_5: f32 = mem[p.o5 + i];
+  let l_vt104: f32 = (l_dense_1_bias_5 - l_vt103);
+  let l_dense_2_bias_exp_avg_6: f32 = mem[p.o6 + i];
+  let l_vt124: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_6);
+  let l_t125_7: f32 = mem[p.o7 + i];
+  let l_vt126: f32 = (l_vt124 + l_t125_7);
+  mem[p.o0 + i] = l_vt88;
+  mem[p.o2 + i] = l_vt92;
+  mem[p.o5 + i] = l_vt104;
+  mem[p.o6 + i] = l_vt126;
+}`,
     cpu(
       size: number,
       n: number,
@@ -560,6 +891,33 @@ const residualKernels = {
   update_dense_2_bias: {
     name: "update_dense_2_bias",
     wasm: 17,
+    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg_sq, o1 = grad_dense_2_bias, o2 = t80, o3 = t126, o4 = t78, o5 = dense_2_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_bias_exp_avg_sq_0: f32 = mem[p.o0 + i];
+  let l_vt127: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_0);
+  let l_grad_dense_2_bias_1: f32 = mem[p.o1 + i];
+  let l_vt128: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
+  let l_vt129: f32 = (0.0010000000474974513f * l_vt128);
+  let l_vt130: f32 = (l_vt127 + l_vt129);
+  let l_vt136: f32 = sqrt_f(l_vt130);
+  let l_t80_2: f32 = mem[p.o2 + 0u];
+  let l_vt138: f32 = (l_vt136 / l_t80_2);
+  let l_vt139: f32 = (l_vt138 + 9.99999993922529e-9f);
+  let l_t126_3: f32 = mem[p.o3 + i];
+  let l_vt140: f32 = (l_t126_3 / l_vt139);
+  let l_t78_4: f32 = mem[p.o4 + 0u];
+  let l_vt141: f32 = (l_t78_4 * l_vt140);
+  let l_dense_2_bias_5: f32 = mem[p.o5 + i];
+  let l_vt142: f32 = (l_dense_2_bias_5 - l_vt141);
+  mem[p.o0 + i] = l_vt130;
+  mem[p.o5 + i] = l_vt142;
+}`,
     cpu(
       size: number,
       n: number,
@@ -614,6 +972,42 @@ const residualKernels = {
   update_dense_3_weight: {
     name: "update_dense_3_weight",
     wasm: 18,
+    wgsl: `// update_dense_3_weight: o0 = t28, o1 = dense_3_weight, o2 = t50, o3 = dense_3_weight_exp_avg, o4 = dense_3_weight_exp_avg_sq, o5 = t80, o6 = t78
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t28_0: f32 = mem[p.o0 + (i / 32u)];
+  let l_vt29: f32 = l_t28_0;
+  let l_dense_3_weight_1: f32 = mem[p.o1 + i];
+  let l_vt30: f32 = (2.0f * l_dense_3_weight_1);
+  let l_vt31: f32 = (l_vt29 * l_vt30);
+  let l_t50_2: f32 = mem[p.o2 + i];
+  let l_vgrad_dense_3_weight: f32 = (l_vt31 + l_t50_2);
+  let l_dense_3_weight_exp_avg_3: f32 = mem[p.o3 + i];
+  let l_vt143: f32 = (0.8999999761581421f * l_dense_3_weight_exp_avg_3);
+  let l_vt144: f32 = (0.10000000149011612f * l_vgrad_dense_3_weight);
+  let l_vt145: f32 = (l_vt143 + l_vt144);
+  let l_dense_3_weight_exp_avg_sq_4: f32 = mem[p.o4 + i];
+  let l_vt146: f32 = (0.9990000128746033f * l_dense_3_weight_exp_avg_sq_4);
+  let l_vt147: f32 = (l_vgrad_dense_3_weight * l_vgrad_dense_3_weight);
+  let l_vt148: f32 = (0.0010000000474974513f * l_vt147);
+  let l_vt149: f32 = (l_vt146 + l_vt148);
+  let l_vt155: f32 = sqrt_f(l_vt149);
+  let l_t80_5: f32 = mem[p.o5 + (i / 32u)];
+  let l_vt157: f32 = (l_vt155 / l_t80_5);
+  let l_vt158: f32 = (l_vt157 + 9.99999993922529e-9f);
+  let l_vt159: f32 = (l_vt145 / l_vt158);
+  let l_t78_6: f32 = mem[p.o6 + (i / 32u)];
+  let l_vt160: f32 = (l_t78_6 * l_vt159);
+  let l_vt161: f32 = (l_dense_3_weight_1 - l_vt160);
+  mem[p.o3 + i] = l_vt145;
+  mem[p.o4 + i] = l_vt149;
+  mem[p.o1 + i] = l_vt161;
+}`,
     cpu(
       size: number,
       n: number,
@@ -674,6 +1068,37 @@ const residualKernels = {
   update_dense_3_bias: {
     name: "update_dense_3_bias",
     wasm: 19,
+    wgsl: `// update_dense_3_bias: o0 = dense_3_bias_exp_avg, o1 = grad_dense_3_bias, o2 = dense_3_bias_exp_avg_sq, o3 = t80, o4 = t78, o5 = dense_3_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_3_bias_exp_avg_0: f32 = mem[p.o0 + i];
+  let l_vt162: f32 = (0.8999999761581421f * l_dense_3_bias_exp_avg_0);
+  let l_grad_dense_3_bias_1: f32 = mem[p.o1 + i];
+  let l_vt163: f32 = (0.10000000149011612f * l_grad_dense_3_bias_1);
+  let l_vt164: f32 = (l_vt162 + l_vt163);
+  let l_dense_3_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
+  let l_vt165: f32 = (0.9990000128746033f * l_dense_3_bias_exp_avg_sq_2);
+  let l_vt166: f32 = (l_grad_dense_3_bias_1 * l_grad_dense_3_bias_1);
+  let l_vt167: f32 = (0.0010000000474974513f * l_vt166);
+  let l_vt168: f32 = (l_vt165 + l_vt167);
+  let l_vt174: f32 = sqrt_f(l_vt168);
+  let l_t80_3: f32 = mem[p.o3 + i];
+  let l_vt176: f32 = (l_vt174 / l_t80_3);
+  let l_vt177: f32 = (l_vt176 + 9.99999993922529e-9f);
+  let l_vt178: f32 = (l_vt164 / l_vt177);
+  let l_t78_4: f32 = mem[p.o4 + i];
+  let l_vt179: f32 = (l_t78_4 * l_vt178);
+  let l_dense_3_bias_5: f32 = mem[p.o5 + i];
+  let l_vt180: f32 = (l_dense_3_bias_5 - l_vt179);
+  mem[p.o0 + i] = l_vt164;
+  mem[p.o2 + i] = l_vt168;
+  mem[p.o5 + i] = l_vt180;
+}`,
     cpu(
       size: number,
       n: number,
@@ -717,6 +1142,20 @@ const residualKernels = {
   dense_1_add_relu_2: {
     name: "dense_1_add_relu_2",
     wasm: 20,
+    wgsl: `// dense_1_add_relu_2: o0 = t1, o1 = dense_1_bias, o2 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 32u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = select(l_vt2, 0.0f, le_f(l_vt2, 0.0f));
+  mem[p.o2 + i] = l_vt3;
+}`,
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -735,6 +1174,22 @@ const residualKernels = {
   dense_2_add_relu_2: {
     name: "dense_2_add_relu_2",
     wasm: 21,
+    wgsl: `// dense_2_add_relu_2: o0 = t6, o1 = dense_2_bias, o2 = t3, o3 = t11
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t6_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + (i % 32u)];
+  let l_vt7: f32 = (l_t6_0 + l_dense_2_bias_1);
+  let l_vt8: f32 = select(l_vt7, 0.0f, le_f(l_vt7, 0.0f));
+  let l_t3_2: f32 = mem[p.o2 + i];
+  let l_vt11: f32 = (l_t3_2 + l_vt8);
+  mem[p.o3 + i] = l_vt11;
+}`,
     cpu(
       size: number,
       n: number,
@@ -769,6 +1224,30 @@ const residualKernels = {
   dense_3_add_log1p_2: {
     name: "dense_3_add_log1p_2",
     wasm: 22,
+    wgsl: `// dense_3_add_log1p_2: o0 = t12, o1 = dense_3_bias, o2 = benign, o3 = t14, o4 = t33
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t12_0: f32 = mem[p.o0 + i];
+  let l_dense_3_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt13: f32 = (l_t12_0 + l_dense_3_bias_1);
+  let l_vt14: f32 = (1.0f / (1.0f + exp_f((-l_vt13))));
+  let l_vt26: f32 = select(l_vt13, 0.0f, le_f(l_vt13, 0.0f));
+  let l_benign_2: f32 = mem[p.o2 + i];
+  let l_vt27: f32 = (l_vt13 * l_benign_2);
+  let l_vt28: f32 = (l_vt26 - l_vt27);
+  let l_vt29: f32 = abs(l_vt13);
+  let l_vt30: f32 = (-l_vt29);
+  let l_vt31: f32 = exp_f(l_vt30);
+  let l_vt32: f32 = log1p_f(l_vt31);
+  let l_vt33: f32 = (l_vt28 + l_vt32);
+  mem[p.o3 + i] = l_vt14;
+  mem[p.o4 + i] = l_vt33;
+}`,
     cpu(
       size: number,
       n: number,
@@ -807,6 +1286,26 @@ const residualKernels = {
   div_mul: {
     name: "div_mul",
     wasm: 23,
+    wgsl: `// div_mul: o0 = t34, o1 = t17, o2 = t19, o3 = t21, o4 = t25
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t34_0: f32 = mem[p.o0 + 0u];
+  let l_vt35: f32 = f32(n);
+  let l_vt36: f32 = (l_t34_0 / l_vt35);
+  let l_t17_1: f32 = mem[p.o1 + 0u];
+  let l_t19_2: f32 = mem[p.o2 + 0u];
+  let l_vt22: f32 = (l_t17_1 + l_t19_2);
+  let l_t21_3: f32 = mem[p.o3 + 0u];
+  let l_vt23: f32 = (l_vt22 + l_t21_3);
+  let l_vt24: f32 = (0.00009999999747378752f * l_vt23);
+  let l_vt25: f32 = (l_vt36 + l_vt24);
+  mem[p.o4 + i] = l_vt25;
+}`,
     cpu(
       size: number,
       n: number,
@@ -838,6 +1337,20 @@ const residualKernels = {
   dense_3_add_sigmoid: {
     name: "dense_3_add_sigmoid",
     wasm: 24,
+    wgsl: `// dense_3_add_sigmoid: o0 = t12, o1 = dense_3_bias, o2 = t14
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t12_0: f32 = mem[p.o0 + i];
+  let l_dense_3_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt13: f32 = (l_t12_0 + l_dense_3_bias_1);
+  let l_vt14: f32 = (1.0f / (1.0f + exp_f((-l_vt13))));
+  mem[p.o2 + i] = l_vt14;
+}`,
     cpu(size: number, n: number, t12: FloatArray, dense_3_bias: FloatArray, t14: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t12_0 = t12[i];

@@ -19,6 +19,20 @@ const xorKernels = {
   dense_1_add_tanh: {
     name: "dense_1_add_tanh",
     wasm: 0,
+    wgsl: `// dense_1_add_tanh: o0 = t1, o1 = dense_1_bias, o2 = t3
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t1_0: f32 = mem[p.o0 + i];
+  let l_dense_1_bias_1: f32 = mem[p.o1 + (i % 4u)];
+  let l_vt2: f32 = (l_t1_0 + l_dense_1_bias_1);
+  let l_vt3: f32 = tanh_f(l_vt2);
+  mem[p.o2 + i] = l_vt3;
+}`,
     cpu(size: number, n: number, t1: FloatArray, dense_1_bias: FloatArray, t3: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t1_0 = t1[i];
@@ -44,6 +58,31 @@ const xorKernels = {
   dense_2_add_log1p: {
     name: "dense_2_add_log1p",
     wasm: 1,
+    wgsl: `// dense_2_add_log1p: o0 = t4, o1 = dense_2_bias, o2 = y, o3 = t5, o4 = t6, o5 = t60
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t4_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt5: f32 = (l_t4_0 + l_dense_2_bias_1);
+  let l_vt6: f32 = (1.0f / (1.0f + exp_f((-l_vt5))));
+  let l_vt53: f32 = select(l_vt5, 0.0f, le_f(l_vt5, 0.0f));
+  let l_y_2: f32 = mem[p.o2 + i];
+  let l_vt54: f32 = (l_vt5 * l_y_2);
+  let l_vt55: f32 = (l_vt53 - l_vt54);
+  let l_vt56: f32 = abs(l_vt5);
+  let l_vt57: f32 = (-l_vt56);
+  let l_vt58: f32 = exp_f(l_vt57);
+  let l_vt59: f32 = log1p_f(l_vt58);
+  let l_vt60: f32 = (l_vt55 + l_vt59);
+  mem[p.o3 + i] = l_vt5;
+  mem[p.o4 + i] = l_vt6;
+  mem[p.o5 + i] = l_vt60;
+}`,
     cpu(
       size: number,
       n: number,
@@ -81,6 +120,21 @@ const xorKernels = {
   sub_div: {
     name: "sub_div",
     wasm: 2,
+    wgsl: `// sub_div: o0 = t6, o1 = y, o2 = grad_dense_2
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t6_0: f32 = mem[p.o0 + i];
+  let l_y_1: f32 = mem[p.o1 + i];
+  let l_vt10: f32 = (l_t6_0 - l_y_1);
+  let l_vt8: f32 = f32(n);
+  let l_vgrad_dense_2: f32 = (l_vt10 / l_vt8);
+  mem[p.o2 + i] = l_vgrad_dense_2;
+}`,
     cpu(size: number, n: number, t6: FloatArray, y: FloatArray, grad_dense_2: FloatArray): void {
       const vt8 = n;
       for (let i = 0; i < size; i++) {
@@ -100,6 +154,21 @@ const xorKernels = {
   square_mul: {
     name: "square_mul",
     wasm: 3,
+    wgsl: `// square_mul: o0 = t3, o1 = t17, o2 = grad_dense_1
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t3_0: f32 = mem[p.o0 + i];
+  let l_vt19: f32 = (l_t3_0 * l_t3_0);
+  let l_vt20: f32 = (1.0f - l_vt19);
+  let l_t17_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_1: f32 = (l_t17_1 * l_vt20);
+  mem[p.o2 + i] = l_vgrad_dense_1;
+}`,
     cpu(size: number, n: number, t3: FloatArray, t17: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t3_0 = t3[i];
@@ -119,6 +188,24 @@ const xorKernels = {
   update_optimizer_step: {
     name: "update_optimizer_step",
     wasm: 4,
+    wgsl: `// update_optimizer_step: o0 = t61, o1 = optimizer_step, o2 = t63, o3 = t28
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t61_0: f32 = mem[p.o0 + 0u];
+  let l_vt62: f32 = f32(n);
+  let l_vt63: f32 = (l_t61_0 / l_vt62);
+  let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
+  let l_vt24: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt28: f32 = select(0.0f, 1.0f, eq_f(l_vt24, 1.0f));
+  mem[p.o2 + i] = l_vt63;
+  mem[p.o1 + i] = l_vt24;
+  mem[p.o3 + i] = l_vt28;
+}`,
     cpu(
       size: number,
       n: number,
@@ -150,6 +237,27 @@ const xorKernels = {
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 5,
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_momentum_buffer, o1 = grad_dense_1_weight, o2 = t28, o3 = optimizer_lr, o4 = dense_1_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_weight_momentum_buffer_0: f32 = mem[p.o0 + i];
+  let l_vt25: f32 = (0.8999999761581421f * l_dense_1_weight_momentum_buffer_0);
+  let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
+  let l_vt27: f32 = (l_vt25 + l_grad_dense_1_weight_1);
+  let l_t28_2: f32 = mem[p.o2 + 0u];
+  let l_vt29: f32 = select(l_vt27, l_grad_dense_1_weight_1, nonzero_f(l_t28_2));
+  let l_optimizer_lr_3: f32 = mem[p.o3 + 0u];
+  let l_vt30: f32 = (l_optimizer_lr_3 * l_vt29);
+  let l_dense_1_weight_4: f32 = mem[p.o4 + i];
+  let l_vt31: f32 = (l_dense_1_weight_4 - l_vt30);
+  mem[p.o0 + i] = l_vt29;
+  mem[p.o4 + i] = l_vt31;
+}`,
     cpu(
       size: number,
       n: number,
@@ -185,6 +293,27 @@ const xorKernels = {
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 6,
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_momentum_buffer, o1 = grad_dense_1_bias, o2 = t28, o3 = optimizer_lr, o4 = dense_1_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_1_bias_momentum_buffer_0: f32 = mem[p.o0 + i];
+  let l_vt32: f32 = (0.8999999761581421f * l_dense_1_bias_momentum_buffer_0);
+  let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
+  let l_vt34: f32 = (l_vt32 + l_grad_dense_1_bias_1);
+  let l_t28_2: f32 = mem[p.o2 + 0u];
+  let l_vt36: f32 = select(l_vt34, l_grad_dense_1_bias_1, nonzero_f(l_t28_2));
+  let l_optimizer_lr_3: f32 = mem[p.o3 + 0u];
+  let l_vt37: f32 = (l_optimizer_lr_3 * l_vt36);
+  let l_dense_1_bias_4: f32 = mem[p.o4 + i];
+  let l_vt38: f32 = (l_dense_1_bias_4 - l_vt37);
+  mem[p.o0 + i] = l_vt36;
+  mem[p.o4 + i] = l_vt38;
+}`,
     cpu(
       size: number,
       n: number,
@@ -220,6 +349,27 @@ const xorKernels = {
   update_dense_2_weight: {
     name: "update_dense_2_weight",
     wasm: 7,
+    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_momentum_buffer, o1 = grad_dense_2_weight, o2 = t28, o3 = optimizer_lr, o4 = dense_2_weight
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_weight_momentum_buffer_0: f32 = mem[p.o0 + i];
+  let l_vt39: f32 = (0.8999999761581421f * l_dense_2_weight_momentum_buffer_0);
+  let l_grad_dense_2_weight_1: f32 = mem[p.o1 + i];
+  let l_vt41: f32 = (l_vt39 + l_grad_dense_2_weight_1);
+  let l_t28_2: f32 = mem[p.o2 + (i / 4u)];
+  let l_vt43: f32 = select(l_vt41, l_grad_dense_2_weight_1, nonzero_f(l_t28_2));
+  let l_optimizer_lr_3: f32 = mem[p.o3 + (i / 4u)];
+  let l_vt44: f32 = (l_optimizer_lr_3 * l_vt43);
+  let l_dense_2_weight_4: f32 = mem[p.o4 + i];
+  let l_vt45: f32 = (l_dense_2_weight_4 - l_vt44);
+  mem[p.o0 + i] = l_vt43;
+  mem[p.o4 + i] = l_vt45;
+}`,
     cpu(
       size: number,
       n: number,
@@ -255,6 +405,27 @@ const xorKernels = {
   update_dense_2_bias: {
     name: "update_dense_2_bias",
     wasm: 8,
+    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_momentum_buffer, o1 = grad_dense_2_bias, o2 = t28, o3 = optimizer_lr, o4 = dense_2_bias
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_dense_2_bias_momentum_buffer_0: f32 = mem[p.o0 + i];
+  let l_vt46: f32 = (0.8999999761581421f * l_dense_2_bias_momentum_buffer_0);
+  let l_grad_dense_2_bias_1: f32 = mem[p.o1 + i];
+  let l_vt48: f32 = (l_vt46 + l_grad_dense_2_bias_1);
+  let l_t28_2: f32 = mem[p.o2 + i];
+  let l_vt50: f32 = select(l_vt48, l_grad_dense_2_bias_1, nonzero_f(l_t28_2));
+  let l_optimizer_lr_3: f32 = mem[p.o3 + i];
+  let l_vt51: f32 = (l_optimizer_lr_3 * l_vt50);
+  let l_dense_2_bias_4: f32 = mem[p.o4 + i];
+  let l_vt52: f32 = (l_dense_2_bias_4 - l_vt51);
+  mem[p.o0 + i] = l_vt50;
+  mem[p.o4 + i] = l_vt52;
+}`,
     cpu(
       size: number,
       n: number,
@@ -295,6 +466,30 @@ const xorKernels = {
   dense_2_add_log1p_2: {
     name: "dense_2_add_log1p_2",
     wasm: 9,
+    wgsl: `// dense_2_add_log1p_2: o0 = t4, o1 = dense_2_bias, o2 = y, o3 = t6, o4 = t15
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t4_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt5: f32 = (l_t4_0 + l_dense_2_bias_1);
+  let l_vt6: f32 = (1.0f / (1.0f + exp_f((-l_vt5))));
+  let l_vt8: f32 = select(l_vt5, 0.0f, le_f(l_vt5, 0.0f));
+  let l_y_2: f32 = mem[p.o2 + i];
+  let l_vt9: f32 = (l_vt5 * l_y_2);
+  let l_vt10: f32 = (l_vt8 - l_vt9);
+  let l_vt11: f32 = abs(l_vt5);
+  let l_vt12: f32 = (-l_vt11);
+  let l_vt13: f32 = exp_f(l_vt12);
+  let l_vt14: f32 = log1p_f(l_vt13);
+  let l_vt15: f32 = (l_vt10 + l_vt14);
+  mem[p.o3 + i] = l_vt6;
+  mem[p.o4 + i] = l_vt15;
+}`,
     cpu(
       size: number,
       n: number,
@@ -329,6 +524,19 @@ const xorKernels = {
   div: {
     name: "div",
     wasm: 10,
+    wgsl: `// div: o0 = t16, o1 = t18
+struct Params { size: u32, n: u32, o0: u32, o1: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t16_0: f32 = mem[p.o0 + 0u];
+  let l_vt17: f32 = f32(n);
+  let l_vt18: f32 = (l_t16_0 / l_vt17);
+  mem[p.o1 + i] = l_vt18;
+}`,
     cpu(size: number, n: number, t16: FloatArray, t18: FloatArray): void {
       const vt17 = n;
       for (let i = 0; i < size; i++) {
@@ -345,6 +553,20 @@ const xorKernels = {
   dense_2_add_sigmoid: {
     name: "dense_2_add_sigmoid",
     wasm: 11,
+    wgsl: `// dense_2_add_sigmoid: o0 = t4, o1 = dense_2_bias, o2 = t6
+struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
+override WORKGROUP_SIZE: u32 = 64u;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= p.size) { return; }
+  let n = p.n;
+  let l_t4_0: f32 = mem[p.o0 + i];
+  let l_dense_2_bias_1: f32 = mem[p.o1 + 0u];
+  let l_vt5: f32 = (l_t4_0 + l_dense_2_bias_1);
+  let l_vt6: f32 = (1.0f / (1.0f + exp_f((-l_vt5))));
+  mem[p.o2 + i] = l_vt6;
+}`,
     cpu(size: number, n: number, t4: FloatArray, dense_2_bias: FloatArray, t6: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
