@@ -14,6 +14,14 @@ import type { ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backen
 import { GpuArena, granule } from "./arena.js";
 import type { GpuBuffer } from "./context.js";
 import {
+  conv2dScratchSize,
+  encodeConv2d,
+  encodeConv2dGradInput,
+  encodeConv2dGradWeight,
+} from "./conv2d.js";
+import { encodeGemm } from "./gemm.js";
+import { encodeMaxpool2d, encodeMaxpool2dGrad } from "./pool2d.js";
+import {
   MAP_READ_MODE,
   RecordingContext,
   Usage,
@@ -25,7 +33,6 @@ import {
   DROPOUT_WGSL,
   FILL_WGSL,
   METRICS_WGSL,
-  NAIVE_GEMM_WGSL,
   REDUCE_WGSL,
   REDUCE_WORKGROUP_WGSL,
   SOFTMAX_WGSL,
@@ -74,6 +81,7 @@ export class WebGpuBackend {
   private disposed = false;
   private dropoutSeed = 0;
   private dropoutCounter = 0;
+  private scratch: GpuBuffer | null = null;
 
   constructor(options: WebGpuBackendOptions) {
     this.device = options.device;
@@ -200,13 +208,12 @@ export class WebGpuBackend {
     k: number,
     flags: number,
     batch = 1,
-    strideA = 0,
-    strideB = 0,
+    strideA = m * k,
+    strideB = k * n,
     strideC = m * n,
   ): void {
     this.checkUsable();
-    const params = [m, n, k, flags, batch, a.offset, b.offset, c.offset, strideA, strideB, strideC];
-    this.flat("gemm-naive", () => NAIVE_GEMM_WGSL, m * n * batch, params);
+    encodeGemm(this.context, a, b, c, m, n, k, flags, batch, strideA, strideB, strideC);
   }
 
   gemmThen(
@@ -255,24 +262,40 @@ export class WebGpuBackend {
     this.softmaxOp(x, y, outer, mid, inner, 1);
   }
 
-  conv2d(_x: GpuBuffer, _w: GpuBuffer, _y: GpuBuffer, _geometry: ConvGeometry): void {
-    throw notYet("conv2d");
+  conv2d(x: GpuBuffer, w: GpuBuffer, y: GpuBuffer, geometry: ConvGeometry): void {
+    this.checkUsable();
+    encodeConv2d(this.context, x, w, y, geometry, this.convScratch(geometry));
   }
 
-  conv2dGradInput(_dy: GpuBuffer, _w: GpuBuffer, _dx: GpuBuffer, _geometry: ConvGeometry): void {
-    throw notYet("conv2d");
+  conv2dGradInput(dy: GpuBuffer, w: GpuBuffer, dx: GpuBuffer, geometry: ConvGeometry): void {
+    this.checkUsable();
+    encodeConv2dGradInput(this.context, dy, w, dx, geometry, this.convScratch(geometry));
   }
 
-  conv2dGradWeight(_x: GpuBuffer, _dy: GpuBuffer, _dw: GpuBuffer, _geometry: ConvGeometry): void {
-    throw notYet("conv2d");
+  conv2dGradWeight(x: GpuBuffer, dy: GpuBuffer, dw: GpuBuffer, geometry: ConvGeometry): void {
+    this.checkUsable();
+    encodeConv2dGradWeight(this.context, x, dy, dw, geometry, this.convScratch(geometry));
   }
 
-  maxpool2d(_x: GpuBuffer, _y: GpuBuffer, _geometry: PoolGeometry): void {
-    throw notYet("maxpool2d");
+  /** The convolutions' scratch: one arena buffer, replaced by a larger one when a call needs it. */
+  private convScratch(geometry: ConvGeometry): GpuBuffer | null {
+    const size = conv2dScratchSize(geometry);
+    if (size === 0) return this.scratch;
+    if (this.scratch === null || this.scratch.length < size) {
+      if (this.scratch !== null) this.arena.release(this.scratch);
+      this.scratch = this.alloc(size);
+    }
+    return this.scratch;
   }
 
-  maxpool2dGrad(_x: GpuBuffer, _dy: GpuBuffer, _dx: GpuBuffer, _geometry: PoolGeometry): void {
-    throw notYet("maxpool2d");
+  maxpool2d(x: GpuBuffer, y: GpuBuffer, geometry: PoolGeometry): void {
+    this.checkUsable();
+    encodeMaxpool2d(this.context, x, y, geometry);
+  }
+
+  maxpool2dGrad(x: GpuBuffer, dy: GpuBuffer, dx: GpuBuffer, geometry: PoolGeometry): void {
+    this.checkUsable();
+    encodeMaxpool2dGrad(this.context, x, dy, dx, geometry);
   }
 
   dropoutMask(mask: GpuBuffer, size: number, rate: number): void {
@@ -433,10 +456,6 @@ function checkRange(buffer: GpuBuffer, size: number, what: string): void {
   if (!(size >= 0 && size <= buffer.length)) {
     throw new RangeError(`${what}: ${size} elements do not fit a buffer of ${buffer.length}`);
   }
-}
-
-function notYet(op: string): WebGpuError {
-  return new WebGpuError(`${op} is not available on the webgpu backend yet; use --backend cpu`);
 }
 
 const bits = new DataView(new ArrayBuffer(4));
