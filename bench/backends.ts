@@ -12,6 +12,8 @@ import type { GemmProvider, WorkerPool } from "../runtime/index.js";
 import { blasGemm, createNodeWorkerPool } from "../runtime/node/index.js";
 import { enableRelaxedSimd } from "../runtime/wasm/node-relaxed-simd.js";
 import { WasmBackend } from "../runtime/wasm/wasm-backend.js";
+import { nodeGpu } from "../runtime/node/webgpu.js";
+import { createWebGpuBackend } from "../runtime/webgpu/index.js";
 
 // As `nnc train` does (compiler/cli/load-module.ts): without the flag, Node 20's wasm backend
 // measures the mul+add GEMM (about 40 GFLOP/s per thread, against 50 with relaxed_madd).
@@ -63,7 +65,12 @@ const VARIANTS: Readonly<Record<string, (threads: number) => Promise<Backend | n
   },
   // One thread: the issue's mul+add GEMM target is per thread.
   "wasm mul+add": async () => new WasmBackend({ precision: "f32", relaxed: false }),
+  // Measured with --backend webgpu only (GPU_VARIANTS).
+  webgpu: async () => (await createWebGpuBackend({ gpu: await nodeGpu() })) as unknown as Backend,
 };
+
+/** Variants of `--backend webgpu`; the others are the CPU's. */
+const GPU_VARIANTS: ReadonlySet<string> = new Set(["webgpu"]);
 
 /** Variants measured in the GEMM table only. */
 const GEMM_ONLY: ReadonlySet<string> = new Set(["wasm mul+add"]);
@@ -83,10 +90,16 @@ export async function disposeBackend(backend: Backend): Promise<void> {
   await pools.get(backend)?.dispose();
 }
 
-/** Every backend variant available here, with the thread counts to measure it at. */
-export async function detectBackends(allThreads: number): Promise<BackendChoice[]> {
+/**
+ * Every backend variant of `kind` available here, with the thread counts to measure it at.
+ */
+export async function detectBackends(
+  allThreads: number,
+  kind: "cpu" | "webgpu" = "cpu",
+): Promise<BackendChoice[]> {
   const choices: BackendChoice[] = [];
   for (const factory of Object.keys(VARIANTS)) {
+    if (GPU_VARIANTS.has(factory) !== (kind === "webgpu")) continue;
     let backend: Backend;
     try {
       backend = await createBackend(factory, allThreads);

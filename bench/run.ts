@@ -136,7 +136,10 @@ async function main(options: BenchOptions): Promise<Section[]> {
 
   if (wantTrain) {
     const nnc: NncTrain[] = [];
-    const trainers = backends.filter((b) => !b.gemmOnly);
+    // The WebGPU GEMM is timed by webgpu.ts (the backend's calls only record); it trains here.
+    const trainers = webgpu
+      ? await detectBackends(cores, "webgpu")
+      : backends.filter((b) => !b.gemmOnly);
     if (only.has("train") && trainers.length === 0) {
       progress("no nnc backend to train on: WebGPU training needs the webgpu backend");
     }
