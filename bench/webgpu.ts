@@ -11,7 +11,9 @@
  * time budget; with --steps N, one round of N calls), after one untimed call.
  */
 import type { GpuBuffer, GpuContext } from "../runtime/webgpu/context.js";
+import { nodeGpu } from "../runtime/node/webgpu.js";
 import { encodeGemm } from "../runtime/webgpu/gemm.js";
+import { Usage } from "../runtime/webgpu/recording-context.js";
 import { type Form, type GemmShape, type GemmTiming, forms } from "./gemm.js";
 
 const ROUND_MS = 20;
@@ -22,27 +24,17 @@ export interface BenchGpu {
   readonly description: string;
 }
 
-/** Dawn's instance: kept reachable, since work on its devices crashes once it is collected. */
-let instance: GPU | undefined;
-
-/** A device on the best adapter Dawn finds, or why there is none. */
+/** A device on the adapter nodeGpu() gives (hardware, else Mesa's), or why there is none. */
 export async function openBenchGpu(): Promise<BenchGpu | { readonly missing: string }> {
   try {
-    const { create, globals } = await import("webgpu");
-    Object.assign(globalThis, globals);
-    instance = create([]);
-    let adapter = await instance.requestAdapter({ powerPreference: "high-performance" });
-    const software = adapter === null;
-    if (software) {
-      process.env["EGL_PLATFORM"] ??= "surfaceless";
-      instance = create(["backend=opengles"]);
-      adapter = await instance.requestAdapter({ featureLevel: "compatibility" });
-    }
+    const gpu = await nodeGpu();
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     if (adapter === null) return { missing: "no WebGPU adapter (Dawn, then Mesa's OpenGL ES)" };
     const info = adapter.info;
     const name = [info.vendor, info.device, info.description].filter((s) => s !== "").join(", ");
+    const software = /llvmpipe|swiftshader|lavapipe/i.test(name);
     const device = await adapter.requestDevice();
-    const mode = software ? " (Mesa's software driver, compatibility mode)" : "";
+    const mode = software ? " (a software driver: the CPU's cores)" : "";
     return { context: new BenchContext(device), description: `${name}${mode}` };
   } catch (error) {
     return { missing: `no WebGPU: ${(error as Error).message}` };
@@ -84,7 +76,7 @@ export class BenchContext implements GpuContext {
     this.capacity = elements;
     this.arena = this.device.createBuffer({
       size: elements * 4,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      usage: Usage.STORAGE | Usage.COPY_DST,
     });
   }
 
@@ -124,7 +116,7 @@ export class BenchContext implements GpuContext {
     if (bindGroup === undefined) {
       const uniform = this.device.createBuffer({
         size: Math.ceil(params.byteLength / 16) * 16,
-        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        usage: Usage.UNIFORM | Usage.COPY_DST,
       });
       this.device.queue.writeBuffer(uniform, 0, params);
       this.uniforms.push(uniform);
