@@ -13,9 +13,9 @@ import {
   writeRowsHost,
 } from "./host-arrays.js";
 import type {
-  HostBackend,
   ConvGeometry,
   FloatArray,
+  HostBackend,
   Kernel,
   MetricLayout,
   PoolGeometry,

@@ -26,9 +26,9 @@
  */
 import { copyHost, fillHost, readHost, writeHost, writeRowsHost } from "../cpu/host-arrays.js";
 import type {
-  HostBackend,
   ConvGeometry,
   FloatArray,
+  HostBackend,
   GemmProvider,
   Kernel,
   KernelWasm,

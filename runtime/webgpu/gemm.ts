@@ -58,7 +58,8 @@ export function gemmTiling(
     ty = powerOfTwoAtMost(Math.min(threads / tx, maxY, cover(m)));
   }
   let bk = Math.min(16, Math.max(4, powerOfTwoAtLeast(k)));
-  while (bk > 4 && 4 * bk * 4 * (tx + ty) > limits.maxComputeWorkgroupStorageSize) bk /= 2;
+  // Workgroup memory: BK rows of op(A) and op(B), each row padded by one element.
+  while (bk > 4 && 4 * bk * (4 * (tx + ty) + 2) > limits.maxComputeWorkgroupStorageSize) bk /= 2;
   return { tx, ty, bk };
 }
 
@@ -175,17 +176,22 @@ export function encodeGemmAt(ctx: GpuContext, call: GemmAt): void {
 export function gemmShader(v: GemmVariant, t: GemmTiling): string {
   const bm = 4 * t.ty;
   const bn = 4 * t.tx;
+  // Rows of a tile in workgroup memory. A tile stored along kk (A as stored, B transposed) is
+  // written by neighbouring invocations a row apart: one element of padding puts those writes
+  // in different banks.
+  const rowA = bm + (v.transA ? 0 : 1);
+  const rowB = bn + (v.transB ? 1 : 0);
   const threads = t.tx * t.ty;
   const load = v.vec ? "mem[i >> 2u][i & 3u]" : "mem[i]";
   // Operand tiles in workgroup memory, [kk][mm] and [kk][nn]: the inner loop reads a column of
   // each across kk. A stored tile row (along the operand's contiguous axis) is read by
   // neighbouring invocations, so global loads coalesce.
   const tileA = v.transA
-    ? loadTile("A", "tileA", bm, t.bk, threads, v.vecA, "m", "gk * p.m + gr", "mm", "kk", true)
-    : loadTile("A", "tileA", bm, t.bk, threads, v.vecA, "m", "gr * p.k + gk", "mm", "kk", false);
+    ? loadTile("A", [bm, rowA], t.bk, threads, v.vecA, "gk * p.m + gr", true)
+    : loadTile("A", [bm, rowA], t.bk, threads, v.vecA, "gr * p.k + gk", false);
   const tileB = v.transB
-    ? loadTile("B", "tileB", bn, t.bk, threads, v.vecB, "n", "gr * p.k + gk", "mm", "kk", false)
-    : loadTile("B", "tileB", bn, t.bk, threads, v.vecB, "n", "gk * p.n + gr", "mm", "kk", true);
+    ? loadTile("B", [bn, rowB], t.bk, threads, v.vecB, "gr * p.k + gk", false)
+    : loadTile("B", [bn, rowB], t.bk, threads, v.vecB, "gk * p.n + gr", true);
   const rows = Array.from({ length: 4 }, (_, i) => i);
   // Four accumulator variables and stores unrolled by row: no array in function memory.
   const store = (i: number): string =>
@@ -215,8 +221,8 @@ struct Params {
 }
 @group(0) @binding(0) var<storage, read_write> mem: array<${v.vec ? "vec4<f32>" : "f32"}>;
 @group(0) @binding(1) var<uniform> p: Params;
-var<workgroup> tileA: array<f32, ${t.bk * bm}>;
-var<workgroup> tileB: array<f32, ${t.bk * bn}>;
+var<workgroup> tileA: array<f32, ${t.bk * rowA}>;
+var<workgroup> tileB: array<f32, ${t.bk * rowB}>;
 
 fn load(i: u32) -> f32 { return ${load}; }
 
@@ -240,8 +246,8 @@ ${tileA}
 ${tileB}
       workgroupBarrier();
       for (var kk = 0u; kk < ${t.bk}u; kk++) {
-        let bv = vec4<f32>(${rows.map((q) => `tileB[kk * ${bn}u + 4u * lid.x + ${q}u]`).join(", ")});
-${rows.map((i) => `        acc${i} = fma(vec4<f32>(tileA[kk * ${bm}u + lid.y + ${i * t.ty}u]), bv, acc${i});`).join("\n")}
+        let bv = vec4<f32>(${rows.map((q) => `tileB[kk * ${rowB}u + 4u * lid.x + ${q}u]`).join(", ")});
+${rows.map((i) => `        acc${i} = fma(vec4<f32>(tileA[kk * ${rowA}u + lid.y + ${i * t.ty}u]), bv, acc${i});`).join("\n")}
       }
       workgroupBarrier();
     }
@@ -254,48 +260,45 @@ ${rows.map(store).join("\n")}
 }
 
 /**
- * The WGSL that stages one operand's BK-deep slice into `tile` ([kk][mm], `width` = BM or
- * BN): element (gr, gk) of op(X), gr = row0 + mm along m (or n), gk = k0 + kk, at
- * `address` from the operand's base; zero past the edges. `alongRows`: the operand is stored
- * contiguous along mm (A transposed, B not), else along kk. With `vec4`, 4 contiguous
- * elements per load: the stored row length is a multiple of 4, so they are all in or all out.
+ * The WGSL that stages one operand's BK-deep slice into its tile (tileA or tileB, [kk][mm],
+ * `width` = BM or BN columns in rows of `row` elements): element (gr, gk) of op(X), gr = row0
+ * + mm along m (or n), gk = k0 + kk, at `address` from the operand's base; zero past the
+ * edges. `alongRows`: the operand is stored contiguous along mm (A transposed, B not), else
+ * along kk; neighbouring invocations load neighbouring elements either way. With `vec4`, 4
+ * contiguous elements per load: the stored row length is a multiple of 4, so they are all in
+ * or all out.
  */
 function loadTile(
   operand: "A" | "B",
-  tile: string,
-  width: number,
+  [width, row]: readonly [number, number],
   bk: number,
   threads: number,
   vec4: boolean,
-  extent: "m" | "n",
   address: string,
-  mm: string,
-  kk: string,
   alongRows: boolean,
 ): string {
-  const base = `base${operand}`;
-  const row0 = `row0${operand}`;
-  const inside = `gr < p.${extent} && gk < p.k`;
+  const [tile, base, row0] = [`tile${operand}`, `base${operand}`, `row0${operand}`];
+  const inside = `gr < p.${operand === "A" ? "m" : "n"} && gk < p.k`;
   if (!vec4) {
-    const [fast, fastExtent, slow] = alongRows ? [mm, width, kk] : [kk, bk, mm];
+    const [fast, fastExtent, slow] = alongRows ? ["mm", width, "kk"] : ["kk", bk, "mm"];
     return `      for (var e = li; e < ${width * bk}u; e += ${threads}u) {
         let ${fast} = e % ${fastExtent}u;
         let ${slow} = e / ${fastExtent}u;
-        let gr = ${row0} + ${mm};
-        let gk = k0 + ${kk};
+        let gr = ${row0} + mm;
+        let gk = k0 + kk;
         var value = 0.0;
         if (${inside}) { let i = ${base} + ${address}; value = load(i); }
-        ${tile}[${kk} * ${width}u + ${mm}] = value;
+        ${tile}[kk * ${row}u + mm] = value;
       }`;
   }
-  const [fast, fastExtent, slow] = alongRows ? [mm, width / 4, kk] : [kk, bk / 4, mm];
+  const [fast, fastExtent, slow] = alongRows ? ["mm", width / 4, "kk"] : ["kk", bk / 4, "mm"];
   const element = (q: number): string =>
-    alongRows ? `${kk} * ${width}u + ${mm} + ${q}u` : `(${kk} + ${q}u) * ${width}u + ${mm}`;
+    alongRows ? `kk * ${row}u + mm + ${q}u` : `(kk + ${q}u) * ${row}u + mm`;
   return `      for (var e = li; e < ${(width * bk) / 4}u; e += ${threads}u) {
         let ${fast} = (e % ${fastExtent}u) * 4u;
         let ${slow} = e / ${fastExtent}u;
-        let gr = ${row0} + ${mm};
-        let gk = k0 + ${kk};
+        let gr = ${row0} + mm;
+        let gk = k0 + kk;
         var value = vec4<f32>(0.0);
         if (${inside}) { value = mem[(${base} + ${address}) >> 2u]; }
 ${[0, 1, 2, 3].map((q) => `        ${tile}[${element(q)}] = value[${q}];`).join("\n")}

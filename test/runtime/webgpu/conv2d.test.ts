@@ -11,6 +11,12 @@ import { TestContext, testGpu } from "../../helpers/webgpu.js";
 import { backendFor, convGeometry, dataRandom } from "../cpu/helpers.js";
 import { closeTo } from "./helpers.js";
 
+/**
+ * Mesa compiles each new pipeline on the CPU (a cold shader cache in CI: seconds per test):
+ * room for that, not a speed bound.
+ */
+const SHADERS = { timeout: 120_000 };
+
 const gpu = await testGpu();
 const ctx = gpu.device === null ? null : new TestContext(gpu.device);
 afterAll(() => {
@@ -101,7 +107,7 @@ describe.skipIf(ctx === null)(`WebGPU conv2d ${gpu.reason}`, () => {
     return failures.length === 0 ? null : `${describeGeometry(g)}: ${failures.join("; ")}`;
   };
 
-  it("matches the CPU backend on fixed geometries", async () => {
+  it("matches the CPU backend on fixed geometries", SHADERS, async () => {
     const failures: string[] = [];
     for (const [i, g] of cases.entries()) {
       const failure = await check(g, 10 * i);
@@ -110,7 +116,7 @@ describe.skipIf(ctx === null)(`WebGPU conv2d ${gpu.reason}`, () => {
     expect(failures).toEqual([]);
   });
 
-  it("matches it with the batch split into chunks by a smaller scratch", async () => {
+  it("matches it with the batch split into chunks by a smaller scratch", SHADERS, async () => {
     expect(await check(cases[0]!, 1, 1)).toBeNull();
     expect(await check(cases[8]!, 2, 3)).toBeNull();
   });
@@ -131,7 +137,7 @@ describe.skipIf(ctx === null)(`WebGPU conv2d ${gpu.reason}`, () => {
     expect(() => encodeConv2d(c, any, any, any, g, small)).toThrow(/conv2d: scratch holds 10/);
   });
 
-  it("matches the CPU backend on drawn geometries", async () => {
+  it("matches the CPU backend on drawn geometries", SHADERS, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({

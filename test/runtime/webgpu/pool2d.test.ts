@@ -6,6 +6,12 @@ import { TestContext, testGpu } from "../../helpers/webgpu.js";
 import { backendFor, dataRandom } from "../cpu/helpers.js";
 import { closeTo } from "./helpers.js";
 
+/**
+ * Mesa compiles each new pipeline on the CPU (a cold shader cache in CI: seconds per test):
+ * room for that, not a speed bound.
+ */
+const SHADERS = { timeout: 120_000 };
+
 const gpu = await testGpu();
 const ctx = gpu.device === null ? null : new TestContext(gpu.device);
 afterAll(() => {
@@ -64,24 +70,28 @@ describe.skipIf(ctx === null)(`WebGPU max pooling ${gpu.reason}`, () => {
     return text === "" ? null : `${JSON.stringify(g)}: ${text}`;
   };
 
-  it("matches the CPU backend: ties to the first maximum, overlapping and clipped windows", async () => {
-    const failures: string[] = [];
-    const cases = [
-      pool(2, 3, 8, 8, 2, 2),
-      pool(1, 2, 7, 9, 3, 2),
-      pool(2, 1, 6, 6, 3, 1),
-      pool(1, 1, 5, 5, 2, 3),
-      pool(3, 2, 4, 4, 4, 1),
-      { ...pool(1, 2, 5, 5, 2, 2), outH: 3, outW: 3 },
-    ];
-    for (const [i, g] of cases.entries()) {
-      for (const special of [false, true]) {
-        const failure = await check(g, 100 * i + +special, special);
-        if (failure !== null) failures.push(failure);
+  it(
+    "matches the CPU backend: ties to the first maximum, overlapping and clipped windows",
+    SHADERS,
+    async () => {
+      const failures: string[] = [];
+      const cases = [
+        pool(2, 3, 8, 8, 2, 2),
+        pool(1, 2, 7, 9, 3, 2),
+        pool(2, 1, 6, 6, 3, 1),
+        pool(1, 1, 5, 5, 2, 3),
+        pool(3, 2, 4, 4, 4, 1),
+        { ...pool(1, 2, 5, 5, 2, 2), outH: 3, outW: 3 },
+      ];
+      for (const [i, g] of cases.entries()) {
+        for (const special of [false, true]) {
+          const failure = await check(g, 100 * i + +special, special);
+          if (failure !== null) failures.push(failure);
+        }
       }
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+  );
 
   it("propagates NaN forward and routes a window's gradient to its first NaN", async () => {
     c.reset();
@@ -97,7 +107,7 @@ describe.skipIf(ctx === null)(`WebGPU max pooling ${gpu.reason}`, () => {
     expect(Array.from(await c.read(dx))).toEqual([0, 10, 0, 20, 0, 0, 0, 0]);
   });
 
-  it("matches the CPU backend on drawn geometries", async () => {
+  it("matches the CPU backend on drawn geometries", SHADERS, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 2 }),
