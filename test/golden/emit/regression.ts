@@ -6,7 +6,7 @@ import {
   type FloatArray,
   type Kernel,
   type KernelWasm,
-  type ModelOptions,
+  type ModelSetup,
   type ModelSpec,
 } from "nnc/runtime";
 
@@ -1319,8 +1319,10 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   },
 } satisfies Record<string, Kernel>;
 
-/** Diabetes, compiled from examples/regression.nn. */
+/** Diabetes, compiled from examples/regression.nn. Create one with `await Diabetes.create(options)`. */
 export class Diabetes extends CompiledModel {
+  /** The nnc runtime API version this module was generated for. */
+  static readonly runtimeApi = 2;
   static readonly spec: ModelSpec = {
     name: "Diabetes",
     source: "examples/regression.nn",
@@ -1533,8 +1535,12 @@ export class Diabetes extends CompiledModel {
     },
   };
 
-  constructor(options: ModelOptions = {}) {
-    super(Diabetes.spec, options, { kernels: diabetesKernels, wasm: diabetesWasm });
+  /** Made by `create`, which sets up the backend first. */
+  constructor(setup: ModelSetup) {
+    super(Diabetes.spec, Diabetes.runtimeApi, setup, {
+      kernels: diabetesKernels,
+      wasm: diabetesWasm,
+    });
   }
 
   /** The buffers of one train step for a batch of n, allocated once per batch size. */
