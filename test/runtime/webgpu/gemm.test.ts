@@ -107,6 +107,9 @@ describe.skipIf(ctx === null)(`WebGPU gemm ${gpu.reason}`, () => {
           [64, 64, 16],
           [37, 20, 40],
           [8, 3, 20],
+          // 64 rows or more: 8 rows per invocation, edge tiles in both directions
+          [70, 36, 21],
+          [130, 12, 5],
         ] as const) {
           const failure = await check(m, n, k, flags, seed++);
           if (failure !== null) failures.push(failure);
