@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../../../runtime/backend.js";
 import { encodeGemm, gemmShader, gemmTiling } from "../../../runtime/webgpu/gemm.js";
+import { gemmWorkgroupBytes } from "../../../runtime/webgpu/gemm-shader.js";
 import { TestContext, testGpu } from "../../helpers/webgpu.js";
 import { dataRandom, mismatch, referenceGemm } from "../cpu/helpers.js";
 
@@ -78,15 +79,13 @@ describe.skipIf(ctx === null)(`WebGPU gemm ${gpu.reason}`, () => {
   it("chooses its tiles from the device's limits", () => {
     const t = gemmTiling(c.limits);
     expect(t.tx * t.ty).toBeLessThanOrEqual(c.limits.maxComputeInvocationsPerWorkgroup);
-    expect(4 * t.bk * (4 * (t.tx + t.ty) + 2)).toBeLessThanOrEqual(
-      c.limits.maxComputeWorkgroupStorageSize,
-    );
+    expect(gemmWorkgroupBytes(t)).toBeLessThanOrEqual(c.limits.maxComputeWorkgroupStorageSize);
     const small = { ...limitsOf(c.limits), maxComputeInvocationsPerWorkgroup: 32 };
     const tiny = gemmTiling(small as GPUSupportedLimits);
     // Narrow along a dimension the matrix does not fill, no deeper than k.
     const threads = Math.min(256, c.limits.maxComputeInvocationsPerWorkgroup);
     expect(gemmTiling(c.limits, 8, 784, 9)).toMatchObject({ tx: threads / 2, ty: 2 });
-    expect(gemmTiling(c.limits, 128, 10, 3)).toMatchObject({ tx: 4, ty: 32, bk: 4 });
+    expect(gemmTiling(c.limits, 128, 10, 3)).toMatchObject({ tx: 4, ty: 16, rm: 8, bk: 4 });
     expect(tiny.tx * tiny.ty).toBeLessThanOrEqual(32);
     expect(
       gemmShader({ transA: false, transB: false, vec: true, vecA: true, vecB: true }, tiny),
@@ -108,6 +107,9 @@ describe.skipIf(ctx === null)(`WebGPU gemm ${gpu.reason}`, () => {
           [64, 64, 16],
           [37, 20, 40],
           [8, 3, 20],
+          // 64 rows or more: 8 rows per invocation, edge tiles in both directions
+          [70, 36, 21],
+          [130, 12, 5],
         ] as const) {
           const failure = await check(m, n, k, flags, seed++);
           if (failure !== null) failures.push(failure);
