@@ -1,11 +1,12 @@
 /**
  * The WGSL of the tiled GEMM (gemm.ts says what it computes and when which variant runs).
  *
- * A workgroup of tx x ty invocations computes a BM x BN block of C (BM = rm ty, BN = 4 tx).
+ * A workgroup of tx x ty invocations computes a BM x BN block of C (BM = rm ty, BN = rn tx).
  * For each BK-deep slice of k it stages op(A)'s BM x BK and op(B)'s BK x BN blocks in workgroup
  * memory as vec4s, [kk][4 rows of op(A)] and [kk][4 columns of op(B)], every vec4 written whole
  * by one invocation; then invocation (x, y) accumulates rows rm y .. rm y + rm - 1 and columns
- * 4 x .. 4 x + 3 of C: per kk, one vec4 of op(B) and rm / 4 of op(A) feed 4 rm multiply-adds.
+ * rn x .. rn x + rn - 1 of C: per kk, rn / 4 vec4s of op(B) and rm / 4 of op(A) feed rm rn
+ * multiply-adds, as rm rn / 4 vec4 FMAs.
  * Tile rows are padded by one vec4, so that invocations writing kk-neighbours fall in
  * different banks. Loads past the matrix edges give zeros; stores past them are skipped.
  *
@@ -20,6 +21,8 @@ export interface GemmTiling {
   readonly tx: number;
   readonly ty: number;
   readonly rm: number;
+  /** Columns of C per invocation: 4 or 8. */
+  readonly rn: number;
   readonly bk: number;
 }
 
@@ -35,39 +38,48 @@ export interface GemmVariant {
 
 /** Bytes of workgroup memory a tiling takes. */
 export function gemmWorkgroupBytes(t: GemmTiling): number {
-  return 16 * t.bk * ((t.rm * t.ty) / 4 + 1 + t.tx + 1);
+  return 16 * t.bk * ((t.rm * t.ty) / 4 + 1 + (t.rn * t.tx) / 4 + 1);
 }
 
 /** The WGSL of one variant. */
 export function gemmShader(v: GemmVariant, t: GemmTiling): string {
   const bm = t.rm * t.ty;
-  const bn = 4 * t.tx;
+  const bn = t.rn * t.tx;
   const [rowA, rowB] = [bm / 4 + 1, bn / 4 + 1];
   const threads = t.tx * t.ty;
   const quads = t.rm / 4;
   const rows = Array.from({ length: t.rm }, (_, i) => i);
-  const acc = (i: number): string => `acc${i}`;
+  const colQuads = Array.from({ length: t.rn / 4 }, (_, j) => j);
+  // acc{i}_{j}: row i of the invocation's block, its columns 4 j .. 4 j + 3.
+  const acc = (i: number, j = 0): string => `acc${i}_${j}`;
+  const bvs = colQuads
+    .map((j) => `        let b${j} = tileB[kk * ${rowB}u + lid.x * ${t.rn / 4}u + ${j}u];`)
+    .join("\n");
   const fmas = Array.from({ length: quads }, (_, j) => {
     const av = `tileA[kk * ${rowA}u + lid.y * ${quads}u + ${j}u]`;
-    const lines = ["x", "y", "z", "w"].map(
-      (c, q) => `        ${acc(4 * j + q)} = fma(vec4<f32>(a${j}.${c}), bv, ${acc(4 * j + q)});`,
+    const lines = ["x", "y", "z", "w"].flatMap((c, q) =>
+      colQuads.map((jj) => {
+        const target = acc(4 * j + q, jj);
+        return `        ${target} = fma(vec4<f32>(a${j}.${c}), b${jj}, ${target});`;
+      }),
     );
     return [`        let a${j} = ${av};`, ...lines].join("\n");
   }).join("\n");
-  const store = (i: number): string => {
+  const store = (i: number, jj: number): string => {
     const row = `row0A + lid.y * ${t.rm}u + ${i}u`;
+    const c0 = `c0 + ${4 * jj}u`;
     return v.vec
-      ? `  if (${row} < p.m && c0 < p.n) {
-    let at = (cBase + (${row}) * p.n + c0) >> 2u;
-    var value = ${acc(i)};
+      ? `  if (${row} < p.m && ${c0} < p.n) {
+    let at = (cBase + (${row}) * p.n + ${c0}) >> 2u;
+    var value = ${acc(i, jj)};
     if (p.accumulate != 0u) { value += mem[at]; }
     mem[at] = value;
   }`
       : `  if (${row} < p.m) {
-    let rowAt = cBase + (${row}) * p.n + c0;
+    let rowAt = cBase + (${row}) * p.n + ${c0};
     for (var q = 0u; q < 4u; q++) {
-      if (c0 + q < p.n) {
-        var value = ${acc(i)}[q];
+      if (${c0} + q < p.n) {
+        var value = ${acc(i, jj)}[q];
         if (p.accumulate != 0u) { value += mem[rowAt + q]; }
         mem[rowAt + q] = value;
       }
@@ -111,7 +123,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let batch = g / (p.tilesN * p.tilesM);
   let row0A = tm * ${bm}u;
   let row0B = tn * ${bn}u;
-${rows.map((i) => `  var ${acc(i)} = vec4<f32>(0.0);`).join("\n")}
+${rows.flatMap((i) => colQuads.map((j) => `  var ${acc(i, j)} = vec4<f32>(0.0);`)).join("\n")}
   for (var term = 0u; term < p.reduce; term++) {
     let j = batch * p.reduce + term;
     let baseA = p.a + j * p.strideA;
@@ -121,15 +133,15 @@ ${stage("A")}
 ${stage("B")}
       workgroupBarrier();
       for (var kk = 0u; kk < ${t.bk}u; kk++) {
-        let bv = tileB[kk * ${rowB}u + lid.x];
+${bvs}
 ${fmas}
       }
       workgroupBarrier();
     }
   }
   let cBase = p.c + batch * p.strideC;
-  let c0 = row0B + 4u * lid.x;
-${rows.map(store).join("\n")}
+  let c0 = row0B + ${t.rn}u * lid.x;
+${rows.flatMap((i) => colQuads.map((j) => store(i, j))).join("\n")}
 }
 `;
 }

@@ -85,7 +85,8 @@ describe.skipIf(ctx === null)(`WebGPU gemm ${gpu.reason}`, () => {
     // Narrow along a dimension the matrix does not fill, no deeper than k.
     const threads = Math.min(256, c.limits.maxComputeInvocationsPerWorkgroup);
     expect(gemmTiling(c.limits, 8, 784, 9)).toMatchObject({ tx: threads / 2, ty: 2 });
-    expect(gemmTiling(c.limits, 128, 10, 3)).toMatchObject({ tx: 4, ty: 16, rm: 8, bk: 4 });
+    expect(gemmTiling(c.limits, 128, 10, 3)).toMatchObject({ tx: 4, ty: 16, rm: 8, rn: 4, bk: 4 });
+    expect(gemmTiling(c.limits, 8, 784, 9)).toMatchObject({ rm: 4, rn: 8 });
     expect(tiny.tx * tiny.ty).toBeLessThanOrEqual(32);
     expect(
       gemmShader({ transA: false, transB: false, vec: true, vecA: true, vecB: true }, tiny),
@@ -107,9 +108,10 @@ describe.skipIf(ctx === null)(`WebGPU gemm ${gpu.reason}`, () => {
           [64, 64, 16],
           [37, 20, 40],
           [8, 3, 20],
-          // 64 rows or more: 8 rows per invocation, edge tiles in both directions
+          // 64 rows or columns or more: 8 an invocation, edge tiles in both directions
           [70, 36, 21],
           [130, 12, 5],
+          [100, 70, 9],
         ] as const) {
           const failure = await check(m, n, k, flags, seed++);
           if (failure !== null) failures.push(failure);
