@@ -147,17 +147,13 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 }
 
 /** The backends a command can run a model on. */
-export type BackendName = "cpu" | "js";
+export type BackendName = "cpu" | "js" | "webgpu";
 
-/** `--backend cpu|js`, or undefined when not given; webgpu says it is not available yet. */
+/** `--backend cpu|js|webgpu`, or undefined when not given. */
 export function backendOption(args: ParsedArgs): BackendName | undefined {
   const raw = stringOption(args, "backend");
-  if (raw === undefined || raw === "cpu" || raw === "js") return raw;
-  throw new CliError(
-    raw === "webgpu"
-      ? "--backend webgpu is not available yet; run on the cpu (the default)"
-      : `unknown backend '${raw}'; the backends are cpu (the default) and js`,
-  );
+  if (raw === undefined || raw === "cpu" || raw === "js" || raw === "webgpu") return raw;
+  throw new CliError(`unknown backend '${raw}'; the backends are cpu (the default), js and webgpu`);
 }
 
 /** What a command runs its model on: `--backend`, `--threads` and `--blas` (loaded later). */

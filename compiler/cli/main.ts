@@ -118,7 +118,15 @@ function userMessage(error: unknown): string | null {
   // Runtime errors about the user's files (checkpoints, data) carry complete messages.
   if (
     error instanceof Error &&
-    ["CheckpointError", "DataError", "ModelError"].includes(error.name)
+    [
+      "CheckpointError",
+      "DataError",
+      "ModelError",
+      // the GPU: no WebGPU, no adapter, a lost device, memory refused, an op it lacks
+      "WebGpuError",
+      "WebGpuUnavailableError",
+      "ArenaLimitError",
+    ].includes(error.name)
   ) {
     const code = (error as { code?: string }).code;
     return code ? `error[${code}]: ${error.message}` : error.message;

@@ -7,6 +7,7 @@
  * backend computes in f32 and owns (and on dispose destroys) the device it requested.
  */
 import type { Precision } from "../backend.js";
+import { currentPlatform, registerBackend } from "../platform.js";
 import { WebGpuBackend, WebGpuError } from "./webgpu-backend.js";
 
 export type { GpuBuffer, GpuContext } from "./context.js";
@@ -69,3 +70,13 @@ function describe(adapter: GPUAdapter): string {
   const compatibility = adapter.features.has("core-features-and-limits") ? "" : ", compatibility";
   return `webgpu: ${parts.length > 0 ? parts.join(" ") : "adapter"}${compatibility}`;
 }
+
+// `createBackend("webgpu")`: the caller's GPU, else the platform's (Node's `webgpu` package once
+// `nnc/runtime/node` is imported, `navigator.gpu` in a page)
+registerBackend("webgpu", async (options) => {
+  const gpu = (options.gpu ?? (await currentPlatform().gpu?.())) as GPU | undefined;
+  return createWebGpuBackend({
+    ...(gpu !== undefined ? { gpu } : {}),
+    ...(options.precision !== undefined ? { precision: options.precision } : {}),
+  });
+});
