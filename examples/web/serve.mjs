@@ -81,7 +81,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   startDemoServer({ port }).then(
     (server) => process.stdout.write(`nnc web demo: ${server.url}  (Ctrl-C to stop)\n`),
     (error) => {
-      process.stderr.write(`nnc demo: ${error instanceof Error ? error.message : error}\n`);
+      const reason =
+        error?.code === "EADDRINUSE"
+          ? `port ${port} is in use; choose another with PORT=N (PORT=0: any free port)`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      process.stderr.write(`nnc demo: ${reason}\n`);
       process.exit(1);
     },
   );
