@@ -156,7 +156,8 @@ async function addPoint(point) {
 }
 
 async function train() {
-  const epochs = Math.max(1, Math.min(20, Number($("epochs").value) || 1));
+  const target =
+    state.steps + Math.max(1, Math.min(10_000, Math.round(Number($("steps").value)) || 500));
   state.phase = "training";
   stopRequested = false;
   setButtons();
@@ -174,11 +175,11 @@ async function train() {
   };
   const started = performance.now();
   let chunks = 0;
-  outer: for (let epoch = 0; epoch < epochs; epoch++) {
+  outer: for (let epoch = 0; state.steps < target; epoch++) {
     const order = shuffled(rows, 2022 + epoch);
-    for (let start = 0; start < rows; start += chunkRows) {
+    for (let start = 0; start < rows && state.steps < target; start += chunkRows) {
       if (stopRequested) break outer;
-      const n = Math.min(chunkRows, rows - start);
+      const n = Math.min(chunkRows, rows - start, (target - state.steps) * BATCH);
       for (let r = 0; r < n; r++) {
         const source = order[start + r];
         x.set(data.train.x.subarray(source * PIXELS, (source + 1) * PIXELS), r * PIXELS);
@@ -196,7 +197,7 @@ async function train() {
       await addPoint({ step: state.steps, loss, accuracy });
       const seconds = (performance.now() - started) / 1000;
       setStatus(
-        `Training on ${state.backend === "webgpu" ? "WebGPU" : "the CPU"}: epoch ${epoch + 1}/${epochs}, step ${state.steps}, loss ${loss.toFixed(4)} (${(state.steps / seconds).toFixed(1)} steps/s)`,
+        `Training on ${state.backend === "webgpu" ? "WebGPU" : "the CPU"}: step ${state.steps} of ${target} (epoch ${epoch + 1}), loss ${loss.toFixed(4)} (${(state.steps / seconds).toFixed(1)} steps/s)`,
       );
       await nextFrame();
     }
