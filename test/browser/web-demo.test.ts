@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mnistBinary, startDemoServer } from "../../examples/web/serve.mjs";
 import type { StaticServer } from "../../scripts/static-server.mjs";
-import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
+import { chromiumMissing, closeChromium, launchChromium } from "../helpers/chromium.js";
 import { repoRoot } from "../helpers/compile.js";
 
 /**
@@ -70,7 +70,7 @@ describe.skipIf(chromiumMissing !== null)(
     }, 180_000);
 
     afterAll(async () => {
-      await browser?.close();
+      await closeChromium(browser);
       await server?.close();
     });
 

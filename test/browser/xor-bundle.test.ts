@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StaticServer, startStaticServer } from "../../scripts/static-server.mjs";
-import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
+import { chromiumMissing, closeChromium, launchChromium } from "../helpers/chromium.js";
 import { nnc } from "../helpers/cli.js";
 import { repoRoot } from "../helpers/compile.js";
 import { createModel, trainXor } from "../helpers/model-api.js";
@@ -72,7 +72,7 @@ describe.skipIf(chromiumMissing !== null)(
     }, 120_000);
 
     afterAll(async () => {
-      await browser?.close();
+      await closeChromium(browser);
       await server?.close();
     });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
@@ -29,13 +29,25 @@ export const chromiumArgs: readonly string[] = [
   "--use-webgpu-adapter=swiftshader",
 ];
 
-/** A headless Chromium with a fresh profile; close it when done. */
+const profiles = new WeakMap<BrowserContext, string>();
+
+/** A headless Chromium with a fresh profile; close it with closeChromium. */
 export async function launchChromium(): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), "nnc-chromium-"));
-  return chromium.launchPersistentContext(profile, {
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
     args: [...chromiumArgs],
     viewport: { width: 1100, height: 900 },
   });
+  profiles.set(context, profile);
+  return context;
+}
+
+/** Closes a browser of launchChromium and removes its profile. */
+export async function closeChromium(context: BrowserContext | undefined): Promise<void> {
+  if (context === undefined) return;
+  await context.close();
+  const profile = profiles.get(context);
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
 }
