@@ -43,7 +43,7 @@ const pools = new WeakMap<Backend, WorkerPool>();
 async function wasmBackend(threads: number, gemm?: GemmProvider): Promise<Backend> {
   const memory = threads > 1 ? runtime.createSharedMemory() : null;
   const pool = memory ? await createNodeWorkerPool({ memory, threads }) : undefined;
-  const backend = runtime.createBackend("cpu", {
+  const backend = runtime.createCpuBackendNow("cpu", {
     precision: "f32",
     threads: pool ? pool.threads : 1,
     ...(pool ? { pool } : {}),
@@ -55,7 +55,7 @@ async function wasmBackend(threads: number, gemm?: GemmProvider): Promise<Backen
 
 /** Each variant's construction; `null` when it is not available on this machine. */
 const VARIANTS: Readonly<Record<string, (threads: number) => Promise<Backend | null>>> = {
-  js: async () => runtime.createBackend("js", { precision: "f32" }),
+  js: async () => runtime.createCpuBackendNow("js", { precision: "f32" }),
   wasm: (threads) => wasmBackend(threads),
   "wasm+blas": async (threads) => {
     const gemm = blasGemm("auto", { threads });

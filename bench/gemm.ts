@@ -5,7 +5,7 @@
  * the first layer, whose input needs none) and the weight gradient `gᵀ·x` (out x in x b).
  * Every shape is measured in all four forms, whichever form the compiler happens to use for it.
  */
-import { type Backend, type FloatArray, Random, TRANS_A, TRANS_B } from "../runtime/index.js";
+import { type Backend, type Buffer, Random, TRANS_A, TRANS_B } from "../runtime/index.js";
 
 export interface GemmShape {
   /** Where the shape comes from (`T1 fwd 1, T2 fwd 5`), or `1024^3`. */
@@ -70,7 +70,7 @@ export function timeGemm(
 ): Record<Form, GemmTiming> {
   const { m, n, k } = shape;
   const random = new Random(m * 31 + n * 7 + k);
-  const filled = (size: number): FloatArray => {
+  const filled = (size: number): Buffer => {
     const buffer = backend.alloc(size);
     const values = new Float32Array(size);
     for (let i = 0; i < size; i++) values[i] = random.uniform() - 0.5;

@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
-import { type Backend, Random, type Tensor, createBackend } from "../runtime/index.js";
+import { type Backend, Random, type Tensor, createCpuBackendNow } from "../runtime/index.js";
 import { enableRelaxedSimd } from "../runtime/wasm/node-relaxed-simd.js";
 import { createBackend as createBenchBackend, detectBackends, disposeBackend } from "./backends.js";
 import { compileModels } from "./compile.js";
@@ -20,9 +20,11 @@ interface ProfiledModel {
     readonly targets: readonly { name: string; shape: readonly (number | null)[]; dtype: string }[];
     readonly training?: { readonly train: { readonly batchSize: number } } | null;
   };
-  trainStep(batch: Readonly<Record<string, Tensor>>): number;
+  trainStep(batch: Readonly<Record<string, Tensor>>): Promise<number>;
 }
-type ModelClass = new (options: { backend: Backend; seed: number }) => ProfiledModel;
+interface ModelClass {
+  create(options: { backend: Backend; seed: number }): Promise<ProfiledModel>;
+}
 
 const METHODS = [
   "gemm",
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
               : "wasm",
             availableParallelism(),
           )
-        : createBackend(argument as "cpu" | "js", { precision: "f32" });
+        : createCpuBackendNow(argument as "cpu" | "js", { precision: "f32" });
     const times = new Map<string, { ms: number; calls: number }>();
     const table = backend as unknown as Record<string, (...args: unknown[]) => unknown>;
     // A call inside a timed call (gemmThen's gemm and run on some paths) is not timed again.
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
         return result;
       };
     }
-    const model = new Model({ backend, seed: 1 });
+    const model = await Model.create({ backend, seed: 1 });
     const batch = model.spec.training?.train.batchSize ?? 32;
     const random = new Random(1);
     const data: Record<string, Tensor> = {};
@@ -113,11 +115,11 @@ async function main(): Promise<void> {
       }
       data[t.name] = { shape, data: values };
     }
-    for (let i = 0; i < 5; i++) model.trainStep(data);
+    for (let i = 0; i < 5; i++) await model.trainStep(data);
     times.clear();
     const steps = 20;
     const start = performance.now();
-    for (let i = 0; i < steps; i++) model.trainStep(data);
+    for (let i = 0; i < steps; i++) await model.trainStep(data);
     const perStep = (performance.now() - start) / steps;
     const rows = [...times].sort((a, b) => b[1].ms - a[1].ms);
     const lines = [`${id} on ${argument}: ${perStep.toFixed(3)} ms a step`];

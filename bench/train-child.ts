@@ -38,16 +38,15 @@ export interface TrainResult {
   readonly maxRssKiB: number;
 }
 
-/** What the benchmark uses of a generated model, whether its API is synchronous or not. */
+/** What the benchmark uses of a generated model. */
 interface BenchModel {
   readonly spec: ModelSpec;
-  trainStep(batch: Readonly<Record<string, Tensor>>): number | Promise<number>;
-  dispose?(): void;
+  trainStep(batch: Readonly<Record<string, Tensor>>): Promise<number>;
+  dispose(): void;
 }
 
 interface ModelClass {
-  new (options: { backend: Backend; seed: number }): BenchModel;
-  create?(options: { backend: Backend; seed: number }): Promise<BenchModel>;
+  create(options: { backend: Backend; seed: number }): Promise<BenchModel>;
 }
 
 /** One batch of synthetic data for every input and target of the model. */
@@ -72,14 +71,13 @@ async function main(job: TrainJob): Promise<TrainResult> {
   if (!Model) throw new Error(`${job.file} exports no ${job.className}`);
   const backend = await createBackend(job.factory, job.threads);
   const options = { backend, seed: 1 };
-  const model = Model.create ? await Model.create(options) : new Model(options);
+  const model = await Model.create(options);
   const batch = model.spec.training?.train.batchSize;
   if (!batch) throw new Error(`${job.className} has no training batch size`);
   const data = syntheticBatch(model.spec, batch);
   let loss = NaN;
   const step = async (): Promise<void> => {
-    const result = model.trainStep(data);
-    loss = typeof result === "number" ? result : await result;
+    loss = await model.trainStep(data);
   };
   for (let i = 0; i < job.warmup; i++) await step();
   // With a time budget, the fastest of WINDOWS windows: a burst of load from another process
@@ -100,7 +98,7 @@ async function main(job: TrainJob): Promise<TrainResult> {
     steps += n;
     if (ms / n < best.ms / Math.max(best.steps, 1) || best.steps === 0) best = { steps: n, ms };
   }
-  model.dispose?.();
+  model.dispose();
   await disposeBackend(backend);
   return {
     batch,

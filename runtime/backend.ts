@@ -1,16 +1,31 @@
 /**
  * The contract between generated code and the runtime: the only thing a generated module
- * calls. Every method is allocation-free except `alloc` and `upload`, which generated code
- * calls only when it plans buffers for a batch size. Arrays are row-major.
+ * calls. Every method is allocation-free except `alloc`, which generated code calls only when
+ * it plans buffers for a batch size. Arrays are row-major.
+ *
+ * Every call but `read` is synchronous and takes effect in call order: a CPU backend executes
+ * it, a GPU backend records it (encodes it into its current command list). `read` is the only
+ * wait: it submits what was recorded and resolves with a copy (a CPU backend may alias).
  */
 
 export type FloatArray = Float32Array | Float64Array;
 
 /**
- * A device buffer. On the CPU it is the typed array itself; generated code treats it as
- * opaque and passes it to kernels.
+ * A buffer that lives on a device (WebGPU): its contents are reachable only through its
+ * backend's `write`, `writeRows` and `read`.
  */
-export type Buffer = FloatArray;
+export interface DeviceBuffer {
+  readonly device: true;
+  /** Its size in elements. */
+  readonly length: number;
+}
+
+/**
+ * A backend's buffer: on the CPU the typed array itself (a view on the backend's memory), on a
+ * device a DeviceBuffer. Generated code and the model treat it as opaque and pass it to the
+ * backend's calls.
+ */
+export type Buffer = FloatArray | DeviceBuffer;
 
 export type Precision = "f32" | "f64";
 
@@ -26,6 +41,8 @@ export interface Kernel {
    * same computation as `cpu`, printed from the same kernel IR.
    */
   readonly wasm?: number;
+  /** Its WGSL compute shader, for the webgpu backend, printed from the same kernel IR. */
+  readonly wgsl?: string;
   /**
    * The CPU body. A method signature, so that a kernel taking exactly its buffers (all
    * required) is a Kernel; the backend passes `undefined` for the ones it does not take.
@@ -96,7 +113,9 @@ export interface GemmProvider {
 /**
  * Slots of a metric-sums buffer (see Backend.accumulateMetrics), each a running sum over the
  * steps since it was last zeroed: the loss times the batch's rows, correctly classified rows,
- * squared and absolute errors over every output element, rows and output elements.
+ * squared and absolute errors over every output element, rows and output elements; `steps`
+ * counts the batches accumulated, and `firstNonFinite` is the 1-based step at which the loss or
+ * an output was first NaN or infinite (0 while none was).
  */
 export const MetricSum = {
   loss: 0,
@@ -105,10 +124,12 @@ export const MetricSum = {
   absolute: 3,
   rows: 4,
   elements: 5,
+  steps: 6,
+  firstNonFinite: 7,
 } as const;
 
 /** Values in a metric-sums buffer. */
-export const METRIC_SUM_COUNT = 6;
+export const METRIC_SUM_COUNT = 8;
 
 /**
  * How accumulateMetrics reads a batch: `classes` values per output row; targets are class ids
@@ -149,20 +170,47 @@ export interface PoolGeometry {
   readonly outW: number;
 }
 
-export interface Backend {
+/**
+ * A backend over buffers of type `B`: the CPU backends implement `Backend<FloatArray>` (so their
+ * own code and tests index buffers), a device backend `Backend<DeviceBuffer>`-like types;
+ * generated code and the model see `Backend` (opaque buffers).
+ */
+export interface Backend<B extends Buffer = Buffer> {
   readonly name: string;
   readonly precision: Precision;
 
   /** A new zero-filled buffer of `size` elements. */
-  alloc(size: number): Buffer;
-  /** Copies host data into `dst` at `offset`. */
-  write(dst: Buffer, data: ArrayLike<number>, offset?: number): void;
-  /** The first `size` elements of `src` (all by default), as a host array that may alias `src`. */
-  read(src: Buffer, size?: number): FloatArray;
+  alloc(size: number): B;
+  /** Copies host data into `dst` at `offset`, after the work recorded before it. */
+  write(dst: B, data: ArrayLike<number>, offset?: number): void;
+  /**
+   * Gathers rows into `dst`, after the work recorded before it: dst[r * width + k] =
+   * data[(order ? order[start + r] : start + r) * width + k] for r < count, k < width (how the
+   * model loads a batch, shuffled by `order`).
+   */
+  writeRows(
+    dst: B,
+    data: Float32Array | Float64Array,
+    width: number,
+    order: Uint32Array | null,
+    start: number,
+    count: number,
+  ): void;
+  /**
+   * The first `size` elements of `src` (all by default) once the work recorded so far has run:
+   * a copy on a device (CPU backends may return a view that aliases `src`, valid until its
+   * next change). The only call that waits.
+   */
+  read(src: B, size?: number): Promise<FloatArray>;
   /** dst[dstOffset + i] = src[srcOffset + i] for i < size. */
-  copy(src: Buffer, dst: Buffer, size: number, srcOffset?: number, dstOffset?: number): void;
+  copy(src: B, dst: B, size: number, srcOffset?: number, dstOffset?: number): void;
   /** dst[i] = value for i < size. */
-  fill(dst: Buffer, value: number, size: number): void;
+  fill(dst: B, value: number, size: number): void;
+  /**
+   * Frees the backend's memory and the threads or device it owns (not a pool or device its
+   * creator gave it); it is unusable afterwards. Idempotent.
+   */
+  dispose(): void;
 
   /**
    * C (+)= op(A) op(B) for each of `batch` matrix triples: op(A) is m x k, op(B) is k x n,
@@ -171,9 +219,9 @@ export interface Backend {
    * starts at j times its stride (a stride of 0 reuses one matrix for every j).
    */
   gemm(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: B,
+    b: B,
+    c: B,
     m: number,
     n: number,
     k: number,
@@ -193,27 +241,27 @@ export interface Backend {
    * cache); its outputs are buffers neither A nor B. Results equal those of the two calls.
    */
   gemmThen(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: B,
+    b: B,
+    c: B,
     m: number,
     n: number,
     k: number,
     flags: number,
     kernel: Kernel,
     batchSize: number,
-    ka?: Buffer,
-    kb?: Buffer,
-    kc?: Buffer,
-    kd?: Buffer,
-    ke?: Buffer,
-    kf?: Buffer,
-    kg?: Buffer,
-    kh?: Buffer,
-    ki?: Buffer,
-    kj?: Buffer,
-    kk?: Buffer,
-    kl?: Buffer,
+    ka?: B,
+    kb?: B,
+    kc?: B,
+    kd?: B,
+    ke?: B,
+    kf?: B,
+    kg?: B,
+    kh?: B,
+    ki?: B,
+    kj?: B,
+    kk?: B,
+    kl?: B,
   ): void;
 
   /**
@@ -228,66 +276,77 @@ export interface Backend {
     kernel: Kernel,
     size: number,
     n: number,
-    a?: Buffer,
-    b?: Buffer,
-    c?: Buffer,
-    d?: Buffer,
-    e?: Buffer,
-    f?: Buffer,
-    g?: Buffer,
-    h?: Buffer,
-    i?: Buffer,
-    j?: Buffer,
-    k?: Buffer,
-    l?: Buffer,
+    a?: B,
+    b?: B,
+    c?: B,
+    d?: B,
+    e?: B,
+    f?: B,
+    g?: B,
+    h?: B,
+    i?: B,
+    j?: B,
+    k?: B,
+    l?: B,
   ): void;
 
   /** y[o, i] = sum over j of x[o, j, i], viewing x as [outer, mid, inner]. */
-  sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  sum(x: B, y: B, outer: number, mid: number, inner: number): void;
   /** y[o, i] = max over j of x[o, j, i]. */
-  max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  max(x: B, y: B, outer: number, mid: number, inner: number): void;
   /** Softmax of x along the middle axis of [outer, mid, inner], stable (max subtracted). */
-  softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  softmax(x: B, y: B, outer: number, mid: number, inner: number): void;
   /** Log-softmax along the middle axis, computed as x - max - log(sum(exp(x - max))). */
-  logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void;
+  logSoftmax(x: B, y: B, outer: number, mid: number, inner: number): void;
 
   /** y = x (*) w: cross-correlation with zero padding, PyTorch's Conv2d without bias. */
-  conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void;
+  conv2d(x: B, w: B, y: B, geometry: ConvGeometry): void;
   /** dx = gradient of conv2d with respect to x, given dy. */
-  conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void;
+  conv2dGradInput(dy: B, w: B, dx: B, geometry: ConvGeometry): void;
   /** dw = gradient of conv2d with respect to w, given x and dy. */
-  conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void;
+  conv2dGradWeight(x: B, dy: B, dw: B, geometry: ConvGeometry): void;
   /** y = max over each window (no padding, floor mode). */
-  maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void;
+  maxpool2d(x: B, y: B, geometry: PoolGeometry): void;
   /** dx = dy routed to the first maximum of each window (PyTorch's choice), zero elsewhere. */
-  maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void;
+  maxpool2dGrad(x: B, dy: B, dx: B, geometry: PoolGeometry): void;
 
   /**
    * mask[i] = 0 with probability `rate`, else 1 / (1 - rate), for i < size, drawn from the
    * backend's dropout stream (seeded by `seedDropout`).
    */
-  dropoutMask(mask: Buffer, size: number, rate: number): void;
+  dropoutMask(mask: B, size: number, rate: number): void;
   /** Restarts the dropout stream, so runs with the same seed draw the same masks. */
   seedDropout(seed: number): void;
 
   /**
-   * A zero-filled buffer of METRIC_SUM_COUNT running sums for `accumulateMetrics`, in double
-   * precision whatever the backend's (sums over an epoch outgrow f32's 24 bits); read it with
-   * `read`, zero it with `fill`.
+   * A zero-filled buffer of METRIC_SUM_COUNT running sums for `accumulateMetrics`: double
+   * precision on the CPU whatever the backend's (sums over an epoch outgrow f32's 24 bits), f32
+   * with compensated sums on a device; read it with `read`, zero it with `fill`.
    */
-  allocMetricSums(): Buffer;
+  allocMetricSums(): B;
   /**
    * Adds one batch of `rows` rows to `sums` (see MetricSum), on the device: loss[0] times rows,
    * and the metric sums of `output` against `target` exactly as runtime/train/metrics.ts
    * defines them (accuracy by argmax, or one column thresholded at 0.5; squared and absolute
-   * error per output element, class ids counting as one-hot rows). Reads nothing back.
+   * error per output element, class ids counting as one-hot rows); counts the step and, when
+   * the loss or an output is not finite and none was before, records the step's 1-based number
+   * in `firstNonFinite`. Reads nothing back.
    */
   accumulateMetrics(
-    sums: Buffer,
-    loss: Buffer,
-    output: Buffer,
-    target: Buffer,
+    sums: B,
+    loss: B,
+    output: B,
+    target: B,
     rows: number,
     layout: MetricLayout,
   ): void;
+}
+
+/**
+ * A backend whose buffers are host arrays (the CPU backends, `Backend<FloatArray>`): its own
+ * code and tests index buffers and read them without waiting.
+ */
+export interface HostBackend extends Backend<FloatArray> {
+  /** `read` without the wait: the first `size` elements (all by default), aliasing `src`. */
+  view(src: FloatArray, size?: number): FloatArray;
 }

@@ -9,6 +9,7 @@ export type {
   Backend,
   Buffer,
   ConvGeometry,
+  DeviceBuffer,
   FloatArray,
   GemmProvider,
   Kernel,
@@ -17,14 +18,24 @@ export type {
   PoolGeometry,
   Precision,
 } from "./backend.js";
-export { ACCUMULATE, TRANS_A, TRANS_B } from "./backend.js";
+export type { HostBackend } from "./backend.js";
+export { ACCUMULATE, METRIC_SUM_COUNT, MetricSum, TRANS_A, TRANS_B } from "./backend.js";
 export {
   type BackendChoice,
   type BackendOptions,
   backendNames,
   createBackend,
+  createCpuBackendNow,
   describeBackend,
 } from "./backends.js";
+export {
+  type BackendFactory,
+  type BackendFactoryOptions,
+  type Platform,
+  currentPlatform,
+  registerBackend,
+  registerPlatform,
+} from "./platform.js";
 export { createCpuBackend } from "./cpu/index.js";
 export {
   ArenaError,
@@ -41,15 +52,25 @@ export {
 export { erf } from "./math.js";
 export {
   CompiledModel,
+  type CreateOptions,
   type FunctionKind,
+  type ModelClass,
   ModelError,
   type ModelKernels,
-  type ModelOptions,
+  type ModelSetup,
   type ParameterValue,
   type PlanBuffers,
+  RUNTIME_API_VERSION,
 } from "./model.js";
 export type * from "./spec.js";
-export { type EpochLog, type FitData, type FitOptions, type History, fit } from "./train/fit.js";
+export {
+  type EpochLog,
+  type FitData,
+  type FitOptions,
+  type FitProgress,
+  type History,
+  fit,
+} from "./train/fit.js";
 export { MetricAccumulator } from "./train/metrics.js";
 export { scheduledLr } from "./train/schedule.js";
 export { Random, RandomStream } from "./random.js";

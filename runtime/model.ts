@@ -1,27 +1,41 @@
-import {
-  type Backend,
-  type Buffer,
-  type GemmProvider,
-  type Kernel,
-  type KernelWasm,
-  METRIC_SUM_COUNT,
-  type MetricLayout,
-} from "./backend.js";
-import { type BackendChoice, createBackend } from "./backends.js";
+/**
+ * The base of every generated model class, and the model API of nnc/runtime: one generated
+ * module serves every backend. Programs make a model with `await Model.create(options)`; its
+ * steps are synchronous recordings of backend calls, and only reading values back waits
+ * (`Backend.read`), so `fit`, `trainStep`, `predict`, `evaluate`, `stateDict`, `save` and
+ * `load` are asynchronous.
+ *
+ * Assumes: the generated subclass passes its spec, the runtime API version it was generated
+ * for, the setup `create` made and its kernels to this constructor.
+ * Guarantees: a module generated for another API version is refused with a one-line
+ * ModelError; a step allocates nothing and reads nothing back (fit reads its sums at progress
+ * updates and epoch ends); `dispose` frees the backend the model made.
+ */
+import { type Backend, type Buffer, METRIC_SUM_COUNT, type MetricLayout } from "./backend.js";
+import { createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
 import { parseSafetensors, serializeSafetensors } from "./io/safetensors.js";
+import {
+  type CreateOptions,
+  ModelError,
+  type ModelKernels,
+  type ModelSetup,
+  RUNTIME_API_VERSION,
+} from "./model-setup.js";
 import { Random, RandomStream } from "./random.js";
-import type { WorkerPool } from "./wasm/pool.js";
 import type { ModelSpec } from "./spec.js";
 import { type FitData, type FitOptions, type History, fit } from "./train/fit.js";
 import { meanLoss, metricLayout, metricsFromSums } from "./train/metrics.js";
 
-/** A model used in a way it does not support (training a model without a loss). */
-export class ModelError extends Error {
-  override readonly name = "ModelError";
-}
+export {
+  type CreateOptions,
+  ModelError,
+  type ModelKernels,
+  type ModelSetup,
+  RUNTIME_API_VERSION,
+} from "./model-setup.js";
 
 /** The buffers of one planned function for one batch size (generated code adds its own). */
 export interface PlanBuffers {
@@ -33,38 +47,10 @@ export interface PlanBuffers {
 
 export type FunctionKind = "train" | "evaluate" | "predict";
 
-export interface ModelOptions {
-  /**
-   * Where to run: "cpu" (the default: WebAssembly, every buffer in one memory), "js" (the plain
-   * JavaScript reference), or a Backend made by the caller (then `threads` is not used).
-   */
-  readonly backend?: BackendChoice;
-  /**
-   * Threads of the cpu backend, a positive integer: it runs on `pool`'s threads, on 1 without
-   * a pool (the pool's count when both are given).
-   */
-  readonly threads?: number;
-  /**
-   * The worker pool the cpu backend runs on (Node: `createNodeWorkerPool({ memory:
-   * createSharedMemory(), threads })`); the caller disposes it when done with the model.
-   */
-  readonly pool?: WorkerPool;
-  /**
-   * A GEMM the cpu backend tries first: in Node, system BLAS from `nnc/runtime/node`'s
-   * `loadBlas` through `blasGemmProvider`. The js backend and a caller's Backend ignore it.
-   */
-  readonly gemm?: GemmProvider;
-  /** Seed for the initial weights (the model's `train { seed }` by default). */
-  readonly seed?: number;
-}
+/** A generated model class: what `create` is called on. */
+export type ModelClass<M extends CompiledModel> = new (setup: ModelSetup) => M;
 
-/** A generated module's kernels, and their WebAssembly (see Backend.prepareKernels). */
-export interface ModelKernels {
-  readonly kernels: Readonly<Record<string, Kernel>>;
-  readonly wasm: KernelWasm;
-}
-
-/** A tensor by name, as `parameters()` returns and `loadParameters()` takes them. */
+/** A tensor by name, as `stateDict()` returns and `loadStateDict()` takes them. */
 export interface ParameterValue {
   readonly shape: readonly number[];
   readonly data: Float32Array;
@@ -76,7 +62,7 @@ export interface ParameterValue {
  * The base of every generated model class. Generated code supplies, per function, `plan*(n)`
  * (allocating that function's buffers for a batch of n, once per size) and `run*(n, b)` (one
  * straight-line step); this class owns parameters and state, loads batches into the planned
- * buffers, and offers the user-facing API: trainStep, predict, evaluate, parameters.
+ * buffers, and offers the user-facing API (see the module comment).
  */
 export abstract class CompiledModel {
   readonly rt: Backend;
@@ -93,19 +79,29 @@ export abstract class CompiledModel {
   /** Metric-sums buffers (Backend.allocMetricSums) of training and of evaluation, made on first use. */
   private readonly sums: { train?: Buffer; evaluate?: Buffer } = {};
   private layout: MetricLayout | undefined;
+  private readonly ownsBackend: boolean;
+  private disposed = false;
 
+  /**
+   * A model `create` set up, from a module generated for runtime API `apiVersion`. Programs
+   * call `await Model.create(options)`, which makes the backend first.
+   */
   constructor(
     readonly spec: ModelSpec,
-    options: ModelOptions = {},
+    apiVersion: number,
+    setup: ModelSetup,
     kernels?: ModelKernels,
   ) {
-    this.rt = createBackend(options.backend ?? "cpu", {
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
-      ...(options.pool !== undefined ? { pool: options.pool } : {}),
-    });
+    if (apiVersion !== RUNTIME_API_VERSION) {
+      throw new ModelError(
+        `${spec.name} was built for nnc runtime API ${apiVersion} but this runtime is ${RUNTIME_API_VERSION}: rebuild it (nnc build ${spec.source})`,
+      );
+    }
+    this.rt = setup.backend;
+    this.ownsBackend = setup.ownsBackend;
     if (kernels) this.rt.prepareKernels?.(kernels.wasm, Object.values(kernels.kernels));
-    const random = new Random(options.seed ?? spec.training?.train.seed ?? 0, RandomStream.init);
+    const seed = setup.options.seed ?? spec.training?.train.seed ?? 0;
+    const random = new Random(seed, RandomStream.init);
     for (const p of spec.params) {
       const values = new Float64Array(p.shape.reduce((a, d) => a * d, 1));
       initialize(p.init, p.shape, random, values);
@@ -114,6 +110,30 @@ export abstract class CompiledModel {
       this.params[p.name] = buffer;
     }
     this.resetState();
+  }
+
+  /**
+   * A model of this class on the backend `options` choose (the cpu backend by default), its
+   * weights initialised from `seed`. Dispose it when done (its workers or device).
+   */
+  static async create<M extends CompiledModel>(
+    this: ModelClass<M>,
+    options: CreateOptions = {},
+  ): Promise<M> {
+    const given = typeof options.backend === "object";
+    const backend = await createBackend(options.backend ?? "cpu", {
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.gemm !== undefined ? { gemm: options.gemm } : {}),
+      ...(options.pool !== undefined ? { pool: options.pool } : {}),
+      ...(options.blas !== undefined ? { blas: options.blas } : {}),
+      ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
+    });
+    try {
+      return new this({ backend, ownsBackend: !given, options });
+    } catch (error) {
+      if (!given) backend.dispose();
+      throw error;
+    }
   }
 
   protected planTrain(_n: number): PlanBuffers {
@@ -153,6 +173,7 @@ export abstract class CompiledModel {
     const plans = this.plans[kind];
     let plan = plans.get(n);
     if (!plan) {
+      this.checkUsable();
       plan =
         kind === "train"
           ? this.planTrain(n)
@@ -166,7 +187,7 @@ export abstract class CompiledModel {
 
   /**
    * Copies rows `order[start .. start + count)` (or `start ..` when `order` is null) of each
-   * named tensor into the plan's data buffers.
+   * named tensor into the plan's data buffers (Backend.writeRows).
    */
   loadBatch(
     plan: PlanBuffers,
@@ -182,14 +203,7 @@ export abstract class CompiledModel {
       const width = rowSize(tensor);
       if (count * width > buffer.length)
         throw new ModelError(`${count} rows of ${name} do not fit a batch of its plan`);
-      const data = tensor.data;
-      // CPU buffers are host arrays (views on the backend's memory): rows are gathered straight
-      // into them, with no staging copy and no allocation.
-      for (let r = 0; r < count; r++) {
-        const from = (order ? order[start + r]! : start + r) * width;
-        const to = r * width;
-        for (let k = 0; k < width; k++) buffer[to + k] = data[from + k]!;
-      }
+      this.rt.writeRows(buffer, tensor.data, width, order, start, count);
     }
   }
 
@@ -205,12 +219,6 @@ export abstract class CompiledModel {
       );
     }
     this.runTrain(n, plan);
-  }
-
-  /** Runs one training step on a batch already loaded into `plan`; reads its loss back. */
-  stepTrain(n: number, plan: PlanBuffers): number {
-    this.runTrainStep(n, plan);
-    return this.rt.read(plan.loss!, 1)[0]!;
   }
 
   /**
@@ -242,18 +250,23 @@ export abstract class CompiledModel {
   }
 
   /**
-   * One training step (forward, backward, update) on a batch; returns its loss, which it reads
-   * back from the device (`fit` does not: it sums on the device, see `accumulateMetrics`).
+   * One training step (forward, backward, update) on a batch; resolves to its loss, which it
+   * reads back from the device (`fit` does not: it sums on the device).
    */
-  trainStep(batch: Readonly<Record<string, Tensor>>): number {
+  async trainStep(batch: Readonly<Record<string, Tensor>>): Promise<number> {
     const n = this.batchSizeOf(batch);
     const plan = this.plan("train", n);
     this.loadBatch(plan, batch, null, 0, n);
-    return this.stepTrain(n, plan);
+    this.runTrainStep(n, plan);
+    return (await this.rt.read(plan.loss!, 1))[0]!;
   }
 
-  /** The model's output for every row of the inputs, in evaluation mode. */
-  predict(inputs: Readonly<Record<string, Tensor>> | Tensor, batchSize = 256): Tensor {
+  /** The model's output for every row of the inputs, in evaluation mode, `batchSize` (256) rows at a time. */
+  async predict(
+    inputs: Readonly<Record<string, Tensor>> | Tensor,
+    options: { readonly batchSize?: number } = {},
+  ): Promise<Tensor> {
+    const batchSize = options.batchSize ?? 256;
     const tensors = isTensor(inputs) ? { [this.spec.inputs[0]!.name]: inputs } : inputs;
     const rows = this.batchSizeOf(tensors);
     const width = this.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
@@ -263,17 +276,32 @@ export abstract class CompiledModel {
       const plan = this.plan("predict", n);
       this.loadBatch(plan, tensors, null, start, n);
       this.runPredict(n, plan);
-      out.set(this.rt.read(plan.output!, n * width), start * width);
+      out.set(await this.rt.read(plan.output!, n * width), start * width);
     }
     return { data: out, shape: [rows, ...this.spec.output.shape.slice(1).map((d) => d ?? 1)] };
   }
 
-  /** Mean loss and metrics over a data set, in evaluation mode (no dropout, running statistics). */
-  evaluate(
+  /**
+   * Mean loss and metrics over a data set, in evaluation mode (no dropout, running
+   * statistics): `{ loss, accuracy, ... }`.
+   */
+  async evaluate(
     data: Readonly<Record<string, Tensor>>,
-    batchSize = 256,
+    options: { readonly batchSize?: number } = {},
+  ): Promise<Record<string, number>> {
+    const { loss, metrics } = await this.measure(data, options.batchSize ?? 256);
+    return { loss, ...metrics };
+  }
+
+  /**
+   * `evaluate` on rows `order` (all rows in order when null), with the loss and the metrics
+   * apart: what `fit` validates with. One read of the sums at the end.
+   */
+  async measure(
+    data: Readonly<Record<string, Tensor>>,
+    batchSize: number,
     order: Uint32Array | null = null,
-  ): { loss: number; metrics: Record<string, number> } {
+  ): Promise<{ loss: number; metrics: Record<string, number> }> {
     const training = this.requireTraining("evaluate");
     const rows = order ? order.length : this.batchSizeOf(data);
     const sums = this.zeroedMetricSums("evaluate");
@@ -284,12 +312,12 @@ export abstract class CompiledModel {
       this.runEvaluate(n, plan);
       this.accumulateMetrics(sums, plan, n);
     }
-    const read = this.rt.read(sums, METRIC_SUM_COUNT);
+    const read = await this.rt.read(sums, METRIC_SUM_COUNT);
     return { loss: meanLoss(read), metrics: metricsFromSums(training.metrics, read) };
   }
 
   /** Trains on `data` for the model's train settings (each overridable); see `fit`. */
-  fit(data: FitData, options: FitOptions = {}): History {
+  fit(data: FitData, options: FitOptions = {}): Promise<History> {
     return fit(this, data, options);
   }
 
@@ -298,25 +326,24 @@ export abstract class CompiledModel {
    * `--save` writes). In Node, `saveFile(model, path)` of `nnc/runtime/node` writes them.
    */
   async save(): Promise<Uint8Array> {
-    const tensors = [...this.parameters()].map(([name, t]) => ({ name, ...t }));
-    return Promise.resolve(serializeSafetensors(tensors));
+    const tensors = [...(await this.stateDict())].map(([name, t]) => ({ name, ...t }));
+    return serializeSafetensors(tensors);
   }
 
   /**
-   * Loads parameters from safetensors bytes (a state_dict; see `loadParameters` for the
+   * Loads parameters from safetensors bytes (a state_dict; see `loadStateDict` for the
    * checks). In Node, `loadFile(model, path)` of `nnc/runtime/node` reads a file.
    */
   async load(bytes: Uint8Array, source = "checkpoint"): Promise<void> {
-    this.loadParameters(parseSafetensors(bytes, source).tensors, source);
-    return Promise.resolve();
+    await this.loadStateDict(parseSafetensors(bytes, source).tensors, source);
   }
 
-  /** Copies of every parameter and buffer, by name. */
-  parameters(): Map<string, ParameterValue> {
+  /** Copies of every parameter and buffer, by PyTorch's state_dict names. */
+  async stateDict(): Promise<Map<string, ParameterValue>> {
     const out = new Map<string, ParameterValue>();
     for (const p of this.spec.params) {
       const size = p.shape.reduce((a, d) => a * d, 1);
-      const data = Float32Array.from(this.rt.read(this.params[p.name]!, size));
+      const data = Float32Array.from(await this.rt.read(this.params[p.name]!, size));
       out.set(p.name, {
         shape: [...p.shape],
         data,
@@ -331,7 +358,16 @@ export abstract class CompiledModel {
    * and nothing else (like PyTorch's load_state_dict(strict=True)); otherwise nothing changes
    * and a CheckpointError lists every problem.
    */
-  loadParameters(tensors: ReadonlyMap<string, ParameterValue>, source = "parameters"): void {
+  async loadStateDict(
+    tensors: ReadonlyMap<string, ParameterValue>,
+    source = "state dict",
+  ): Promise<void> {
+    this.writeStateDict(tensors, source);
+    return Promise.resolve();
+  }
+
+  /** `loadStateDict` without the wait (writes are recorded in order, so none is needed). */
+  writeStateDict(tensors: ReadonlyMap<string, ParameterValue>, source = "state dict"): void {
     // Counters (num_batches_tracked) may be absent, as PyTorch tolerates; they keep their value.
     const required = this.spec.params.filter((p) => p.dtype !== "i64");
     checkCheckpoint(
@@ -345,12 +381,28 @@ export abstract class CompiledModel {
     }
   }
 
+  /**
+   * Frees what the model holds: the backend it made (its memory, workers or device); a
+   * Backend the caller gave stays the caller's. The model is unusable afterwards. Idempotent.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.ownsBackend) this.rt.dispose();
+  }
+
   requireTraining(what: string): NonNullable<ModelSpec["training"]> {
     if (!this.spec.training) throw this.cannot(what);
     return this.spec.training;
   }
 
+  /** A ModelError once the model is disposed. */
+  checkUsable(): void {
+    if (this.disposed) throw new ModelError(`model ${this.spec.name} was disposed`);
+  }
+
   private batchSizeOf(tensors: Readonly<Record<string, Tensor>>): number {
+    this.checkUsable();
     const first = Object.values(tensors)[0];
     if (!first) throw new Error("no data given");
     return rowCount(first);

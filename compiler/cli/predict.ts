@@ -1,13 +1,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { CompiledModel, ModelOptions, Tensor } from "../../runtime/index.js";
+import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
-import type { WorkerPool } from "../../runtime/wasm/pool.js";
-import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
+import { withModel } from "./create-model.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
-import { withThreadPool } from "./threads.js";
 
 /**
  * `nnc predict FILE --load CKPT --data PATH [-o out.csv]`: the trained model's outputs for
@@ -23,30 +21,23 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));
-  const models = built.models;
-  return withThreadPool(options, (pool) => predict(io, file, args, models, chosen, pool));
+  const runtime = await loadRuntime();
+  const module = await loadGenerated(built.models, file);
+  return withModel(io, module[chosen.model.name], options, undefined, (model) =>
+    predict(io, file, args, runtime, chosen, model),
+  );
 }
 
 async function predict(
   io: CliIo,
   file: string,
   args: ParsedArgs,
-  models: Parameters<typeof chooseModel>[1],
+  runtime: Runtime,
   chosen: ReturnType<typeof chooseModel>,
-  pool: { pool?: WorkerPool },
+  model: CompiledModel,
 ): Promise<number> {
-  const options = runOptions(args);
   const load = stringOption(args, "load")!;
   const data = stringOption(args, "data")!;
-  const runtime = await loadRuntime();
-  const module = await loadGenerated(models, file);
-  const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
-  const model = new Model({
-    ...(options.backend !== undefined ? { backend: options.backend } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    ...blasOption(io, options),
-    ...pool,
-  });
 
   let bytes: Uint8Array;
   try {
@@ -55,7 +46,7 @@ async function predict(
     throw new CliError(`cannot read ${load}: ${describeFsError(error)}`);
   }
   const checkpoint = runtime.parseSafetensors(bytes, load);
-  model.loadParameters(checkpoint.tensors, load);
+  await model.loadStateDict(checkpoint.tensors, load);
 
   const input = model.spec.inputs[0];
   if (!input || model.spec.inputs.length !== 1)
@@ -76,7 +67,7 @@ async function predict(
       scale: Float32Array.from(saved.scale),
     });
   }
-  const out = model.predict(x);
+  const out = await model.predict(x);
   const csv = predictionsCsv(out, model.spec.targets[0]?.dtype === "i32");
   const target = stringOption(args, "out");
   if (target === undefined) io.stdout(csv);

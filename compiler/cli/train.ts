@@ -3,28 +3,17 @@ import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
-import type { CompiledModel, EpochLog, History, ModelOptions } from "../../runtime/index.js";
+import type { CompiledModel, EpochLog, FitProgress, History } from "../../runtime/index.js";
 import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
-import type { WorkerPool } from "../../runtime/wasm/pool.js";
-import { blasOption } from "./blas.js";
 import { buildFile, chooseModel } from "./build.js";
+import { withModel } from "./create-model.js";
 import { CliError, type CliIo, useColor } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
-import { withThreadPool } from "./threads.js";
 
 /** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
-export function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
-  return withThreadPool(args, (pool) => train(io, file, args, pool));
-}
-
-async function train(
-  io: CliIo,
-  file: string,
-  args: TrainArgs,
-  pool: { pool?: WorkerPool },
-): Promise<number> {
+export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, args.model, (m) => m.train !== null);
@@ -35,22 +24,28 @@ async function train(
   }
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
-  const Model = module[chosen.model.name] as new (options: ModelOptions) => CompiledModel;
-  const spec = chosen.model;
-  const seed = args.seed ?? spec.settings.train.seed;
-  const model = new Model({
-    seed,
-    ...(args.backend !== undefined ? { backend: args.backend } : {}),
-    ...(args.threads !== undefined ? { threads: args.threads } : {}),
-    ...blasOption(io, args),
-    ...pool,
-  });
+  const seed = args.seed ?? chosen.model.settings.train.seed;
+  return withModel(io, module[chosen.model.name], args, seed, (model) =>
+    train(io, file, args, runtime, built.text, chosen, model, seed),
+  );
+}
 
-  const prepared = prepare(io, runtime, file, built.text, chosen, model, args);
+async function train(
+  io: CliIo,
+  file: string,
+  args: TrainArgs,
+  runtime: Runtime,
+  text: string,
+  chosen: ModelFunctions,
+  model: CompiledModel,
+  seed: number,
+): Promise<number> {
+  const spec = chosen.model;
+  const prepared = prepare(io, runtime, file, text, chosen, model, args);
   if (!prepared) return 1;
   if (args.init !== undefined) {
     const path = resolve(io.cwd, args.init);
-    model.loadParameters(runtime.readSafetensors(path, { displayPath: args.init }), args.init);
+    await model.loadStateDict(runtime.readSafetensors(path, { displayPath: args.init }), args.init);
   }
 
   // What it runs on, once, above the epoch lines on a terminal (piped output keeps one line per
@@ -63,8 +58,7 @@ async function train(
     io.isTty && !args.quiet
       ? new ProgressBar(io.stderr, args.batchSize ?? spec.settings.train.batchSize)
       : null;
-  const history: History = runtime.fit(
-    model,
+  const history: History = await model.fit(
     { train: prepared.train, validation: prepared.validation },
     {
       ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
@@ -72,8 +66,8 @@ async function train(
       seed,
       ...(bar
         ? {
-            onBatch: (epoch: number, batch: number, batches: number, loss: number) =>
-              bar.update(epoch, epochs, batch, batches, loss),
+            onProgress: (p: FitProgress) =>
+              bar.update(p.epoch - 1, epochs, p.step - 1, p.steps, p.loss),
           }
         : {}),
       onEpoch: (log: EpochLog) => {
@@ -91,14 +85,14 @@ async function train(
   }
   let test: { loss: number; metrics: Record<string, number> } | null = null;
   if (prepared.test) {
-    test = model.evaluate(prepared.test, spec.settings.train.batchSize);
+    test = await model.measure(prepared.test, spec.settings.train.batchSize);
     io.stdout(`${formatTest(test)}\n`);
   } else if (args.quiet && lines.length > 0) {
     io.stdout(`${lines.at(-1)!}\n`);
   }
 
   if (args.save !== undefined) {
-    const tensors = [...model.parameters()].map(([name, t]) => ({
+    const tensors = [...(await model.stateDict())].map(([name, t]) => ({
       name,
       shape: t.shape,
       data: t.data,

@@ -1,4 +1,5 @@
 import { Project, Scope, VariableDeclarationKind } from "ts-morph";
+import { RUNTIME_API_VERSION } from "../../runtime/model-setup.js";
 import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
 import { callsMathPerElement, printKernelsWasm } from "../kernel/print-wasm.js";
@@ -30,7 +31,7 @@ const runtimeTypes = [
   "FloatArray",
   "Kernel",
   "KernelWasm",
-  "ModelOptions",
+  "ModelSetup",
   "ModelSpec",
   "PlanBuffers",
   "PoolGeometry",
@@ -95,8 +96,17 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
       name: m.model.name,
       isExported: true,
       extends: "CompiledModel",
-      docs: [`${m.model.name}, compiled from ${options.source}.`],
+      docs: [
+        `${m.model.name}, compiled from ${options.source}. Create one with \`await ${m.model.name}.create(options)\`.`,
+      ],
       properties: [
+        {
+          name: "runtimeApi",
+          isStatic: true,
+          isReadonly: true,
+          docs: ["The nnc runtime API version this module was generated for."],
+          initializer: String(RUNTIME_API_VERSION),
+        },
         {
           name: "spec",
           isStatic: true,
@@ -111,11 +121,12 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
       ],
       ctors: [
         {
-          parameters: [{ name: "options", type: "ModelOptions", initializer: "{}" }],
+          docs: ["Made by `create`, which sets up the backend first."],
+          parameters: [{ name: "setup", type: "ModelSetup" }],
           statements:
             kernels.length > 0
-              ? `super(${m.model.name}.spec, options, { kernels: ${kernelsName}, wasm: ${wasmName} });`
-              : `super(${m.model.name}.spec, options);`,
+              ? `super(${m.model.name}.spec, ${m.model.name}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
+              : `super(${m.model.name}.spec, ${m.model.name}.runtimeApi, setup);`,
         },
       ],
     });

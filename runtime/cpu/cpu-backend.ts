@@ -4,12 +4,18 @@
  * (im2col columns, reduction accumulators) lives on the backend, grows on demand and is kept.
  * Argument checks cost a few comparisons and build their message only when they fail.
  */
-import { checkGemm, copyHost, fillHost, readHost, writeHost } from "./host-arrays.js";
+import {
+  checkGemm,
+  copyHost,
+  fillHost,
+  readHost,
+  writeHost,
+  writeRowsHost,
+} from "./host-arrays.js";
 import type {
-  Backend,
-  Buffer,
   ConvGeometry,
   FloatArray,
+  HostBackend,
   Kernel,
   MetricLayout,
   PoolGeometry,
@@ -33,7 +39,7 @@ export interface CpuBackendOptions {
 }
 
 /** A backend that runs every kernel on the calling thread. */
-export class CpuBackend implements Backend {
+export class CpuBackend implements HostBackend {
   readonly name = "cpu";
   /** What it runs on, as the training header prints it (`--backend js`). */
   readonly description = "js";
@@ -53,30 +59,49 @@ export class CpuBackend implements Backend {
     this.columns = this.alloc(0);
   }
 
-  alloc(size: number): Buffer {
+  /** Nothing to free: its buffers are garbage-collected arrays. */
+  dispose(): void {}
+
+  alloc(size: number): FloatArray {
     return this.precision === "f64" ? new Float64Array(size) : new Float32Array(size);
   }
 
-  write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
+  write(dst: FloatArray, data: ArrayLike<number>, offset = 0): void {
     writeHost(dst, data, offset);
   }
 
-  read(src: Buffer, size?: number): FloatArray {
+  writeRows(
+    dst: FloatArray,
+    data: FloatArray,
+    width: number,
+    order: Uint32Array | null,
+    start: number,
+    count: number,
+  ): void {
+    writeRowsHost(dst, data, width, order, start, count);
+  }
+
+  read(src: FloatArray, size?: number): Promise<FloatArray> {
+    return Promise.resolve(readHost(src, size));
+  }
+
+  /** `read` without the wait: the first `size` elements (all by default), aliasing `src`. */
+  view(src: FloatArray, size?: number): FloatArray {
     return readHost(src, size);
   }
 
-  copy(src: Buffer, dst: Buffer, size: number, srcOffset = 0, dstOffset = 0): void {
+  copy(src: FloatArray, dst: FloatArray, size: number, srcOffset = 0, dstOffset = 0): void {
     copyHost(src, dst, size, srcOffset, dstOffset);
   }
 
-  fill(dst: Buffer, value: number, size: number): void {
+  fill(dst: FloatArray, value: number, size: number): void {
     fillHost(dst, value, size);
   }
 
   gemm(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
@@ -98,27 +123,27 @@ export class CpuBackend implements Backend {
 
   /** The reference epilogue: the whole product, then the kernel over all of C. */
   gemmThen(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
     flags: number,
     kernel: Kernel,
     batchSize: number,
-    ka?: Buffer,
-    kb?: Buffer,
-    kc?: Buffer,
-    kd?: Buffer,
-    ke?: Buffer,
-    kf?: Buffer,
-    kg?: Buffer,
-    kh?: Buffer,
-    ki?: Buffer,
-    kj?: Buffer,
-    kk?: Buffer,
-    kl?: Buffer,
+    ka?: FloatArray,
+    kb?: FloatArray,
+    kc?: FloatArray,
+    kd?: FloatArray,
+    ke?: FloatArray,
+    kf?: FloatArray,
+    kg?: FloatArray,
+    kh?: FloatArray,
+    ki?: FloatArray,
+    kj?: FloatArray,
+    kk?: FloatArray,
+    kl?: FloatArray,
   ): void {
     this.gemm(a, b, c, m, n, k, flags);
     kernel.cpu(m * n, batchSize, ka, kb, kc, kd, ke, kf, kg, kh, ki, kj, kk, kl);
@@ -128,72 +153,72 @@ export class CpuBackend implements Backend {
     kernel: Kernel,
     size: number,
     n: number,
-    a?: Buffer,
-    b?: Buffer,
-    c?: Buffer,
-    d?: Buffer,
-    e?: Buffer,
-    f?: Buffer,
-    g?: Buffer,
-    h?: Buffer,
-    i?: Buffer,
-    j?: Buffer,
-    k?: Buffer,
-    l?: Buffer,
+    a?: FloatArray,
+    b?: FloatArray,
+    c?: FloatArray,
+    d?: FloatArray,
+    e?: FloatArray,
+    f?: FloatArray,
+    g?: FloatArray,
+    h?: FloatArray,
+    i?: FloatArray,
+    j?: FloatArray,
+    k?: FloatArray,
+    l?: FloatArray,
   ): void {
     kernel.cpu(size, n, a, b, c, d, e, f, g, h, i, j, k, l);
   }
 
-  sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  sum(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "sum", true);
     sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
-  max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  max(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "max", true);
     maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
-  softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  softmax(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "softmax", false);
     const maxs = this.accumulators(inner);
     softmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
   }
 
-  logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  logSoftmax(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
     const maxs = this.accumulators(inner);
     logSoftmaxMiddle(x, y, outer, mid, inner, maxs, this.scratchB);
   }
 
-  conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
+  conv2d(x: FloatArray, w: FloatArray, y: FloatArray, geometry: ConvGeometry): void {
     checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
     conv2dForward(x, w, y, geometry, this.columnScratch(geometry));
   }
 
-  conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
+  conv2dGradInput(dy: FloatArray, w: FloatArray, dx: FloatArray, geometry: ConvGeometry): void {
     checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
     conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry));
   }
 
-  conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
+  conv2dGradWeight(x: FloatArray, dy: FloatArray, dw: FloatArray, geometry: ConvGeometry): void {
     checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
     conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry));
   }
 
-  maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
+  maxpool2d(x: FloatArray, y: FloatArray, geometry: PoolGeometry): void {
     checkPool(geometry, x, y, "maxpool2d", "y");
     maxpool2dForward(x, y, geometry);
   }
 
-  maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void {
+  maxpool2dGrad(x: FloatArray, dy: FloatArray, dx: FloatArray, geometry: PoolGeometry): void {
     checkPool(geometry, x, dy, "maxpool2dGrad", "dy");
     const { batch, channels, height, width } = geometry;
     need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
     maxpool2dBackward(x, dy, dx, geometry);
   }
 
-  dropoutMask(mask: Buffer, size: number, rate: number): void {
+  dropoutMask(mask: FloatArray, size: number, rate: number): void {
     need(mask, size, "dropoutMask", "mask");
     fillDropoutMask(mask, size, rate, this.random);
   }
@@ -202,15 +227,15 @@ export class CpuBackend implements Backend {
     this.random = new Random(seed, RandomStream.dropout);
   }
 
-  allocMetricSums(): Buffer {
+  allocMetricSums(): FloatArray {
     return allocMetricSumsHost();
   }
 
   accumulateMetrics(
-    sums: Buffer,
-    loss: Buffer,
-    output: Buffer,
-    target: Buffer,
+    sums: FloatArray,
+    loss: FloatArray,
+    output: FloatArray,
+    target: FloatArray,
     rows: number,
     layout: MetricLayout,
   ): void {

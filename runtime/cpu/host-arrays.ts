@@ -10,6 +10,23 @@ export function writeHost(dst: FloatArray, data: ArrayLike<number>, offset = 0):
   dst.set(data, offset);
 }
 
+/** Backend.writeRows on host arrays: rows gathered straight into `dst`, no staging copy. */
+export function writeRowsHost(
+  dst: FloatArray,
+  data: FloatArray,
+  width: number,
+  order: Uint32Array | null,
+  start: number,
+  count: number,
+): void {
+  need(dst, count * width, "writeRows", "dst");
+  for (let r = 0; r < count; r++) {
+    const from = (order ? order[start + r]! : start + r) * width;
+    const to = r * width;
+    for (let k = 0; k < width; k++) dst[to + k] = data[from + k]!;
+  }
+}
+
 /** The first `size` elements (all by default), aliasing `src`. */
 export function readHost(src: FloatArray, size?: number): FloatArray {
   if (size === undefined || size === src.length) return src;

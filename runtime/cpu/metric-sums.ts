@@ -3,7 +3,8 @@
  * wasm memory for the wasm backend): one pass over the batch's outputs and targets in place,
  * allocating nothing. Every sum is carried in double precision and taken in the order of
  * runtime/train/metrics.ts's MetricAccumulator (rows in order, then columns), starting from
- * the running value, so the figures are bit for bit the reference's.
+ * the running value, so the figures are bit for bit the reference's. The step count and the
+ * first non-finite step (see MetricSum) are kept beside them.
  */
 import { METRIC_SUM_COUNT, type FloatArray, type MetricLayout, MetricSum } from "../backend.js";
 import { need } from "./checks.js";
@@ -25,12 +26,17 @@ export function accumulateMetricsHost(
   const ids = layout.ids;
   need(sums, METRIC_SUM_COUNT, "accumulateMetrics", "sums");
   need(loss, 1, "accumulateMetrics", "loss");
+  need(output, rows * k, "accumulateMetrics", "output");
+  const step = sums[MetricSum.steps]! + 1;
+  sums[MetricSum.steps] = step;
+  if (sums[MetricSum.firstNonFinite] === 0 && !allFinite(loss[0]!, output, rows * k)) {
+    sums[MetricSum.firstNonFinite] = step;
+  }
   sums[MetricSum.loss] = sums[MetricSum.loss]! + loss[0]! * rows;
   if (!layout.metrics) {
     sums[MetricSum.rows] = sums[MetricSum.rows]! + rows;
     return;
   }
-  need(output, rows * k, "accumulateMetrics", "output");
   need(target, ids ? rows : rows * k, "accumulateMetrics", "target");
   let correct = sums[MetricSum.correct]!;
   let squared = sums[MetricSum.squared]!;
@@ -59,4 +65,11 @@ export function accumulateMetricsHost(
   sums[MetricSum.absolute] = absolute;
   sums[MetricSum.rows] = sums[MetricSum.rows]! + rows;
   sums[MetricSum.elements] = sums[MetricSum.elements]! + rows * k;
+}
+
+/** Whether `loss` and the first `size` outputs are finite (x - x is 0 only for finite x). */
+function allFinite(loss: number, output: FloatArray, size: number): boolean {
+  let bad = loss - loss;
+  for (let i = 0; i < size; i++) bad += output[i]! - output[i]!;
+  return bad === 0;
 }

@@ -358,7 +358,7 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * The GEMM provider `choice` names (`--blas`, the create option `blas`), for ModelOptions'
+ * The GEMM provider `choice` names (`--blas`, the create option `blas`), for CreateOptions'
  * `gemm`: undefined for `off` or when `auto` finds nothing; a BlasLoadError for an explicit
  * path that cannot serve. `minWork` is blasGemmProvider's threshold (0 sends every GEMM).
  */

@@ -2,13 +2,19 @@
  * Node-only additions to the runtime (`nnc/runtime/node`): what needs `node:` modules or native
  * code and so stays out of the browser-safe `nnc/runtime`: data files (CSV, IDX folders, the
  * shipped MNIST digits, `prepareData` for a model's data section), checkpoint files
- * (`saveFile`, `loadFile`, safetensors files, atomic writes), system BLAS, given to a model as
- * `new Model({ gemm: blasGemm("auto") })`, and the worker pool on worker_threads:
- * `new Model({ pool: await createNodeWorkerPool({ memory: createSharedMemory()!, threads }) })`
- * (dispose the pool when done with the model). `enableRelaxedSimd()` turns on V8's relaxed SIMD
- * (off by default in Node 20) for the wasm backend's GEMM: call it before creating a backend
- * without a pool (the CLI and `createNodeWorkerPool` do).
+ * (`saveFile`, `loadFile`, safetensors files, atomic writes), system BLAS and worker threads.
+ *
+ * Importing it registers Node's platform with the core (runtime/platform.ts): after
+ * `import "nnc/runtime/node"` (once per program), `await Model.create()` runs the cpu backend
+ * on worker threads (all cores by default, `threads` to choose) and `blas: "auto"` finds a
+ * system BLAS. `enableRelaxedSimd()` turns on V8's relaxed SIMD (off by default in Node 20)
+ * for the wasm backend's GEMM: call it before creating a backend without a pool (the CLI and
+ * `createNodeWorkerPool` do).
  */
+import { registerNodePlatform } from "./platform.js";
+
+registerNodePlatform();
+
 export {
   type Blas,
   type BlasChoice,
@@ -42,3 +48,4 @@ export { fsErrorReason, isDirectory, isFile, writeFileAtomic } from "../io/fs.js
 export { readSafetensors, writeSafetensors } from "../io/safetensors-file.js";
 export { type PreparedData, type PrepareOptions, prepareData } from "../train/prepare.js";
 export { loadFile, saveFile } from "./model-files.js";
+export { nodePlatform, registerNodePlatform } from "./platform.js";

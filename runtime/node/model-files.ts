@@ -8,13 +8,11 @@ import { readSafetensors, writeSafetensors } from "../io/safetensors-file.js";
 
 /** Writes the model's parameters to `path` as a safetensors state_dict. */
 export async function saveFile(model: CompiledModel, path: string): Promise<void> {
-  const tensors = [...model.parameters()].map(([name, t]) => ({ name, ...t }));
+  const tensors = [...(await model.stateDict())].map(([name, t]) => ({ name, ...t }));
   writeSafetensors(path, tensors);
-  return Promise.resolve();
 }
 
 /** Loads the model's parameters from the safetensors file at `path`. */
 export async function loadFile(model: CompiledModel, path: string): Promise<void> {
-  model.loadParameters(readSafetensors(path), path);
-  return Promise.resolve();
+  await model.loadStateDict(readSafetensors(path), path);
 }

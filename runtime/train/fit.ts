@@ -4,7 +4,7 @@ import { DataError } from "../data/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { MinBatch, TrainSettings } from "../spec.js";
-import { METRIC_SUM_COUNT } from "../backend.js";
+import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
 import { meanLoss, metricsFromSums } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
@@ -20,6 +20,11 @@ export interface EpochLog {
   readonly lr: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
+  /**
+   * Present only when the loss or an output became NaN or infinite during the epoch: the
+   * 1-based step (batch) at which it first did.
+   */
+  readonly nonFiniteStep?: number;
 }
 
 export interface History {
@@ -32,20 +37,36 @@ export interface History {
 
 export interface FitData {
   readonly train: Readonly<Record<string, Tensor>>;
-  readonly validation: Readonly<Record<string, Tensor>> | null;
+  readonly validation?: Readonly<Record<string, Tensor>> | null;
+}
+
+/** Where training is within an epoch (see FitOptions.onProgress). */
+export interface FitProgress {
+  /** 1-based, as EpochLog's. */
+  readonly epoch: number;
+  /** Steps (batches) of the epoch done, 1 to `steps`. */
+  readonly step: number;
+  readonly steps: number;
+  /** Mean training loss over the epoch's samples so far. */
+  readonly loss: number;
 }
 
 export interface FitOptions extends Partial<TrainSettings> {
+  /** Stops training after the step running when it is aborted; `fit` resolves to the epochs completed. */
+  readonly signal?: AbortSignal;
   readonly onEpoch?: (log: EpochLog) => void;
   /**
-   * Progress within an epoch, at most every PROGRESS_INTERVAL_MS and after its last batch (each
-   * call reads the device's running sums once): batch `batch` (0-based) of `batches` is done,
-   * and `loss` is the mean training loss over the epoch's samples so far.
+   * Progress within an epoch, at most every PROGRESS_INTERVAL_MS and after its last step (each
+   * call reads the device's running sums once).
    */
-  readonly onBatch?: (epoch: number, batch: number, batches: number, loss: number) => void;
+  readonly onProgress?: (progress: FitProgress) => void;
 }
 
-/** The shortest time between two `onBatch` calls (each reads the running sums back). */
+/**
+ * The shortest time between two progress updates: `onProgress` calls (each reads the running
+ * sums back) and, with `onProgress` or `signal`, yields to the event loop (a page repaints, an
+ * abort is heard).
+ */
 export const PROGRESS_INTERVAL_MS = 100;
 
 /**
@@ -55,9 +76,14 @@ export const PROGRESS_INTERVAL_MS = 100;
  * early stopping on the monitored figure (restoring the best weights when asked).
  *
  * A step reads nothing back and allocates nothing: the loss and metric sums accumulate in a
- * device buffer (Backend.accumulateMetrics), read once per `onBatch` call and once per epoch.
+ * device buffer (Backend.accumulateMetrics), read once per `onProgress` call and once per
+ * epoch; awaiting happens only there.
  */
-export function fit(model: CompiledModel, data: FitData, options: FitOptions = {}): History {
+export async function fit(
+  model: CompiledModel,
+  data: FitData,
+  options: FitOptions = {},
+): Promise<History> {
   const training = model.requireTraining("train");
   const settings: TrainSettings = { ...training.train, ...definedOnly(options) };
   const rows = Object.values(data.train)[0]?.shape[0] ?? 0;
@@ -69,7 +95,9 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
   });
   checkSmallestBatch(training.minBatch, iterator, rows);
   model.rt.seedDropout(settings.seed);
-  const onBatch = options.onBatch;
+  const onProgress = options.onProgress;
+  const signal = options.signal;
+  const ticking = onProgress !== undefined || signal !== undefined;
   const stopping = settings.earlyStopping;
   const logs: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: Map<string, ParameterValue> | null } | null =
@@ -87,24 +115,32 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
     let seen = 0;
     let reported = started;
     for (let b = 0; b < batches; b++) {
+      if (signal?.aborted) return { epochs: logs, stoppedEarly: false, restoredEpoch: null };
       const n = iterator.batchLength(b);
       const plan = model.plan("train", n);
       model.loadBatch(plan, data.train, order, iterator.batchStart(b), n);
       model.runTrainStep(n, plan);
       model.accumulateMetrics(sums, plan, n);
       seen += n;
-      if (onBatch) {
+      if (ticking) {
         const now = performance.now();
         if (now - reported >= PROGRESS_INTERVAL_MS || b + 1 === batches) {
           reported = now;
-          onBatch(epoch, b, batches, meanLoss(model.rt.read(sums, METRIC_SUM_COUNT)));
+          if (onProgress) {
+            const loss = meanLoss(await model.rt.read(sums, METRIC_SUM_COUNT));
+            onProgress({ epoch: epoch + 1, step: b + 1, steps: batches, loss });
+          }
+          await nextTask();
         }
       }
     }
-    const totals = model.rt.read(sums, METRIC_SUM_COUNT);
+    const totals = await model.rt.read(sums, METRIC_SUM_COUNT);
     const loss = meanLoss(totals);
     const trainMetrics = metricsFromSums(training.metrics, totals);
-    const validation = data.validation ? model.evaluate(data.validation, settings.batchSize) : null;
+    const nonFiniteStep = totals[MetricSum.firstNonFinite]!;
+    const validation = data.validation
+      ? await model.measure(data.validation, settings.batchSize)
+      : null;
     const seconds = (performance.now() - started) / 1000;
     const log: EpochLog = {
       epoch: epoch + 1,
@@ -116,6 +152,7 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
       lr,
       seconds,
       samplesPerSecond: seconds > 0 ? seen / seconds : 0,
+      ...(nonFiniteStep > 0 ? { nonFiniteStep } : {}),
     };
     logs.push(log);
     options.onEpoch?.(log);
@@ -132,7 +169,7 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
         best = {
           value,
           epoch: epoch + 1,
-          weights: stopping.restoreBest ? model.parameters() : null,
+          weights: stopping.restoreBest ? await model.stateDict() : null,
         };
         waited = 0;
       } else if (++waited > stopping.patience) {
@@ -143,10 +180,15 @@ export function fit(model: CompiledModel, data: FitData, options: FitOptions = {
   }
   let restoredEpoch: number | null = null;
   if (stopping?.restoreBest && best?.weights && best.epoch !== logs.length) {
-    model.loadParameters(best.weights);
+    await model.loadStateDict(best.weights);
     restoredEpoch = best.epoch;
   }
   return { epochs: logs, stoppedEarly, restoredEpoch };
+}
+
+/** Resolves in a later task of the event loop (after pending I/O, repaints and events). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** `loss`, `val_loss`, `accuracy`, `val_accuracy`, ... of an epoch. */
@@ -159,7 +201,9 @@ function monitored(log: EpochLog, name: string): number {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
-    Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function"),
+    Object.entries(value).filter(
+      ([k, v]) => v !== undefined && typeof v !== "function" && k !== "signal",
+    ),
   ) as Partial<T>;
 }
 

@@ -12,7 +12,7 @@
  * Browser-safe: no `node:` imports.
  */
 import { checkGemm } from "../cpu/host-arrays.js";
-import type { Buffer, GemmProvider, Kernel, Precision } from "../backend.js";
+import type { FloatArray, GemmProvider, Kernel, Precision } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import { gemmOne } from "../cpu/gemm.js";
 import { WasmGemm, depthBlock, gemmScratchBytes } from "./gemm.js";
@@ -57,9 +57,9 @@ export class WasmGemmDispatch {
 
   /** Backend.gemm. */
   gemm(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
@@ -88,9 +88,9 @@ export class WasmGemmDispatch {
 
   /** The wasm GEMM of `gemm` (small path or blocked), all arrays on the memory. */
   private wasmGemmOf(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
@@ -122,27 +122,27 @@ export class WasmGemmDispatch {
    * bits of `gemm` then `run` (each element of the kernel depends only on its own).
    */
   gemmThen(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
     flags: number,
     kernel: Kernel,
     batchSize: number,
-    ka?: Buffer,
-    kb?: Buffer,
-    kc?: Buffer,
-    kd?: Buffer,
-    ke?: Buffer,
-    kf?: Buffer,
-    kg?: Buffer,
-    kh?: Buffer,
-    ki?: Buffer,
-    kj?: Buffer,
-    kk?: Buffer,
-    kl?: Buffer,
+    ka?: FloatArray,
+    kb?: FloatArray,
+    kc?: FloatArray,
+    kd?: FloatArray,
+    ke?: FloatArray,
+    kf?: FloatArray,
+    kg?: FloatArray,
+    kh?: FloatArray,
+    ki?: FloatArray,
+    kj?: FloatArray,
+    kk?: FloatArray,
+    kl?: FloatArray,
   ): void {
     const kernels = this.kernels;
     const entry = kernels.entryOf(kernel);

@@ -9,7 +9,7 @@
  *
  * Browser-safe: no `node:` imports.
  */
-import type { Buffer, Kernel, KernelWasm, Precision } from "../backend.js";
+import type { FloatArray, Kernel, KernelWasm, Precision } from "../backend.js";
 import { type WasmKernelFunction, compileKernels, instantiateKernels } from "./kernels.js";
 import type { WorkerPool } from "./pool.js";
 
@@ -96,18 +96,18 @@ export class WasmKernelRunner {
     kernel: Kernel,
     size: number,
     n: number,
-    a?: Buffer,
-    b?: Buffer,
-    c?: Buffer,
-    d?: Buffer,
-    e?: Buffer,
-    f?: Buffer,
-    g?: Buffer,
-    h?: Buffer,
-    i?: Buffer,
-    j?: Buffer,
-    k?: Buffer,
-    l?: Buffer,
+    a?: FloatArray,
+    b?: FloatArray,
+    c?: FloatArray,
+    d?: FloatArray,
+    e?: FloatArray,
+    f?: FloatArray,
+    g?: FloatArray,
+    h?: FloatArray,
+    i?: FloatArray,
+    j?: FloatArray,
+    k?: FloatArray,
+    l?: FloatArray,
   ): void {
     const entry = this.entryOf(kernel);
     if (entry === undefined) {
@@ -130,18 +130,18 @@ export class WasmKernelRunner {
    */
   pooledArgsOf(
     n: number,
-    a?: Buffer,
-    b?: Buffer,
-    c?: Buffer,
-    d?: Buffer,
-    e?: Buffer,
-    f?: Buffer,
-    g?: Buffer,
-    h?: Buffer,
-    i?: Buffer,
-    j?: Buffer,
-    k?: Buffer,
-    l?: Buffer,
+    a?: FloatArray,
+    b?: FloatArray,
+    c?: FloatArray,
+    d?: FloatArray,
+    e?: FloatArray,
+    f?: FloatArray,
+    g?: FloatArray,
+    h?: FloatArray,
+    i?: FloatArray,
+    j?: FloatArray,
+    k?: FloatArray,
+    l?: FloatArray,
   ): readonly number[] {
     const args = this.pooledArgs;
     args[0] = n;
@@ -166,18 +166,18 @@ export function callBody(
   body: WasmKernelBody,
   size: number,
   n: number,
-  a?: Buffer,
-  b?: Buffer,
-  c?: Buffer,
-  d?: Buffer,
-  e?: Buffer,
-  f?: Buffer,
-  g?: Buffer,
-  h?: Buffer,
-  i?: Buffer,
-  j?: Buffer,
-  k?: Buffer,
-  l?: Buffer,
+  a?: FloatArray,
+  b?: FloatArray,
+  c?: FloatArray,
+  d?: FloatArray,
+  e?: FloatArray,
+  f?: FloatArray,
+  g?: FloatArray,
+  h?: FloatArray,
+  i?: FloatArray,
+  j?: FloatArray,
+  k?: FloatArray,
+  l?: FloatArray,
 ): void {
   body(
     0,
@@ -199,6 +199,6 @@ export function callBody(
 }
 
 /** A buffer's byte offset in the memory, 0 for an absent one. */
-function offsetOf(buffer: Buffer | undefined): number {
+function offsetOf(buffer: FloatArray | undefined): number {
   return buffer === undefined ? 0 : buffer.byteOffset;
 }

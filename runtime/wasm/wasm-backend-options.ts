@@ -24,9 +24,12 @@ export interface WasmBackendOptions {
   readonly threads?: number;
   /**
    * The worker pool to run on (its memory becomes the backend's; a shared memory made by
-   * `createSharedMemory`). The caller keeps ownership: it disposes the pool after the backend.
+   * `createSharedMemory`). The caller keeps ownership: it disposes the pool after the backend,
+   * unless `ownsPool`.
    */
   readonly pool?: WorkerPool;
+  /** The backend's `dispose` disposes `pool` too (createBackend's pools). */
+  readonly ownsPool?: boolean;
   /** How the memory is created (shared or reserved up front); see WasmArena. */
   readonly memory?: ArenaOptions;
   /**

@@ -24,12 +24,11 @@
  *
  * Browser-safe: no `node:` imports.
  */
-import { copyHost, fillHost, readHost, writeHost } from "../cpu/host-arrays.js";
+import { copyHost, fillHost, readHost, writeHost, writeRowsHost } from "../cpu/host-arrays.js";
 import type {
-  Backend,
-  Buffer,
   ConvGeometry,
   FloatArray,
+  HostBackend,
   GemmProvider,
   Kernel,
   KernelWasm,
@@ -59,7 +58,7 @@ export type { WasmKernelBody } from "./kernel-runner.js";
 export type { WasmBackendOptions } from "./wasm-backend-options.js";
 
 /** A backend whose buffers are views on one WebAssembly.Memory; see the module comment. */
-export class WasmBackend implements Backend {
+export class WasmBackend implements HostBackend {
   readonly name = "cpu";
   readonly variant = "wasm";
   readonly precision: Precision;
@@ -93,6 +92,8 @@ export class WasmBackend implements Backend {
   private scratchA = new Float64Array(0);
   private scratchB = new Float64Array(0);
   private random = new Random(0, RandomStream.dropout);
+  /** The pool `dispose` disposes (one it was given to own). */
+  private readonly ownedPool: WorkerPool | undefined;
 
   constructor(options: WasmBackendOptions = {}) {
     const settings = checkWasmBackendOptions(options);
@@ -100,6 +101,7 @@ export class WasmBackend implements Backend {
     this.requestedThreads = settings.requestedThreads;
     const pool = options.pool;
     this.threads = pool?.threads ?? 1;
+    this.ownedPool = options.ownsPool === true ? pool : undefined;
     this.pool = pool !== undefined && pool.threads > 1 ? pool : undefined;
     this.arena = new WasmArena(
       pool !== undefined ? { memory: pool.memory as WebAssembly.Memory } : options.memory,
@@ -132,6 +134,14 @@ export class WasmBackend implements Backend {
     this.gemmProvider?.setThreads?.(this.threads);
   }
 
+  /**
+   * Disposes the pool it owns (its workers stop); the memory goes with the backend's last
+   * reference. Idempotent.
+   */
+  dispose(): void {
+    void this.ownedPool?.dispose();
+  }
+
   /** What it runs on, as the training header prints it. */
   get description(): string {
     const simd = this.relaxed ? "wasm-simd relaxed" : "wasm-simd";
@@ -144,12 +154,12 @@ export class WasmBackend implements Backend {
     return this.arena.memory;
   }
 
-  alloc(size: number): Buffer {
+  alloc(size: number): FloatArray {
     return this.precision === "f64" ? this.arena.f64(size) : this.arena.f32(size);
   }
 
   /** Hands a buffer of `alloc` back to the arena; it must not be used afterwards. */
-  release(buffer: Buffer): void {
+  release(buffer: FloatArray): void {
     this.arena.release(buffer);
   }
 
@@ -169,26 +179,42 @@ export class WasmBackend implements Backend {
     this.kernels.prepare(wasm, kernels);
   }
 
-  write(dst: Buffer, data: ArrayLike<number>, offset = 0): void {
+  write(dst: FloatArray, data: ArrayLike<number>, offset = 0): void {
     writeHost(dst, data, offset);
   }
 
-  read(src: Buffer, size?: number): FloatArray {
+  writeRows(
+    dst: FloatArray,
+    data: FloatArray,
+    width: number,
+    order: Uint32Array | null,
+    start: number,
+    count: number,
+  ): void {
+    writeRowsHost(dst, data, width, order, start, count);
+  }
+
+  read(src: FloatArray, size?: number): Promise<FloatArray> {
+    return Promise.resolve(readHost(src, size));
+  }
+
+  /** `read` without the wait: the first `size` elements (all by default), aliasing `src`. */
+  view(src: FloatArray, size?: number): FloatArray {
     return readHost(src, size);
   }
 
-  copy(src: Buffer, dst: Buffer, size: number, srcOffset = 0, dstOffset = 0): void {
+  copy(src: FloatArray, dst: FloatArray, size: number, srcOffset = 0, dstOffset = 0): void {
     copyHost(src, dst, size, srcOffset, dstOffset);
   }
 
-  fill(dst: Buffer, value: number, size: number): void {
+  fill(dst: FloatArray, value: number, size: number): void {
     fillHost(dst, value, size);
   }
 
   gemm(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
@@ -206,27 +232,27 @@ export class WasmBackend implements Backend {
    * `gemm` then `run` on every path (see WasmGemmDispatch.gemmThen).
    */
   gemmThen(
-    a: Buffer,
-    b: Buffer,
-    c: Buffer,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
     m: number,
     n: number,
     k: number,
     flags: number,
     kernel: Kernel,
     batchSize: number,
-    ka?: Buffer,
-    kb?: Buffer,
-    kc?: Buffer,
-    kd?: Buffer,
-    ke?: Buffer,
-    kf?: Buffer,
-    kg?: Buffer,
-    kh?: Buffer,
-    ki?: Buffer,
-    kj?: Buffer,
-    kk?: Buffer,
-    kl?: Buffer,
+    ka?: FloatArray,
+    kb?: FloatArray,
+    kc?: FloatArray,
+    kd?: FloatArray,
+    ke?: FloatArray,
+    kf?: FloatArray,
+    kg?: FloatArray,
+    kh?: FloatArray,
+    ki?: FloatArray,
+    kj?: FloatArray,
+    kk?: FloatArray,
+    kl?: FloatArray,
   ): void {
     this.gemms.gemmThen(
       a,
@@ -257,71 +283,71 @@ export class WasmBackend implements Backend {
     kernel: Kernel,
     size: number,
     n: number,
-    a?: Buffer,
-    b?: Buffer,
-    c?: Buffer,
-    d?: Buffer,
-    e?: Buffer,
-    f?: Buffer,
-    g?: Buffer,
-    h?: Buffer,
-    i?: Buffer,
-    j?: Buffer,
-    k?: Buffer,
-    l?: Buffer,
+    a?: FloatArray,
+    b?: FloatArray,
+    c?: FloatArray,
+    d?: FloatArray,
+    e?: FloatArray,
+    f?: FloatArray,
+    g?: FloatArray,
+    h?: FloatArray,
+    i?: FloatArray,
+    j?: FloatArray,
+    k?: FloatArray,
+    l?: FloatArray,
   ): void {
     this.kernels.run(kernel, size, n, a, b, c, d, e, f, g, h, i, j, k, l);
   }
 
-  sum(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  sum(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "sum", true);
     if (this.onMemory(x, y)) this.wasmReduce.sum(x, y, outer, mid, inner);
     else sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
-  max(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  max(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "max", true);
     if (this.onMemory(x, y)) this.wasmReduce.max(x, y, outer, mid, inner);
     else maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
   }
 
-  softmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  softmax(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "softmax", false);
     if (this.onMemory(x, y)) this.wasmReduce.softmax(x, y, outer, mid, inner);
     else softmaxMiddle(x, y, outer, mid, inner, this.accumulators(inner), this.scratchB);
   }
 
-  logSoftmax(x: Buffer, y: Buffer, outer: number, mid: number, inner: number): void {
+  logSoftmax(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
     if (this.onMemory(x, y)) this.wasmReduce.logSoftmax(x, y, outer, mid, inner);
     else logSoftmaxMiddle(x, y, outer, mid, inner, this.accumulators(inner), this.scratchB);
   }
 
-  conv2d(x: Buffer, w: Buffer, y: Buffer, geometry: ConvGeometry): void {
+  conv2d(x: FloatArray, w: FloatArray, y: FloatArray, geometry: ConvGeometry): void {
     checkConv(geometry, x, w, y, "conv2d", "x", "w", "y");
     if (this.convInWasm(geometry, x, w, y)) this.wasmConv2d.forward(x, w, y, geometry);
     else conv2dForward(x, w, y, geometry, this.columnScratch(geometry));
   }
 
-  conv2dGradInput(dy: Buffer, w: Buffer, dx: Buffer, geometry: ConvGeometry): void {
+  conv2dGradInput(dy: FloatArray, w: FloatArray, dx: FloatArray, geometry: ConvGeometry): void {
     checkConv(geometry, dx, w, dy, "conv2dGradInput", "dx", "w", "dy");
     if (this.convInWasm(geometry, dy, w, dx)) this.wasmConv2d.gradInput(dy, w, dx, geometry);
     else conv2dGradInput(dy, w, dx, geometry, this.columnScratch(geometry));
   }
 
-  conv2dGradWeight(x: Buffer, dy: Buffer, dw: Buffer, geometry: ConvGeometry): void {
+  conv2dGradWeight(x: FloatArray, dy: FloatArray, dw: FloatArray, geometry: ConvGeometry): void {
     checkConv(geometry, x, dw, dy, "conv2dGradWeight", "x", "dw", "dy");
     if (this.convInWasm(geometry, x, dy, dw)) this.wasmConv2d.gradWeight(x, dy, dw, geometry);
     else conv2dGradWeight(x, dy, dw, geometry, this.columnScratch(geometry));
   }
 
-  maxpool2d(x: Buffer, y: Buffer, geometry: PoolGeometry): void {
+  maxpool2d(x: FloatArray, y: FloatArray, geometry: PoolGeometry): void {
     checkPool(geometry, x, y, "maxpool2d", "y");
     if (this.arena.owns(x) && this.arena.owns(y)) this.wasmPool2d.forward(x, y, geometry);
     else maxpool2dForward(x, y, geometry);
   }
 
-  maxpool2dGrad(x: Buffer, dy: Buffer, dx: Buffer, geometry: PoolGeometry): void {
+  maxpool2dGrad(x: FloatArray, dy: FloatArray, dx: FloatArray, geometry: PoolGeometry): void {
     checkPool(geometry, x, dy, "maxpool2dGrad", "dy");
     const { batch, channels, height, width } = geometry;
     need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
@@ -330,7 +356,7 @@ export class WasmBackend implements Backend {
     else maxpool2dBackward(x, dy, dx, geometry);
   }
 
-  dropoutMask(mask: Buffer, size: number, rate: number): void {
+  dropoutMask(mask: FloatArray, size: number, rate: number): void {
     need(mask, size, "dropoutMask", "mask");
     if (!this.arena.owns(mask) || !(rate >= 0 && rate <= 1)) {
       fillDropoutMask(mask, size, rate, this.random);
@@ -348,7 +374,7 @@ export class WasmBackend implements Backend {
   }
 
   /** In the arena (f64), beside the buffers it sums. */
-  allocMetricSums(): Buffer {
+  allocMetricSums(): FloatArray {
     return this.arena.f64(METRIC_SUM_COUNT);
   }
 
@@ -358,10 +384,10 @@ export class WasmBackend implements Backend {
    * wasm function of its own.
    */
   accumulateMetrics(
-    sums: Buffer,
-    loss: Buffer,
-    output: Buffer,
-    target: Buffer,
+    sums: FloatArray,
+    loss: FloatArray,
+    output: FloatArray,
+    target: FloatArray,
     rows: number,
     layout: MetricLayout,
   ): void {

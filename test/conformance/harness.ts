@@ -6,7 +6,7 @@ import { LR } from "../../compiler/optim/index.js";
 import type { CompiledFunction } from "../../compiler/passes/index.js";
 import { build } from "../../compiler/pipeline.js";
 import type { Tensor as HostTensor } from "../../runtime/data/tensor.js";
-import type { Buffer, CompiledModel, ModelOptions, PlanBuffers } from "../../runtime/index.js";
+import type { Buffer, CompiledModel, CreateOptions, PlanBuffers } from "../../runtime/index.js";
 import type * as RuntimeIndex from "../../runtime/index.js";
 import { type CpuVariant, cpuVariants, variantBackend } from "../helpers/backends.js";
 import { count, interpret, resolveShape } from "../helpers/interpret.js";
@@ -79,9 +79,11 @@ export async function checkConformance(
   expect(train, "the model trains").not.toBeNull();
   const runtime = (await import(runtimeUrl())) as RuntimeModule;
   const module = await loadGenerated(result.models!, file);
-  const Model = module[functions.model.name] as new (o: ModelOptions) => CompiledModel;
-  const model = new Model({
-    backend: variantBackend(variant, "f64", runtime.createBackend),
+  const Model = module[functions.model.name] as {
+    create(o: CreateOptions): Promise<CompiledModel>;
+  };
+  const model = await Model.create({
+    backend: variantBackend(variant, "f64", runtime.createCpuBackendNow),
     seed: c.seed ?? 7,
   });
   const random = mulberry32(hashString(c.source));
@@ -92,14 +94,14 @@ export async function checkConformance(
   // Both sides start from the compiled model's parameters, and optimizer state at its init.
   const env: Values = new Map();
   for (const p of model.spec.params) {
-    env.set(p.name, read(model, model.params[p.name], count(p.shape)));
+    env.set(p.name, await read(model, model.params[p.name], count(p.shape)));
   }
   for (const s of train!.fn.state) env.set(s.name, new Float64Array(count(s.shape)).fill(s.init));
   const mismatches: string[] = [];
   const steps = c.steps ?? [5, 3, 5];
   let lr = model.spec.training!.optimizer.lr;
 
-  steps.forEach((n, k) => {
+  for (const [k, n] of steps.entries()) {
     const at = `step ${k + 1} (batch ${n})`;
     if (k > 0 && k === steps.length - 1) {
       lr /= 2;
@@ -108,25 +110,31 @@ export async function checkConformance(
     const batch = draw(train!.fn.inputs, n);
     const plan = model.plan("train", n);
     model.loadBatch(plan, batch.host, null, 0, n);
-    const loss = model.stepTrain(n, plan);
+    model.runTrainStep(n, plan);
+    const loss = (await read(model, plan.loss, 1))[0]!;
 
     const values = run(train!, env, batch.reference, n, lr);
     const fn = train!.fn;
     compare(mismatches, `${at}: loss`, Float64Array.of(loss), values.get(fn.loss!)!);
     const width = count(resolveShape(fn.types.get(fn.output!)!.shape, { [train!.batch]: n }));
-    compare(mismatches, `${at}: output`, read(model, plan.output, width), values.get(fn.output!)!);
+    compare(
+      mismatches,
+      `${at}: output`,
+      await read(model, plan.output, width),
+      values.get(fn.output!)!,
+    );
     // All updates at once, from the values before the step.
     const next = fn.updates.map((u) => [u.target, values.get(u.value)!] as const);
     for (const [target, data] of next) env.set(target, Float64Array.from(data));
     for (const p of model.spec.params) {
-      const actual = read(model, model.params[p.name], count(p.shape));
+      const actual = await read(model, model.params[p.name], count(p.shape));
       compare(mismatches, `${at}: ${p.name}`, actual, env.get(p.name)!);
     }
     for (const s of fn.state) {
-      const actual = read(model, model.state[s.name], count(s.shape));
+      const actual = await read(model, model.state[s.name], count(s.shape));
       compare(mismatches, `${at}: ${s.name}`, actual, env.get(s.name)!);
     }
-  });
+  }
 
   // Evaluation mode on a fresh batch, with the trained parameters and running statistics.
   const steps2 = model as unknown as Steps;
@@ -147,14 +155,14 @@ export async function checkConformance(
     compare(
       mismatches,
       `${kind} (batch ${m}): output`,
-      read(model, plan.output, width),
+      await read(model, plan.output, width),
       values.get(fn.output!)!,
     );
     if (fn.loss !== null) {
       compare(
         mismatches,
         `${kind} (batch ${m}): loss`,
-        read(model, plan.loss, 1),
+        await read(model, plan.loss, 1),
         values.get(fn.loss)!,
       );
     }
@@ -209,9 +217,13 @@ function drawBatch(
 }
 
 /** A float64 copy of a model buffer's first `size` elements. */
-function read(model: CompiledModel, buffer: Buffer | null | undefined, size: number): Float64Array {
+async function read(
+  model: CompiledModel,
+  buffer: Buffer | null | undefined,
+  size: number,
+): Promise<Float64Array> {
   expect(buffer, "the model has the buffer").toBeTruthy();
-  return Float64Array.from(model.rt.read(buffer!, size));
+  return Float64Array.from(await model.rt.read(buffer!, size));
 }
 
 /**

@@ -4,8 +4,8 @@
  * options) and the command-line flags that select it. Suites parametrise with
  * `describe.each(cpuVariants)`; a new variant (wasm on N threads, BLAS) is one more row here.
  */
-import type { Backend, GemmProvider, Precision } from "../../runtime/backend.js";
-import { type BackendOptions, createBackend } from "../../runtime/backends.js";
+import type { GemmProvider, HostBackend, Precision } from "../../runtime/backend.js";
+import { type BackendOptions, createCpuBackendNow } from "../../runtime/backends.js";
 import { blasGemmProvider, loadBlas } from "../../runtime/node/blas.js";
 import { testPool } from "./pools.js";
 
@@ -56,15 +56,15 @@ export const cpuVariants: readonly CpuVariant[] = [
       ]),
 ];
 
-/** createBackend of the runtime in use (tests of built code pass dist's). */
-type CreateBackend = (choice: "cpu" | "js", options: BackendOptions) => Backend;
+/** createCpuBackendNow of the runtime in use (tests of built code pass dist's). */
+type CreateBackend = (choice: "cpu" | "js", options: BackendOptions) => HostBackend;
 
-/** A backend of `variant` in `precision`. */
+/** A backend of `variant` in `precision`, on the variant's shared test pool. */
 export function variantBackend(
   variant: CpuVariant,
   precision: Precision,
-  create: CreateBackend = createBackend,
-): Backend {
+  create: CreateBackend = createCpuBackendNow,
+): HostBackend {
   return create(variant.backend, {
     precision,
     threads: variant.threads,

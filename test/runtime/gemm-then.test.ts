@@ -4,15 +4,15 @@ import { printKernelJs } from "../../compiler/kernel/print-js.js";
 import { printKernelsWasm } from "../../compiler/kernel/print-wasm.js";
 import {
   ACCUMULATE,
-  type Backend,
-  type Buffer,
+  type HostBackend,
+  type FloatArray,
   type Kernel,
   type KernelBody,
   type Precision,
   TRANS_A,
   TRANS_B,
 } from "../../runtime/backend.js";
-import { createBackend } from "../../runtime/backends.js";
+import { createCpuBackendNow } from "../../runtime/backends.js";
 import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import { cpuVariants, variantBackend } from "../helpers/backends.js";
 import { testPool } from "../helpers/pools.js";
@@ -44,7 +44,7 @@ function biasRelu(columns: number): KernelIr {
 }
 
 /** The kernel record a generated module would hold, its wasm prepared on `backend`. */
-function preparedKernel(backend: Backend, ir: KernelIr): Kernel {
+function preparedKernel(backend: HostBackend, ir: KernelIr): Kernel {
   const body = new Function("size", "n", ...ir.buffers, printKernelJs(ir)) as KernelBody;
   const kernel: Kernel = { name: ir.name, wasm: 0, cpu: body };
   const wasm = (precision: Precision) => encodeBase64(printKernelsWasm([ir], precision));
@@ -52,7 +52,7 @@ function preparedKernel(backend: Backend, ir: KernelIr): Kernel {
   return kernel;
 }
 
-function filled(backend: Backend, size: number, random: () => number): Buffer {
+function filled(backend: HostBackend, size: number, random: () => number): FloatArray {
   const buffer = backend.alloc(size);
   backend.write(
     buffer,
@@ -89,7 +89,7 @@ describe.each(cpuVariants)("gemmThen on $name", (variant) => {
           backend.gemm(a, b, c, m, n, depth, flags);
           backend.run(kernel, m * n, m, c, bias, pre, y);
         }
-        return [c, pre, y].map((buffer) => Array.from(backend.read(buffer, m * n)));
+        return [c, pre, y].map((buffer) => Array.from(backend.view(buffer, m * n)));
       };
       const [fused, apart] = [run(true), run(false)];
       expect(fused).toEqual(apart);
@@ -119,7 +119,7 @@ describe.each([2, 3])("gemmThen on a wasm pool of %i threads", (threads) => {
     "runs in one dispatch with the bits of gemm then run (%s)",
     (precision) => {
       const pool = testPool(threads);
-      const backend = createBackend("cpu", { precision, threads, pool });
+      const backend = createCpuBackendNow("cpu", { precision, threads, pool });
       const random = mulberry32(threads);
       for (const { m, n, k: depth, flags } of splitShapes) {
         const kernel = preparedKernel(backend, biasRelu(n));
@@ -138,7 +138,7 @@ describe.each([2, 3])("gemmThen on a wasm pool of %i threads", (threads) => {
             backend.run(kernel, m * n, m, c, bias, pre, y);
           }
           const calls = pool.counters.parallel + pool.counters.inline - before;
-          return { calls, values: [c, pre, y].map((x) => Array.from(backend.read(x, m * n))) };
+          return { calls, values: [c, pre, y].map((x) => Array.from(backend.view(x, m * n))) };
         };
         const parallelBefore = pool.counters.parallel;
         const fused = run(true);
@@ -152,7 +152,7 @@ describe.each([2, 3])("gemmThen on a wasm pool of %i threads", (threads) => {
   );
 
   it("runs a kernel without a wasm body as gemm then run", () => {
-    const backend = createBackend("cpu", { threads, pool: testPool(threads) });
+    const backend = createCpuBackendNow("cpu", { threads, pool: testPool(threads) });
     const ir = biasRelu(101);
     const body = new Function("size", "n", ...ir.buffers, printKernelJs(ir)) as KernelBody;
     const kernel: Kernel = { name: ir.name, cpu: body };
@@ -168,7 +168,7 @@ describe.each([2, 3])("gemmThen on a wasm pool of %i threads", (threads) => {
         backend.gemm(a, b, c, m, n, depth, 0);
         backend.run(kernel, m * n, m, c, bias, pre, y);
       }
-      return [c, pre, y].map((x) => Array.from(backend.read(x, m * n)));
+      return [c, pre, y].map((x) => Array.from(backend.view(x, m * n)));
     };
     expect(run(true)).toEqual(run(false));
   });

@@ -6,7 +6,7 @@ import {
   type FloatArray,
   type Kernel,
   type KernelWasm,
-  type ModelOptions,
+  type ModelSetup,
   type ModelSpec,
 } from "nnc/runtime";
 
@@ -425,8 +425,10 @@ const irisKernels = {
   },
 } satisfies Record<string, Kernel>;
 
-/** Iris, compiled from examples/iris.nn. */
+/** Iris, compiled from examples/iris.nn. Create one with `await Iris.create(options)`. */
 export class Iris extends CompiledModel {
+  /** The nnc runtime API version this module was generated for. */
+  static readonly runtimeApi = 2;
   static readonly spec: ModelSpec = {
     name: "Iris",
     source: "examples/iris.nn",
@@ -567,8 +569,9 @@ export class Iris extends CompiledModel {
     },
   };
 
-  constructor(options: ModelOptions = {}) {
-    super(Iris.spec, options, { kernels: irisKernels, wasm: irisWasm });
+  /** Made by `create`, which sets up the backend first. */
+  constructor(setup: ModelSetup) {
+    super(Iris.spec, Iris.runtimeApi, setup, { kernels: irisKernels, wasm: irisWasm });
   }
 
   /** The buffers of one train step for a batch of n, allocated once per batch size. */

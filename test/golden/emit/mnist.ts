@@ -6,7 +6,7 @@ import {
   type FloatArray,
   type Kernel,
   type KernelWasm,
-  type ModelOptions,
+  type ModelSetup,
   type ModelSpec,
 } from "nnc/runtime";
 
@@ -425,8 +425,10 @@ const mnistMLPKernels = {
   },
 } satisfies Record<string, Kernel>;
 
-/** MnistMLP, compiled from examples/mnist.nn. */
+/** MnistMLP, compiled from examples/mnist.nn. Create one with `await MnistMLP.create(options)`. */
 export class MnistMLP extends CompiledModel {
+  /** The nnc runtime API version this module was generated for. */
+  static readonly runtimeApi = 2;
   static readonly spec: ModelSpec = {
     name: "MnistMLP",
     source: "examples/mnist.nn",
@@ -565,8 +567,12 @@ export class MnistMLP extends CompiledModel {
     },
   };
 
-  constructor(options: ModelOptions = {}) {
-    super(MnistMLP.spec, options, { kernels: mnistMLPKernels, wasm: mnistMLPWasm });
+  /** Made by `create`, which sets up the backend first. */
+  constructor(setup: ModelSetup) {
+    super(MnistMLP.spec, MnistMLP.runtimeApi, setup, {
+      kernels: mnistMLPKernels,
+      wasm: mnistMLPWasm,
+    });
   }
 
   /** The buffers of one train step for a batch of n, allocated once per batch size. */

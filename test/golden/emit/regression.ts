@@ -6,7 +6,7 @@ import {
   type FloatArray,
   type Kernel,
   type KernelWasm,
-  type ModelOptions,
+  type ModelSetup,
   type ModelSpec,
 } from "nnc/runtime";
 
@@ -812,8 +812,10 @@ const diabetesKernels = {
   },
 } satisfies Record<string, Kernel>;
 
-/** Diabetes, compiled from examples/regression.nn. */
+/** Diabetes, compiled from examples/regression.nn. Create one with `await Diabetes.create(options)`. */
 export class Diabetes extends CompiledModel {
+  /** The nnc runtime API version this module was generated for. */
+  static readonly runtimeApi = 2;
   static readonly spec: ModelSpec = {
     name: "Diabetes",
     source: "examples/regression.nn",
@@ -1026,8 +1028,12 @@ export class Diabetes extends CompiledModel {
     },
   };
 
-  constructor(options: ModelOptions = {}) {
-    super(Diabetes.spec, options, { kernels: diabetesKernels, wasm: diabetesWasm });
+  /** Made by `create`, which sets up the backend first. */
+  constructor(setup: ModelSetup) {
+    super(Diabetes.spec, Diabetes.runtimeApi, setup, {
+      kernels: diabetesKernels,
+      wasm: diabetesWasm,
+    });
   }
 
   /** The buffers of one train step for a batch of n, allocated once per batch size. */

@@ -6,7 +6,7 @@ import {
   type FloatArray,
   type Kernel,
   type KernelWasm,
-  type ModelOptions,
+  type ModelSetup,
   type ModelSpec,
 } from "nnc/runtime";
 
@@ -850,8 +850,10 @@ const residualKernels = {
   },
 } satisfies Record<string, Kernel>;
 
-/** Residual, compiled from examples/residual.nn. */
+/** Residual, compiled from examples/residual.nn. Create one with `await Residual.create(options)`. */
 export class Residual extends CompiledModel {
+  /** The nnc runtime API version this module was generated for. */
+  static readonly runtimeApi = 2;
   static readonly spec: ModelSpec = {
     name: "Residual",
     source: "examples/residual.nn",
@@ -1028,8 +1030,12 @@ export class Residual extends CompiledModel {
     },
   };
 
-  constructor(options: ModelOptions = {}) {
-    super(Residual.spec, options, { kernels: residualKernels, wasm: residualWasm });
+  /** Made by `create`, which sets up the backend first. */
+  constructor(setup: ModelSetup) {
+    super(Residual.spec, Residual.runtimeApi, setup, {
+      kernels: residualKernels,
+      wasm: residualWasm,
+    });
   }
 
   /** The buffers of one train step for a batch of n, allocated once per batch size. */

@@ -6,7 +6,7 @@ import {
   type FloatArray,
   type Kernel,
   type KernelWasm,
-  type ModelOptions,
+  type ModelSetup,
   type ModelSpec,
 } from "nnc/runtime";
 
@@ -357,8 +357,10 @@ const xorKernels = {
   },
 } satisfies Record<string, Kernel>;
 
-/** Xor, compiled from examples/xor.nn. */
+/** Xor, compiled from examples/xor.nn. Create one with `await Xor.create(options)`. */
 export class Xor extends CompiledModel {
+  /** The nnc runtime API version this module was generated for. */
+  static readonly runtimeApi = 2;
   static readonly spec: ModelSpec = {
     name: "Xor",
     source: "examples/xor.nn",
@@ -476,8 +478,9 @@ export class Xor extends CompiledModel {
     },
   };
 
-  constructor(options: ModelOptions = {}) {
-    super(Xor.spec, options, { kernels: xorKernels, wasm: xorWasm });
+  /** Made by `create`, which sets up the backend first. */
+  constructor(setup: ModelSetup) {
+    super(Xor.spec, Xor.runtimeApi, setup, { kernels: xorKernels, wasm: xorWasm });
   }
 
   /** The buffers of one train step for a batch of n, allocated once per batch size. */

@@ -27,12 +27,12 @@ describe.each(configurations)("buffers and run (%s, %s)", (variant, precision) =
     const buffer = backend.alloc(5);
     backend.write(buffer, [1.5, 2.5], 2);
     backend.write(buffer, new Float64Array([-1]));
-    expect(Array.from(backend.read(buffer))).toEqual([-1, 0, 1.5, 2.5, 0]);
-    const prefix = backend.read(buffer, 3);
+    expect(Array.from(backend.view(buffer))).toEqual([-1, 0, 1.5, 2.5, 0]);
+    const prefix = backend.view(buffer, 3);
     expect(Array.from(prefix)).toEqual([-1, 0, 1.5]);
     buffer[0] = 9;
     expect(prefix[0]).toBe(9);
-    expect(() => backend.read(buffer, 6)).toThrow(RangeError);
+    expect(() => backend.view(buffer, 6)).toThrow(RangeError);
     expect(() => backend.write(buffer, [1, 2], 4)).toThrow(RangeError);
   });
 

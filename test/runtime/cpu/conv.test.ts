@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Backend, ConvGeometry, FloatArray } from "../../../runtime/backend.js";
+import type { HostBackend, ConvGeometry, FloatArray } from "../../../runtime/backend.js";
 import { cpuVariants } from "../../helpers/backends.js";
 import {
   backendFor,
@@ -122,7 +122,7 @@ function forEachTap(g: ConvGeometry, visit: (xi: number, wi: number, yi: number)
 /** Per-element error scale: 1 + |want| (times the number of terms, applied to tol). */
 const magnitude = (values: Float64Array): Float64Array => values.map((v) => Math.abs(v) + 1);
 
-function checkAll(backend: Backend, g: ConvGeometry, seed: number, tol: number): string | null {
+function checkAll(backend: HostBackend, g: ConvGeometry, seed: number, tol: number): string | null {
   const random = dataRandom(seed);
   const n = sizes(g);
   const x = randomBuffer(backend, n.x, random);

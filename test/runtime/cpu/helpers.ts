@@ -4,10 +4,9 @@
  * so the only error left to tolerate is the kernel's own rounding.
  */
 import type {
-  Backend,
-  Buffer,
   ConvGeometry,
   FloatArray,
+  HostBackend,
   PoolGeometry,
   Precision,
 } from "../../../runtime/backend.js";
@@ -34,12 +33,12 @@ export function tolerance(precision: Precision): number {
 }
 
 /** A backend of `precision`, of the variant called `variant` (the JS reference by default). */
-export function backendFor(precision: Precision, variant = "js"): Backend {
+export function backendFor(precision: Precision, variant = "js"): HostBackend {
   return variantBackend(variantNamed(variant), precision);
 }
 
 /** A buffer of `size` uniform values in [-1, 1), drawn from `random`. */
-export function randomBuffer(backend: Backend, size: number, random: Random): Buffer {
+export function randomBuffer(backend: HostBackend, size: number, random: Random): FloatArray {
   const buffer = backend.alloc(size);
   for (let i = 0; i < size; i++) buffer[i] = 2 * random.uniform() - 1;
   return buffer;

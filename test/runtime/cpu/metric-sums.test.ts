@@ -61,7 +61,8 @@ describe.each(configurations)("accumulateMetrics (%s, %s)", (variant, precision)
         const sums = backend.allocMetricSums();
         let total = 0;
         let rows = 0;
-        for (const b of drawn) {
+        let firstNonFinite = 0;
+        for (const [step, b] of drawn.entries()) {
           const out = backend.alloc(Math.max(b.output.length, 1));
           const tgt = backend.alloc(Math.max(b.target.length, 1));
           const loss = backend.alloc(1);
@@ -73,11 +74,15 @@ describe.each(configurations)("accumulateMetrics (%s, %s)", (variant, precision)
           reference.add(out, tgt, b.rows);
           total += loss[0]! * b.rows;
           rows += b.rows;
+          const outputs = Array.from(out.subarray(0, b.rows * classes));
+          if (firstNonFinite === 0 && !outputs.every(Number.isFinite)) firstNonFinite = step + 1;
         }
-        const read = backend.read(sums, METRIC_SUM_COUNT);
+        const read = backend.view(sums, METRIC_SUM_COUNT);
         expect(metricsFromSums(allMetrics, read)).toEqual(reference.result());
         expect(read[MetricSum.rows]).toBe(rows);
         expect(meanLoss(read)).toBe(rows === 0 ? NaN : total / rows);
+        expect(read[MetricSum.steps]).toBe(drawn.length);
+        expect(read[MetricSum.firstNonFinite]).toBe(firstNonFinite);
       }),
       { seed: 8, numRuns: 60 },
     );
@@ -88,12 +93,34 @@ describe.each(configurations)("accumulateMetrics (%s, %s)", (variant, precision)
     const sums = backend.allocMetricSums();
     const loss = backend.alloc(1);
     backend.write(loss, [0.25]);
-    backend.accumulateMetrics(sums, loss, backend.alloc(0), backend.alloc(0), 4, layout);
-    backend.accumulateMetrics(sums, loss, backend.alloc(0), backend.alloc(0), 2, layout);
-    const read = backend.read(sums, METRIC_SUM_COUNT);
+    backend.accumulateMetrics(sums, loss, backend.alloc(8), backend.alloc(0), 4, layout);
+    backend.accumulateMetrics(sums, loss, backend.alloc(4), backend.alloc(0), 2, layout);
+    const read = backend.view(sums, METRIC_SUM_COUNT);
     expect([read[MetricSum.loss], read[MetricSum.rows], read[MetricSum.elements]]).toEqual([
       1.5, 6, 0,
     ]);
+    expect([read[MetricSum.steps], read[MetricSum.firstNonFinite]]).toEqual([2, 0]);
+  });
+
+  it("records the first step whose loss or outputs are not finite, and only the first", () => {
+    const layout = { classes: 2, ids: true, metrics: true };
+    const sums = backend.allocMetricSums();
+    const output = backend.alloc(4);
+    const target = backend.alloc(2);
+    const loss = backend.alloc(1);
+    const step = (lossValue: number, outputs: number[]): number[] => {
+      backend.write(loss, [lossValue]);
+      backend.write(output, outputs);
+      backend.accumulateMetrics(sums, loss, output, target, 2, layout);
+      const read = backend.view(sums, METRIC_SUM_COUNT);
+      return [read[MetricSum.steps]!, read[MetricSum.firstNonFinite]!];
+    };
+    expect(step(0.5, [0, 1, 1, 0])).toEqual([1, 0]);
+    expect(step(0.5, [0, 1, 1, 0])).toEqual([2, 0]);
+    expect(step(NaN, [0, 1, 1, 0])).toEqual([3, 3]);
+    expect(step(0.5, [0, Infinity, 1, 0])).toEqual([4, 3]);
+    backend.fill(sums, 0, METRIC_SUM_COUNT);
+    expect(step(0.5, [0, 1, -Infinity, 0])).toEqual([1, 1]);
   });
 
   it("keeps its sums in double precision and rejects short buffers", () => {

@@ -3,7 +3,7 @@ import { loadGenerated } from "../../../compiler/cli/load-module.js";
 import { build } from "../../../compiler/pipeline.js";
 import type { Backend } from "../../../runtime/backend.js";
 import type { Tensor } from "../../../runtime/data/tensor.js";
-import type { CompiledModel, ModelOptions } from "../../../runtime/index.js";
+import type { CompiledModel, CreateOptions } from "../../../runtime/index.js";
 import { MetricAccumulator } from "../../../runtime/train/metrics.js";
 import { cpuVariants, variantBackend } from "../../helpers/backends.js";
 
@@ -18,12 +18,14 @@ model Clf {
   train     { epochs: 3, batch_size: 4, shuffle: false, seed: 2 }
 }`;
 
-async function instantiate(options: ModelOptions): Promise<CompiledModel> {
+async function instantiate(options: CreateOptions): Promise<CompiledModel> {
   const result = build(source, "clf.nn");
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const module = await loadGenerated(result.models!, "clf.nn");
-  const Model = module[result.models![0]!.model.name] as new (o: ModelOptions) => CompiledModel;
-  return new Model(options);
+  const Model = module[result.models![0]!.model.name] as {
+    create(o: CreateOptions): Promise<CompiledModel>;
+  };
+  return Model.create(options);
 }
 
 const rows = 10;
@@ -47,7 +49,7 @@ describe.each(cpuVariants)("fit on $name", (variant) => {
   it("sums loss and metrics on the device, as step-by-step reads and the reference compute them", async () => {
     const { backend, reads } = counted(variantBackend(variant, "f32"));
     const model = await instantiate({ backend });
-    const history = model.fit({ train: data, validation: null });
+    const history = await model.fit({ train: data, validation: null });
     // One read of the sums per epoch, none per step (3 batches an epoch).
     expect(reads()).toBe(3);
 
@@ -65,9 +67,9 @@ describe.each(cpuVariants)("fit on $name", (variant) => {
           x: { shape: [n, 3], data: data.x!.data.subarray(start * 3, (start + n) * 3) },
           y: { shape: [n], data: data.y!.data.subarray(start, start + n) },
         };
-        total += reference.trainStep(batch) * n;
+        total += (await reference.trainStep(batch)) * n;
         const plan = reference.plan("train", n);
-        metrics.add(reference.rt.read(plan.output!, n * 4), batch.y.data, n);
+        metrics.add(await reference.rt.read(plan.output!, n * 4), batch.y.data, n);
       }
       expect(log.loss).toBe(total / rows);
       expect(log.metrics).toEqual(metrics.result());
@@ -77,12 +79,12 @@ describe.each(cpuVariants)("fit on $name", (variant) => {
   it("reports progress at most every 100 ms and after each epoch's last batch, with the running mean loss", async () => {
     const model = await instantiate({ backend: variantBackend(variant, "f32") });
     const calls: [number, number, number, number][] = [];
-    const history = model.fit(
+    const history = await model.fit(
       { train: data, validation: null },
-      { onBatch: (epoch, batch, batches, loss) => calls.push([epoch, batch, batches, loss]) },
+      { onProgress: (p) => calls.push([p.epoch, p.step, p.steps, p.loss]) },
     );
-    const last = calls.filter(([, batch, batches]) => batch + 1 === batches);
-    expect(last.map(([epoch]) => epoch)).toEqual([0, 1, 2]);
+    const last = calls.filter(([, step, steps]) => step === steps);
+    expect(last.map(([epoch]) => epoch)).toEqual([1, 2, 3]);
     expect(last.map(([, , , loss]) => loss)).toEqual(history.epochs.map((e) => e.loss));
     // Never more than once a step.
     expect(calls.length).toBeLessThanOrEqual(9);
@@ -97,12 +99,12 @@ describe.each(cpuVariants)("fit on $name", (variant) => {
     };
     const settings = { batchSize: 1, shuffle: true };
     const train = { train: big, validation: null };
-    model.fit(train, { ...settings, epochs: 3 }); // warm-up: compiles, plans batch 1
+    await model.fit(train, { ...settings, epochs: 3 }); // warm-up: compiles, plans batch 1
     // Without a collection in between, heapUsed grows by what was allocated; a collection
     // can only hide allocations, never invent them (so this bound cannot fail spuriously
     // from GC; JIT work after the warm-up is a few KiB).
     const before = process.memoryUsage().heapUsed;
-    model.fit(train, { ...settings, epochs: 5 });
+    await model.fit(train, { ...settings, epochs: 5 });
     const grown = process.memoryUsage().heapUsed - before;
     // 20,000 steps: one typed-array view a step (about 100 bytes) would be about 2 MiB.
     expect(grown).toBeLessThan(640 * 1024);

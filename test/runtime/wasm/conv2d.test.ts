@@ -6,7 +6,7 @@ import type {
   PoolGeometry,
   Precision,
 } from "../../../runtime/backend.js";
-import { createBackend } from "../../../runtime/backends.js";
+import { createCpuBackendNow } from "../../../runtime/backends.js";
 import { conv2dForward, conv2dGradInput, conv2dGradWeight } from "../../../runtime/cpu/conv.js";
 import { CHUNK_IMAGES, WasmConv2d } from "../../../runtime/wasm/conv2d.js";
 import { WasmGemm, gemmScratchBytes } from "../../../runtime/wasm/gemm.js";
@@ -222,7 +222,7 @@ describe("the wasm backend's convolutions and pooling on a pool", () => {
       ...{ size: 2, stride: 2, outH: 7, outW: 7 },
     };
     const run = (pool: WorkerPool | undefined): { results: number[][]; parallel: number } => {
-      const backend = createBackend("cpu", {
+      const backend = createCpuBackendNow("cpu", {
         precision: "f32",
         threads: pool?.threads ?? 1,
         ...(pool !== undefined ? { pool } : {}),

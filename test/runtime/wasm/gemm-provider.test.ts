@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type GemmProvider, TRANS_B } from "../../../runtime/backend.js";
-import { createBackend, describeBackend } from "../../../runtime/backends.js";
+import { createCpuBackendNow, describeBackend } from "../../../runtime/backends.js";
 import { gemmOne } from "../../../runtime/cpu/gemm.js";
 import { WasmBackend } from "../../../runtime/wasm/index.js";
 
@@ -23,7 +23,7 @@ function fakeProvider(log: string[]): GemmProvider {
 describe("WasmBackend with a GemmProvider", () => {
   it("pins the provider's threads to its own, names it in the description, and tries it first", () => {
     const log: string[] = [];
-    const backend = createBackend("cpu", { gemm: fakeProvider(log) }) as WasmBackend;
+    const backend = createCpuBackendNow("cpu", { gemm: fakeProvider(log) }) as WasmBackend;
     expect(log).toEqual([`threads ${backend.threads}`]);
     expect(describeBackend(backend)).toMatch(/^cpu: wasm-simd( relaxed)?, 1 thread, blas fake$/);
     const a = backend.alloc(8);
@@ -50,7 +50,7 @@ describe("WasmBackend with a GemmProvider", () => {
 
   it("is ignored by the js backend", () => {
     const log: string[] = [];
-    const backend = createBackend("js", { gemm: fakeProvider(log) });
+    const backend = createCpuBackendNow("js", { gemm: fakeProvider(log) });
     expect(describeBackend(backend)).toBe("js");
     const x = backend.alloc(16);
     backend.gemm(x, x, backend.alloc(16), 4, 4, 4, 0);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { FloatArray, Kernel } from "../../../runtime/backend.js";
-import { createBackend, describeBackend } from "../../../runtime/backends.js";
+import { createBackend, createCpuBackendNow, describeBackend } from "../../../runtime/backends.js";
+import { currentPlatform, registerBackend, registerPlatform } from "../../../runtime/platform.js";
+import { testPool } from "../../helpers/pools.js";
 import { CpuBackend } from "../../../runtime/cpu/index.js";
 import { WasmBackend, createWasmBackend } from "../../../runtime/wasm/index.js";
 
@@ -23,7 +25,7 @@ describe("WasmBackend", () => {
     backend.write(weights, [1, 2, 3]);
     for (let i = 0; i < 8; i++) backend.alloc(1 << 20);
     expect(backend.arena.committedBytes).toBeGreaterThan(32 << 20);
-    expect(Array.from(backend.read(weights, 3))).toEqual([1, 2, 3]);
+    expect(Array.from(backend.view(weights, 3))).toEqual([1, 2, 3]);
     backend.fill(weights, 7, 16);
     expect(weights[15]).toBe(7);
   });
@@ -119,21 +121,79 @@ describe("WasmBackend", () => {
 });
 
 describe("createBackend", () => {
-  it("makes the wasm backend for cpu (the default) and the JS reference for js", () => {
-    expect(createBackend()).toBeInstanceOf(WasmBackend);
-    expect(createBackend("cpu", { precision: "f64" }).precision).toBe("f64");
-    const js = createBackend("js", { precision: "f64" });
+  it("makes the wasm backend for cpu (the default) and the JS reference for js", async () => {
+    // No platform is registered here (nnc/runtime/node is not imported) and Node has no Web
+    // Workers: the cpu backend runs on the calling thread.
+    const cpu = await createBackend();
+    expect(cpu).toBeInstanceOf(WasmBackend);
+    expect((cpu as WasmBackend).threads).toBe(1);
+    expect((await createBackend("cpu", { precision: "f64" })).precision).toBe("f64");
+    const js = await createBackend("js", { precision: "f64" });
     expect(js).toBeInstanceOf(CpuBackend);
     expect(js.precision).toBe("f64");
     expect(describeBackend(js)).toBe("js");
     const own = new CpuBackend();
-    expect(createBackend(own)).toBe(own);
+    expect(await createBackend(own)).toBe(own);
+    expect(createCpuBackendNow("cpu")).toBeInstanceOf(WasmBackend);
   });
 
-  it("rejects unknown backends, webgpu with its own message, and bad thread counts", () => {
-    const choose = (name: string) => () => createBackend(name as "cpu");
-    expect(choose("webgpu")).toThrow(/webgpu backend is not available yet/);
-    expect(choose("gpu")).toThrow(/unknown backend 'gpu'; the backends are cpu and js/);
-    expect(() => createBackend("js", { threads: 0 })).toThrow(/positive integer/);
+  it("rejects unknown backends, webgpu until one is registered, and bad thread counts", async () => {
+    const choose = (name: string) => createBackend(name as "cpu");
+    await expect(choose("webgpu")).rejects.toThrow(
+      /^the webgpu backend is not available: this runtime was loaded without it; use the cpu backend \(the default\)$/,
+    );
+    await expect(choose("gpu")).rejects.toThrow(
+      /unknown backend 'gpu'; the backends are cpu, js, webgpu/,
+    );
+    await expect(createBackend("js", { threads: 0 })).rejects.toThrow(/positive integer/);
+    await expect(createBackend("cpu", { threads: 1.5 })).rejects.toThrow(/positive integer/);
+  });
+});
+
+describe("the platform and backend registries", () => {
+  it("makes webgpu through the factory registered for it", async () => {
+    const made = new CpuBackend();
+    const seen: unknown[] = [];
+    registerBackend("webgpu", (options) => {
+      seen.push(options);
+      return Promise.resolve(made);
+    });
+    try {
+      const gpu = { fake: true };
+      expect(await createBackend("webgpu", { gpu })).toBe(made);
+      expect(seen).toEqual([{ gpu }]);
+    } finally {
+      registerBackend("webgpu", undefined);
+    }
+    await expect(createBackend("webgpu")).rejects.toThrow(/not available/);
+  });
+
+  it("starts the cpu backend's pool through the registered platform, and disposes it with the backend", async () => {
+    const before = currentPlatform();
+    const disposed: number[] = [];
+    registerPlatform({
+      name: "test",
+      defaultThreads: () => 2,
+      createPool: (threads) => {
+        const pool = testPool(threads);
+        const dispose = pool.dispose.bind(pool);
+        pool.dispose = () => {
+          disposed.push(threads);
+          return dispose();
+        };
+        return Promise.resolve(pool);
+      },
+    });
+    try {
+      expect(currentPlatform().name).toBe("test");
+      const backend = (await createBackend("cpu")) as WasmBackend;
+      expect(backend.threads).toBe(2);
+      backend.dispose();
+      expect(disposed).toEqual([2]);
+      const single = (await createBackend("cpu", { threads: 1 })) as WasmBackend;
+      expect(single.threads).toBe(1);
+    } finally {
+      registerPlatform(before);
+    }
   });
 });
