@@ -81,14 +81,6 @@ async function loadDigits() {
   };
 }
 
-/** A fresh model on `backend`, through `create` (async API) or the constructor. */
-async function makeModel(backend) {
-  const options = { backend };
-  return typeof MnistMLP.create === "function"
-    ? await MnistMLP.create(options)
-    : new MnistMLP(options);
-}
-
 /** WebGPU when the browser has an adapter and the runtime the backend; else the cpu. */
 async function createModel() {
   const wanted = new URLSearchParams(location.search).get("backend");
@@ -96,7 +88,7 @@ async function createModel() {
     const adapter = navigator.gpu ? await navigator.gpu.requestAdapter().catch(() => null) : null;
     if (adapter) {
       try {
-        const made = await makeModel("webgpu");
+        const made = await MnistMLP.create({ backend: "webgpu" });
         return { model: made, backend: "webgpu", note: "" };
       } catch (error) {
         state.backendNote = error instanceof Error ? error.message : String(error);
@@ -105,11 +97,15 @@ async function createModel() {
       state.backendNote = "this browser has no WebGPU adapter";
     }
   }
-  return { model: await makeModel("cpu"), backend: "cpu", note: state.backendNote };
+  return {
+    model: await MnistMLP.create({ backend: "cpu" }),
+    backend: "cpu",
+    note: state.backendNote,
+  };
 }
 
 async function newModel() {
-  await model?.dispose?.();
+  model?.dispose();
   const made = await createModel();
   model = made.model;
   state.backend = made.backend;
@@ -189,7 +185,7 @@ async function train() {
         x: { shape: [n, PIXELS], data: x.subarray(0, n * PIXELS) },
         y: { shape: [n], data: y.subarray(0, n) },
       };
-      const history = await model.fit({ train: batch, validation: null }, settings);
+      const history = await model.fit({ train: batch }, settings);
       state.steps += Math.ceil(n / BATCH);
       chunks++;
       const loss = history.epochs[0].loss;

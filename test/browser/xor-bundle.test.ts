@@ -28,12 +28,12 @@ import { Xor } from "./xor.js";
 const x = { shape: [4, 2], data: new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]) };
 const y = { shape: [4, 1], data: new Float32Array([0, 1, 1, 0]) };
 window.runXor = async (backend) => {
-  const model = typeof Xor.create === "function" ? await Xor.create({ backend }) : new Xor({ backend });
+  const model = await Xor.create({ backend });
   try {
-    await model.fit({ train: { x, y }, validation: null });
+    await model.fit({ train: { x, y } });
     return Array.from((await model.predict(x)).data);
   } finally {
-    await model.dispose?.();
+    model.dispose();
   }
 };
 window.ready = true;
@@ -54,7 +54,9 @@ describe.skipIf(chromiumMissing !== null)(
       expect(built.stderr).toBe("");
       const bundle = join(dir, "xor.js");
       const module = (await import(pathToFileURL(bundle).href)) as { Xor: unknown };
-      cpuInNode = await trainXor(await createModel(module.Xor, { backend: "cpu" }));
+      const inNode = await createModel(module.Xor, { backend: "cpu" });
+      cpuInNode = await trainXor(inNode);
+      inNode.dispose();
       server = await startStaticServer({
         "/": { body: page, type: "text/html; charset=utf-8" },
         "/xor.js": { body: readFileSync(bundle), type: "text/javascript" },

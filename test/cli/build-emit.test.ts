@@ -46,7 +46,7 @@ describe("nnc build --emit", () => {
     const module = (await import(pathToFileURL(join(dir, "xor.js")).href)) as { Xor: unknown };
     const model = await createModel(module.Xor, { backend: "cpu" });
     const predictions = await trainXor(model);
-    await model.dispose?.();
+    model.dispose();
     expect(predictions.map((p) => Math.round(p))).toEqual([0, 1, 1, 0]);
   });
 
@@ -72,6 +72,7 @@ describe("nnc build --emit", () => {
     const module = (await import(pathToFileURL(join(dir, "xor.js")).href)) as { Xor: unknown };
     const model = await createModel(module.Xor, { backend: "js" });
     const predictions = await trainXor(model);
+    model.dispose();
     expect(predictions.map((p) => Math.round(p))).toEqual([0, 1, 1, 0]);
   });
 

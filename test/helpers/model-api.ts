@@ -1,29 +1,25 @@
 /**
- * Drives a generated model class whichever way the runtime offers it: `await Model.create(...)`
- * where it exists (the asynchronous API of issue 9), else `new Model(...)`; every call is
- * awaited, which is harmless on the synchronous methods. For tests that load emitted JavaScript
- * (untyped) and must not depend on which API the runtime is at.
+ * Drives a generated model class loaded from emitted JavaScript (untyped, so described here by
+ * what the tests use of the model API): `await Model.create(options)`, then `fit` and `predict`.
  */
 
 /** What the tests use of a generated model. */
 export interface LoadedModel {
-  fit(data: unknown, options?: unknown): unknown;
-  predict(x: unknown): unknown;
-  dispose?(): unknown;
+  fit(data: unknown, options?: unknown): Promise<unknown>;
+  predict(x: unknown): Promise<{ readonly data: Float32Array }>;
+  dispose(): void;
 }
 
 interface ModelClass {
-  readonly create?: (options: Record<string, unknown>) => Promise<LoadedModel>;
-  new (options: Record<string, unknown>): LoadedModel;
+  create(options: Record<string, unknown>): Promise<LoadedModel>;
 }
 
-/** A model of `cls` made with `options`. */
-export async function createModel(
+/** A model of `cls` (a generated class) made with `options`. */
+export function createModel(
   cls: unknown,
   options: Record<string, unknown> = {},
 ): Promise<LoadedModel> {
-  const model = cls as ModelClass;
-  return typeof model.create === "function" ? await model.create(options) : new model(options);
+  return (cls as ModelClass).create(options);
 }
 
 /** The XOR truth table as tensors. */
@@ -40,7 +36,6 @@ export function xorData(): {
 /** Trains `model` on XOR (its own settings) and returns its four predictions. */
 export async function trainXor(model: LoadedModel): Promise<number[]> {
   const { x, y } = xorData();
-  await model.fit({ train: { x, y }, validation: null });
-  const out = (await model.predict(x)) as { data: Float32Array };
-  return Array.from(out.data);
+  await model.fit({ train: { x, y } });
+  return Array.from((await model.predict(x)).data);
 }
