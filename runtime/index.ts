@@ -77,3 +77,12 @@ export { Random, RandomStream } from "./random.js";
 export { type Init, fans, initialize } from "./init.js";
 export * from "./data/index.js";
 export * from "./io/index.js";
+export {
+  ArenaLimitError,
+  type GpuBuffer,
+  type GpuContext,
+  WebGpuBackend,
+  WebGpuError,
+  type WebGpuOptions,
+  createWebGpuBackend,
+} from "./webgpu/index.js";

@@ -33,10 +33,15 @@ export const commandDefs = {
     files: "one",
   },
   build: {
-    usage: "nnc build FILE.nn [-o DIR] [--dump ir,grad,fused]",
-    summary: "write DIR/FILE.ts (next to the file by default) holding every model of the file",
+    usage: "nnc build FILE.nn [-o DIR] [--emit ts|js|bundle] [--dump ir,grad,fused]",
+    summary:
+      "write DIR/FILE.ts (next to the file by default) holding every model of the file, or FILE.js + FILE.d.ts",
     options: {
       out: ["the folder to write the module to", true, "o"],
+      emit: [
+        'ts (the default: TypeScript importing nnc/runtime), js (JavaScript + declarations importing nnc/runtime, for Node and bundlers) or bundle (JavaScript with the runtime inlined and no imports, for a page\'s <script type="module">)',
+        true,
+      ],
       dump: ["print IR stages to stdout: ir, grad, fused (comma separated)", true],
     },
     files: "one",
@@ -147,17 +152,13 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 }
 
 /** The backends a command can run a model on. */
-export type BackendName = "cpu" | "js";
+export type BackendName = "cpu" | "js" | "webgpu";
 
-/** `--backend cpu|js`, or undefined when not given; webgpu says it is not available yet. */
+/** `--backend cpu|js|webgpu`, or undefined when not given. */
 export function backendOption(args: ParsedArgs): BackendName | undefined {
   const raw = stringOption(args, "backend");
-  if (raw === undefined || raw === "cpu" || raw === "js") return raw;
-  throw new CliError(
-    raw === "webgpu"
-      ? "--backend webgpu is not available yet; run on the cpu (the default)"
-      : `unknown backend '${raw}'; the backends are cpu (the default) and js`,
-  );
+  if (raw === undefined || raw === "cpu" || raw === "js" || raw === "webgpu") return raw;
+  throw new CliError(`unknown backend '${raw}'; the backends are cpu (the default), js and webgpu`);
 }
 
 /** What a command runs its model on: `--backend`, `--threads` and `--blas` (loaded later). */

@@ -83,12 +83,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "summary":
         return summaryCommand(io, file, stringOption(args, "model"));
       case "build": {
-        const { buildCommand, parseDumps } = await import("./build.js");
+        const { buildCommand, parseDumps, parseEmit } = await import("./build.js");
         return await buildCommand(
           io,
           file,
           stringOption(args, "out"),
           parseDumps(stringOption(args, "dump")),
+          parseEmit(stringOption(args, "emit")),
         );
       }
       case "grad": {
@@ -118,7 +119,15 @@ function userMessage(error: unknown): string | null {
   // Runtime errors about the user's files (checkpoints, data) carry complete messages.
   if (
     error instanceof Error &&
-    ["CheckpointError", "DataError", "ModelError"].includes(error.name)
+    [
+      "CheckpointError",
+      "DataError",
+      "ModelError",
+      // the GPU: no WebGPU, no adapter, a lost device, memory refused, an op it lacks
+      "WebGpuError",
+      "WebGpuUnavailableError",
+      "ArenaLimitError",
+    ].includes(error.name)
   ) {
     const code = (error as { code?: string }).code;
     return code ? `error[${code}]: ${error.message}` : error.message;

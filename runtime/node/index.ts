@@ -49,3 +49,4 @@ export { readSafetensors, writeSafetensors } from "../io/safetensors-file.js";
 export { type PreparedData, type PrepareOptions, prepareData } from "../train/prepare.js";
 export { loadFile, saveFile } from "./model-files.js";
 export { nodePlatform, registerNodePlatform } from "./platform.js";
+export { WebGpuUnavailableError, nodeGpu } from "./webgpu.js";

@@ -7,6 +7,7 @@ import { type Platform, registerPlatform } from "../platform.js";
 import { createSharedMemory } from "../wasm/memory.js";
 import { createNodeWorkerPool, nodeThreadCount } from "../wasm/node-pool.js";
 import { blasGemm } from "./blas.js";
+import { nodeGpu } from "./webgpu.js";
 
 /** Node's threads and BLAS (the GPU is added by the webgpu backend's Node entry). */
 export const nodePlatform: Partial<Platform> & { readonly name: string } = {
@@ -17,6 +18,7 @@ export const nodePlatform: Partial<Platform> & { readonly name: string } = {
     return memory === null ? undefined : createNodeWorkerPool({ memory, threads });
   },
   gemm: (blas) => blasGemm(blas),
+  gpu: nodeGpu,
 };
 
 /** Registers Node's platform (idempotent; importing `nnc/runtime/node` does it). */

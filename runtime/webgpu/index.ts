@@ -7,6 +7,7 @@
  * backend computes in f32 and owns (and on dispose destroys) the device it requested.
  */
 import type { Precision } from "../backend.js";
+import { currentPlatform, registerBackend } from "../platform.js";
 import { WebGpuBackend, WebGpuError } from "./webgpu-backend.js";
 
 export type { GpuBuffer, GpuContext } from "./context.js";
@@ -63,9 +64,26 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   return new WebGpuBackend({ device, ownsDevice: true, description: describe(adapter) });
 }
 
+/** The training header's line: `webgpu: llvmpipe-llvm-15-0-6-256-bits (OpenGL ES ..., compatibility)`. */
 function describe(adapter: GPUAdapter): string {
   const info = adapter.info;
-  const parts = [info.vendor, info.architecture, info.description].filter((s) => s !== "");
-  const compatibility = adapter.features.has("core-features-and-limits") ? "" : ", compatibility";
-  return `webgpu: ${parts.length > 0 ? parts.join(" ") : "adapter"}${compatibility}`;
+  const name = [info.vendor, info.architecture, info.device]
+    .filter((s) => s !== "")
+    .join(" ")
+    .replace(/-+$/, "");
+  const notes = [
+    ...(info.description !== "" ? [info.description] : []),
+    ...(adapter.features.has("core-features-and-limits") ? [] : ["compatibility"]),
+  ];
+  return `webgpu: ${name || "adapter"}${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`;
 }
+
+// `createBackend("webgpu")`: the caller's GPU, else the platform's (Node's `webgpu` package once
+// `nnc/runtime/node` is imported, `navigator.gpu` in a page)
+registerBackend("webgpu", async (options) => {
+  const gpu = (options.gpu ?? (await currentPlatform().gpu?.())) as GPU | undefined;
+  return createWebGpuBackend({
+    ...(gpu !== undefined ? { gpu } : {}),
+    ...(options.precision !== undefined ? { precision: options.precision } : {}),
+  });
+});

@@ -10,7 +10,7 @@
  * the next `read` (and every call after a loss) throw one line, WebGpuError, that says what
  * happened and what to try; `dispose` destroys the device when the backend created it.
  */
-import type { ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backend.js";
+import type { Backend, ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backend.js";
 import { GpuArena, granule } from "./arena.js";
 import type { GpuBuffer } from "./context.js";
 import {
@@ -61,7 +61,7 @@ export interface WebGpuBackendOptions {
   readonly description?: string;
 }
 
-export class WebGpuBackend {
+export class WebGpuBackend implements Backend<GpuBuffer> {
   readonly name = "webgpu";
   readonly precision = "f32" as const;
   readonly description: string;

@@ -1,10 +1,10 @@
 import { describe, it } from "vitest";
-import { cpuVariants } from "../helpers/backends.js";
+import { backendVariants } from "../helpers/backends.js";
 import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: activations, losses, functions and blocks.
 
-describe.each(cpuVariants)("conformance: activations and losses ($name)", (variant) => {
+describe.each(backendVariants)("conformance: activations and losses ($name)", (variant) => {
   const check = (c: ConformanceCase) => checkConformance(c, variant);
 
   it("relu, tanh and sigmoid dense stack with mse (plain sgd)", () =>

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
-import { loadGenerated, runtimeUrl } from "../../compiler/cli/load-module.js";
+import { loadGenerated, loadRuntime, runtimeUrl } from "../../compiler/cli/load-module.js";
+import type { ModelFunctions } from "../../compiler/emit/index.js";
 import type { IrFunction } from "../../compiler/ir/function.js";
 import type { TensorDecl } from "../../compiler/ir/types.js";
 import { LR } from "../../compiler/optim/index.js";
@@ -8,7 +9,8 @@ import { build } from "../../compiler/pipeline.js";
 import type { Tensor as HostTensor } from "../../runtime/data/tensor.js";
 import type { Buffer, CompiledModel, CreateOptions, PlanBuffers } from "../../runtime/index.js";
 import type * as RuntimeIndex from "../../runtime/index.js";
-import { type CpuVariant, cpuVariants, variantBackend } from "../helpers/backends.js";
+import { type BackendVariant, cpuVariants, variantBackend } from "../helpers/backends.js";
+import { closeToReference } from "../helpers/webgpu-backend.js";
 import { count, interpret, resolveShape } from "../helpers/interpret.js";
 import { hashString, mulberry32 } from "../helpers/random.js";
 
@@ -68,24 +70,41 @@ type Values = Map<string, Float64Array>;
  */
 export async function checkConformance(
   c: ConformanceCase,
-  variant: CpuVariant = cpuVariants[0]!,
+  variant: BackendVariant = cpuVariants[0]!,
 ): Promise<void> {
   const file = "conformance.nn";
   const result = build(c.source, file);
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   expect(errors.map((d) => `${d.span.start.line}:${d.span.start.column} ${d.message}`)).toEqual([]);
   const functions = result.models![0]!;
-  const { train, evaluate, predict } = functions;
-  expect(train, "the model trains").not.toBeNull();
+  expect(functions.train, "the model trains").not.toBeNull();
   const runtime = (await import(runtimeUrl())) as RuntimeModule;
   const module = await loadGenerated(result.models!, file);
   const Model = module[functions.model.name] as {
     create(o: CreateOptions): Promise<CompiledModel>;
   };
-  const model = await Model.create({
-    backend: variantBackend(variant, "f64", runtime.createCpuBackendNow),
-    seed: c.seed ?? 7,
-  });
+  const gpu = variant.backend === "webgpu";
+  const backend = gpu
+    ? await (await loadRuntime()).createBackend("webgpu")
+    : variantBackend(variant, "f64", runtime.createCpuBackendNow);
+  const model = await Model.create({ backend, seed: c.seed ?? 7 });
+  try {
+    await checkModel(c, model, functions, gpu);
+  } finally {
+    model.dispose();
+    backend.dispose();
+  }
+}
+
+/** Trains, predicts and evaluates `model` beside the interpreter (see checkConformance). */
+async function checkModel(
+  c: ConformanceCase,
+  model: CompiledModel,
+  functions: ModelFunctions,
+  gpu: boolean,
+): Promise<void> {
+  const { train, evaluate, predict } = functions;
+  const compare = gpu ? compareF32 : compareF64;
   const random = mulberry32(hashString(c.source));
   const classes = Number(functions.model.types.get(functions.model.output)!.shape.at(-1) ?? 1);
   const draw = (decls: readonly TensorDecl[], n: number) =>
@@ -133,6 +152,13 @@ export async function checkConformance(
     for (const s of fn.state) {
       const actual = await read(model, model.state[s.name], count(s.shape));
       compare(mismatches, `${at}: ${s.name}`, actual, env.get(s.name)!);
+    }
+    if (gpu) {
+      // f32 steps start from the reference's values, so that each step is compared alone: an
+      // update that divides by a gradient's magnitude (Adam's) turns f32's rounding of a
+      // gradient near 0 into a different step, which later steps would carry on
+      for (const p of model.spec.params) model.rt.write(model.params[p.name]!, env.get(p.name)!);
+      for (const s of fn.state) model.rt.write(model.state[s.name]!, env.get(s.name)!);
     }
   }
 
@@ -230,7 +256,35 @@ async function read(
  * Records where `actual` differs from `expected` by more than RELATIVE times the largest
  * magnitude of `expected` (plus ABSOLUTE): the worst element, and how many differ.
  */
-function compare(
+/**
+ * Records where `actual` (a WebGPU model's f32 values) is not within 1e-5 + 1e-3 |expected| of
+ * the interpreter's, NaN where it is NaN: the worst element, and how many differ.
+ */
+function compareF32(
+  out: string[],
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): void {
+  if (actual.length !== expected.length) {
+    out.push(`${what}: ${actual.length} elements, reference ${expected.length}`);
+    return;
+  }
+  let bad = 0;
+  let worst = -1;
+  for (let i = 0; i < expected.length; i++) {
+    if (closeToReference(actual[i]!, expected[i]!)) continue;
+    bad++;
+    if (worst < 0) worst = i;
+  }
+  if (bad > 0) {
+    out.push(
+      `${what}: ${bad} of ${expected.length} differ; [${worst}] is ${actual[worst]}, reference ${expected[worst]}`,
+    );
+  }
+}
+
+function compareF64(
   out: string[],
   what: string,
   actual: ArrayLike<number>,

@@ -1,11 +1,11 @@
 import { describe, it } from "vitest";
-import { cpuVariants } from "../helpers/backends.js";
+import { backendVariants } from "../helpers/backends.js";
 import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: shape operations, reductions, norm layers,
 // maxout and weight penalties.
 
-describe.each(cpuVariants)("conformance: shapes, reductions and layers ($name)", (variant) => {
+describe.each(backendVariants)("conformance: shapes, reductions and layers ($name)", (variant) => {
   const check = (c: ConformanceCase) => checkConformance(c, variant);
 
   it("concat of two branches along the last axis", () =>

@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { cpuVariants } from "../helpers/backends.js";
+import { backendVariants } from "../helpers/backends.js";
 import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: every optimizer and its options, on a model
@@ -37,7 +37,7 @@ const optimizers = [
   "adamw(lr: 0.01, weight_decay: 0.1, beta1: 0.5)",
 ];
 
-describe.each(cpuVariants)("conformance: optimizers ($name)", (variant) => {
+describe.each(backendVariants)("conformance: optimizers ($name)", (variant) => {
   const check = (c: ConformanceCase) => checkConformance(c, variant);
 
   for (const optimizer of optimizers) {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../runtime/io/safetensors-file.js";
-import { cpuVariants } from "../helpers/backends.js";
+import { backendVariants } from "../helpers/backends.js";
 import { repoRoot } from "../helpers/compile.js";
 
 /** PyTorch's own runs, and runs of other layers and optimizers from an independent NumPy model. */
@@ -22,17 +22,26 @@ interface Expected {
   readonly epoch_loss: readonly number[];
 }
 
+/** Dawn's notes on stderr when it opens a device (native code writes them; they are harmless). */
+const dawnWarning = /^Warning: .*artificially reduced.*\n/gm;
+
+/** WebGPU computes in f32: the issue's bound on each tensor's relative error there. */
+const GPU_RELATIVE = 1e-3;
+
 /**
  * Each training case run through the command line exactly as its expected.json says (plus the
- * flags of each CPU backend variant), in a copy of its folder; every tensor of the saved
- * checkpoint must match the reference's within the case's tolerance (relative error of the
- * whole tensor), with the same names and shapes.
+ * flags of each backend variant), in a copy of its folder; every tensor of the saved checkpoint
+ * must match the reference's within the case's tolerance (relative error of the whole tensor;
+ * at least 1e-3 on WebGPU, which computes in f32), with the same names and shapes.
  */
 describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
   const cases = readdirSync(fixtures, { withFileTypes: true }).filter((e) => e.isDirectory());
-  describe.each(cpuVariants)("on $name", (variant) => {
+  describe.each(backendVariants)("on $name", (variant) => {
+    const gpu = variant.backend === "webgpu";
     for (const { name } of cases) {
-      it(name, () => {
+      // convolutions reach the webgpu backend with part C's kernels (not merged yet)
+      const pending = gpu && name.startsWith("conv_");
+      it.skipIf(pending)(name, () => {
         const dir = mkdtempSync(join(tmpdir(), `nnc-${name}-`));
         cpSync(join(fixtures, name), dir, { recursive: true });
         const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Expected;
@@ -44,10 +53,10 @@ describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
           {
             cwd: dir,
             encoding: "utf8",
-            env: { ...process.env, ...variant.env },
+            env: { ...process.env, ...("env" in variant ? variant.env : {}) },
           },
         );
-        expect(run.stderr).toBe("");
+        expect(run.stderr.replace(dawnWarning, "")).toBe("");
         expect(run.status).toBe(0);
 
         const want = readSafetensors(join(dir, "expected.safetensors"));
@@ -63,14 +72,19 @@ describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
             norm += v * v;
           });
           expect(Math.sqrt(diff) / Math.sqrt(norm), key).toBeLessThanOrEqual(
-            expected.tolerance_relative,
+            gpu ? Math.max(GPU_RELATIVE, expected.tolerance_relative) : expected.tolerance_relative,
           );
         }
         // The mean training loss of each epoch, as PyTorch reports it.
         const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as {
           epochs: { loss: number }[];
         };
-        history.epochs.forEach((e, i) => expect(e.loss).toBeCloseTo(expected.epoch_loss[i]!, 5));
+        history.epochs.forEach((e, i) => {
+          const want = expected.epoch_loss[i]!;
+          if (gpu)
+            expect(Math.abs(e.loss - want)).toBeLessThanOrEqual(GPU_RELATIVE * Math.abs(want));
+          else expect(e.loss).toBeCloseTo(want, 5);
+        });
       });
     }
   });

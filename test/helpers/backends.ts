@@ -56,6 +56,22 @@ export const cpuVariants: readonly CpuVariant[] = [
       ]),
 ];
 
+/**
+ * The WebGPU backend as a variant of the suites that compare backends with a reference
+ * (conformance): f32, within |a - b| <= 1e-5 + 1e-3 |b|, on Node's GPU (Mesa's llvmpipe in CI).
+ */
+export const webgpuVariant = {
+  name: "webgpu",
+  backend: "webgpu",
+  threads: 1,
+  args: ["--backend", "webgpu"],
+} as const;
+
+export type BackendVariant = CpuVariant | typeof webgpuVariant;
+
+/** The CPU variants and WebGPU. */
+export const backendVariants: readonly BackendVariant[] = [...cpuVariants, webgpuVariant];
+
 /** createCpuBackendNow of the runtime in use (tests of built code pass dist's). */
 type CreateBackend = (choice: "cpu" | "js", options: BackendOptions) => HostBackend;
 
