@@ -88,11 +88,30 @@ export default tseslint.config(
   },
   {
     // Plain-JavaScript tools run by Node directly (packaging, grammar generation).
-    files: ["scripts/**/*.mjs", "bin/**/*.js"],
+    files: ["scripts/**/*.mjs", "bin/**/*.js", "examples/web/serve.mjs"],
     languageOptions: {
       globals: { setTimeout: "readonly", clearTimeout: "readonly" },
     },
     rules: { "no-console": "off" },
+  },
+  {
+    // The web demo's page scripts run in a browser, as they are (no build step).
+    files: ["examples/web/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          "window",
+          "document",
+          "navigator",
+          "location",
+          "fetch",
+          "Blob",
+          "URLSearchParams",
+          "ImageData",
+          "setTimeout",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
   },
   {
     // The VS Code extension's entry is CommonJS, as VS Code loads extensions with require().

@@ -33,10 +33,15 @@ export const commandDefs = {
     files: "one",
   },
   build: {
-    usage: "nnc build FILE.nn [-o DIR] [--dump ir,grad,fused]",
-    summary: "write DIR/FILE.ts (next to the file by default) holding every model of the file",
+    usage: "nnc build FILE.nn [-o DIR] [--emit ts|js|bundle] [--dump ir,grad,fused]",
+    summary:
+      "write DIR/FILE.ts (next to the file by default) holding every model of the file, or FILE.js + FILE.d.ts",
     options: {
       out: ["the folder to write the module to", true, "o"],
+      emit: [
+        'ts (the default: TypeScript importing nnc/runtime), js (JavaScript + declarations importing nnc/runtime, for Node and bundlers) or bundle (JavaScript with the runtime inlined and no imports, for a page\'s <script type="module">)',
+        true,
+      ],
       dump: ["print IR stages to stdout: ir, grad, fused (comma separated)", true],
     },
     files: "one",

@@ -6,6 +6,7 @@ import type { FusedKernel } from "../passes/fuse.js";
 import { printIr, printFunction } from "../ir/print.js";
 import { build, generate } from "../pipeline.js";
 import { writeFileAtomic, fsErrorReason, isFile } from "../../runtime/io/fs.js";
+import { type EmitKind, emitFiles, emitKinds } from "./emit-files.js";
 import { CliError, type CliIo, readSource } from "./io.js";
 import { printDiagnostics } from "./commands.js";
 
@@ -73,36 +74,54 @@ export function parseDumps(value: string | undefined): Dump[] {
   return parts as Dump[];
 }
 
+/** `--emit ts|js|bundle` (ts when not given). */
+export function parseEmit(value: string | undefined): EmitKind {
+  if (value === undefined) return "ts";
+  if ((emitKinds as readonly string[]).includes(value)) return value as EmitKind;
+  throw new CliError(
+    `--emit takes ${emitKinds.join(", ")}, not '${value}'${didYouMean(value, emitKinds)}`,
+  );
+}
+
 /**
- * `nnc build FILE [-o DIR] [--dump ir,grad,fused]`: writes DIR/<file>.ts holding every model
- * of the file (next to the file by default), written to a temporary file and renamed.
+ * `nnc build FILE [-o DIR] [--emit ts|js|bundle] [--dump ir,grad,fused]`: writes every model
+ * of the file to DIR (next to the file by default) as <file>.ts, or <file>.js + <file>.d.ts
+ * (see emit-files.ts), each written to a temporary file and renamed.
  */
 export async function buildCommand(
   io: CliIo,
   file: string,
   outDir: string | undefined,
   dump: Dump[],
+  emitKind: EmitKind = "ts",
 ): Promise<number> {
   const built = buildFile(io, file);
   if (!built) return 1;
   for (const kind of dump) io.stdout(dumpText(built.models, kind));
-  const code = await generate(built.models, file);
+  const name = basename(file).replace(/\.nn$/, "");
+  const files = await emitFiles(await generate(built.models, file), name, emitKind);
   const dir = resolve(io.cwd, outDir ?? dirname(file));
-  const out = join(dir, `${basename(file).replace(/\.nn$/, "")}.ts`);
-  const shown = join(outDir ?? dirname(file), basename(out));
+  const shown = (extension: string) => join(outDir ?? dirname(file), `${name}${extension}`);
   if (isFile(dir)) {
     throw new CliError(
-      `-o ${outDir ?? dir} is a file; -o names the directory to write ${basename(out)} in`,
+      `-o ${outDir ?? dir} is a file; -o names the directory to write ${name}${files[0]!.extension} in`,
     );
   }
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(out, new TextEncoder().encode(code));
-  } catch (error) {
-    throw new CliError(`cannot write ${shown}: ${fsErrorReason(error)}`);
+  for (const emitted of files) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(
+        join(dir, `${name}${emitted.extension}`),
+        new TextEncoder().encode(emitted.text),
+      );
+    } catch (error) {
+      throw new CliError(`cannot write ${shown(emitted.extension)}: ${fsErrorReason(error)}`);
+    }
   }
-  if (dump.length === 0)
-    io.stdout(`wrote ${shown} (${built.models.map((m) => m.model.name).join(", ")})\n`);
+  if (dump.length === 0) {
+    const written = files.map((f) => shown(f.extension)).join(" and ");
+    io.stdout(`wrote ${written} (${built.models.map((m) => m.model.name).join(", ")})\n`);
+  }
   return 0;
 }
 

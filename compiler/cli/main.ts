@@ -83,12 +83,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "summary":
         return summaryCommand(io, file, stringOption(args, "model"));
       case "build": {
-        const { buildCommand, parseDumps } = await import("./build.js");
+        const { buildCommand, parseDumps, parseEmit } = await import("./build.js");
         return await buildCommand(
           io,
           file,
           stringOption(args, "out"),
           parseDumps(stringOption(args, "dump")),
+          parseEmit(stringOption(args, "emit")),
         );
       }
       case "grad": {
