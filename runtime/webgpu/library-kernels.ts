@@ -206,32 +206,3 @@ ${FLAT_MAIN}
   let u = f32(h >> 8u) * (1.0f / 16777216.0f);
   mem[p.mask + t] = select(bitcast<f32>(p.keep), 0.0f, u < bitcast<f32>(p.rate));
 }`;
-
-/**
- * A plain GEMM, one invocation per element of C (batch folded in): C (+)= op(A) op(B), flags
- * as Backend.gemm's (1 TRANS_A, 2 TRANS_B, 4 ACCUMULATE). The reference the tiled GEMM of
- * gemm.ts is tested against, and the fallback for shapes it does not take.
- */
-export const NAIVE_GEMM_WGSL = `struct Params {
-  m: u32, n: u32, k: u32, flags: u32, batch: u32,
-  a: u32, b: u32, c: u32, sa: u32, sb: u32, sc: u32,
-}
-${FLAT_MAIN}
-  let mn = p.m * p.n;
-  if (t >= mn * p.batch) { return; }
-  let j = t / mn;
-  let r = (t % mn) / p.n;
-  let col = t % p.n;
-  let a0 = p.a + j * p.sa;
-  let b0 = p.b + j * p.sb;
-  let ta = (p.flags & 1u) != 0u;
-  let tb = (p.flags & 2u) != 0u;
-  var acc = 0.0f;
-  for (var q = 0u; q < p.k; q++) {
-    let av = mem[a0 + select(r * p.k + q, q * p.m + r, ta)];
-    let bv = mem[b0 + select(q * p.n + col, col * p.k + q, tb)];
-    acc += av * bv;
-  }
-  let at = p.c + j * p.sc + r * p.n + col;
-  mem[at] = select(acc, mem[at] + acc, (p.flags & 4u) != 0u);
-}`;

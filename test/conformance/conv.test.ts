@@ -1,10 +1,10 @@
 import { describe, it } from "vitest";
-import { cpuVariants } from "../helpers/backends.js";
+import { backendVariants } from "../helpers/backends.js";
 import { type ConformanceCase, checkConformance } from "./harness.js";
 
 // Generated code against the IR, step by step: convolutions, pooling, batch norm on images.
 
-describe.each(cpuVariants)("conformance: convolution and pooling ($name)", (variant) => {
+describe.each(backendVariants)("conformance: convolution and pooling ($name)", (variant) => {
   const check = (c: ConformanceCase) => checkConformance(c, variant);
 
   it("conv2d padding same, batchnorm on [batch, c, h, w], maxpool2d, softmax", () =>

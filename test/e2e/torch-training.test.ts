@@ -39,9 +39,7 @@ describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
   describe.each(backendVariants)("on $name", (variant) => {
     const gpu = variant.backend === "webgpu";
     for (const { name } of cases) {
-      // convolutions reach the webgpu backend with part C's kernels (not merged yet)
-      const pending = gpu && name.startsWith("conv_");
-      it.skipIf(pending)(name, () => {
+      it(name, () => {
         const dir = mkdtempSync(join(tmpdir(), `nnc-${name}-`));
         cpSync(join(fixtures, name), dir, { recursive: true });
         const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Expected;
