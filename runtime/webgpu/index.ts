@@ -61,7 +61,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
     throw new WebGpuError(`the WebGPU adapter gave no device (${reason}); use the cpu backend`);
   }
-  return new WebGpuBackend({ device, ownsDevice: true, description: describe(adapter) });
+  return new WebGpuBackend({ device, ownsDevice: true, description: describe(adapter), gpu });
 }
 
 /** The training header's line: `webgpu: llvmpipe-llvm-15-0-6-256-bits (OpenGL ES ..., compatibility)`. */

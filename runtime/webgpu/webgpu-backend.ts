@@ -59,6 +59,11 @@ export interface WebGpuBackendOptions {
   readonly ownsDevice: boolean;
   /** What it runs on, for the training header (`webgpu: mesa llvmpipe`). */
   readonly description?: string;
+  /**
+   * The entry point the device came from, kept reachable while the backend lives: Dawn for Node
+   * crashes the process on work for a device whose instance was collected.
+   */
+  readonly gpu?: GPU;
 }
 
 export class WebGpuBackend implements Backend<GpuBuffer> {
@@ -69,6 +74,8 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   readonly context: RecordingContext;
   private readonly arena: GpuArena;
   private readonly ownsDevice: boolean;
+  /** The entry point the device came from (kept reachable: see WebGpuBackendOptions.gpu). */
+  readonly gpu: GPU | undefined;
   private readonly workgroupSize: number;
   private readonly reduceWorkgroupSize: number;
   private readonly metricSums = new WeakSet<GpuBuffer>();
@@ -86,6 +93,7 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   constructor(options: WebGpuBackendOptions) {
     this.device = options.device;
     this.ownsDevice = options.ownsDevice;
+    this.gpu = options.gpu;
     this.description = options.description ?? "webgpu";
     this.arena = new GpuArena(this.device, () => this.context.flush());
     this.context = new RecordingContext(this.device, () => this.arena.buffer);
