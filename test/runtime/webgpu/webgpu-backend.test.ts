@@ -196,6 +196,22 @@ describe("webgpu backend", () => {
     );
   });
 
+  it("says in one line, at the next read, that the GPU refused memory", async () => {
+    const other = await testWebGpuBackend();
+    const device = other.device as { popErrorScope: () => Promise<GPUError | null> };
+    const pop = device.popErrorScope.bind(other.device);
+    // the device's answer to the arena's allocation, as a device out of memory gives it
+    device.popErrorScope = async () => {
+      await pop();
+      return { message: "Out of memory\nwhile creating a buffer" } as GPUError;
+    };
+    const buffer = other.alloc(4);
+    await expect(other.read(buffer)).rejects.toThrow(
+      /^the GPU refused memory \(\d+ MiB for the model's buffers: Out of memory\); use a smaller batch size or --backend cpu$/,
+    );
+    other.dispose();
+  });
+
   it("says in one line when the device is lost", async () => {
     const other = await testWebGpuBackend();
     const buffer = other.alloc(4);
