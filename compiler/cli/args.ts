@@ -2,7 +2,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { CliError } from "./io.js";
 
 const BACKEND_HELP =
-  "where to run: cpu (the default, WebAssembly) or js (the plain JavaScript reference)";
+  "where to run: cpu (the default, WebAssembly), js (the plain JavaScript reference) or webgpu (the GPU, f32; Mesa's software driver when there is no GPU)";
 const THREADS_HELP = "threads for the cpu backend, a positive integer (all cores by default)";
 const BLAS_HELP =
   "system BLAS for large GEMMs on the cpu backend: auto (the default: OpenBLAS, BLIS, ... when installed), off, or a library file";

@@ -6,12 +6,14 @@
  * adapter, so a machine without a GPU (CI) runs the same shaders, slowly.
  *
  * Guarantees: failures are WebGpuUnavailableError, one line saying what happened and what to
- * try. Dawn writes two "artificially reduced" warnings to the process's stderr from native code
- * (harmless; they cannot be filtered from JavaScript); on Linux without the Vulkan loader the
- * hardware probe is skipped, so Dawn's "Couldn't load Vulkan" is not printed.
+ * try. Dawn's two "artificially reduced" limit notes, which it prints from native code on each
+ * software adapter request, are filtered from the process's stderr (native-stderr.ts); on Linux
+ * without the Vulkan loader the hardware probe is skipped, so Dawn's "Couldn't load Vulkan" is
+ * not printed.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { filterNativeStderr, isDawnLimitNote } from "./native-stderr.js";
 
 /** WebGPU cannot be used here: the message says why and what to try. */
 export class WebGpuUnavailableError extends Error {
@@ -66,13 +68,19 @@ function mayHaveHardwareBackend(): boolean {
   return dirs.some((dir) => existsSync(join(dir, "libvulkan.so.1")));
 }
 
-/** `gpu` whose requestAdapter always asks for a compatibility-mode adapter (Mesa's GLES). */
+/**
+ * `gpu` whose requestAdapter always asks for a compatibility-mode adapter (Mesa's GLES), with
+ * Dawn's limit notes kept off stderr.
+ */
 function compatibilityOnly(gpu: GPU): GPU {
   return new Proxy(gpu, {
     get(target, property) {
       if (property === "requestAdapter") {
         return (options?: GPURequestAdapterOptions) =>
-          target.requestAdapter({ ...options, featureLevel: "compatibility" });
+          filterNativeStderr(
+            () => target.requestAdapter({ ...options, featureLevel: "compatibility" }),
+            isDawnLimitNote,
+          );
       }
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === "function" ? (value as () => unknown).bind(target) : value;

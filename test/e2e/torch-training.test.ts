@@ -22,9 +22,6 @@ interface Expected {
   readonly epoch_loss: readonly number[];
 }
 
-/** Dawn's notes on stderr when it opens a device (native code writes them; they are harmless). */
-const dawnWarning = /^Warning: .*artificially reduced.*\n/gm;
-
 /** WebGPU computes in f32: the bound on each tensor's relative error there. */
 const GPU_RELATIVE = 1e-3;
 
@@ -54,7 +51,7 @@ describe.each(suites)("%s, through nnc train", (_title, fixtures) => {
             env: { ...process.env, ...("env" in variant ? variant.env : {}) },
           },
         );
-        expect(run.stderr.replace(dawnWarning, "")).toBe("");
+        expect(run.stderr).toBe("");
         expect(run.status).toBe(0);
 
         const want = readSafetensors(join(dir, "expected.safetensors"));
