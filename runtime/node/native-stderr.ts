@@ -48,11 +48,27 @@ function descriptors(): Descriptors | null {
   return libc;
 }
 
-/** Runs `work` with fd 2 captured, then writes back every captured line `drop` rejects. */
-export async function filterNativeStderr<T>(
+/** The capture in progress: captures run one at a time, as each swaps fd 2 and puts it back. */
+let current: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `work` with fd 2 captured, then writes back every captured line `drop` rejects. Calls
+ * made while another runs wait for it (two overlapping swaps of fd 2 would restore the wrong
+ * one).
+ */
+export function filterNativeStderr<T>(
   work: () => Promise<T>,
   drop: (line: string) => boolean,
 ): Promise<T> {
+  const next = current.then(
+    () => captured(work, drop),
+    () => captured(work, drop),
+  );
+  current = next.catch(() => undefined);
+  return next;
+}
+
+async function captured<T>(work: () => Promise<T>, drop: (line: string) => boolean): Promise<T> {
   const calls = descriptors();
   if (!calls) return work();
   const path = join(tmpdir(), `nnc-stderr-${process.pid}-${Date.now()}-${Math.random()}`);

@@ -50,6 +50,19 @@ try {
     expect(run.stderr).toBe("kept\nno adapter\n");
   });
 
+  it("runs overlapping calls one after the other, so fd 2 ends where it began", () => {
+    const run = child(`
+const slow = (text) => filterNativeStderr(async () => {
+  writeSync(2, text + "\\n${note}\\n");
+  await new Promise((r) => setTimeout(r, 5));
+  return text;
+}, isDawnLimitNote);
+console.log((await Promise.all([slow("one"), slow("two")])).join(" "));
+writeSync(2, "after\\n");`);
+    expect(run.stdout).toBe("one two\n");
+    expect(run.stderr).toBe("one\ntwo\nafter\n");
+  });
+
   it("recognises only Dawn's notes", () => {
     const run = child(`console.log([
   isDawnLimitNote(${JSON.stringify(note)}),
