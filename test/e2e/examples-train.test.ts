@@ -54,6 +54,18 @@ describe("the examples reach what they promise", () => {
     expect(train("regression.nn").mae).toBeLessThan(50);
   });
 
+  it(
+    "residual.nn on webgpu: at least 0.93 accuracy on held-out breast-cancer cases",
+    { timeout: 120_000 },
+    () => {
+      expect(train("residual.nn", "--backend", "webgpu").accuracy).toBeGreaterThanOrEqual(0.93);
+    },
+  );
+
+  it("regression.nn on webgpu: test mean absolute error below 50", { timeout: 120_000 }, () => {
+    expect(train("regression.nn", "--backend", "webgpu").mae).toBeLessThan(50);
+  });
+
   it("mnist.nn: at least 0.95 accuracy on the held-out digits", { timeout: 600_000 }, () => {
     expect(train("mnist.nn").accuracy).toBeGreaterThanOrEqual(0.95);
   });
