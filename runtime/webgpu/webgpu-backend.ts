@@ -8,10 +8,10 @@
  *
  * Guarantees: no allocation per step on the device (writes of a batch reuse one staging array,
  * reads a pool of mappable buffers, readback.ts), nor on the JS side for its own shaders (one
- * params scratch, pipelines cached by key; backend-shaders.ts); a device loss, a refused allocation or a WebGPU
- * error makes the next `read` (and every call after a loss) throw one line, WebGpuError
- * (device-health.ts), that says what happened and what to try; `dispose` destroys the device
- * when the backend created it.
+ * params scratch, pipelines cached by key; backend-shaders.ts); a device loss, a refused
+ * allocation or a WebGPU error makes the next `read` (and every call after a loss) throw one
+ * line, WebGpuError (device-health.ts), that says what happened and what to try; `dispose`
+ * destroys the device when the backend created it.
  */
 import type { Backend, ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backend.js";
 import { GpuArena, granule } from "./arena.js";
