@@ -12,10 +12,7 @@
  * --steps 1 and checks that every section prints).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { packageRoot } from "../compiler/cli/package-root.js";
 import { type BackendChoice, createBackend, detectBackends, disposeBackend } from "./backends.js";
 import type { CompiledBenchModel } from "./compile.js";
 import {
@@ -27,24 +24,13 @@ import {
 } from "./e2e.js";
 import { type Form, type GemmShape, forms, gemmShapes, timeGemm } from "./gemm.js";
 import { describeMachine, loadAverage } from "./machine.js";
-import {
-  type BenchBackend,
-  type BenchOptions,
-  OptionsError,
-  parseOptions,
-  usage,
-} from "./options.js";
-import { type Section, figure, markdownSection, ratio, table, textSection } from "./report.js";
+import { type BenchOptions, OptionsError, parseOptions, usage } from "./options.js";
+import { type Section, figure, ratio, table, textSection } from "./report.js";
+import { writeResults } from "./results-file.js";
 import { type Torch, type TorchGemm, type TorchTrain, findTorch, runTorch } from "./torch.js";
 import type { TrainJob, TrainResult } from "./train-child.js";
+import { type NncTrain, memorySection, trainSection } from "./training-tables.js";
 import { type BenchGpu, openBenchGpu, timeWebGpuGemm } from "./webgpu.js";
-
-/** One nnc training measurement. */
-interface NncTrain extends TrainResult {
-  readonly model: string;
-  readonly backend: string;
-  readonly threads: number;
-}
 
 const progress = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
@@ -292,113 +278,6 @@ function trainChild(
   return { ...result, model: model.id, backend: backend.label, threads };
 }
 
-function trainSection(nnc: readonly NncTrain[], torch: readonly TorchTrain[]): Section {
-  const torchThreads = nnc.length > 0 ? [...new Set(torch.map((t) => t.threads))] : [];
-  const models = [...new Set([...nnc.map((r) => r.model), ...torch.map((r) => r.model)])].sort();
-  const rows: string[][] = [];
-  for (const model of models) {
-    const reference = (threads: number): TorchTrain | undefined =>
-      torch.find((t) => t.model === model && t.threads === threads);
-    for (const r of nnc.filter((r) => r.model === model)) {
-      rows.push([
-        model.toUpperCase(),
-        String(r.batch),
-        `nnc ${r.backend}`,
-        String(r.threads),
-        String(r.steps),
-        figure(r.samplesPerSecond, 0),
-        figure(r.usPerStep, 0),
-        ...torchThreads.map((t) => ratio(r.samplesPerSecond, reference(t)?.samplesPerSecond)),
-      ]);
-    }
-    for (const r of torch.filter((r) => r.model === model)) {
-      rows.push([
-        model.toUpperCase(),
-        String(r.batch),
-        "pytorch",
-        String(r.threads),
-        String(r.steps),
-        figure(r.samplesPerSecond, 0),
-        figure(r.usPerStep, 0),
-        ...torchThreads.map(() => ""),
-      ]);
-    }
-    const mismatch = nnc.find(
-      (r) => r.model === model && torch.some((t) => t.model === model && t.batch !== r.batch),
-    );
-    if (mismatch)
-      throw new Error(
-        `${model}: nnc trains batches of ${mismatch.batch}, bench/torch_models.py others`,
-      );
-  }
-  return {
-    title: "Training",
-    lines: [
-      "T1 784-512-10 relu; T2 784-1024-512-512-512-10 tanh; T3 5-10-10-10-1 relu (mse); T4 conv 1->8 3x3 same, relu, maxpool 2, conv 8->16 3x3 same, relu, maxpool 2, dense 10. Adam, float32, one fixed synthetic batch, a step = forward, backward, update and the loss read back.",
-    ],
-    tables: [
-      table(
-        "Throughput",
-        [
-          "model",
-          "batch",
-          "runner",
-          "threads",
-          "steps",
-          "samples/s",
-          "us/step",
-          ...torchThreads.map((t) => `vs torch ${t}t`),
-        ],
-        rows,
-        {
-          right: [1, 3, 4, 5, 6, ...torchThreads.map((_, i) => 7 + i)],
-          notes: [
-            "Each figure is the fastest of three measuring windows (with --steps N: one window of N steps). T3's figure of merit is us/step.",
-            ...(torchThreads.length > 0
-              ? [
-                  "vs torch Nt: nnc's samples/s over PyTorch's at N threads (= PyTorch's time per step over nnc's); above 1x nnc is faster.",
-                ]
-              : []),
-          ],
-        },
-      ),
-    ],
-  };
-}
-
-function memorySection(nnc: readonly NncTrain[], torchRss: ReadonlyMap<number, number>): Section {
-  const mib = (kib: number): string => (kib / 1024).toFixed(0);
-  const torchThreads = nnc.length > 0 ? [...torchRss.keys()] : [];
-  const rows: string[][] = nnc
-    .filter((r) => r.model === "t1")
-    .map((r) => [
-      `nnc ${r.backend}`,
-      String(r.threads),
-      mib(r.maxRssKiB),
-      ...torchThreads.map((t) => ratio(r.maxRssKiB, torchRss.get(t))),
-    ]);
-  for (const [threads, kib] of torchRss) {
-    rows.push(["pytorch", String(threads), mib(kib), ...torchThreads.map(() => "")]);
-  }
-  return {
-    title: "Memory",
-    lines: [],
-    tables: [
-      table(
-        "Peak RSS while training T1 (each run in a process of its own)",
-        ["runner", "threads", "peak RSS (MiB)", ...torchThreads.map((t) => `/ torch ${t}t`)],
-        rows,
-        {
-          right: [1, 2, ...torchThreads.map((_, i) => 3 + i)],
-          notes: [
-            "The process's maxrss: Node with the runtime and the generated module (not the compiler); Python with torch imported. Below 1x nnc uses less.",
-          ],
-        },
-      ),
-    ],
-  };
-}
-
 function endToEndSection(options: BenchOptions, torch: readonly TorchTrain[]): Section {
   const threads = trainTakesThreads();
   const variants: string[][] = [["--batch-size", "128"]];
@@ -475,47 +354,6 @@ function endToEndSection(options: BenchOptions, torch: readonly TorchTrain[]): S
     ],
   };
 }
-
-/**
- * Writes the run to bench/RESULTS.md: the CPU run (the default) replaces the file above the
- * WebGPU marker, a `--backend webgpu` run replaces the part below it; each keeps the other.
- */
-async function writeResults(sections: readonly Section[], backend: BenchBackend): Promise<string> {
-  const path = join(packageRoot(), "bench", "RESULTS.md");
-  const previous = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const at = previous.indexOf(WEBGPU_MARKER);
-  const [cpuPart, gpuPart] = at < 0 ? [previous, ""] : [previous.slice(0, at), previous.slice(at)];
-  const body = sections.map(markdownSection);
-  const markdown =
-    backend === "webgpu"
-      ? [
-          cpuPart.trimEnd(),
-          "",
-          WEBGPU_MARKER,
-          "",
-          "# WebGPU results",
-          "",
-          "Written by `npm run bench -- --backend webgpu --write`. On the machine below there is no GPU: WebGPU runs on Mesa's software driver (llvmpipe, OpenGL ES through Dawn, on the CPU's cores), so these figures say that the path works, not what a GPU does; run the same command on a machine with one to measure it.",
-          "",
-          ...body,
-        ].join("\n")
-      : [
-          "# Benchmark results",
-          "",
-          "Written by `npm run bench -- --write` (bench/run.ts); rerun it to replace this file. See bench/README.md for what each figure measures.",
-          "",
-          ...body,
-          gpuPart,
-        ].join("\n");
-  const prettier = await import("prettier");
-  const config = (await prettier.resolveConfig(path)) ?? {};
-  writeFileSync(path, await prettier.format(markdown, { ...config, filepath: path }));
-  return path;
-}
-
-/** Where the WebGPU part of bench/RESULTS.md starts. */
-const WEBGPU_MARKER =
-  "<!-- webgpu: npm run bench -- --backend webgpu --write replaces what follows -->";
 
 try {
   const options = parseOptions(process.argv.slice(2));

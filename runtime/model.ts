@@ -14,8 +14,6 @@
 import { type Backend, type Buffer, METRIC_SUM_COUNT, type MetricLayout } from "./backend.js";
 import { createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
-import { initialize } from "./init.js";
-import { checkCheckpoint } from "./io/checkpoint.js";
 import { parseSafetensors, serializeSafetensors } from "./io/safetensors.js";
 import {
   type CreateOptions,
@@ -24,7 +22,12 @@ import {
   type ModelSetup,
   RUNTIME_API_VERSION,
 } from "./model-setup.js";
-import { Random, RandomStream } from "./random.js";
+import {
+  type ParameterValue,
+  initialParams,
+  readStateDict,
+  writeStateDict,
+} from "./model-state.js";
 import type { ModelSpec } from "./spec.js";
 import { type FitData, type FitOptions, type History, fit } from "./train/fit.js";
 import { meanLoss, metricLayout, metricsFromSums } from "./train/metrics.js";
@@ -36,6 +39,7 @@ export {
   type ModelSetup,
   RUNTIME_API_VERSION,
 } from "./model-setup.js";
+export type { ParameterValue } from "./model-state.js";
 
 /** The buffers of one planned function for one batch size (generated code adds its own). */
 export interface PlanBuffers {
@@ -50,14 +54,6 @@ export type FunctionKind = "train" | "evaluate" | "predict";
 /** A generated model class: what `create` is called on. */
 export type ModelClass<M extends CompiledModel> = new (setup: ModelSetup) => M;
 
-/** A tensor by name, as `stateDict()` returns and `loadStateDict()` takes them. */
-export interface ParameterValue {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-  /** I64 for integer counters (written so in checkpoints). */
-  readonly dtype?: string;
-}
-
 /**
  * The base of every generated model class. Generated code supplies, per function, `plan*(n)`
  * (allocating that function's buffers for a batch of n, once per size) and `run*(n, b)` (one
@@ -67,7 +63,7 @@ export interface ParameterValue {
 export abstract class CompiledModel {
   readonly rt: Backend;
   /** Parameters and buffers by name (`dense_1.weight`, `batchnorm_1.running_mean`). */
-  readonly params: Record<string, Buffer> = {};
+  readonly params: Record<string, Buffer>;
   /** Optimizer state and scalars by name (`dense_1.weight.exp_avg`, `optimizer.lr`). */
   readonly state: Record<string, Buffer> = {};
   /** Plans by kind, then batch size (no key to build per step: a step allocates nothing). */
@@ -101,14 +97,7 @@ export abstract class CompiledModel {
     this.ownsBackend = setup.ownsBackend;
     if (kernels) this.rt.prepareKernels?.(kernels.wasm, Object.values(kernels.kernels));
     const seed = setup.options.seed ?? spec.training?.train.seed ?? 0;
-    const random = new Random(seed, RandomStream.init);
-    for (const p of spec.params) {
-      const values = new Float64Array(p.shape.reduce((a, d) => a * d, 1));
-      initialize(p.init, p.shape, random, values);
-      const buffer = this.rt.alloc(values.length);
-      this.rt.write(buffer, values);
-      this.params[p.name] = buffer;
-    }
+    this.params = initialParams(spec, this.rt, seed);
     this.resetState();
   }
 
@@ -339,18 +328,8 @@ export abstract class CompiledModel {
   }
 
   /** Copies of every parameter and buffer, by PyTorch's state_dict names. */
-  async stateDict(): Promise<Map<string, ParameterValue>> {
-    const out = new Map<string, ParameterValue>();
-    for (const p of this.spec.params) {
-      const size = p.shape.reduce((a, d) => a * d, 1);
-      const data = Float32Array.from(await this.rt.read(this.params[p.name]!, size));
-      out.set(p.name, {
-        shape: [...p.shape],
-        data,
-        ...(p.dtype === "i64" ? { dtype: "I64" } : {}),
-      });
-    }
-    return out;
+  stateDict(): Promise<Map<string, ParameterValue>> {
+    return readStateDict(this.spec, this.rt, this.params);
   }
 
   /**
@@ -368,17 +347,7 @@ export abstract class CompiledModel {
 
   /** `loadStateDict` without the wait (writes are recorded in order, so none is needed). */
   writeStateDict(tensors: ReadonlyMap<string, ParameterValue>, source = "state dict"): void {
-    // Counters (num_batches_tracked) may be absent, as PyTorch tolerates; they keep their value.
-    const required = this.spec.params.filter((p) => p.dtype !== "i64");
-    checkCheckpoint(
-      tensors,
-      required.map((p) => ({ name: p.name, shape: p.shape })),
-      source,
-    );
-    for (const p of this.spec.params) {
-      const tensor = tensors.get(p.name);
-      if (tensor) this.rt.write(this.params[p.name]!, tensor.data);
-    }
+    writeStateDict(this.spec, this.rt, this.params, tensors, source);
   }
 
   /**

@@ -12,7 +12,7 @@
  * not on the memory), and so do the convolutions' per-image loops (conv2d.ts: im2col, GEMM,
  * col2im in one wasm driver; runtime/cpu/conv.ts for arrays not on the memory), the
  * reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions of
- * runtime/cpu, which serve arrays not on the memory). Scratch (packed GEMM panels, im2col
+ * runtime/cpu, which serve arrays not on the memory; the choice is reduction-calls.ts's). Scratch (packed GEMM panels, im2col
  * columns) is allocated in the arena, grown on demand and kept, so a step allocates nothing.
  * The GEMM paths live in gemm-dispatch.ts, the fused kernels' runs in kernel-runner.ts and the
  * options' checks in wasm-backend-options.ts; this class owns them and delegates.
@@ -39,12 +39,8 @@ import type {
 import { METRIC_SUM_COUNT } from "../backend.js";
 import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
-import { fillDropoutMask } from "../cpu/dropout.js";
 import { accumulateMetricsHost } from "../cpu/metric-sums.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
-import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
-import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
-import { Random, RandomStream } from "../random.js";
 import { WasmConv2d } from "./conv2d.js";
 import { WasmGemmDispatch } from "./gemm-dispatch.js";
 import { type WasmKernelBody, WasmKernelRunner } from "./kernel-runner.js";
@@ -52,6 +48,7 @@ import { WasmArena } from "./memory.js";
 import { WasmPool2d } from "./pool2d.js";
 import type { WorkerPool } from "./pool.js";
 import { WasmReductions } from "./reduce.js";
+import { ReductionCalls } from "./reduction-calls.js";
 import { type WasmBackendOptions, checkWasmBackendOptions } from "./wasm-backend-options.js";
 
 export type { WasmKernelBody } from "./kernel-runner.js";
@@ -84,14 +81,8 @@ export class WasmBackend implements HostBackend {
   readonly gemmProvider: GemmProvider | undefined;
   /** im2col scratch (JS heap) for convolutions of arrays not on the memory. */
   private columns: FloatArray = new Float64Array(0);
-  /** Reductions, softmaxes and dropout masks in wasm on the arena's memory. */
-  private readonly wasmReduce: WasmReductions;
-  /** The dropout generator's state in the arena, for the wasm dropout (see dropoutMask). */
-  private readonly randomState: Uint32Array;
-  /** Per-column accumulators of the JS reductions and softmaxes (always double, JS heap). */
-  private scratchA = new Float64Array(0);
-  private scratchB = new Float64Array(0);
-  private random = new Random(0, RandomStream.dropout);
+  /** Reductions, softmaxes and dropout masks: wasm on the arena's memory, else JS. */
+  private readonly reductions: ReductionCalls;
   /** The pool `dispose` disposes (one it was given to own). */
   private readonly ownedPool: WorkerPool | undefined;
 
@@ -120,9 +111,8 @@ export class WasmBackend implements HostBackend {
     );
     this.gemms = gemms;
     this.wasmPool2d = new WasmPool2d(this.arena.memory, this.precision, this.pool);
-    this.wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
-    const state = this.arena.u8(16);
-    this.randomState = new Uint32Array(state.buffer, state.byteOffset, 4);
+    const wasmReduce = new WasmReductions(this.arena.memory, this.precision, this.pool);
+    this.reductions = new ReductionCalls(this.arena, wasmReduce);
     const scratchFor = (m: number, n: number, k: number): number => gemms.scratchFor(m, n, k);
     this.wasmConv2d = new WasmConv2d(
       this.arena,
@@ -301,26 +291,22 @@ export class WasmBackend implements HostBackend {
 
   sum(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "sum", true);
-    if (this.onMemory(x, y)) this.wasmReduce.sum(x, y, outer, mid, inner);
-    else sumMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+    this.reductions.sum(x, y, outer, mid, inner);
   }
 
   max(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "max", true);
-    if (this.onMemory(x, y)) this.wasmReduce.max(x, y, outer, mid, inner);
-    else maxMiddle(x, y, outer, mid, inner, this.accumulators(inner));
+    this.reductions.max(x, y, outer, mid, inner);
   }
 
   softmax(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "softmax", false);
-    if (this.onMemory(x, y)) this.wasmReduce.softmax(x, y, outer, mid, inner);
-    else softmaxMiddle(x, y, outer, mid, inner, this.accumulators(inner), this.scratchB);
+    this.reductions.softmax(x, y, outer, mid, inner);
   }
 
   logSoftmax(x: FloatArray, y: FloatArray, outer: number, mid: number, inner: number): void {
     checkReduce(x, y, outer, mid, inner, "logSoftmax", false);
-    if (this.onMemory(x, y)) this.wasmReduce.logSoftmax(x, y, outer, mid, inner);
-    else logSoftmaxMiddle(x, y, outer, mid, inner, this.accumulators(inner), this.scratchB);
+    this.reductions.logSoftmax(x, y, outer, mid, inner);
   }
 
   conv2d(x: FloatArray, w: FloatArray, y: FloatArray, geometry: ConvGeometry): void {
@@ -358,19 +344,11 @@ export class WasmBackend implements HostBackend {
 
   dropoutMask(mask: FloatArray, size: number, rate: number): void {
     need(mask, size, "dropoutMask", "mask");
-    if (!this.arena.owns(mask) || !(rate >= 0 && rate <= 1)) {
-      fillDropoutMask(mask, size, rate, this.random);
-      return;
-    }
-    // The wasm generator continues the JS one's stream from its state, and hands it back.
-    const state = this.randomState;
-    this.random.saveState(state);
-    this.wasmReduce.dropout(mask, size, state.byteOffset, rate, rate < 1 ? 1 / (1 - rate) : 0);
-    this.random.loadState(state);
+    this.reductions.dropoutMask(mask, size, rate);
   }
 
   seedDropout(seed: number): void {
-    this.random = new Random(seed, RandomStream.dropout);
+    this.reductions.seedDropout(seed);
   }
 
   /** In the arena (f64), beside the buffers it sums. */
@@ -397,15 +375,6 @@ export class WasmBackend implements HostBackend {
   /** Whether both arrays lie on the memory (wasm code can reach them). */
   private onMemory(x: FloatArray, y: FloatArray): boolean {
     return this.arena.owns(x) && this.arena.owns(y);
-  }
-
-  /** scratchA (and scratchB) with room for `inner` values, grown only when too small. */
-  private accumulators(inner: number): Float64Array {
-    if (this.scratchA.length < inner) {
-      this.scratchA = new Float64Array(inner);
-      this.scratchB = new Float64Array(inner);
-    }
-    return this.scratchA;
   }
 
   /**

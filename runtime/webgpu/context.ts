@@ -23,6 +23,7 @@ export interface GpuContext {
   /**
    * Records one dispatch of `pipeline` over the arena (binding 0) with `params` as its uniform
    * (binding 1, u32 words; f32 fields by bit copy), ordered after everything recorded before.
+   * `params` is copied before the call returns, so a caller may reuse one array for every call.
    */
   dispatch(
     pipeline: GPUComputePipeline,

@@ -5,6 +5,7 @@
  */
 import type { GpuContext } from "./context.js";
 import { foldGroups, linearWorkgroupSize } from "./grid.js";
+import { PARAMS_WORDS } from "./recording-context.js";
 
 /**
  * The WGSL of an elementwise kernel: `fields` are the Params fields after total and groupsX
@@ -60,7 +61,16 @@ export function dispatchElementwise(
     elementwiseShader(size, fields, body, helpers),
   );
   const grid = foldGroups(Math.ceil(total / size), ctx.limits);
-  const params = new Uint32Array(Math.ceil((values.length + 2) / 4) * 4);
-  params.set([total, grid.x, ...values]);
+  const params = elementwiseParams;
+  if (values.length + 2 > params.length) {
+    throw new RangeError(`${name}: ${values.length} params do not fit ${params.length - 2}`);
+  }
+  params[0] = total;
+  params[1] = grid.x;
+  for (let i = 0; i < values.length; i++) params[2 + i] = values[i]!;
+  params.fill(0, values.length + 2);
   ctx.dispatch(pipeline, params, grid.x, grid.y);
 }
+
+/** The params of the elementwise kernel being recorded (the context copies them at the call). */
+const elementwiseParams = new Uint32Array(PARAMS_WORDS);

@@ -164,8 +164,24 @@ export function encodeGemmAt(ctx: GpuContext, call: GemmAt): void {
   const tilesM = Math.ceil(m / (tiling.rm * tiling.ty));
   const groups = tilesN * tilesM * batch;
   const grid = foldGroups(groups, ctx.limits);
-  const params = new Uint32Array(PARAM_WORDS);
-  params.set([m, n, k, flags & ACCUMULATE ? 1 : 0, a, b, c, reduce]);
-  params.set([strideA, strideB, strideC, tilesN, tilesM, groups, grid.x], 8);
+  const params = gemmParams;
+  params[0] = m;
+  params[1] = n;
+  params[2] = k;
+  params[3] = flags & ACCUMULATE ? 1 : 0;
+  params[4] = a;
+  params[5] = b;
+  params[6] = c;
+  params[7] = reduce;
+  params[8] = strideA;
+  params[9] = strideB;
+  params[10] = strideC;
+  params[11] = tilesN;
+  params[12] = tilesM;
+  params[13] = groups;
+  params[14] = grid.x;
   ctx.dispatch(pipeline, params, grid.x, grid.y);
 }
+
+/** The params of the GEMM being recorded: every word set per call (the context copies them). */
+const gemmParams = new Uint32Array(PARAM_WORDS);

@@ -8,11 +8,13 @@
  */
 import type { Precision } from "../backend.js";
 import { currentPlatform, registerBackend } from "../platform.js";
-import { WebGpuBackend, WebGpuError } from "./webgpu-backend.js";
+import { WebGpuError } from "./device-health.js";
+import { WebGpuBackend } from "./webgpu-backend.js";
 
 export type { GpuBuffer, GpuContext } from "./context.js";
 export { ArenaLimitError } from "./arena.js";
-export { WebGpuBackend, WebGpuError } from "./webgpu-backend.js";
+export { WebGpuError } from "./device-health.js";
+export { WebGpuBackend } from "./webgpu-backend.js";
 
 export interface WebGpuOptions {
   /** The WebGPU entry point: `navigator.gpu` by default. */

@@ -4,7 +4,7 @@
  * the prelude gives the bindings and the NaN helpers). Workgroup sizes are override constants
  * that the backend sets from the device's limits.
  *
- * 1-D kernels fold their grid into Y (context.ts's grid1d): the flat index is
+ * 1-D kernels fold their grid into Y (recording-context.ts's dispatch1d): the flat index is
  * `id.x + id.y * groups.x * WORKGROUP_SIZE`.
  */
 

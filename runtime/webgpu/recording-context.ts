@@ -39,6 +39,8 @@ export class RecordingContext implements GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly ring: GPUBuffer;
   private readonly ringData = new Uint32Array(RING_SLOTS * PARAMS_WORDS);
+  /** The dynamic offset of the dispatch being recorded (an array WebGPU reads at the call). */
+  private readonly dynamicOffset = new Uint32Array(1);
   private slots = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -101,8 +103,9 @@ export class RecordingContext implements GpuContext {
     const pass = this.computePass();
     const slot = this.slots++;
     this.ringData.set(params, slot * PARAMS_WORDS);
+    this.dynamicOffset[0] = slot * SLOT_BYTES;
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.bindGroup!, [slot * SLOT_BYTES]);
+    pass.setBindGroup(0, this.bindGroup!, this.dynamicOffset, 0, 1);
     pass.dispatchWorkgroups(workgroupsX, workgroupsY, workgroupsZ);
   }
 
@@ -165,20 +168,21 @@ export class RecordingContext implements GpuContext {
 }
 
 /**
- * A 1-D grid of `count` invocations in workgroups of `workgroupSize`, folded into Y when X
- * would exceed the device's workgroups per dimension. Shaders rebuild the index as
+ * Records a 1-D grid of `count` invocations in workgroups of `workgroupSize`, folded into Y
+ * when X would exceed the device's workgroups per dimension. Shaders rebuild the index as
  * `id.x + id.y * (num_workgroups.x * workgroupSize)` and skip indices >= count.
  */
-export function grid1d(
-  limits: GPUSupportedLimits,
+export function dispatch1d(
+  ctx: RecordingContext,
+  pipeline: GPUComputePipeline,
+  params: Uint32Array,
   count: number,
   workgroupSize: number,
-): readonly [number, number] {
+): void {
   const groups = Math.ceil(count / workgroupSize);
-  const maxX = limits.maxComputeWorkgroupsPerDimension;
-  if (groups <= maxX) return [groups, 1];
-  const y = Math.ceil(groups / maxX);
-  return [Math.ceil(groups / y), y];
+  if (groups === 0) return;
+  const y = Math.ceil(groups / ctx.limits.maxComputeWorkgroupsPerDimension);
+  ctx.dispatch(pipeline, params, Math.ceil(groups / y), y);
 }
 
 /** The 1-D workgroup size of elementwise kernels: 64, or fewer where the device allows less. */

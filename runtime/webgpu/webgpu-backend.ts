@@ -3,15 +3,20 @@
  * command encoder (context.ts), in call order; `read` submits them and waits for a copy of the
  * buffer. All buffers are ranges of one arena (arena.ts); kernels of the model run their WGSL
  * (compiler/kernel/print-wgsl.ts), one cached pipeline each; library calls run the shaders of
- * library-kernels.ts and the GEMM, convolution and pooling encoders. f32 only.
+ * library-kernels.ts (backend-shaders.ts) and the GEMM, convolution and pooling encoders. This
+ * class checks ranges and the device's health, then encodes. f32 only.
  *
  * Guarantees: no allocation per step on the device (writes of a batch reuse one staging array,
- * reads a pool of mappable buffers); a device loss, a refused allocation or a WebGPU error makes
- * the next `read` (and every call after a loss) throw one line, WebGpuError, that says what
- * happened and what to try; `dispose` destroys the device when the backend created it.
+ * reads a pool of mappable buffers, readback.ts), nor on the JS side for its own shaders (one
+ * params scratch, pipelines cached by key; backend-shaders.ts); a device loss, a refused
+ * allocation or a WebGPU error makes the next `read` (and every call after a loss) throw one
+ * line, WebGpuError (device-health.ts), that says what happened and what to try; `dispose`
+ * destroys the device when the backend created it.
  */
 import type { Backend, ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backend.js";
 import { GpuArena, granule } from "./arena.js";
+import { BackendShaders } from "./backend-shaders.js";
+import { DeviceHealth, WebGpuError } from "./device-health.js";
 import type { GpuBuffer } from "./context.js";
 import {
   conv2dScratchSize,
@@ -21,37 +26,13 @@ import {
 } from "./conv2d.js";
 import { encodeGemm } from "./gemm.js";
 import { encodeMaxpool2d, encodeMaxpool2dGrad } from "./pool2d.js";
-import {
-  MAP_READ_MODE,
-  RecordingContext,
-  Usage,
-  elementwiseWorkgroupSize,
-  grid1d,
-} from "./recording-context.js";
-import {
-  COPY_WGSL,
-  DROPOUT_WGSL,
-  FILL_WGSL,
-  METRICS_WGSL,
-  REDUCE_WGSL,
-  REDUCE_WORKGROUP_WGSL,
-  SOFTMAX_WGSL,
-} from "./library-kernels.js";
-import { WGSL_MATH, wgslMathSources } from "./wgsl-math.js";
-import { WGSL_PRELUDE } from "./wgsl-prelude.js";
-
-/** Something went wrong on the GPU; the message is one line: what happened, what to try. */
-export class WebGpuError extends Error {
-  override readonly name = "WebGpuError";
-}
+import { Readbacks } from "./readback.js";
+import { RecordingContext } from "./recording-context.js";
 
 /** Values of a metric-sums buffer (runtime/backend.ts's MetricSum, steps and firstNonFinite included). */
 const METRIC_SLOTS = 8;
 /** A metric-sums range: the sums, then their Kahan compensations. */
 const METRIC_COMPENSATION = granule(METRIC_SLOTS);
-
-/** Middle axes at least this long are reduced by a workgroup per output. */
-const WORKGROUP_REDUCE_MIN = 256;
 
 export interface WebGpuBackendOptions {
   readonly device: GPUDevice;
@@ -76,16 +57,11 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   private readonly ownsDevice: boolean;
   /** The entry point the device came from (kept reachable: see WebGpuBackendOptions.gpu). */
   readonly gpu: GPU | undefined;
-  private readonly workgroupSize: number;
-  private readonly reduceWorkgroupSize: number;
+  private readonly shaders: BackendShaders;
   private readonly metricSums = new WeakSet<GpuBuffer>();
-  private readonly readbacks = new Map<number, GPUBuffer[]>();
-  /** Pipelines of 1-D shaders by key (a kernel's by its WGSL). */
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly health: DeviceHealth;
+  private readonly readbacks: Readbacks;
   private staging = new Float32Array(0);
-  private failure: string | null = null;
-  private lost = false;
-  private disposed = false;
   private dropoutSeed = 0;
   private dropoutCounter = 0;
   private scratch: GpuBuffer | null = null;
@@ -97,26 +73,17 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     this.description = options.description ?? "webgpu";
     this.arena = new GpuArena(this.device, () => this.context.flush());
     this.context = new RecordingContext(this.device, () => this.arena.buffer);
-    const limits = this.context.limits;
-    this.workgroupSize = elementwiseWorkgroupSize(limits);
-    // a power of two, for the tree; workgroup memory holds one f32 per invocation
-    this.reduceWorkgroupSize = 2 ** Math.floor(Math.log2(Math.min(256, this.maxInvocations())));
-    void this.device.lost.then((info) => {
-      this.lost = true;
-      if (info.reason !== "destroyed" && this.failure === null) {
-        this.failure = `the GPU device was lost (${firstLine(info.message)}); restart, or use --backend cpu`;
-      }
-    });
-    this.device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
-      this.failure ??= `WebGPU error: ${firstLine(event.error.message)}`;
-    };
+    this.shaders = new BackendShaders(this.context);
+    this.health = new DeviceHealth(this.device);
+    this.readbacks = new Readbacks(this.device, this.context, this.health);
   }
 
   alloc(size: number): GpuBuffer {
-    this.checkUsable();
-    this.device.pushErrorScope("out-of-memory");
-    const { buffer, reused } = this.arena.alloc(size);
-    this.watch(this.device.popErrorScope(), `${mib(this.arena.bytes)} MiB`);
+    this.health.check();
+    const { buffer, reused } = this.health.watchMemory(
+      () => this.arena.alloc(size),
+      () => this.arena.bytes,
+    );
     if (reused) this.fill(buffer, 0, size);
     return buffer;
   }
@@ -157,53 +124,34 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
 
   async read(src: GpuBuffer, size: number = src.length): Promise<Float32Array> {
     checkRange(src, size, "read");
-    this.checkUsable();
+    this.health.check();
     if (size === 0) return new Float32Array(0);
-    const bytes = size * 4;
-    const pooled = 2 ** Math.ceil(Math.log2(Math.max(bytes, 256)));
-    const readback =
-      this.readbacks.get(pooled)?.pop() ??
-      this.device.createBuffer({ size: pooled, usage: Usage.MAP_READ | Usage.COPY_DST });
-    this.context
-      .commandEncoder()
-      .copyBufferToBuffer(this.arena.buffer, src.offset * 4, readback, 0, bytes);
-    this.context.flush();
-    const lost = this.device.lost.then(() => "lost" as const);
-    const outcome = await Promise.race([readback.mapAsync(MAP_READ_MODE, 0, bytes), lost]);
-    if (outcome === "lost") this.checkUsable();
-    const values = new Float32Array(readback.getMappedRange(0, bytes).slice(0));
-    readback.unmap();
-    const list = this.readbacks.get(pooled);
-    if (list === undefined) this.readbacks.set(pooled, [readback]);
-    else list.push(readback);
+    const values = await this.readbacks.read(this.arena.buffer, src.offset, size);
     // errors of the work just run (validation, out of memory) surface here
-    if (this.failure !== null) throw new WebGpuError(this.failure);
+    this.health.throwIfFailed();
     return values;
   }
 
   copy(src: GpuBuffer, dst: GpuBuffer, size: number, srcOffset = 0, dstOffset = 0): void {
     checkRange(src, srcOffset + size, "copy");
     checkRange(dst, dstOffset + size, "copy");
-    this.flat("copy", () => COPY_WGSL, size, [
-      size,
-      src.offset + srcOffset,
-      dst.offset + dstOffset,
-    ]);
+    this.health.check();
+    this.shaders.copy(size, src.offset + srcOffset, dst.offset + dstOffset);
   }
 
   fill(dst: GpuBuffer, value: number, size: number): void {
     checkRange(dst, size, "fill");
     const words = this.metricSums.has(dst) ? METRIC_COMPENSATION * 2 : size;
-    this.flat("fill", () => FILL_WGSL, words, [words, dst.offset, f32Bits(value)]);
+    this.health.check();
+    this.shaders.fill(words, dst.offset, value);
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.health.isDisposed) return;
+    this.health.dispose();
     this.context.destroy();
     this.arena.destroy();
-    for (const list of this.readbacks.values()) for (const b of list) b.destroy();
-    this.readbacks.clear();
+    this.readbacks.destroy();
     if (this.ownsDevice) this.device.destroy();
   }
 
@@ -220,7 +168,7 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     strideB = k * n,
     strideC = m * n,
   ): void {
-    this.checkUsable();
+    this.health.check();
     encodeGemm(this.context, a, b, c, m, n, k, flags, batch, strideA, strideB, strideC);
   }
 
@@ -241,17 +189,14 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   }
 
   run(kernel: Kernel, size: number, n: number, ...buffers: (GpuBuffer | undefined)[]): void {
-    this.checkUsable();
+    this.health.check();
     const source = kernel.wgsl;
     if (source === undefined) {
       throw new WebGpuError(
         `kernel ${kernel.name} has no WGSL shader: rebuild the model with this version of nnc`,
       );
     }
-    const params = [size, n];
-    for (const buffer of buffers) if (buffer !== undefined) params.push(buffer.offset);
-    // keyed by the source itself: the same string object every step, its hash cached
-    this.flat(source, () => `${source}\n${WGSL_MATH}`, size, params);
+    this.shaders.kernel(source, size, n, buffers);
   }
 
   sum(x: GpuBuffer, y: GpuBuffer, outer: number, mid: number, inner: number): void {
@@ -271,17 +216,17 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   }
 
   conv2d(x: GpuBuffer, w: GpuBuffer, y: GpuBuffer, geometry: ConvGeometry): void {
-    this.checkUsable();
+    this.health.check();
     encodeConv2d(this.context, x, w, y, geometry, this.convScratch(geometry));
   }
 
   conv2dGradInput(dy: GpuBuffer, w: GpuBuffer, dx: GpuBuffer, geometry: ConvGeometry): void {
-    this.checkUsable();
+    this.health.check();
     encodeConv2dGradInput(this.context, dy, w, dx, geometry, this.convScratch(geometry));
   }
 
   conv2dGradWeight(x: GpuBuffer, dy: GpuBuffer, dw: GpuBuffer, geometry: ConvGeometry): void {
-    this.checkUsable();
+    this.health.check();
     encodeConv2dGradWeight(this.context, x, dy, dw, geometry, this.convScratch(geometry));
   }
 
@@ -297,22 +242,20 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   }
 
   maxpool2d(x: GpuBuffer, y: GpuBuffer, geometry: PoolGeometry): void {
-    this.checkUsable();
+    this.health.check();
     encodeMaxpool2d(this.context, x, y, geometry);
   }
 
   maxpool2dGrad(x: GpuBuffer, dy: GpuBuffer, dx: GpuBuffer, geometry: PoolGeometry): void {
-    this.checkUsable();
+    this.health.check();
     encodeMaxpool2dGrad(this.context, x, dy, dx, geometry);
   }
 
   dropoutMask(mask: GpuBuffer, size: number, rate: number): void {
     if (!(rate >= 0 && rate <= 1)) throw new RangeError(`dropout rate ${rate} is not in [0, 1]`);
     checkRange(mask, size, "dropoutMask");
-    const keep = rate < 1 ? 1 / (1 - rate) : 0;
-    const counter = this.dropoutCounter++;
-    const params = [size, mask.offset, this.dropoutSeed, counter, f32Bits(rate), f32Bits(keep)];
-    this.flat("dropout", () => DROPOUT_WGSL, size, params);
+    this.health.check();
+    this.shaders.dropout(mask.offset, size, rate, this.dropoutSeed, this.dropoutCounter++);
   }
 
   seedDropout(seed: number): void {
@@ -335,23 +278,16 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     rows: number,
     layout: MetricLayout,
   ): void {
-    this.checkUsable();
-    const size = this.reduceWorkgroupSize;
-    const pipeline = this.context.pipeline("metrics", () => withPrelude(METRICS_WGSL), {
-      WORKGROUP_SIZE: size,
-    });
-    const params = [
+    this.health.check();
+    this.shaders.metrics(
       rows,
-      layout.classes,
-      layout.ids ? 1 : 0,
-      layout.metrics ? 1 : 0,
+      layout,
       sums.offset,
       sums.offset + METRIC_COMPENSATION,
       loss.offset,
       output.offset,
       target.offset,
-    ];
-    this.context.dispatch(pipeline, Uint32Array.from(params), 1);
+    );
   }
 
   private reduce(
@@ -364,22 +300,8 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   ): void {
     checkRange(x, outer * mid * inner, op === 0 ? "sum" : "max");
     checkRange(y, outer * inner, op === 0 ? "sum" : "max");
-    const params = [outer, mid, inner, x.offset, y.offset, op];
-    if (mid < WORKGROUP_REDUCE_MIN) {
-      this.flat("reduce", () => REDUCE_WGSL, outer * inner, params);
-      return;
-    }
-    this.checkUsable();
-    const size = this.reduceWorkgroupSize;
-    const pipeline = this.context.pipeline(
-      "reduce-workgroup",
-      () => withPrelude(REDUCE_WORKGROUP_WGSL),
-      {
-        WORKGROUP_SIZE: size,
-      },
-    );
-    const [gx, gy] = grid1d(this.context.limits, outer * inner, 1);
-    this.context.dispatch(pipeline, Uint32Array.from(params), gx, gy);
+    this.health.check();
+    this.shaders.reduce(x.offset, y.offset, outer, mid, inner, op);
   }
 
   private softmaxOp(
@@ -392,27 +314,13 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   ): void {
     checkRange(x, outer * mid * inner, "softmax");
     checkRange(y, outer * mid * inner, "softmax");
-    this.flat("softmax", softmaxSource, outer * inner, [outer, mid, inner, x.offset, y.offset, op]);
-  }
-
-  /** One dispatch of a 1-D shader over `count` invocations. */
-  private flat(key: string, source: () => string, count: number, params: readonly number[]): void {
-    this.checkUsable();
-    if (count === 0) return;
-    let pipeline = this.pipelines.get(key);
-    if (pipeline === undefined) {
-      pipeline = this.context.pipeline(key, () => withPrelude(source()), {
-        WORKGROUP_SIZE: this.workgroupSize,
-      });
-      this.pipelines.set(key, pipeline);
-    }
-    const [gx, gy] = grid1d(this.context.limits, count, this.workgroupSize);
-    this.context.dispatch(pipeline, Uint32Array.from(params), gx, gy);
+    this.health.check();
+    this.shaders.softmax(x.offset, y.offset, outer, mid, inner, op);
   }
 
   /** Writes `count` values of `values` at element `offset` after the work recorded so far. */
   private upload(offset: number, values: Float32Array, count: number): void {
-    this.checkUsable();
+    this.health.check();
     this.context.flush();
     this.device.queue.writeBuffer(
       this.arena.buffer,
@@ -422,62 +330,10 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
       count * 4,
     );
   }
-
-  private watch(scope: Promise<GPUError | null>, what: string): void {
-    void scope.then((error) => {
-      if (error !== null) {
-        this.failure ??=
-          `the GPU refused memory (${what} for the model's buffers: ${firstLine(error.message)}); ` +
-          "use a smaller batch size or --backend cpu";
-      }
-    });
-  }
-
-  private maxInvocations(): number {
-    const l = this.context.limits;
-    const bytesPerInvocation = 16;
-    return Math.min(
-      l.maxComputeInvocationsPerWorkgroup,
-      l.maxComputeWorkgroupSizeX,
-      Math.floor(l.maxComputeWorkgroupStorageSize / bytesPerInvocation),
-    );
-  }
-
-  private checkUsable(): void {
-    if (this.disposed) throw new WebGpuError("the webgpu backend was disposed");
-    if (this.lost) {
-      throw new WebGpuError(
-        this.failure ?? "the GPU device was lost; restart, or use --backend cpu",
-      );
-    }
-  }
-}
-
-const softmaxSource = (): string => `${SOFTMAX_WGSL}\n${wgslMathSources(["exp_f", "log_f"])}`;
-
-/** A shader of this backend: the prelude (bindings, NaN helpers), then its own code. */
-function withPrelude(source: string): string {
-  return `${WGSL_PRELUDE}\n${source}`;
 }
 
 function checkRange(buffer: GpuBuffer, size: number, what: string): void {
   if (!(size >= 0 && size <= buffer.length)) {
     throw new RangeError(`${what}: ${size} elements do not fit a buffer of ${buffer.length}`);
   }
-}
-
-const bits = new DataView(new ArrayBuffer(4));
-
-/** The bits of `value` rounded to f32, as a u32 params word. */
-export function f32Bits(value: number): number {
-  bits.setFloat32(0, value, true);
-  return bits.getUint32(0, true);
-}
-
-function firstLine(message: string): string {
-  return message.split("\n")[0]!.trim();
-}
-
-function mib(bytes: number): string {
-  return (bytes / 2 ** 20).toFixed(0);
 }

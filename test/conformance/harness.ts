@@ -10,7 +10,7 @@ import type { Tensor as HostTensor } from "../../runtime/data/tensor.js";
 import type { Buffer, CompiledModel, CreateOptions, PlanBuffers } from "../../runtime/index.js";
 import type * as RuntimeIndex from "../../runtime/index.js";
 import { type BackendVariant, cpuVariants, variantBackend } from "../helpers/backends.js";
-import { closeToReference } from "../helpers/webgpu-backend.js";
+import { closeToReference } from "../helpers/webgpu.js";
 import { count, interpret, resolveShape } from "../helpers/interpret.js";
 import { hashString, mulberry32 } from "../helpers/random.js";
 

@@ -1,10 +1,43 @@
 /**
- * A WebGPU device for tests, through the `webgpu` package (Dawn) on Mesa's software driver
- * (OpenGL ES, surfaceless EGL, a compatibility-mode adapter: the CI setup), and a minimal
- * GpuContext over one arena buffer for testing library kernels without a backend. Suites
- * skip, with the reason, when no adapter can be had.
+ * WebGPU for tests, on Node's GPU (runtime/node's nodeGpu: Dawn, hardware when there is one,
+ * else Mesa's llvmpipe in compatibility mode, which is slow: keep sizes small): a WebGPU
+ * backend per test file, a shared device with a minimal GpuContext over one arena buffer for
+ * testing library kernels without a backend (suites skip, with the reason, when no adapter can
+ * be had), and the GPU tests' tolerance against a CPU reference.
  */
+import { nodeGpu } from "../../runtime/node/webgpu.js";
 import type { GpuBuffer, GpuContext } from "../../runtime/webgpu/context.js";
+import { createWebGpuBackend } from "../../runtime/webgpu/index.js";
+import { MAP_READ_MODE, Usage } from "../../runtime/webgpu/recording-context.js";
+import type { WebGpuBackend } from "../../runtime/webgpu/webgpu-backend.js";
+
+/** A new WebGPU backend (dispose it in afterAll: the device keeps nothing alive after that). */
+export async function testWebGpuBackend(): Promise<WebGpuBackend> {
+  return createWebGpuBackend({ gpu: await nodeGpu() });
+}
+
+/**
+ * Whether a GPU value is close to the reference: NaN exactly where it is NaN, the same
+ * infinities, else |gpu - reference| <= 1e-5 + 1e-3 |reference| (issue 9's f32 tolerance).
+ */
+export function closeToReference(gpu: number, reference: number): boolean {
+  if (Number.isNaN(reference)) return Number.isNaN(gpu);
+  if (!Number.isFinite(reference)) return gpu === reference;
+  return Math.abs(gpu - reference) <= 1e-5 + 1e-3 * Math.abs(reference);
+}
+
+/** Indices where `gpu` is not close to `reference`, with both values, at most `limit`. */
+export function farFromReference(
+  gpu: ArrayLike<number>,
+  reference: ArrayLike<number>,
+  limit = 8,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < reference.length && out.length < limit; i++) {
+    if (!closeToReference(gpu[i]!, reference[i]!)) out.push(`[${i}] ${gpu[i]} vs ${reference[i]}`);
+  }
+  return out;
+}
 
 export interface TestGpu {
   readonly device: GPUDevice | null;
@@ -13,11 +46,6 @@ export interface TestGpu {
 }
 
 let cached: Promise<TestGpu> | undefined;
-/**
- * The Dawn instance, kept reachable for the life of the process: once it is garbage-collected
- * its devices' work crashes the process (seen as mutex/futex aborts and segfaults in Mesa).
- */
-let instance: GPU | undefined;
 
 /** The shared test device (one per test file's process), or why there is none. */
 export function testGpu(): Promise<TestGpu> {
@@ -27,12 +55,9 @@ export function testGpu(): Promise<TestGpu> {
 
 async function openDevice(): Promise<TestGpu> {
   try {
-    process.env.EGL_PLATFORM ??= "surfaceless";
-    const { create, globals } = await import("webgpu");
-    Object.assign(globalThis, globals);
-    instance = create(["backend=opengles"]);
-    const adapter = await instance.requestAdapter({ featureLevel: "compatibility" });
-    if (adapter === null) return { device: null, reason: "no WebGPU adapter (Dawn on Mesa)" };
+    // nodeGpu keeps Dawn's instance for the process: once collected, its devices' work crashes
+    const adapter = await (await nodeGpu()).requestAdapter();
+    if (adapter === null) return { device: null, reason: "no WebGPU adapter (Dawn)" };
     const device = await adapter.requestDevice();
     return { device, reason: "" };
   } catch (error) {
@@ -66,7 +91,7 @@ export class TestContext implements GpuContext {
     });
     this.arena = device.createBuffer({
       size: capacity * 4,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
     });
   }
 
@@ -101,12 +126,12 @@ export class TestContext implements GpuContext {
     const bytes = Math.ceil(buffer.length / 4) * 16;
     const staging = this.device.createBuffer({
       size: Math.max(bytes, 16),
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      usage: Usage.MAP_READ | Usage.COPY_DST,
     });
     const encoder = this.currentEncoder();
     if (bytes > 0) encoder.copyBufferToBuffer(this.arena, buffer.offset * 4, staging, 0, bytes);
     this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
+    await staging.mapAsync(MAP_READ_MODE);
     const out = new Float32Array(staging.getMappedRange().slice(0, buffer.length * 4));
     staging.destroy();
     const errors = this.errors.splice(0);
@@ -136,7 +161,7 @@ export class TestContext implements GpuContext {
   ): void {
     const uniform = this.device.createBuffer({
       size: Math.ceil(params.byteLength / 16) * 16,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      usage: Usage.UNIFORM | Usage.COPY_DST,
     });
     this.device.queue.writeBuffer(uniform, 0, params);
     this.uniforms.push(uniform);

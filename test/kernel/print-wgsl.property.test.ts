@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { type ElementExpr, type Kernel, k, printKernelJs } from "../../compiler/kernel/index.js";
 import { printKernelWgsl } from "../../compiler/kernel/print-wgsl.js";
 import type { WebGpuBackend } from "../../runtime/webgpu/webgpu-backend.js";
-import { closeToReference, testWebGpuBackend } from "../helpers/webgpu-backend.js";
+import { closeToReference, testWebGpuBackend } from "../helpers/webgpu.js";
 import {
   binaryOps,
   comparisons,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ElementExpr, type Kernel, k, printKernelJs } from "../../compiler/kernel/index.js";
 import { printKernelWgsl } from "../../compiler/kernel/print-wgsl.js";
 import type { WebGpuBackend } from "../../runtime/webgpu/webgpu-backend.js";
-import { farFromReference, testWebGpuBackend } from "../helpers/webgpu-backend.js";
+import { farFromReference, testWebGpuBackend } from "../helpers/webgpu.js";
 import { binaryOps, comparisons, special, unaryOps } from "./arbitraries.js";
 import { runJs } from "./wasm-harness.js";
 

@@ -7,7 +7,7 @@ import { logSoftmaxMiddle, softmaxMiddle } from "../../../runtime/cpu/softmax.js
 import { createWebGpuBackend } from "../../../runtime/webgpu/index.js";
 import type { WebGpuBackend } from "../../../runtime/webgpu/webgpu-backend.js";
 import { fillFrom } from "../../helpers/float-arrays.js";
-import { farFromReference, testWebGpuBackend } from "../../helpers/webgpu-backend.js";
+import { farFromReference, testWebGpuBackend } from "../../helpers/webgpu.js";
 
 /**
  * The WebGPU backend's own calls on the device (Mesa's llvmpipe without a GPU) against the CPU
