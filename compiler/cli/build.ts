@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { printable } from "../diagnostics/printable.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ModelFunctions } from "../emit/index.js";
 import type { FusedKernel } from "../passes/fuse.js";
@@ -23,7 +24,7 @@ export function buildFile(io: CliIo, file: string): BuiltFile | null {
   printDiagnostics(io, result.diagnostics, file, text);
   if (!result.models) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-    io.stderr(`${file}: ${errors} error${errors === 1 ? "" : "s"}\n`);
+    io.stderr(`${printable(file)}: ${errors} error${errors === 1 ? "" : "s"}\n`);
     return null;
   }
   return { text, models: result.models };
@@ -120,7 +121,9 @@ export async function buildCommand(
   }
   if (dump.length === 0) {
     const written = files.map((f) => shown(f.extension)).join(" and ");
-    io.stdout(`wrote ${written} (${built.models.map((m) => m.model.name).join(", ")})\n`);
+    io.stdout(
+      `wrote ${printable(written)} (${built.models.map((m) => m.model.name).join(", ")})\n`,
+    );
   }
   return 0;
 }

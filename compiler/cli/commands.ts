@@ -1,4 +1,5 @@
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { printable } from "../diagnostics/printable.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { TypedModel } from "../ir/types.js";
@@ -15,7 +16,7 @@ export function checkCommand(io: CliIo, files: readonly string[]): number {
       text = readSource(io, file);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
-      io.stderr(`nnc: ${error.message}\n`);
+      io.stderr(`nnc: ${printable(error.message)}\n`);
       failed = true;
       continue;
     }
@@ -26,7 +27,7 @@ export function checkCommand(io: CliIo, files: readonly string[]): number {
     if (errors > 0) {
       failed = true;
       io.stderr(
-        `${file}: ${plural(errors, "error")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`,
+        `${printable(file)}: ${plural(errors, "error")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`,
       );
     } else {
       const models = result.typed?.models.map((m) => m.name) ?? [];
@@ -34,7 +35,9 @@ export function checkCommand(io: CliIo, files: readonly string[]): number {
         models.length === 0
           ? "no models"
           : `${models.length === 1 ? "model" : "models"} ${models.join(", ")}`;
-      io.stdout(`${file}: ok (${what})${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+      io.stdout(
+        `${printable(file)}: ok (${what})${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`,
+      );
     }
   }
   return failed ? 1 : 0;
@@ -56,7 +59,7 @@ export function checkedModels(io: CliIo, file: string): readonly TypedModel[] | 
   printDiagnostics(io, result.diagnostics, file, text);
   if (!result.typed) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-    io.stderr(`${file}: ${plural(errors, "error")}\n`);
+    io.stderr(`${printable(file)}: ${plural(errors, "error")}\n`);
     return null;
   }
   return result.typed.models;

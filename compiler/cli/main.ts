@@ -6,6 +6,7 @@ import {
   stringOption,
   trainArgs,
 } from "./args.js";
+import { printable } from "../diagnostics/printable.js";
 import { checkCommand, summaryCommand } from "./commands.js";
 import { CliError, type CliIo } from "./io.js";
 import { packageVersion } from "./package-root.js";
@@ -66,7 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   if (!(command in commandDefs)) {
-    io.stderr(`nnc: unknown command '${command}'; run 'nnc --help' for the list\n`);
+    io.stderr(`nnc: unknown command '${printable(command)}'; run 'nnc --help' for the list\n`);
     return 1;
   }
   const name = command as CommandName;
@@ -108,7 +109,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     const message = userMessage(error);
     if (message === null) throw error;
-    io.stderr(`nnc: ${message}\n`);
+    // Messages quote paths and values from the input: controls in them are shown escaped.
+    io.stderr(`nnc: ${printable(message)}\n`);
     return 1;
   }
 }

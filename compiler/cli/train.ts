@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { printable } from "../diagnostics/printable.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
 import type { CompiledModel, EpochLog, FitProgress, History } from "../../runtime/index.js";
@@ -167,7 +168,7 @@ function prepare(
       };
       io.stderr(`${renderDiagnostic(d, text, { color: useColor(io) })}\n`);
     } else {
-      io.stderr(`nnc: error[${error.code}]: ${error.message}\n`);
+      io.stderr(`nnc: error[${error.code}]: ${printable(error.message)}\n`);
     }
     return null;
   }

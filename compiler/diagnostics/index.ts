@@ -13,3 +13,4 @@ export type { DiagnosticCode, DiagnosticData, MessageArgs } from "./messages.js"
 export { diagnosticMessages, formatMessage } from "./messages.js";
 export { closestName, didYouMean, editDistance } from "./suggest.js";
 export { renderDiagnostic, renderDiagnostics } from "./render.js";
+export { printable } from "./printable.js";

@@ -1,4 +1,5 @@
 import type { Diagnostic } from "./diagnostic.js";
+import { printable } from "./printable.js";
 
 export interface RenderOptions {
   /** Wrap severities and carets in ANSI colours (for terminals). */
@@ -21,6 +22,8 @@ const ansi = {
  *           |    ^^^^^
  *
  * `source` is the text of the diagnostic's file. Spans over several lines underline the first.
+ * Control characters of the input (file names, messages quoting it, the source line) are shown
+ * escaped (`\x1b`), never written raw, and the carets stay under the escaped text.
  */
 export function renderDiagnostic(
   d: Diagnostic,
@@ -32,13 +35,13 @@ export function renderDiagnostic(
   const severityColor = d.severity === "error" ? ansi.red : ansi.yellow;
   const { line, column } = d.span.start;
   const header =
-    `${d.span.file}:${line}:${column}: ` +
+    `${printable(d.span.file)}:${line}:${column}: ` +
     paint(ansi.bold + severityColor, `${d.severity}[${d.code}]`) +
-    `: ${d.message}`;
+    `: ${printable(d.message)}`;
   const out = [header, ...codeFrame(source, d, paint, severityColor)];
   for (const r of d.related) {
     out.push(
-      `${r.span.file}:${r.span.start.line}:${r.span.start.column}: ${paint(ansi.cyan, "note")}: ${r.message}`,
+      `${printable(r.span.file)}:${r.span.start.line}:${r.span.start.column}: ${paint(ansi.cyan, "note")}: ${printable(r.message)}`,
     );
   }
   return out.join("\n");
@@ -69,11 +72,11 @@ function codeFrame(
   const gutter = number.length + 4;
   const start = d.span.start.column - 1;
   const end = d.span.end.line === d.span.start.line ? d.span.end.column - 1 : text.length;
-  const width = Math.max(1, end - start);
+  const width = Math.max(1, printable(text.slice(start, end)).length);
   // Tabs count as one column; keep them in the caret line so the carets line up under them.
-  const pad = text.slice(0, start).replace(/[^\t]/g, " ");
+  const pad = printable(text.slice(0, start)).replace(/[^\t]/g, " ");
   return [
-    `${number.padStart(gutter)} | ${text}`,
+    `${number.padStart(gutter)} | ${printable(text)}`,
     `${" ".repeat(gutter)} | ${pad}${paint(color, "^".repeat(width))}`,
   ];
 }

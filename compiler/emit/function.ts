@@ -132,7 +132,9 @@ export function functionCode(
   }
 
   const data = fn.inputs.map(
-    (t) => `${JSON.stringify(t.name)}: rt.alloc(${productExpr(t.type.shape, batch)})`,
+    // A computed key: a literal `"__proto__": v` would set the record's prototype, not a key.
+    (t) =>
+      `${t.name === "__proto__" ? `[${JSON.stringify(t.name)}]` : JSON.stringify(t.name)}: rt.alloc(${productExpr(t.type.shape, batch)})`,
   );
   const slotLines = plan.slots.map((slot, k) => {
     const values = [...plan.storage]

@@ -8,21 +8,28 @@ import { identifier } from "./names.js";
  * code (comment, parameters and body) equals one already added is emitted once and called by
  * that name. Names say what a kernel does: `update_dense_1_weight` for one that writes a
  * parameter or optimizer state in place, else its (first) layer and its first and last ops
- * (`dense_1_add_relu`), numbered from 2 when different kernels would share a name.
+ * (`dense_1_add_relu`), numbered from 2 when different kernels would share a name (names are distinct).
  */
 export class KernelCatalog {
   readonly kernels: KernelCode[] = [];
   private readonly byCode = new Map<string, string>();
   private readonly counts = new Map<string, number>();
+  private readonly names = new Set<string>();
 
   /** Adds `code` (its own name is ignored) and returns the name to call it by. */
   add(code: KernelCode, base: string): string {
     const key = JSON.stringify([code.doc, code.params, code.body]);
     const known = this.byCode.get(key);
     if (known !== undefined) return known;
-    const count = (this.counts.get(base) ?? 0) + 1;
+    let count = this.counts.get(base) ?? 0;
+    let name: string;
+    // `update_w` numbered `update_w_2` must not take the name of a parameter `w_2`'s update.
+    do {
+      count++;
+      name = count === 1 ? base : `${base}_${count}`;
+    } while (this.names.has(name));
     this.counts.set(base, count);
-    const name = count === 1 ? base : `${base}_${count}`;
+    this.names.add(name);
     this.byCode.set(key, name);
     this.kernels.push({ ...code, name, ir: { ...code.ir, name } });
     return name;

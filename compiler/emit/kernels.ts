@@ -12,7 +12,7 @@ import {
 import { type ElementContext, type Lowering, type OpKind, ops } from "../ops.js";
 import type { FusedKernel } from "../passes/fuse.js";
 import { broadcastIndex, countIndex } from "./expr.js";
-import { identifier } from "./names.js";
+import { NameScope, identifier, kernelLocals } from "./names.js";
 
 /**
  * The CPU source of a kernel: a function `(size, n, ...buffers)` with its buffers in order,
@@ -130,8 +130,7 @@ export function fusedKernel(
   const ir: Kernel = {
     name: kernel.name,
     size: countIndex(kernel.domain, batch),
-    buffers: buffers.map(identifier),
-    lets,
+    ...scopedNames(buffers, lets),
     stores,
   };
   return { ir, values: buffers };
@@ -162,8 +161,9 @@ export function layoutKernelCode(
   const ir: Kernel = {
     name,
     size: countIndex(types.get(eqn.out)?.shape ?? [], batch),
-    buffers: buffers.map(identifier),
-    lets: [{ name: local(eqn.out), value: lowering.expr(eqn.attrs as never, context) }],
+    ...scopedNames(buffers, [
+      { name: local(eqn.out), value: lowering.expr(eqn.attrs as never, context) },
+    ]),
     stores: [{ buffer: inputs.length, local: 0 }],
   };
   return {
@@ -173,5 +173,21 @@ export function layoutKernelCode(
     buffers,
     body: printKernelJs(ir),
     ir,
+  };
+}
+
+/**
+ * A kernel function's parameters (one per buffer) and lets, named in one scope: distinct from
+ * each other, from the kernel's own locals and from the globals its body calls (`Math`), however
+ * the values are named (`x_0` loaded from `x` beside a buffer `x_0`, `vx` beside `x`'s let).
+ */
+function scopedNames(
+  buffers: readonly string[],
+  lets: readonly KernelLet[],
+): { buffers: string[]; lets: KernelLet[] } {
+  const scope = new NameScope(kernelLocals);
+  return {
+    buffers: buffers.map((b) => scope.claim(b)),
+    lets: lets.map((l) => ({ ...l, name: scope.claim(l.name) })),
   };
 }

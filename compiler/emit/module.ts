@@ -8,6 +8,7 @@ import type { CompiledFunction } from "../passes/index.js";
 import { type FunctionCode, functionCode } from "./function.js";
 import { KernelCatalog } from "./kernel-catalog.js";
 import type { KernelCode } from "./kernels.js";
+import { NameScope, commentText } from "./names.js";
 import { modelSpec } from "./spec.js";
 
 /** A model with the functions to generate for it (train and evaluate only when it can train). */
@@ -38,6 +39,9 @@ const runtimeTypes = [
   "PoolGeometry",
 ] as const;
 
+/** Identifiers the constructor and steps bind, which a module-level name must not shadow. */
+const stepLocals = ["setup", "rt", "p", "s", "b", "n", "i", "size", "kernels", "data"] as const;
+
 /** The generated code of one model: its functions, and the kernels they share. */
 export interface ModelCode {
   readonly train: FunctionCode | null;
@@ -62,15 +66,20 @@ export function modelCode(m: ModelFunctions, where: (eqn: AnyEqn) => string): Mo
 export function moduleText(models: readonly ModelFunctions[], options: ModuleOptions): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("module.ts", "", { overwrite: true });
-  const base = options.source.split(/[\\/]/).at(-1) ?? options.source;
+  const base = commentText(options.source.split(/[\\/]/).at(-1) ?? options.source);
+  const source = commentText(options.source);
+  const scope = new NameScope([...runtimeNames, ...runtimeTypes, ...stepLocals]);
+  // Class names first: they are the module's API, kept as the models' names wherever free.
+  const classNames = models.map((m) => scope.claim(m.model.name));
   /** The kernels' WebAssembly of each model, written after every class (out of a reader's way). */
   const blobs: { name: string; model: string; kernels: readonly KernelCode[] }[] = [];
 
-  for (const m of models) {
+  for (const [index, m] of models.entries()) {
+    const className = classNames[index]!;
     const where = (eqn: AnyEqn) => `${base}:${eqn.origin.start.line}:${eqn.origin.start.column}`;
     const { train, evaluate, predict, kernels } = modelCode(m, where);
-    const kernelsName = `${lowerFirst(m.model.name)}Kernels`;
-    const wasmName = `${lowerFirst(m.model.name)}Wasm`;
+    const kernelsName = scope.claim(`${lowerFirst(m.model.name)}Kernels`);
+    const wasmName = scope.claim(`${lowerFirst(m.model.name)}Wasm`);
     if (kernels.length > 0) blobs.push({ name: wasmName, model: m.model.name, kernels });
     file.addVariableStatement({
       declarationKind: VariableDeclarationKind.Const,
@@ -94,11 +103,11 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
       ["Predict", predict, "The output on the batch in `b.data`, in evaluation mode."],
     ];
     const cls = file.addClass({
-      name: m.model.name,
-      isExported: true,
+      name: className,
+      isExported: className === m.model.name,
       extends: "CompiledModel",
       docs: [
-        `${m.model.name}, compiled from ${options.source}. Create one with \`await ${m.model.name}.create(options)\`.`,
+        `${m.model.name}, compiled from ${source}. Create one with \`await ${m.model.name}.create(options)\`.`,
       ],
       properties: [
         {
@@ -126,8 +135,8 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
           parameters: [{ name: "setup", type: "ModelSetup" }],
           statements:
             kernels.length > 0
-              ? `super(${m.model.name}.spec, ${m.model.name}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
-              : `super(${m.model.name}.spec, ${m.model.name}.runtimeApi, setup);`,
+              ? `super(${className}.spec, ${className}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
+              : `super(${className}.spec, ${className}.runtimeApi, setup);`,
         },
       ],
     });
@@ -150,7 +159,7 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
         docs: [doc],
         parameters: [
           { name: "n", type: "number" },
-          { name: "b", type: `ReturnType<${m.model.name}["plan${name}"]>` },
+          { name: "b", type: `ReturnType<${className}["plan${name}"]>` },
         ],
         returnType: "void",
         statements: `${locals(fn.run, kernelsName)}\n${fn.run}`,
@@ -181,6 +190,13 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
     });
   }
 
+  // A model whose name is not free as a binding (`Math`, `class`, `CompiledModel`) is exported
+  // under its name from a class named otherwise: `export { Math_ as Math }`.
+  const renamed = models.flatMap((m, index) =>
+    classNames[index] === m.model.name ? [] : [{ name: classNames[index]!, alias: m.model.name }],
+  );
+  if (renamed.length > 0) file.addExportDeclaration({ namedExports: renamed });
+
   const text = file.getFullText();
   const used = (name: string) => new RegExp(`\\b${name}\\b`).test(text);
   const values = runtimeNames.filter((n) => n === "CompiledModel" || used(n));
@@ -194,7 +210,7 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
   });
   file.insertStatements(
     0,
-    `// Generated by nnc from ${options.source}. Do not edit: edit the .nn file and rebuild.`,
+    `// Generated by nnc from ${source}. Do not edit: edit the .nn file and rebuild.`,
   );
   return file.getFullText();
 }
