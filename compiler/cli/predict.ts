@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { buildFile, chooseModel } from "./build.js";
@@ -24,13 +24,12 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   return withModel(io, module[chosen.model.name], options, undefined, (model) =>
-    predict(io, file, args, runtime, chosen, model),
+    predict(io, args, runtime, chosen, model),
   );
 }
 
 async function predict(
   io: CliIo,
-  file: string,
   args: ParsedArgs,
   runtime: Runtime,
   chosen: ReturnType<typeof chooseModel>,
@@ -53,19 +52,17 @@ async function predict(
     throw new CliError(
       `predict feeds one input, but ${chosen.model.name} has ${model.spec.inputs.length}`,
     );
-  let x = readFeatures(runtime, model, io.cwd, data, dirname(resolve(io.cwd, file)));
-  const normalize = checkpoint.metadata?.["nnc.normalize"];
-  if (normalize !== undefined) {
-    const saved = JSON.parse(normalize) as {
-      kind: "standard" | "minmax";
-      shift: number[];
-      scale: number[];
-    };
-    x = runtime.applyNormalizer(x, {
-      kind: saved.kind,
-      shift: Float32Array.from(saved.shift),
-      scale: Float32Array.from(saved.scale),
-    });
+  const normalizer = runtime.readNormalizeMetadata(checkpoint.metadata, load);
+  const features = runtime.readFeaturesMetadata(checkpoint.metadata, load);
+  let x = readFeatures(runtime, model, io.cwd, data, features);
+  if (normalizer.kind !== "none") {
+    const width = x.shape.length < 2 ? 1 : x.shape[x.shape.length - 1]!;
+    if (normalizer.shift.length !== width) {
+      throw new CliError(
+        `${load}: metadata ${runtime.NORMALIZE_KEY} has statistics for ${normalizer.shift.length} features but ${data} has ${width} per row`,
+      );
+    }
+    x = runtime.applyNormalizer(x, normalizer);
   }
   const out = await model.predict(x);
   const csv = predictionsCsv(out, model.spec.targets[0]?.dtype === "i32");
@@ -81,13 +78,19 @@ async function predict(
   return 0;
 }
 
-/** Feature rows from a CSV (target columns, when present, are left out) or an IDX folder. */
+/**
+ * Feature rows from a CSV (target columns, when present, are left out) or an IDX folder. With
+ * the feature names a checkpoint recorded, CSV columns are matched by header name (any
+ * order); a missing or unknown column is an error naming it. Without them (a checkpoint from
+ * PyTorch or an older nnc), every column that is not a target or dropped is a feature, in file
+ * order.
+ */
 function readFeatures(
   runtime: Runtime,
   model: CompiledModel,
   cwd: string,
   path: string,
-  _modelDir: string,
+  features: readonly string[] | null,
 ): Tensor {
   const input = model.spec.inputs[0]!;
   const shape = input.shape.map((d) => d ?? "batch");
@@ -104,18 +107,23 @@ function readFeatures(
   let header: string[] = [];
   try {
     header = (readFileSync(full, "utf8").split(/\r?\n/, 1)[0] ?? "")
+      .replace(/^\uFEFF/, "")
       .split(",")
       .map((h) => h.trim().replace(/^"|"$/g, ""));
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
   }
   const hasTargets = targets.length > 0 && targets.every((t) => header.includes(t));
+  const ignored = new Set([...(hasTargets ? targets : []), ...drop]);
+  if (features !== null) checkColumns(path, header, features, ignored);
   const csv = runtime.readCsv(
     { path: full, displayPath: path },
     {
       target: hasTargets ? targets : [],
       defaultTarget: [],
-      drop: drop.filter((d) => header.includes(d)),
+      drop: header.filter((h) =>
+        features === null ? drop.includes(h) : ignored.has(h) && !targets.includes(h),
+      ),
       input: { name: input.name, shape },
       targetKind:
         hasTargets && model.spec.targets[0]?.dtype === "i32"
@@ -123,7 +131,48 @@ function readFeatures(
           : { kind: "values", width: hasTargets ? targets.length : 0 },
     },
   );
-  return csv.x;
+  return features === null ? csv.x : inTrainingOrder(csv.x, csv.columns.features, features);
+}
+
+/** Every trained feature is in the header, and every other column is a target or dropped. */
+function checkColumns(
+  path: string,
+  header: readonly string[],
+  features: readonly string[],
+  ignored: ReadonlySet<string>,
+): void {
+  const missing = features.filter((f) => !header.includes(f));
+  const extra = header.filter((h) => !features.includes(h) && !ignored.has(h));
+  if (missing.length === 0 && extra.length === 0) return;
+  const parts = [
+    ...(missing.length > 0 ? [`lacks ${columnList(missing)} the model was trained on`] : []),
+    ...(extra.length > 0 ? [`has ${columnList(extra)} the model was not trained on`] : []),
+  ];
+  throw new CliError(
+    `${path} ${parts.join(" and ")}; columns are matched by their header names (the model's features: ${features.join(", ")})`,
+  );
+}
+
+function columnList(names: readonly string[]): string {
+  const shown = names.length > 12 ? [...names.slice(0, 10), "..."] : names;
+  return `${names.length === 1 ? "column" : `${names.length} columns`} ${shown.join(", ")}`;
+}
+
+/** x's feature columns (in file order `fileOrder`) rearranged into `trained` order. */
+function inTrainingOrder(
+  x: Tensor,
+  fileOrder: readonly string[],
+  trained: readonly string[],
+): Tensor {
+  const width = fileOrder.length;
+  const from = trained.map((name) => fileOrder.indexOf(name));
+  if (from.every((f, k) => f === k)) return x;
+  const rows = x.data.length / width;
+  const out = new Float32Array(x.data.length);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < width; k++) out[r * width + k] = x.data[r * width + from[k]!]!;
+  }
+  return { data: out, shape: x.shape };
 }
 
 function predictionsCsv(out: Tensor, classes: boolean): string {

@@ -100,7 +100,11 @@ async function train(
     }));
     runtime.writeSafetensors(resolve(io.cwd, args.save), tensors, {
       displayPath: args.save,
-      metadata: normalizerMetadata(prepared),
+      // Feature scaling and column names beside the weights (PyTorch ignores metadata).
+      metadata: runtime.checkpointMetadata(
+        prepared.normalizer,
+        prepared.columns ? prepared.columns.features : null,
+      ),
     });
   }
   const writeText = (path: string, text: string): void => {
@@ -171,13 +175,4 @@ function prepare(
     }
     return null;
   }
-}
-
-/** Feature scaling saved beside the weights (as safetensors metadata, which PyTorch ignores). */
-function normalizerMetadata(prepared: PreparedData): Record<string, string> {
-  const n = prepared.normalizer;
-  if (n.kind === "none") return {};
-  return {
-    "nnc.normalize": JSON.stringify({ kind: n.kind, shift: [...n.shift], scale: [...n.scale] }),
-  };
 }

@@ -22,7 +22,19 @@ export interface ModelSlot {
  */
 export type TargetKind =
   | { readonly kind: "ids"; readonly classes?: number }
-  | { readonly kind: "values"; readonly width: number };
+  | {
+      readonly kind: "values";
+      readonly width: number;
+      /** The loss's domain: every target cell must lie in [min, max]. */
+      readonly range?: TargetRange;
+    };
+
+/** `binary_cross_entropy` needs targets in [0, 1]. */
+export interface TargetRange {
+  readonly loss: string;
+  readonly min: number;
+  readonly max: number;
+}
 
 export interface ColumnPlan {
   readonly features: string[];

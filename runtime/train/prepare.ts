@@ -56,12 +56,14 @@ export function prepareData(
     );
   }
   const classes = target.dtype === "i32" ? spec.output.shape.at(-1) : undefined;
+  const domain = training.targetDomain;
   const loaded = loadDataSource(source, baseDir, {
     input: { name: input.name, shape: withBatch(input.shape) },
     target: {
       name: target.name,
       shape: withBatch(target.shape),
       kind: target.dtype === "i32" ? "ids" : "values",
+      ...(domain?.target === target.name ? { range: domain } : {}),
     },
     ...(typeof classes === "number" ? { classes } : {}),
   });

@@ -228,6 +228,27 @@ describe("CSV errors", () => {
     });
   });
 
+  it("rejects targets outside the loss's domain (binary cross-entropy: [0, 1]) at their cell", () => {
+    const bce = valuesOptions(1, 1, {
+      targetKind: {
+        kind: "values",
+        width: 1,
+        range: { loss: "binary_cross_entropy", min: 0, max: 1 },
+      },
+    });
+    expect(parse("a,y\n1,0\n2,1\n3,0.25\n", bce).y.data).toEqual(Float32Array.from([0, 1, 0.25]));
+    for (const [cell, line] of [
+      ["1.5", 3],
+      ["-0.5", 3],
+      ["2", 3],
+    ] as const) {
+      expect(dataErrorOf(() => parse(`a,y\n1,1\n2,${cell}\n`, bce))).toEqual({
+        code: "E502",
+        message: `data.csv:${line}: column y: target "${cell}" is outside [0, 1], the values binary_cross_entropy takes (a probability; 0 or 1 for two classes)`,
+      });
+    }
+  });
+
   it("rejects rows with the wrong number of cells", () => {
     expect(dataErrorOf(() => parse("a,b,y\n1,2,0\n1,2\n", idsOptions(2)))).toEqual({
       code: "E504",
