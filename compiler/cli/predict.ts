@@ -114,65 +114,21 @@ function readFeatures(
     throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
   }
   const hasTargets = targets.length > 0 && targets.every((t) => header.includes(t));
-  const ignored = new Set([...(hasTargets ? targets : []), ...drop]);
-  if (features !== null) checkColumns(path, header, features, ignored);
   const csv = runtime.readCsv(
     { path: full, displayPath: path },
     {
       target: hasTargets ? targets : [],
       defaultTarget: [],
-      drop: header.filter((h) =>
-        features === null ? drop.includes(h) : ignored.has(h) && !targets.includes(h),
-      ),
+      drop: drop.filter((d) => header.includes(d)),
       input: { name: input.name, shape },
       targetKind:
         hasTargets && model.spec.targets[0]?.dtype === "i32"
           ? { kind: "ids" }
           : { kind: "values", width: hasTargets ? targets.length : 0 },
+      ...(features === null ? {} : { features }),
     },
   );
-  return features === null ? csv.x : inTrainingOrder(csv.x, csv.columns.features, features);
-}
-
-/** Every trained feature is in the header, and every other column is a target or dropped. */
-function checkColumns(
-  path: string,
-  header: readonly string[],
-  features: readonly string[],
-  ignored: ReadonlySet<string>,
-): void {
-  const missing = features.filter((f) => !header.includes(f));
-  const extra = header.filter((h) => !features.includes(h) && !ignored.has(h));
-  if (missing.length === 0 && extra.length === 0) return;
-  const parts = [
-    ...(missing.length > 0 ? [`lacks ${columnList(missing)} the model was trained on`] : []),
-    ...(extra.length > 0 ? [`has ${columnList(extra)} the model was not trained on`] : []),
-  ];
-  throw new CliError(
-    `${path} ${parts.join(" and ")}; columns are matched by their header names (the model's features: ${features.join(", ")})`,
-  );
-}
-
-function columnList(names: readonly string[]): string {
-  const shown = names.length > 12 ? [...names.slice(0, 10), "..."] : names;
-  return `${names.length === 1 ? "column" : `${names.length} columns`} ${shown.join(", ")}`;
-}
-
-/** x's feature columns (in file order `fileOrder`) rearranged into `trained` order. */
-function inTrainingOrder(
-  x: Tensor,
-  fileOrder: readonly string[],
-  trained: readonly string[],
-): Tensor {
-  const width = fileOrder.length;
-  const from = trained.map((name) => fileOrder.indexOf(name));
-  if (from.every((f, k) => f === k)) return x;
-  const rows = x.data.length / width;
-  const out = new Float32Array(x.data.length);
-  for (let r = 0; r < rows; r++) {
-    for (let k = 0; k < width; k++) out[r * width + k] = x.data[r * width + from[k]!]!;
-  }
-  return { data: out, shape: x.shape };
+  return csv.x;
 }
 
 function predictionsCsv(out: Tensor, classes: boolean): string {

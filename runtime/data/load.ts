@@ -32,6 +32,8 @@ export interface ModelDataSlots {
   };
   /** Number of classes when known (the output's last dimension), to check ids against. */
   readonly classes?: number;
+  /** A CSV's feature column names from a checkpoint: matched by name (see ColumnRequest). */
+  readonly features?: readonly string[];
 }
 
 export interface LoadedData {
@@ -63,6 +65,7 @@ export function loadDataSource(
       defaultTarget: [model.target.name],
       drop: source.drop,
       input: model.input,
+      ...(model.features === undefined ? {} : { features: model.features }),
       targetKind:
         model.target.kind === "ids"
           ? { kind: "ids", ...(model.classes === undefined ? {} : { classes: model.classes }) }

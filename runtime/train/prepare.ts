@@ -27,6 +27,11 @@ export interface PreparedData {
 export interface PrepareOptions {
   /** Overrides the model's `validation_split`. */
   readonly validationSplit?: number;
+  /**
+   * The feature columns a checkpoint was trained on (`nnc.features`): a CSV's columns are
+   * matched to them by header name.
+   */
+  readonly features?: readonly string[];
 }
 
 /**
@@ -66,6 +71,7 @@ export function prepareData(
       ...(domain?.target === target.name ? { range: domain } : {}),
     },
     ...(typeof classes === "number" ? { classes } : {}),
+    ...(options.features === undefined ? {} : { features: options.features }),
   });
   let rest: Dataset = loaded.data;
   let test: Dataset | null = loaded.test;

@@ -71,13 +71,47 @@ describe("predict matches CSV columns by the names saved in the checkpoint", () 
     expect(await predict(dir, "missing.csv")).toEqual({
       code: 1,
       stdout: "",
-      stderr: `nnc: missing.csv lacks column b the model was trained on${tail}`,
+      stderr: `nnc: error[E502]: missing.csv lacks column b the model was trained on${tail}`,
     });
     expect((await predict(dir, "extra.csv")).stderr).toBe(
-      `nnc: extra.csv has column d the model was not trained on${tail}`,
+      `nnc: error[E502]: extra.csv has column d the model was not trained on${tail}`,
     );
     expect((await predict(dir, "both.csv")).stderr).toBe(
-      `nnc: both.csv lacks column c the model was trained on and has column z the model was not trained on${tail}`,
+      `nnc: error[E502]: both.csv lacks column c the model was trained on and has column z the model was not trained on${tail}`,
+    );
+  });
+
+  it("train --init matches --data columns to the checkpoint's names too", async () => {
+    const dir = await trained({
+      "shuffled.csv": "y,c,a,b\n0,5,0,10\n1,3,1,20\n1,1,2,30\n0,0,3,40\n",
+      "renamed.csv": "a,b,d,y\n0,10,5,0\n",
+    });
+    const run = (data: string) =>
+      nnc(
+        [
+          "train",
+          "m.nn",
+          "--init",
+          "w.safetensors",
+          "--data",
+          data,
+          "--epochs",
+          "1",
+          "--quiet",
+          ...js,
+        ],
+        dir,
+      );
+    const inOrder = await run("d.csv");
+    expect(inOrder.stderr).toBe("");
+    const shuffled = await run("shuffled.csv");
+    expect(shuffled.stderr).toBe("");
+    expect(shuffled.code).toBe(0);
+    const loss = (stdout: string) => /loss \S+/.exec(stdout)?.[0];
+    expect(loss(shuffled.stdout)).toBe(loss(inOrder.stdout));
+    expect(loss(inOrder.stdout)).toMatch(/^loss \d/);
+    expect((await run("renamed.csv")).stderr).toBe(
+      "nnc: error[E502]: renamed.csv lacks column c the model was trained on and has column d the model was not trained on; columns are matched by their header names (the model's features: a, b, c)\n",
     );
   });
 

@@ -249,6 +249,18 @@ describe("CSV errors", () => {
     }
   });
 
+  it("matches feature columns to trained names in any order, naming missing and extra ones", () => {
+    const trained = valuesOptions(3, 1, { features: ["a", "b", "c"] });
+    const csv = parse("c,y,a,b\n3,0,1,2\n6,1,4,5\n", trained);
+    expect([...csv.x.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(csv.columns.features).toEqual(["a", "b", "c"]);
+    expect(dataErrorOf(() => parse("a,b,d,y\n1,2,3,0\n", trained))).toEqual({
+      code: "E502",
+      message:
+        "data.csv lacks column c the model was trained on and has column d the model was not trained on; columns are matched by their header names (the model's features: a, b, c)",
+    });
+  });
+
   it("rejects rows with the wrong number of cells", () => {
     expect(dataErrorOf(() => parse("a,b,y\n1,2,0\n1,2\n", idsOptions(2)))).toEqual({
       code: "E504",
