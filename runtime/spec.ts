@@ -121,8 +121,21 @@ export interface MinBatch {
   readonly layer: string;
 }
 
+/**
+ * The values a loss accepts for a target (binary cross-entropy: probabilities in [0, 1]);
+ * data loaders reject anything outside before training, naming the cell.
+ */
+export interface TargetDomain {
+  readonly target: string;
+  readonly loss: string;
+  readonly min: number;
+  readonly max: number;
+}
+
 export interface TrainingSpec {
   readonly optimizer: OptimizerSettings;
+  /** Absent when the loss takes any finite target value. */
+  readonly targetDomain?: TargetDomain;
   /** Absent when any batch size trains. */
   readonly minBatch?: MinBatch;
   readonly train: TrainSettings;

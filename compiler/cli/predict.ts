@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { buildFile, chooseModel } from "./build.js";
@@ -24,13 +24,12 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   return withModel(io, module[chosen.model.name], options, undefined, (model) =>
-    predict(io, file, args, runtime, chosen, model),
+    predict(io, args, runtime, chosen, model),
   );
 }
 
 async function predict(
   io: CliIo,
-  file: string,
   args: ParsedArgs,
   runtime: Runtime,
   chosen: ReturnType<typeof chooseModel>,
@@ -53,19 +52,17 @@ async function predict(
     throw new CliError(
       `predict feeds one input, but ${chosen.model.name} has ${model.spec.inputs.length}`,
     );
-  let x = readFeatures(runtime, model, io.cwd, data, dirname(resolve(io.cwd, file)));
-  const normalize = checkpoint.metadata?.["nnc.normalize"];
-  if (normalize !== undefined) {
-    const saved = JSON.parse(normalize) as {
-      kind: "standard" | "minmax";
-      shift: number[];
-      scale: number[];
-    };
-    x = runtime.applyNormalizer(x, {
-      kind: saved.kind,
-      shift: Float32Array.from(saved.shift),
-      scale: Float32Array.from(saved.scale),
-    });
+  const normalizer = runtime.readNormalizeMetadata(checkpoint.metadata, load);
+  const features = runtime.readFeaturesMetadata(checkpoint.metadata, load);
+  let x = readFeatures(runtime, model, io.cwd, data, features);
+  if (normalizer.kind !== "none") {
+    const width = x.shape.length < 2 ? 1 : x.shape[x.shape.length - 1]!;
+    if (normalizer.shift.length !== width) {
+      throw new CliError(
+        `${load}: metadata ${runtime.NORMALIZE_KEY} has statistics for ${normalizer.shift.length} features but ${data} has ${width} per row`,
+      );
+    }
+    x = runtime.applyNormalizer(x, normalizer);
   }
   const out = await model.predict(x);
   const csv = predictionsCsv(out, model.spec.targets[0]?.dtype === "i32");
@@ -81,13 +78,19 @@ async function predict(
   return 0;
 }
 
-/** Feature rows from a CSV (target columns, when present, are left out) or an IDX folder. */
+/**
+ * Feature rows from a CSV (target columns, when present, are left out) or an IDX folder. With
+ * the feature names a checkpoint recorded, CSV columns are matched by header name (any
+ * order); a missing or unknown column is an error naming it. Without them (a checkpoint from
+ * PyTorch or an older nnc), every column that is not a target or dropped is a feature, in file
+ * order.
+ */
 function readFeatures(
   runtime: Runtime,
   model: CompiledModel,
   cwd: string,
   path: string,
-  _modelDir: string,
+  features: readonly string[] | null,
 ): Tensor {
   const input = model.spec.inputs[0]!;
   const shape = input.shape.map((d) => d ?? "batch");
@@ -104,6 +107,7 @@ function readFeatures(
   let header: string[] = [];
   try {
     header = (readFileSync(full, "utf8").split(/\r?\n/, 1)[0] ?? "")
+      .replace(/^\uFEFF/, "")
       .split(",")
       .map((h) => h.trim().replace(/^"|"$/g, ""));
   } catch (error) {
@@ -121,6 +125,7 @@ function readFeatures(
         hasTargets && model.spec.targets[0]?.dtype === "i32"
           ? { kind: "ids" }
           : { kind: "values", width: hasTargets ? targets.length : 0 },
+      ...(features === null ? {} : { features }),
     },
   );
   return csv.x;

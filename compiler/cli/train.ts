@@ -1,10 +1,17 @@
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
-import type { CompiledModel, EpochLog, FitProgress, History } from "../../runtime/index.js";
+import type {
+  CompiledModel,
+  EpochLog,
+  FitProgress,
+  History,
+  SafetensorsContents,
+} from "../../runtime/index.js";
 import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
 import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
@@ -42,12 +49,12 @@ async function train(
   seed: number,
 ): Promise<number> {
   const spec = chosen.model;
-  const prepared = prepare(io, runtime, file, text, chosen, model, args);
+  // The checkpoint first: the CSV's columns are matched to the feature names it records.
+  const init = args.init === undefined ? null : readCheckpoint(io, runtime, args.init);
+  const features = init && runtime.readFeaturesMetadata(init.metadata, args.init!);
+  const prepared = prepare(io, runtime, file, text, chosen, model, args, features);
   if (!prepared) return 1;
-  if (args.init !== undefined) {
-    const path = resolve(io.cwd, args.init);
-    await model.loadStateDict(runtime.readSafetensors(path, { displayPath: args.init }), args.init);
-  }
+  if (init !== null) await model.loadStateDict(init.tensors, args.init!);
 
   // What it runs on, once, above the epoch lines on a terminal (piped output keeps one line per
   // epoch); --history records it either way.
@@ -101,7 +108,11 @@ async function train(
     }));
     runtime.writeSafetensors(resolve(io.cwd, args.save), tensors, {
       displayPath: args.save,
-      metadata: normalizerMetadata(prepared),
+      // Feature scaling and column names beside the weights (PyTorch ignores metadata).
+      metadata: runtime.checkpointMetadata(
+        prepared.normalizer,
+        prepared.columns ? prepared.columns.features : null,
+      ),
     });
   }
   const writeText = (path: string, text: string): void => {
@@ -135,6 +146,7 @@ function prepare(
   chosen: ModelFunctions,
   model: CompiledModel,
   args: TrainArgs,
+  features: readonly string[] | null,
 ): PreparedData | null {
   const settings = chosen.model.settings.data;
   const target = args.target?.split(",").map((t) => t.trim());
@@ -155,7 +167,7 @@ function prepare(
     );
   }
   try {
-    return runtime.prepareData(model.spec, source, baseDir);
+    return runtime.prepareData(model.spec, source, baseDir, features ? { features } : {});
   } catch (error) {
     if (!(error instanceof runtime.DataError)) throw error;
     if (span) {
@@ -174,11 +186,12 @@ function prepare(
   }
 }
 
-/** Feature scaling saved beside the weights (as safetensors metadata, which PyTorch ignores). */
-function normalizerMetadata(prepared: PreparedData): Record<string, string> {
-  const n = prepared.normalizer;
-  if (n.kind === "none") return {};
-  return {
-    "nnc.normalize": JSON.stringify({ kind: n.kind, shift: [...n.shift], scale: [...n.scale] }),
-  };
+function readCheckpoint(io: CliIo, runtime: Runtime, path: string): SafetensorsContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(resolve(io.cwd, path));
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${runtime.fsErrorReason(error)}`);
+  }
+  return runtime.parseSafetensors(bytes, path);
 }

@@ -6,6 +6,7 @@ import type {
   DataSourceSettings,
   MinBatch,
   ModelSpec,
+  TargetDomain,
   TensorSpec,
   TrainingSpec,
 } from "../../runtime/spec.js";
@@ -37,7 +38,7 @@ export function modelSpec(model: TypedModel, source: string, train: IrFunction |
     })),
     state: train?.state.map((s) => ({ name: s.name, shape: s.shape, init: s.init })) ?? [],
     scalars: train?.scalars ?? [],
-    training: training(model.settings, minBatch(model)),
+    training: training(model.settings, minBatch(model), targetDomain(model)),
   };
 }
 
@@ -58,13 +59,34 @@ function minBatch(model: TypedModel): MinBatch | null {
   return null;
 }
 
-function training(settings: TrainingSettings, min: MinBatch | null): TrainingSpec | null {
+/**
+ * Binary cross-entropy's target is a probability: a value outside [0, 1] gives a loss that is
+ * unbounded below, which trains to nonsense without any error.
+ */
+function targetDomain(model: TypedModel): TargetDomain | null {
+  const targets = new Set(model.targets.map((t) => t.name));
+  for (const eqn of model.eqns) {
+    if (eqn.op !== "binary_cross_entropy" && eqn.op !== "sigmoid_binary_cross_entropy") continue;
+    const target = eqn.args[1];
+    if (target?.kind === "value" && targets.has(target.name)) {
+      return { target: target.name, loss: "binary_cross_entropy", min: 0, max: 1 };
+    }
+  }
+  return null;
+}
+
+function training(
+  settings: TrainingSettings,
+  min: MinBatch | null,
+  domain: TargetDomain | null,
+): TrainingSpec | null {
   if (settings.optimizer === null) return null;
   const { span: _optimizerSpan, ...optimizer } = settings.optimizer;
   const data = settings.data;
   return {
     optimizer,
     ...(min === null ? {} : { minBatch: min }),
+    ...(domain === null ? {} : { targetDomain: domain }),
     train: settings.train,
     metrics: settings.metrics,
     data: data === null ? null : { ...data, source: data.source && sourceSettings(data.source) },

@@ -22,7 +22,19 @@ export interface ModelSlot {
  */
 export type TargetKind =
   | { readonly kind: "ids"; readonly classes?: number }
-  | { readonly kind: "values"; readonly width: number };
+  | {
+      readonly kind: "values";
+      readonly width: number;
+      /** The loss's domain: every target cell must lie in [min, max]. */
+      readonly range?: TargetRange;
+    };
+
+/** `binary_cross_entropy` needs targets in [0, 1]. */
+export interface TargetRange {
+  readonly loss: string;
+  readonly min: number;
+  readonly max: number;
+}
 
 export interface ColumnPlan {
   readonly features: string[];
@@ -41,6 +53,11 @@ export interface ColumnRequest {
   readonly drop: readonly string[];
   readonly input: ModelSlot;
   readonly targetKind: TargetKind;
+  /**
+   * The feature columns' header names a checkpoint was trained on, in the model's order: the
+   * columns are then matched by name (any file order) and a missing or unknown one is E502.
+   */
+  readonly features?: readonly string[];
 }
 
 /** Resolves the header against the request; throws DataError (E502, E504) on any problem. */
@@ -89,6 +106,14 @@ export function planColumns(
       features.push(name);
     }
   });
+  if (request.features !== undefined) {
+    const trained = request.features;
+    checkTrainedFeatures(features, trained, displayPath);
+    header.forEach((name, column) => {
+      if (featureSlot[column] !== -1) featureSlot[column] = trained.indexOf(name);
+    });
+    features.splice(0, features.length, ...trained);
+  }
 
   checkTargetCount(targets, request.targetKind, displayPath);
   const rowShape = inputRowShape(features, request.input, displayPath);
@@ -112,6 +137,27 @@ function findColumn(
       : "";
   const list = `${suggestion === "" ? "; the" : " The"} columns are: ${listNames(header)}`;
   throw malformed(displayPath, `${where}no column ${quoteName(name)}${why}${suggestion}${list}`);
+}
+
+/** The file's feature columns are exactly the trained ones (in any order). */
+function checkTrainedFeatures(
+  features: readonly string[],
+  trained: readonly string[],
+  displayPath: string,
+): void {
+  const missing = trained.filter((f) => !features.includes(f));
+  const extra = features.filter((f) => !trained.includes(f));
+  if (missing.length === 0 && extra.length === 0) return;
+  const named = (names: readonly string[]) =>
+    `${names.length === 1 ? "column" : "columns"} ${listNames(names)}`;
+  const parts = [
+    ...(missing.length > 0 ? [`lacks ${named(missing)} the model was trained on`] : []),
+    ...(extra.length > 0 ? [`has ${named(extra)} the model was not trained on`] : []),
+  ];
+  throw new DataError(
+    "E502",
+    `${displayPath} ${parts.join(" and ")}; columns are matched by their header names (the model's features: ${listNames(trained)})`,
+  );
 }
 
 function checkTargetCount(targets: readonly string[], kind: TargetKind, displayPath: string): void {

@@ -67,6 +67,7 @@ export function parseCsv(bytes: Uint8Array, displayPath: string, options: CsvOpt
   const { featureSlot, targetSlot } = plan;
   const ids = options.targetKind.kind === "ids";
   const classes = options.targetKind.kind === "ids" ? options.targetKind.classes : undefined;
+  const range = options.targetKind.kind === "values" ? options.targetKind.range : undefined;
 
   // Each record but the last ends with an LF (or a lone CR: then the arrays grow).
   let capacity = 1;
@@ -129,6 +130,12 @@ export function parseCsv(bytes: Uint8Array, displayPath: string, options: CsvOpt
             throw new DataError(
               "E502",
               `${displayPath}:${line}: column ${header[column]}: class id ${value} is out of range: the model has ${classes} classes (0..${classes - 1})`,
+            );
+          }
+          if (range !== undefined && !(value >= range.min && value <= range.max)) {
+            throw new DataError(
+              "E502",
+              `${displayPath}:${line}: column ${header[column]}: target ${cellText(bytes, start, end) ?? value} is outside [${range.min}, ${range.max}], the values ${range.loss} takes (a probability; 0 or 1 for two classes)`,
             );
           }
           y[rows * nt + tSlot] = value;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { DataSourceSettings } from "../spec.js";
 import { isDirectory } from "../io/fs.js";
-import type { ModelSlot } from "./csv-columns.js";
+import type { ModelSlot, TargetRange } from "./csv-columns.js";
 import { readCsv } from "./csv-file.js";
 import type { Dataset } from "./dataset.js";
 import { DataError } from "./errors.js";
@@ -25,9 +25,15 @@ export type SourceRequest =
 export interface ModelDataSlots {
   readonly input: ModelSlot;
   /** `ids` for an `i32` target of class ids; `values` for a float target. */
-  readonly target: ModelSlot & { readonly kind: "ids" | "values" };
+  readonly target: ModelSlot & {
+    readonly kind: "ids" | "values";
+    /** The loss's domain for a float target (binary cross-entropy: [0, 1]). */
+    readonly range?: TargetRange;
+  };
   /** Number of classes when known (the output's last dimension), to check ids against. */
   readonly classes?: number;
+  /** A CSV's feature column names from a checkpoint: matched by name (see ColumnRequest). */
+  readonly features?: readonly string[];
 }
 
 export interface LoadedData {
@@ -59,10 +65,11 @@ export function loadDataSource(
       defaultTarget: [model.target.name],
       drop: source.drop,
       input: model.input,
+      ...(model.features === undefined ? {} : { features: model.features }),
       targetKind:
         model.target.kind === "ids"
           ? { kind: "ids", ...(model.classes === undefined ? {} : { classes: model.classes }) }
-          : { kind: "values", width },
+          : { kind: "values", width, ...(model.target.range ? { range: model.target.range } : {}) },
     });
     const y = model.target.kind === "ids" ? csv.y : targetView(csv.y, model.target);
     return { data: { x: csv.x, y }, test: null, columns: csv.columns };

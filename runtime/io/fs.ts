@@ -2,12 +2,14 @@ import {
   closeSync,
   fsyncSync,
   openSync,
+  readdirSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 
 /**
  * File-system helpers shared by the data loaders and the checkpoint writer. Their job is to
@@ -69,8 +71,11 @@ export function isFile(path: string): boolean {
  * the bytes go to `path.tmp-<pid>-<random>` in the same directory (so the rename stays on
  * one file system), are flushed, and the temporary file is renamed over `path`. On failure
  * the temporary file is removed and the error rethrown untouched for the caller to word.
+ * A process killed mid-write (`kill -9`) cannot remove its temporary file: the next write to
+ * the same path removes those left by processes that no longer run.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  removeStaleTemps(path);
   const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   let fd: number | null = null;
   try {
@@ -91,5 +96,39 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
       // The temporary file was never created, or is already gone: nothing to clean.
     }
     throw error;
+  }
+}
+
+/**
+ * Removes `path.tmp-<pid>-<12 hex>` files (writeFileAtomic's names) whose writer process is
+ * gone. A live pid (ours, or another writer's, even one we may not signal) keeps its file.
+ */
+export function removeStaleTemps(path: string): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // An unreadable folder: the write itself will report why.
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)-[0-9a-f]{12}$/.exec(name.slice(prefix.length));
+    if (match === null || isRunning(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+    } catch {
+      // Gone already, or not ours to remove: harmless either way.
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) !== "ESRCH";
   }
 }

@@ -3,6 +3,13 @@
  * that a checkpoint fits a model (files are Node's: runtime/node).
  */
 export { type ExpectedTensor, checkCheckpoint } from "./checkpoint.js";
+export {
+  FEATURES_KEY,
+  NORMALIZE_KEY,
+  checkpointMetadata,
+  readFeaturesMetadata,
+  readNormalizeMetadata,
+} from "./checkpoint-metadata.js";
 export { CheckpointError } from "./errors.js";
 export {
   type NamedTensor,

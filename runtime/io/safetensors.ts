@@ -159,13 +159,20 @@ export function parseSafetensors(bytes: Uint8Array, displayPath: string): Safete
   const dataSize = bytes.length - dataStart;
   const tensors = new Map<string, StoredTensor>();
   let metadata: Record<string, string> | null = null;
+  const spans: DataSpan[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") {
-      if (isRecord(info)) {
-        metadata = Object.fromEntries(
-          Object.entries(info).filter((e): e is [string, string] => typeof e[1] === "string"),
-        );
+      // The format allows only string values: anything else was not written by a
+      // safetensors library, and a silently dropped key would read as a default.
+      if (!isRecord(info)) throw fail("__metadata__ is not a JSON object of strings");
+      for (const [key, value] of Object.entries(info)) {
+        if (typeof value !== "string") {
+          throw fail(
+            `metadata ${key}: the value is not a string (safetensors metadata holds strings)`,
+          );
+        }
       }
+      metadata = info as Record<string, string>;
       continue;
     }
     if (
@@ -197,12 +204,64 @@ export function parseSafetensors(bytes: Uint8Array, displayPath: string): Safete
         `tensor ${name}: shape [${shape.join(", ")}] of ${dtype} needs ${count * type.size} bytes but its data offsets span ${end - begin}`,
       );
     }
+    spans.push({ name, begin, end });
     const data = new Float32Array(count);
     const base = dataStart + begin;
-    for (let i = 0; i < count; i++) data[i] = type.read(view, base + i * type.size);
+    for (let i = 0; i < count; i++) {
+      const value = type.read(view, base + i * type.size);
+      // Integers beyond float32's range also become infinite: a counter that large is damage.
+      data[i] = value;
+      if (!Number.isFinite(data[i]!)) {
+        throw fail(
+          `tensor ${name}: value ${i} (of ${count}) is ${String(value)}${Number.isFinite(value) ? ", beyond float32" : ""}; a checkpoint holds finite numbers (was it saved after training diverged?)`,
+        );
+      }
+    }
     tensors.set(name, { shape: [...shape], data, dtype });
   }
+  checkLayout(spans, dataSize, fail);
   return { tensors, metadata };
+}
+
+interface DataSpan {
+  readonly name: string;
+  readonly begin: number;
+  readonly end: number;
+}
+
+/**
+ * What the safetensors library itself requires of the data section: the tensors, ordered by
+ * offset, tile it exactly (no overlap, no gap, nothing after the last). Overlapping tensors
+ * would alias each other's values; gaps and tails are bytes no writer puts there.
+ */
+function checkLayout(
+  spans: DataSpan[],
+  dataSize: number,
+  fail: (detail: string) => CheckpointError,
+): void {
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let previous: DataSpan | null = null;
+  for (const span of spans) {
+    if (span.begin < at) {
+      throw fail(
+        `tensor ${span.name}: data offsets [${span.begin}, ${span.end}] overlap tensor ${previous!.name} at [${previous!.begin}, ${previous!.end}]; the file is damaged`,
+      );
+    }
+    if (span.begin > at) {
+      throw fail(
+        `tensor ${span.name}: data offsets [${span.begin}, ${span.end}] leave bytes ${at}..${span.begin} unused${previous === null ? "" : ` after tensor ${previous.name}`}; the file is damaged`,
+      );
+    }
+    at = span.end;
+    previous = span;
+  }
+  if (at !== dataSize) {
+    const after = previous === null ? "no tensor" : `tensor ${previous.name}`;
+    throw fail(
+      `${dataSize - at} bytes follow ${after} at the end of the data section; the file is damaged or was appended to`,
+    );
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

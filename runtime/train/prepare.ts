@@ -27,6 +27,11 @@ export interface PreparedData {
 export interface PrepareOptions {
   /** Overrides the model's `validation_split`. */
   readonly validationSplit?: number;
+  /**
+   * The feature columns a checkpoint was trained on (`nnc.features`): a CSV's columns are
+   * matched to them by header name.
+   */
+  readonly features?: readonly string[];
 }
 
 /**
@@ -56,14 +61,17 @@ export function prepareData(
     );
   }
   const classes = target.dtype === "i32" ? spec.output.shape.at(-1) : undefined;
+  const domain = training.targetDomain;
   const loaded = loadDataSource(source, baseDir, {
     input: { name: input.name, shape: withBatch(input.shape) },
     target: {
       name: target.name,
       shape: withBatch(target.shape),
       kind: target.dtype === "i32" ? "ids" : "values",
+      ...(domain?.target === target.name ? { range: domain } : {}),
     },
     ...(typeof classes === "number" ? { classes } : {}),
+    ...(options.features === undefined ? {} : { features: options.features }),
   });
   let rest: Dataset = loaded.data;
   let test: Dataset | null = loaded.test;

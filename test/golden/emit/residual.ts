@@ -1516,6 +1516,12 @@ export class Residual extends CompiledModel {
         eps: 1e-8,
         weightDecay: 0,
       },
+      targetDomain: {
+        target: "benign",
+        loss: "binary_cross_entropy",
+        min: 0,
+        max: 1,
+      },
       train: {
         epochs: 60,
         batchSize: 32,

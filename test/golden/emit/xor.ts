@@ -676,6 +676,12 @@ export class Xor extends CompiledModel {
         dampening: 0,
         weightDecay: 0,
       },
+      targetDomain: {
+        target: "y",
+        loss: "binary_cross_entropy",
+        min: 0,
+        max: 1,
+      },
       train: {
         epochs: 2000,
         batchSize: 4,

@@ -228,6 +228,39 @@ describe("CSV errors", () => {
     });
   });
 
+  it("rejects targets outside the loss's domain (binary cross-entropy: [0, 1]) at their cell", () => {
+    const bce = valuesOptions(1, 1, {
+      targetKind: {
+        kind: "values",
+        width: 1,
+        range: { loss: "binary_cross_entropy", min: 0, max: 1 },
+      },
+    });
+    expect(parse("a,y\n1,0\n2,1\n3,0.25\n", bce).y.data).toEqual(Float32Array.from([0, 1, 0.25]));
+    for (const [cell, line] of [
+      ["1.5", 3],
+      ["-0.5", 3],
+      ["2", 3],
+    ] as const) {
+      expect(dataErrorOf(() => parse(`a,y\n1,1\n2,${cell}\n`, bce))).toEqual({
+        code: "E502",
+        message: `data.csv:${line}: column y: target "${cell}" is outside [0, 1], the values binary_cross_entropy takes (a probability; 0 or 1 for two classes)`,
+      });
+    }
+  });
+
+  it("matches feature columns to trained names in any order, naming missing and extra ones", () => {
+    const trained = valuesOptions(3, 1, { features: ["a", "b", "c"] });
+    const csv = parse("c,y,a,b\n3,0,1,2\n6,1,4,5\n", trained);
+    expect([...csv.x.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(csv.columns.features).toEqual(["a", "b", "c"]);
+    expect(dataErrorOf(() => parse("a,b,d,y\n1,2,3,0\n", trained))).toEqual({
+      code: "E502",
+      message:
+        "data.csv lacks column c the model was trained on and has column d the model was not trained on; columns are matched by their header names (the model's features: a, b, c)",
+    });
+  });
+
   it("rejects rows with the wrong number of cells", () => {
     expect(dataErrorOf(() => parse("a,b,y\n1,2,0\n1,2\n", idsOptions(2)))).toEqual({
       code: "E504",
