@@ -120,8 +120,10 @@ export const PROGRESS_INTERVAL_MS = 100;
  * early stopping on the monitored figure (restoring the best weights when asked).
  *
  * A step reads nothing back and allocates nothing: the loss and metric sums accumulate in a
- * device buffer (Backend.accumulateMetrics), read once per `onProgress` call and once per
- * epoch; awaiting happens only there.
+ * device buffer (Backend.accumulateMetrics), read once per progress update and once per
+ * epoch; awaiting happens only there. The same read carries the device's non-finite flag, so
+ * `stopOnNonFinite` costs no step a wait. Guarantees: weights kept or restored (best epoch,
+ * `finishedWeights`) are all finite; an aborted `signal` ends training before the next step.
  */
 export async function fit(
   model: CompiledModel,
