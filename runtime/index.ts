@@ -64,6 +64,7 @@ export {
 } from "./model.js";
 export type * from "./spec.js";
 export {
+  type Divergence,
   type EpochLog,
   type FitData,
   type FitOptions,

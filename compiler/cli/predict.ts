@@ -6,6 +6,7 @@ import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
 import { CliError, type CliIo, describeFsError } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
+import { checkOutputPaths } from "./output-paths.js";
 
 /**
  * `nnc predict FILE --load CKPT --data PATH [-o out.csv]`: the trained model's outputs for
@@ -18,6 +19,8 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   const data = stringOption(args, "data");
   if (load === undefined || data === undefined)
     throw new CliError("predict needs --load CKPT and --data PATH");
+  const out = stringOption(args, "out");
+  if (out !== undefined) checkOutputPaths(io.cwd, [{ flag: "-o", path: out }]);
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));

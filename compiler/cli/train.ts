@@ -10,6 +10,7 @@ import type {
   EpochLog,
   FitProgress,
   History,
+  ParameterValue,
   SafetensorsContents,
 } from "../../runtime/index.js";
 import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
@@ -19,6 +20,13 @@ import { CliError, type CliIo, useColor } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
+import { checkOutputPaths } from "./output-paths.js";
+import {
+  divergenceMessage,
+  interruptedMessage,
+  lastFinitePath,
+  watchSignals,
+} from "./train-stop.js";
 
 /** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
 export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
@@ -30,6 +38,12 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
       `model ${chosen.model.name} cannot be trained: it has no loss and optimizer sections`,
     );
   }
+  // Before any work: hours of training are never lost to a typo in an output path.
+  checkOutputPaths(io.cwd, [
+    ...(args.save !== undefined ? [{ flag: "--save", path: args.save }] : []),
+    ...(args.history !== undefined ? [{ flag: "--history", path: args.history }] : []),
+    ...(args.plot !== undefined ? [{ flag: "--plot", path: args.plot }] : []),
+  ]);
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const seed = args.seed ?? chosen.model.settings.train.seed;
@@ -47,6 +61,25 @@ async function train(
   chosen: ModelFunctions,
   model: CompiledModel,
   seed: number,
+): Promise<number> {
+  const signals = watchSignals();
+  try {
+    return await trainWatched(io, file, args, runtime, text, chosen, model, seed, signals);
+  } finally {
+    signals.stop();
+  }
+}
+
+async function trainWatched(
+  io: CliIo,
+  file: string,
+  args: TrainArgs,
+  runtime: Runtime,
+  text: string,
+  chosen: ModelFunctions,
+  model: CompiledModel,
+  seed: number,
+  signals: ReturnType<typeof watchSignals>,
 ): Promise<number> {
   const spec = chosen.model;
   // The checkpoint first: the CSV's columns are matched to the feature names it records.
@@ -72,6 +105,9 @@ async function train(
       ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
       ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
       seed,
+      signal: signals.signal,
+      stopOnNonFinite: true,
+      keepFinishedWeights: args.save !== undefined,
       ...(bar
         ? {
             onProgress: (p: FitProgress) =>
@@ -86,6 +122,70 @@ async function train(
       },
     },
   );
+  bar?.clear();
+  const save = (path: string, weights: ReadonlyMap<string, ParameterValue>) => {
+    const tensors = [...weights].map(([name, t]) => ({
+      name,
+      shape: t.shape,
+      data: t.data,
+      ...(t.dtype === "I64" ? { dtype: "I64" as const } : {}),
+    }));
+    runtime.writeSafetensors(resolve(io.cwd, path), tensors, {
+      displayPath: path,
+      // Feature scaling and column names beside the weights (PyTorch ignores metadata).
+      metadata: runtime.checkpointMetadata(
+        prepared.normalizer,
+        prepared.columns ? prepared.columns.features : null,
+      ),
+    });
+  };
+  const writeText = (path: string, text: string): void => {
+    try {
+      runtime.writeFileAtomic(resolve(io.cwd, path), new TextEncoder().encode(text));
+    } catch (error) {
+      throw new CliError(`cannot write ${path}: ${runtime.fsErrorReason(error)}`);
+    }
+  };
+  const writeRecords = (test: unknown): void => {
+    if (args.history !== undefined) {
+      const record = {
+        model: spec.name,
+        backend: runsOn,
+        epochs: history.epochs,
+        stoppedEarly: history.stoppedEarly,
+        restoredEpoch: history.restoredEpoch,
+        ...(history.diverged ? { diverged: history.diverged } : {}),
+        ...(history.interrupted ? { interrupted: true } : {}),
+        test,
+      };
+      writeText(args.history, `${JSON.stringify(record, null, 2)}\n`);
+    }
+    if (args.plot !== undefined) writeText(args.plot, plotSvg(spec.name, history.epochs));
+  };
+
+  // A stopped run saves only finite weights of a finished epoch, never where --save points
+  // after a divergence (that file keeps what it held).
+  const kept = history.finishedWeights;
+  if (history.diverged || history.interrupted) {
+    let savedTo: string | null = null;
+    if (args.save !== undefined && kept) {
+      savedTo = history.diverged ? lastFinitePath(args.save) : args.save;
+      save(savedTo, kept.weights);
+    }
+    writeRecords(null);
+    if (history.diverged) {
+      io.stderr(
+        `nnc: ${divergenceMessage(history.diverged, kept && savedTo ? { epoch: kept.epoch, path: savedTo } : null)}\n`,
+      );
+      return 1;
+    }
+    const caught = signals.caught ?? "SIGINT";
+    io.stderr(
+      `nnc: ${interruptedMessage(caught, history.epochs.length, args.save, kept && savedTo ? kept.epoch : null)}\n`,
+    );
+    return caught === "SIGTERM" ? 143 : 130;
+  }
+
   if (history.stoppedEarly && !args.quiet) {
     const restored =
       history.restoredEpoch === null ? "" : `; weights of epoch ${history.restoredEpoch} restored`;
@@ -100,40 +200,15 @@ async function train(
   }
 
   if (args.save !== undefined) {
-    const tensors = [...(await model.stateDict())].map(([name, t]) => ({
-      name,
-      shape: t.shape,
-      data: t.data,
-      ...(t.dtype === "I64" ? { dtype: "I64" as const } : {}),
-    }));
-    runtime.writeSafetensors(resolve(io.cwd, args.save), tensors, {
-      displayPath: args.save,
-      // Feature scaling and column names beside the weights (PyTorch ignores metadata).
-      metadata: runtime.checkpointMetadata(
-        prepared.normalizer,
-        prepared.columns ? prepared.columns.features : null,
-      ),
-    });
-  }
-  const writeText = (path: string, text: string): void => {
-    try {
-      runtime.writeFileAtomic(resolve(io.cwd, path), new TextEncoder().encode(text));
-    } catch (error) {
-      throw new CliError(`cannot write ${path}: ${runtime.fsErrorReason(error)}`);
+    const weights = await model.stateDict();
+    if (!allFinite(weights)) {
+      throw new CliError(
+        `the trained weights are not all finite, so ${args.save} was not written; try a lower learning rate or normalising the data`,
+      );
     }
-  };
-  if (args.history !== undefined) {
-    const record = {
-      model: spec.name,
-      backend: runsOn,
-      epochs: history.epochs,
-      stoppedEarly: history.stoppedEarly,
-      restoredEpoch: history.restoredEpoch,
-      test,
-    };
-    writeText(args.history, `${JSON.stringify(record, null, 2)}\n`);
+    save(args.save, weights);
   }
-  if (args.plot !== undefined) writeText(args.plot, plotSvg(spec.name, history.epochs));
+  writeRecords(test);
   return 0;
 }
 
@@ -194,4 +269,9 @@ function readCheckpoint(io: CliIo, runtime: Runtime, path: string): SafetensorsC
     throw new CliError(`cannot read ${path}: ${runtime.fsErrorReason(error)}`);
   }
   return runtime.parseSafetensors(bytes, path);
+}
+
+function allFinite(weights: ReadonlyMap<string, ParameterValue>): boolean {
+  for (const t of weights.values()) if (!t.data.every(Number.isFinite)) return false;
+  return true;
 }

@@ -33,6 +33,38 @@ export interface History {
   readonly stoppedEarly: boolean;
   /** The epoch whose weights the model holds after early stopping restored them, else null. */
   readonly restoredEpoch: number | null;
+  /** Where the loss or the weights first stopped being finite, when that stopped training. */
+  readonly diverged: Divergence | null;
+  /** True when `signal` aborted training (after the step running then). */
+  readonly interrupted: boolean;
+  /**
+   * With `keepFinishedWeights`: a copy of the weights after the last finished epoch whose loss
+   * and weights were all finite (null before the first one); otherwise null.
+   */
+  readonly finishedWeights: {
+    readonly epoch: number;
+    readonly weights: Map<string, ParameterValue>;
+  } | null;
+}
+
+/**
+ * The first non-finite figure of a run that `stopOnNonFinite` ended. The epoch it names is
+ * unfinished when the loss diverged (History.epochs ends before it); a weight is checked after
+ * its epoch's log.
+ */
+export interface Divergence {
+  /** 1-based, as EpochLog's. */
+  readonly epoch: number;
+  /** The 1-based step whose loss or output was first NaN or infinite (the last step for weights). */
+  readonly step: number;
+  /** `loss`: the loss or an output; `weights`: a parameter after the epoch's last step. */
+  readonly what: "loss" | "weights";
+  /** The last finite mean loss read (at a progress update or an epoch's end), if any. */
+  readonly lastFiniteLoss: {
+    readonly loss: number;
+    readonly epoch: number;
+    readonly step: number;
+  } | null;
 }
 
 export interface FitData {
@@ -60,6 +92,18 @@ export interface FitOptions extends Partial<TrainSettings> {
    * call reads the device's running sums once).
    */
   readonly onProgress?: (progress: FitProgress) => void;
+  /**
+   * Stops training at the first progress update (or epoch end) whose device-side flag
+   * (MetricSum.firstNonFinite) says a loss or output became NaN or infinite; History.diverged
+   * says where. With it, progress updates happen (and read the sums) even without `onProgress`.
+   */
+  readonly stopOnNonFinite?: boolean;
+  /**
+   * Copies the weights after each finished epoch whose loss and weights are finite (one read of
+   * the parameters per epoch) into History.finishedWeights: what an interrupted or diverged
+   * run can still save.
+   */
+  readonly keepFinishedWeights?: boolean;
 }
 
 /**
@@ -76,8 +120,10 @@ export const PROGRESS_INTERVAL_MS = 100;
  * early stopping on the monitored figure (restoring the best weights when asked).
  *
  * A step reads nothing back and allocates nothing: the loss and metric sums accumulate in a
- * device buffer (Backend.accumulateMetrics), read once per `onProgress` call and once per
- * epoch; awaiting happens only there.
+ * device buffer (Backend.accumulateMetrics), read once per progress update and once per
+ * epoch; awaiting happens only there. The same read carries the device's non-finite flag, so
+ * `stopOnNonFinite` costs no step a wait. Guarantees: weights kept or restored (best epoch,
+ * `finishedWeights`) are all finite; an aborted `signal` ends training before the next step.
  */
 export async function fit(
   model: CompiledModel,
@@ -97,15 +143,21 @@ export async function fit(
   model.rt.seedDropout(settings.seed);
   const onProgress = options.onProgress;
   const signal = options.signal;
-  const ticking = onProgress !== undefined || signal !== undefined;
+  const stopOnNonFinite = options.stopOnNonFinite === true;
+  const reading = onProgress !== undefined || stopOnNonFinite;
+  const ticking = reading || signal !== undefined;
   const stopping = settings.earlyStopping;
   const logs: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: Map<string, ParameterValue> | null } | null =
     null;
   let waited = 0;
   let stoppedEarly = false;
+  let diverged: Divergence | null = null;
+  let interrupted = false;
+  let lastFiniteLoss: Divergence["lastFiniteLoss"] = null;
+  let finishedWeights: History["finishedWeights"] = null;
 
-  for (let epoch = 0; epoch < settings.epochs; epoch++) {
+  epochs: for (let epoch = 0; epoch < settings.epochs; epoch++) {
     const started = performance.now();
     const lr = scheduledLr(training.optimizer.lr, settings.lrSchedule, epoch);
     model.setLearningRate(lr);
@@ -115,7 +167,10 @@ export async function fit(
     let seen = 0;
     let reported = started;
     for (let b = 0; b < batches; b++) {
-      if (signal?.aborted) return { epochs: logs, stoppedEarly: false, restoredEpoch: null };
+      if (signal?.aborted) {
+        interrupted = true;
+        break epochs;
+      }
       const n = iterator.batchLength(b);
       const plan = model.plan("train", n);
       model.loadBatch(plan, data.train, order, iterator.batchStart(b), n);
@@ -126,9 +181,16 @@ export async function fit(
         const now = performance.now();
         if (now - reported >= PROGRESS_INTERVAL_MS || b + 1 === batches) {
           reported = now;
-          if (onProgress) {
-            const loss = meanLoss(await model.rt.read(sums, METRIC_SUM_COUNT));
-            onProgress({ epoch: epoch + 1, step: b + 1, steps: batches, loss });
+          if (reading) {
+            const read = await model.rt.read(sums, METRIC_SUM_COUNT);
+            const step = read[MetricSum.firstNonFinite]!;
+            if (stopOnNonFinite && step > 0) {
+              diverged = { epoch: epoch + 1, step, what: "loss", lastFiniteLoss };
+              break epochs;
+            }
+            const loss = meanLoss(read);
+            if (Number.isFinite(loss)) lastFiniteLoss = { loss, epoch: epoch + 1, step: b + 1 };
+            onProgress?.({ epoch: epoch + 1, step: b + 1, steps: batches, loss });
           }
           await nextTask();
         }
@@ -156,21 +218,42 @@ export async function fit(
     };
     logs.push(log);
     options.onEpoch?.(log);
-
-    if (stopping) {
-      const value = monitored(log, stopping.monitor);
+    if (stopOnNonFinite && nonFiniteStep > 0) {
+      diverged = { epoch: epoch + 1, step: nonFiniteStep, what: "loss", lastFiniteLoss };
+      break;
+    }
+    if (Number.isFinite(loss)) lastFiniteLoss = { loss, epoch: epoch + 1, step: batches };
+    // An epoch with a non-finite loss, monitored figure or weight is never the best, so NaN
+    // weights are never restored; weights are copied (and checked) only when someone keeps them.
+    const finite = nonFiniteStep === 0 && Number.isFinite(loss);
+    const value = stopping ? monitored(log, stopping.monitor) : NaN;
+    let candidate = false;
+    if (stopping && finite && Number.isFinite(value)) {
       const higherIsBetter = stopping.monitor.endsWith("accuracy");
-      const improved =
+      candidate =
         best === null ||
         (higherIsBetter
           ? value > best.value + stopping.minDelta
           : value < best.value - stopping.minDelta);
-      if (improved) {
-        best = {
-          value,
-          epoch: epoch + 1,
-          weights: stopping.restoreBest ? await model.stateDict() : null,
-        };
+    }
+    let weights: Map<string, ParameterValue> | null = null;
+    if (finite && (options.keepFinishedWeights || (candidate && stopping?.restoreBest))) {
+      weights = await model.stateDict();
+      if (!allFinite(weights)) {
+        weights = null;
+        candidate = false;
+        if (stopOnNonFinite) {
+          diverged = { epoch: epoch + 1, step: batches, what: "weights", lastFiniteLoss };
+          break;
+        }
+      } else if (options.keepFinishedWeights) {
+        finishedWeights = { epoch: epoch + 1, weights };
+      }
+    }
+
+    if (stopping) {
+      if (candidate) {
+        best = { value, epoch: epoch + 1, weights: stopping.restoreBest ? weights : null };
         waited = 0;
       } else if (++waited > stopping.patience) {
         stoppedEarly = epoch + 1 < settings.epochs;
@@ -179,11 +262,23 @@ export async function fit(
     }
   }
   let restoredEpoch: number | null = null;
-  if (stopping?.restoreBest && best?.weights && best.epoch !== logs.length) {
-    await model.loadStateDict(best.weights);
-    restoredEpoch = best.epoch;
+  // An interrupted run keeps the weights it has; a diverged one gets its best finite ones back.
+  if (!interrupted && stopping?.restoreBest && best?.weights) {
+    if (diverged !== null || best.epoch !== logs.length) {
+      await model.loadStateDict(best.weights);
+      restoredEpoch = best.epoch;
+    }
   }
-  return { epochs: logs, stoppedEarly, restoredEpoch };
+  return { epochs: logs, stoppedEarly, restoredEpoch, diverged, interrupted, finishedWeights };
+}
+
+/** True when every value of every parameter is finite. */
+function allFinite(weights: ReadonlyMap<string, ParameterValue>): boolean {
+  for (const value of weights.values()) {
+    const data = value.data;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return false;
+  }
+  return true;
 }
 
 /** Resolves in a later task of the event loop (after pending I/O, repaints and events). */
@@ -199,10 +294,17 @@ function monitored(log: EpochLog, name: string): number {
   return log.metrics[name] ?? NaN;
 }
 
+/** FitOptions that are not TrainSettings. */
+const notSettings: ReadonlySet<string> = new Set([
+  "signal",
+  "stopOnNonFinite",
+  "keepFinishedWeights",
+]);
+
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(value).filter(
-      ([k, v]) => v !== undefined && typeof v !== "function" && k !== "signal",
+      ([k, v]) => v !== undefined && typeof v !== "function" && !notSettings.has(k),
     ),
   ) as Partial<T>;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -149,15 +149,14 @@ describe.each(cpuVariants)("nnc train ($name)", (variant) => {
     );
   });
 
-  it("never leaves a half-written checkpoint when saving fails", async () => {
+  it("refuses a --save path that cannot be written before training, leaving nothing", async () => {
     const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
-    const result = await nnc(
-      ["train", "m.nn", "--save", "no/such/dir/w.safetensors", "--quiet"],
-      dir,
-    );
+    // Missing folders are created (issue 10); a folder under a file cannot be.
+    const result = await nnc(["train", "m.nn", "--save", "d.csv/dir/w.safetensors"], dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/cannot write no\/such\/dir\/w\.safetensors/);
-    expect(existsSync(join(dir, "no"))).toBe(false);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^nnc: cannot write --save d\.csv\/dir\/w\.safetensors: /);
+    expect(readdirSync(dir).sort()).toEqual(["d.csv", "m.nn"]);
   });
 });
 
