@@ -55,6 +55,11 @@ export const diagnosticMessages = {
     message: (a: { limit: number }) =>
       `nested too deeply: at most ${a.limit} levels of brackets, or of \`^\` in a row, are allowed`,
   },
+  E112: {
+    title: "expression too long",
+    message: (a: { limit: number }) =>
+      `expression too long: at most ${a.limit} operators or calls deep; split it with named bindings or a \`sum\``,
+  },
 
   // --- E2xx shapes and types ---------------------------------------------------------------
   E201: {
@@ -203,6 +208,11 @@ export const diagnosticMessages = {
     title: "target used in forward",
     message: (a: { name: string }) =>
       `\`${a.name}\` is a target: only the loss can read it, since the model must compute its output without the answer`,
+  },
+  E316: {
+    title: "uses nested too deeply",
+    message: (a: { limit: number; kind: string; name: string }) =>
+      `${a.kind} \`${a.name}\` is used ${a.limit} fn or block calls deep: at most ${a.limit} are allowed`,
   },
   E313: {
     title: "name is not a value",
