@@ -129,6 +129,11 @@ export const diagnosticMessages = {
     title: "invalid batch dimension",
     message: (a: { detail: string }) => a.detail,
   },
+  E218: {
+    title: "model too large",
+    message: (a: { model: string; layer: string; bytes: number; total: number; limit: number }) =>
+      `model ${a.model} cannot fit in memory: layer ${a.layer} needs ${a.bytes.toLocaleString("en-US")} bytes for its parameters, ${a.total.toLocaleString("en-US")} bytes in all so far (at most ${a.limit.toLocaleString("en-US")})`,
+  },
   E217: {
     title: "dimension unknown when the model runs",
     message: (a: { model: string; dims: string }) =>

@@ -98,3 +98,20 @@ describe("errors per file", () => {
     expect(out).toContain("gen.nn: 200 more diagnostics not shown");
   });
 });
+
+describe("model size", () => {
+  it("a layer past the parameter limit is E218 at the layer, naming its bytes", () => {
+    const result = check(model("    x -> dense(1000000000) -> dense(1)"), "gen.nn");
+    expect(
+      result.diagnostics.map((d) => `${d.span.start.line}:${d.span.start.column} ${d.code}`),
+    ).toEqual(["5:10 E218"]);
+    expect(result.diagnostics[0]!.message).toContain("layer dense_1 needs 20,000,000,000 bytes");
+  });
+
+  it("many layers that pass the limit together are one E218, at the first layer past it (the third)", () => {
+    const result = check(model(`    x${" -> dense(12000)".repeat(4)} -> dense(1)`), "gen.nn");
+    expect(
+      result.diagnostics.map((d) => `${d.span.start.line}:${d.span.start.column} ${d.code}`),
+    ).toEqual(["5:42 E218"]);
+  });
+});
