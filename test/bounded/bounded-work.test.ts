@@ -115,3 +115,19 @@ describe("model size", () => {
     ).toEqual(["5:42 E218"]);
   });
 });
+
+describe("repeat counts", () => {
+  it("a count past 10,000 is E213 at the count", () => {
+    expect(codesOf(model("    x -> repeat 20000 { relu } -> dense(1)"))).toEqual(["5:17 E213"]);
+  });
+
+  it("nested repeats past 100,000 stages in all are E213, without expanding them", () => {
+    expect(
+      codesOf(model("    x -> repeat 10000 { repeat 10000 { relu } } -> dense(1)")),
+    ).toHaveLength(1);
+  }, 60_000);
+
+  it("repeat 10000 is ok", () => {
+    expect(codesOf(model("    x -> repeat 10000 { relu } -> dense(1)"))).toEqual([]);
+  }, 60_000);
+});
