@@ -55,6 +55,11 @@ export const diagnosticMessages = {
     message: (a: { limit: number }) =>
       `nested too deeply: at most ${a.limit} levels of brackets, or of \`^\` in a row, are allowed`,
   },
+  E112: {
+    title: "expression too long",
+    message: (a: { limit: number }) =>
+      `expression too long: at most ${a.limit} operators or calls deep; split it with named bindings or a \`sum\``,
+  },
 
   // --- E2xx shapes and types ---------------------------------------------------------------
   E201: {
@@ -123,6 +128,11 @@ export const diagnosticMessages = {
   E214: {
     title: "invalid batch dimension",
     message: (a: { detail: string }) => a.detail,
+  },
+  E218: {
+    title: "model too large",
+    message: (a: { model: string; layer: string; bytes: number; total: number; limit: number }) =>
+      `model ${a.model} cannot fit in memory: layer ${a.layer} needs ${a.bytes.toLocaleString("en-US")} bytes for its parameters, ${a.total.toLocaleString("en-US")} bytes in all so far (at most ${a.limit.toLocaleString("en-US")})`,
   },
   E217: {
     title: "dimension unknown when the model runs",
@@ -203,6 +213,11 @@ export const diagnosticMessages = {
     title: "target used in forward",
     message: (a: { name: string }) =>
       `\`${a.name}\` is a target: only the loss can read it, since the model must compute its output without the answer`,
+  },
+  E316: {
+    title: "uses nested too deeply",
+    message: (a: { limit: number; kind: string; name: string }) =>
+      `${a.kind} \`${a.name}\` is used ${a.limit} fn or block calls deep: at most ${a.limit} are allowed`,
   },
   E313: {
     title: "name is not a value",

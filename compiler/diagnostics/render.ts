@@ -53,10 +53,31 @@ export function renderDiagnostics(
   sources: ReadonlyMap<string, string>,
   options: RenderOptions = {},
 ): string {
-  return diagnostics
-    .map((d) => renderDiagnostic(d, sources.get(d.span.file) ?? "", options) + "\n")
-    .join("\n");
+  const shown = new Map<string, number>();
+  const rendered: string[] = [];
+  for (const d of diagnostics) {
+    const count = shown.get(d.span.file) ?? 0;
+    shown.set(d.span.file, count + 1);
+    if (count < maxDiagnosticsPerFile) {
+      rendered.push(renderDiagnostic(d, sources.get(d.span.file) ?? "", options) + "\n");
+    }
+  }
+  for (const [file, count] of shown) {
+    const more = count - maxDiagnosticsPerFile;
+    if (more > 0)
+      rendered.push(
+        `${file}: ${more} more ${more === 1 ? "diagnostic" : "diagnostics"} not shown\n`,
+      );
+  }
+  return rendered.join("\n");
 }
+
+/**
+ * At most this many diagnostics of one file are printed, then a count of the rest: a file with
+ * thousands of mistakes (usually one mistake repeated) stays readable, and its code frames
+ * cost time in proportion to the file.
+ */
+export const maxDiagnosticsPerFile = 100;
 
 function codeFrame(
   source: string,

@@ -40,6 +40,12 @@ function bindDecl(
   return scope;
 }
 
+/**
+ * Fns and blocks are expanded by recursion (a chain of fns each calling the next is as deep as
+ * it is long), so chains deeper than this are refused with E316 before the stack could overflow.
+ */
+export const maxExpansionDepth = 256;
+
 function enter(
   ctx: LowerContext,
   key: string,
@@ -54,6 +60,13 @@ function enter(
     const members = [...new Set(cycle)].sort().join(",");
     if (!ctx.reporter.once(`cycle:${members}`)) return null;
     ctx.reporter.report("E307", span, { kind, name, path: cycle.join(" -> ") });
+    return null;
+  }
+  if (ctx.expanding.length >= maxExpansionDepth) {
+    // Reported once, at the innermost use: the chain above it is in the notes.
+    if (ctx.reporter.once("expansion-depth")) {
+      ctx.reporter.report("E316", span, { kind, name, limit: maxExpansionDepth });
+    }
     return null;
   }
   return { ...ctx, expanding: [...ctx.expanding, key] };

@@ -8,6 +8,8 @@ import type { Span } from "../diagnostics/span.js";
  */
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
+  /** Stages copied by `repeat` so far in this run: bounded by `maxExpandedStages`. */
+  stagesExpanded = 0;
   private readonly useSites: RelatedInfo[] = [];
   private notes: readonly RelatedInfo[] = [];
 

@@ -26,20 +26,42 @@ export function applyStages(
   return current.val;
 }
 
+/**
+ * `repeat` copies its stages, and repeats nest, so the work of lowering is bounded twice: per
+ * count, and by the stages expanded in the whole file (generous: real models have dozens).
+ */
+export const maxRepeatCount = 10_000;
+export const maxExpandedStages = 100_000;
+
 function applyStage(ctx: LowerContext, input: LocatedVal, stage: Stage, scope: Scope): Val {
   if (stage.kind === "repeat") {
     const count = evalExpr(ctx, stage.count, scope);
     if (count.kind === "error") return errorVal;
-    if (count.kind !== "number" || !Number.isInteger(count.value) || count.value < 1) {
+    if (
+      count.kind !== "number" ||
+      !Number.isInteger(count.value) ||
+      count.value < 1 ||
+      count.value > maxRepeatCount
+    ) {
       ctx.reporter.report("E213", stage.count.span, {
         what: "repeat count",
-        expected: "a positive integer",
+        expected: `a positive integer at most ${maxRepeatCount.toLocaleString("en-US")}`,
         actual: count.kind === "number" ? String(count.value) : "a value that is not a number",
       });
       return errorVal;
     }
     let current = input;
     for (let i = 0; i < count.value; i++) {
+      ctx.reporter.stagesExpanded += stage.body.length;
+      if (ctx.reporter.stagesExpanded > maxExpandedStages) {
+        if (!ctx.reporter.once("expanded-stages")) return errorVal;
+        ctx.reporter.report("E213", stage.count.span, {
+          what: "the number of stages after expanding `repeat`",
+          expected: `at most ${maxExpandedStages.toLocaleString("en-US")}`,
+          actual: `more (${count.value.toLocaleString("en-US")} copies here)`,
+        });
+        return errorVal;
+      }
       current = { val: applyStages(ctx, current, stage.body, scope), span: stage.span };
     }
     return current.val;

@@ -1,4 +1,4 @@
-import { type Diagnostic, diagnosticAt } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, diagnostic, diagnosticAt } from "../diagnostics/diagnostic.js";
 import type {
   Model,
   Program,
@@ -39,6 +39,18 @@ export function inferShapes(ir: Program): {
   return { typed: complete ? { file: ir.file, models } : null, diagnostics };
 }
 
+/**
+ * At most this many parameters per model (1 GiB as f32): far beyond any model this language
+ * trains on a CPU, and small enough that every typed array the runtime allocates for them
+ * (values, gradients, optimizer state, in f64 where it computes) stays within V8's limits, so
+ * an oversized layer is E218 at check time rather than a RangeError while training.
+ */
+export const maxParameters = 2 ** 28;
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
 function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null {
   const types = new Map<string, TensorType>();
   for (const t of [...model.inputs, ...model.targets]) types.set(t.name, t.type);
@@ -46,6 +58,8 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
   const resolvedLayers = new Set<string>();
   const failedLayers = new Set<string>();
   const errorsBefore = diagnostics.length;
+  let paramElements = 0;
+  let tooLarge = false;
 
   for (const eqn of model.eqns) {
     if (eqn.layer !== null && !resolvedLayers.has(eqn.layer) && !failedLayers.has(eqn.layer)) {
@@ -61,6 +75,25 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
         );
         if (result.ok) {
           resolvedLayers.add(layer.name);
+          const elements = result.params.reduce((n, p) => n + elementCount(p.shape), 0);
+          paramElements += elements;
+          if (paramElements > maxParameters && !tooLarge) {
+            tooLarge = true;
+            diagnostics.push(
+              diagnostic(
+                "E218",
+                layer.span,
+                {
+                  model: model.name,
+                  layer: layer.name,
+                  bytes: elements * 4,
+                  total: paramElements * 4,
+                  limit: maxParameters * 4,
+                },
+                layer.callSites,
+              ),
+            );
+          }
           for (const p of result.params) {
             typedParams.push(p);
             types.set(p.name, { dtype: "f32", shape: p.shape });

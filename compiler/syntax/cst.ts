@@ -38,6 +38,18 @@ export function isReal(token: IToken | undefined): token is IToken {
   );
 }
 
+/** The index of the first token of `sorted` (in source order) that starts after `offset`. */
+function firstAfter(sorted: readonly IToken[], offset: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]!.startOffset > offset) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
 function startOf(element: CstElement): number {
   return isToken(element) ? element.startOffset : (element.location?.startOffset ?? NaN);
 }
@@ -130,9 +142,8 @@ export class Builder {
       const first = firstToken(items[i]);
       const prev = firstToken(items[i - 1]);
       if (first === undefined || prev === undefined) continue;
-      const separated = newlines.some(
-        (nl) => nl.startOffset > prev.startOffset && nl.startOffset < first.startOffset,
-      );
+      const next = newlines[firstAfter(newlines, prev.startOffset)];
+      const separated = next !== undefined && next.startOffset < first.startOffset;
       if (!separated) {
         // `x -> dense(128) relu` parses as two statements on a line: most likely a missing `->`.
         const hint =

@@ -1,6 +1,7 @@
 import type { CstNode, IRecognitionException } from "chevrotain";
 import { type Diagnostic, diagnostic, normalizeDiagnostics } from "../diagnostics/diagnostic.js";
 import type { Program } from "./ast.js";
+import { firstTooDeep, maxTreeDepth } from "./depth.js";
 import { parser } from "./grammar.js";
 import { layout, maxNesting } from "./layout.js";
 import { SourceMap, lex } from "./lexer.js";
@@ -34,7 +35,8 @@ export interface ParseResult {
  * Errors that follow from an earlier one are left out: parser errors between an unclosed
  * bracket and the place it was found unclosed (E106), at a stray closing bracket (E107), after
  * an unexpected character on its line (E104), and after an unterminated comment (E105).
- * A file nested deeper than `maxNesting` brackets (or `^` in a row) is not parsed: E111.
+ * A file nested deeper than `maxNesting` brackets (or `^` in a row) is not parsed: E111; one
+ * whose syntax tree is deeper than `maxTreeDepth` (long operator chains) is refused: E112.
  */
 export function parse(text: string, file: string): ParseResult {
   const source = new SourceMap(file, text);
@@ -64,6 +66,16 @@ export function parse(text: string, file: string): ParseResult {
     // Expected only for a stack overflow on nesting that `maxNesting` does not count.
     if (!(error instanceof RangeError)) throw error;
     return refuse();
+  }
+  const tooDeep = firstTooDeep(built.program);
+  if (tooDeep !== undefined) {
+    return {
+      ast: { file, decls: [], span: source.span(0, text.length) },
+      diagnostics: normalizeDiagnostics([
+        ...lexed.diagnostics,
+        diagnostic("E112", tooDeep, { limit: maxTreeDepth }),
+      ]),
+    };
   }
   const parseErrors = toDiagnostics(errors, { source, tokens: laid.tokens, pairs: laid.pairs });
   const quiet = [...laid.suppressed, ...lexed.suppressed];

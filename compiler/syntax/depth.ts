@@ -1,0 +1,35 @@
+import type { Span } from "../diagnostics/span.js";
+import type { Program } from "./ast.js";
+
+/**
+ * The depth of the syntax tree, measured without recursion.
+ *
+ * Every later pass (lowering, shape checks, gradients, emitting) walks expressions by recursion,
+ * and a chain of binary operators (`a + b + c + ...`) is a tree as deep as it is long. Trees
+ * deeper than `maxTreeDepth` nodes are refused (E112), which keeps every such pass well inside
+ * V8's stack; real programs are a few dozen nodes deep.
+ */
+export const maxTreeDepth = 512;
+
+/** The span of the first node found deeper than `limit`, or undefined if the tree is shallower. */
+export function firstTooDeep(program: Program, limit = maxTreeDepth): Span | undefined {
+  const stack: { readonly value: unknown; readonly depth: number }[] = [
+    { value: program, depth: 0 },
+  ];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value as unknown[]) stack.push({ value: item, depth });
+      continue;
+    }
+    const node = value as Record<string, unknown>;
+    const isNode = "span" in node;
+    const here = isNode ? depth + 1 : depth;
+    if (isNode && here > limit) return node["span"] as Span;
+    for (const [key, child] of Object.entries(node)) {
+      if (key !== "span") stack.push({ value: child, depth: here });
+    }
+  }
+  return undefined;
+}
