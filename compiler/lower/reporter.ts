@@ -11,25 +11,27 @@ export class Reporter {
   /** Stages copied by `repeat` so far in this run: bounded by `maxExpandedStages`. */
   stagesExpanded = 0;
   private readonly useSites: RelatedInfo[] = [];
-  private notes: readonly RelatedInfo[] = [];
+  /** `useSites` reversed, made when first asked for after a change: `within` stays O(1). */
+  private notes: readonly RelatedInfo[] | null = [];
 
   report<C extends DiagnosticCode>(code: C, span: Span, args: MessageArgs<C>): void {
-    this.diagnostics.push(diagnostic(code, span, args, this.notes));
+    this.diagnostics.push(diagnostic(code, span, args, this.useSiteNotes()));
   }
 
   /** The use sites being expanded, innermost first: the note right under an error is its nearest cause. */
   useSiteNotes(): readonly RelatedInfo[] {
+    this.notes ??= [...this.useSites].reverse();
     return this.notes;
   }
 
   within<T>(useSite: RelatedInfo, body: () => T): T {
     this.useSites.push(useSite);
-    this.notes = [...this.useSites].reverse();
+    this.notes = null;
     try {
       return body();
     } finally {
       this.useSites.pop();
-      this.notes = [...this.useSites].reverse();
+      this.notes = null;
     }
   }
 

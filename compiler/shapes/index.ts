@@ -60,19 +60,24 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
   const errorsBefore = diagnostics.length;
   let paramElements = 0;
   let tooLarge = false;
+  // Looked up per layer: maps keep the pass linear in the number of layers.
+  const layersByName = new Map<string, (typeof model.layers)[number]>();
+  for (const l of model.layers) if (!layersByName.has(l.name)) layersByName.set(l.name, l);
+  const paramsByLayer = new Map<string, (typeof model.params)[number][]>();
+  for (const p of model.params) {
+    const list = paramsByLayer.get(p.layer);
+    if (list) list.push(p);
+    else paramsByLayer.set(p.layer, [p]);
+  }
 
   for (const eqn of model.eqns) {
     if (eqn.layer !== null && !resolvedLayers.has(eqn.layer) && !failedLayers.has(eqn.layer)) {
-      const layer = model.layers.find((l) => l.name === eqn.layer);
+      const layer = layersByName.get(eqn.layer);
       const input = layer ? types.get(layer.input) : undefined;
       if (!layer || !input) {
         failedLayers.add(eqn.layer);
       } else {
-        const result = resolveLayer(
-          layer,
-          input,
-          model.params.filter((p) => p.layer === layer.name),
-        );
+        const result = resolveLayer(layer, input, paramsByLayer.get(layer.name) ?? []);
         if (result.ok) {
           resolvedLayers.add(layer.name);
           const elements = result.params.reduce((n, p) => n + elementCount(p.shape), 0);
