@@ -1,6 +1,7 @@
-import type { CstNode, IRecognitionException } from "chevrotain";
+import type { CstNode, IRecognitionException, IToken } from "chevrotain";
 import { type Diagnostic, diagnostic, normalizeDiagnostics } from "../diagnostics/diagnostic.js";
-import type { Program } from "./ast.js";
+import type { Decl, Program } from "./ast.js";
+import { parseInRuns } from "./parse-runs.js";
 import { firstTooDeep, maxTreeDepth } from "./depth.js";
 import { parser } from "./grammar.js";
 import { layout, maxNesting } from "./layout.js";
@@ -54,6 +55,8 @@ export function parse(text: string, file: string): ParseResult {
     ]),
   });
   if (laid.tooDeep !== undefined) return refuse(source.tokenSpan(laid.tooDeep));
+  const fast = early.length === 0 ? quickParse(laid.tokens, source) : undefined;
+  if (fast !== undefined) return fast;
   let cst: CstNode;
   let errors: readonly IRecognitionException[];
   let built: ReturnType<typeof toAst>;
@@ -86,6 +89,29 @@ export function parse(text: string, file: string): ParseResult {
     ast: built.program,
     diagnostics: normalizeDiagnostics([...early, ...firstPerPlace(syntax)]),
   };
+}
+
+/**
+ * A file without lexical or bracket errors parsed a run of declarations at a time (linear time
+ * and memory); undefined when it has a syntax error, or is too deep, so that `parse` reports
+ * exactly as a single parse does.
+ */
+function quickParse(tokens: readonly IToken[], source: SourceMap): ParseResult | undefined {
+  let decls: Decl[] | undefined;
+  try {
+    decls = parseInRuns(tokens, source);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+  if (decls === undefined) return undefined;
+  const program: Program = {
+    file: source.file,
+    decls,
+    span: source.span(0, source.text.length),
+  };
+  if (firstTooDeep(program) !== undefined) return undefined;
+  return { ast: program, diagnostics: [] };
 }
 
 /**
