@@ -1,4 +1,3 @@
-import { Project, Scope, VariableDeclarationKind } from "ts-morph";
 import { RUNTIME_API_VERSION } from "../../runtime/model-setup.js";
 import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
@@ -62,10 +61,14 @@ export function modelCode(m: ModelFunctions, where: (eqn: AnyEqn) => string): Mo
   return { train, evaluate, predict, kernels: catalog.kernels };
 }
 
-/** The module's text before formatting: one class per model, with its kernels beside it. */
+/**
+ * The module's text before formatting: one class per model, with its kernels beside it.
+ *
+ * Written as text, in one pass: prettier lays it out, so only what prettier keeps matters here
+ * (statements, comments, and the blank lines between members). Building it with ts-morph cost a
+ * reparse of the whole module per member, which made large models slow to emit.
+ */
 export function moduleText(models: readonly ModelFunctions[], options: ModuleOptions): string {
-  const project = new Project({ useInMemoryFileSystem: true });
-  const file = project.createSourceFile("module.ts", "", { overwrite: true });
   const base = commentText(options.source.split(/[\\/]/).at(-1) ?? options.source);
   const source = commentText(options.source);
   const scope = new NameScope([...runtimeNames, ...runtimeTypes, ...stepLocals]);
@@ -73,6 +76,8 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
   const classNames = models.map((m) => scope.claim(m.model.name));
   /** The kernels' WebAssembly of each model, written after every class (out of a reader's way). */
   const blobs: { name: string; model: string; kernels: readonly KernelCode[] }[] = [];
+  /** Top-level statements, a blank line apart. */
+  const statements: string[] = [];
 
   for (const [index, m] of models.entries()) {
     const className = classNames[index]!;
@@ -81,18 +86,14 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
     const kernelsName = scope.claim(`${lowerFirst(m.model.name)}Kernels`);
     const wasmName = scope.claim(`${lowerFirst(m.model.name)}Wasm`);
     if (kernels.length > 0) blobs.push({ name: wasmName, model: m.model.name, kernels });
-    file.addVariableStatement({
-      declarationKind: VariableDeclarationKind.Const,
-      docs: [
-        `The kernels of ${m.model.name}: one pass over their elements each, shared by train, evaluate and predict.`,
-      ],
-      declarations: [
-        {
-          name: kernelsName,
-          initializer: `{\n${kernels.map(kernelLiteral).join("\n")}\n} satisfies Record<string, Kernel>`,
-        },
-      ],
-    });
+    statements.push(
+      [
+        doc(
+          `The kernels of ${m.model.name}: one pass over their elements each, shared by train, evaluate and predict.`,
+        ),
+        `const ${kernelsName} = {\n${kernels.map(kernelLiteral).join("\n")}\n} satisfies Record<string, Kernel>;`,
+      ].join("\n"),
+    );
     const functions: [string, FunctionCode | null, string][] = [
       [
         "Train",
@@ -102,71 +103,52 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
       ["Evaluate", evaluate, "The loss and output on the batch in `b.data`, in evaluation mode."],
       ["Predict", predict, "The output on the batch in `b.data`, in evaluation mode."],
     ];
-    const cls = file.addClass({
-      name: className,
-      isExported: className === m.model.name,
-      extends: "CompiledModel",
-      docs: [
-        `${m.model.name}, compiled from ${source}. Create one with \`await ${m.model.name}.create(options)\`.`,
-      ],
-      properties: [
-        {
-          name: "runtimeApi",
-          isStatic: true,
-          isReadonly: true,
-          docs: ["The nnc runtime API version this module was generated for."],
-          initializer: String(RUNTIME_API_VERSION),
-        },
-        {
-          name: "spec",
-          isStatic: true,
-          isReadonly: true,
-          type: "ModelSpec",
-          initializer: JSON.stringify(
-            modelSpec(m.model, options.source, m.train?.fn ?? null),
-            null,
-            2,
-          ),
-        },
-      ],
-      ctors: [
-        {
-          docs: ["Made by `create`, which sets up the backend first."],
-          parameters: [{ name: "setup", type: "ModelSetup" }],
-          statements:
-            kernels.length > 0
-              ? `super(${className}.spec, ${className}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
-              : `super(${className}.spec, ${className}.runtimeApi, setup);`,
-        },
-      ],
-    });
-    for (const [name, fn, doc] of functions) {
+    const spec = JSON.stringify(modelSpec(m.model, options.source, m.train?.fn ?? null), null, 2);
+    const superCall =
+      kernels.length > 0
+        ? `super(${className}.spec, ${className}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
+        : `super(${className}.spec, ${className}.runtimeApi, setup);`;
+    const members: string[] = [
+      [
+        doc("The nnc runtime API version this module was generated for."),
+        `static readonly runtimeApi = ${RUNTIME_API_VERSION};`,
+        `static readonly spec: ModelSpec = ${spec};`,
+      ].join("\n"),
+      [
+        doc("Made by `create`, which sets up the backend first."),
+        `constructor(setup: ModelSetup) {\n${superCall}\n}`,
+      ].join("\n"),
+    ];
+    for (const [name, fn, text] of functions) {
       if (!fn) continue;
-      cls.addMethod({
-        name: `plan${name}`,
-        scope: Scope.Protected,
-        hasOverrideKeyword: true,
-        docs: [
-          `The buffers of one ${name.toLowerCase()} step for a batch of n, allocated once per batch size.`,
-        ],
-        parameters: [{ name: "n", type: "number" }],
-        statements: fn.plan,
-      });
-      cls.addMethod({
-        name: `run${name}`,
-        scope: Scope.Protected,
-        hasOverrideKeyword: true,
-        docs: [doc],
-        parameters: [
-          { name: "n", type: "number" },
-          { name: "b", type: `ReturnType<${className}["plan${name}"]>` },
-        ],
-        returnType: "void",
-        statements: `${locals(fn.run, kernelsName)}\n${fn.run}`,
-      });
+      members.push(
+        [
+          doc(
+            `The buffers of one ${name.toLowerCase()} step for a batch of n, allocated once per batch size.`,
+          ),
+          `protected override plan${name}(n: number) {\n${fn.plan}\n}`,
+        ].join("\n"),
+        [
+          doc(text),
+          `protected override run${name}(n: number, b: ReturnType<${className}["plan${name}"]>): void {`,
+          `${locals(fn.run, kernelsName)}\n${fn.run}`,
+          "}",
+        ].join("\n"),
+      );
     }
+    const exported = className === m.model.name ? "export " : "";
+    statements.push(
+      [
+        doc(
+          `${m.model.name}, compiled from ${source}. Create one with \`await ${m.model.name}.create(options)\`.`,
+        ),
+        `${exported}class ${className} extends CompiledModel {\n${members.join("\n\n")}\n}`,
+      ].join("\n"),
+    );
   }
 
+  // One statement per blob, with no blank line between (as the module was always printed).
+  const blobStatements: string[] = [];
   for (const blob of blobs) {
     const wasm = (precision: "f32" | "f64") =>
       JSON.stringify(
@@ -177,42 +159,36 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
           ),
         ),
       );
-    file.addVariableStatement({
-      declarationKind: VariableDeclarationKind.Const,
-      leadingTrivia: `// ${blob.model}'s kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).\n`,
-      declarations: [
-        {
-          name: blob.name,
-          type: "KernelWasm",
-          initializer: `{ f32: ${wasm("f32")}, f64: ${wasm("f64")} }`,
-        },
-      ],
-    });
+    blobStatements.push(
+      `// ${blob.model}'s kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).\n` +
+        `const ${blob.name}: KernelWasm = { f32: ${wasm("f32")}, f64: ${wasm("f64")} };`,
+    );
   }
+
+  if (blobStatements.length > 0) statements.push(blobStatements.join("\n"));
 
   // A model whose name is not free as a binding (`Math`, `class`, `CompiledModel`) is exported
   // under its name from a class named otherwise: `export { Math_ as Math }`.
   const renamed = models.flatMap((m, index) =>
-    classNames[index] === m.model.name ? [] : [{ name: classNames[index]!, alias: m.model.name }],
+    classNames[index] === m.model.name ? [] : [`${classNames[index]!} as ${m.model.name}`],
   );
-  if (renamed.length > 0) file.addExportDeclaration({ namedExports: renamed });
+  if (renamed.length > 0) statements.push(`export { ${renamed.join(", ")} };`);
 
-  const text = file.getFullText();
-  const used = (name: string) => new RegExp(`\\b${name}\\b`).test(text);
+  const body = statements.join("\n\n");
+  const used = (name: string) => new RegExp(`\\b${name}\\b`).test(body);
   const values = runtimeNames.filter((n) => n === "CompiledModel" || used(n));
-  const types = runtimeTypes.filter((n) => used(n));
-  file.insertImportDeclaration(0, {
-    moduleSpecifier: options.runtime,
-    namedImports: [
-      ...values.map((n) => ({ name: n })),
-      ...types.map((n) => ({ name: n, isTypeOnly: true })),
-    ],
-  });
-  file.insertStatements(
-    0,
+  const types = runtimeTypes.filter((n) => used(n)).map((n) => `type ${n}`);
+  return [
     `// Generated by nnc from ${source}. Do not edit: edit the .nn file and rebuild.`,
-  );
-  return file.getFullText();
+    `import { ${[...values, ...types].join(", ")} } from ${JSON.stringify(options.runtime)};`,
+    "",
+    `${body}\n`,
+  ].join("\n");
+}
+
+/** A one-line doc comment (its text never holds `*\/`: names are identifiers, paths escaped). */
+function doc(text: string): string {
+  return `/** ${text} */`;
 }
 
 function kernelLiteral(k: KernelCode, index: number): string {
