@@ -3,7 +3,7 @@ import type { IrFunction } from "../ir/function.js";
 import type { AnyEqn, Shape } from "../ir/types.js";
 import { type Lowering, type OpKind, opKinds, ops } from "../ops.js";
 import { type GemmThenHead, type LibraryArgs, singleGemmHead } from "../ops/library.js";
-import { shapesEqual } from "../shapes/dims.js";
+import { shapeKey, shapesEqual } from "../shapes/dims.js";
 
 /**
  * Ops computed element by element over their output's shape (operands broadcast into it),
@@ -72,16 +72,33 @@ export function fuse(fn: IrFunction, namePrefix = "k"): Schedule {
     domain: Shape;
     /** Index (in eqns) of the last member: where the kernel runs. */
     end: number;
+    /** The first equation after `end` that reads a member (Infinity if none). */
+    nextReader: number;
   }
-  const groups: Group[] = [];
+  /** Groups by domain (`shapeKey`), in order of creation. */
+  const groupsByDomain = new Map<string, Group[]>();
   const groupOf = new Map<string, Group>();
+  /** Per value, the indices of the equations reading it, ascending. */
   const readerIndices = new Map<string, number[]>();
   fn.eqns.forEach((eqn, index) => {
     for (const a of eqn.args) {
-      if (a.kind === "value")
-        readerIndices.set(a.name, [...(readerIndices.get(a.name) ?? []), index]);
+      if (a.kind !== "value") continue;
+      const list = readerIndices.get(a.name);
+      if (list === undefined) readerIndices.set(a.name, [index]);
+      else if (list.at(-1) !== index) list.push(index);
     }
   });
+  const firstReaderAfter = (value: string, index: number): number => {
+    const list = readerIndices.get(value) ?? [];
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (list[mid]! > index) high = mid;
+      else low = mid + 1;
+    }
+    return list[low] ?? Infinity;
+  };
   const indexOf = new Map(fn.eqns.map((e, i) => [e.out, i]));
   /** Buffers of `group` with `eqn` added: its inputs, and its members read outside it or needed. */
   const buffersIfJoined = (group: Group, eqn: AnyEqn): number => {
@@ -93,14 +110,12 @@ export function fuse(fn: IrFunction, namePrefix = "k"): Schedule {
     );
     return kernelInputs(members, produced, inline).length + outputs.length;
   };
-  const readersAfter = (group: Group, until: number): boolean => {
-    for (let k = group.end + 1; k < until; k++) {
-      const between = fn.eqns[k]!;
-      if (groupOf.get(between.out) === group) continue;
-      if (between.args.some((a) => a.kind === "value" && group.produced.has(a.name))) return true;
-    }
-    return false;
-  };
+  /**
+   * Whether an equation between the group's end and `until` reads a member. Equations after
+   * `end` are never members (members join in order), and `until` only grows: a group for which
+   * this holds never takes another member, and is dropped from the candidates.
+   */
+  const readersAfter = (group: Group, until: number): boolean => group.nextReader < until;
   const inline = new Map(fn.eqns.filter((e) => e.op === "size").map((e) => [e.out, e]));
   fn.eqns.forEach((eqn, index) => {
     if (!elementwiseOps.has(eqn.op) || inline.has(eqn.out)) return;
@@ -115,12 +130,29 @@ export function fuse(fn: IrFunction, namePrefix = "k"): Schedule {
       buffersIfJoined(g, eqn) <= maxKernelBuffers;
     // A producer's kernel first (the value need not be stored); else the latest kernel over the
     // same shape (siblings, such as an optimizer's moment and parameter updates).
-    const target = producers.find(fits) ?? [...groups].reverse().find(fits);
-    const group = target ?? { members: [], produced: new Set<string>(), domain, end: index };
-    if (!target) groups.push(group);
+    const key = shapeKey(domain);
+    const sameDomain = groupsByDomain.get(key) ?? [];
+    let target = producers.find(fits);
+    for (let k = sameDomain.length - 1; target === undefined && k >= 0; k--) {
+      const candidate = sameDomain[k]!;
+      if (readersAfter(candidate, index)) sameDomain.splice(k, 1);
+      else if (fits(candidate)) target = candidate;
+    }
+    const group = target ?? {
+      members: [],
+      produced: new Set<string>(),
+      domain,
+      end: index,
+      nextReader: Infinity,
+    };
+    if (!target) {
+      sameDomain.push(group);
+      groupsByDomain.set(key, sameDomain);
+    }
     group.members.push(eqn);
     group.produced.add(eqn.out);
     group.end = index;
+    group.nextReader = Math.min(...[...group.produced].map((v) => firstReaderAfter(v, index)));
     groupOf.set(eqn.out, group);
   });
 
@@ -176,21 +208,30 @@ function withEpilogues(
   updated: ReadonlySet<string>,
 ): Step[] {
   const claimed = new Set<number>();
+  // Looked up rather than scanned for, so that the pass stays linear in the steps.
+  const computedAt = new Map<string, number>();
+  const firstKernelReading = new Map<string, number>();
+  steps.forEach((step, j) => {
+    for (const v of valuesComputed(step)) computedAt.set(v, j);
+    if (step.kind !== "kernel") return;
+    for (const v of step.kernel.inputs)
+      if (!firstKernelReading.has(v)) firstKernelReading.set(v, j);
+  });
   const epilogueStep = (i: number, product: AnyEqn): number | null => {
-    const between = new Set<string>();
-    for (let j = i + 1; j < steps.length; j++) {
-      const step = steps[j]!;
-      if (step.kind === "kernel" && step.kernel.inputs.includes(product.out)) {
-        const kernel = step.kernel;
-        const movable =
-          !claimed.has(j) &&
-          kernel.inputs.every((v) => !between.has(v)) &&
-          (j === i + 1 || !kernel.outputs.some((v) => updated.has(v)));
-        return movable && epilogueOf(product, kernel, shapeOf) !== null ? j : null;
-      }
-      for (const v of valuesComputed(step)) between.add(v);
-    }
-    return null;
+    const j = firstKernelReading.get(product.out);
+    const step = j === undefined ? undefined : steps[j];
+    if (j === undefined || j <= i || step?.kind !== "kernel") return null;
+    const kernel = step.kernel;
+    /** Computed by a step between the product and the kernel: the kernel cannot move up. */
+    const between = (v: string): boolean => {
+      const at = computedAt.get(v);
+      return at !== undefined && at > i && at < j;
+    };
+    const movable =
+      !claimed.has(j) &&
+      !kernel.inputs.some(between) &&
+      (j === i + 1 || !kernel.outputs.some((v) => updated.has(v)));
+    return movable && epilogueOf(product, kernel, shapeOf) !== null ? j : null;
   };
   const joined: Step[] = [];
   steps.forEach((step, i) => {

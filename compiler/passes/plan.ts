@@ -79,8 +79,12 @@ export function planBuffers(schedule: Schedule, batch: string): BufferPlan {
   // Updates computed in place: the kernel writing the new value reads the old one last.
   const inPlace = new Map<string, string>();
   const copies: { value: string; target: string }[] = [];
+  const firstWriter = new Map<string, number>();
+  writes.forEach((values, i) => {
+    for (const v of values) if (!firstWriter.has(v)) firstWriter.set(v, i);
+  });
   for (const u of fn.updates) {
-    const writer = writes.findIndex((w) => w.includes(u.value));
+    const writer = firstWriter.get(u.value) ?? -1;
     const step = steps[writer];
     const lastOld = lastRead.get(u.target) ?? -1;
     const ownStorage = storage.get(u.value);

@@ -164,6 +164,15 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => dimsEqual(d, b[i] as Dim));
 }
 
+/** A text that two shapes share exactly when `shapesEqual` holds: for maps keyed by shape. */
+export function shapeKey(shape: Shape): string {
+  return JSON.stringify(
+    shape.map((d) =>
+      typeof d === "number" ? `n${d}` : typeof d === "string" ? `s${d}` : `e${dimKey(d)}`,
+    ),
+  );
+}
+
 /**
  * NumPy broadcasting: shapes aligned from the right; a dimension of 1 stretches to the other.
  * Symbolic dimensions only match themselves (or 1). Returns null when the shapes do not broadcast.
