@@ -13,22 +13,32 @@ export const maxTreeDepth = 512;
 
 /** The span of the first node found deeper than `limit`, or undefined if the tree is shallower. */
 export function firstTooDeep(program: Program, limit = maxTreeDepth): Span | undefined {
-  const stack: { readonly value: unknown; readonly depth: number }[] = [
-    { value: program, depth: 0 },
-  ];
-  while (stack.length > 0) {
-    const { value, depth } = stack.pop()!;
-    if (typeof value !== "object" || value === null) continue;
+  // Two parallel stacks (no object per entry) and only objects pushed: the walk is over the
+  // whole AST of every file, so it allocates nothing per node.
+  const values: object[] = [program];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop()!;
+    const depth = depths.pop()!;
     if (Array.isArray(value)) {
-      for (const item of value as unknown[]) stack.push({ value: item, depth });
+      for (const item of value as unknown[]) {
+        if (typeof item === "object" && item !== null) {
+          values.push(item);
+          depths.push(depth);
+        }
+      }
       continue;
     }
     const node = value as Record<string, unknown>;
     const isNode = "span" in node;
     const here = isNode ? depth + 1 : depth;
     if (isNode && here > limit) return node["span"] as Span;
-    for (const [key, child] of Object.entries(node)) {
-      if (key !== "span") stack.push({ value: child, depth: here });
+    for (const key in node) {
+      const child = node[key];
+      if (key !== "span" && typeof child === "object" && child !== null) {
+        values.push(child);
+        depths.push(here);
+      }
     }
   }
   return undefined;
