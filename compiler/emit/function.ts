@@ -136,10 +136,10 @@ export function functionCode(
     (t) =>
       `${t.name === "__proto__" ? `[${JSON.stringify(t.name)}]` : JSON.stringify(t.name)}: rt.alloc(${productExpr(t.type.shape, batch)})`,
   );
+  const valuesBySlot = plan.slots.map((): string[] => []);
+  for (const [v, s] of plan.storage) if (s.kind === "slot") valuesBySlot[s.index]?.push(v);
   const slotLines = plan.slots.map((slot, k) => {
-    const values = [...plan.storage]
-      .filter(([, s]) => s.kind === "slot" && s.index === k)
-      .map(([v]) => v);
+    const values = valuesBySlot[k]!;
     const held = values.length === 1 ? values[0]! : `reused: ${values.join(", then ")}`;
     return `const s${k} = rt.alloc(${slotSize(slot.sizes)}); // ${held}`;
   });

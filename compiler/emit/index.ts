@@ -15,7 +15,7 @@ export async function emit(
   models: readonly ModelFunctions[],
   options: ModuleOptions,
 ): Promise<string> {
-  // ts-morph and prettier are large: loaded only when code is generated, so `nnc check` stays quick.
+  // prettier and the printers are large: loaded only when code is generated, so `nnc check` stays quick.
   const [{ moduleText }, { format }] = await Promise.all([
     import("./module.js"),
     import("prettier"),

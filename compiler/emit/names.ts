@@ -58,24 +58,25 @@ function sanitized(value: string): string {
  * two names sanitize alike (`a.b` and `a_b`).
  */
 export class NameScope {
+  /** Besides `reserved` (shared, not copied: a scope is made per kernel). */
   private readonly taken: Set<string>;
 
   /** `bound`: the identifiers this scope already holds besides reserved words and globals. */
   constructor(bound: Iterable<string> = []) {
-    this.taken = new Set([...reserved, ...bound]);
+    this.taken = new Set(bound);
   }
 
   claim(name: string): string {
     const base = sanitized(name);
     let id = base;
-    for (let k = 1; this.taken.has(id); k++) id = k === 1 ? `${base}_` : `${base}_${k}`;
+    for (let k = 1; !this.isFree(id); k++) id = k === 1 ? `${base}_` : `${base}_${k}`;
     this.taken.add(id);
     return id;
   }
 
   /** Whether `id` is free to claim as it is. */
   isFree(id: string): boolean {
-    return !this.taken.has(id);
+    return !reserved.has(id) && !this.taken.has(id);
   }
 }
 
