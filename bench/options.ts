@@ -1,13 +1,13 @@
 /**
  * The benchmark's command line: `npm run bench -- [--steps N] [--warmup N] [--quick]
- * [--only gemm,train,torch] [--backend cpu|webgpu] [--write]`. Parsing is strict: an unknown option or a bad value is
+ * [--only gemm,train,torch,compile] [--backend cpu|webgpu] [--write]`. Parsing is strict: an unknown option or a bad value is
  * an error that says what is accepted.
  */
 
 /** A part of the benchmark that `--only` can select. */
-export type Section = "gemm" | "train" | "torch";
+export type Section = "gemm" | "train" | "torch" | "compile";
 
-export const sections: readonly Section[] = ["gemm", "train", "torch"];
+export const sections: readonly Section[] = ["gemm", "train", "torch", "compile"];
 
 /** Which of nnc's backends are measured: the CPU ones (the default), or WebGPU. */
 export type BenchBackend = "cpu" | "webgpu";
@@ -39,7 +39,7 @@ Options:
                   (default: as many as fit in a time budget; CI uses 1)
   --warmup N      untimed steps (calls) before measuring (default 3, 1 with --quick)
   --quick         fewer GEMM shapes, shorter time budgets
-  --only LIST     run only these parts, comma-separated: gemm, train, torch
+  --only LIST     run only these parts, comma-separated: gemm, train, torch, compile
   --backend NAME  nnc's backends to measure: cpu (every CPU variant, the default) or
                   webgpu (the GPU Dawn finds, else Mesa's software driver)
   --write         write the results as markdown to bench/RESULTS.md

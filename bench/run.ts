@@ -6,7 +6,9 @@
  * threads) and for torch.mm; training throughput of the benchmark models bench/models/T1-T4
  * (compiled by the real pipeline, each run in a child process) beside the same models in
  * PyTorch, with ratios; peak RSS while training T1; and the end-to-end `nnc train` epoch line on
- * the shipped digits. With `--write` the same goes to bench/RESULTS.md as markdown.
+ * the shipped digits; the compiler's speed on generated files far larger than real ones (`nnc
+ * check` MB/s, `nnc build` of long pipelines). With `--write` the same goes to bench/RESULTS.md
+ * as markdown.
  *
  * This is the only place timings live: no test asserts a speed (CI runs this with --quick
  * --steps 1 and checks that every section prints).
@@ -15,6 +17,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { type BackendChoice, createBackend, detectBackends, disposeBackend } from "./backends.js";
 import type { CompiledBenchModel } from "./compile.js";
+import { compileSpeedSection } from "./compile-speed.js";
 import {
   type EpochRun,
   endToEndModels,
@@ -152,6 +155,7 @@ async function main(options: BenchOptions): Promise<Section[]> {
     if (only.has("train") && !webgpu) emit(endToEndSection(options, torchTrain));
   }
   gpu?.context.destroy();
+  if (only.has("compile")) emit(compileSpeedSection(options.quick));
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   const load = loadAverage() ? `; load average (1 / 5 min) at the end: ${loadAverage()}` : "";
   emit({ title: "Run", lines: [`${seconds} s${load}`], tables: [] });

@@ -30,7 +30,14 @@ describe("npm run bench", () => {
     expect(run.stderr).not.toMatch(/Error|failed/);
     expect(run.status).toBe(0);
     const out = run.stdout;
-    for (const section of ["Machine", "GEMM", "Training", "Memory", "End to end"]) {
+    for (const section of [
+      "Machine",
+      "GEMM",
+      "Training",
+      "Memory",
+      "End to end",
+      "Compile speed",
+    ]) {
       expect(out).toContain(`== ${section} ==`);
     }
     const torch = !/PyTorch: no Python with torch/.test(out);
@@ -43,6 +50,8 @@ describe("npm run bench", () => {
     expect(out).toMatch(/^nnc js +1 +\d+/m);
     if (torch) expect(out).toMatch(/^pytorch +1 +\d+/m);
     expect(out).toMatch(/nnc train examples\/mnist\.nn --epochs 1 --batch-size 128 +\d+/);
+    expect(out).toMatch(/^check: 20,000 fns +\d+\.\d+ MB( +\d+\.\d+){2} +\d+ +\d+\.\d+ MB\/s/m);
+    expect(out).toMatch(/^build: 200 stages +\d+\.\d+ MB out( +\d+\.\d+){2} +\d+ +\d+ stages\/s/m);
   });
 
   it.skipIf(gpu.device === null)(
