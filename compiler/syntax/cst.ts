@@ -20,7 +20,11 @@ export function tokensOf(node: CstNode | undefined, key: string): IToken[] {
 }
 
 export function tokenOf(node: CstNode | undefined, key: string, index = 0): IToken | undefined {
-  return tokensOf(node, key)[index];
+  let seen = 0;
+  for (const element of node?.children[key] ?? []) {
+    if (isToken(element) && seen++ === index) return element;
+  }
+  return undefined;
 }
 
 export function nodesOf(node: CstNode | undefined, key: string): CstNode[] {
@@ -28,7 +32,11 @@ export function nodesOf(node: CstNode | undefined, key: string): CstNode[] {
 }
 
 export function nodeOf(node: CstNode | undefined, key: string, index = 0): CstNode | undefined {
-  return nodesOf(node, key)[index];
+  let seen = 0;
+  for (const element of node?.children[key] ?? []) {
+    if (!isToken(element) && seen++ === index) return element;
+  }
+  return undefined;
 }
 
 /** A token the parser really read: not one inserted by error recovery. */
@@ -138,11 +146,13 @@ export class Builder {
    * first item that follows another on the same line.
    */
   checkSeparated(items: readonly CstNode[], newlines: readonly IToken[], what: string): void {
+    let prev = firstToken(items[0]);
     for (let i = 1; i < items.length; i++) {
       const first = firstToken(items[i]);
-      const prev = firstToken(items[i - 1]);
-      if (first === undefined || prev === undefined) continue;
-      const next = newlines[firstAfter(newlines, prev.startOffset)];
+      const before = prev;
+      prev = first;
+      if (first === undefined || before === undefined) continue;
+      const next = newlines[firstAfter(newlines, before.startOffset)];
       const separated = next !== undefined && next.startOffset < first.startOffset;
       if (!separated) {
         // `x -> dense(128) relu` parses as two statements on a line: most likely a missing `->`.
