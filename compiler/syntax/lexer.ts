@@ -43,11 +43,10 @@ export class SourceMap {
 
   /** The half-open span `[start, end)`. */
   span(start: number, end: number): Span {
-    return {
-      file: this.file,
-      start: this.position(start),
-      end: this.position(Math.max(start, end)),
-    };
+    const from = this.position(start);
+    // Zero-width spans (the places of missing input, made for every construct) share one
+    // position: positions are immutable, and the AST of a large file holds millions.
+    return { file: this.file, start: from, end: end <= start ? from : this.position(end) };
   }
 
   /** The span of a token as written; zero-width for tokens the parser or layout pass made up. */
