@@ -91,9 +91,12 @@ export class Builder {
     return this.source.tokenSpan(token);
   }
 
-  /** From the start of `a` to the end of `b`. */
+  /**
+   * From the start of `a` to the end of `b`. Spans here all come from `source`, so their
+   * positions are reused rather than looked up again (the AST of a large file has millions).
+   */
   join(a: Span, b: Span): Span {
-    return this.source.span(a.start.offset, Math.max(a.start.offset, b.end.offset));
+    return { file: a.file, start: a.start, end: b.end.offset >= a.start.offset ? b.end : a.start };
   }
 
   /** Records that `expr` was written in parentheses spanning `outer`. */
@@ -108,7 +111,7 @@ export class Builder {
 
   /** A zero-width span where `span` ends: the place of something missing after it. */
   after(span: Span): Span {
-    return this.source.span(span.end.offset, span.end.offset);
+    return { file: span.file, start: span.end, end: span.end };
   }
 
   errorExpr(span: Span): ErrorExpr {
