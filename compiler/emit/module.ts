@@ -1,3 +1,12 @@
+import {
+  type MethodDeclarationStructure,
+  type OptionalKind,
+  Project,
+  Scope,
+  type StatementStructures,
+  StructureKind,
+  VariableDeclarationKind,
+} from "ts-morph";
 import { RUNTIME_API_VERSION } from "../../runtime/model-setup.js";
 import { encodeBase64 } from "../../runtime/wasm/kernels.js";
 import type { AnyEqn, TypedModel } from "../ir/types.js";
@@ -64,9 +73,9 @@ export function modelCode(m: ModelFunctions, where: (eqn: AnyEqn) => string): Mo
 /**
  * The module's text before formatting: one class per model, with its kernels beside it.
  *
- * Written as text, in one pass: prettier lays it out, so only what prettier keeps matters here
- * (statements, comments, and the blank lines between members). Building it with ts-morph cost a
- * reparse of the whole module per member, which made large models slow to emit.
+ * ts-morph prints the module from structures in one pass (`createSourceFile` with every statement
+ * at once): adding members to a live file instead reparses the whole module per member, which made
+ * large models slow to emit. Prettier lays the text out afterwards.
  */
 export function moduleText(models: readonly ModelFunctions[], options: ModuleOptions): string {
   const base = commentText(options.source.split(/[\\/]/).at(-1) ?? options.source);
@@ -76,8 +85,7 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
   const classNames = models.map((m) => scope.claim(m.model.name));
   /** The kernels' WebAssembly of each model, written after every class (out of a reader's way). */
   const blobs: { name: string; model: string; kernels: readonly KernelCode[] }[] = [];
-  /** Top-level statements, a blank line apart. */
-  const statements: string[] = [];
+  const statements: StatementStructures[] = [];
 
   for (const [index, m] of models.entries()) {
     const className = classNames[index]!;
@@ -86,14 +94,19 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
     const kernelsName = scope.claim(`${lowerFirst(m.model.name)}Kernels`);
     const wasmName = scope.claim(`${lowerFirst(m.model.name)}Wasm`);
     if (kernels.length > 0) blobs.push({ name: wasmName, model: m.model.name, kernels });
-    statements.push(
-      [
-        doc(
-          `The kernels of ${m.model.name}: one pass over their elements each, shared by train, evaluate and predict.`,
-        ),
-        `const ${kernelsName} = {\n${kernels.map(kernelLiteral).join("\n")}\n} satisfies Record<string, Kernel>;`,
-      ].join("\n"),
-    );
+    statements.push({
+      kind: StructureKind.VariableStatement,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [
+        `The kernels of ${m.model.name}: one pass over their elements each, shared by train, evaluate and predict.`,
+      ],
+      declarations: [
+        {
+          name: kernelsName,
+          initializer: `{\n${kernels.map(kernelLiteral).join("\n")}\n} satisfies Record<string, Kernel>`,
+        },
+      ],
+    });
     const functions: [string, FunctionCode | null, string][] = [
       [
         "Train",
@@ -103,52 +116,76 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
       ["Evaluate", evaluate, "The loss and output on the batch in `b.data`, in evaluation mode."],
       ["Predict", predict, "The output on the batch in `b.data`, in evaluation mode."],
     ];
-    const spec = JSON.stringify(modelSpec(m.model, options.source, m.train?.fn ?? null), null, 2);
-    const superCall =
-      kernels.length > 0
-        ? `super(${className}.spec, ${className}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
-        : `super(${className}.spec, ${className}.runtimeApi, setup);`;
-    const members: string[] = [
-      [
-        doc("The nnc runtime API version this module was generated for."),
-        `static readonly runtimeApi = ${RUNTIME_API_VERSION};`,
-        `static readonly spec: ModelSpec = ${spec};`,
-      ].join("\n"),
-      [
-        doc("Made by `create`, which sets up the backend first."),
-        `constructor(setup: ModelSetup) {\n${superCall}\n}`,
-      ].join("\n"),
-    ];
-    for (const [name, fn, text] of functions) {
+    const methods: OptionalKind<MethodDeclarationStructure>[] = [];
+    for (const [name, fn, doc] of functions) {
       if (!fn) continue;
-      members.push(
-        [
-          doc(
+      methods.push(
+        {
+          name: `plan${name}`,
+          scope: Scope.Protected,
+          hasOverrideKeyword: true,
+          docs: [
             `The buffers of one ${name.toLowerCase()} step for a batch of n, allocated once per batch size.`,
-          ),
-          `protected override plan${name}(n: number) {\n${fn.plan}\n}`,
-        ].join("\n"),
-        [
-          doc(text),
-          `protected override run${name}(n: number, b: ReturnType<${className}["plan${name}"]>): void {`,
-          `${locals(fn.run, kernelsName)}\n${fn.run}`,
-          "}",
-        ].join("\n"),
+          ],
+          parameters: [{ name: "n", type: "number" }],
+          statements: fn.plan,
+        },
+        {
+          name: `run${name}`,
+          scope: Scope.Protected,
+          hasOverrideKeyword: true,
+          docs: [doc],
+          parameters: [
+            { name: "n", type: "number" },
+            { name: "b", type: `ReturnType<${className}["plan${name}"]>` },
+          ],
+          returnType: "void",
+          statements: `${locals(fn.run, kernelsName)}\n${fn.run}`,
+        },
       );
     }
-    const exported = className === m.model.name ? "export " : "";
-    statements.push(
-      [
-        doc(
-          `${m.model.name}, compiled from ${source}. Create one with \`await ${m.model.name}.create(options)\`.`,
-        ),
-        `${exported}class ${className} extends CompiledModel {\n${members.join("\n\n")}\n}`,
-      ].join("\n"),
-    );
+    statements.push({
+      kind: StructureKind.Class,
+      name: className,
+      isExported: className === m.model.name,
+      extends: "CompiledModel",
+      docs: [
+        `${m.model.name}, compiled from ${source}. Create one with \`await ${m.model.name}.create(options)\`.`,
+      ],
+      properties: [
+        {
+          name: "runtimeApi",
+          isStatic: true,
+          isReadonly: true,
+          docs: ["The nnc runtime API version this module was generated for."],
+          initializer: String(RUNTIME_API_VERSION),
+        },
+        {
+          name: "spec",
+          isStatic: true,
+          isReadonly: true,
+          type: "ModelSpec",
+          initializer: JSON.stringify(
+            modelSpec(m.model, options.source, m.train?.fn ?? null),
+            null,
+            2,
+          ),
+        },
+      ],
+      ctors: [
+        {
+          docs: ["Made by `create`, which sets up the backend first."],
+          parameters: [{ name: "setup", type: "ModelSetup" }],
+          statements:
+            kernels.length > 0
+              ? `super(${className}.spec, ${className}.runtimeApi, setup, { kernels: ${kernelsName}, wasm: ${wasmName} });`
+              : `super(${className}.spec, ${className}.runtimeApi, setup);`,
+        },
+      ],
+      methods,
+    });
   }
 
-  // One statement per blob, with no blank line between (as the module was always printed).
-  const blobStatements: string[] = [];
   for (const blob of blobs) {
     const wasm = (precision: "f32" | "f64") =>
       JSON.stringify(
@@ -159,36 +196,48 @@ export function moduleText(models: readonly ModelFunctions[], options: ModuleOpt
           ),
         ),
       );
-    blobStatements.push(
-      `// ${blob.model}'s kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).\n` +
-        `const ${blob.name}: KernelWasm = { f32: ${wasm("f32")}, f64: ${wasm("f64")} };`,
-    );
+    statements.push({
+      kind: StructureKind.VariableStatement,
+      declarationKind: VariableDeclarationKind.Const,
+      leadingTrivia: `// ${blob.model}'s kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).\n`,
+      declarations: [
+        {
+          name: blob.name,
+          type: "KernelWasm",
+          initializer: `{ f32: ${wasm("f32")}, f64: ${wasm("f64")} }`,
+        },
+      ],
+    });
   }
-
-  if (blobStatements.length > 0) statements.push(blobStatements.join("\n"));
 
   // A model whose name is not free as a binding (`Math`, `class`, `CompiledModel`) is exported
   // under its name from a class named otherwise: `export { Math_ as Math }`.
   const renamed = models.flatMap((m, index) =>
-    classNames[index] === m.model.name ? [] : [`${classNames[index]!} as ${m.model.name}`],
+    classNames[index] === m.model.name ? [] : [{ name: classNames[index]!, alias: m.model.name }],
   );
-  if (renamed.length > 0) statements.push(`export { ${renamed.join(", ")} };`);
+  if (renamed.length > 0) {
+    statements.push({ kind: StructureKind.ExportDeclaration, namedExports: renamed });
+  }
 
-  const body = statements.join("\n\n");
+  const project = new Project({ useInMemoryFileSystem: true });
+  const body = project.createSourceFile("body.ts", { statements }).getFullText();
   const used = (name: string) => new RegExp(`\\b${name}\\b`).test(body);
   const values = runtimeNames.filter((n) => n === "CompiledModel" || used(n));
-  const types = runtimeTypes.filter((n) => used(n)).map((n) => `type ${n}`);
-  return [
-    `// Generated by nnc from ${source}. Do not edit: edit the .nn file and rebuild.`,
-    `import { ${[...values, ...types].join(", ")} } from ${JSON.stringify(options.runtime)};`,
-    "",
-    `${body}\n`,
-  ].join("\n");
-}
-
-/** A one-line doc comment (its text never holds `*\/`: names are identifiers, paths escaped). */
-function doc(text: string): string {
-  return `/** ${text} */`;
+  const types = runtimeTypes.filter((n) => used(n));
+  const file = project.createSourceFile("module.ts", {
+    statements: [
+      `// Generated by nnc from ${source}. Do not edit: edit the .nn file and rebuild.`,
+      {
+        kind: StructureKind.ImportDeclaration,
+        moduleSpecifier: options.runtime,
+        namedImports: [
+          ...values.map((n) => ({ name: n })),
+          ...types.map((n) => ({ name: n, isTypeOnly: true })),
+        ],
+      },
+    ],
+  });
+  return `${file.getFullText()}\n${body}`;
 }
 
 function kernelLiteral(k: KernelCode, index: number): string {
