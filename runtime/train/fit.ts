@@ -5,6 +5,7 @@ import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { MinBatch, TrainSettings } from "../spec.js";
 import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
+import { checkBatchSize } from "./check-data.js";
 import { meanLoss, metricsFromSums } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
@@ -132,7 +133,16 @@ export async function fit(
 ): Promise<History> {
   const training = model.requireTraining("train");
   const settings: TrainSettings = { ...training.train, ...definedOnly(options) };
-  const rows = Object.values(data.train)[0]?.shape[0] ?? 0;
+  const rows = model.rowsOf(data?.train, "inputs and targets", "fit: train data");
+  if (data.validation) model.rowsOf(data.validation, "inputs and targets", "fit: validation data");
+  checkBatchSize(settings.batchSize, "fit");
+  if (!Number.isInteger(settings.epochs) || settings.epochs < 1)
+    throw new DataError(
+      "E502",
+      `fit: epochs must be a whole number of at least 1, not ${String(settings.epochs)}`,
+    );
+  if (!Number.isSafeInteger(settings.seed))
+    throw new DataError("E502", `fit: seed must be a whole number, not ${String(settings.seed)}`);
   const iterator = new BatchIterator(rows, {
     batchSize: settings.batchSize,
     shuffle: settings.shuffle,
