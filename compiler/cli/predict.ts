@@ -107,30 +107,22 @@ function readFeatures(
   const targets =
     source?.kind === "csv" && source.target ? source.target : model.spec.targets.map((t) => t.name);
   const drop = source?.kind === "csv" ? source.drop : [];
-  let header: string[] = [];
-  try {
-    header = (readFileSync(full, "utf8").split(/\r?\n/, 1)[0] ?? "")
-      .replace(/^\uFEFF/, "")
-      .split(",")
-      .map((h) => h.trim().replace(/^"|"$/g, ""));
-  } catch (error) {
-    throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
-  }
+  // One read; the header as the data's own CSV reader sees it (quotes, BOM, CRLF, spaces).
+  const file = { path: full, displayPath: path };
+  const bytes = runtime.readDataFile(file);
+  const header = runtime.parseCsvHeader(bytes, path);
   const hasTargets = targets.length > 0 && targets.every((t) => header.includes(t));
-  const csv = runtime.readCsv(
-    { path: full, displayPath: path },
-    {
-      target: hasTargets ? targets : [],
-      defaultTarget: [],
-      drop: drop.filter((d) => header.includes(d)),
-      input: { name: input.name, shape },
-      targetKind:
-        hasTargets && model.spec.targets[0]?.dtype === "i32"
-          ? { kind: "ids" }
-          : { kind: "values", width: hasTargets ? targets.length : 0 },
-      ...(features === null ? {} : { features }),
-    },
-  );
+  const csv = runtime.parseCsv(bytes, path, {
+    target: hasTargets ? targets : [],
+    defaultTarget: [],
+    drop: drop.filter((d) => header.includes(d)),
+    input: { name: input.name, shape },
+    targetKind:
+      hasTargets && model.spec.targets[0]?.dtype === "i32"
+        ? { kind: "ids" }
+        : { kind: "values", width: hasTargets ? targets.length : 0 },
+    ...(features === null ? {} : { features }),
+  });
   return csv.x;
 }
 
@@ -142,8 +134,18 @@ function predictionsCsv(out: Tensor, classes: boolean): string {
   for (let r = 0; r < rows; r++) {
     const row = out.data.subarray(r * width, (r + 1) * width);
     const cells = [...row].map((v) => String(Number(v.toPrecision(7))));
-    if (classes) cells.push(String(row.indexOf(Math.max(...row))));
+    if (classes) cells.push(predictedClass(row));
     lines.push(cells.join(","));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The index of the largest output; NaN when any output is NaN (no class can be told). */
+function predictedClass(row: Float32Array): string {
+  let best = 0;
+  for (let k = 0; k < row.length; k++) {
+    if (Number.isNaN(row[k]!)) return "NaN";
+    if (row[k]! > row[best]!) best = k;
+  }
+  return String(best);
 }
