@@ -115,6 +115,7 @@ export async function buildCommand(
       flag: outDir === undefined ? "build" : "-o",
       path: shown(extension),
     })),
+    [{ what: "the source", path: file }],
   );
   const files = await emitFiles(await generate(built.models, file), name, emitKind);
   for (const emitted of files) {

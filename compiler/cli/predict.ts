@@ -20,7 +20,16 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   if (load === undefined || data === undefined)
     throw new CliError("predict needs --load CKPT and --data PATH");
   const out = stringOption(args, "out");
-  if (out !== undefined) checkOutputPaths(io.cwd, [{ flag: "-o", path: out }]);
+  if (out !== undefined)
+    checkOutputPaths(
+      io.cwd,
+      [{ flag: "-o", path: out }],
+      [
+        { what: "the source", path: file },
+        { what: "--load", path: load },
+        { what: "--data", path: data },
+      ],
+    );
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));

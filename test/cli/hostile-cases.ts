@@ -121,6 +121,22 @@ export const cases: Readonly<Record<string, Case>> = {
     args: predict("w.safetensors", "d.csv", "-o", "folder"),
     stderr: /cannot write -o folder: it is a directory/,
   },
+  "--save over the source": {
+    args: train("m.nn", "--save", "./m.nn"),
+    stderr: /--save \.\/m\.nn would overwrite the source m\.nn/,
+  },
+  "--save over the data section's CSV": {
+    args: train("m.nn", "--save", "d.csv"),
+    stderr: /--save d\.csv would overwrite the data d\.csv/,
+  },
+  "--history and --plot to one file": {
+    args: train("m.nn", "--history", "h.out", "--plot", "h.out"),
+    stderr: /--history and --plot both name h\.out; each output needs its own file/,
+  },
+  "predict -o over its --data": {
+    args: predict("w.safetensors", "d.csv", "-o", "d.csv"),
+    stderr: /-o d\.csv would overwrite --data d\.csv/,
+  },
   // data that does not fit
   "an empty CSV": {
     args: train("m.nn", "--data", "empty.csv"),
