@@ -272,6 +272,10 @@ export const cases: Readonly<Record<string, Case>> = {
     stderr:
       /error\[E218\]: model Tiny cannot fit in memory: layer dense_2 needs 40,000,400,000 bytes/,
   },
+  "an infinite learning rate": {
+    args: ["check", "inf-lr.nn"],
+    stderr: /error\[E403\]: sgd argument `lr` must be a number >= 0, got Infinity/,
+  },
   "a million repeats": {
     args: ["check", "repeat.nn"],
     stderr: /error\[E213\]: repeat count must be a positive integer at most 10,000/,

@@ -73,6 +73,7 @@ beforeAll(async () => {
     "huge.nn": tiny("d.csv").replace("dense(3)", "dense(100000) -> dense(100000)"),
     "repeat.nn": tiny("d.csv").replace("dense(3) -> tanh", "repeat(1000000) { dense(3) -> tanh }"),
     "nul.nn": "\x00\x01model\x00",
+    "inf-lr.nn": tiny("d.csv").replace("lr: 0.5", "lr: 1e400"),
     "a\n*/b.nn": tiny("d.csv"),
     "d.csv": xorCsv,
     "p.csv": "constructor,__proto__,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n",
