@@ -110,7 +110,7 @@ function readFeatures(
   if (runtime.isDirectory(full)) {
     const dir = runtime.readMnistDir({ path: full, displayPath: path });
     const images = dir.test?.x ?? dir.train.x;
-    return runtime.reshape(images, [images.shape[0]!, ...(input.shape.slice(1) as number[])]);
+    return runtime.imagesFor(images, { name: input.name, shape }, path);
   }
   const source = model.spec.training?.data?.source;
   const targets =

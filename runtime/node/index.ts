@@ -41,6 +41,7 @@ export {
   type LoadedData,
   type ModelDataSlots,
   type SourceRequest,
+  imagesFor,
   loadDataSource,
 } from "../data/load.js";
 export { loadShippedMnist, shippedMnistPackageDir } from "../data/mnist-package.js";

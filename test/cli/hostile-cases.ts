@@ -212,6 +212,11 @@ export const cases: Readonly<Record<string, Case>> = {
     args: predict("w.safetensors", "missing-column.csv"),
     stderr: /lacks column x2 the model was trained on/,
   },
+  "predict on IDX images that do not fit the input": {
+    args: predict("w.safetensors", "idx"),
+    stderr:
+      /error\[E502\]: idx: the images are 28 x 28 \(784 values each\) but input x is \[batch, 2\]/,
+  },
   // checkpoints
   "a truncated checkpoint": {
     args: predict("truncated.safetensors", "d.csv"),

@@ -100,6 +100,17 @@ beforeAll(async () => {
     Uint8Array.from({ length: 600 }, (_, i) => (i * 37) % 256),
   );
   mkdirSync(join(dir, "folder"));
+  // An IDX folder of 28 x 28 images: a model of 2 features cannot take them.
+  mkdirSync(join(dir, "idx"));
+  const idx = (magic: number, dims: number[]) => {
+    const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
+    head.setUint32(0, magic);
+    dims.forEach((d, i) => head.setUint32(4 + 4 * i, d));
+    const size = dims.reduce((a, b) => a * b, 1);
+    return Buffer.concat([new Uint8Array(head.buffer), new Uint8Array(size)]);
+  };
+  writeFileSync(join(dir, "idx", "train-images-idx3-ubyte"), idx(0x803, [2, 28, 28]));
+  writeFileSync(join(dir, "idx", "train-labels-idx1-ubyte"), idx(0x801, [2]));
   const trained = await nnc(["train", "m.nn", "--backend", "js", "--save", "w.safetensors"], dir);
   expect(trained.code).toBe(0);
   const bytes = readFileSync(join(dir, "w.safetensors"));
