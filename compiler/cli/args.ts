@@ -123,6 +123,12 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
       : text.replace(/\. To specify a positional.*$/s, "").replace(/\s*\n\s*/g, " ");
     throw new CliError(`${command}: ${message}; usage: ${def.usage}`);
   }
+  // An empty value (`--save ""`, an unset shell variable) would name the current folder.
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === "") throw new CliError(`${command}: --${name} is empty; give it a value`);
+  }
+  if (parsed.positionals.includes(""))
+    throw new CliError(`${command}: a file name is empty; usage: ${def.usage}`);
   const help = parsed.values["help"] === true;
   if (!help) {
     const count = parsed.positionals.length;

@@ -90,6 +90,15 @@ export const cases: Readonly<Record<string, Case>> = {
     args: ["summary", "m.nn", "--model", "a\x1b[31m"],
     stderr: /named a\\x1b\[31m/,
   },
+  "an empty --save": {
+    args: ["train", "m.nn", "--save", ""],
+    stderr: /^nnc: train: --save is empty; give it a value\n$/,
+  },
+  "an empty -o": {
+    args: ["build", "m.nn", "-o", ""],
+    stderr: /^nnc: build: --out is empty; give it a value\n$/,
+  },
+  "an empty file name": { args: ["check", ""], stderr: /^nnc: check: a file name is empty/ },
   // outputs
   "build -o a file": { args: ["build", "m.nn", "-o", "m.nn"], stderr: /-o m\.nn is a file/ },
   "build -o under /proc": {
