@@ -98,6 +98,8 @@ export abstract class CompiledModel {
     this.ownsBackend = setup.ownsBackend;
     if (kernels) this.rt.prepareKernels?.(kernels.wasm, Object.values(kernels.kernels));
     const seed = setup.options.seed ?? spec.training?.train.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new ModelError(`the seed must be a whole number >= 0, not ${String(seed)}`);
     this.params = initialParams(spec, this.rt, seed);
     this.resetState();
   }

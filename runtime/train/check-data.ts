@@ -81,7 +81,7 @@ function checkTensor(value: unknown, spec: TensorSpec, what: string): Tensor {
   if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0))
     throw new DataError(
       "E502",
-      `${what}: ${name} has shape ${formatShape(shape.map(String))}; a shape is whole numbers >= 0, rows first`,
+      `${what}: ${name} has shape ${JSON.stringify(shape)}; a shape is whole numbers >= 0, rows first`,
     );
   const data = tensor.data as unknown;
   if (!(data instanceof Float32Array || data instanceof Float64Array))

@@ -5,7 +5,7 @@ import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { MinBatch, TrainSettings } from "../spec.js";
 import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
-import { checkBatchSize } from "./check-data.js";
+import { checkFitSettings } from "./check-settings.js";
 import { meanLoss, metricsFromSums } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
@@ -135,14 +135,7 @@ export async function fit(
   const settings: TrainSettings = { ...training.train, ...definedOnly(options) };
   const rows = model.rowsOf(data?.train, "inputs and targets", "fit: train data");
   if (data.validation) model.rowsOf(data.validation, "inputs and targets", "fit: validation data");
-  checkBatchSize(settings.batchSize, "fit");
-  if (!Number.isInteger(settings.epochs) || settings.epochs < 1)
-    throw new DataError(
-      "E502",
-      `fit: epochs must be a whole number of at least 1, not ${String(settings.epochs)}`,
-    );
-  if (!Number.isSafeInteger(settings.seed))
-    throw new DataError("E502", `fit: seed must be a whole number, not ${String(settings.seed)}`);
+  checkFitSettings(settings, training.metrics, Boolean(data.validation));
   const iterator = new BatchIterator(rows, {
     batchSize: settings.batchSize,
     shuffle: settings.shuffle,

@@ -116,6 +116,41 @@ const xorMisuses: Readonly<Record<string, readonly [Use, RegExp]>> = {
     (m) => m.fit({ train: { x, y } }, { batchSize: 0 }),
     /^fit: batchSize must be/,
   ],
+  "a NaN seed": [
+    () => Xor.create({ backend: "js", seed: NaN }),
+    /^the seed must be a whole number >= 0, not NaN$/,
+  ],
+  "shuffle as a string": [
+    (m) => m.fit({ train: { x, y } }, { shuffle: "yes" as never }),
+    /^fit: shuffle must be true or false, not "yes"$/,
+  ],
+  "a misspelt early-stopping monitor (stopped after one epoch, silently)": [
+    (m) =>
+      m.fit(
+        { train: { x, y } },
+        {
+          epochs: 3,
+          earlyStopping: { monitor: "los", patience: 0, minDelta: 0, restoreBest: false },
+        },
+      ),
+    /^fit: earlyStopping\.monitor must be one of loss, val_loss, not "los"$/,
+  ],
+  "early stopping on val_loss without validation data": [
+    (m) =>
+      m.fit(
+        { train: { x, y } },
+        { earlyStopping: { monitor: "val_loss", patience: 1, minDelta: 0, restoreBest: true } },
+      ),
+    /^fit: earlyStopping monitors val_loss, but no validation data was given$/,
+  ],
+  "an unknown schedule": [
+    (m) => m.fit({ train: { x, y } }, { lrSchedule: { kind: "linear" } as never }),
+    /^fit: lrSchedule must be null or a schedule of kind step, exponential or cosine/,
+  ],
+  "shape given as strings": [
+    (m) => m.predict({ x: { shape: ["4", "2"] as never, data: x.data } }),
+    /^predict: x has shape \["4","2"\]; a shape is whole numbers >= 0, rows first$/,
+  ],
   "a NaN learning rate": [
     async (m) => m.setLearningRate(NaN),
     /^the learning rate must be a finite number >= 0, not NaN$/,
