@@ -40,7 +40,10 @@ export function checkOutputPaths(
     const fail = (reason: string): never => {
       throw new CliError(`cannot write ${flag} ${path}: ${reason}`);
     };
-    if (isDirectoryPath(target)) fail("it is a directory, not a file");
+    const kind = existingKind(target);
+    if (kind === "directory") fail("it is a directory, not a file");
+    // Renaming a new file over /dev/null (as root) would replace the device.
+    if (kind === "other") fail("it is a device or pipe, not a file");
     const folder = dirname(target);
     try {
       makeFolders(folder);
@@ -130,10 +133,12 @@ function exists(path: string): boolean {
   }
 }
 
-function isDirectoryPath(path: string): boolean {
+/** What exists at `path` (links followed): a regular file, a folder, something else, nothing. */
+function existingKind(path: string): "file" | "directory" | "other" | null {
   try {
-    return statSync(path).isDirectory();
+    const stats = statSync(path);
+    return stats.isDirectory() ? "directory" : stats.isFile() ? "file" : "other";
   } catch {
-    return false;
+    return null;
   }
 }

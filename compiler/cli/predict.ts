@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
@@ -52,7 +51,7 @@ async function predict(
 
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(resolve(io.cwd, load));
+    bytes = runtime.readInputFile(resolve(io.cwd, load));
   } catch (error) {
     throw new CliError(`cannot read ${load}: ${describeFsError(error)}`);
   }

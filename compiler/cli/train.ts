@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
@@ -278,7 +277,7 @@ function prepare(
 function readCheckpoint(io: CliIo, runtime: Runtime, path: string): SafetensorsContents {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(resolve(io.cwd, path));
+    bytes = runtime.readInputFile(resolve(io.cwd, path));
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${runtime.fsErrorReason(error)}`);
   }

@@ -146,6 +146,22 @@ export const cases: Readonly<Record<string, Case>> = {
     args: predict("w.safetensors", "d.csv", "-o", "d.csv"),
     stderr: /-o d\.csv would overwrite --data d\.csv/,
   },
+  "--save over a named pipe": {
+    args: train("m.nn", "--save", "pipe"),
+    stderr: /cannot write --save pipe: it is a device or pipe, not a file/,
+  },
+  "a device as source (read until memory ran out)": {
+    args: ["check", "/dev/zero"],
+    stderr: /^nnc: cannot read \/dev\/zero: it is a device, not a file\n$/,
+  },
+  "a device as data": {
+    args: train("m.nn", "--data", "/dev/zero"),
+    stderr: /E503.*cannot read \/dev\/zero: it is a device, not a file/,
+  },
+  "a device as checkpoint": {
+    args: predict("/dev/urandom", "d.csv"),
+    stderr: /cannot read \/dev\/urandom: it is a device, not a file/,
+  },
   // data that does not fit
   "an empty CSV": {
     args: train("m.nn", "--data", "empty.csv"),

@@ -100,6 +100,7 @@ beforeAll(async () => {
     Uint8Array.from({ length: 600 }, (_, i) => (i * 37) % 256),
   );
   mkdirSync(join(dir, "folder"));
+  spawnSync("mkfifo", [join(dir, "pipe")]);
   // An IDX folder of 28 x 28 images: a model of 2 features cannot take them.
   mkdirSync(join(dir, "idx"));
   const idx = (magic: number, dims: number[]) => {
