@@ -136,8 +136,13 @@ export function describeBackend(backend: Backend): string {
   return typeof description === "string" ? description : backend.name;
 }
 
+/** Far past any core count; starting more workers could take minutes or exhaust memory. */
+const MAX_THREADS = 256;
+
 function checkThreads(threads: number): void {
-  if (!(Number.isInteger(threads) && threads >= 1)) {
-    throw new RangeError(`threads must be a positive integer, not ${String(threads)}`);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new RangeError(
+      `threads must be a whole number from 1 to ${MAX_THREADS}, not ${String(threads)}`,
+    );
   }
 }

@@ -4,13 +4,14 @@
  *
  * Assumes `params` holds one buffer per `spec.params` entry, of its shape's size.
  * Guarantees: `readStateDict` returns copies (f32, I64 counters marked); `writeStateDict`
- * checks every parameter first (checkCheckpoint: strict names and shapes, counters optional)
- * and writes nothing when anything is wrong; writes are recorded in order, so no wait is
+ * checks every parameter first (checkCheckpoint: strict names and shapes, counters optional;
+ * then data that fills each shape, all finite) and writes nothing when anything is wrong; writes are recorded in order, so no wait is
  * needed. Browser-safe.
  */
 import type { Backend, Buffer } from "./backend.js";
 import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
+import { CheckpointError } from "./io/errors.js";
 import { Random, RandomStream } from "./random.js";
 import type { ModelSpec } from "./spec.js";
 
@@ -70,6 +71,26 @@ export function writeStateDict(
     required.map((p) => ({ name: p.name, shape: p.shape })),
     source,
   );
+  // Shapes are checked; the values must fill them and be finite (as a checkpoint file's are).
+  for (const p of spec.params) {
+    const tensor = tensors.get(p.name);
+    if (!tensor) continue;
+    const size = p.shape.reduce((a, d) => a * d, 1);
+    const data: unknown = tensor.data;
+    const length =
+      data instanceof Float32Array || data instanceof Float64Array ? data.length : null;
+    if (length !== size)
+      throw new CheckpointError(
+        source,
+        `${source}: ${p.name} has shape [${p.shape.join(", ")}] (${size} values) but its data holds ${length === null ? "no Float32Array" : length}`,
+      );
+    const bad = tensor.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0)
+      throw new CheckpointError(
+        source,
+        `${source}: ${p.name} holds ${tensor.data[bad]} at index ${bad}; weights must be finite`,
+      );
+  }
   for (const p of spec.params) {
     const tensor = tensors.get(p.name);
     if (tensor) rt.write(params[p.name]!, tensor.data);

@@ -29,6 +29,7 @@ import {
   writeStateDict,
 } from "./model-state.js";
 import type { ModelSpec } from "./spec.js";
+import { type DataUse, checkBatchSize, checkModelData } from "./train/check-data.js";
 import { type FitData, type FitOptions, type History, fit } from "./train/fit.js";
 import { meanLoss, metricLayout, metricsFromSums } from "./train/metrics.js";
 
@@ -97,6 +98,8 @@ export abstract class CompiledModel {
     this.ownsBackend = setup.ownsBackend;
     if (kernels) this.rt.prepareKernels?.(kernels.wasm, Object.values(kernels.kernels));
     const seed = setup.options.seed ?? spec.training?.train.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new ModelError(`the seed must be a whole number >= 0, not ${String(seed)}`);
     this.params = initialParams(spec, this.rt, seed);
     this.resetState();
   }
@@ -153,6 +156,8 @@ export abstract class CompiledModel {
   }
 
   setLearningRate(lr: number): void {
+    if (typeof lr !== "number" || !Number.isFinite(lr) || lr < 0)
+      throw new ModelError(`the learning rate must be a finite number >= 0, not ${String(lr)}`);
     const buffer = this.state["optimizer.lr"];
     if (buffer) this.rt.fill(buffer, lr, 1);
   }
@@ -243,7 +248,8 @@ export abstract class CompiledModel {
    * reads back from the device (`fit` does not: it sums on the device).
    */
   async trainStep(batch: Readonly<Record<string, Tensor>>): Promise<number> {
-    const n = this.batchSizeOf(batch);
+    this.requireTraining("train");
+    const n = this.rowsOf(batch, "inputs and targets", "trainStep");
     const plan = this.plan("train", n);
     this.loadBatch(plan, batch, null, 0, n);
     this.runTrainStep(n, plan);
@@ -255,9 +261,9 @@ export abstract class CompiledModel {
     inputs: Readonly<Record<string, Tensor>> | Tensor,
     options: { readonly batchSize?: number } = {},
   ): Promise<Tensor> {
-    const batchSize = options.batchSize ?? 256;
+    const batchSize = checkBatchSize(options.batchSize ?? 256, "predict");
     const tensors = isTensor(inputs) ? { [this.spec.inputs[0]!.name]: inputs } : inputs;
-    const rows = this.batchSizeOf(tensors);
+    const rows = this.rowsOf(tensors, "inputs", "predict");
     const width = this.spec.output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
     const out = new Float32Array(rows * width);
     for (let start = 0; start < rows; start += batchSize) {
@@ -278,7 +284,10 @@ export abstract class CompiledModel {
     data: Readonly<Record<string, Tensor>>,
     options: { readonly batchSize?: number } = {},
   ): Promise<Record<string, number>> {
-    const { loss, metrics } = await this.measure(data, options.batchSize ?? 256);
+    const batchSize = checkBatchSize(options.batchSize ?? 256, "evaluate");
+    this.requireTraining("evaluate");
+    this.rowsOf(data, "inputs and targets", "evaluate");
+    const { loss, metrics } = await this.measure(data, batchSize);
     return { loss, ...metrics };
   }
 
@@ -292,7 +301,8 @@ export abstract class CompiledModel {
     order: Uint32Array | null = null,
   ): Promise<{ loss: number; metrics: Record<string, number> }> {
     const training = this.requireTraining("evaluate");
-    const rows = order ? order.length : this.batchSizeOf(data);
+    this.checkUsable();
+    const rows = order ? order.length : rowCount(data[this.spec.inputs[0]!.name]!);
     const sums = this.zeroedMetricSums("evaluate");
     for (let start = 0; start < rows; start += batchSize) {
       const n = Math.min(batchSize, rows - start);
@@ -329,6 +339,7 @@ export abstract class CompiledModel {
 
   /** Copies of every parameter and buffer, by PyTorch's state_dict names. */
   stateDict(): Promise<Map<string, ParameterValue>> {
+    this.checkUsable();
     return readStateDict(this.spec, this.rt, this.params);
   }
 
@@ -347,6 +358,7 @@ export abstract class CompiledModel {
 
   /** `loadStateDict` without the wait (writes are recorded in order, so none is needed). */
   writeStateDict(tensors: ReadonlyMap<string, ParameterValue>, source = "state dict"): void {
+    this.checkUsable();
     writeStateDict(this.spec, this.rt, this.params, tensors, source);
   }
 
@@ -370,11 +382,10 @@ export abstract class CompiledModel {
     if (this.disposed) throw new ModelError(`model ${this.spec.name} was disposed`);
   }
 
-  private batchSizeOf(tensors: Readonly<Record<string, Tensor>>): number {
+  /** The row count of `tensors`, checked for this model (see checkModelData). */
+  rowsOf(tensors: unknown, use: DataUse, what: string): number {
     this.checkUsable();
-    const first = Object.values(tensors)[0];
-    if (!first) throw new Error("no data given");
-    return rowCount(first);
+    return checkModelData(this.spec, tensors, use, what);
   }
 
   private cannot(what: string): Error {
@@ -383,5 +394,10 @@ export abstract class CompiledModel {
 }
 
 function isTensor(value: unknown): value is Tensor {
-  return typeof value === "object" && value !== null && "data" in value && "shape" in value;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "data" in value &&
+    Array.isArray((value as { shape?: unknown }).shape)
+  );
 }

@@ -115,32 +115,45 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
       strict: true,
     }) as typeof parsed;
   } catch (error) {
-    const message =
-      error instanceof Error
-        ? error.message.replace(/\. To specify a positional.*$/s, "")
-        : String(error);
-    throw new CliError(`${command}: ${message}\n  usage: ${def.usage}`);
+    const text = error instanceof Error ? error.message : String(error);
+    // `--epochs -1`: Node's parser asks for `--epochs=-1` in three lines; say it in one.
+    const ambiguous = /^Option '(-[^' ]+)[^']*' argument is ambiguous/.exec(text);
+    const message = ambiguous
+      ? `${ambiguous[1]} takes a value; write ${ambiguous[1]}=VALUE for one that starts with '-'`
+      : text.replace(/\. To specify a positional.*$/s, "").replace(/\s*\n\s*/g, " ");
+    throw new CliError(`${command}: ${message}; usage: ${def.usage}`);
   }
+  // An empty value (`--save ""`, an unset shell variable) would name the current folder.
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === "") throw new CliError(`${command}: --${name} is empty; give it a value`);
+  }
+  if (parsed.positionals.includes(""))
+    throw new CliError(`${command}: a file name is empty; usage: ${def.usage}`);
   const help = parsed.values["help"] === true;
   if (!help) {
     const count = parsed.positionals.length;
     if (count === 0 || (def.files === "one" && count > 1)) {
       throw new CliError(
-        `${command}: ${count === 0 ? "no file given" : "give one file"}\n  usage: ${def.usage}`,
+        `${command}: ${count === 0 ? "no file given" : "give one file"}; usage: ${def.usage}`,
       );
     }
   }
   return { files: parsed.positionals, values: parsed.values, help };
 }
 
-/** A whole number option (`--epochs 30`) within `min`, or undefined when not given. */
-export function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
+/** A whole number option (`--epochs 30`) in [min, max], or undefined when not given. */
+export function intOption(
+  args: ParsedArgs,
+  name: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const raw = args.values[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== "string" || !/^\d+$/.test(raw.trim()) || value < min) {
+  if (typeof raw !== "string" || !/^\d+$/.test(raw.trim()) || value < min || value > max) {
     throw new CliError(
-      `--${name} expects a whole number${min > 0 ? ` of at least ${min}` : ""}, got '${String(raw)}'`,
+      `--${name} expects a whole number${min > 0 ? ` of at least ${min}` : ""}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ""}, got '${String(raw)}'`,
     );
   }
   return value;
@@ -150,6 +163,12 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   const raw = args.values[name];
   return typeof raw === "string" ? raw : undefined;
 }
+
+/**
+ * The most threads `--threads` asks for: far past any core count, and few enough that starting
+ * the workers cannot take minutes or exhaust memory.
+ */
+export const MAX_THREADS = 256;
 
 /** The backends a command can run a model on. */
 export type BackendName = "cpu" | "js" | "webgpu";
@@ -172,7 +191,7 @@ export interface RunArgs {
 export function runOptions(args: ParsedArgs): RunArgs {
   return {
     ...pick("backend", backendOption(args)),
-    ...pick("threads", intOption(args, "threads", 1)),
+    ...pick("threads", intOption(args, "threads", 1, MAX_THREADS)),
     ...pick("blas", stringOption(args, "blas")),
   };
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { didYouMean } from "../diagnostics/suggest.js";
@@ -7,7 +6,8 @@ import type { FusedKernel } from "../passes/fuse.js";
 import { printIr, printFunction } from "../ir/print.js";
 import { build, generate } from "../pipeline.js";
 import { writeFileAtomic, fsErrorReason, isFile } from "../../runtime/io/fs.js";
-import { type EmitKind, emitFiles, emitKinds } from "./emit-files.js";
+import { type EmitKind, emitExtensions, emitFiles, emitKinds } from "./emit-files.js";
+import { checkOutputPaths } from "./output-paths.js";
 import { CliError, type CliIo, readSource } from "./io.js";
 import { printDiagnostics } from "./commands.js";
 
@@ -100,17 +100,26 @@ export async function buildCommand(
   if (!built) return 1;
   for (const kind of dump) io.stdout(dumpText(built.models, kind));
   const name = basename(file).replace(/\.nn$/, "");
-  const files = await emitFiles(await generate(built.models, file), name, emitKind);
   const dir = resolve(io.cwd, outDir ?? dirname(file));
   const shown = (extension: string) => join(outDir ?? dirname(file), `${name}${extension}`);
+  const extensions = emitExtensions(emitKind);
   if (isFile(dir)) {
     throw new CliError(
-      `-o ${outDir ?? dir} is a file; -o names the directory to write ${name}${files[0]!.extension} in`,
+      `-o ${outDir ?? dir} is a file; -o names the directory to write ${name}${extensions[0]!} in`,
     );
   }
+  // Every output checked (folders made) before any is generated or written.
+  checkOutputPaths(
+    io.cwd,
+    extensions.map((extension) => ({
+      flag: outDir === undefined ? "build" : "-o",
+      path: shown(extension),
+    })),
+    [{ what: "the source", path: file }],
+  );
+  const files = await emitFiles(await generate(built.models, file), name, emitKind);
   for (const emitted of files) {
     try {
-      mkdirSync(dir, { recursive: true });
       writeFileAtomic(
         join(dir, `${name}${emitted.extension}`),
         new TextEncoder().encode(emitted.text),

@@ -29,6 +29,17 @@ export interface EmittedFile {
   readonly text: string;
 }
 
+/** The extensions of the files `emitFiles` writes for `kind`, in its order. */
+export function emitExtensions(kind: EmitKind): readonly EmittedFile["extension"][] {
+  switch (kind) {
+    case "ts":
+      return [".ts"];
+    case "js":
+    case "bundle":
+      return [".js", ".d.ts"];
+  }
+}
+
 /**
  * The files of `kind` for `typescript`, a generated module importing `nnc/runtime` whose
  * base name (without extension) is `name`.

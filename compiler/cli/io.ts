@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../../runtime/io/fs.js";
 import { resolve } from "node:path";
 
 /** Where the command line writes and reads; tests pass their own to capture output. */
@@ -17,7 +17,9 @@ export class CliError extends Error {}
 /** Reads a source file as UTF-8 (a byte-order mark is dropped); a failure is one clear line. */
 export function readSource(io: CliIo, file: string): string {
   try {
-    return readFileSync(resolve(io.cwd, file), "utf8").replace(/^\uFEFF/, "");
+    return readInputFile(resolve(io.cwd, file))
+      .toString("utf8")
+      .replace(/^\uFEFF/, "");
   } catch (error) {
     throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
   }

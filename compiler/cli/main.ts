@@ -66,7 +66,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout(`${packageVersion()}\n`);
     return 0;
   }
-  if (!(command in commandDefs)) {
+  // Own keys only: `nnc toString` or `nnc __proto__` is an unknown command, not Object's.
+  if (!Object.hasOwn(commandDefs, command)) {
     io.stderr(`nnc: unknown command '${printable(command)}'; run 'nnc --help' for the list\n`);
     return 1;
   }
@@ -132,8 +133,20 @@ function userMessage(error: unknown): string | null {
     ].includes(error.name)
   ) {
     const code = (error as { code?: string }).code;
-    return code ? `error[${code}]: ${error.message}` : error.message;
+    return code ? `error[${code}]: ${oneLine(error)}` : oneLine(error);
   }
   if (error instanceof Error && error.constructor.name === "CheckpointError") return error.message;
   return null;
+}
+
+/**
+ * A runtime error's message on one line: a checkpoint's list of problems (one per line, for
+ * programs) is joined with semicolons.
+ */
+function oneLine(error: Error): string {
+  const problems = (error as { problems?: unknown }).problems;
+  if (error.name !== "CheckpointError" || !Array.isArray(problems) || problems.length === 0)
+    return error.message;
+  const head = error.message.split("\n", 1)[0]!;
+  return `${head} ${problems.join("; ")}`;
 }

@@ -3,7 +3,8 @@
  * write its checkpoint fails at once instead. Assumes outputs are written the way
  * runtime/io/fs.ts's writeFileAtomic writes them (a new file in the target's folder, renamed
  * over the target), so what must hold is: the target is not a folder, its folder exists (missing
- * folders are created here) and a new file can be created in it. Guarantees on return that
+ * folders are created here), a new file can be created in it, and it is neither a file the
+ * command reads nor another of its outputs. Guarantees on return that
  * each folder exists; on failure, one CliError line naming the flag, the path and the reason.
  */
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
@@ -17,14 +18,32 @@ export interface OutputPath {
   readonly path: string;
 }
 
+/**
+ * A file the command reads: `what` names it in messages (`the source`, `--data`). No output may
+ * be one of these, nor another output: a typo must never overwrite a model, its data or a
+ * result written by the same run.
+ */
+export interface InputPath {
+  readonly what: string;
+  readonly path: string;
+}
+
 /** Throws a one-line CliError for the first output that cannot be written; creates folders. */
-export function checkOutputPaths(cwd: string, outputs: readonly OutputPath[]): void {
+export function checkOutputPaths(
+  cwd: string,
+  outputs: readonly OutputPath[],
+  inputs: readonly InputPath[] = [],
+): void {
+  checkDistinct(cwd, outputs, inputs);
   for (const { flag, path } of outputs) {
     const target = resolve(cwd, path);
     const fail = (reason: string): never => {
       throw new CliError(`cannot write ${flag} ${path}: ${reason}`);
     };
-    if (isDirectoryPath(target)) fail("it is a directory, not a file");
+    const kind = existingKind(target);
+    if (kind === "directory") fail("it is a directory, not a file");
+    // Renaming a new file over /dev/null (as root) would replace the device.
+    if (kind === "other") fail("it is a device or pipe, not a file");
     const folder = dirname(target);
     try {
       makeFolders(folder);
@@ -46,6 +65,46 @@ export function checkOutputPaths(cwd: string, outputs: readonly OutputPath[]): v
     } catch {
       // Gone already: nothing to clean.
     }
+  }
+}
+
+function checkDistinct(
+  cwd: string,
+  outputs: readonly OutputPath[],
+  inputs: readonly InputPath[],
+): void {
+  const read = new Map<string, InputPath>();
+  for (const input of inputs) read.set(fileKey(cwd, input.path), input);
+  const written = new Map<string, OutputPath>();
+  for (const output of outputs) {
+    const key = fileKey(cwd, output.path);
+    const input = read.get(key);
+    if (input !== undefined) {
+      throw new CliError(
+        `${output.flag} ${output.path} would overwrite ${input.what} ${input.path}; write the output to another file`,
+      );
+    }
+    const other = written.get(key);
+    if (other !== undefined) {
+      throw new CliError(
+        `${other.flag} and ${output.flag} both name ${output.path}; each output needs its own file`,
+      );
+    }
+    written.set(key, output);
+  }
+}
+
+/**
+ * What identifies a file: device and inode for one that exists (a link or `./` spelling names
+ * the same file), else its absolute path.
+ */
+function fileKey(cwd: string, path: string): string {
+  const absolute = resolve(cwd, path);
+  try {
+    const stats = statSync(absolute);
+    return `inode ${stats.dev}:${stats.ino}`;
+  } catch {
+    return `path ${absolute}`;
   }
 }
 
@@ -74,10 +133,12 @@ function exists(path: string): boolean {
   }
 }
 
-function isDirectoryPath(path: string): boolean {
+/** What exists at `path` (links followed): a regular file, a folder, something else, nothing. */
+function existingKind(path: string): "file" | "directory" | "other" | null {
   try {
-    return statSync(path).isDirectory();
+    const stats = statSync(path);
+    return stats.isDirectory() ? "directory" : stats.isFile() ? "file" : "other";
   } catch {
-    return false;
+    return null;
   }
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
@@ -20,7 +19,16 @@ export async function predictCommand(io: CliIo, file: string, args: ParsedArgs):
   if (load === undefined || data === undefined)
     throw new CliError("predict needs --load CKPT and --data PATH");
   const out = stringOption(args, "out");
-  if (out !== undefined) checkOutputPaths(io.cwd, [{ flag: "-o", path: out }]);
+  if (out !== undefined)
+    checkOutputPaths(
+      io.cwd,
+      [{ flag: "-o", path: out }],
+      [
+        { what: "the source", path: file },
+        { what: "--load", path: load },
+        { what: "--data", path: data },
+      ],
+    );
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, stringOption(args, "model"));
@@ -43,7 +51,7 @@ async function predict(
 
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(resolve(io.cwd, load));
+    bytes = runtime.readInputFile(resolve(io.cwd, load));
   } catch (error) {
     throw new CliError(`cannot read ${load}: ${describeFsError(error)}`);
   }
@@ -101,36 +109,28 @@ function readFeatures(
   if (runtime.isDirectory(full)) {
     const dir = runtime.readMnistDir({ path: full, displayPath: path });
     const images = dir.test?.x ?? dir.train.x;
-    return runtime.reshape(images, [images.shape[0]!, ...(input.shape.slice(1) as number[])]);
+    return runtime.imagesFor(images, { name: input.name, shape }, path);
   }
   const source = model.spec.training?.data?.source;
   const targets =
     source?.kind === "csv" && source.target ? source.target : model.spec.targets.map((t) => t.name);
   const drop = source?.kind === "csv" ? source.drop : [];
-  let header: string[] = [];
-  try {
-    header = (readFileSync(full, "utf8").split(/\r?\n/, 1)[0] ?? "")
-      .replace(/^\uFEFF/, "")
-      .split(",")
-      .map((h) => h.trim().replace(/^"|"$/g, ""));
-  } catch (error) {
-    throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
-  }
+  // One read; the header as the data's own CSV reader sees it (quotes, BOM, CRLF, spaces).
+  const file = { path: full, displayPath: path };
+  const bytes = runtime.readDataFile(file);
+  const header = runtime.parseCsvHeader(bytes, path);
   const hasTargets = targets.length > 0 && targets.every((t) => header.includes(t));
-  const csv = runtime.readCsv(
-    { path: full, displayPath: path },
-    {
-      target: hasTargets ? targets : [],
-      defaultTarget: [],
-      drop: drop.filter((d) => header.includes(d)),
-      input: { name: input.name, shape },
-      targetKind:
-        hasTargets && model.spec.targets[0]?.dtype === "i32"
-          ? { kind: "ids" }
-          : { kind: "values", width: hasTargets ? targets.length : 0 },
-      ...(features === null ? {} : { features }),
-    },
-  );
+  const csv = runtime.parseCsv(bytes, path, {
+    target: hasTargets ? targets : [],
+    defaultTarget: [],
+    drop: drop.filter((d) => header.includes(d)),
+    input: { name: input.name, shape },
+    targetKind:
+      hasTargets && model.spec.targets[0]?.dtype === "i32"
+        ? { kind: "ids" }
+        : { kind: "values", width: hasTargets ? targets.length : 0 },
+    ...(features === null ? {} : { features }),
+  });
   return csv.x;
 }
 
@@ -142,8 +142,18 @@ function predictionsCsv(out: Tensor, classes: boolean): string {
   for (let r = 0; r < rows; r++) {
     const row = out.data.subarray(r * width, (r + 1) * width);
     const cells = [...row].map((v) => String(Number(v.toPrecision(7))));
-    if (classes) cells.push(String(row.indexOf(Math.max(...row))));
+    if (classes) cells.push(predictedClass(row));
     lines.push(cells.join(","));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The index of the largest output; NaN when any output is NaN (no class can be told). */
+function predictedClass(row: Float32Array): string {
+  let best = 0;
+  for (let k = 0; k < row.length; k++) {
+    if (Number.isNaN(row[k]!)) return "NaN";
+    if (row[k]! > row[best]!) best = k;
+  }
+  return String(best);
 }

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
@@ -7,6 +6,7 @@ import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
 import type {
   CompiledModel,
+  DataSourceSettings,
   EpochLog,
   FitProgress,
   History,
@@ -39,11 +39,24 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
     );
   }
   // Before any work: hours of training are never lost to a typo in an output path.
-  checkOutputPaths(io.cwd, [
-    ...(args.save !== undefined ? [{ flag: "--save", path: args.save }] : []),
-    ...(args.history !== undefined ? [{ flag: "--history", path: args.history }] : []),
-    ...(args.plot !== undefined ? [{ flag: "--plot", path: args.plot }] : []),
-  ]);
+  // --init may be --save (training on from a checkpoint); the source and data never are.
+  checkOutputPaths(
+    io.cwd,
+    [
+      ...(args.save !== undefined ? [{ flag: "--save", path: args.save }] : []),
+      ...(args.history !== undefined ? [{ flag: "--history", path: args.history }] : []),
+      ...(args.plot !== undefined ? [{ flag: "--plot", path: args.plot }] : []),
+    ],
+    [
+      { what: "the source", path: file },
+      ...(args.data !== undefined
+        ? [{ what: "the data", path: args.data }]
+        : dataFiles(chosen.model.settings.data?.source ?? null).map((path) => ({
+            what: "the data",
+            path: join(dirname(file), path),
+          }))),
+    ],
+  );
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const seed = args.seed ?? chosen.model.settings.train.seed;
@@ -264,7 +277,7 @@ function prepare(
 function readCheckpoint(io: CliIo, runtime: Runtime, path: string): SafetensorsContents {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(resolve(io.cwd, path));
+    bytes = runtime.readInputFile(resolve(io.cwd, path));
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${runtime.fsErrorReason(error)}`);
   }
@@ -274,4 +287,17 @@ function readCheckpoint(io: CliIo, runtime: Runtime, path: string): SafetensorsC
 function allFinite(weights: ReadonlyMap<string, ParameterValue>): boolean {
   for (const t of weights.values()) if (!t.data.every(Number.isFinite)) return false;
   return true;
+}
+
+/** The files a data section reads, relative to its `.nn` file. */
+function dataFiles(source: DataSourceSettings | null): string[] {
+  if (source === null) return [];
+  switch (source.kind) {
+    case "csv":
+      return [source.path];
+    case "idx":
+      return [source.images, source.labels];
+    case "mnist":
+      return [];
+  }
 }

@@ -91,13 +91,26 @@ function codeFrame(
   if (text === undefined) return [];
   const number = String(d.span.start.line);
   const gutter = number.length + 4;
-  const start = d.span.start.column - 1;
-  const end = d.span.end.line === d.span.start.line ? d.span.end.column - 1 : text.length;
-  const width = Math.max(1, printable(text.slice(start, end)).length);
+  const column = d.span.start.column - 1;
+  const spanEnd = d.span.end.line === d.span.start.line ? d.span.end.column - 1 : text.length;
+  // A long line (a 10k-term expression, a minified file) is shown as a window from a little
+  // before the span: a frame stays a few hundred characters, never the whole line.
+  const from = text.length > maxFrameWidth ? Math.max(0, column - frameContext) : 0;
+  const to = Math.min(text.length, from + maxFrameWidth);
+  const before = from > 0 ? "..." : "";
+  const after = to < text.length ? "..." : "";
+  const shown = text.slice(from, to);
+  const start = column - from;
+  const end = Math.min(spanEnd, to) - from;
+  const width = Math.max(1, printable(shown.slice(start, end)).length);
   // Tabs count as one column; keep them in the caret line so the carets line up under them.
-  const pad = printable(text.slice(0, start)).replace(/[^\t]/g, " ");
+  const pad = printable(before + shown.slice(0, start)).replace(/[^\t]/g, " ");
   return [
-    `${number.padStart(gutter)} | ${printable(text)}`,
+    `${number.padStart(gutter)} | ${before}${printable(shown)}${after}`,
     `${" ".repeat(gutter)} | ${pad}${paint(color, "^".repeat(width))}`,
   ];
 }
+
+/** The most characters of a source line a code frame shows, and how many before the span. */
+const maxFrameWidth = 200;
+const frameContext = 60;

@@ -255,7 +255,9 @@ function rangeProblem(value: number, range: NumberRange): string | null {
   const { integer, min, max, minExclusive, maxExclusive } = range;
   const tooLow = min !== undefined && (minExclusive ? value <= min : value < min);
   const tooHigh = max !== undefined && (maxExclusive ? value >= max : value > max);
-  if (!(integer && !Number.isInteger(value)) && !tooLow && !tooHigh) return null;
+  // 1e400 reads as Infinity: no argument means it (an infinite rate trains on NaN silently).
+  const finite = Number.isFinite(value);
+  if (finite && !(integer && !Number.isInteger(value)) && !tooLow && !tooHigh) return null;
   const kind = integer ? "an integer" : "a number";
   if (min !== undefined && max !== undefined) {
     return `${kind} in ${minExclusive ? "(" : "["}${min}, ${max}${maxExclusive ? ")" : "]"}`;

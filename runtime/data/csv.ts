@@ -54,12 +54,8 @@ interface Cursor {
  */
 export function parseCsv(bytes: Uint8Array, displayPath: string, options: CsvOptions): CsvData {
   const len = bytes.length;
-  const at: Cursor = { pos: hasBom(bytes) ? 3 : 0, line: 1 };
-  skipBlankLines(bytes, at);
-  if (at.pos >= len) {
-    throw malformed(displayPath, "the file is empty; a CSV needs a header row, then data rows");
-  }
-  const header = readHeader(bytes, at, displayPath);
+  const at: Cursor = { pos: 0, line: 1 };
+  const header = headerAt(bytes, at, displayPath);
   const plan = planColumns(header, options, displayPath);
   const columns = header.length;
   const nf = plan.features.length;
@@ -267,6 +263,29 @@ function skipBlankLines(bytes: Uint8Array, at: Cursor): void {
 }
 
 const utf8 = new TextDecoder("utf-8");
+
+/**
+ * The column names of a CSV's header row, read as `parseCsv` reads them (quotes, byte order
+ * mark, CRLF, spaces trimmed): what a caller matching columns by name must use. Throws E504
+ * for an empty file or a broken quote.
+ */
+export function parseCsvHeader(bytes: Uint8Array, displayPath: string): string[] {
+  return headerAt(bytes, { pos: 0, line: 1 }, displayPath);
+}
+
+/** The header row from the start of `bytes`; leaves `at` at the first data line. */
+function headerAt(bytes: Uint8Array, at: Cursor, displayPath: string): string[] {
+  at.pos = hasBom(bytes) ? 3 : 0;
+  skipBlankLines(bytes, at);
+  if (at.pos >= bytes.length) {
+    throw malformed(displayPath, "the file is empty; a CSV needs a header row, then data rows");
+  }
+  // Text never holds NUL: a binary file (a checkpoint, an image) passed as data says so.
+  if (bytes.subarray(0, 4096).includes(0)) {
+    throw malformed(displayPath, "holds NUL bytes, so it is a binary file, not a CSV text file");
+  }
+  return readHeader(bytes, at, displayPath);
+}
 
 /** The header's cells, trimmed; leaves `at` at the start of the next line. */
 function readHeader(bytes: Uint8Array, at: Cursor, displayPath: string): string[] {

@@ -46,7 +46,8 @@ export function malformedLine(displayPath: string, line: number, detail: string)
  * stay one readable line even for MNIST-sized CSVs.
  */
 export function listNames(names: readonly string[], limit = 12): string {
-  const shown = names.map((n) => (n === "" ? '""' : n));
+  // A name from a binary or mangled file can be kilobytes long: each is cut to 40 characters.
+  const shown = names.map((n) => (n === "" ? '""' : n.length > 40 ? `${n.slice(0, 37)}...` : n));
   if (shown.length <= limit) return shown.join(", ");
   return `${shown.slice(0, limit - 2).join(", ")}, ..., ${shown[shown.length - 1]} (${shown.length} columns)`;
 }

@@ -11,7 +11,14 @@ export {
   epochOrder,
   gatherRows,
 } from "./batches.js";
-export { type CsvData, type CsvOptions, type ModelSlot, type TargetKind, parseCsv } from "./csv.js";
+export {
+  type CsvData,
+  type CsvOptions,
+  type ModelSlot,
+  type TargetKind,
+  parseCsv,
+  parseCsvHeader,
+} from "./csv.js";
 export {
   type Dataset,
   type Normalizer,

@@ -103,8 +103,11 @@ function targetView(y: Tensor, target: ModelSlot): Tensor {
   return reshape(y, [y.shape[0]!, ...(dims as number[])]);
 }
 
-/** Images `[n, ...]` viewed as the input's shape when the pixel counts agree (no copy). */
-function imagesFor(x: Tensor, input: ModelSlot, what: string): Tensor {
+/**
+ * Images `[n, ...]` viewed as the input's shape when the pixel counts agree (no copy); E502
+ * naming `what` otherwise.
+ */
+export function imagesFor(x: Tensor, input: ModelSlot, what: string): Tensor {
   const dims = input.shape.slice(1);
   const pixels = x.shape.slice(1).reduce((a, b) => a * b, 1);
   const numeric = dims.every((d): d is number => typeof d === "number");

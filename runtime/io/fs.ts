@@ -1,7 +1,9 @@
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   openSync,
+  readFileSync,
   readdirSync,
   renameSync,
   statSync,
@@ -36,6 +38,7 @@ const reasons: Readonly<Record<string, string>> = {
   ENOSPC: "no space left on the device",
   EROFS: "the file system is read-only",
   EBUSY: "the file is busy",
+  ENOTREG: "it is a device, not a file",
 };
 
 /**
@@ -46,6 +49,23 @@ export function fsErrorReason(error: unknown): string {
   const code = errnoCode(error);
   if (code === undefined) throw error;
   return reasons[code] ?? `system error ${code}`;
+}
+
+/**
+ * Reads a whole input file. A device is refused (an errno-style error, code ENOTREG): /dev/zero
+ * or /dev/urandom would be read until memory runs out, /dev/tty would wait for typing.
+ */
+export function readInputFile(path: string): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+      throw Object.assign(new Error(reasons["ENOTREG"]), { code: "ENOTREG" });
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** True when `path` exists and is a directory (false for anything unreadable). */

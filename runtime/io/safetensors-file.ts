@@ -2,10 +2,9 @@
  * Node only: safetensors files (safetensors.ts serializes and parses the bytes, in any
  * JavaScript): atomic writes, and reads whose failures are CheckpointErrors naming the file.
  */
-import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { CheckpointError } from "./errors.js";
-import { fsErrorReason, isDirectory, writeFileAtomic } from "./fs.js";
+import { fsErrorReason, isDirectory, readInputFile, writeFileAtomic } from "./fs.js";
 import {
   type NamedTensor,
   type StoredTensor,
@@ -53,7 +52,7 @@ export function readSafetensors(
   const shown = options.displayPath ?? path;
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readInputFile(path);
   } catch (error) {
     throw new CheckpointError(shown, `cannot read ${shown}: ${fsErrorReason(error)}`);
   }

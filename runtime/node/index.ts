@@ -41,10 +41,11 @@ export {
   type LoadedData,
   type ModelDataSlots,
   type SourceRequest,
+  imagesFor,
   loadDataSource,
 } from "../data/load.js";
 export { loadShippedMnist, shippedMnistPackageDir } from "../data/mnist-package.js";
-export { fsErrorReason, isDirectory, isFile, writeFileAtomic } from "../io/fs.js";
+export { fsErrorReason, isDirectory, isFile, readInputFile, writeFileAtomic } from "../io/fs.js";
 export { readSafetensors, writeSafetensors } from "../io/safetensors-file.js";
 export { type PreparedData, type PrepareOptions, prepareData } from "../train/prepare.js";
 export { loadFile, saveFile } from "./model-files.js";

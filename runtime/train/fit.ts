@@ -5,6 +5,7 @@ import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { MinBatch, TrainSettings } from "../spec.js";
 import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
+import { checkFitSettings } from "./check-settings.js";
 import { meanLoss, metricsFromSums } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
@@ -132,7 +133,9 @@ export async function fit(
 ): Promise<History> {
   const training = model.requireTraining("train");
   const settings: TrainSettings = { ...training.train, ...definedOnly(options) };
-  const rows = Object.values(data.train)[0]?.shape[0] ?? 0;
+  const rows = model.rowsOf(data?.train, "inputs and targets", "fit: train data");
+  if (data.validation) model.rowsOf(data.validation, "inputs and targets", "fit: validation data");
+  checkFitSettings(settings, training.metrics, Boolean(data.validation));
   const iterator = new BatchIterator(rows, {
     batchSize: settings.batchSize,
     shuffle: settings.shuffle,

@@ -110,7 +110,7 @@ describe("nnc build --emit", () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `nnc: cannot write ${join(dir, "file", "sub", "xor.js")}: a part of the path is not a directory\n`,
+      `nnc: cannot write -o ${join(dir, "file", "sub", "xor.js")}: cannot create its folder: a part of the path is not a directory\n`,
     );
   });
 });

@@ -295,11 +295,11 @@ describe("--backend and --threads", () => {
   it("reject a thread count that is not a positive integer, and an unknown backend", async () => {
     const dir = workspace({ "m.nn": model("d.csv"), "d.csv": xorCsv });
     for (const command of ["train", "predict"]) {
-      for (const bad of ["0", "two", "1.5", "-1"]) {
+      for (const bad of ["0", "two", "1.5", "-1", "257", "100000"]) {
         const result = await nnc([command, "m.nn", `--threads=${bad}`], dir);
         expect(result.code).toBe(1);
         expect(result.stderr).toBe(
-          `nnc: --threads expects a whole number of at least 1, got '${bad}'\n`,
+          `nnc: --threads expects a whole number of at least 1 and at most 256, got '${bad}'\n`,
         );
       }
       const tpu = await nnc([command, "m.nn", "--backend", "tpu"], dir);

@@ -145,8 +145,10 @@ describe("createBackend", () => {
     await expect(choose("gpu")).rejects.toThrow(
       /unknown backend 'gpu'; the backends are cpu, js, webgpu/,
     );
-    await expect(createBackend("js", { threads: 0 })).rejects.toThrow(/positive integer/);
-    await expect(createBackend("cpu", { threads: 1.5 })).rejects.toThrow(/positive integer/);
+    await expect(createBackend("js", { threads: 0 })).rejects.toThrow(/from 1 to 256, not 0/);
+    await expect(createBackend("cpu", { threads: 1.5 })).rejects.toThrow(/from 1 to 256/);
+    // Starting 100,000 workers took minutes: past 256 is refused.
+    await expect(createBackend("cpu", { threads: 100_000 })).rejects.toThrow(/from 1 to 256/);
   });
 });
 
