@@ -83,6 +83,8 @@ export type VectorStage =
       readonly units: number;
       readonly bias: boolean;
       readonly init: number;
+      /** A third of the dense layers get a name (`as NAME`), some hostile. */
+      readonly named: number;
     }
   | { readonly kind: "maxout"; readonly units: number; readonly pieces: number }
   | { readonly kind: "batchnorm"; readonly momentum: number }
@@ -138,7 +140,45 @@ export type Corruption =
   | { readonly kind: "long"; readonly terms: number }
   | { readonly kind: "repeat"; readonly count: number }
   | { readonly kind: "drop-line"; readonly at: number }
-  | { readonly kind: "swap-words"; readonly at: number };
+  | { readonly kind: "swap-words"; readonly at: number }
+  | { readonly kind: "rewrite"; readonly which: number; readonly at: number };
+
+/** Near-valid rewrites: a pattern and its replacement (at one match of the pattern). */
+const rewrites: readonly (readonly [RegExp, string])[] = [
+  [/input (\w+): \[/g, "input $1: i32["],
+  [/\[batch, \d+\]/g, "[batch, n]"],
+  [/-> dense\((\d+)\)/g, "-> dense($1) as Object"],
+  [/-> dense\((\d+)\)/g, "-> dense($1) as d -> dense($1) as d"],
+  [/loss (\w+)/g, "loss $1(output, output)"],
+  [/metrics /g, "metrics accuracy, accuracy, "],
+  [/train \{ /g, "train { epochs: 1e309, "],
+  [/lr: [\d.]+/g, "lr: -1"],
+  [/lr: [\d.]+/g, "lr: 1e400"],
+  [/forward \{/g, "forward {\n    output = 1"],
+  [/(h\d+) = /g, "$1 = 1e309 * "],
+  [/-> softmax/g, "-> softmax(axis: 5)"],
+  [/flatten/g, "reshape([batch, -1])"],
+  [/flatten/g, "reshape([batch, 7])"],
+  [/(h\d+) = (\w+) -> /g, "$1 = $2 -> one_hot(3) -> flatten -> "],
+  [/fn (\w+)\(x/g, "fn $1($1"],
+  [/fn (\w+)\(/g, "fn $1(x, "],
+  [/block (\w+)\(units/g, "block $1(units, units"],
+  [/(\w+)_blk(\d)\(/g, "$1_blk$2(-3, "],
+  [/\(x, a = 0\.1\)/g, "(x, a = x)"],
+  [/model (\w+) \{/g, "model $1 {\n  input $1: [batch, 1]"],
+  [/target (\w+): /g, "target $1: i32"],
+  [/data \{ source: csv\("[^"]*"/g, 'data { source: csv("../../../../etc/passwd"'],
+  [/data \{ source: csv\("[^"]*"/g, "data { source: mnist()"],
+  [/validation_split: [\d.]+/g, "validation_split: 1"],
+  [/dropout\([\d.]+\)/g, "dropout(1)"],
+  [/maxout\((\d+), pieces: \d\)/g, "maxout($1, pieces: 0)"],
+  [/conv2d\((\d+), kernel: \d/g, "conv2d($1, kernel: 99"],
+  [/concat\((\w+), -1\)/g, "concat($1, 1e9)"],
+  [/mean\(/g, "mean(axis: 0, x: "],
+  [/repeat (\d+)/g, "repeat (0 - $1)"],
+  [/ -> /g, " -> -> "],
+  [/\n {2}\}/g, "\n  }}"],
+];
 
 export interface ProgramDescription {
   readonly fns: readonly { readonly name: number; readonly body: number }[];
@@ -157,6 +197,7 @@ const vectorStage: fc.Arbitrary<VectorStage> = fc.oneof(
       units: small(8),
       bias: fc.boolean(),
       init: fc.nat(9),
+      named: fc.nat(40),
     }),
   },
   {
@@ -270,6 +311,16 @@ const corruption: fc.Arbitrary<Corruption> = fc.oneof(
   fc.record({ kind: fc.constant("repeat" as const), count: fc.constantFrom(0, 50, 10001, 1e6) }),
   fc.record({ kind: fc.constant("drop-line" as const), at: fc.nat(30) }),
   fc.record({ kind: fc.constant("swap-words" as const), at: fc.nat(60) }),
+  fc.record({
+    kind: fc.constant("rewrite" as const),
+    which: fc.nat(rewrites.length - 1),
+    at: fc.nat(4),
+  }),
+  fc.record({
+    kind: fc.constant("rewrite" as const),
+    which: fc.nat(rewrites.length - 1),
+    at: fc.nat(4),
+  }),
 );
 
 /** A structured `.nn` file; print it with `printProgram`. */
@@ -331,6 +382,8 @@ interface Printer {
   readonly lines: string[];
   readonly fnNames: readonly string[];
   readonly blockNames: readonly string[];
+  /** Layer names given so far (each `as` name is unique in the file). */
+  readonly layerNames: Set<string>;
 }
 
 /** The text of a program description (shapes tracked so that most programs check ok). */
@@ -346,7 +399,7 @@ export function printProgram(program: ProgramDescription): string {
       `}`,
     ),
   );
-  const printer: Printer = { lines, fnNames, blockNames };
+  const printer: Printer = { lines, fnNames, blockNames, layerNames: new Set() };
   program.models.forEach((m, k) => printModel(printer, m, k));
   const text = lines.join("\n") + "\n";
   return program.corruption === null ? text : corrupt(text, program.corruption);
@@ -472,6 +525,13 @@ function printModel(printer: Printer, m: ModelDescription, index: number): void 
   lines.push("}");
 }
 
+/** `base`, or `base_N` when a layer already has that name. */
+function layerName(printer: Printer, base: string): string {
+  const name = printer.layerNames.has(base) ? `${base}_${printer.layerNames.size}` : base;
+  printer.layerNames.add(name);
+  return name;
+}
+
 /** Prints `m.stages` on a value of `width` features; returns the final width. */
 function printVectorStages(
   printer: Printer,
@@ -495,7 +555,10 @@ function printVectorStages(
   for (const stage of m.stages) {
     switch (stage.kind) {
       case "dense":
-        parts.push(`dense(${stage.units}, bias: ${stage.bias}, init: ${initializers[stage.init]})`);
+        parts.push(
+          `dense(${stage.units}, bias: ${stage.bias}, init: ${initializers[stage.init]})` +
+            (stage.named % 3 === 0 ? ` as ${layerName(printer, pickName(stage.named, "_l"))}` : ""),
+        );
         width = stage.units;
         break;
       case "maxout":
@@ -612,6 +675,14 @@ function corrupt(text: string, c: Corruption): string {
       const lines = text.split("\n");
       lines.splice(c.at % lines.length, 1);
       return lines.join("\n");
+    }
+    case "rewrite": {
+      const [pattern, replacement] = rewrites[c.which]!;
+      const matches = [...text.matchAll(pattern)];
+      if (matches.length === 0) return text;
+      const match = matches[c.at % matches.length]!;
+      const replaced = match[0].replace(new RegExp(pattern.source), replacement);
+      return text.slice(0, match.index) + replaced + text.slice(match.index + match[0].length);
     }
     case "swap-words": {
       const words = [...text.matchAll(/\S+/g)];

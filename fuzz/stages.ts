@@ -23,7 +23,7 @@ import type { CompiledModel, CreateOptions, ModelSpec, Tensor } from "../runtime
 export type Reached = "input" | "parsed" | "checked" | "built" | "trained";
 
 /** The stage names used in failure classes and progress reports. */
-export type Stage = "parse" | "check" | "build" | "import" | "train" | "typecheck";
+export type Stage = "parse" | "check" | "build" | "import" | "train" | "fit" | "typecheck";
 
 export interface Outcome {
   readonly reached: Reached;
@@ -217,6 +217,7 @@ export async function runStages(
     if (cls === undefined || typeof cls.create !== "function")
       return { reached, failure: { kind: "crash:import:missing-class", detail: name }, code };
     let model: CompiledModel | null = null;
+    let stage: Stage = "train";
     try {
       model = await cls.create({ backend: "js", seed: 1 });
       const rows = Math.max(4, model.spec.training?.minBatch?.size ?? 0);
@@ -224,12 +225,20 @@ export async function runStages(
       if (model.spec.training !== null) {
         await model.trainStep(batch);
         trained = true;
+        // Then the model's own training settings (validation split, schedule, early stopping,
+        // metrics) for at most two epochs of a few rows, and an evaluation.
+        stage = "fit";
+        progress(stage);
+        const data = batchFor(model.spec, 3 * rows);
+        const epochs = Math.min(2, model.spec.training.train.epochs);
+        await model.fit({ train: data }, { epochs, stopOnNonFinite: true });
+        await model.evaluate(data);
       } else {
         const inputs = Object.fromEntries(model.spec.inputs.map((i) => [i.name, batch[i.name]!]));
         await model.predict(inputs);
       }
     } catch (error) {
-      if (!isUserError(error)) return { reached, failure: crash("train", error), code };
+      if (!isUserError(error)) return { reached, failure: crash(stage, error), code };
     } finally {
       model?.dispose();
     }
