@@ -118,7 +118,11 @@ export function lex(source: SourceMap): LexResult {
       if (type === UnterminatedString) {
         diagnostics.push(diagnostic("E102", source.tokenSpan(token), {}));
       }
-    } else if (type === NumberToken && !validNumber.test(token.image)) {
+    } else if (
+      type === NumberToken &&
+      // A literal past the largest double (1e400) would be Infinity everywhere it is used.
+      (!validNumber.test(token.image) || !Number.isFinite(Number(token.image)))
+    ) {
       diagnostics.push(diagnostic("E110", source.tokenSpan(token), { text: token.image }));
     }
     tokens.push(token);
