@@ -177,6 +177,11 @@ const rewrites: readonly (readonly [RegExp, string])[] = [
   [/mean\(/g, "mean(axis: 0, x: "],
   [/repeat (\d+)/g, "repeat (0 - $1)"],
   [/ -> /g, " -> -> "],
+  [/dropout\([\d.]+\)/g, "dropout(0 / 0)"],
+  [/alpha: [\d.]+/g, "alpha: 1 / 0"],
+  [/normal\([\d.]+\)/g, "normal(10 ^ 400)"],
+  [/momentum: [\d.]+/g, "momentum: 0 / 0"],
+  [/(\d+(\.\d+)?)/g, "($1 / 0)"],
   [/\n {2}\}/g, "\n  }}"],
 ];
 
