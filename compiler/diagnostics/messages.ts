@@ -48,7 +48,8 @@ export const diagnosticMessages = {
   },
   E110: {
     title: "invalid number",
-    message: (a: { text: string }) => `invalid number \`${a.text}\``,
+    message: (a: { text: string; tooLarge: boolean }) =>
+      `invalid number \`${a.text}\`${a.tooLarge ? ": past the largest number there is (about 1.8e308)" : ""}`,
   },
   E111: {
     title: "nesting too deep",
@@ -133,6 +134,11 @@ export const diagnosticMessages = {
     title: "model too large",
     message: (a: { model: string; layer: string; bytes: number; total: number; limit: number }) =>
       `model ${a.model} cannot fit in memory: layer ${a.layer} needs ${a.bytes.toLocaleString("en-US")} bytes for its parameters, ${a.total.toLocaleString("en-US")} bytes in all so far (at most ${a.limit.toLocaleString("en-US")})`,
+  },
+  E219: {
+    title: "value too large",
+    message: (a: { what: string; shape: string; elements: number; limit: number }) =>
+      `${a.what} is ${a.shape}: ${a.elements.toLocaleString("en-US")} numbers per sample, more than a model can hold (at most ${a.limit.toLocaleString("en-US")}, 256 MiB as f32)`,
   },
   E217: {
     title: "dimension unknown when the model runs",

@@ -143,7 +143,12 @@ export class ArgReader {
       const [first, ...rest] = val.args;
       const key = val.name === "normal" ? "std" : "limit";
       const amount = first && (first.name === null || first.name === key) ? first.val : undefined;
-      if (rest.length === 0 && amount?.kind === "number" && amount.value > 0) {
+      if (
+        rest.length === 0 &&
+        amount?.kind === "number" &&
+        amount.value > 0 &&
+        Number.isFinite(amount.value)
+      ) {
         return val.name === "normal"
           ? { kind: "normal", std: amount.value }
           : { kind: "uniform", limit: amount.value };
@@ -252,12 +257,18 @@ export class ArgReader {
 }
 
 function rangeProblem(value: number, range: NumberRange): string | null {
+  // NaN passes every comparison and Infinity most: neither is an argument (nor JSON).
+  if (!Number.isFinite(value)) return rangeText(range).replace(/^an? /, "a finite ");
   const { integer, min, max, minExclusive, maxExclusive } = range;
   const tooLow = min !== undefined && (minExclusive ? value <= min : value < min);
   const tooHigh = max !== undefined && (maxExclusive ? value >= max : value > max);
-  // 1e400 reads as Infinity: no argument means it (an infinite rate trains on NaN silently).
-  const finite = Number.isFinite(value);
-  if (finite && !(integer && !Number.isInteger(value)) && !tooLow && !tooHigh) return null;
+  if (!(integer && !Number.isInteger(value)) && !tooLow && !tooHigh) return null;
+  return rangeText(range);
+}
+
+/** What a range accepts: "an integer >= 1", "a number in [0, 1)". */
+function rangeText(range: NumberRange): string {
+  const { integer, min, max, minExclusive, maxExclusive } = range;
   const kind = integer ? "an integer" : "a number";
   if (min !== undefined && max !== undefined) {
     return `${kind} in ${minExclusive ? "(" : "["}${min}, ${max}${maxExclusive ? ")" : "]"}`;

@@ -1,4 +1,10 @@
-import { type Diagnostic, diagnostic, diagnosticAt } from "../diagnostics/diagnostic.js";
+import {
+  type Diagnostic,
+  type RelatedInfo,
+  diagnostic,
+  diagnosticAt,
+} from "../diagnostics/diagnostic.js";
+import type { Span } from "../diagnostics/span.js";
 import type {
   Model,
   Program,
@@ -47,13 +53,47 @@ export function inferShapes(ir: Program): {
  */
 export const maxParameters = 2 ** 28;
 
+/**
+ * At most this many numbers per sample in any value (input, target or intermediate): a batch
+ * of them must still fit one typed array (V8 allows 2^32 bytes), so a huge dimension is E219
+ * at check time rather than a RangeError when the model allocates its buffers.
+ */
+export const maxValueElements = 2 ** 26;
+
+/** Numbers per sample: the product of the dimensions after the first (the batch). */
+function perSample(type: TensorType): number {
+  return type.shape.slice(1).reduce<number>((n, d) => n * (typeof d === "number" ? d : 1), 1);
+}
+
+/** E219 when a value of `type` holds more than maxValueElements numbers per sample. */
+function tooLargeValue(
+  what: string,
+  type: TensorType,
+  span: Span,
+  related: readonly RelatedInfo[] = [],
+): Diagnostic | null {
+  const elements = perSample(type);
+  if (elements <= maxValueElements) return null;
+  return diagnostic(
+    "E219",
+    span,
+    { what, shape: formatType(type), elements, limit: maxValueElements },
+    related,
+  );
+}
+
 function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
 
 function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null {
   const types = new Map<string, TensorType>();
-  for (const t of [...model.inputs, ...model.targets]) types.set(t.name, t.type);
+  for (const t of [...model.inputs, ...model.targets]) {
+    types.set(t.name, t.type);
+    const large = tooLargeValue(`\`${t.name}\``, t.type, t.span);
+    if (large) diagnostics.push(large);
+  }
+  let valueTooLarge = false;
   const typedParams: TypedParam[] = [];
   const resolvedLayers = new Set<string>();
   const failedLayers = new Set<string>();
@@ -127,8 +167,19 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
     if (!known) continue;
     const rule = ops[eqn.op].shape as ShapeRule<OpKind>;
     const result = rule(args, eqn.attrs, { operandNames: names });
-    if (result.ok) types.set(eqn.out, result.type);
-    else diagnostics.push(diagnosticAt(result.error, eqn.origin, eqn.callSites));
+    if (result.ok) {
+      types.set(eqn.out, result.type);
+      // Once per model (the values after an oversized one are usually oversized too), and not
+      // beside an E218: an oversized layer's output is the same problem.
+      const large =
+        valueTooLarge || tooLarge
+          ? null
+          : tooLargeValue("this value", result.type, eqn.origin, eqn.callSites);
+      if (large) {
+        valueTooLarge = true;
+        diagnostics.push(large);
+      }
+    } else diagnostics.push(diagnosticAt(result.error, eqn.origin, eqn.callSites));
   }
 
   if (model.loss !== null) {

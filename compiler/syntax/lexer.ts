@@ -117,8 +117,15 @@ export function lex(source: SourceMap): LexResult {
       if (type === UnterminatedString) {
         diagnostics.push(diagnostic("E102", source.tokenSpan(token), {}));
       }
-    } else if (type === NumberToken && !validNumber.test(token.image)) {
-      diagnostics.push(diagnostic("E110", source.tokenSpan(token), { text: token.image }));
+    } else if (type === NumberToken) {
+      const valid = validNumber.test(token.image);
+      // A literal past the largest double (1e400) would be Infinity everywhere it is used.
+      const tooLarge = valid && !Number.isFinite(Number(token.image));
+      if (!valid || tooLarge) {
+        diagnostics.push(
+          diagnostic("E110", source.tokenSpan(token), { text: token.image, tooLarge }),
+        );
+      }
     }
     tokens.push(token);
   }

@@ -44,6 +44,8 @@ export function literalVal(expr: Expr, reporter: Reporter): Val {
     case "binary": {
       const left = literalVal(expr.left, reporter);
       const right = literalVal(expr.right, reporter);
+      // An operand already reported: one error, not a second for the whole expression.
+      if (left.kind === "error" || right.kind === "error") return { kind: "error" };
       if (left.kind !== "number" || right.kind !== "number") return notConstant(expr, reporter);
       const ops: Partial<Record<string, (a: number, b: number) => number>> = {
         "+": (a, b) => a + b,
@@ -53,9 +55,18 @@ export function literalVal(expr: Expr, reporter: Reporter): Val {
         "^": (a, b) => a ** b,
       };
       const fold = ops[expr.op];
-      return fold
-        ? { kind: "number", value: fold(left.value, right.value) }
-        : notConstant(expr, reporter);
+      if (!fold) return notConstant(expr, reporter);
+      const value = fold(left.value, right.value);
+      // Infinity or NaN (1 / 0, 10 ^ 400) is no setting, and would be null in the model's spec.
+      if (!Number.isFinite(value)) {
+        reporter.report("E404", expr.span, {
+          what: "a setting",
+          expected: "a finite number",
+          actual: String(value),
+        });
+        return { kind: "error" };
+      }
+      return { kind: "number", value };
     }
     case "member":
     case "pipe":
