@@ -10,6 +10,7 @@
  * stages, smaller numbers, no corruption), so a failing program minimises to a short one.
  */
 import fc from "fast-check";
+import { simpleInits } from "../compiler/lower/arg-reader.js";
 
 /** Names that generated code has to survive (issue 10, item 1), beside plain ones. */
 const hostileNames = [
@@ -352,18 +353,7 @@ function pickName(index: number, prefix: string): string {
   return `${plainNames[index % plainNames.length]!}${prefix}`;
 }
 
-const initializers = [
-  "xavier",
-  "xavier_normal",
-  "he",
-  "he_uniform",
-  "lecun",
-  "zeros",
-  "ones",
-  "normal(0.5)",
-  "uniform(0.1)",
-  "normal(0.02)",
-];
+const initializers = [...simpleInits, "normal(0.5)", "uniform(0.1)", "normal(0.02)"];
 const optimizers = [
   (lr: number) => `sgd(lr: ${lr}, momentum: 0.9)`,
   (lr: number) => `adam(lr: ${lr})`,

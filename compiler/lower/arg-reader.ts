@@ -21,7 +21,7 @@ export interface NumberRange {
  * the fallback after reporting, and `failed` tells whether anything was reported.
  */
 /** Weight initialisers written as a bare name (`init: he`). */
-const simpleInits = [
+export const simpleInits = [
   "xavier",
   "xavier_normal",
   "he",
