@@ -110,6 +110,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const failures = new Map<string, FailureClass>();
   let generated = 0;
   const record = (index: number, text: string, failure: Failure): void => {
+    // Said at once, so that a failure that does not replay (a hang under load, a worker that
+    // died) is still known by its input and class if the run is stopped before its summary.
+    options.progress?.(`failure at input ${index}: ${failure.kind}`);
     const known = failures.get(failure.kind);
     if (known) known.count += 1;
     else
