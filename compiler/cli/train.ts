@@ -60,27 +60,14 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const seed = args.seed ?? chosen.model.settings.train.seed;
-  return withModel(io, module[chosen.model.name], args, seed, (model) =>
-    train(io, file, args, runtime, built.text, chosen, model, seed),
-  );
-}
-
-async function train(
-  io: CliIo,
-  file: string,
-  args: TrainArgs,
-  runtime: Runtime,
-  text: string,
-  chosen: ModelFunctions,
-  model: CompiledModel,
-  seed: number,
-): Promise<number> {
-  const signals = watchSignals();
-  try {
-    return await trainWatched(io, file, args, runtime, text, chosen, model, seed, signals);
-  } finally {
-    signals.stop();
-  }
+  return withModel(io, module[chosen.model.name], args, seed, async (model) => {
+    const signals = watchSignals();
+    try {
+      return await trainWatched(io, file, args, runtime, built.text, chosen, model, seed, signals);
+    } finally {
+      signals.stop();
+    }
+  });
 }
 
 async function trainWatched(
