@@ -14,7 +14,7 @@ import { packageRoot } from "../compiler/cli/package-root.js";
 
 const tsc = join(packageRoot(), "node_modules", "typescript-native", "bin", "tsc");
 
-/** Per module index with an error, `TSNNNN` and the message's first line. */
+/** Per module index with an error, `TSNNNN` and the message's first line; at -1 an error of the tsc run itself. */
 export async function typecheckModules(
   modules: readonly string[],
 ): Promise<Map<number, { readonly code: string; readonly message: string }>> {
@@ -38,12 +38,13 @@ export async function typecheckModules(
         files,
       }),
     );
-    const output = await new Promise<string>((resolve) => {
+    const { output, failed } = await new Promise<{ output: string; failed: boolean }>((resolve) => {
       execFile(
         process.execPath,
         [tsc, "-p", join(folder, "tsconfig.json"), "--pretty", "false"],
         { maxBuffer: 64 * 1024 * 1024 },
-        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+        (error, stdout, stderr) =>
+          resolve({ output: `${stdout}${stderr}`, failed: error !== null }),
       );
     });
     const errors = new Map<number, { code: string; message: string }>();
@@ -57,6 +58,9 @@ export async function typecheckModules(
       const index = Number(match[1]);
       if (!errors.has(index)) errors.set(index, { code: match[2]!, message: match[3]! });
     }
+    // tsc failed without an error of a module (it crashed, or its options were wrong): no module
+    // can be said to type-check.
+    if (failed && errors.size === 0) errors.set(-1, { code: "tsc", message: output.trim() });
     return errors;
   } finally {
     await rm(folder, { recursive: true, force: true });
