@@ -7,8 +7,8 @@
  * Guarantees: `mutant(seeds, seed, index)` is a pure function of its arguments.
  */
 
-/** mulberry32: a tiny, fast 32-bit generator; enough for choosing edits. */
-function generator(seed: number): () => number {
+/** mulberry32: a tiny, well-mixed 32-bit generator; uniforms in [0, 1) (the tests use it too). */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -87,7 +87,7 @@ const tokens = [
 
 /** The mutant number `index` of the run with `seed`. */
 export function mutant(seeds: readonly string[], seed: number, index: number): string {
-  const random = generator((seed * 0x9e3779b1) ^ (index * 0x85ebca6b) ^ 0x5bd1e995);
+  const random = mulberry32((seed * 0x9e3779b1) ^ (index * 0x85ebca6b) ^ 0x5bd1e995);
   const pick = (n: number): number => Math.floor(random() * n);
   let text = seeds[pick(seeds.length)]!;
   const edits = 1 + pick(4);

@@ -3,17 +3,9 @@
  * masks the reference interpreter draws from it.
  */
 
-/** mulberry32: a tiny, well-mixed 32-bit generator; uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../fuzz/mutate.js";
+
+export { mulberry32 };
 
 /** A 32-bit hash of a string (FNV-1a), to key random streams by value name. */
 export function hashString(text: string): number {
