@@ -17,7 +17,8 @@ const fnBodies: readonly ((i: number) => string)[] = [
   (i) => `fn scaled_${i}(x, s = ${(i % 7) + 1}.5) = s * x - ${i % 3}`,
 ];
 
-const modelUsing = (forward: string): string =>
+/** A one-input regression model whose forward section is `forward` (lines 5 onwards). */
+export const modelUsing = (forward: string): string =>
   [
     "model M {",
     "  input x: [batch, 4]",

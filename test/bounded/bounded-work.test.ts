@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { modelUsing } from "../../bench/generated-sources.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import { check } from "../../compiler/pipeline.js";
 
@@ -7,18 +8,7 @@ import { check } from "../../compiler/pipeline.js";
  * located error (or ok), never in a stack overflow. Timeouts are generous guards against hangs.
  */
 
-const model = (forward: string): string =>
-  [
-    "model M {",
-    "  input x: [batch, 4]",
-    "  target y: [batch, 1]",
-    "  forward {",
-    forward,
-    "  }",
-    "  loss mse",
-    "  optimizer sgd(lr: 0.1)",
-    "}",
-  ].join("\n");
+const model = modelUsing;
 
 function codesOf(text: string): string[] {
   return check(text, "gen.nn").diagnostics.map(
