@@ -117,6 +117,26 @@ function batchFor(spec: ModelSpec, rows: number): Record<string, Tensor> {
   return batch;
 }
 
+/**
+ * The most numbers (one sample's inputs plus the parameters) a model may have for the `fit`
+ * stage to run on it. The fit stage exercises the training settings (validation split,
+ * schedule, early stopping, metrics), not arithmetic; a model past this (a corrupted dimension
+ * such as `[batch, 100000, 6, 6]`, valid but millions of numbers a sample) gets its one
+ * `trainStep` only, which already runs every kernel it has: fitting it for two epochs takes tens
+ * of seconds of honest work on the js backend and would read as a hang under load.
+ */
+export const FIT_STAGE_NUMBERS = 1 << 20;
+
+/** One sample's input numbers plus the parameter count (see FIT_STAGE_NUMBERS). */
+export function modelNumbers(spec: ModelSpec): number {
+  const size = (shape: readonly (number | null)[]) =>
+    shape.reduce<number>((p, d) => p * (d ?? 1), 1);
+  let total = 0;
+  for (const input of spec.inputs) total += size(input.shape);
+  for (const param of spec.params) total += size(param.shape);
+  return total;
+}
+
 interface ModelClass {
   create(options?: CreateOptions): Promise<CompiledModel>;
 }
@@ -227,6 +247,7 @@ export async function runStages(
         trained = true;
         // Then the model's own training settings (validation split, schedule, early stopping,
         // metrics) for at most two epochs of a few rows, and an evaluation.
+        if (modelNumbers(model.spec) > FIT_STAGE_NUMBERS) continue;
         stage = "fit";
         progress(stage);
         const data = batchFor(model.spec, 3 * rows);
