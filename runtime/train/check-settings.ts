@@ -58,6 +58,25 @@ export function checkFitSettings(
     finite("earlyStopping.minDelta", s["minDelta"], 0);
     bool("earlyStopping.restoreBest", s["restoreBest"]);
   }
+  const checkpoint = settings.checkpoint as unknown;
+  if (checkpoint !== undefined) {
+    if (typeof checkpoint !== "object" || checkpoint === null)
+      fail("checkpoint", "absent or { dir, every, keep, monitor }", checkpoint);
+    const c = checkpoint as Record<string, unknown>;
+    whole("checkpoint.every", c["every"], 1);
+    whole("checkpoint.keep", c["keep"], 0);
+    const monitor = c["monitor"];
+    if (monitor !== null) {
+      const monitors = ["loss", ...metrics, "val_loss", ...metrics.map((m) => `val_${m}`)];
+      if (typeof monitor !== "string" || !monitors.includes(monitor))
+        fail("checkpoint.monitor", `null or one of ${monitors.join(", ")}`, monitor);
+      if ((monitor as string).startsWith("val_") && !hasValidation)
+        throw new DataError(
+          "E502",
+          `fit: checkpoint monitors ${monitor as string}, but no validation data was given`,
+        );
+    }
+  }
   const schedule = settings.lrSchedule as unknown;
   if (schedule !== null && schedule !== undefined) {
     const s = (typeof schedule === "object" ? schedule : {}) as Record<string, unknown>;
