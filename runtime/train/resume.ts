@@ -17,6 +17,7 @@ import type { TrainSettings } from "../spec.js";
 import type { EpochLog } from "./fit.js";
 import {
   TRAINING_PREFIX,
+  stateDictPart,
   type EarlyStoppingState,
   type MonitorBest,
   type TrainedWith,
@@ -61,6 +62,10 @@ export function restoreTraining(
   warn: (message: string) => void,
 ): RestoredTraining {
   const state = checkpoint.training;
+  const weightNames = model.spec.params.filter((p) => p.dtype !== "i64");
+  // The weights first: a changed layer is the likeliest change, and its message names it.
+  checkCheckpoint(stateDictPart(checkpoint.weights), weightNames, source);
+  checkSameOptimizer(model, state.optimizer, source);
   const optimizer = [...state.optimizer].map(([name, t]) => [`${TRAINING_PREFIX}${name}`, t]);
   checkCheckpoint(
     new Map(optimizer as [string, ParameterValue][]),
@@ -68,11 +73,7 @@ export function restoreTraining(
     `the optimizer state in ${source}`,
   );
   if (state.bestWeights)
-    checkCheckpoint(
-      state.bestWeights,
-      model.spec.params.filter((p) => p.dtype !== "i64"),
-      `the best weights in ${source}`,
-    );
+    checkCheckpoint(state.bestWeights, weightNames, `the best weights in ${source}`);
   model.writeStateDict(checkpoint.weights, source);
   for (const st of model.spec.state) {
     const value = state.optimizer.get(st.name)!;
@@ -127,6 +128,34 @@ export function restoreTraining(
     bestWeights,
     bestCheckpoint: state.bestCheckpoint,
   };
+}
+
+/**
+ * Refuses, in one line, optimizer state of another kind (Adam's moments for an SGD model):
+ * the kinds of state tensors (the part after the parameter name) must be the model's.
+ */
+function checkSameOptimizer(
+  model: CompiledModel,
+  optimizer: ReadonlyMap<string, ParameterValue>,
+  source: string,
+): void {
+  const params = model.spec.params.map((p) => p.name);
+  const kinds = (names: Iterable<string>) =>
+    [
+      ...new Set(
+        [...names].map((name) => {
+          const owner = params.find((p) => name.startsWith(`${p}.`));
+          return owner === undefined ? name : name.slice(owner.length + 1);
+        }),
+      ),
+    ].sort();
+  const held = kinds(optimizer.keys());
+  const wanted = kinds(model.spec.state.map((st) => st.name));
+  if (held.join() === wanted.join()) return;
+  throw new CheckpointError(
+    source,
+    `${source} holds the state of another optimizer (${held.join(", ") || "none"}) than the model's (${wanted.join(", ") || "none"}): resume with the optimizer it was trained with, or start a new run from its weights with --init`,
+  );
 }
 
 function words(make: () => Random, source: string): Random {
