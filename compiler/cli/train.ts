@@ -196,6 +196,7 @@ async function trainWatched(
         restoredEpoch: history.restoredEpoch,
         ...(history.diverged ? { diverged: history.diverged } : {}),
         ...(history.interrupted ? { interrupted: true } : {}),
+        ...(history.resumed ? { resumed: history.resumed } : {}),
         test,
       };
       writeText(args.history, `${JSON.stringify(record, null, 2)}\n`);
