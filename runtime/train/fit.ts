@@ -1,14 +1,13 @@
 import type { Tensor } from "../data/tensor.js";
 import { BatchIterator } from "../data/batches.js";
-import { DataError } from "../data/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
-import { Random, RandomStream, randomWords } from "../random.js";
-import type { MinBatch, TrainSettings } from "../spec.js";
+import { Random, RandomStream } from "../random.js";
+import type { TrainSettings } from "../spec.js";
 import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
-import { checkFitSettings } from "./check-settings.js";
+import { checkFitSettings, checkSmallestBatch } from "./check-settings.js";
 import { improves } from "./metric-direction.js";
 import { meanLoss, metricsFromSums } from "./metrics.js";
-import { readOptimizerState, restoreTraining } from "./resume.js";
+import { restoreTraining, takeCheckpoint } from "./resume.js";
 import { scheduledLr } from "./schedule.js";
 import {
   type MonitorBest,
@@ -341,31 +340,19 @@ export async function fit(
         checkpointBest = { monitor: checkpointMonitor, value: checkpointValue, epoch: epoch + 1 };
       const due = (epoch + 1) % every === 0 || epoch + 1 === settings.epochs || fired;
       if (due || checkpointImproved) {
-        const checkpoint: TrainingCheckpoint = {
-          weights,
-          training: {
-            epoch: epoch + 1,
-            trainedWith,
-            shuffleRandom: randomWords(shuffleRandom),
-            dropoutRandom: model.rt.dropoutState(),
-            earlyStopping:
-              stopping === null
-                ? null
-                : {
-                    best: best && {
-                      monitor: stopping.monitor,
-                      value: best.value,
-                      epoch: best.epoch,
-                    },
-                    waited,
-                    fired,
-                  },
-            bestCheckpoint: checkpointBest,
-            history: logs.slice(),
-            optimizer: await readOptimizerState(model),
-            bestWeights: best?.weights ?? null,
+        const checkpoint = await takeCheckpoint(model, weights, {
+          epoch: epoch + 1,
+          trainedWith,
+          shuffleRandom,
+          earlyStopping: stopping && {
+            best: best && { monitor: stopping.monitor, value: best.value, epoch: best.epoch },
+            waited,
+            fired,
           },
-        };
+          bestCheckpoint: checkpointBest,
+          history: logs,
+          bestWeights: best?.weights ?? null,
+        });
         await onCheckpoint(checkpoint, { epoch: epoch + 1, due, best: checkpointImproved });
       }
     }
@@ -429,25 +416,4 @@ function definedOnly<T extends object>(value: T): Partial<T> {
       ([k, v]) => v !== undefined && typeof v !== "function" && !notSettings.has(k),
     ),
   ) as Partial<T>;
-}
-
-/**
- * Refuses, before the first step, batch sizes the model cannot train on: with batch norm over
- * one value per channel, a last partial batch of one sample (PyTorch stops there mid-epoch).
- */
-function checkSmallestBatch(
-  min: MinBatch | undefined,
-  iterator: BatchIterator,
-  rows: number,
-): void {
-  if (!min || iterator.batchCount === 0) return;
-  const smallest = iterator.batchLength(iterator.batchCount - 1);
-  if (smallest >= min.size) return;
-  const which = iterator.batchCount === 1 ? "the only batch" : "the last batch of each epoch";
-  throw new DataError(
-    "E502",
-    `${min.layer} normalises each feature over the batch, so a training batch needs at least ` +
-      `${min.size} samples, but ${which} has ${smallest} (${rows} training rows, batch_size ` +
-      `${iterator.batchSize}): set drop_last: true in train, or choose another batch_size`,
-  );
 }

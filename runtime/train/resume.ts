@@ -12,7 +12,7 @@
 import { checkCheckpoint } from "../io/checkpoint.js";
 import { CheckpointError } from "../io/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
-import { Random, RandomStream, randomFromWords } from "../random.js";
+import { Random, RandomStream, randomFromWords, randomWords } from "../random.js";
 import type { TrainSettings } from "../spec.js";
 import type { EpochLog } from "./fit.js";
 import {
@@ -47,6 +47,35 @@ export async function readOptimizerState(
     });
   }
   return out;
+}
+
+/** What `fit` knows at an epoch's end, beyond what `takeCheckpoint` reads from the model. */
+export interface EpochEnd {
+  readonly epoch: number;
+  readonly trainedWith: TrainedWith;
+  readonly shuffleRandom: Random;
+  readonly earlyStopping: EarlyStoppingState | null;
+  readonly bestCheckpoint: MonitorBest | null;
+  readonly history: readonly EpochLog[];
+  readonly bestWeights: ReadonlyMap<string, ParameterValue> | null;
+}
+
+/** A training checkpoint of the model now: `weights` (read already) plus its training state. */
+export async function takeCheckpoint(
+  model: CompiledModel,
+  weights: ReadonlyMap<string, ParameterValue>,
+  end: EpochEnd,
+): Promise<TrainingCheckpoint> {
+  return {
+    weights,
+    training: {
+      ...end,
+      shuffleRandom: randomWords(end.shuffleRandom),
+      dropoutRandom: model.rt.dropoutState(),
+      history: end.history.slice(),
+      optimizer: await readOptimizerState(model),
+    },
+  };
 }
 
 /**
