@@ -4,7 +4,7 @@ import { layerSpecs } from "./lower/layers.js";
 import { dataSignature, sourceSignatures } from "./lower/settings/data.js";
 import { metricNames } from "./lower/settings/index.js";
 import { defaultLr, optimizerArgs } from "./lower/settings/optimizer.js";
-import { schedules, trainSignature } from "./lower/settings/train.js";
+import { checkpointKeys, schedules, trainSignature } from "./lower/settings/train.js";
 import { keywordGroups, keywords } from "./syntax/tokens.js";
 
 /**
@@ -56,11 +56,12 @@ export const builtinNames: readonly BuiltinName[] = [
   ...Object.entries(schedules).map(([name, sig]) => fromSignature(name, "lr-schedule", sig.params)),
 ];
 
-/** The keys of the `train` and `data` sections, and of `early_stopping: { ... }`. */
+/** The keys of the `train` and `data` sections, and of `early_stopping: { ... }` and `checkpoint: { ... }`. */
 export const sectionKeys = {
   train: trainSignature.params.map((p) => p.name),
   data: dataSignature.params.map((p) => p.name),
   earlyStopping: ["monitor", "patience", "min_delta", "restore_best"],
+  checkpoint: checkpointKeys,
   split: ["test", "seed"],
 } as const;
 

@@ -317,6 +317,14 @@ export interface Backend<B extends Buffer = Buffer> {
   dropoutMask(mask: B, size: number, rate: number): void;
   /** Restarts the dropout stream, so runs with the same seed draw the same masks. */
   seedDropout(seed: number): void;
+  /**
+   * Where the dropout stream is, as whole numbers in [0, 2^32) (a training checkpoint keeps
+   * them): `restoreDropoutState` of the same backend kind continues the stream from there, so
+   * a resumed run draws the masks an uninterrupted one would. Opaque outside the backend.
+   */
+  dropoutState(): number[];
+  /** Continues the dropout stream from `dropoutState`'s words; RangeError for words it never wrote. */
+  restoreDropoutState(state: readonly number[]): void;
 
   /**
    * A zero-filled buffer of METRIC_SUM_COUNT running sums for `accumulateMetrics`: double

@@ -64,6 +64,7 @@ export {
 } from "./model.js";
 export type * from "./spec.js";
 export {
+  type CheckpointReasons,
   type Divergence,
   type EpochLog,
   type FitData,
@@ -73,6 +74,22 @@ export {
   fit,
 } from "./train/fit.js";
 export { MetricAccumulator } from "./train/metrics.js";
+export { type Direction, directionOf, improves } from "./train/metric-direction.js";
+export {
+  type EarlyStoppingState,
+  type MonitorBest,
+  type TrainedWith,
+  type TrainingCheckpoint,
+  type TrainingState,
+  TRAINING_CHECKPOINT_FORMAT,
+  TRAINING_CHECKPOINT_VERSION,
+  TRAINING_PREFIX,
+  isTrainingCheckpoint,
+  parseTrainingCheckpoint,
+  serializeTrainingCheckpoint,
+  stateDictPart,
+  trainingCheckpointOf,
+} from "./train/training-checkpoint.js";
 export { scheduledLr } from "./train/schedule.js";
 export { Random, RandomStream } from "./random.js";
 export { type Init, fans, initialize } from "./init.js";

@@ -4,7 +4,7 @@
  *
  * Assumes `params` holds one buffer per `spec.params` entry, of its shape's size.
  * Guarantees: `readStateDict` returns copies (f32, I64 counters marked); `writeStateDict`
- * checks every parameter first (checkCheckpoint: strict names and shapes, counters optional;
+ * ignores a training checkpoint's `training.` tensors, then checks every parameter first (checkCheckpoint: strict names and shapes, counters optional;
  * then data that fills each shape, all finite) and writes nothing when anything is wrong; writes are recorded in order, so no wait is
  * needed. Browser-safe.
  */
@@ -13,6 +13,7 @@ import { initialize } from "./init.js";
 import { checkCheckpoint } from "./io/checkpoint.js";
 import { CheckpointError } from "./io/errors.js";
 import { Random, RandomStream } from "./random.js";
+import { stateDictPart } from "./train/training-checkpoint.js";
 import type { ModelSpec } from "./spec.js";
 
 /** A tensor by name, as `stateDict()` returns and `loadStateDict()` takes them. */
@@ -56,14 +57,16 @@ export async function readStateDict(
   return out;
 }
 
-/** Checks `tensors` against the parameters of `spec`, then writes them (see the module comment). */
+/** Checks `given` (its state_dict part) against the parameters of `spec`, then writes them (see the module comment). */
 export function writeStateDict(
   spec: ModelSpec,
   rt: Backend,
   params: Readonly<Record<string, Buffer>>,
-  tensors: ReadonlyMap<string, ParameterValue>,
+  given: ReadonlyMap<string, ParameterValue>,
   source: string,
 ): void {
+  // A training checkpoint's `training.` tensors are not the model's: its state_dict part loads.
+  const tensors = stateDictPart(given);
   // Counters (num_batches_tracked) may be absent, as PyTorch tolerates; they keep their value.
   const required = spec.params.filter((p) => p.dtype !== "i64");
   checkCheckpoint(

@@ -124,3 +124,26 @@ export const RandomStream = {
   dropout: 2,
   split: 3,
 } as const;
+
+/** The generator's four state words (for a training checkpoint); see `randomFromWords`. */
+export function randomWords(random: Random): number[] {
+  const words = new Uint32Array(4);
+  random.saveState(words);
+  return [...words];
+}
+
+/**
+ * A generator continuing from `randomWords`' output. RangeError unless `words` are four whole
+ * numbers in [0, 2^32), not all zero (xoshiro never reaches the zero state).
+ */
+export function randomFromWords(words: readonly number[], stream: number): Random {
+  const ok =
+    words.length === 4 &&
+    words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) &&
+    words.some((w) => w !== 0);
+  if (!ok)
+    throw new RangeError(`a generator state is four 32-bit words, not [${words.join(", ")}]`);
+  const random = new Random(0, stream);
+  random.loadState(Uint32Array.from(words));
+  return random;
+}

@@ -84,6 +84,18 @@ export interface EarlyStoppingSettings {
   readonly restoreBest: boolean;
 }
 
+/** `train { checkpoint: { dir, every, keep, monitor } }`: training checkpoints during a run. */
+export interface CheckpointSettings {
+  /** The folder, as written: relative to the `.nn` file (`--checkpoint-dir` replaces it). */
+  readonly dir: string;
+  /** `last.safetensors` after every `every` epochs (and after the run's final epoch). */
+  readonly every: number;
+  /** How many `epoch-NNNN.safetensors` to keep (the newest); 0 keeps none. */
+  readonly keep: number;
+  /** The figure `best.safetensors` follows; null: `val_loss` with validation data, else `loss`. */
+  readonly monitor: string | null;
+}
+
 export interface TrainSettings {
   readonly epochs: number;
   readonly batchSize: number;
@@ -93,6 +105,8 @@ export interface TrainSettings {
   readonly validationSplit: number;
   readonly earlyStopping: EarlyStoppingSettings | null;
   readonly lrSchedule: LrSchedule | null;
+  /** Absent (not null) when the `train` section has no `checkpoint`, so specs without it read as before. */
+  readonly checkpoint?: CheckpointSettings;
 }
 
 export type DataSourceSettings =

@@ -54,19 +54,34 @@ export const commandDefs = {
   },
   train: {
     usage: "nnc train FILE.nn [options]",
-    summary: "compile in memory, train, report, optionally save",
+    summary:
+      "compile in memory, train, report, optionally save; --checkpoint-dir writes training checkpoints that --resume continues",
     options: {
       model: ["which model, when the file holds several", true],
       data: ["a CSV file (header row) or an IDX folder, instead of the file's data section", true],
       target: ["target column(s) of a CSV: COL or COL,COL", true],
-      epochs: ["passes over the training data", true],
+      epochs: [
+        "passes over the training data, in all: with --resume, a checkpoint of 5 epochs and --epochs 10 trains epochs 6 to 10",
+        true,
+      ],
       "batch-size": ["samples per step", true],
       seed: ["seed for initialisation, shuffling and dropout", true],
       backend: [BACKEND_HELP, true],
       threads: [THREADS_HELP, true],
       blas: [BLAS_HELP, true],
-      init: ["load initial parameters from a safetensors checkpoint", true],
+      init: [
+        "start a new run from the weights of a safetensors file (a state_dict or a training checkpoint)",
+        true,
+      ],
       save: ["write the trained parameters to a safetensors checkpoint", true],
+      "checkpoint-dir": [
+        "write training checkpoints into DIR: last.safetensors every `every` epochs (and after the last), best.safetensors when the monitored figure improves, the newest `keep` epoch-NNNN.safetensors (train { checkpoint: { every, keep, monitor } }; defaults 1, 3, val_loss or loss)",
+        true,
+      ],
+      resume: [
+        "continue the run a training checkpoint stopped (weights, optimizer state, RNG streams, early stopping, history), up to --epochs in all; exits 0 saying so when it is already there or early stopping had fired; another batch size, seed or data is allowed with a warning; not with --init",
+        true,
+      ],
       history: ["write per-epoch figures as JSON", true],
       plot: ["write learning curves as SVG", true],
       quiet: ["print only the final line", false],
@@ -205,6 +220,8 @@ export interface TrainArgs extends RunArgs {
   readonly seed?: number;
   readonly init?: string;
   readonly save?: string;
+  readonly checkpointDir?: string;
+  readonly resume?: string;
   readonly history?: string;
   readonly plot?: string;
   readonly quiet: boolean;
@@ -226,6 +243,8 @@ export function trainArgs(args: ParsedArgs): TrainArgs {
     ...runOptions(args),
     ...pick("init", stringOption(args, "init")),
     ...pick("save", stringOption(args, "save")),
+    ...pick("checkpointDir", stringOption(args, "checkpoint-dir")),
+    ...pick("resume", stringOption(args, "resume")),
     ...pick("history", stringOption(args, "history")),
     ...pick("plot", stringOption(args, "plot")),
     quiet: args.values["quiet"] === true,

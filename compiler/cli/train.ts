@@ -8,6 +8,7 @@ import type {
   CompiledModel,
   DataSourceSettings,
   EpochLog,
+  FitOptions,
   FitProgress,
   History,
   ParameterValue,
@@ -21,6 +22,12 @@ import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
 import type { TrainArgs } from "./args.js";
 import { checkOutputPaths } from "./output-paths.js";
+import {
+  checkpointPlan,
+  locatedResumeError,
+  readResume,
+  resumeNotice,
+} from "./train-checkpoints.js";
 import {
   divergenceMessage,
   interruptedMessage,
@@ -83,11 +90,22 @@ async function trainWatched(
 ): Promise<number> {
   const spec = chosen.model;
   // The checkpoint first: the CSV's columns are matched to the feature names it records.
+  const resume = readResume(io, runtime, args);
   const init = args.init === undefined ? null : readCheckpoint(io, runtime, args.init);
-  const features = init && runtime.readFeaturesMetadata(init.metadata, args.init!);
+  const features = init
+    ? runtime.readFeaturesMetadata(init.metadata, args.init!)
+    : resume && runtime.readFeaturesMetadata(resume.metadata, resume.source);
   const prepared = prepare(io, runtime, file, text, chosen, model, args, features);
   if (!prepared) return 1;
   if (init !== null) await model.loadStateDict(init.tensors, args.init!);
+  const metadata = runtime.checkpointMetadata(
+    prepared.normalizer,
+    prepared.columns ? prepared.columns.features : null,
+  );
+  const plan = checkpointPlan(io, file, args, chosen);
+  const checkpoints = plan
+    ? new runtime.CheckpointDir(plan.dir, { keep: plan.keep, metadata, displayDir: plan.shown })
+    : null;
 
   // What it runs on, once, above the epoch lines on a terminal (piped output keeps one line per
   // epoch); --history records it either way.
@@ -95,13 +113,27 @@ async function trainWatched(
   if (io.isTty && !args.quiet) io.stdout(`${runsOn}\n`);
   const lines: string[] = [];
   const epochs = args.epochs ?? spec.settings.train.epochs;
+  // Said once the checkpoint fits (before the first epoch, or after a fit with none to run).
+  let notice = resume && !args.quiet ? resumeNotice(resume, epochs) : null;
+  const sayNotice = () => {
+    if (notice !== null) io.stdout(`${notice}\n`);
+    notice = null;
+  };
   const bar =
     io.isTty && !args.quiet
       ? new ProgressBar(io.stderr, args.batchSize ?? spec.settings.train.batchSize)
       : null;
-  const history: History = await model.fit(
+  const fitting = model.fit(
     { train: prepared.train, validation: prepared.validation },
     {
+      ...(resume ? { resume } : {}),
+      ...(checkpoints
+        ? { onCheckpoint: checkpoints.write.bind(checkpoints) as FitOptions["onCheckpoint"] }
+        : {}),
+      onWarning: (message: string) => {
+        bar?.clear();
+        io.stderr(`nnc: warning: ${printable(message)}\n`);
+      },
       ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
       ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
       seed,
@@ -116,13 +148,24 @@ async function trainWatched(
         : {}),
       onEpoch: (log: EpochLog) => {
         bar?.clear();
+        sayNotice();
         const line = formatEpoch(log);
         lines.push(line);
         if (!args.quiet) io.stdout(`${line}\n`);
       },
     },
   );
+  let history: History;
+  try {
+    history = await fitting;
+  } catch (error) {
+    const located = resume && locatedResumeError(io, error, text, chosen);
+    if (!located) throw error;
+    io.stderr(`${located}\n`);
+    return 1;
+  }
   bar?.clear();
+  sayNotice();
   const save = (path: string, weights: ReadonlyMap<string, ParameterValue>) => {
     const tensors = [...weights].map(([name, t]) => ({
       name,
@@ -133,10 +176,7 @@ async function trainWatched(
     runtime.writeSafetensors(resolve(io.cwd, path), tensors, {
       displayPath: path,
       // Feature scaling and column names beside the weights (PyTorch ignores metadata).
-      metadata: runtime.checkpointMetadata(
-        prepared.normalizer,
-        prepared.columns ? prepared.columns.features : null,
-      ),
+      metadata,
     });
   };
   const writeText = (path: string, text: string): void => {
@@ -156,6 +196,7 @@ async function trainWatched(
         restoredEpoch: history.restoredEpoch,
         ...(history.diverged ? { diverged: history.diverged } : {}),
         ...(history.interrupted ? { interrupted: true } : {}),
+        ...(history.resumed ? { resumed: history.resumed } : {}),
         test,
       };
       writeText(args.history, `${JSON.stringify(record, null, 2)}\n`);
@@ -186,7 +227,7 @@ async function trainWatched(
     return caught === "SIGTERM" ? 143 : 130;
   }
 
-  if (history.stoppedEarly && !args.quiet) {
+  if (history.stoppedEarly && !history.resumed?.stopped && !args.quiet) {
     const restored =
       history.restoredEpoch === null ? "" : `; weights of epoch ${history.restoredEpoch} restored`;
     io.stdout(`early stopping after epoch ${history.epochs.length}${restored}\n`);

@@ -299,6 +299,10 @@ export const diagnosticMessages = {
     title: "malformed data",
     message: (a: { path: string; detail: string }) => `${a.path}: ${a.detail}`,
   },
+  E505: {
+    title: "checkpoint does not fit the model",
+    message: (a: { detail: string }) => a.detail,
+  },
 
   // --- warnings -----------------------------------------------------------------------------
   W201: {

@@ -30,7 +30,7 @@ import { type NameRole, builtinsFor } from "./symbols.js";
  * start of a line in a model; optimizers after `optimizer`, metrics after `metrics`; layers,
  * activations, functions, blocks, fns and `repeat` after `->`; a callee's argument names inside
  * its parentheses (`dense(` offers `units:`, `optimizer adam(` offers `beta1:`), those already
- * written left out; keys inside `train {`, `data {`, `early_stopping: {` and `split: {`; the
+ * written left out; keys inside `train {`, `data {`, `early_stopping: {`, `checkpoint: {` and `split: {`; the
  * known words of a key's value (`source:` data sources, `normalize:` normalisations, `init:`
  * initialisers). Built-in names come from compiler/vocabulary.ts, so they cannot drift from
  * what `nnc check` accepts. Never throws on any text; an empty list where nothing fits.
@@ -54,6 +54,7 @@ const settingKeys = {
   train: sectionKeys.train,
   data: sectionKeys.data,
   early_stopping: sectionKeys.earlyStopping,
+  checkpoint: sectionKeys.checkpoint,
   split: sectionKeys.split,
 } as const;
 
@@ -65,6 +66,7 @@ const valuesOf: Readonly<Record<string, readonly string[]>> = {
   shuffle: bools,
   drop_last: bools,
   early_stopping: bools,
+  checkpoint: bools,
   restore_best: bools,
   bias: bools,
   nesterov: bools,
@@ -154,7 +156,12 @@ function classify(frame: Frame, depth: number): Place {
     if (last?.kind === "name" && last.text === "forward") return { kind: "forward" };
     if (last?.text === "train" || last?.text === "data")
       return { kind: "settings", section: last.text };
-    if (isPunct(last, ":") && (second?.text === "early_stopping" || second?.text === "split"))
+    if (
+      isPunct(last, ":") &&
+      (second?.text === "early_stopping" ||
+        second?.text === "checkpoint" ||
+        second?.text === "split")
+    )
       return { kind: "settings", section: second.text };
     if (second?.text === "block" || third?.text === "block" || second?.text === "repeat")
       return { kind: "stages" };

@@ -14,7 +14,7 @@ import type { OpKind } from "./types.js";
  * Backend methods that are not library kernels: buffer management, the fused-kernel runner
  * (generated code calls it for kernel steps) and its preparation, a GEMM with a fused kernel as
  * its epilogue (generated code calls it for a matmul step with an epilogue, see
- * `GemmThenHead`), the dropout seed and the metric sums (the last three called by the model
+ * `GemmThenHead`), the dropout seed and state and the metric sums (called by the model
  * runtime).
  */
 type NotLibrary =
@@ -31,6 +31,8 @@ type NotLibrary =
   | "run"
   | "gemmThen"
   | "seedDropout"
+  | "dropoutState"
+  | "restoreDropoutState"
   | "allocMetricSums"
   | "accumulateMetrics";
 

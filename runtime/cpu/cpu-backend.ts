@@ -22,7 +22,7 @@ import type {
   Precision,
 } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
-import { Random, RandomStream } from "../random.js";
+import { Random, RandomStream, randomFromWords, randomWords } from "../random.js";
 import { checkConv, checkPool, checkReduce, need } from "./checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "./conv.js";
 import { fillDropoutMask } from "./dropout.js";
@@ -225,6 +225,14 @@ export class CpuBackend implements HostBackend {
 
   seedDropout(seed: number): void {
     this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  dropoutState(): number[] {
+    return randomWords(this.random);
+  }
+
+  restoreDropoutState(state: readonly number[]): void {
+    this.random = randomFromWords(state, RandomStream.dropout);
   }
 
   allocMetricSums(): FloatArray {

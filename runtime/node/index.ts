@@ -2,7 +2,8 @@
  * Node-only additions to the runtime (`nnc/runtime/node`): what needs `node:` modules or native
  * code and so stays out of the browser-safe `nnc/runtime`: data files (CSV, IDX folders, the
  * shipped MNIST digits, `prepareData` for a model's data section), checkpoint files
- * (`saveFile`, `loadFile`, safetensors files, atomic writes), system BLAS and worker threads.
+ * (`saveFile`, `loadFile`, safetensors files, atomic writes, training checkpoints: `CheckpointDir`,
+ * `readTrainingCheckpointFile`), system BLAS and worker threads.
  *
  * Importing it registers Node's platform with the core (runtime/platform.ts): after
  * `import "nnc/runtime/node"` (once per program), `await Model.create()` runs the cpu backend
@@ -49,5 +50,11 @@ export { fsErrorReason, isDirectory, isFile, readInputFile, writeFileAtomic } fr
 export { readSafetensors, writeSafetensors } from "../io/safetensors-file.js";
 export { type PreparedData, type PrepareOptions, prepareData } from "../train/prepare.js";
 export { loadFile, saveFile } from "./model-files.js";
+export {
+  CheckpointDir,
+  type CheckpointDirOptions,
+  epochCheckpointName,
+  readTrainingCheckpointFile,
+} from "./checkpoint-files.js";
 export { nodePlatform, registerNodePlatform } from "./platform.js";
 export { WebGpuUnavailableError, nodeGpu } from "./webgpu.js";

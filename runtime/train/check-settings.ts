@@ -9,8 +9,9 @@
  * a `val_` figure, finite schedule figures); otherwise one DataError (E502) line naming it.
  * Without this, a misspelt monitor reads NaN and stops training after one epoch, silently.
  */
+import type { BatchIterator } from "../data/batches.js";
 import { DataError } from "../data/errors.js";
-import type { MetricName, TrainSettings } from "../spec.js";
+import type { MetricName, MinBatch, TrainSettings } from "../spec.js";
 
 export function checkFitSettings(
   settings: TrainSettings,
@@ -58,6 +59,25 @@ export function checkFitSettings(
     finite("earlyStopping.minDelta", s["minDelta"], 0);
     bool("earlyStopping.restoreBest", s["restoreBest"]);
   }
+  const checkpoint = settings.checkpoint as unknown;
+  if (checkpoint !== undefined) {
+    if (typeof checkpoint !== "object" || checkpoint === null)
+      fail("checkpoint", "absent or { dir, every, keep, monitor }", checkpoint);
+    const c = checkpoint as Record<string, unknown>;
+    whole("checkpoint.every", c["every"], 1);
+    whole("checkpoint.keep", c["keep"], 0);
+    const monitor = c["monitor"];
+    if (monitor !== null) {
+      const monitors = ["loss", ...metrics, "val_loss", ...metrics.map((m) => `val_${m}`)];
+      if (typeof monitor !== "string" || !monitors.includes(monitor))
+        fail("checkpoint.monitor", `null or one of ${monitors.join(", ")}`, monitor);
+      if ((monitor as string).startsWith("val_") && !hasValidation)
+        throw new DataError(
+          "E502",
+          `fit: checkpoint monitors ${monitor as string}, but no validation data was given`,
+        );
+    }
+  }
   const schedule = settings.lrSchedule as unknown;
   if (schedule !== null && schedule !== undefined) {
     const s = (typeof schedule === "object" ? schedule : {}) as Record<string, unknown>;
@@ -86,4 +106,25 @@ function show(value: unknown): string {
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
   }
   return String(value);
+}
+
+/**
+ * Refuses, before the first step, batch sizes the model cannot train on: with batch norm over
+ * one value per channel, a last partial batch of one sample (PyTorch stops there mid-epoch).
+ */
+export function checkSmallestBatch(
+  min: MinBatch | undefined,
+  iterator: BatchIterator,
+  rows: number,
+): void {
+  if (!min || iterator.batchCount === 0) return;
+  const smallest = iterator.batchLength(iterator.batchCount - 1);
+  if (smallest >= min.size) return;
+  const which = iterator.batchCount === 1 ? "the only batch" : "the last batch of each epoch";
+  throw new DataError(
+    "E502",
+    `${min.layer} normalises each feature over the batch, so a training batch needs at least ` +
+      `${min.size} samples, but ${which} has ${smallest} (${rows} training rows, batch_size ` +
+      `${iterator.batchSize}): set drop_last: true in train, or choose another batch_size`,
+  );
 }

@@ -1,13 +1,20 @@
 import type { Tensor } from "../data/tensor.js";
 import { BatchIterator } from "../data/batches.js";
-import { DataError } from "../data/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
-import type { MinBatch, TrainSettings } from "../spec.js";
+import type { TrainSettings } from "../spec.js";
 import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
-import { checkFitSettings } from "./check-settings.js";
+import { checkFitSettings, checkSmallestBatch } from "./check-settings.js";
+import { improves } from "./metric-direction.js";
 import { meanLoss, metricsFromSums } from "./metrics.js";
+import { restoreTraining, takeCheckpoint } from "./resume.js";
 import { scheduledLr } from "./schedule.js";
+import {
+  type MonitorBest,
+  type TrainedWith,
+  type TrainingCheckpoint,
+  dataDigest,
+} from "./training-checkpoint.js";
 
 /** The figures of one epoch. */
 export interface EpochLog {
@@ -46,6 +53,21 @@ export interface History {
     readonly epoch: number;
     readonly weights: Map<string, ParameterValue>;
   } | null;
+  /**
+   * With `resume`: the epochs the checkpoint had finished, and whether early stopping had
+   * already fired there (then no epoch ran). Null for a fresh run.
+   */
+  readonly resumed: { readonly epoch: number; readonly stopped: boolean } | null;
+}
+
+/** Why `onCheckpoint` is called after an epoch (either or both). */
+export interface CheckpointReasons {
+  /** 1-based. */
+  readonly epoch: number;
+  /** Every `checkpoint.every` epochs, and after the run's final epoch: `last.safetensors`. */
+  readonly due: boolean;
+  /** The monitored figure improved: `best.safetensors`. */
+  readonly best: boolean;
 }
 
 /**
@@ -105,6 +127,23 @@ export interface FitOptions extends Partial<TrainSettings> {
    * run can still save.
    */
   readonly keepFinishedWeights?: boolean;
+  /**
+   * Continues the run a training checkpoint stopped (parseTrainingCheckpoint): its weights,
+   * optimizer state, generators, early stopping and history; `epochs` counts the total, so
+   * only epochs after the checkpoint's run. `source` names it in errors and warnings.
+   */
+  readonly resume?: TrainingCheckpoint & { readonly source?: string };
+  /**
+   * Receives a training checkpoint after every `checkpoint.every` epochs (and the final one),
+   * and whenever the monitored figure improves (see CheckpointReasons); `fit` waits for it.
+   * serializeTrainingCheckpoint turns it into bytes; runtime/node's CheckpointDir writes files.
+   */
+  readonly onCheckpoint?: (
+    checkpoint: TrainingCheckpoint,
+    reasons: CheckpointReasons,
+  ) => void | Promise<void>;
+  /** One-line warnings, such as a resume with another batch size, seed or data. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -136,31 +175,60 @@ export async function fit(
   const rows = model.rowsOf(data?.train, "inputs and targets", "fit: train data");
   if (data.validation) model.rowsOf(data.validation, "inputs and targets", "fit: validation data");
   checkFitSettings(settings, training.metrics, Boolean(data.validation));
+  const resume = options.resume ?? null;
+  const onCheckpoint = options.onCheckpoint;
+  const trainedWith: TrainedWith = {
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+    rows,
+    data: resume || onCheckpoint ? dataDigest(data.train) : "",
+  };
+  let shuffleRandom = new Random(settings.seed, RandomStream.shuffle);
+  model.rt.seedDropout(settings.seed);
+  const restored = resume
+    ? restoreTraining(
+        model,
+        resume,
+        resume.source ?? "the checkpoint",
+        settings,
+        trainedWith,
+        options.onWarning ?? (() => {}),
+      )
+    : null;
+  if (restored) shuffleRandom = restored.shuffleRandom;
   const iterator = new BatchIterator(rows, {
     batchSize: settings.batchSize,
     shuffle: settings.shuffle,
     dropLast: settings.dropLast,
-    rng: new Random(settings.seed, RandomStream.shuffle),
+    rng: shuffleRandom,
   });
   checkSmallestBatch(training.minBatch, iterator, rows);
-  model.rt.seedDropout(settings.seed);
   const onProgress = options.onProgress;
   const signal = options.signal;
   const stopOnNonFinite = options.stopOnNonFinite === true;
   const reading = onProgress !== undefined || stopOnNonFinite;
   const ticking = reading || signal !== undefined;
   const stopping = settings.earlyStopping;
-  const logs: EpochLog[] = [];
+  const logs: EpochLog[] = restored?.logs ?? [];
+  const resumedStopping = restored?.earlyStopping ?? null;
   let best: { value: number; epoch: number; weights: Map<string, ParameterValue> | null } | null =
-    null;
-  let waited = 0;
-  let stoppedEarly = false;
+    resumedStopping?.best
+      ? { ...resumedStopping.best, weights: restored?.bestWeights ?? null }
+      : null;
+  let waited = resumedStopping?.waited ?? 0;
+  const alreadyStopped = resumedStopping?.fired === true;
+  let stoppedEarly = alreadyStopped && logs.length < settings.epochs;
+  const every = settings.checkpoint?.every ?? 1;
+  const checkpointMonitor = settings.checkpoint?.monitor ?? (data.validation ? "val_loss" : "loss");
+  let checkpointBest: MonitorBest | null =
+    restored?.bestCheckpoint?.monitor === checkpointMonitor ? restored.bestCheckpoint : null;
   let diverged: Divergence | null = null;
   let interrupted = false;
   let lastFiniteLoss: Divergence["lastFiniteLoss"] = null;
   let finishedWeights: History["finishedWeights"] = null;
 
-  epochs: for (let epoch = 0; epoch < settings.epochs; epoch++) {
+  const firstEpoch = alreadyStopped ? settings.epochs : (restored?.epoch ?? 0);
+  epochs: for (let epoch = firstEpoch; epoch < settings.epochs; epoch++) {
     const started = performance.now();
     const lr = scheduledLr(training.optimizer.lr, settings.lrSchedule, epoch);
     model.setLearningRate(lr);
@@ -232,15 +300,19 @@ export async function fit(
     const value = stopping ? monitored(log, stopping.monitor) : NaN;
     let candidate = false;
     if (stopping && finite && Number.isFinite(value)) {
-      const higherIsBetter = stopping.monitor.endsWith("accuracy");
-      candidate =
-        best === null ||
-        (higherIsBetter
-          ? value > best.value + stopping.minDelta
-          : value < best.value - stopping.minDelta);
+      candidate = best === null || improves(stopping.monitor, value, best.value, stopping.minDelta);
     }
     let weights: Map<string, ParameterValue> | null = null;
-    if (finite && (options.keepFinishedWeights || (candidate && stopping?.restoreBest))) {
+    const checkpointValue = onCheckpoint ? monitored(log, checkpointMonitor) : NaN;
+    const checkpointImproved =
+      finite &&
+      Number.isFinite(checkpointValue) &&
+      (checkpointBest === null ||
+        improves(checkpointMonitor, checkpointValue, checkpointBest.value));
+    if (
+      finite &&
+      (options.keepFinishedWeights || (candidate && stopping?.restoreBest) || onCheckpoint)
+    ) {
       weights = await model.stateDict();
       if (!allFinite(weights)) {
         weights = null;
@@ -254,14 +326,39 @@ export async function fit(
       }
     }
 
+    let fired = false;
     if (stopping) {
       if (candidate) {
         best = { value, epoch: epoch + 1, weights: stopping.restoreBest ? weights : null };
         waited = 0;
       } else if (++waited > stopping.patience) {
-        stoppedEarly = epoch + 1 < settings.epochs;
-        break;
+        fired = true;
       }
+    }
+    if (onCheckpoint && weights !== null) {
+      if (checkpointImproved)
+        checkpointBest = { monitor: checkpointMonitor, value: checkpointValue, epoch: epoch + 1 };
+      const due = (epoch + 1) % every === 0 || epoch + 1 === settings.epochs || fired;
+      if (due || checkpointImproved) {
+        const checkpoint = await takeCheckpoint(model, weights, {
+          epoch: epoch + 1,
+          trainedWith,
+          shuffleRandom,
+          earlyStopping: stopping && {
+            best: best && { monitor: stopping.monitor, value: best.value, epoch: best.epoch },
+            waited,
+            fired,
+          },
+          bestCheckpoint: checkpointBest,
+          history: logs,
+          bestWeights: best?.weights ?? null,
+        });
+        await onCheckpoint(checkpoint, { epoch: epoch + 1, due, best: checkpointImproved });
+      }
+    }
+    if (fired) {
+      stoppedEarly = epoch + 1 < settings.epochs;
+      break;
     }
   }
   let restoredEpoch: number | null = null;
@@ -272,7 +369,15 @@ export async function fit(
       restoredEpoch = best.epoch;
     }
   }
-  return { epochs: logs, stoppedEarly, restoredEpoch, diverged, interrupted, finishedWeights };
+  return {
+    epochs: logs,
+    stoppedEarly,
+    restoredEpoch,
+    diverged,
+    interrupted,
+    finishedWeights,
+    resumed: restored ? { epoch: restored.epoch, stopped: alreadyStopped } : null,
+  };
 }
 
 /** True when every value of every parameter is finite. */
@@ -302,6 +407,7 @@ const notSettings: ReadonlySet<string> = new Set([
   "signal",
   "stopOnNonFinite",
   "keepFinishedWeights",
+  "resume",
 ]);
 
 function definedOnly<T extends object>(value: T): Partial<T> {
@@ -310,25 +416,4 @@ function definedOnly<T extends object>(value: T): Partial<T> {
       ([k, v]) => v !== undefined && typeof v !== "function" && !notSettings.has(k),
     ),
   ) as Partial<T>;
-}
-
-/**
- * Refuses, before the first step, batch sizes the model cannot train on: with batch norm over
- * one value per channel, a last partial batch of one sample (PyTorch stops there mid-epoch).
- */
-function checkSmallestBatch(
-  min: MinBatch | undefined,
-  iterator: BatchIterator,
-  rows: number,
-): void {
-  if (!min || iterator.batchCount === 0) return;
-  const smallest = iterator.batchLength(iterator.batchCount - 1);
-  if (smallest >= min.size) return;
-  const which = iterator.batchCount === 1 ? "the only batch" : "the last batch of each epoch";
-  throw new DataError(
-    "E502",
-    `${min.layer} normalises each feature over the batch, so a training batch needs at least ` +
-      `${min.size} samples, but ${which} has ${smallest} (${rows} training rows, batch_size ` +
-      `${iterator.batchSize}): set drop_last: true in train, or choose another batch_size`,
-  );
 }

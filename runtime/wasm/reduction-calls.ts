@@ -11,7 +11,7 @@ import type { FloatArray } from "../backend.js";
 import { fillDropoutMask } from "../cpu/dropout.js";
 import { maxMiddle, sumMiddle } from "../cpu/reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "../cpu/softmax.js";
-import { Random, RandomStream } from "../random.js";
+import { Random, RandomStream, randomFromWords, randomWords } from "../random.js";
 import type { WasmArena } from "./memory.js";
 import type { WasmReductions } from "./reduce.js";
 
@@ -65,6 +65,14 @@ export class ReductionCalls {
 
   seedDropout(seed: number): void {
     this.random = new Random(seed, RandomStream.dropout);
+  }
+
+  dropoutState(): number[] {
+    return randomWords(this.random);
+  }
+
+  restoreDropoutState(state: readonly number[]): void {
+    this.random = randomFromWords(state, RandomStream.dropout);
   }
 
   /** Whether both arrays lie on the memory (wasm code can reach them). */

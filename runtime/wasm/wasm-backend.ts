@@ -351,6 +351,14 @@ export class WasmBackend implements HostBackend {
     this.reductions.seedDropout(seed);
   }
 
+  dropoutState(): number[] {
+    return this.reductions.dropoutState();
+  }
+
+  restoreDropoutState(state: readonly number[]): void {
+    this.reductions.restoreDropoutState(state);
+  }
+
   /** In the arena (f64), beside the buffers it sums. */
   allocMetricSums(): FloatArray {
     return this.arena.f64(METRIC_SUM_COUNT);

@@ -263,6 +263,21 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     this.dropoutCounter = 0;
   }
 
+  /** The counter-based generator's seed and draw counter. */
+  dropoutState(): number[] {
+    return [this.dropoutSeed, this.dropoutCounter];
+  }
+
+  restoreDropoutState(state: readonly number[]): void {
+    const [seed, counter] = state;
+    if (state.length !== 2 || !isWord(seed) || !isWord(counter))
+      throw new RangeError(
+        `a webgpu dropout state is two whole numbers, not [${state.join(", ")}]`,
+      );
+    this.dropoutSeed = seed;
+    this.dropoutCounter = counter;
+  }
+
   allocMetricSums(): GpuBuffer {
     const whole = this.alloc(METRIC_COMPENSATION * 2);
     const sums: GpuBuffer = { device: true, offset: whole.offset, length: METRIC_SLOTS };
@@ -336,4 +351,8 @@ function checkRange(buffer: GpuBuffer, size: number, what: string): void {
   if (!(size >= 0 && size <= buffer.length)) {
     throw new RangeError(`${what}: ${size} elements do not fit a buffer of ${buffer.length}`);
   }
+}
+
+function isWord(value: number | undefined): value is number {
+  return value !== undefined && Number.isInteger(value) && value >= 0 && value < 2 ** 32;
 }

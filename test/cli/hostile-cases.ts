@@ -279,6 +279,35 @@ export const cases: Readonly<Record<string, Case>> = {
     args: predict("folder", "d.csv"),
     stderr: /cannot read folder: it is a directory/,
   },
+  "a state_dict to --resume": {
+    args: train("m.nn", "--resume", "w.safetensors"),
+    stderr: /w\.safetensors is a state_dict \(weights only\), not a training checkpoint/,
+  },
+  "a truncated checkpoint to --resume": {
+    args: train("m.nn", "--resume", "truncated.safetensors"),
+    stderr: /is the file truncated\?/,
+  },
+  "random bytes to --resume": {
+    args: train("m.nn", "--resume", "random.safetensors"),
+    stderr: /not a safetensors file/,
+  },
+  "an empty file to --resume": {
+    args: train("m.nn", "--resume", "empty.safetensors"),
+    stderr: /it has only 0 bytes/,
+  },
+  "a folder to --resume": {
+    args: train("m.nn", "--resume", "folder"),
+    stderr: /cannot read folder: it is a directory/,
+  },
+  "--resume with --init": {
+    args: train("m.nn", "--resume", "w.safetensors", "--init", "w.safetensors"),
+    stderr:
+      /--resume continues a run .* and --init starts a new run from weights: give one of them/,
+  },
+  "a file as --checkpoint-dir": {
+    args: train("m.nn", "--checkpoint-dir", "d.csv"),
+    stderr: /cannot create the checkpoint folder d\.csv: /,
+  },
   "another model's checkpoint": {
     args: train("ids.nn", "--init", "w.safetensors"),
     stderr: /w\.safetensors does not fit the model \(\d problems\): .*; /,

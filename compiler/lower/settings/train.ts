@@ -1,6 +1,7 @@
 import { didYouMean, didYouMeanOrList, oneOf } from "../../diagnostics/suggest.js";
 import { defaultTrainSettings } from "../../ir/settings.js";
 import type {
+  CheckpointSettings,
   EarlyStoppingSettings,
   LrSchedule,
   MetricName,
@@ -29,8 +30,12 @@ export const trainSignature: Signature = {
     "validation_split",
     "early_stopping",
     "lr_schedule",
+    "checkpoint",
   ),
 };
+
+/** The keys of `checkpoint: { ... }`, in language.md's order. */
+export const checkpointKeys = ["dir", "every", "keep", "monitor"] as const;
 
 const positiveInt = { integer: true, min: 1 } as const;
 
@@ -71,7 +76,12 @@ export function lowerTrain(
     ),
     lrSchedule: lrSchedule(r.get("lr_schedule"), reporter),
   };
-  return r.failed ? null : spec;
+  const checkpointArg = r.get("checkpoint");
+  const checkpoint = checkpointArg
+    ? checkpointSettings(checkpointArg, metrics, splitKnown ? validationSplit : null, reporter)
+    : undefined;
+  if (checkpoint === null) return null;
+  return r.failed ? null : { ...spec, ...(checkpoint ? { checkpoint } : {}) };
 }
 
 /** `early_stopping: { monitor: val_loss, patience: 5, min_delta: 0, restore_best: true }`, or `true`. */
@@ -207,4 +217,63 @@ function lrSchedule(arg: LocatedArg | undefined, reporter: Reporter): LrSchedule
       break;
   }
   return r.failed ? null : schedule;
+}
+
+/**
+ * `checkpoint: { dir: "checkpoints", every: 1, keep: 3, monitor: val_loss }`, or `true` for
+ * those defaults (monitor: val_loss with validation data, else loss); `false` is none
+ * (undefined). Null after reporting a problem.
+ */
+function checkpointSettings(
+  arg: LocatedArg,
+  metrics: readonly MetricName[],
+  /** Null when the model's validation_split was itself invalid (and reported). */
+  validationSplit: number | null,
+  reporter: Reporter,
+): CheckpointSettings | null | undefined {
+  const defaults: CheckpointSettings = { dir: "checkpoints", every: 1, keep: 3, monitor: null };
+  const v = arg.val;
+  if (v.kind === "error") return null;
+  if (v.kind === "bool") return v.value ? defaults : undefined;
+  if (v.kind !== "object") {
+    reporter.report("E404", arg.span, {
+      what: "train setting `checkpoint`",
+      expected: '`true`, `false` or { dir: "checkpoints", every: 1, keep: 3, monitor: val_loss }',
+      actual: describeVal(v),
+    });
+    return null;
+  }
+  const signature: Signature = { name: "checkpoint", params: optional(...checkpointKeys) };
+  const bound = bindArguments(signature, v.entries, arg.span, reporter, settingCodes);
+  if (!bound) return null;
+  const r = new ArgReader(bound, "checkpoint", reporter, () => [], settingCodes);
+  let dir = defaults.dir;
+  const dirArg = r.get("dir");
+  if (dirArg) {
+    const d = dirArg.val;
+    if (d.kind === "string" && d.value.trim() !== "") dir = d.value;
+    else if (d.kind !== "error") {
+      reporter.report(d.kind === "string" ? "E403" : "E404", dirArg.span, {
+        what: "checkpoint setting `dir`",
+        expected: d.kind === "string" ? "a folder name" : "a folder name in quotes",
+        actual: d.kind === "string" ? "an empty string" : describeVal(d),
+      });
+      return null;
+    } else return null;
+  }
+  const monitors = ["loss", "val_loss", ...metrics.flatMap((m) => [m, `val_${m}`])];
+  const spec: CheckpointSettings = {
+    dir,
+    every: r.number("every", defaults.every, positiveInt),
+    keep: r.number("keep", defaults.keep, { integer: true, min: 0 }),
+    monitor: r.get("monitor") ? r.word("monitor", monitors, "loss") : null,
+  };
+  if (r.failed) return null;
+  if (spec.monitor?.startsWith("val_") && validationSplit === 0) {
+    reporter.report("E409", r.get("monitor")!.span, {
+      detail: `checkpoint monitors ${spec.monitor}, but there is no validation data: set validation_split in train, or monitor loss`,
+    });
+    return null;
+  }
+  return spec;
 }

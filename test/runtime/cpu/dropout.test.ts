@@ -33,6 +33,23 @@ describe.each(configurations)("dropoutMask (%s, %s)", (variant, precision) => {
     expect(Array.from(b1)).not.toEqual(Array.from(a1));
   });
 
+  it("continues its stream from dropoutState on another backend (a resumed run's masks)", () => {
+    const one = backendFor(precision, variant);
+    const two = backendFor(precision, variant);
+    one.seedDropout(5);
+    const a = one.alloc(500);
+    const b = two.alloc(500);
+    one.dropoutMask(a, 500, 0.4);
+    const state = one.dropoutState();
+    expect(state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)).toBe(true);
+    two.restoreDropoutState(state);
+    one.dropoutMask(a, 500, 0.4);
+    two.dropoutMask(b, 500, 0.4);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    expect(() => two.restoreDropoutState([1, 2])).toThrow(RangeError);
+    expect(() => two.restoreDropoutState([0, 0, 0, 0])).toThrow(RangeError);
+  });
+
   it.each([0.1, 0.25, 0.5, 0.8])(
     "drops a fraction close to rate %s, every value exactly 0 or 1 / (1 - rate)",
     (rate) => {

@@ -181,6 +181,21 @@ describe("webgpu backend", () => {
     expect(Math.abs(kept.length / size - 0.75)).toBeLessThan(0.03);
   });
 
+  it("continues the dropout stream from dropoutState (a resumed run's masks)", async () => {
+    const size = 256;
+    const mask = gpu.alloc(size);
+    gpu.seedDropout(11);
+    gpu.dropoutMask(mask, size, 0.5);
+    const state = gpu.dropoutState();
+    gpu.dropoutMask(mask, size, 0.5);
+    const next = await gpu.read(mask);
+    gpu.seedDropout(0);
+    gpu.restoreDropoutState(state);
+    gpu.dropoutMask(mask, size, 0.5);
+    expect(await gpu.read(mask)).toEqual(next);
+    expect(() => gpu.restoreDropoutState([1, 2, 3, 4])).toThrow(RangeError);
+  });
+
   it("says in one line what went wrong after dispose", async () => {
     const other = await testWebGpuBackend();
     const buffer = other.alloc(4);
