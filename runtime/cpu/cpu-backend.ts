@@ -227,8 +227,8 @@ export class CpuBackend implements HostBackend {
     this.random = new Random(seed, RandomStream.dropout);
   }
 
-  allocMetricSums(): FloatArray {
-    return allocMetricSumsHost();
+  allocMetricSums(size?: number): FloatArray {
+    return allocMetricSumsHost(size);
   }
 
   accumulateMetrics(

@@ -4,9 +4,10 @@ import { DataError } from "../data/errors.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { MinBatch, TrainSettings } from "../spec.js";
-import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
+import { MetricSum } from "../backend.js";
 import { checkFitSettings } from "./check-settings.js";
-import { meanLoss, metricsFromSums } from "./metrics.js";
+import { higherIsBetter } from "./metric-direction.js";
+import { meanLoss } from "./metrics.js";
 import { scheduledLr } from "./schedule.js";
 
 /** The figures of one epoch. */
@@ -165,7 +166,7 @@ export async function fit(
     const lr = scheduledLr(training.optimizer.lr, settings.lrSchedule, epoch);
     model.setLearningRate(lr);
     const order = iterator.nextEpoch();
-    const sums = model.zeroedMetricSums("train");
+    const sums = model.zeroedMetricSums("train", rows);
     const batches = iterator.batchCount;
     let seen = 0;
     let reported = started;
@@ -185,7 +186,7 @@ export async function fit(
         if (now - reported >= PROGRESS_INTERVAL_MS || b + 1 === batches) {
           reported = now;
           if (reading) {
-            const read = await model.rt.read(sums, METRIC_SUM_COUNT);
+            const read = await model.readMetricSumsHead(sums);
             const step = read[MetricSum.firstNonFinite]!;
             if (stopOnNonFinite && step > 0) {
               diverged = { epoch: epoch + 1, step, what: "loss", lastFiniteLoss };
@@ -199,9 +200,8 @@ export async function fit(
         }
       }
     }
-    const totals = await model.rt.read(sums, METRIC_SUM_COUNT);
+    const { sums: totals, metrics: trainMetrics } = await model.readMetrics(sums, seen);
     const loss = meanLoss(totals);
-    const trainMetrics = metricsFromSums(training.metrics, totals);
     const nonFiniteStep = totals[MetricSum.firstNonFinite]!;
     const validation = data.validation
       ? await model.measure(data.validation, settings.batchSize)
@@ -232,10 +232,9 @@ export async function fit(
     const value = stopping ? monitored(log, stopping.monitor) : NaN;
     let candidate = false;
     if (stopping && finite && Number.isFinite(value)) {
-      const higherIsBetter = stopping.monitor.endsWith("accuracy");
       candidate =
         best === null ||
-        (higherIsBetter
+        (higherIsBetter(stopping.monitor)
           ? value > best.value + stopping.minDelta
           : value < best.value - stopping.minDelta);
     }
