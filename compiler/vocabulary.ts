@@ -2,7 +2,7 @@ import { initializerNames } from "./lower/arg-reader.js";
 import { builtinSpecs, type BuiltinKind } from "./lower/builtins.js";
 import { layerSpecs } from "./lower/layers.js";
 import { dataSignature, sourceSignatures } from "./lower/settings/data.js";
-import { metricNames } from "./lower/settings/index.js";
+import { metricArgs, metricNames } from "./lower/settings/metrics.js";
 import { defaultLr, optimizerArgs } from "./lower/settings/optimizer.js";
 import { checkpointKeys, schedules, trainSignature } from "./lower/settings/train.js";
 import { keywordGroups, keywords } from "./syntax/tokens.js";
@@ -49,7 +49,12 @@ export const builtinNames: readonly BuiltinName[] = [
     // Optimizers without a default rate (PyTorch's SGD) require one.
     required: defaultLr[name] === null ? ["lr"] : [],
   })),
-  ...metricNames.map((name) => ({ name, kind: "metric" as const, params: [], required: [] })),
+  ...metricNames.map((name) => ({
+    name,
+    kind: "metric" as const,
+    params: metricArgs[name] ?? [],
+    required: [],
+  })),
   ...Object.entries(sourceSignatures).map(([name, sig]) =>
     fromSignature(name, "data-source", sig.params),
   ),

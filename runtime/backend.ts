@@ -128,18 +128,74 @@ export const MetricSum = {
   firstNonFinite: 7,
 } as const;
 
-/** Values in a metric-sums buffer. */
+/** Values in a metric-sums buffer without the extra sums (MetricSlots). */
 export const METRIC_SUM_COUNT = 8;
 
 /**
  * How accumulateMetrics reads a batch: `classes` values per output row; targets are class ids
  * (one per row) when `ids`, else `classes` values per row (one-hot rows, or regression values).
+ * The extra sums, each kept only when a metric needs it (see MetricSlots): `topK` > 0 counts
+ * the rows whose class is among the k highest outputs; `confusion` counts per class the true
+ * positives, the predicted and the actual rows (one "positive" class for a single output
+ * column, thresholded at 0.5 as accuracy is); `r2` sums per output column the target, its
+ * square and the squared error; `scores` keeps each row's output and 0/1 label (for AUC).
  */
 export interface MetricLayout {
   readonly classes: number;
   readonly ids: boolean;
   /** False when no metric is asked for: only the loss and the counts are summed. */
   readonly metrics: boolean;
+  readonly topK: number;
+  readonly confusion: boolean;
+  readonly r2: boolean;
+  readonly scores: boolean;
+}
+
+/**
+ * Where the extra sums of a layout lie in a metric-sums buffer (offsets in elements; a group a
+ * layout does not keep has length 0): `topK` one count; `confusion` true positives, predicted
+ * and actual counts, `classes` each (one each for a single output column); `r2` the target
+ * sums, target square sums and squared-error sums, `classes` each; `scores` (output, label)
+ * pairs, two values per row, `capacity` rows, row i at scores + 2 i in the order accumulated.
+ */
+export interface MetricSlots {
+  readonly topK: number;
+  readonly truePositive: number;
+  readonly predicted: number;
+  readonly actual: number;
+  readonly targetSum: number;
+  readonly targetSquares: number;
+  readonly squaredError: number;
+  readonly scores: number;
+  /** Elements of the whole buffer. */
+  readonly size: number;
+}
+
+/** The slots of `layout` in a buffer that can keep the scores of `capacity` rows. */
+export function metricSlots(layout: MetricLayout, capacity: number): MetricSlots {
+  const k = layout.classes;
+  const topK = METRIC_SUM_COUNT;
+  const truePositive = topK + 1;
+  const confusion = layout.confusion ? k : 0;
+  const predicted = truePositive + confusion;
+  const actual = predicted + confusion;
+  const targetSum = actual + confusion;
+  const columns = layout.r2 ? k : 0;
+  const targetSquares = targetSum + columns;
+  const squaredError = targetSquares + columns;
+  const scores = squaredError + columns;
+  const size = scores + (layout.scores ? 2 * capacity : 0);
+  return {
+    topK,
+    truePositive,
+    predicted,
+    actual,
+    targetSum,
+    targetSquares,
+    squaredError,
+    scores,
+    size,
+  };
 }
 
 /** 2-D convolution geometry (NCHW input, [filters, channels, kh, kw] weight). */
@@ -327,18 +383,21 @@ export interface Backend<B extends Buffer = Buffer> {
   restoreDropoutState(state: readonly number[]): void;
 
   /**
-   * A zero-filled buffer of METRIC_SUM_COUNT running sums for `accumulateMetrics`: double
-   * precision on the CPU whatever the backend's (sums over an epoch outgrow f32's 24 bits), f32
-   * with compensated sums on a device; read it with `read`, zero it with `fill`.
+   * A zero-filled buffer of `size` (METRIC_SUM_COUNT by default; MetricSlots.size with extra
+   * sums) running sums for `accumulateMetrics`: double precision on the CPU whatever the
+   * backend's (sums over an epoch outgrow f32's 24 bits), f32 with compensated sums on a
+   * device; read it with `read`, zero it with `fill`.
    */
-  allocMetricSums(): B;
+  allocMetricSums(size?: number): B;
   /**
    * Adds one batch of `rows` rows to `sums` (see MetricSum), on the device: loss[0] times rows,
    * and the metric sums of `output` against `target` exactly as runtime/train/metrics.ts
    * defines them (accuracy by argmax, or one column thresholded at 0.5; squared and absolute
    * error per output element, class ids counting as one-hot rows); counts the step and, when
    * the loss or an output is not finite and none was before, records the step's 1-based number
-   * in `firstNonFinite`. Reads nothing back.
+   * in `firstNonFinite`; adds the extra sums the layout keeps (MetricSlots; the scores of the
+   * batch go after the rows accumulated so far, which the caller keeps within the capacity the
+   * buffer was made for). Reads nothing back.
    */
   accumulateMetrics(
     sums: B,

@@ -18,8 +18,15 @@ export type {
   PoolGeometry,
   Precision,
 } from "./backend.js";
-export type { HostBackend } from "./backend.js";
-export { ACCUMULATE, METRIC_SUM_COUNT, MetricSum, TRANS_A, TRANS_B } from "./backend.js";
+export type { HostBackend, MetricLayout, MetricSlots } from "./backend.js";
+export {
+  ACCUMULATE,
+  METRIC_SUM_COUNT,
+  MetricSum,
+  TRANS_A,
+  TRANS_B,
+  metricSlots,
+} from "./backend.js";
 export {
   type BackendChoice,
   type BackendOptions,

@@ -11,7 +11,13 @@
  * ModelError; a step allocates nothing and reads nothing back (fit reads its sums at progress
  * updates and epoch ends); `dispose` frees the backend the model made.
  */
-import { type Backend, type Buffer, METRIC_SUM_COUNT, type MetricLayout } from "./backend.js";
+import {
+  type Backend,
+  type Buffer,
+  type FloatArray,
+  type MetricLayout,
+  metricSlots,
+} from "./backend.js";
 import { createBackend } from "./backends.js";
 import { type Tensor, rowCount, rowSize } from "./data/tensor.js";
 import { parseSafetensors, serializeSafetensors } from "./io/safetensors.js";
@@ -74,7 +80,10 @@ export abstract class CompiledModel {
     predict: new Map(),
   };
   /** Metric-sums buffers (Backend.allocMetricSums) of training and of evaluation, made on first use. */
-  private readonly sums: { train?: Buffer; evaluate?: Buffer } = {};
+  private readonly sums: {
+    train?: { buffer: Buffer; size: number };
+    evaluate?: { buffer: Buffer; size: number };
+  } = {};
   private layout: MetricLayout | undefined;
   private readonly ownsBackend: boolean;
   private disposed = false;
@@ -216,13 +225,48 @@ export abstract class CompiledModel {
   }
 
   /**
-   * The zeroed metric-sums buffer of `kind` (one per model and kind, kept): what `fit` and
-   * `evaluate` accumulate into, read once per progress update.
+   * The zeroed metric-sums buffer of `kind` (one per model and kind, kept, made anew when `rows`
+   * scores outgrow it): what `fit` and `evaluate` accumulate up to `rows` rows into, read once
+   * per progress update.
    */
-  zeroedMetricSums(kind: "train" | "evaluate"): Buffer {
-    const sums = (this.sums[kind] ??= this.rt.allocMetricSums());
-    this.rt.fill(sums, 0, METRIC_SUM_COUNT);
-    return sums;
+  zeroedMetricSums(kind: "train" | "evaluate", rows: number): Buffer {
+    const size = metricSlots(this.metricLayout(), rows).size;
+    let sums = this.sums[kind];
+    if (sums === undefined || sums.size < size) {
+      sums = { buffer: this.rt.allocMetricSums(size), size };
+      this.sums[kind] = sums;
+    }
+    this.rt.fill(sums.buffer, 0, sums.size);
+    return sums.buffer;
+  }
+
+  /** The basic sums of `sums` (MetricSum), all that a progress update needs. */
+  readMetricSumsHead(sums: Buffer): Promise<FloatArray> {
+    return this.rt.read(sums, metricSlots(this.metricLayout(), 0).scores);
+  }
+
+  /** The metrics and the loss's sums of a metric-sums buffer that holds `rows` rows. */
+  async readMetrics(
+    sums: Buffer,
+    rows: number,
+  ): Promise<{ sums: FloatArray; metrics: Record<string, number> }> {
+    const training = this.requireTraining("evaluate");
+    const layout = this.metricLayout();
+    const read = await this.rt.read(sums, metricSlots(layout, rows).size);
+    const options = training.metricOptions;
+    return { sums: read, metrics: metricsFromSums(training.metrics, read, layout, options) };
+  }
+
+  private metricLayout(): MetricLayout {
+    const training = this.requireTraining("train");
+    const target = this.spec.targets[0]!;
+    this.layout ??= metricLayout(
+      training.metrics,
+      this.spec.output,
+      target,
+      training.metricOptions,
+    );
+    return this.layout;
   }
 
   /**
@@ -230,16 +274,14 @@ export abstract class CompiledModel {
    * on the device.
    */
   accumulateMetrics(sums: Buffer, plan: PlanBuffers, n: number): void {
-    const training = this.requireTraining("train");
     const target = this.spec.targets[0]!;
-    this.layout ??= metricLayout(training.metrics, this.spec.output, target);
     this.rt.accumulateMetrics(
       sums,
       plan.loss!,
       plan.output!,
       plan.data[target.name]!,
       n,
-      this.layout,
+      this.metricLayout(),
     );
   }
 
@@ -300,10 +342,10 @@ export abstract class CompiledModel {
     batchSize: number,
     order: Uint32Array | null = null,
   ): Promise<{ loss: number; metrics: Record<string, number> }> {
-    const training = this.requireTraining("evaluate");
+    this.requireTraining("evaluate");
     this.checkUsable();
     const rows = order ? order.length : rowCount(data[this.spec.inputs[0]!.name]!);
-    const sums = this.zeroedMetricSums("evaluate");
+    const sums = this.zeroedMetricSums("evaluate", rows);
     for (let start = 0; start < rows; start += batchSize) {
       const n = Math.min(batchSize, rows - start);
       const plan = this.plan("evaluate", n);
@@ -311,8 +353,8 @@ export abstract class CompiledModel {
       this.runEvaluate(n, plan);
       this.accumulateMetrics(sums, plan, n);
     }
-    const read = await this.rt.read(sums, METRIC_SUM_COUNT);
-    return { loss: meanLoss(read), metrics: metricsFromSums(training.metrics, read) };
+    const read = await this.readMetrics(sums, rows);
+    return { loss: meanLoss(read.sums), metrics: read.metrics };
   }
 
   /** Trains on `data` for the model's train settings (each overridable); see `fit`. */

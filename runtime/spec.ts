@@ -69,7 +69,31 @@ export type OptimizerSettings =
       readonly weightDecay: number;
     };
 
-export type MetricName = "accuracy" | "mse" | "rmse" | "mae";
+export type MetricName =
+  | "accuracy"
+  | "mse"
+  | "rmse"
+  | "mae"
+  | "precision"
+  | "recall"
+  | "f1"
+  | "auc"
+  | "top_k_accuracy"
+  | "r2";
+
+/** The metrics that average over classes: `precision(average: micro)`. */
+export type AveragedMetric = "precision" | "recall" | "f1";
+
+/** How a per-class metric averages over classes (Keras' and scikit-learn's `average`). */
+export type MetricAverage = "macro" | "micro";
+
+/** The settings of the metrics that take any (`top_k_accuracy(3)`, `f1(average: micro)`). */
+export interface MetricOptions {
+  /** k of `top_k_accuracy` (5 when not written, as Keras). */
+  readonly topK: number;
+  /** How precision, recall and f1 average over classes (macro when not written). */
+  readonly average: Readonly<Record<AveragedMetric, MetricAverage>>;
+}
 
 export type LrSchedule =
   | { readonly kind: "step"; readonly every: number; readonly gamma: number }
@@ -154,6 +178,8 @@ export interface TrainingSpec {
   readonly minBatch?: MinBatch;
   readonly train: TrainSettings;
   readonly metrics: readonly MetricName[];
+  /** Absent when every metric takes its defaults (defaultMetricOptions). */
+  readonly metricOptions?: MetricOptions;
   readonly data: DataSettings | null;
 }
 

@@ -83,7 +83,7 @@ export const commandDefs = {
         true,
       ],
       history: ["write per-epoch figures as JSON", true],
-      plot: ["write learning curves as SVG", true],
+      plot: ["write learning curves (Vega-Lite) as FILE.svg, FILE.png or FILE.html", true],
       quiet: ["print only the final line", false],
     },
     files: "one",

@@ -19,7 +19,9 @@ import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
 import { CliError, type CliIo, useColor } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
-import { ProgressBar, formatEpoch, formatTest, plotSvg } from "./report.js";
+import { learningCurvesSpec } from "./learning-curves.js";
+import { plotFormat, renderPlot } from "./plot.js";
+import { ProgressBar, formatEpoch, formatTest } from "./report.js";
 import type { TrainArgs } from "./args.js";
 import { checkOutputPaths } from "./output-paths.js";
 import {
@@ -64,6 +66,7 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
           }))),
     ],
   );
+  if (args.plot !== undefined) plotFormat(args.plot);
   const runtime = await loadRuntime();
   const module = await loadGenerated(built.models, file);
   const seed = args.seed ?? chosen.model.settings.train.seed;
@@ -179,14 +182,16 @@ async function trainWatched(
       metadata,
     });
   };
-  const writeText = (path: string, text: string): void => {
+  const writeBytes = (path: string, bytes: Uint8Array): void => {
     try {
-      runtime.writeFileAtomic(resolve(io.cwd, path), new TextEncoder().encode(text));
+      runtime.writeFileAtomic(resolve(io.cwd, path), bytes);
     } catch (error) {
       throw new CliError(`cannot write ${path}: ${runtime.fsErrorReason(error)}`);
     }
   };
-  const writeRecords = (test: unknown): void => {
+  const writeText = (path: string, text: string): void =>
+    writeBytes(path, new TextEncoder().encode(text));
+  const writeRecords = async (test: unknown): Promise<void> => {
     if (args.history !== undefined) {
       const record = {
         model: spec.name,
@@ -201,7 +206,10 @@ async function trainWatched(
       };
       writeText(args.history, `${JSON.stringify(record, null, 2)}\n`);
     }
-    if (args.plot !== undefined) writeText(args.plot, plotSvg(spec.name, history.epochs));
+    if (args.plot !== undefined) {
+      const curves = learningCurvesSpec({ model: spec.name, ...history });
+      writeBytes(args.plot, await renderPlot(curves, plotFormat(args.plot)));
+    }
   };
 
   // A stopped run saves only finite weights of a finished epoch, never where --save points
@@ -213,7 +221,7 @@ async function trainWatched(
       savedTo = history.diverged ? lastFinitePath(args.save) : args.save;
       save(savedTo, kept.weights);
     }
-    writeRecords(null);
+    await writeRecords(null);
     if (history.diverged) {
       io.stderr(
         `nnc: ${divergenceMessage(history.diverged, kept && savedTo ? { epoch: kept.epoch, path: savedTo } : null)}\n`,
@@ -249,7 +257,7 @@ async function trainWatched(
     }
     save(args.save, weights);
   }
-  writeRecords(test);
+  await writeRecords(test);
   return 0;
 }
 

@@ -280,6 +280,10 @@ export const diagnosticMessages = {
     message: (a: { name: string; suggestion: string }) =>
       `unknown lr_schedule \`${a.name}\`${a.suggestion}`,
   },
+  E411: {
+    title: "metric does not fit the model",
+    message: (a: { detail: string }) => a.detail,
+  },
 
   // --- E5xx data ----------------------------------------------------------------------------
   E501: {

@@ -4,6 +4,7 @@ import type { TensorDecl, TypedModel } from "../ir/types.js";
 import { dimsEqual } from "../shapes/dims.js";
 import type {
   DataSourceSettings,
+  MetricOptions,
   MinBatch,
   ModelSpec,
   TargetDomain,
@@ -89,8 +90,15 @@ function training(
     ...(domain === null ? {} : { targetDomain: domain }),
     train: settings.train,
     metrics: settings.metrics,
+    ...(usesDefaults(settings.metricOptions) ? {} : { metricOptions: settings.metricOptions }),
     data: data === null ? null : { ...data, source: data.source && sourceSettings(data.source) },
   };
+}
+
+/** Whether every metric setting is Keras' default (the spec then leaves them out). */
+function usesDefaults(options: MetricOptions): boolean {
+  const { topK, average } = options;
+  return topK === 5 && Object.values(average).every((a) => a === "macro");
 }
 
 function sourceSettings({

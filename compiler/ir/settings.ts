@@ -3,6 +3,7 @@ import type {
   DataSettings,
   DataSourceSettings,
   MetricName,
+  MetricOptions,
   OptimizerSettings,
   TrainSettings,
 } from "../../runtime/spec.js";
@@ -29,6 +30,11 @@ export interface LocatedDataSettings extends Omit<DataSettings, "source"> {
 export interface TrainingSettings {
   readonly optimizer: OptimizerSpec | null;
   readonly metrics: readonly MetricName[];
+  readonly metricOptions: MetricOptions;
+  /** Where each metric is written (with its settings), for compiler/shapes/metrics.ts. */
+  readonly metricSpans: ReadonlyMap<MetricName, Span>;
+  /** The metrics written with settings (`f1(average: micro)`). */
+  readonly metricsWithSettings: ReadonlySet<MetricName>;
   readonly train: TrainSettings;
   readonly data: LocatedDataSettings | null;
 }

@@ -15,6 +15,7 @@ import type {
 } from "../ir/types.js";
 import { ops } from "../ops.js";
 import type { OpKind, ShapeRule } from "../ops.js";
+import { checkMetrics } from "./metrics.js";
 import { checkDataSource } from "./data.js";
 import { formatType } from "./dims.js";
 import { resolveLayer } from "./layers.js";
@@ -192,6 +193,7 @@ function inferModel(model: Model, diagnostics: Diagnostic[]): TypedModel | null 
     }
   }
   diagnostics.push(...checkDataSource(model, types));
+  diagnostics.push(...checkMetrics(model, types));
 
   const failed = diagnostics.slice(errorsBefore).some((d) => d.severity === "error");
   if (failed || model.output === null || !types.has(model.output)) return null;

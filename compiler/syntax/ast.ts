@@ -102,10 +102,14 @@ export interface OptimizerSection extends SectionBase {
   readonly value: Expr;
 }
 
-/** `metrics NAME, NAME ...` */
+/** `metrics NAME, NAME(ARGS) ...` */
 export interface MetricsSection extends SectionBase {
   readonly kind: "metrics";
   readonly names: readonly Identifier[];
+  /** `args[i]`: the arguments of `names[i]`, null when it is written without parentheses. */
+  readonly args: readonly (readonly Argument[] | null)[];
+  /** `spans[i]`: `names[i]` with its arguments and parentheses. */
+  readonly spans: readonly Span[];
 }
 
 /** `train { KEY: VALUE ... }` */

@@ -260,12 +260,13 @@ export class NnParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  /** `metrics NAME, NAME(ARGS), ...`: names, or calls for metrics with settings. */
   readonly metricsSection = this.RULE("metricsSection", () => {
     this.CONSUME(T.Metrics, { LABEL: "keyword" });
-    this.CONSUME(T.Identifier, { LABEL: "name" });
+    this.SUBRULE(this.callOrName);
     this.MANY(() => {
       this.CONSUME(T.Comma);
-      this.CONSUME2(T.Identifier, { LABEL: "name" });
+      this.SUBRULE2(this.callOrName);
     });
   });
 

@@ -117,6 +117,10 @@ function printStatement(statement: Statement): string {
     : printExpr(statement.value);
 }
 
+function printMetric(name: Identifier, list: readonly Argument[] | null): string {
+  return list === null ? id(name) : `${id(name)}(${args(list)})`;
+}
+
 function printSection(section: Section): string[] {
   switch (section.kind) {
     case "input":
@@ -128,7 +132,9 @@ function printSection(section: Section): string[] {
     case "optimizer":
       return [`${section.kind} ${printExpr(section.value)}`];
     case "metrics":
-      return [`metrics ${section.names.map(id).join(", ")}`];
+      return [
+        `metrics ${section.names.map((n, i) => printMetric(n, section.args[i] ?? null)).join(", ")}`,
+      ];
     case "train":
     case "data":
       return [`${section.kind} ${entries(section.entries)}`];

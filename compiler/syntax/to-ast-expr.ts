@@ -186,7 +186,8 @@ function listExpr(b: Builder, node: CstNode, at: Span): Expr {
   return { kind: "list", items, span };
 }
 
-function callOrName(b: Builder, node: CstNode, at: Span): Expr {
+/** A name, or a call with its arguments (an error expression when the name is missing). */
+export function callOrName(b: Builder, node: CstNode, at: Span): Expr {
   const callee = b.identifier(tokenOf(node, "callee"), at);
   const open = tokenOf(node, "LParen");
   if (open === undefined) {

@@ -1,10 +1,12 @@
 import type { CstNode } from "chevrotain";
 import type { Span } from "../diagnostics/span.js";
 import type {
+  Argument,
   BlockDecl,
   Decl,
   DimNode,
   FnDecl,
+  Identifier,
   ModelDecl,
   ParamDecl,
   Program,
@@ -14,7 +16,7 @@ import type {
 } from "./ast.js";
 import { Builder, isReal, nodeOf, nodesOf, tokenOf, tokensOf } from "./cst.js";
 import type { SourceMap } from "./lexer.js";
-import { bracketed, entries, expression, stages } from "./to-ast-expr.js";
+import { bracketed, callOrName, entries, expression, stages } from "./to-ast-expr.js";
 import { validNumber } from "./tokens.js";
 
 /**
@@ -141,8 +143,24 @@ function sectionOf(b: Builder, node: CstNode, at: Span): Section | undefined {
         : { kind: "optimizer", ...common };
     }
     case "metricsSection": {
-      const names = tokensOf(child, "name").map((t) => b.identifier(t, after));
-      return { kind: "metrics", ...base(names.at(-1)?.span ?? keywordSpanValue), names };
+      const names: Identifier[] = [];
+      const args: (readonly Argument[] | null)[] = [];
+      const spans: Span[] = [];
+      let end = keywordSpanValue;
+      for (const node of nodesOf(child, "callOrName")) {
+        const item = callOrName(b, node, b.after(end));
+        end = item.span;
+        if (item.kind === "name") {
+          names.push({ name: item.name, span: item.span });
+          args.push(null);
+          spans.push(item.span);
+        } else if (item.kind === "call") {
+          names.push(item.callee);
+          args.push(item.args);
+          spans.push(item.span);
+        }
+      }
+      return { kind: "metrics", ...base(end), names, args, spans };
     }
     case "trainSection":
     case "dataSection": {

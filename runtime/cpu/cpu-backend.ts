@@ -235,8 +235,8 @@ export class CpuBackend implements HostBackend {
     this.random = randomFromWords(state, RandomStream.dropout);
   }
 
-  allocMetricSums(): FloatArray {
-    return allocMetricSumsHost();
+  allocMetricSums(size?: number): FloatArray {
+    return allocMetricSumsHost(size);
   }
 
   accumulateMetrics(

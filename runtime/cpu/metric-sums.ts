@@ -6,12 +6,18 @@
  * the running value, so the figures are bit for bit the reference's. The step count and the
  * first non-finite step (see MetricSum) are kept beside them.
  */
-import { METRIC_SUM_COUNT, type FloatArray, type MetricLayout, MetricSum } from "../backend.js";
+import {
+  METRIC_SUM_COUNT,
+  type FloatArray,
+  type MetricLayout,
+  MetricSum,
+  metricSlots,
+} from "../backend.js";
 import { need } from "./checks.js";
 
 /** A zeroed sums buffer (always f64: see Backend.allocMetricSums). */
-export function allocMetricSumsHost(): Float64Array {
-  return new Float64Array(METRIC_SUM_COUNT);
+export function allocMetricSumsHost(size = METRIC_SUM_COUNT): Float64Array {
+  return new Float64Array(size);
 }
 
 export function accumulateMetricsHost(
@@ -63,8 +69,75 @@ export function accumulateMetricsHost(
   sums[MetricSum.correct] = correct;
   sums[MetricSum.squared] = squared;
   sums[MetricSum.absolute] = absolute;
+  if (layout.topK > 0 || layout.confusion || layout.r2 || layout.scores) {
+    accumulateExtras(sums, output, target, rows, layout);
+  }
   sums[MetricSum.rows] = sums[MetricSum.rows]! + rows;
   sums[MetricSum.elements] = sums[MetricSum.elements]! + rows * k;
+}
+
+/**
+ * The extra sums of a layout (see MetricSlots), before `rows` counts this batch: the scores go
+ * after the rows accumulated so far. A row's class is the first maximum of its outputs (of its
+ * one-hot target), as accuracy's; a single output column is one class, positive at >= 0.5.
+ */
+function accumulateExtras(
+  sums: FloatArray,
+  output: FloatArray,
+  target: FloatArray,
+  rows: number,
+  layout: MetricLayout,
+): void {
+  const k = layout.classes;
+  const ids = layout.ids;
+  const binary = k === 1 && !ids;
+  const slots = metricSlots(layout, sums[MetricSum.rows]! + rows);
+  need(sums, slots.size, "accumulateMetrics", "sums");
+  const seen = sums[MetricSum.rows]!;
+  for (let r = 0; r < rows; r++) {
+    const base = r * k;
+    const truth = ids
+      ? target[r]!
+      : binary
+        ? target[r]! >= 0.5
+          ? 0
+          : -1
+        : argmax(target, base, k);
+    if (layout.confusion) {
+      const predicted = binary ? (output[base]! >= 0.5 ? 0 : -1) : argmax(output, base, k);
+      if (predicted >= 0) sums[slots.predicted + predicted]! += 1;
+      if (truth >= 0 && truth < k) sums[slots.actual + truth]! += 1;
+      if (predicted >= 0 && predicted === truth) sums[slots.truePositive + predicted]! += 1;
+    }
+    if (layout.topK > 0 && truth >= 0 && truth < k) {
+      // in the top k when fewer than k classes score strictly higher (ties count in, as Keras')
+      const score = output[base + truth]!;
+      let higher = 0;
+      for (let c = 0; c < k; c++) if (output[base + c]! > score) higher++;
+      if (higher < layout.topK) sums[slots.topK]! += 1;
+    }
+    if (layout.r2) {
+      for (let c = 0; c < k; c++) {
+        const t = ids ? (target[r] === c ? 1 : 0) : target[base + c]!;
+        const d = output[base + c]! - t;
+        sums[slots.targetSum + c]! += t;
+        sums[slots.targetSquares + c]! += t * t;
+        sums[slots.squaredError + c]! += d * d;
+      }
+    }
+    if (layout.scores) {
+      const at = slots.scores + 2 * (seen + r);
+      sums[at] = output[base]!;
+      sums[at + 1] = target[r]! >= 0.5 ? 1 : 0;
+    }
+  }
+}
+
+/** The index of the first maximum of `values[base .. base + k)`. */
+function argmax(values: FloatArray, base: number, k: number): number {
+  let best = 0;
+  for (let c = 1; c < k; c++) if (values[base + c]! > values[base + best]!) best = c;
+  return best;
 }
 
 /** Whether `loss` and the first `size` outputs are finite (x - x is 0 only for finite x). */

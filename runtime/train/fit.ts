@@ -3,10 +3,10 @@ import { BatchIterator } from "../data/batches.js";
 import type { CompiledModel, ParameterValue } from "../model.js";
 import { Random, RandomStream } from "../random.js";
 import type { TrainSettings } from "../spec.js";
-import { METRIC_SUM_COUNT, MetricSum } from "../backend.js";
+import { MetricSum } from "../backend.js";
 import { checkFitSettings, checkSmallestBatch } from "./check-settings.js";
 import { improves } from "./metric-direction.js";
-import { meanLoss, metricsFromSums } from "./metrics.js";
+import { meanLoss } from "./metrics.js";
 import { restoreTraining, takeCheckpoint } from "./resume.js";
 import { scheduledLr } from "./schedule.js";
 import {
@@ -233,7 +233,7 @@ export async function fit(
     const lr = scheduledLr(training.optimizer.lr, settings.lrSchedule, epoch);
     model.setLearningRate(lr);
     const order = iterator.nextEpoch();
-    const sums = model.zeroedMetricSums("train");
+    const sums = model.zeroedMetricSums("train", rows);
     const batches = iterator.batchCount;
     let seen = 0;
     let reported = started;
@@ -253,7 +253,7 @@ export async function fit(
         if (now - reported >= PROGRESS_INTERVAL_MS || b + 1 === batches) {
           reported = now;
           if (reading) {
-            const read = await model.rt.read(sums, METRIC_SUM_COUNT);
+            const read = await model.readMetricSumsHead(sums);
             const step = read[MetricSum.firstNonFinite]!;
             if (stopOnNonFinite && step > 0) {
               diverged = { epoch: epoch + 1, step, what: "loss", lastFiniteLoss };
@@ -267,9 +267,8 @@ export async function fit(
         }
       }
     }
-    const totals = await model.rt.read(sums, METRIC_SUM_COUNT);
+    const { sums: totals, metrics: trainMetrics } = await model.readMetrics(sums, seen);
     const loss = meanLoss(totals);
-    const trainMetrics = metricsFromSums(training.metrics, totals);
     const nonFiniteStep = totals[MetricSum.firstNonFinite]!;
     const validation = data.validation
       ? await model.measure(data.validation, settings.batchSize)

@@ -1,16 +1,29 @@
-import { type FloatArray, type MetricLayout, MetricSum } from "../backend.js";
-import type { MetricName, TensorSpec } from "../spec.js";
+import { type FloatArray, type MetricLayout, MetricSum, metricSlots } from "../backend.js";
+import type { MetricName, MetricOptions, TensorSpec } from "../spec.js";
+import { extraMetricValue } from "./metric-values.js";
+
+/** The settings of metrics written without any (Keras' defaults). */
+export const defaultMetricOptions: MetricOptions = {
+  topK: 5,
+  average: { precision: "macro", recall: "macro", f1: "macro" },
+};
 
 /** How Backend.accumulateMetrics reads a model's outputs and targets. */
 export function metricLayout(
   metrics: readonly MetricName[],
   output: TensorSpec,
   target: TensorSpec,
+  options: MetricOptions = defaultMetricOptions,
 ): MetricLayout {
+  const has = (m: MetricName) => metrics.includes(m);
   return {
     classes: output.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1),
     ids: target.dtype === "i32",
     metrics: metrics.length > 0,
+    topK: has("top_k_accuracy") ? options.topK : 0,
+    confusion: has("precision") || has("recall") || has("f1"),
+    r2: has("r2"),
+    scores: has("auc"),
   };
 }
 
@@ -21,14 +34,17 @@ export function meanLoss(sums: FloatArray): number {
 }
 
 /**
- * The metrics of a metric-sums buffer (Backend.accumulateMetrics), as MetricAccumulator's
- * `result` computes them from the same sums.
+ * The metrics of a metric-sums buffer (Backend.accumulateMetrics): accuracy and the errors as
+ * MetricAccumulator's `result` computes them from the same sums, the others from the extra
+ * sums of `layout` (see metric-values.ts), which metrics other than those four need.
  */
 export function metricsFromSums(
   metrics: readonly MetricName[],
   sums: FloatArray,
+  layout?: MetricLayout,
+  options: MetricOptions = defaultMetricOptions,
 ): Record<string, number> {
-  return metricValues(
+  const out = metricValues(
     metrics,
     sums[MetricSum.correct]!,
     sums[MetricSum.rows]!,
@@ -36,6 +52,13 @@ export function metricsFromSums(
     sums[MetricSum.absolute]!,
     sums[MetricSum.elements]!,
   );
+  for (const m of metrics) {
+    if (m in out) continue;
+    if (layout === undefined) throw new Error(`metric ${m} needs the layout of its sums`);
+    const slots = metricSlots(layout, sums[MetricSum.rows]!);
+    out[m] = extraMetricValue(m, sums, layout, slots, options);
+  }
+  return out;
 }
 
 function metricValues(
@@ -60,6 +83,9 @@ function metricValues(
         break;
       case "mae":
         out[m] = elements === 0 ? 0 : absolute / elements;
+        break;
+      default:
+        // the others need the extra sums: metricsFromSums
         break;
     }
   }

@@ -360,8 +360,8 @@ export class WasmBackend implements HostBackend {
   }
 
   /** In the arena (f64), beside the buffers it sums. */
-  allocMetricSums(): FloatArray {
-    return this.arena.f64(METRIC_SUM_COUNT);
+  allocMetricSums(size = METRIC_SUM_COUNT): FloatArray {
+    return this.arena.f64(size);
   }
 
   /**

@@ -9,12 +9,13 @@
  * scratch that the context copies at the call; shader sources are module-level functions).
  * Browser-safe.
  */
-import type { MetricLayout } from "../backend.js";
+import { type MetricLayout, type MetricSlots, metricSlots } from "../backend.js";
 import type { GpuBuffer } from "./context.js";
 import {
   COPY_WGSL,
   DROPOUT_WGSL,
   FILL_WGSL,
+  METRIC_EXTRAS_WGSL,
   METRICS_WGSL,
   REDUCE_WGSL,
   REDUCE_WORKGROUP_WGSL,
@@ -39,6 +40,9 @@ export class BackendShaders {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** The params of the dispatch being recorded (the context copies them at the call). */
   private readonly params = new Uint32Array(PARAMS_WORDS);
+  /** The slots of the layout `metricExtras` last ran with. */
+  private extrasLayout: MetricLayout | undefined;
+  private extrasSlots: MetricSlots | undefined;
 
   constructor(private readonly context: RecordingContext) {
     const limits = context.limits;
@@ -117,6 +121,48 @@ export class BackendShaders {
     this.context.dispatch(pipeline, params, 1);
   }
 
+  /**
+   * Adds the extra sums of a batch (MetricSlots) to the sums and compensations, before
+   * `metrics` counts the batch's rows (one workgroup).
+   */
+  metricExtras(
+    rows: number,
+    layout: MetricLayout,
+    sums: number,
+    compensations: number,
+    output: number,
+    target: number,
+  ): void {
+    const pipeline = this.shader("metric-extras", metricExtrasSource, this.reduceWorkgroupSize);
+    // offsets do not depend on the capacity (it only sizes the buffer); kept per layout
+    if (this.extrasLayout !== layout) {
+      this.extrasLayout = layout;
+      this.extrasSlots = metricSlots(layout, 0);
+    }
+    const slots = this.extrasSlots!;
+    const p = this.params;
+    p[0] = rows;
+    p[1] = layout.classes;
+    p[2] = layout.ids ? 1 : 0;
+    p[3] = layout.topK;
+    p[4] = layout.confusion ? 1 : 0;
+    p[5] = layout.r2 ? 1 : 0;
+    p[6] = layout.scores ? 1 : 0;
+    p[7] = sums;
+    p[8] = compensations;
+    p[9] = output;
+    p[10] = target;
+    p[11] = slots.topK;
+    p[12] = slots.truePositive;
+    p[13] = slots.predicted;
+    p[14] = slots.actual;
+    p[15] = slots.targetSum;
+    p[16] = slots.targetSquares;
+    p[17] = slots.squaredError;
+    p[18] = slots.scores;
+    this.context.dispatch(pipeline, this.params, 1);
+  }
+
   /** One dispatch of a 1-D shader over `count` invocations. */
   private flat(key: string, source: ShaderSource, count: number, params: Uint32Array): void {
     if (count === 0) return;
@@ -173,6 +219,7 @@ const dropoutSource: ShaderSource = () => DROPOUT_WGSL;
 const reduceSource: ShaderSource = () => REDUCE_WGSL;
 const reduceWorkgroupSource: ShaderSource = () => REDUCE_WORKGROUP_WGSL;
 const metricsSource: ShaderSource = () => METRICS_WGSL;
+const metricExtrasSource: ShaderSource = () => METRIC_EXTRAS_WGSL;
 const softmaxSource: ShaderSource = () => `${SOFTMAX_WGSL}\n${wgslMathSources(["exp_f", "log_f"])}`;
 /** A model kernel is keyed by its WGSL. */
 const kernelSource: ShaderSource = (wgsl) => `${wgsl}\n${WGSL_MATH}`;

@@ -189,6 +189,120 @@ fn main(@builtin(local_invocation_index) lid: u32) {
 }`;
 
 /**
+ * The extra metric sums of one batch (Backend.accumulateMetrics, MetricSlots), in ONE
+ * workgroup, dispatched before METRICS_WGSL so that slot 4 still holds the rows before this
+ * batch: invocations stride over rows for the top-k hits (a tree sum in workgroup memory) and
+ * the (output, label) scores, then over classes, invocation c alone adding class c's confusion
+ * counts and column c's r2 sums (Kahan, as METRICS_WGSL). A row's class is its first maximum;
+ * a single output column (without ids) is one positive class at >= 0.5, -1 meaning none.
+ * Slot offsets are relative to `sums`, as in runtime/cpu/metric-sums.ts, the reference.
+ */
+export const METRIC_EXTRAS_WGSL = `struct Params {
+  rows: u32, classes: u32, ids: u32, top_k: u32,
+  confusion: u32, r2: u32, scores: u32, sums: u32,
+  comp: u32, output: u32, labels: u32, s_top: u32,
+  s_tp: u32, s_predicted: u32, s_actual: u32, s_tsum: u32,
+  s_tsq: u32, s_sse: u32, s_scores: u32,
+}
+override WORKGROUP_SIZE: u32 = 64u;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+fn kahan_add(slot: u32, v: f32) {
+  let s = mem[p.sums + slot];
+  let y = v - mem[p.comp + slot];
+  let t = s + y;
+  mem[p.comp + slot] = (t - s) - y;
+  mem[p.sums + slot] = t;
+}
+fn argmax_at(base: u32, k: u32) -> i32 {
+  var best = 0u;
+  for (var c = 1u; c < k; c++) { if (gt_f(mem[base + c], mem[base + best])) { best = c; } }
+  return i32(best);
+}
+fn truth_of(r: u32) -> i32 {
+  let k = p.classes;
+  if (p.ids != 0u) {
+    let t = mem[p.labels + r];
+    return select(-1, i32(t), ge_f(t, 0.0f) && lt_f(t, f32(k)));
+  }
+  if (k == 1u) { return select(-1, 0, ge_f(mem[p.labels + r], 0.5f)); }
+  return argmax_at(p.labels + r * k, k);
+}
+fn predicted_of(r: u32) -> i32 {
+  let k = p.classes;
+  if (k == 1u && p.ids == 0u) { return select(-1, 0, ge_f(mem[p.output + r], 0.5f)); }
+  return argmax_at(p.output + r * k, k);
+}
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let k = p.classes;
+  let seen = u32(mem[p.sums + 4u]);
+  var hits = 0.0f;
+  for (var r = lid; r < p.rows; r += WORKGROUP_SIZE) {
+    let base = p.output + r * k;
+    if (p.top_k != 0u) {
+      let truth = truth_of(r);
+      if (truth >= 0) {
+        let score = mem[base + u32(truth)];
+        var higher = 0u;
+        for (var c = 0u; c < k; c++) { if (gt_f(mem[base + c], score)) { higher++; } }
+        if (higher < p.top_k) { hits += 1.0f; }
+      }
+    }
+    if (p.scores != 0u) {
+      let at = p.sums + p.s_scores + 2u * (seen + r);
+      mem[at] = mem[base];
+      mem[at + 1u] = select(0.0f, 1.0f, ge_f(mem[p.labels + r], 0.5f));
+    }
+  }
+  partial[lid] = hits;
+  workgroupBarrier();
+  for (var half = WORKGROUP_SIZE / 2u; half > 0u; half /= 2u) {
+    if (lid < half) { partial[lid] += partial[lid + half]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && p.top_k != 0u) { kahan_add(p.s_top, partial[0]); }
+  let groups = select(0u, k, p.confusion != 0u || p.r2 != 0u);
+  for (var c = lid; c < groups; c += WORKGROUP_SIZE) {
+    let ci = i32(c);
+    var tp = 0.0f;
+    var predicted = 0.0f;
+    var actual = 0.0f;
+    var tsum = 0.0f;
+    var tsq = 0.0f;
+    var sse = 0.0f;
+    for (var r = 0u; r < p.rows; r++) {
+      if (p.confusion != 0u) {
+        let truth = truth_of(r);
+        if (predicted_of(r) == ci) {
+          predicted += 1.0f;
+          if (truth == ci) { tp += 1.0f; }
+        }
+        if (truth == ci) { actual += 1.0f; }
+      }
+      if (p.r2 != 0u) {
+        var t = 0.0f;
+        if (p.ids != 0u) { t = select(0.0f, 1.0f, eq_f(mem[p.labels + r], f32(c))); }
+        else { t = mem[p.labels + r * k + c]; }
+        let d = mem[p.output + r * k + c] - t;
+        tsum += t;
+        tsq += t * t;
+        sse += d * d;
+      }
+    }
+    if (p.confusion != 0u) {
+      kahan_add(p.s_tp + c, tp);
+      kahan_add(p.s_predicted + c, predicted);
+      kahan_add(p.s_actual + c, actual);
+    }
+    if (p.r2 != 0u) {
+      kahan_add(p.s_tsum + c, tsum);
+      kahan_add(p.s_tsq + c, tsq);
+      kahan_add(p.s_sse + c, sse);
+    }
+  }
+}`;
+
+/**
  * Dropout masks from a counter-based generator: element t of draw `counter` under `seed` is a
  * hash of the three (PCG's output permutation, chained), so any element is computed alone and
  * a run with the same seed draws the same masks. u = top 24 bits / 2^24; mask = u < rate ? 0 :

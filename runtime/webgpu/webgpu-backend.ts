@@ -13,7 +13,14 @@
  * line, WebGpuError (device-health.ts), that says what happened and what to try; `dispose`
  * destroys the device when the backend created it.
  */
-import type { Backend, ConvGeometry, Kernel, MetricLayout, PoolGeometry } from "../backend.js";
+import {
+  type Backend,
+  type ConvGeometry,
+  type Kernel,
+  METRIC_SUM_COUNT,
+  type MetricLayout,
+  type PoolGeometry,
+} from "../backend.js";
 import { GpuArena, granule } from "./arena.js";
 import { BackendShaders } from "./backend-shaders.js";
 import { DeviceHealth, WebGpuError } from "./device-health.js";
@@ -28,11 +35,6 @@ import { encodeGemm } from "./gemm.js";
 import { encodeMaxpool2d, encodeMaxpool2dGrad } from "./pool2d.js";
 import { Readbacks } from "./readback.js";
 import { RecordingContext } from "./recording-context.js";
-
-/** Values of a metric-sums buffer (runtime/backend.ts's MetricSum, steps and firstNonFinite included). */
-const METRIC_SLOTS = 8;
-/** A metric-sums range: the sums, then their Kahan compensations. */
-const METRIC_COMPENSATION = granule(METRIC_SLOTS);
 
 export interface WebGpuBackendOptions {
   readonly device: GPUDevice;
@@ -141,7 +143,8 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
 
   fill(dst: GpuBuffer, value: number, size: number): void {
     checkRange(dst, size, "fill");
-    const words = this.metricSums.has(dst) ? METRIC_COMPENSATION * 2 : size;
+    // a metric-sums buffer is zeroed with its Kahan compensations
+    const words = this.metricSums.has(dst) ? granule(dst.length) * 2 : size;
     this.health.check();
     this.shaders.fill(words, dst.offset, value);
   }
@@ -278,9 +281,10 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     this.dropoutCounter = counter;
   }
 
-  allocMetricSums(): GpuBuffer {
-    const whole = this.alloc(METRIC_COMPENSATION * 2);
-    const sums: GpuBuffer = { device: true, offset: whole.offset, length: METRIC_SLOTS };
+  /** `size` sums, then (from granule(size) on) their Kahan compensations. */
+  allocMetricSums(size = METRIC_SUM_COUNT): GpuBuffer {
+    const whole = this.alloc(granule(size) * 2);
+    const sums: GpuBuffer = { device: true, offset: whole.offset, length: size };
     this.metricSums.add(sums);
     return sums;
   }
@@ -294,11 +298,22 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     layout: MetricLayout,
   ): void {
     this.health.check();
+    const compensations = sums.offset + granule(sums.length);
+    if (layout.metrics && (layout.topK > 0 || layout.confusion || layout.r2 || layout.scores)) {
+      this.shaders.metricExtras(
+        rows,
+        layout,
+        sums.offset,
+        compensations,
+        output.offset,
+        target.offset,
+      );
+    }
     this.shaders.metrics(
       rows,
       layout,
       sums.offset,
-      sums.offset + METRIC_COMPENSATION,
+      compensations,
       loss.offset,
       output.offset,
       target.offset,

@@ -1,13 +1,12 @@
-import { didYouMeanOrList } from "../../diagnostics/suggest.js";
 import { type TrainingSettings, defaultTrainSettings } from "../../ir/settings.js";
-import type { MetricName } from "../../../runtime/spec.js";
 import type { ModelDecl, Section } from "../../syntax/ast.js";
 import type { Reporter } from "../reporter.js";
 import { lowerData } from "./data.js";
+import { lowerMetrics } from "./metrics.js";
 import { lowerOptimizer } from "./optimizer.js";
 import { lowerTrain } from "./train.js";
 
-export const metricNames: readonly MetricName[] = ["accuracy", "mse", "rmse", "mae"];
+export { metricNames } from "./metrics.js";
 
 /**
  * The training sections of a model, validated: unknown names, wrong types and values out of
@@ -18,23 +17,14 @@ export function lowerSettings(
   _decl: ModelDecl,
   reporter: Reporter,
 ): TrainingSettings {
-  const metrics: MetricName[] = [];
-  for (const section of sections) {
-    if (section.kind !== "metrics") continue;
-    for (const id of section.names) {
-      if (!(metricNames as readonly string[]).includes(id.name)) {
-        reporter.report("E407", id.span, {
-          name: id.name,
-          suggestion: didYouMeanOrList(id.name, metricNames, "metrics"),
-        });
-      } else if (metrics.includes(id.name as MetricName)) {
-        reporter.report("E408", id.span, { callee: "metrics", name: id.name });
-      } else metrics.push(id.name as MetricName);
-    }
-  }
+  const lowered = lowerMetrics(sections, reporter);
+  const metrics = lowered.metrics;
   let settings: TrainingSettings = {
     optimizer: null,
     metrics,
+    metricOptions: lowered.options,
+    metricSpans: lowered.spans,
+    metricsWithSettings: lowered.written,
     train: defaultTrainSettings,
     data: null,
   };

@@ -89,7 +89,15 @@ describe.each(configurations)("accumulateMetrics (%s, %s)", (variant, precision)
   });
 
   it("sums only the loss and rows when no metric is asked for", () => {
-    const layout = { classes: 2, ids: false, metrics: false };
+    const layout = {
+      classes: 2,
+      ids: false,
+      metrics: false,
+      topK: 0,
+      confusion: false,
+      r2: false,
+      scores: false,
+    };
     const sums = backend.allocMetricSums();
     const loss = backend.alloc(1);
     backend.write(loss, [0.25]);
@@ -103,7 +111,15 @@ describe.each(configurations)("accumulateMetrics (%s, %s)", (variant, precision)
   });
 
   it("records the first step whose loss or outputs are not finite, and only the first", () => {
-    const layout = { classes: 2, ids: true, metrics: true };
+    const layout = {
+      classes: 2,
+      ids: true,
+      metrics: true,
+      topK: 0,
+      confusion: false,
+      r2: false,
+      scores: false,
+    };
     const sums = backend.allocMetricSums();
     const output = backend.alloc(4);
     const target = backend.alloc(2);
@@ -127,7 +143,15 @@ describe.each(configurations)("accumulateMetrics (%s, %s)", (variant, precision)
     const sums = backend.allocMetricSums();
     expect(sums).toBeInstanceOf(Float64Array);
     expect(sums.length).toBeGreaterThanOrEqual(METRIC_SUM_COUNT);
-    const layout = { classes: 3, ids: false, metrics: true };
+    const layout = {
+      classes: 3,
+      ids: false,
+      metrics: true,
+      topK: 0,
+      confusion: false,
+      r2: false,
+      scores: false,
+    };
     const loss = backend.alloc(1);
     expect(() =>
       backend.accumulateMetrics(sums, loss, backend.alloc(5), backend.alloc(6), 2, layout),

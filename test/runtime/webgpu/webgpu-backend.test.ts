@@ -136,10 +136,10 @@ describe("webgpu backend", () => {
   );
 
   it.each([
-    { classes: 4, ids: true, metrics: true },
-    { classes: 3, ids: false, metrics: true },
-    { classes: 1, ids: false, metrics: true },
-    { classes: 2, ids: false, metrics: false },
+    { classes: 4, ids: true, metrics: true, topK: 0, confusion: false, r2: false, scores: false },
+    { classes: 3, ids: false, metrics: true, topK: 0, confusion: false, r2: false, scores: false },
+    { classes: 1, ids: false, metrics: true, topK: 0, confusion: false, r2: false, scores: false },
+    { classes: 2, ids: false, metrics: false, topK: 0, confusion: false, r2: false, scores: false },
   ])("accumulates metric sums over batches (%o), and the first non-finite step", async (layout) => {
     const rows = 70;
     const k = layout.classes;
