@@ -87,6 +87,18 @@ export const commandDefs = {
     },
     files: "one",
   },
+  fmt: {
+    usage: "nnc fmt FILE.nn... [--check]",
+    summary:
+      "rewrite each file in the canonical layout (in place, only when it changes); a file with syntax errors is left as it is",
+    options: {
+      check: [
+        "write nothing: print the diff of each file that is not formatted, and exit 1 if any",
+        false,
+      ],
+    },
+    files: "many",
+  },
 } as const satisfies Record<string, CommandDef>;
 
 export type CommandName = keyof typeof commandDefs;

@@ -102,6 +102,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { trainCommand } = await import("./train.js");
         return await trainCommand(io, file, trainArgs(args));
       }
+      case "fmt": {
+        const { fmtCommand } = await import("./fmt.js");
+        return fmtCommand(io, args.files, args.values["check"] === true);
+      }
       case "predict": {
         const { predictCommand } = await import("./predict.js");
         return await predictCommand(io, file, args);
