@@ -87,6 +87,24 @@ export const commandDefs = {
     },
     files: "one",
   },
+  evaluate: {
+    usage: "nnc evaluate FILE.nn --load CKPT [--data PATH] [--model NAME] [--json]",
+    summary:
+      "the loss and every metric of a trained model on a data set: the test split by default (as nnc train's test line), or --data",
+    options: {
+      model: ["which model, when the file holds several", true],
+      load: ["the trained parameters (safetensors)", true],
+      data: [
+        "a CSV file (header row, with the target columns) or an IDX folder, instead of the test split",
+        true,
+      ],
+      json: ["print one JSON object instead of the table", false],
+      backend: [BACKEND_HELP, true],
+      threads: [THREADS_HELP, true],
+      blas: [BLAS_HELP, true],
+    },
+    files: "one",
+  },
   fmt: {
     usage: "nnc fmt FILE.nn... [--check]",
     summary:

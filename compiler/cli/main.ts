@@ -102,6 +102,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { trainCommand } = await import("./train.js");
         return await trainCommand(io, file, trainArgs(args));
       }
+      case "evaluate": {
+        const { evaluateCommand } = await import("./evaluate.js");
+        return await evaluateCommand(io, file, args);
+      }
       case "fmt": {
         const { fmtCommand } = await import("./fmt.js");
         return fmtCommand(io, args.files, args.values["check"] === true);

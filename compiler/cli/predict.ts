@@ -3,7 +3,8 @@ import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
-import { CliError, type CliIo, describeFsError } from "./io.js";
+import { loadCheckpoint } from "./checkpoint.js";
+import { CliError, type CliIo } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { checkOutputPaths } from "./output-paths.js";
 
@@ -49,14 +50,7 @@ async function predict(
   const load = stringOption(args, "load")!;
   const data = stringOption(args, "data")!;
 
-  let bytes: Uint8Array;
-  try {
-    bytes = runtime.readInputFile(resolve(io.cwd, load));
-  } catch (error) {
-    throw new CliError(`cannot read ${load}: ${describeFsError(error)}`);
-  }
-  const checkpoint = runtime.parseSafetensors(bytes, load);
-  await model.loadStateDict(checkpoint.tensors, load);
+  const checkpoint = await loadCheckpoint(io, runtime, model, load);
 
   const input = model.spec.inputs[0];
   if (!input || model.spec.inputs.length !== 1)
