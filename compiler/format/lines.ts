@@ -168,7 +168,6 @@ export function splitLines(tokens: readonly IToken[]): Line[] {
   let comment: string | undefined;
   let blank = 0;
   let previous: TokenType | undefined;
-  let statementStart = true;
   const flush = (): void => {
     if (items.length === 0 && comment === undefined) {
       if (lines.length > 0) blank++;
@@ -189,15 +188,11 @@ export function splitLines(tokens: readonly IToken[]): Line[] {
       comment = token.image.trimEnd();
       continue;
     }
-    const prefix =
-      type === Minus && (statementStart || previous === undefined || !valueEnds.has(previous));
+    const prefix = type === Minus && (previous === undefined || !valueEnds.has(previous));
     // A block comment keeps its text; only its line ends are made `\n`.
     const text = type === BlockComment ? token.image.replace(/\r\n/g, "\n") : token.image;
     items.push({ type, text, prefix });
-    if (type !== BlockComment) {
-      previous = type;
-      statementStart = false;
-    }
+    if (type !== BlockComment) previous = type;
   }
   flush();
   return markStatementStarts(lines);
@@ -232,7 +227,8 @@ export function analyzeLines(lines: readonly Line[]): LineInfo[] {
     const code = line.items.filter((item) => !isComment(item.type));
     const open = [...stack];
     if (code.length === 0) {
-      return { commentOnly: true, role: "statement" as LineRole, open, balanced: true };
+      const role: LineRole = "statement";
+      return { commentOnly: true, role, open, balanced: true, topArrows: [] as number[] };
     }
     const first = code[0]!.type;
     const top = stack.at(-1)?.type;
@@ -270,9 +266,7 @@ export function analyzeLines(lines: readonly Line[]): LineInfo[] {
     return { commentOnly: false, role, open, balanced, topArrows };
   });
   return partial.map((info, i) => {
-    if (info.commentOnly) {
-      return { ...info, singleLine: false, topArrows: [] };
-    }
+    if (info.commentOnly) return { ...info, singleLine: false };
     let next = i + 1;
     while (next < partial.length && partial[next]!.commentOnly) next++;
     const nextRole = partial[next]?.role;
@@ -282,10 +276,6 @@ export function analyzeLines(lines: readonly Line[]): LineInfo[] {
       (nextRole === "closer" &&
         firstCode(lines[next]!) >= 0 &&
         lines[next]!.items[firstCode(lines[next]!)]!.type !== RBrace);
-    return {
-      ...info,
-      topArrows: info.topArrows ?? [],
-      singleLine: info.role === "statement" && info.balanced && !continued,
-    };
+    return { ...info, singleLine: info.role === "statement" && info.balanced && !continued };
   });
 }
