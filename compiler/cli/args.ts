@@ -42,7 +42,10 @@ export const commandDefs = {
         'ts (the default: TypeScript importing nnc/runtime), js (JavaScript + declarations importing nnc/runtime, for Node and bundlers) or bundle (JavaScript with the runtime inlined and no imports, for a page\'s <script type="module">)',
         true,
       ],
-      dump: ["print IR stages to stdout: ir, grad, fused (comma separated)", true],
+      dump: [
+        "print IR stages to stdout instead of writing the module (with -o, write it too): ir, grad, fused (comma separated)",
+        true,
+      ],
     },
     files: "one",
   },
@@ -89,18 +92,50 @@ export const commandDefs = {
     files: "one",
   },
   predict: {
-    usage: "nnc predict FILE.nn --load CKPT --data PATH [-o out.csv]",
-    summary: "run the trained model on data and print (or write) its outputs as CSV",
+    usage: "nnc predict FILE.nn --load CKPT --data PATH [-o out.csv] [--threshold P]",
+    summary: "run a trained model on data; print (or write) its outputs and class as CSV",
     options: {
       model: ["which model, when the file holds several", true],
       load: ["the trained parameters (safetensors)", true],
       data: ["a CSV file (header row) or an IDX folder", true],
       out: ["write the predictions to this CSV file instead of stdout", true, "o"],
+      threshold: [
+        "for a sigmoid classifier (trained with binary_cross_entropy): the probability from which the predicted class is 1 (0.5)",
+        true,
+      ],
       backend: [BACKEND_HELP, true],
       threads: [THREADS_HELP, true],
       blas: [BLAS_HELP, true],
     },
     files: "one",
+  },
+  evaluate: {
+    usage: "nnc evaluate FILE.nn --load CKPT [--data PATH] [--model NAME] [--json]",
+    summary: "loss and metrics of a trained model on the test split (or --data)",
+    options: {
+      model: ["which model, when the file holds several", true],
+      load: ["the trained parameters (safetensors)", true],
+      data: [
+        "a CSV file (header row, with the target columns) or an IDX folder, instead of the test split",
+        true,
+      ],
+      json: ["print one JSON object instead of the table", false],
+      backend: [BACKEND_HELP, true],
+      threads: [THREADS_HELP, true],
+      blas: [BLAS_HELP, true],
+    },
+    files: "one",
+  },
+  fmt: {
+    usage: "nnc fmt FILE.nn... [--check]",
+    summary: "rewrite files in the canonical layout; --check prints the diff instead",
+    options: {
+      check: [
+        "write nothing: print the diff of each file that is not formatted, and exit 1 if any",
+        false,
+      ],
+    },
+    files: "many",
   },
 } as const satisfies Record<string, CommandDef>;
 

@@ -87,7 +87,9 @@ export function parseEmit(value: string | undefined): EmitKind {
 /**
  * `nnc build FILE [-o DIR] [--emit ts|js|bundle] [--dump ir,grad,fused]`: writes every model
  * of the file to DIR (next to the file by default) as <file>.ts, or <file>.js + <file>.d.ts
- * (see emit-files.ts), each written to a temporary file and renamed.
+ * (see emit-files.ts), each written to a temporary file and renamed, and says what it wrote.
+ * `--dump` prints the IR stages to stdout and writes nothing, unless `-o DIR` is given too:
+ * then it writes there as well and says so on stderr.
  */
 export async function buildCommand(
   io: CliIo,
@@ -99,6 +101,8 @@ export async function buildCommand(
   const built = buildFile(io, file);
   if (!built) return 1;
   for (const kind of dump) io.stdout(dumpText(built.models, kind));
+  // A dump is for reading: it writes the module only where -o asks, and says so on stderr.
+  if (dump.length > 0 && outDir === undefined) return 0;
   const name = basename(file).replace(/\.nn$/, "");
   const dir = resolve(io.cwd, outDir ?? dirname(file));
   const shown = (extension: string) => join(outDir ?? dirname(file), `${name}${extension}`);
@@ -128,12 +132,11 @@ export async function buildCommand(
       throw new CliError(`cannot write ${shown(emitted.extension)}: ${fsErrorReason(error)}`);
     }
   }
-  if (dump.length === 0) {
-    const written = files.map((f) => shown(f.extension)).join(" and ");
-    io.stdout(
-      `wrote ${printable(written)} (${built.models.map((m) => m.model.name).join(", ")})\n`,
-    );
-  }
+  const written = files.map((f) => shown(f.extension)).join(" and ");
+  const report = `wrote ${printable(written)} (${built.models.map((m) => m.model.name).join(", ")})\n`;
+  // With a dump, stdout holds the dump alone.
+  if (dump.length === 0) io.stdout(report);
+  else io.stderr(report);
   return 0;
 }
 

@@ -25,7 +25,7 @@ function mainHelp(): string {
     ...defs.map((c) => `  ${c.usage.padEnd(width)}${c.summary}`),
     "",
     "Options:",
-    "  -h, --help     show help (also after a command: nnc train --help)",
+    "  -h, --help     show help (of a command: nnc help train, or nnc train --help)",
     "  -v, --version  print the version",
     "",
   ].join("\n");
@@ -51,6 +51,21 @@ function commandHelp(def: CommandDef): string {
   ].join("\n");
 }
 
+/** `nnc help COMMAND`: exactly what `nnc COMMAND --help` prints. */
+function helpCommand(topics: readonly string[], io: CliIo): number {
+  const [topic] = topics;
+  if (topics.length > 1) {
+    io.stderr("nnc: help takes one command; usage: nnc help COMMAND\n");
+    return 1;
+  }
+  if (topic === undefined || !Object.hasOwn(commandDefs, topic)) {
+    io.stderr(`nnc: unknown command '${printable(topic ?? "")}'; run 'nnc --help' for the list\n`);
+    return 1;
+  }
+  io.stdout(commandHelp(commandDefs[topic as CommandName]));
+  return 0;
+}
+
 /**
  * Runs `nnc` with `argv` (without the node and script paths) and returns the exit status.
  * User errors print diagnostics or one clear line on stderr and give 1; only broken
@@ -58,6 +73,7 @@ function commandHelp(def: CommandDef): string {
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "help" && rest.length > 0) return helpCommand(rest, io);
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     io.stdout(mainHelp());
     return command === undefined ? 1 : 0;
@@ -101,6 +117,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "train": {
         const { trainCommand } = await import("./train.js");
         return await trainCommand(io, file, trainArgs(args));
+      }
+      case "evaluate": {
+        const { evaluateCommand } = await import("./evaluate.js");
+        return await evaluateCommand(io, file, args);
+      }
+      case "fmt": {
+        const { fmtCommand } = await import("./fmt.js");
+        return fmtCommand(io, args.files, args.values["check"] === true);
       }
       case "predict": {
         const { predictCommand } = await import("./predict.js");

@@ -3,14 +3,16 @@ import type { CompiledModel, Tensor } from "../../runtime/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
-import { CliError, type CliIo, describeFsError } from "./io.js";
+import { loadCheckpoint } from "./checkpoint.js";
+import { CliError, type CliIo } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { checkOutputPaths } from "./output-paths.js";
 
 /**
- * `nnc predict FILE --load CKPT --data PATH [-o out.csv]`: the trained model's outputs for
- * every row of the data, as CSV (one column per output value, plus the predicted class for
- * a classifier of class ids). Feature scaling saved with the checkpoint is applied first.
+ * `nnc predict FILE --load CKPT --data PATH [-o out.csv] [--threshold P]`: the trained model's
+ * outputs for every row of the data, as CSV (one column per output value, plus the predicted
+ * class of a classifier, see `ClassRule`). Feature scaling saved with the checkpoint is
+ * applied first.
  */
 export async function predictCommand(io: CliIo, file: string, args: ParsedArgs): Promise<number> {
   const options = runOptions(args);
@@ -49,14 +51,7 @@ async function predict(
   const load = stringOption(args, "load")!;
   const data = stringOption(args, "data")!;
 
-  let bytes: Uint8Array;
-  try {
-    bytes = runtime.readInputFile(resolve(io.cwd, load));
-  } catch (error) {
-    throw new CliError(`cannot read ${load}: ${describeFsError(error)}`);
-  }
-  const checkpoint = runtime.parseSafetensors(bytes, load);
-  await model.loadStateDict(checkpoint.tensors, load);
+  const checkpoint = await loadCheckpoint(io, runtime, model, load);
 
   const input = model.spec.inputs[0];
   if (!input || model.spec.inputs.length !== 1)
@@ -76,7 +71,7 @@ async function predict(
     x = runtime.applyNormalizer(x, normalizer);
   }
   const out = await model.predict(x);
-  const csv = predictionsCsv(out, model.spec.targets[0]?.dtype === "i32");
+  const csv = predictionsCsv(out, classRule(model, args));
   const target = stringOption(args, "out");
   if (target === undefined) io.stdout(csv);
   else {
@@ -134,15 +129,60 @@ function readFeatures(
   return csv.x;
 }
 
-function predictionsCsv(out: Tensor, classes: boolean): string {
+/**
+ * How the predicted class is told from the outputs: the largest output for a classifier of
+ * class ids (softmax and cross-entropy), each output against `--threshold` for a sigmoid
+ * classifier (a model trained with binary cross-entropy, whose outputs are probabilities),
+ * none for other models.
+ */
+type ClassRule =
+  | { readonly kind: "largest" }
+  | { readonly kind: "threshold"; readonly threshold: number }
+  | { readonly kind: "none" };
+
+function classRule(model: CompiledModel, args: ParsedArgs): ClassRule {
+  const raw = stringOption(args, "threshold");
+  const sigmoid = model.spec.training?.targetDomain?.loss === "binary_cross_entropy";
+  const ids = model.spec.targets[0]?.dtype === "i32";
+  if (raw !== undefined && !sigmoid) {
+    throw new CliError(
+      `--threshold applies to a classifier trained with binary_cross_entropy; ${model.spec.name} ${ids ? "predicts the class of its largest output" : "has no classes"}`,
+    );
+  }
+  if (sigmoid) {
+    const threshold = raw === undefined ? 0.5 : Number(raw);
+    if (
+      raw !== undefined &&
+      (!/^\s*[\d.eE+-]+\s*$/.test(raw) || !(threshold >= 0 && threshold <= 1))
+    )
+      throw new CliError(`--threshold expects a number in [0, 1], got '${raw}'`);
+    return { kind: "threshold", threshold };
+  }
+  return ids ? { kind: "largest" } : { kind: "none" };
+}
+
+/**
+ * The outputs as CSV: `output` (or `output_0`, `output_1`, ...), then the predicted class:
+ * `predicted` (the largest output's index, or for one sigmoid output 1 when it is at least
+ * the threshold, else 0) or, for several sigmoid outputs, `predicted_0`, `predicted_1`, ...
+ */
+function predictionsCsv(out: Tensor, rule: ClassRule): string {
   const rows = out.shape[0] ?? 0;
   const width = rows === 0 ? 0 : out.data.length / rows;
   const names = width === 1 ? ["output"] : Array.from({ length: width }, (_, k) => `output_${k}`);
-  const lines = [[...names, ...(classes ? ["predicted"] : [])].join(",")];
+  const classNames =
+    rule.kind === "none"
+      ? []
+      : rule.kind === "largest" || width === 1
+        ? ["predicted"]
+        : names.map((_, k) => `predicted_${k}`);
+  const lines = [[...names, ...classNames].join(",")];
   for (let r = 0; r < rows; r++) {
     const row = out.data.subarray(r * width, (r + 1) * width);
     const cells = [...row].map((v) => String(Number(v.toPrecision(7))));
-    if (classes) cells.push(predictedClass(row));
+    if (rule.kind === "largest") cells.push(predictedClass(row));
+    else if (rule.kind === "threshold")
+      for (const v of row) cells.push(Number.isNaN(v) ? "NaN" : v >= rule.threshold ? "1" : "0");
     lines.push(cells.join(","));
   }
   return `${lines.join("\n")}\n`;

@@ -5,6 +5,7 @@ import {
   type Definition,
   type Hover,
   type InitializeResult,
+  type TextEdit,
   TextDocumentSyncKind,
   TextDocuments,
 } from "vscode-languageserver";
@@ -13,11 +14,13 @@ import { type Analysis, AnalysisCache } from "./analysis.js";
 import { completionsAt } from "./completion.js";
 import { definitionSpanAt } from "./definition.js";
 import { toLspDiagnostics } from "./diagnostics.js";
+import { formattingEdits } from "./formatting.js";
 import { hoverAt } from "./hover.js";
 
 /**
  * The protocol glue of the `.nn` language server: documents, diagnostics, hover, go to
- * definition and completion, each answered by the pure functions of this folder.
+ * definition, completion and document formatting, each answered by the pure functions of this
+ * folder.
  *
  * Assumes: a connection that is not yet listening; the client sends full or incremental
  * document changes. Guarantees: diagnostics are published on open and on every change (those of
@@ -89,6 +92,7 @@ export function startServer(connection: Connection): void {
         hoverProvider: true,
         definitionProvider: true,
         completionProvider: { triggerCharacters, resolveProvider: false },
+        documentFormattingProvider: true,
       },
       serverInfo: { name: serverName },
     };
@@ -126,6 +130,14 @@ export function startServer(connection: Connection): void {
       const analysis = analysisOf(params.textDocument.uri);
       if (!analysis) return [];
       return completionsAt(analysis.text, analysis.lines.offsetAt(params.position), analysis);
+    }),
+  );
+
+  connection.onDocumentFormatting((params): TextEdit[] =>
+    guard("formatting", [], () => {
+      const doc = documents.get(params.textDocument.uri);
+      if (!doc) return [];
+      return formattingEdits(doc, fileNameOf(doc.uri));
     }),
   );
 

@@ -71,6 +71,14 @@ const lexer = new Lexer([...tokenVocabulary], {
   ensureOptimizations: true,
 });
 
+/**
+ * Every token of `text` as written, comments and newlines included (whitespace is skipped);
+ * characters the lexer does not know are left out. The formatter reads this stream.
+ */
+export function tokenizeWithTrivia(text: string): IToken[] {
+  return lexer.tokenize(text).tokens;
+}
+
 const knownEscapes = new Set(['"', "\\", "n", "t"]);
 
 /**

@@ -8,6 +8,7 @@ import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  DocumentFormattingRequest,
   type Hover,
   HoverRequest,
   type InitializeResult,
@@ -21,6 +22,7 @@ import {
   type Range,
   StreamMessageReader,
   StreamMessageWriter,
+  type TextEdit,
   createConnection,
   createProtocolConnection,
 } from "vscode-languageserver/node";
@@ -41,6 +43,7 @@ export interface TestClient {
   hover(uri: string, position: Position): Promise<Hover | null>;
   definition(uri: string, position: Position): Promise<Location | null>;
   completion(uri: string, position: Position): Promise<CompletionItem[]>;
+  formatting(uri: string): Promise<TextEdit[]>;
   dispose(): void;
 }
 
@@ -135,6 +138,13 @@ export async function startClient(
       });
       if (result === null) return [];
       return Array.isArray(result) ? result : result.items;
+    },
+    async formatting(uri) {
+      const result = await client.sendRequest(DocumentFormattingRequest.type, {
+        textDocument: textDocument(uri),
+        options: { tabSize: 2, insertSpaces: true },
+      });
+      return result ?? [];
     },
     dispose() {
       client.dispose();
