@@ -1,46 +1,33 @@
 import type { IToken, TokenType } from "chevrotain";
 import {
   Arrow,
-  Bang,
   BlockComment,
-  Caret,
-  Colon,
   Comma,
   Data,
-  Dot,
-  EqEq,
-  Equals,
   False,
-  Greater,
-  GreaterEq,
   Identifier,
   Input,
   LBrace,
   LBracket,
   LParen,
-  Less,
-  LessEq,
   LineComment,
   Loss,
   Metrics,
   Minus,
   Model,
   Newline,
-  NotEq,
   NumberToken,
   Optimizer,
-  Plus,
   RBrace,
   RBracket,
   RParen,
-  Slash,
-  Star,
   StringToken,
   Target,
   Train,
   True,
   keywordTokens,
 } from "../syntax/tokens.js";
+import { continuationTokens } from "../syntax/layout.js";
 
 /**
  * The formatter's view of a file: its physical lines of tokens (comments included), and for
@@ -101,27 +88,6 @@ export interface LineInfo {
 
 const openers = new Set<TokenType>([LParen, LBracket, LBrace]);
 const closers = new Set<TokenType>([RParen, RBracket, RBrace]);
-
-/** The tokens after which a line always continues (as the layout pass decides). */
-const continuesAfter = new Set<TokenType>([
-  Plus,
-  Minus,
-  Star,
-  Slash,
-  Caret,
-  Less,
-  Greater,
-  LessEq,
-  GreaterEq,
-  EqEq,
-  NotEq,
-  Bang,
-  Arrow,
-  Comma,
-  Equals,
-  Colon,
-  Dot,
-]);
 
 const valueEnds = new Set<TokenType>([
   Identifier,
@@ -238,7 +204,7 @@ export function analyzeLines(lines: readonly Line[]): LineInfo[] {
     else if (first === Arrow) role = "arrow";
     else if (
       lastCode !== undefined &&
-      continuesAfter.has(lastCode) &&
+      continuationTokens.has(lastCode) &&
       !(lastCode === Comma && top === LBrace)
     )
       role = "operator";

@@ -85,8 +85,11 @@ const textOf = new Map<TokenType, string>([
   [RBrace, "}"],
 ]);
 
-/** Tokens after which a line always continues. */
-const continuesAfter = new Set<TokenType>([
+/**
+ * The operators and separators after which a line always continues (an expression, a pipeline
+ * or a list is unfinished); `nnc fmt` reads the same set to indent such lines.
+ */
+export const continuationTokens: ReadonlySet<TokenType> = new Set<TokenType>([
   Plus,
   Minus,
   Star,
@@ -104,10 +107,10 @@ const continuesAfter = new Set<TokenType>([
   Equals,
   Colon,
   Dot,
-  LParen,
-  LBracket,
-  LBrace,
 ]);
+
+/** Tokens after which a line always continues: the continuation tokens and an open bracket. */
+const continuesAfter = new Set<TokenType>([...continuationTokens, LParen, LBracket, LBrace]);
 
 /**
  * Balances brackets, then drops the newlines that do not separate anything (see above).
