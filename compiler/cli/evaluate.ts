@@ -7,16 +7,15 @@ import type {
   Tensor,
 } from "../../runtime/index.js";
 import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
-import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
 import type { ModelFunctions } from "../emit/index.js";
 import { type ParsedArgs, runOptions, stringOption } from "./args.js";
 import { buildFile, chooseModel } from "./build.js";
 import { loadCheckpoint } from "./checkpoint.js";
+import { reportDataError } from "./data-error.js";
 import { withModel } from "./create-model.js";
-import { CliError, type CliIo, useColor } from "./io.js";
+import { CliError, type CliIo } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 
 /**
@@ -210,25 +209,5 @@ function describeSource(
       return "mnist()";
     default:
       return "the data";
-  }
-}
-
-function reportDataError(
-  io: CliIo,
-  error: InstanceType<Runtime["DataError"]>,
-  span: Span | null,
-  text: string,
-): void {
-  if (span) {
-    const d: Diagnostic = {
-      code: error.code,
-      severity: "error",
-      message: error.message,
-      span,
-      related: [],
-    };
-    io.stderr(`${renderDiagnostic(d, text, { color: useColor(io) })}\n`);
-  } else {
-    io.stderr(`nnc: error[${error.code}]: ${printable(error.message)}\n`);
   }
 }

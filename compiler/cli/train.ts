@@ -1,8 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import type { ModelFunctions } from "../emit/index.js";
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
-import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Span } from "../diagnostics/span.js";
 import type {
   CompiledModel,
@@ -17,13 +15,14 @@ import type {
 import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
 import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
-import { CliError, type CliIo, useColor } from "./io.js";
+import { CliError, type CliIo } from "./io.js";
 import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { learningCurvesSpec } from "./learning-curves.js";
 import { plotFormat, renderPlot } from "./plot.js";
 import { ProgressBar, formatEpoch, formatTest } from "./report.js";
 import type { TrainArgs } from "./args.js";
 import { checkOutputPaths } from "./output-paths.js";
+import { reportDataError } from "./data-error.js";
 import {
   checkpointPlan,
   locatedResumeError,
@@ -294,18 +293,7 @@ function prepare(
     return runtime.prepareData(model.spec, source, baseDir, features ? { features } : {});
   } catch (error) {
     if (!(error instanceof runtime.DataError)) throw error;
-    if (span) {
-      const d: Diagnostic = {
-        code: error.code,
-        severity: "error",
-        message: error.message,
-        span,
-        related: [],
-      };
-      io.stderr(`${renderDiagnostic(d, text, { color: useColor(io) })}\n`);
-    } else {
-      io.stderr(`nnc: error[${error.code}]: ${printable(error.message)}\n`);
-    }
+    reportDataError(io, error, span, text);
     return null;
   }
 }
