@@ -52,12 +52,8 @@ export function accumulateMetricsHost(
     if (k === 1 && !ids) {
       if (output[base]! >= 0.5 === target[r]! >= 0.5) correct++;
     } else {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (output[base + c]! > output[base + best]!) best = c;
-      let truth = 0;
-      if (ids) truth = target[r]!;
-      else for (let c = 1; c < k; c++) if (target[base + c]! > target[base + truth]!) truth = c;
-      if (best === truth) correct++;
+      const truth = ids ? target[r]! : argmax(target, base, k);
+      if (argmax(output, base, k) === truth) correct++;
     }
     for (let c = 0; c < k; c++) {
       const t = ids ? (target[r] === c ? 1 : 0) : target[base + c]!;
