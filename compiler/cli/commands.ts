@@ -5,18 +5,14 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { TypedModel } from "../ir/types.js";
 import { check } from "../pipeline.js";
 import { formatSummary, summarize } from "../summary/index.js";
-import { CliError, type CliIo, readSource, useColor } from "./io.js";
+import { CliError, type CliIo, readSource, readSourceOrReport, useColor } from "./io.js";
 
 /** `nnc check FILE...`: every diagnostic of every file; 1 when any file has an error. */
 export function checkCommand(io: CliIo, files: readonly string[]): number {
   let failed = false;
   for (const file of files) {
-    let text: string;
-    try {
-      text = readSource(io, file);
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      io.stderr(`nnc: ${printable(error.message)}\n`);
+    const text = readSourceOrReport(io, file);
+    if (text === null) {
       failed = true;
       continue;
     }

@@ -4,7 +4,7 @@ import { writeFileAtomic } from "../../runtime/io/fs.js";
 import { printable } from "../diagnostics/printable.js";
 import { formatSource, unifiedDiff } from "../format/index.js";
 import { printDiagnostics } from "./commands.js";
-import { CliError, type CliIo, describeFsError, readSource } from "./io.js";
+import { type CliIo, describeFsError, readSourceOrReport } from "./io.js";
 
 /**
  * `nnc fmt FILE... [--check]`: each file in the canonical layout (compiler/format). A file
@@ -17,12 +17,8 @@ export function fmtCommand(io: CliIo, files: readonly string[], check: boolean):
   let failed = false;
   const unformatted: string[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readSource(io, file);
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      io.stderr(`nnc: ${printable(error.message)}\n`);
+    const text = readSourceOrReport(io, file);
+    if (text === null) {
       failed = true;
       continue;
     }

@@ -1,5 +1,6 @@
 import { readInputFile } from "../../runtime/io/fs.js";
 import { resolve } from "node:path";
+import { printable } from "../diagnostics/printable.js";
 
 /** Where the command line writes and reads; tests pass their own to capture output. */
 export interface CliIo {
@@ -22,6 +23,20 @@ export function readSource(io: CliIo, file: string): string {
       .replace(/^\uFEFF/, "");
   } catch (error) {
     throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
+  }
+}
+
+/**
+ * readSource for commands that go on to the next file (`nnc check`, `nnc fmt`): a file that
+ * cannot be read is reported as one `nnc:` line and gives null.
+ */
+export function readSourceOrReport(io: CliIo, file: string): string | null {
+  try {
+    return readSource(io, file);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    io.stderr(`nnc: ${printable(error.message)}\n`);
+    return null;
   }
 }
 
