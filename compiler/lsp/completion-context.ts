@@ -22,6 +22,8 @@ export interface Frame {
   readonly open: "(" | "[" | "{";
   /** Up to three tokens before the bracket, on its depth: `["model", "Mnist"]`, `["adam"]`. */
   readonly before: readonly Token[];
+  /** The first token of the bracket's line in the enclosing frame: `metrics` in `metrics f1(`. */
+  readonly lineHead: Token | undefined;
   /** The tokens inside the bracket at its own depth, nested groups as one `group` token. */
   readonly tokens: Token[];
 }
@@ -49,7 +51,7 @@ export function completionContext(text: string, offset: number): CompletionConte
   if (prefixStart < end && !nameStart.test(text[prefixStart] ?? "")) prefixStart = end;
   const prefix = text.slice(prefixStart, end);
 
-  const top: Frame = { open: "{", before: [], tokens: [] };
+  const top: Frame = { open: "{", before: [], lineHead: undefined, tokens: [] };
   const frames: Frame[] = [top];
   const current = (): Frame => frames[frames.length - 1] ?? top;
   let quiet = false;
@@ -113,7 +115,7 @@ export function completionContext(text: string, offset: number): CompletionConte
       const outer = current();
       const before = significant(outer.tokens).slice(-3);
       outer.tokens.push({ kind: "group", text: c });
-      frames.push({ open: c, before, tokens: [] });
+      frames.push({ open: c, before, lineHead: lineOf(outer.tokens)[0], tokens: [] });
       i++;
       continue;
     }

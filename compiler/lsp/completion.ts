@@ -19,6 +19,7 @@ import {
 } from "./completion-context.js";
 import { builtinText } from "./hover.js";
 import { spanContains } from "./positions.js";
+import { metricAverages } from "../lower/settings/metrics.js";
 import { type NameRole, builtinsFor } from "./symbols.js";
 
 /**
@@ -27,7 +28,8 @@ import { type NameRole, builtinsFor } from "./symbols.js";
  * Assumes: the document's current text (often incomplete) and, when there is one, an
  * `Analysis` of it for the user's own names. Guarantees: items fit the place, found lexically
  * (see completion-context.ts): declaration keywords at the top level; section keywords at the
- * start of a line in a model; optimizers after `optimizer`, metrics after `metrics`; layers,
+ * start of a line in a model; optimizers after `optimizer`, metrics after `metrics` and their settings inside their
+ * parentheses (`f1(` offers `average:`, then `macro`/`micro`); layers,
  * activations, functions, blocks, fns and `repeat` after `->`; a callee's argument names inside
  * its parentheses (`dense(` offers `units:`, `optimizer adam(` offers `beta1:`), those already
  * written left out; keys inside `train {`, `data {`, `early_stopping: {`, `checkpoint: {` and `split: {`; the
@@ -72,6 +74,7 @@ const valuesOf: Readonly<Record<string, readonly string[]>> = {
   nesterov: bools,
   init: initialisers,
   padding: ["valid", "same"],
+  average: metricAverages,
   normalize: valueWords.normalize,
   monitor: ["val_loss", "loss"],
 };
@@ -172,11 +175,13 @@ function classify(frame: Frame, depth: number): Place {
   const role: NameRole =
     second?.text === "optimizer"
       ? "optimizer"
-      : isPunct(second, ":") && third?.text === "source"
-        ? "data-source"
-        : isPunct(second, ":") && third?.text === "lr_schedule"
-          ? "lr-schedule"
-          : "call";
+      : frame.lineHead?.text === "metrics"
+        ? "metric"
+        : isPunct(second, ":") && third?.text === "source"
+          ? "data-source"
+          : isPunct(second, ":") && third?.text === "lr_schedule"
+            ? "lr-schedule"
+            : "call";
   return { kind: "call", callee: last.text, role, stage: isPunct(second, "->") };
 }
 

@@ -253,6 +253,10 @@ describe("completion", () => {
     expect(await labels(model("  metrics accuracy, |"))).toEqual(
       expect.arrayContaining(["mae", "rmse"]),
     );
+    expect(await labels(model("  metrics accuracy, f1(|"))).toEqual(["average"]);
+    expect(await labels(model("  metrics top_k_accuracy(|)"))).toEqual(["k"]);
+    expect(await labels(model("  metrics precision(average: |"))).toEqual(["macro", "micro"]);
+    expect(await labels(model("  metrics recall(average: macro, |"))).toEqual([]);
     expect(await labels(model("  forward { x -> dense(1) }\n  loss |"))).toEqual(
       expect.arrayContaining(["mse", "cross_entropy", "y", "output", "weights"]),
     );

@@ -38,7 +38,8 @@ export const metricArgs: Readonly<Partial<Record<MetricName, readonly string[]>>
   top_k_accuracy: ["k"],
 };
 
-const averages: readonly MetricAverage[] = ["macro", "micro"];
+/** The values `average:` may take. */
+export const metricAverages: readonly MetricAverage[] = ["macro", "micro"];
 const averaged: readonly AveragedMetric[] = ["precision", "recall", "f1"];
 
 /** The metrics as listed, their settings, and where each was written (with its settings). */
@@ -95,7 +96,7 @@ export function lowerMetrics(sections: readonly Section[], reporter: Reporter): 
       const r = new ArgReader(bound, name, reporter, () => [], settingCallCodes);
       if (name === "top_k_accuracy") topK = r.number("k", 5, { integer: true, min: 1 });
       const which = averaged.find((m) => m === name);
-      if (which !== undefined) average[which] = r.word("average", averages, "macro");
+      if (which !== undefined) average[which] = r.word("average", metricAverages, "macro");
     });
   }
   return { metrics, options: { topK, average }, spans, written };
