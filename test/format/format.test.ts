@@ -243,3 +243,32 @@ describe("nnc fmt's layout", () => {
     );
   });
 });
+
+describe("the docs' examples", () => {
+  /** Each ```nn block of a document, with the line its code starts on. */
+  function nnBlocks(path: string): { line: number; text: string }[] {
+    const doc = readFileSync(join(repoRoot, path), "utf8");
+    return [...doc.matchAll(/```nn\n([\s\S]*?)```/g)].map((m) => ({
+      line: doc.slice(0, m.index).split("\n").length + 1,
+      text: m[1] ?? "",
+    }));
+  }
+
+  it.each(["docs/language.md", "README.md"])(
+    "%s shows every program in nnc fmt's layout",
+    (path) => {
+      const unformatted: string[] = [];
+      const syntaxErrors: string[] = [];
+      for (const block of nnBlocks(path)) {
+        const result = formatSource(block.text, `${path}:${block.line}`);
+        if (result.kind === "errors") syntaxErrors.push(block.text.split("\n")[0] ?? "");
+        else if (result.text !== block.text) unformatted.push(`${path}:${block.line}`);
+      }
+      expect(unformatted).toEqual([]);
+      // Only the blocks that show a syntax error on purpose may fail to parse.
+      expect(syntaxErrors).toEqual(
+        path === "docs/language.md" ? ["model Chained {", "model Habits {"] : [],
+      );
+    },
+  );
+});
