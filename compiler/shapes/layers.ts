@@ -25,7 +25,7 @@ export function resolveLayer(
     const detail =
       layer.inputDtype === "i32"
         ? `expects i32 token ids, got ${formatType(input)}`
-        : `expects f32 input, got ${formatType(input)}; convert class ids with one_hot(ids, classes)`;
+        : `expects f32 input, got ${formatType(input)}; convert class ids with one_hot(ids, classes), or look token ids up with embedding(vocab, dim)`;
     return { ok: false, error: { code: "E205", args: { what, detail } } };
   }
   const typed: TypedParam[] = [];
