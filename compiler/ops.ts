@@ -1,4 +1,5 @@
 import { broadcastOps, unaryOps } from "./ops/elementwise.js";
+import { gatherOps } from "./ops/gather.js";
 import { linalgOps } from "./ops/linalg.js";
 import { lossOps } from "./ops/loss.js";
 import { nnOps } from "./ops/nn.js";
@@ -16,6 +17,7 @@ export const ops = {
   ...reduceOps,
   ...linalgOps,
   ...nnOps,
+  ...gatherOps,
   ...lossOps,
 } satisfies OpTable;
 

@@ -112,6 +112,14 @@ export interface ConvStage {
   readonly same: boolean;
 }
 
+export interface TokensDescription {
+  readonly vocab: number;
+  readonly dim: number;
+  readonly seq: number;
+  readonly flatten: boolean;
+  readonly init: number;
+}
+
 export type Task = "regression" | "binary" | "classes" | "predict" | "expression";
 
 export interface ModelDescription {
@@ -120,6 +128,8 @@ export interface ModelDescription {
   readonly features: number;
   readonly secondInput: boolean;
   readonly image: { readonly channels: number; readonly size: number } | null;
+  /** Token ids through an embedding (when there is no image), pooled by mean or flattened. */
+  readonly tokens: TokensDescription | null;
   readonly conv: readonly ConvStage[];
   readonly stages: readonly VectorStage[];
   readonly task: Task;
@@ -184,6 +194,9 @@ const rewrites: readonly (readonly [RegExp, string])[] = [
   [/momentum: [\d.]+/g, "momentum: 0 / 0"],
   [/(\d+(\.\d+)?)/g, "($1 / 0)"],
   [/\n {2}\}/g, "\n  }}"],
+  [/: i32\[batch, /g, ": [batch, "],
+  [/embedding\((\d+)/g, "embedding($1.5"],
+  [/embedding\(\d+, \d+/g, "embedding(20000000, 1"],
 ];
 
 export interface ProgramDescription {
@@ -273,6 +286,8 @@ const convStage: fc.Arbitrary<ConvStage> = fc.record({
   same: fc.boolean(),
 });
 
+const initializers = [...simpleInits, "normal(0.5)", "uniform(0.1)", "normal(0.02)"];
+
 const model: fc.Arbitrary<ModelDescription> = fc.record({
   name: fc.nat(40),
   inputName: fc.nat(40),
@@ -283,6 +298,19 @@ const model: fc.Arbitrary<ModelDescription> = fc.record({
     {
       weight: 1,
       arbitrary: fc.record({ channels: small(2), size: fc.integer({ min: 2, max: 6 }) }),
+    },
+  ),
+  tokens: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(null) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        vocab: fc.constantFrom(1, 2, 5, 50, 1000),
+        dim: small(4),
+        seq: small(5),
+        flatten: fc.boolean(),
+        init: fc.nat(initializers.length),
+      }),
     },
   ),
   conv: fc.array(convStage, { maxLength: 3 }),
@@ -353,7 +381,6 @@ function pickName(index: number, prefix: string): string {
   return `${plainNames[index % plainNames.length]!}${prefix}`;
 }
 
-const initializers = [...simpleInits, "normal(0.5)", "uniform(0.1)", "normal(0.02)"];
 const optimizers = [
   (lr: number) => `sgd(lr: ${lr}, momentum: 0.9)`,
   (lr: number) => `adam(lr: ${lr})`,
@@ -446,6 +473,14 @@ function printModel(printer: Printer, m: ModelDescription, index: number): void 
     forward.push(`    h0 = ${[head, ...parts].join(" -> ")}`);
     head = "h0";
     width = printVectorStages(printer, m, forward, head, width, input);
+  } else if (m.tokens !== null) {
+    const t = m.tokens;
+    lines.push(`  input ${input}: i32[batch, ${t.seq}]`);
+    // one draw past the initialisers leaves embedding's default N(0, 1)
+    const init = t.init < initializers.length ? `, init: ${initializers[t.init]}` : "";
+    const pooled = t.flatten ? "flatten" : "mean(axis: 1)";
+    forward.push(`    h0 = ${input} -> embedding(${t.vocab}, ${t.dim}${init}) -> ${pooled}`);
+    width = printVectorStages(printer, m, forward, "h0", t.flatten ? t.seq * t.dim : t.dim, input);
   } else {
     lines.push(`  input ${input}: [batch, ${m.features}]`);
     width = printVectorStages(printer, m, forward, input, m.features, input);

@@ -100,11 +100,21 @@ function syntheticTensor(
   return { data, shape: dims };
 }
 
+/** Token ids spread over [0, ids), repeating (so an embedding's rows get summed gradients). */
+function syntheticIds(shape: readonly (number | null)[], rows: number, ids: number): Tensor {
+  const tensor = syntheticTensor(shape, rows, 0, 0);
+  for (let k = 0; k < tensor.data.length; k++) tensor.data[k] = ((k * 7919) % 101) % ids;
+  return tensor;
+}
+
 function batchFor(spec: ModelSpec, rows: number): Record<string, Tensor> {
   const batch: Record<string, Tensor> = {};
   const domain = spec.training?.targetDomain;
   for (const input of spec.inputs)
-    batch[input.name] = syntheticTensor(input.shape, rows, 0, input.dtype === "i32" ? 0 : 1);
+    batch[input.name] =
+      input.dtype === "i32"
+        ? syntheticIds(input.shape, rows, input.ids ?? 1)
+        : syntheticTensor(input.shape, rows, 0, 1);
   for (const target of spec.targets) {
     const [low, high] =
       target.dtype === "i32"

@@ -367,6 +367,18 @@ export interface Backend<B extends Buffer = Buffer> {
   maxpool2dGrad(x: B, dy: B, dx: B, geometry: PoolGeometry): void;
 
   /**
+   * out[n, :] = table[ids[n], :] for n < count, viewing table as [rows, width] and out as
+   * [count, width]; ids are whole numbers held as floats, and an id outside [0, rows) gives a
+   * zero row (callers check ids first; this keeps every read inside the table).
+   */
+  gatherRows(table: B, ids: B, out: B, count: number, rows: number, width: number): void;
+  /**
+   * table = zeros, then g[n, :] added into table[ids[n], :] for n = 0, 1, ..., count - 1 in
+   * that order (so duplicate ids sum deterministically); ids outside [0, rows) add nothing.
+   */
+  scatterAddRows(ids: B, g: B, table: B, count: number, rows: number, width: number): void;
+
+  /**
    * mask[i] = 0 with probability `rate`, else 1 / (1 - rate), for i < size, drawn from the
    * backend's dropout stream (seeded by `seedDropout`).
    */

@@ -12,6 +12,11 @@ export interface TensorSpec {
   readonly name: string;
   readonly shape: readonly (number | null)[];
   readonly dtype: "f32" | "i32";
+  /**
+   * For an i32 input that `embedding` layers read: how many ids they take, so every value must
+   * be a whole number in [0, ids) (the smallest vocabulary of those layers).
+   */
+  readonly ids?: number;
 }
 
 export interface ParamSpec {

@@ -120,6 +120,9 @@ function readFeatures(
     defaultTarget: [],
     drop: drop.filter((d) => header.includes(d)),
     input: { name: input.name, shape },
+    ...(input.dtype === "i32"
+      ? { inputIds: input.ids === undefined ? {} : { count: input.ids } }
+      : {}),
     targetKind:
       hasTargets && model.spec.targets[0]?.dtype === "i32"
         ? { kind: "ids" }

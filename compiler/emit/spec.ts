@@ -18,11 +18,18 @@ import type {
  */
 export function modelSpec(model: TypedModel, source: string, train: IrFunction | null): ModelSpec {
   const batch = model.inputs[0]?.type.shape[0] ?? null;
-  const tensor = (t: TensorDecl): TensorSpec => ({
-    name: t.name,
-    shape: t.type.shape.map((d) => (batch !== null && dimsEqual(d, batch) ? null : (d as number))),
-    dtype: t.type.dtype,
-  });
+  const vocabularies = idCounts(model);
+  const tensor = (t: TensorDecl): TensorSpec => {
+    const ids = vocabularies.get(t.name);
+    return {
+      name: t.name,
+      shape: t.type.shape.map((d) =>
+        batch !== null && dimsEqual(d, batch) ? null : (d as number),
+      ),
+      dtype: t.type.dtype,
+      ...(ids === undefined ? {} : { ids }),
+    };
+  };
   const output = model.types.get(model.output)!;
   return {
     name: model.name,
@@ -41,6 +48,39 @@ export function modelSpec(model: TypedModel, source: string, train: IrFunction |
     scalars: train?.scalars ?? [],
     training: training(model.settings, minBatch(model), targetDomain(model)),
   };
+}
+
+/** Ops that pass ids through unchanged (only their layout changes). */
+const ID_LAYOUT_OPS: ReadonlySet<string> = new Set([
+  "reshape",
+  "flatten",
+  "reshape_as",
+  "broadcast_to",
+  "slice",
+  "transpose",
+]);
+
+/**
+ * For each input read by `embedding` layers (directly or through layout changes), the smallest
+ * vocabulary among them: the ids the data may hold, which the runtime checks before training
+ * or predicting (an id outside the table would silently read a zero row).
+ */
+function idCounts(model: TypedModel): Map<string, number> {
+  const producers = new Map(model.eqns.map((e) => [e.out, e]));
+  const counts = new Map<string, number>();
+  for (const layer of model.layers) {
+    if (layer.kind !== "embedding") continue;
+    let source = layer.input;
+    for (let eqn = producers.get(source); eqn && ID_LAYOUT_OPS.has(eqn.op);) {
+      const first = eqn.args[0];
+      if (first?.kind !== "value") break;
+      source = first.name;
+      eqn = producers.get(source);
+    }
+    const known = counts.get(source);
+    counts.set(source, Math.min(known ?? Infinity, layer.args.vocab));
+  }
+  return counts;
 }
 
 /**

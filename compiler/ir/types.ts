@@ -135,6 +135,7 @@ export interface LayerArgsByKind {
     readonly init: Init;
   };
   readonly maxpool2d: { readonly size: number; readonly stride: number };
+  readonly embedding: { readonly vocab: number; readonly dim: number; readonly init: Init };
 }
 
 export type LayerKind = keyof LayerArgsByKind;
@@ -155,6 +156,8 @@ export interface LayerOf<K extends LayerKind> {
   readonly minRank: number;
   readonly maxRank: number;
   readonly inputForm: string;
+  /** The element type the layer takes: f32, or i32 ids (`embedding`). */
+  readonly inputDtype: "f32" | "i32";
   readonly span: Span;
   readonly callSites: readonly RelatedInfo[];
 }

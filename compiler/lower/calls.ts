@@ -201,6 +201,7 @@ export function applyLayer(
     minRank: spec.minRank,
     maxRank: spec.maxRank,
     inputForm: spec.inputForm,
+    inputDtype: spec.inputDtype ?? "f32",
     span,
     callSites: ctx.reporter.useSiteNotes(),
   };

@@ -34,6 +34,8 @@ export interface LayerSpec<K extends LayerKind> {
   readonly minRank: number;
   readonly maxRank: number;
   readonly inputForm: string;
+  /** The element type of the input: f32 unless said (`embedding` takes i32 ids). */
+  readonly inputDtype?: "f32" | "i32";
   /** Emits the layer's equations, or returns null after reporting a problem. */
   readonly expand: (layer: LayerExpansion) => ExpandedLayer<K> | null;
 }
@@ -303,6 +305,37 @@ const maxpool2d: LayerSpec<"maxpool2d"> = {
   },
 };
 
+/**
+ * The largest vocabulary: ids travel as f32 values, whole numbers exactly so up to 2^24.
+ */
+const MAX_VOCAB = 2 ** 24;
+
+/**
+ * torch.nn.Embedding(vocab, dim): weight `[vocab, dim]`, initialised N(0, 1) as PyTorch does;
+ * i32 ids `[batch, ...]` -> `[batch, ..., dim]`, row `id` of the weight for each id.
+ */
+const embedding: LayerSpec<"embedding"> = {
+  signature: signature("embedding", [
+    ["vocab", true],
+    ["dim", true],
+    ["init", false],
+  ]),
+  minRank: 1,
+  maxRank: Infinity,
+  inputForm: "i32[batch, ...] token ids",
+  inputDtype: "i32",
+  expand: (layer) => {
+    const vocab = layer.args.number("vocab", 1, { integer: true, min: 1, max: MAX_VOCAB });
+    const dim = layer.args.number("dim", 1, positive);
+    const init = layer.args.init("init", { kind: "normal", std: 1 });
+    if (layer.args.failed) return null;
+    const weight = param(layer, "weight", [fixed(vocab), fixed(dim)], init);
+    const m = layer.graph.at(layer.span);
+    const output = m.emit("gather_rows", [value(weight), value(layer.input)], {});
+    return { output: output.name, args: { vocab, dim, init } };
+  },
+};
+
 const layerTable: { readonly [K in LayerKind]: LayerSpec<K> } = {
   dense,
   maxout,
@@ -312,6 +345,7 @@ const layerTable: { readonly [K in LayerKind]: LayerSpec<K> } = {
   flatten,
   conv2d,
   maxpool2d,
+  embedding,
 };
 
 export const layerSpecs: ReadonlyMap<string, AnyLayerSpec> = new Map(

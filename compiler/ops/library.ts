@@ -59,6 +59,8 @@ export const libraryParameters = {
   maxpool2d: ["x", "y", "geometry"],
   maxpool2dGrad: ["x", "dy", "dx", "geometry"],
   dropoutMask: ["mask", "size", "rate"],
+  gatherRows: ["table", "ids", "out", "count", "rows", "width"],
+  scatterAddRows: ["ids", "g", "table", "count", "rows", "width"],
 } as const satisfies {
   readonly [M in LibraryMethod]: ParameterNames<Parameters<Backend[M]>>;
 };

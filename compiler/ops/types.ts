@@ -69,6 +69,9 @@ export interface OpAttrMap {
   dropout_mask: { readonly rate: number };
   select_train: NoAttrs;
   size: { readonly axes: AxisSet };
+  // row lookup by ids (embedding) and its transpose
+  gather_rows: NoAttrs;
+  scatter_add_rows: { readonly rows: number };
   // losses (scalar results, mean reductions)
   mse: NoAttrs;
   mae: NoAttrs;

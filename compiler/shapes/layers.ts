@@ -21,17 +21,12 @@ export function resolveLayer(
       error: { code: "E204", args: { what, expected: layer.inputForm, actual: formatType(input) } },
     };
   }
-  if (input.dtype !== "f32") {
-    return {
-      ok: false,
-      error: {
-        code: "E205",
-        args: {
-          what,
-          detail: `expects f32 input, got ${formatType(input)}; convert class ids with one_hot(ids, classes)`,
-        },
-      },
-    };
+  if (input.dtype !== layer.inputDtype) {
+    const detail =
+      layer.inputDtype === "i32"
+        ? `expects i32 token ids, got ${formatType(input)}`
+        : `expects f32 input, got ${formatType(input)}; convert class ids with one_hot(ids, classes), or look token ids up with embedding(vocab, dim)`;
+    return { ok: false, error: { code: "E205", args: { what, detail } } };
   }
   const typed: TypedParam[] = [];
   for (const param of params) {

@@ -29,6 +29,7 @@ import { fillDropoutMask } from "./dropout.js";
 import { accumulateMetricsHost, allocMetricSumsHost } from "./metric-sums.js";
 import { gemmOne } from "./gemm.js";
 import { maxpool2dBackward, maxpool2dForward } from "./pool.js";
+import { gatherRows, scatterAddRows } from "./gather.js";
 import { maxMiddle, sumMiddle } from "./reduce.js";
 import { logSoftmaxMiddle, softmaxMiddle } from "./softmax.js";
 
@@ -216,6 +217,28 @@ export class CpuBackend implements HostBackend {
     const { batch, channels, height, width } = geometry;
     need(dx, batch * channels * height * width, "maxpool2dGrad", "dx");
     maxpool2dBackward(x, dy, dx, geometry);
+  }
+
+  gatherRows(
+    table: FloatArray,
+    ids: FloatArray,
+    out: FloatArray,
+    count: number,
+    rows: number,
+    width: number,
+  ): void {
+    gatherRows(table, ids, out, count, rows, width);
+  }
+
+  scatterAddRows(
+    ids: FloatArray,
+    g: FloatArray,
+    table: FloatArray,
+    count: number,
+    rows: number,
+    width: number,
+  ): void {
+    scatterAddRows(ids, g, table, count, rows, width);
   }
 
   dropoutMask(mask: FloatArray, size: number, rate: number): void {

@@ -52,6 +52,11 @@ export interface ColumnRequest {
   readonly defaultTarget: readonly string[];
   readonly drop: readonly string[];
   readonly input: ModelSlot;
+  /**
+   * Present when the input is i32 token ids: every feature cell must be a whole number, below
+   * `count` when known (the vocabulary of the embedding reading them).
+   */
+  readonly inputIds?: { readonly count?: number };
   readonly targetKind: TargetKind;
   /**
    * The feature columns' header names a checkpoint was trained on, in the model's order: the

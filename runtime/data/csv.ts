@@ -64,6 +64,8 @@ export function parseCsv(bytes: Uint8Array, displayPath: string, options: CsvOpt
   const ids = options.targetKind.kind === "ids";
   const classes = options.targetKind.kind === "ids" ? options.targetKind.classes : undefined;
   const range = options.targetKind.kind === "values" ? options.targetKind.range : undefined;
+  const inputIds = options.inputIds !== undefined;
+  const idCount = options.inputIds?.count;
 
   // Each record but the last ends with an LF (or a lone CR: then the arrays grow).
   let capacity = 1;
@@ -117,6 +119,15 @@ export function parseCsv(bytes: Uint8Array, displayPath: string, options: CsvOpt
           throw cellError(line, column, start, end, why);
         }
         if (fSlot >= 0) {
+          if (inputIds && !(Number.isInteger(value) && value >= 0 && value <= MAX_EXACT_ID)) {
+            throw cellError(line, column, start, end, " is not a token id (0, 1, 2, ...)");
+          }
+          if (idCount !== undefined && value >= idCount) {
+            throw new DataError(
+              "E502",
+              `${displayPath}:${line}: column ${header[column]}: token id ${value} is out of range: the embedding has a vocabulary of ${idCount} (0..${idCount - 1})`,
+            );
+          }
           x[rows * nf + fSlot] = value;
         } else {
           if (ids && !(Number.isInteger(value) && value >= 0 && value <= MAX_EXACT_ID)) {

@@ -23,7 +23,8 @@ export type SourceRequest =
 
 /** The model's data slots. */
 export interface ModelDataSlots {
-  readonly input: ModelSlot;
+  /** `ids` when the input is i32 token ids (with their count when known). */
+  readonly input: ModelSlot & { readonly ids?: { readonly count?: number } };
   /** `ids` for an `i32` target of class ids; `values` for a float target. */
   readonly target: ModelSlot & {
     readonly kind: "ids" | "values";
@@ -65,6 +66,7 @@ export function loadDataSource(
       defaultTarget: [model.target.name],
       drop: source.drop,
       input: model.input,
+      ...(model.input.ids === undefined ? {} : { inputIds: model.input.ids }),
       ...(model.features === undefined ? {} : { features: model.features }),
       targetKind:
         model.target.kind === "ids"

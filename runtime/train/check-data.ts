@@ -8,7 +8,8 @@
  * of exactly the size its shape says, a row the size of its spec's row, and the same row count
  * as the others; with targets, every target value is finite and in its loss's domain (class ids
  * integers in [0, classes), binary cross-entropy targets in [0, 1]). Otherwise one DataError
- * (E502) line that names the call, the tensor, the element (`y[2, 0]`) and its value.
+ * (E502) line that names the call, the tensor, the element (`y[2, 0]`) and its value. An
+ * i32 input holds token ids: whole numbers in [0, ids) (TensorSpec.ids), with or without targets.
  * Inputs may hold NaN: `fit` reports where a loss stops being finite (stopOnNonFinite) and
  * `predict` returns NaN rows, as PyTorch does.
  */
@@ -40,6 +41,8 @@ export function checkModelData(spec: ModelSpec, data: unknown, use: DataUse, wha
       );
     }
     const tensor = checkTensor(record[name], tensorSpec, what);
+    if (tensorSpec.dtype === "i32" && spec.inputs.includes(tensorSpec))
+      checkIds(tensorSpec, tensor, what);
     const count = tensor.shape[0]!;
     if (rows === null) {
       rows = count;
@@ -109,17 +112,35 @@ function checkTensor(value: unknown, spec: TensorSpec, what: string): Tensor {
   return tensor as Tensor;
 }
 
+/** `y[2, 0]` for element i of a tensor, or `y[2]` for one of rank 1. */
+function elementName(name: string, tensor: Tensor): (i: number) => string {
+  const width = tensor.shape.slice(1).reduce((p, d) => p * d, 1);
+  return (i) =>
+    tensor.shape.length === 1 ? `${name}[${i}]` : `${name}[${Math.floor(i / width)}, ${i % width}]`;
+}
+
+/** An i32 input's values are whole numbers in [0, ids) (any count when `ids` is unknown). */
+function checkIds(spec: TensorSpec, tensor: Tensor, what: string): void {
+  const ids = spec.ids ?? Infinity;
+  const data = tensor.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (Number.isInteger(v) && v >= 0 && v < ids) continue;
+    const range = ids === Infinity ? "0, 1, 2, ..." : `[0, ${ids - 1}]`;
+    throw new DataError(
+      "E502",
+      `${what}: ${elementName(spec.name, tensor)(i)} is ${v}, not a token id (a whole number in ${range})`,
+    );
+  }
+}
+
 function checkTargetValues(
   spec: ModelSpec,
   target: TensorSpec,
   tensor: Tensor,
   what: string,
 ): void {
-  const width = tensor.shape.slice(1).reduce((p, d) => p * d, 1);
-  const at = (i: number): string =>
-    tensor.shape.length === 1
-      ? `${target.name}[${i}]`
-      : `${target.name}[${Math.floor(i / width)}, ${i % width}]`;
+  const at = elementName(target.name, tensor);
   const classes = target.dtype === "i32" ? spec.output.shape.at(-1) : undefined;
   const domain = spec.training?.targetDomain;
   const range = domain?.target === target.name ? domain : undefined;

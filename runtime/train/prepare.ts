@@ -9,7 +9,7 @@ import {
 import { DataError } from "../data/errors.js";
 import { type SourceRequest, loadDataSource } from "../data/load.js";
 import type { Tensor } from "../data/tensor.js";
-import type { ModelSpec, TrainingSpec } from "../spec.js";
+import type { ModelSpec, TensorSpec, TrainingSpec } from "../spec.js";
 
 /** Data ready for `fit`: tensors by the model's input and target names. */
 export interface PreparedData {
@@ -63,7 +63,7 @@ export function prepareData(
   const classes = target.dtype === "i32" ? spec.output.shape.at(-1) : undefined;
   const domain = training.targetDomain;
   const loaded = loadDataSource(source, baseDir, {
-    input: { name: input.name, shape: withBatch(input.shape) },
+    input: { name: input.name, shape: withBatch(input.shape), ...idsOf(input) },
     target: {
       name: target.name,
       shape: withBatch(target.shape),
@@ -83,7 +83,11 @@ export function prepareData(
   }
   const validationSplit = options.validationSplit ?? training.train.validationSplit;
   const { train, validation } = splitValidation(rest, validationSplit);
-  const normalizer = fitNormalizer(train.x, normalizeKind(training));
+  // Token ids are positions in a table, not measurements: they are never rescaled.
+  const normalizer = fitNormalizer(
+    train.x,
+    input.dtype === "i32" ? "none" : normalizeKind(training),
+  );
   const named = (d: Dataset | null): Record<string, Tensor> | null =>
     d === null ? null : { [input.name]: applyNormalizer(d.x, normalizer), [target.name]: d.y };
   return {
@@ -93,6 +97,12 @@ export function prepareData(
     normalizer,
     columns: loaded.columns,
   };
+}
+
+/** The CSV loader's `ids` for an i32 input of token ids (their count when known). */
+function idsOf(input: TensorSpec): { ids?: { count?: number } } {
+  if (input.dtype !== "i32") return {};
+  return { ids: input.ids === undefined ? {} : { count: input.ids } };
 }
 
 function normalizeKind(training: TrainingSpec): "standard" | "minmax" | "none" {

@@ -41,6 +41,7 @@ import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
 import { accumulateMetricsHost } from "../cpu/metric-sums.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
+import { gatherRows, scatterAddRows } from "../cpu/gather.js";
 import { WasmConv2d } from "./conv2d.js";
 import { WasmGemmDispatch } from "./gemm-dispatch.js";
 import { type WasmKernelBody, WasmKernelRunner } from "./kernel-runner.js";
@@ -340,6 +341,29 @@ export class WasmBackend implements HostBackend {
     const onMemory = this.onMemory(x, dy) && this.arena.owns(dx);
     if (onMemory) this.wasmPool2d.backward(x, dy, dx, geometry);
     else maxpool2dBackward(x, dy, dx, geometry);
+  }
+
+  // Row copies and adds with no arithmetic to vectorise: the host loops on the arena's views.
+  gatherRows(
+    table: FloatArray,
+    ids: FloatArray,
+    out: FloatArray,
+    count: number,
+    rows: number,
+    width: number,
+  ): void {
+    gatherRows(table, ids, out, count, rows, width);
+  }
+
+  scatterAddRows(
+    ids: FloatArray,
+    g: FloatArray,
+    table: FloatArray,
+    count: number,
+    rows: number,
+    width: number,
+  ): void {
+    scatterAddRows(ids, g, table, count, rows, width);
   }
 
   dropoutMask(mask: FloatArray, size: number, rate: number): void {

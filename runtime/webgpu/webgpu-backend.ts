@@ -24,6 +24,7 @@ import {
 import { GpuArena, granule } from "./arena.js";
 import { BackendShaders } from "./backend-shaders.js";
 import { DeviceHealth, WebGpuError } from "./device-health.js";
+import { encodeGatherRows, encodeScatterAddRows } from "./gather.js";
 import type { GpuBuffer } from "./context.js";
 import {
   conv2dScratchSize,
@@ -252,6 +253,36 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
   maxpool2dGrad(x: GpuBuffer, dy: GpuBuffer, dx: GpuBuffer, geometry: PoolGeometry): void {
     this.health.check();
     encodeMaxpool2dGrad(this.context, x, dy, dx, geometry);
+  }
+
+  gatherRows(
+    table: GpuBuffer,
+    ids: GpuBuffer,
+    out: GpuBuffer,
+    count: number,
+    rows: number,
+    width: number,
+  ): void {
+    checkRange(ids, count, "gatherRows");
+    checkRange(out, count * width, "gatherRows");
+    checkRange(table, rows * width, "gatherRows");
+    this.health.check();
+    encodeGatherRows(this.context, table, ids, out, count, rows, width);
+  }
+
+  scatterAddRows(
+    ids: GpuBuffer,
+    g: GpuBuffer,
+    table: GpuBuffer,
+    count: number,
+    rows: number,
+    width: number,
+  ): void {
+    checkRange(ids, count, "scatterAddRows");
+    checkRange(g, count * width, "scatterAddRows");
+    checkRange(table, rows * width, "scatterAddRows");
+    this.health.check();
+    encodeScatterAddRows(this.context, ids, g, table, count, rows, width);
   }
 
   dropoutMask(mask: GpuBuffer, size: number, rate: number): void {

@@ -66,6 +66,17 @@ describe("the examples reach what they promise", () => {
     expect(train("regression.nn", "--backend", "webgpu").mae).toBeLessThan(50);
   });
 
+  it(
+    "reviews.nn: at least 0.85 accuracy on held-out reviews, on the CPU and on webgpu",
+    {
+      timeout: 120_000,
+    },
+    () => {
+      expect(train("reviews.nn").accuracy).toBeGreaterThanOrEqual(0.85);
+      expect(train("reviews.nn", "--backend", "webgpu").accuracy).toBeGreaterThanOrEqual(0.85);
+    },
+  );
+
   it("mnist.nn: at least 0.95 accuracy on the held-out digits", { timeout: 600_000 }, () => {
     expect(train("mnist.nn").accuracy).toBeGreaterThanOrEqual(0.95);
   });

@@ -27,6 +27,8 @@ type LibraryOp = {
 interface Sample<K extends OpKind> {
   readonly attrs: OpAttrs<K>;
   readonly operands: readonly Shape[];
+  /** The operands that are i32 ids (the others are f32). */
+  readonly ids?: readonly number[];
 }
 
 const conv = { stride: 1, padding: { top: 1, bottom: 1, left: 1, right: 1 } };
@@ -111,6 +113,26 @@ const samples: { readonly [K in LibraryOp]: readonly Sample<K>[] } = {
     },
   ],
   dropout_mask: [{ attrs: { rate: 0.5 }, operands: [["batch", 16]] }],
+  gather_rows: [
+    {
+      attrs: {},
+      operands: [
+        [50, 8],
+        ["batch", 12],
+      ],
+      ids: [1],
+    },
+  ],
+  scatter_add_rows: [
+    {
+      attrs: { rows: 50 },
+      operands: [
+        ["batch", 12],
+        ["batch", 12, 8],
+      ],
+      ids: [0],
+    },
+  ],
 };
 
 const libraryOps = opKinds.filter((k) => ops[k].lowering.kind === "library");
@@ -133,7 +155,10 @@ function eqnOf<K extends OpKind>(op: K, sample: Sample<K>): Eqn<K> {
 function resultOf(op: OpKind, sample: Sample<OpKind>): Shape {
   const rule = ops[op].shape as ShapeRule<OpKind>;
   const typed = rule(
-    sample.operands.map((shape) => ({ dtype: "f32", shape })),
+    sample.operands.map((shape, k) => ({
+      dtype: sample.ids?.includes(k) ? "i32" : "f32",
+      shape,
+    })),
     sample.attrs,
     { operandNames: sample.operands.map(() => null) },
   );

@@ -47,6 +47,8 @@ describe("fuzz inputs", () => {
       "data {",
       "concat(",
       "i32[batch]",
+      "embedding(",
+      "mean(axis: 1)",
     ])
       expect(all, word).toContain(word);
   });

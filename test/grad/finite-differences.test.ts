@@ -19,6 +19,7 @@ const EXEMPT = {
   conv2d_grad_input: "only emitted by conv2d's gradient rule (no second derivatives)",
   conv2d_grad_weight: "only emitted by conv2d's gradient rule (no second derivatives)",
   maxpool2d_grad: "only emitted by maxpool2d's gradient rule (no second derivatives)",
+  scatter_add_rows: "only emitted by gather_rows's gradient rule (no second derivatives)",
 } as const satisfies Partial<Record<OpKind, string>>;
 type Exempt = keyof typeof EXEMPT;
 type Tested = Exclude<OpKind, Exempt>;
@@ -635,6 +636,24 @@ const specs: { readonly [K in Tested]: fc.Arbitrary<GradCase<K>> } = {
       return {
         args: [tensorArg(f32(x), distinct(x, dims, rng))],
         attrs: { size: p.size, stride: p.stride },
+        dims,
+      };
+    },
+  ),
+  gather_rows: cases<"gather_rows", { ids: ShapePlan; rows: number; width: number }>(
+    fc.record({ ids: shapePlan(0, 2), rows: size(5), width: size(3) }),
+    (p, rng) => {
+      const dims = dimsOf(p.ids);
+      const ids = shapeOf(p.ids);
+      const table = [p.rows, p.width];
+      // few rows for many ids, so duplicate ids (summed gradients) are common
+      const draws = fill(ids, dims, rng, (r) => Math.floor(r() * p.rows));
+      return {
+        args: [
+          tensorArg(f32(table), fill(table, dims, rng, anyValue)),
+          tensorArg({ dtype: "i32", shape: ids }, draws, false),
+        ],
+        attrs: {},
         dims,
       };
     },

@@ -604,6 +604,28 @@ function maxpool2dGrad(x: Tensor, gy: Tensor, size: number, stride: number): Ten
   return tensor(x.shape, out);
 }
 
+/** Row ids[n] of a [rows, width] table for each id, the naive way (ids must name a row). */
+function gatherRows(table: Tensor, ids: Tensor): Tensor {
+  const [rows, width] = table.shape as [number, number];
+  const out = new Float64Array(ids.data.length * width);
+  ids.data.forEach((id, n) => {
+    if (!(Number.isInteger(id) && id >= 0 && id < rows)) throw new Error(`interpret: id ${id}`);
+    for (let j = 0; j < width; j++) out[n * width + j] = table.data[id * width + j]!;
+  });
+  return tensor([...ids.shape, width], out);
+}
+
+/** A zero [rows, width] table with row n of g added into row ids[n]. */
+function scatterAddRows(ids: Tensor, g: Tensor, rows: number): Tensor {
+  const width = g.shape.at(-1)!;
+  expectShape("scatter_add_rows rows", g.shape, [...ids.shape, width]);
+  const out = new Float64Array(rows * width);
+  ids.data.forEach((id, n) => {
+    for (let j = 0; j < width; j++) out[id * width + j]! += g.data[n * width + j]!;
+  });
+  return tensor([rows, width], out);
+}
+
 function maxout(x: Tensor, pieces: number): Tensor {
   const last = x.shape.at(-1);
   if (last === undefined || last % pieces !== 0) throw new Error("interpret: maxout features");
@@ -815,6 +837,10 @@ function evaluate(eqn: AnyEqn, args: readonly Tensor[], ctx: Context): Tensor {
       return maxpool2d(at(0), eqn.attrs.size, eqn.attrs.stride);
     case "maxpool2d_grad":
       return maxpool2dGrad(at(0), at(1), eqn.attrs.size, eqn.attrs.stride);
+    case "gather_rows":
+      return gatherRows(at(0), at(1));
+    case "scatter_add_rows":
+      return scatterAddRows(at(0), at(1), eqn.attrs.rows);
     case "dropout_mask": {
       const x = at(0);
       const { rate } = eqn.attrs;

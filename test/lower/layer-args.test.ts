@@ -55,6 +55,26 @@ model M {
     });
   });
 
+  it("records embedding's vocabulary, width and init (N(0, 1) as torch.nn.Embedding)", () => {
+    const layers = argsByName(`
+model M {
+  input ids: i32[batch, 6]
+  forward {
+    e = ids -> embedding(100, 8) -> mean(axis: 1)
+    f = ids -> embedding(50, 4, init: uniform(0.1)) -> flatten -> dense(8)
+    e + f
+  }
+}`);
+    expect(layers["embedding_1"]).toEqual({
+      kind: "embedding",
+      args: { vocab: 100, dim: 8, init: { kind: "normal", std: 1 } },
+    });
+    expect(layers["embedding_2"]).toEqual({
+      kind: "embedding",
+      args: { vocab: 50, dim: 4, init: { kind: "uniform", limit: 0.1 } },
+    });
+  });
+
   it("covers every layer of the table", () => {
     const covered: readonly LayerKind[] = [
       "conv2d",
@@ -65,6 +85,7 @@ model M {
       "layernorm",
       "maxout",
       "dropout",
+      "embedding",
     ];
     expect([...layerSpecs.keys()].sort()).toEqual([...covered].sort());
   });

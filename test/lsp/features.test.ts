@@ -135,6 +135,14 @@ describe("hover", () => {
     );
   });
 
+  it("shows an embedding's output, parameter count and arguments", async () => {
+    const text = readFileSync(`${examples}reviews.nn`, "utf8");
+    const u = await openText(text);
+    const hover = hoverText(await client.hover(u, positionOf(text, "embedding(40", 2)));
+    expect(hover).toContain("embedding_1: embedding, output [batch, 12, 8], 320 parameters");
+    expect(hover).toContain("layer `embedding(vocab, dim, init?)`");
+  });
+
   it("still shows types in a model when another model has errors", async () => {
     const text = `${mnist}\nmodel Broken {\n  input x: [batch, 3]\n  forward { x -> dense(2) -> relux }\n}\n`;
     const u = await openText(text);
@@ -204,6 +212,11 @@ describe("completion", () => {
     expect(got).toEqual(expect.arrayContaining(["relu", "dense", "softmax", "sigmoid", "repeat"]));
     const typed = await labels(model("  forward {\n    x -> dense(3)\n      -> re|\n  }"));
     expect(typed).toEqual(expect.arrayContaining(["relu", "reshape"]));
+  });
+
+  it("offers embedding as a stage", async () => {
+    const got = await labels(model("  forward { x -> emb| }"));
+    expect(got).toContain("embedding");
   });
 
   it("offers the user's blocks and fns as stages", async () => {

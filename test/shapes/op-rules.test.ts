@@ -243,6 +243,25 @@ const cases = {
     ok: [[[f("batch", 3, 5, 5)], f()]],
     fail: [[[f("batch")], "E206"]],
   },
+  gather_rows: {
+    attrs: noAttrs,
+    ok: [
+      [[f(50, 8), i32("batch", 12)], f("batch", 12, 8)],
+      [[f(50, 8), i32()], f(8)],
+    ],
+    fail: [
+      [[f(50, 8), f("batch", 12)], "E205"],
+      [[f(50), i32("batch")], "E204"],
+    ],
+  },
+  scatter_add_rows: {
+    attrs: { rows: 50 },
+    ok: [[[i32("batch", 12), f("batch", 12, 8)], f(50, 8)]],
+    fail: [
+      [[f("batch", 12), f("batch", 12, 8)], "E205"],
+      [[i32("batch", 12), f("batch", 8)], "E204"],
+    ],
+  },
   mse: sameShapeLoss(),
   mae: sameShapeLoss(),
   huber: sameShapeLoss({ delta: 1 }),

@@ -228,6 +228,26 @@ describe("CSV errors", () => {
     });
   });
 
+  it("reads token-id features as whole numbers below the embedding's vocabulary", () => {
+    const tokens = idsOptions(3, { inputIds: { count: 50 } });
+    expect([...parse("a,b,c,y\n0,49,7,1\n3, 3 ,3,0\n", tokens).x.data]).toEqual([
+      0, 49, 7, 3, 3, 3,
+    ]);
+    expect(dataErrorOf(() => parse("a,b,c,y\n0,1,2.5,1\n", tokens))).toEqual({
+      code: "E504",
+      message: 'data.csv:2: column c: "2.5" is not a token id (0, 1, 2, ...)',
+    });
+    expect(dataErrorOf(() => parse("a,b,c,y\n0,1,2,1\n-1,0,0,0\n", tokens))).toEqual({
+      code: "E504",
+      message: 'data.csv:3: column a: "-1" is not a token id (0, 1, 2, ...)',
+    });
+    expect(dataErrorOf(() => parse("a,b,c,y\n0,50,2,1\n", tokens))).toEqual({
+      code: "E502",
+      message:
+        "data.csv:2: column b: token id 50 is out of range: the embedding has a vocabulary of 50 (0..49)",
+    });
+  });
+
   it("rejects targets outside the loss's domain (binary cross-entropy: [0, 1]) at their cell", () => {
     const bce = valuesOptions(1, 1, {
       targetKind: {

@@ -29,6 +29,15 @@ const ids = `model Ids {
   train { epochs: 1, batch_size: 2 }
 }`;
 
+const tokens = `model Tokens {
+  input  words: i32[batch, 3]
+  target y: i32[batch]
+  forward { words -> embedding(5, 2) -> flatten -> dense(2) -> softmax }
+  loss cross_entropy
+  optimizer adam(lr: 0.01)
+  train { epochs: 1, batch_size: 2 }
+}`;
+
 async function modelClass(text: string): Promise<ModelClass> {
   const result = build(text, "m.nn");
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
@@ -237,6 +246,29 @@ describe("the model API given bad data", () => {
     expect(Number.isFinite(history.epochs[0]!.loss)).toBe(true);
     const figures = await model.evaluate({ constructor: features, toString: t([2, 1], [2, 0]) });
     expect(Number.isFinite(figures["loss"])).toBe(true);
+    model.dispose();
+  });
+
+  it("checks token ids against the embedding's vocabulary, in predict too", async () => {
+    const model = await (await modelClass(tokens)).create({ backend: "js", seed: 1 });
+    const words = (values: number[]) => t([2, 3], values);
+    const labels = t([2], [0, 1]);
+    await expect(
+      model.fit({ train: { words: words([0, 1, 5, 2, 3, 4]), y: labels } }),
+    ).rejects.toThrow(
+      /^fit: train data: words\[0, 2\] is 5, not a token id \(a whole number in \[0, 4\]\)$/,
+    );
+    await expect(model.predict({ words: words([0, 1, 2, 3, 4, 1.5]) })).rejects.toThrow(
+      /^predict: words\[1, 2\] is 1\.5, not a token id/,
+    );
+    await expect(model.evaluate({ words: words([-1, 0, 0, 0, 0, 0]), y: labels })).rejects.toThrow(
+      /words\[0, 0\] is -1/,
+    );
+    await expect(model.predict({ words: words([0, 1, 2, 3, 4, Number.NaN]) })).rejects.toThrow(
+      /words\[1, 2\] is NaN, not a token id/,
+    );
+    const out = await model.predict({ words: words([0, 1, 2, 3, 4, 4]) });
+    expect(out.shape).toEqual([2, 2]);
     model.dispose();
   });
 });
