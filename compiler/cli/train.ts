@@ -322,6 +322,7 @@ function dataFiles(source: DataSourceSettings | null): string[] {
     case "idx":
       return [source.images, source.labels];
     case "mnist":
+    case "fashion_mnist":
       return [];
   }
 }
