@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -53,6 +53,35 @@ describe("fashion_mnist()", () => {
       };
       expect(report.rows).toBe(10_000);
       expect(report.metrics.accuracy.toFixed(4)).toBe(test![2]);
+
+      // --data DIR reads the same folder as mnist("DIR") does: its t10k part
+      const folder = fashionMnistDir().path;
+      const onFolder = await nnc(
+        ["evaluate", "examples/fashion-mnist.nn", "--load", weights, "--data", folder, "--json"],
+        repoRoot,
+      );
+      expect(onFolder.stderr).toBe("");
+      const again = JSON.parse(onFolder.stdout) as typeof report;
+      expect([again.rows, again.metrics.accuracy]).toEqual([10_000, report.metrics.accuracy]);
+      const predictions = join(dir, "predictions.csv");
+      const predicted = await nnc(
+        [
+          "predict",
+          "examples/fashion-mnist.nn",
+          "--load",
+          weights,
+          "--data",
+          folder,
+          "-o",
+          predictions,
+        ],
+        repoRoot,
+      );
+      expect(predicted.stderr).toBe("");
+      expect(predicted.code).toBe(0);
+      const rows = readFileSync(predictions, "utf8").trim().split("\n");
+      expect(rows).toHaveLength(10_001);
+      expect(rows[0]).toMatch(/,predicted$/);
     },
     120_000,
   );
