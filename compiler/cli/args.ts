@@ -65,7 +65,7 @@ export const commandDefs = {
         true,
       ],
       compare: [
-        "train every trainable model of each FILE in turn (implied by several files), the same options for each; --plot overlays their curves, one colour per model; --history writes {runs: [...]}; not with --save, --init, --checkpoint-dir or --resume",
+        "train every trainable model of each FILE in turn (implied by several files), the same options for each, each model's lines under a `== MODEL (FILE) ==` line, then a table of the runs; --plot overlays their curves, one colour per model; --history writes {runs: [...]}; not with --save, --init, --checkpoint-dir or --resume",
         false,
       ],
       data: ["a CSV file (header row) or an IDX folder, instead of the file's data section", true],

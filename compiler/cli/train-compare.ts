@@ -2,8 +2,9 @@
  * `nnc train A.nn B.nn ...` (or `nnc train FILE.nn --compare`): trains several models in turn,
  * each exactly as `nnc train` would alone with the same options (its own data section, seed
  * and settings; `--epochs`, `--batch-size`, `--seed`, `--data` and the backend options apply
- * to every one), then overlays their learning curves in one `--plot` (compare-curves.ts) and
- * writes every run to one `--history` file.
+ * to every one), prints a table of the runs side by side (summaryTable), overlays their
+ * learning curves in one `--plot` (compare-curves.ts) and writes every run to one `--history`
+ * file.
  *
  * Which models: with `--model NAME`, that model of each file; otherwise every trainable model
  * (one with loss and optimizer sections) of each file, in file order. Every file is compiled
@@ -107,6 +108,7 @@ export async function compareCommand(
     if (code !== 0) status = 1;
   }
 
+  if (!args.quiet && runs.length > 1) io.stdout(summaryTable(runs));
   if (args.history !== undefined) {
     const record = {
       runs: runs.map(({ entry, label, run }) => ({
@@ -178,4 +180,45 @@ async function writeOutput(io: CliIo, path: string, bytes: Uint8Array): Promise<
   } catch (error) {
     throw new CliError(`cannot write ${path}: ${runtime.fsErrorReason(error)}`);
   }
+}
+
+/**
+ * The runs side by side, after the last one: each model's last epoch (loss, val_loss when some
+ * run validated) and its test figures (when some run has a test part). Absent figures are `-`.
+ */
+export function summaryTable(
+  runs: readonly { readonly label: string; readonly run: FinishedRun }[],
+): string {
+  const last = (r: FinishedRun) => r.history.epochs.at(-1);
+  const validated = runs.some(({ run }) => (last(run)?.valLoss ?? null) !== null);
+  const testMetrics = [...new Set(runs.flatMap(({ run }) => Object.keys(run.test?.metrics ?? {})))];
+  const tested = runs.some(({ run }) => run.test !== null);
+  const header = [
+    "model",
+    "epochs",
+    "loss",
+    ...(validated ? ["val_loss"] : []),
+    ...(tested ? ["test_loss", ...testMetrics.map((m) => `test_${m}`)] : []),
+  ];
+  const value = (v: number | null | undefined) =>
+    v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(4);
+  const rows = runs.map(({ label, run }) => [
+    label,
+    String(run.history.epochs.length),
+    value(last(run)?.loss),
+    ...(validated ? [value(last(run)?.valLoss)] : []),
+    ...(tested
+      ? [value(run.test?.loss), ...testMetrics.map((m) => value(run.test?.metrics[m]))]
+      : []),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows]
+    .map((cells) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join("");
 }

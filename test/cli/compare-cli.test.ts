@@ -114,10 +114,14 @@ describe("nnc train with several models", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split("\n");
-    expect(lines).toHaveLength(10);
+    expect(lines).toHaveLength(13);
     expect(lines[0]).toBe("== Sgd (sgd.nn) ==");
     expect(lines[5]).toBe("== Adam (adam.nn) ==");
     expect(lines[4]).toMatch(/^epoch 4\/4 {2}loss .* {2}val_loss /);
+    // then the runs side by side: Adam did not validate
+    expect(lines[10]).toBe("model    epochs  loss    val_loss");
+    expect(lines[11]).toMatch(/^sgd\.nn {3}4 {7}\d\.\d{4} {2}\d\.\d{4}$/);
+    expect(lines[12]).toMatch(/^adam\.nn {2}4 {7}\d\.\d{4} {2}-$/);
 
     const png = readFileSync(join(dir, "c.png"));
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
