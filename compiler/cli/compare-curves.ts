@@ -114,7 +114,7 @@ export function comparisonSpec(runs: readonly ComparedRun[], title: string): Top
     })),
     resolve: { scale: { color: "shared", strokeDash: "shared" } },
     config: { font: "DejaVu Sans, Arial, sans-serif", view: { stroke: "#ccc" } },
-  } as TopLevelSpec;
+  };
 }
 
 function points(
