@@ -180,6 +180,7 @@ const rewrites: readonly (readonly [RegExp, string])[] = [
   [/target (\w+): /g, "target $1: i32"],
   [/data \{ source: csv\("[^"]*"/g, 'data { source: csv("../../../../etc/passwd"'],
   [/data \{ source: csv\("[^"]*"/g, "data { source: mnist()"],
+  [/data \{ source: csv\("[^"]*"/g, 'data { source: fashion_mnist("../nowhere"'],
   [/validation_split: [\d.]+/g, "validation_split: 1"],
   [/dropout\([\d.]+\)/g, "dropout(1)"],
   [/maxout\((\d+), pieces: \d\)/g, "maxout($1, pieces: 0)"],

@@ -149,6 +149,11 @@ export type DataSourceSettings =
     }
   /** `mnist()` (the shipped digits, dir null) or `mnist("dir")` (IDX files in a folder). */
   | { readonly kind: "mnist"; readonly dir: string | null }
+  /**
+   * `fashion_mnist()` (the published 60,000 + 10,000 images from `$NNC_DATA` or Debian's
+   * `dataset-fashion-mnist`, dir null) or `fashion_mnist("dir")` (those IDX files in a folder).
+   */
+  | { readonly kind: "fashion_mnist"; readonly dir: string | null }
   | { readonly kind: "idx"; readonly images: string; readonly labels: string };
 
 export interface DataSettings {

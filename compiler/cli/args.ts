@@ -56,11 +56,18 @@ export const commandDefs = {
     files: "one",
   },
   train: {
-    usage: "nnc train FILE.nn [options]",
+    usage: "nnc train FILE.nn... [options]",
     summary:
-      "compile in memory, train, report, optionally save; --checkpoint-dir writes training checkpoints that --resume continues",
+      "compile in memory, train, report, optionally save; --checkpoint-dir writes training checkpoints that --resume continues; several files (or --compare) train each model in turn and --plot overlays their curves",
     options: {
-      model: ["which model, when the file holds several", true],
+      model: [
+        "which model, when the file holds several (with several files or --compare: that model of each file)",
+        true,
+      ],
+      compare: [
+        "train every trainable model of each FILE in turn (implied by several files), the same options for each, each model's lines under a `== MODEL (FILE) ==` line, then a table of the runs; --plot overlays their curves, one colour per model; --history writes {runs: [...]}; not with --save, --init, --checkpoint-dir or --resume",
+        false,
+      ],
       data: ["a CSV file (header row) or an IDX folder, instead of the file's data section", true],
       target: ["target column(s) of a CSV: COL or COL,COL", true],
       epochs: [
@@ -89,7 +96,7 @@ export const commandDefs = {
       plot: ["write learning curves (Vega-Lite) as FILE.svg, FILE.png or FILE.html", true],
       quiet: ["print only the final line", false],
     },
-    files: "one",
+    files: "many",
   },
   predict: {
     usage: "nnc predict FILE.nn --load CKPT --data PATH [-o out.csv] [--threshold P]",
@@ -260,6 +267,7 @@ export interface TrainArgs extends RunArgs {
   readonly history?: string;
   readonly plot?: string;
   readonly quiet: boolean;
+  readonly compare: boolean;
 }
 
 /** `{ name: value }`, or nothing when the option was not given. */
@@ -283,5 +291,6 @@ export function trainArgs(args: ParsedArgs): TrainArgs {
     ...pick("history", stringOption(args, "history")),
     ...pick("plot", stringOption(args, "plot")),
     quiet: args.values["quiet"] === true,
+    compare: args.values["compare"] === true,
   };
 }

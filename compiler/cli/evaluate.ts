@@ -135,7 +135,8 @@ function evaluationRows(
       throw new CliError(
         `${where}: model ${spec.name} has no data source to evaluate on; pass --data PATH (a CSV with its target columns)`,
       );
-    if (declared.kind !== "mnist" && !settings.split)
+    // mnist("dir") and fashion_mnist() bring their own test part (checked when read).
+    if (declared.kind !== "mnist" && declared.kind !== "fashion_mnist" && !settings.split)
       throw new CliError(
         `${where}: model ${spec.name}'s data has no test split; add split: { test: 0.2 } to its data section, or pass --data PATH`,
       );
@@ -206,7 +207,8 @@ function describeSource(
     case "idx":
       return source.images;
     case "mnist":
-      return "mnist()";
+    case "fashion_mnist":
+      return source.dir === null ? `${source.kind}()` : source.dir;
     default:
       return "the data";
   }

@@ -116,7 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       case "train": {
         const { trainCommand } = await import("./train.js");
-        return await trainCommand(io, file, trainArgs(args));
+        return await trainCommand(io, args.files, trainArgs(args));
       }
       case "evaluate": {
         const { evaluateCommand } = await import("./evaluate.js");

@@ -16,7 +16,7 @@ import type { PreparedData, SourceRequest } from "../../runtime/node/index.js";
 import { buildFile, chooseModel } from "./build.js";
 import { withModel } from "./create-model.js";
 import { CliError, type CliIo } from "./io.js";
-import { type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
+import { type GeneratedModule, type Runtime, loadGenerated, loadRuntime } from "./load-module.js";
 import { learningCurvesSpec } from "./learning-curves.js";
 import { plotFormat, renderPlot } from "./plot.js";
 import { ProgressBar, formatEpoch, formatTest } from "./report.js";
@@ -36,11 +36,45 @@ import {
   watchSignals,
 } from "./train-stop.js";
 
-/** `nnc train FILE [options]`: compile in memory, train, report, optionally save. */
-export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Promise<number> {
+/**
+ * `nnc train FILE [options]`: compile in memory, train, report, optionally save. Several files,
+ * or `--compare`, train every model in turn and overlay their curves (train-compare.ts).
+ */
+export async function trainCommand(
+  io: CliIo,
+  files: readonly string[],
+  args: TrainArgs,
+): Promise<number> {
+  if (files.length > 1 || args.compare) {
+    const { compareCommand } = await import("./train-compare.js");
+    return compareCommand(io, files, args);
+  }
+  const file = files[0]!;
   const built = buildFile(io, file);
   if (!built) return 1;
   const chosen = chooseModel(file, built.models, args.model, (m) => m.train !== null);
+  return trainModel(io, file, built, chosen, args);
+}
+
+/** What a finished (or stopped) run leaves for a comparison: its history and test figures. */
+export interface FinishedRun {
+  readonly history: History;
+  readonly test: { readonly loss: number; readonly metrics: Record<string, number> } | null;
+}
+
+/**
+ * Trains `chosen`, a model of `file` as `buildFile` built it, as `nnc train` does: prints the
+ * epoch lines and writes what `args` asks. `finished` receives the run once it ended (also a
+ * diverged or interrupted one).
+ */
+export async function trainModel(
+  io: CliIo,
+  file: string,
+  built: NonNullable<ReturnType<typeof buildFile>>,
+  chosen: ModelFunctions,
+  args: TrainArgs,
+  finished?: (run: FinishedRun) => void,
+): Promise<number> {
   if (!chosen.train) {
     throw new CliError(
       `model ${chosen.model.name} cannot be trained: it has no loss and optimizer sections`,
@@ -67,12 +101,14 @@ export async function trainCommand(io: CliIo, file: string, args: TrainArgs): Pr
   );
   if (args.plot !== undefined) plotFormat(args.plot);
   const runtime = await loadRuntime();
-  const module = await loadGenerated(built.models, file);
+  const module = await generatedModule(built, file);
   const seed = args.seed ?? chosen.model.settings.train.seed;
   return withModel(io, module[chosen.model.name], args, seed, async (model) => {
     const signals = watchSignals();
     try {
-      return await trainWatched(io, file, args, runtime, built.text, chosen, model, seed, signals);
+      return await trainWatched(io, file, args, runtime, built.text, chosen, model, seed, signals, {
+        ...(finished ? { finished } : {}),
+      });
     } finally {
       signals.stop();
     }
@@ -89,6 +125,7 @@ async function trainWatched(
   model: CompiledModel,
   seed: number,
   signals: ReturnType<typeof watchSignals>,
+  report: { readonly finished?: (run: FinishedRun) => void },
 ): Promise<number> {
   const spec = chosen.model;
   // The checkpoint first: the CSV's columns are matched to the feature names it records.
@@ -190,7 +227,8 @@ async function trainWatched(
   };
   const writeText = (path: string, text: string): void =>
     writeBytes(path, new TextEncoder().encode(text));
-  const writeRecords = async (test: unknown): Promise<void> => {
+  const writeRecords = async (test: FinishedRun["test"]): Promise<void> => {
+    report.finished?.({ history, test });
     if (args.history !== undefined) {
       const record = {
         model: spec.name,
@@ -260,6 +298,24 @@ async function trainWatched(
   return 0;
 }
 
+/**
+ * The generated module of a built file, made once per file: a comparison trains several
+ * models of one file, and generating (and transpiling) the module is most of a small model's
+ * start-up time.
+ */
+const generatedModules = new WeakMap<object, Promise<GeneratedModule>>();
+function generatedModule(
+  built: NonNullable<ReturnType<typeof buildFile>>,
+  file: string,
+): Promise<GeneratedModule> {
+  let module = generatedModules.get(built);
+  if (module === undefined) {
+    module = loadGenerated(built.models, file);
+    generatedModules.set(built, module);
+  }
+  return module;
+}
+
 /** The model's data, loaded and split; null after printing a data error at its source. */
 function prepare(
   io: CliIo,
@@ -322,6 +378,7 @@ function dataFiles(source: DataSourceSettings | null): string[] {
     case "idx":
       return [source.images, source.labels];
     case "mnist":
+    case "fashion_mnist":
       return [];
   }
 }

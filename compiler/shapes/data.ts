@@ -6,7 +6,7 @@ import { formatType, shapesEqual } from "./dims.js";
 
 /**
  * Whether the `data` source can feed the model's inputs and targets (E502). Only what is
- * known without reading files: MNIST's fixed shapes, and a CSV's column counts where the
+ * known without reading files: (Fashion-)MNIST's fixed shapes, and a CSV's column counts where the
  * target columns are named. The rest is checked when the files are read.
  */
 export function checkDataSource(
@@ -36,17 +36,18 @@ function sourceProblem(
   switch (source.kind) {
     case "idx":
       return null;
-    case "mnist": {
+    case "mnist":
+    case "fashion_mnist": {
       const images = [[784], [28, 28], [1, 28, 28]];
       if (!images.some((s) => shapesEqual(inputType.shape.slice(1), s))) {
-        return `mnist images are 28x28: input ${input.name} must be [batch, 784], [batch, 28, 28] or [batch, 1, 28, 28], not ${formatType(inputType)}`;
+        return `${source.kind} images are 28x28: input ${input.name} must be [batch, 784], [batch, 28, 28] or [batch, 1, 28, 28], not ${formatType(inputType)}`;
       }
       if (target) {
         const t = target.type;
         const ids = t.dtype === "i32" && t.shape.length === 1;
         const oneHot = t.dtype === "f32" && shapesEqual(t.shape.slice(1), [10]);
         if (!ids && !oneHot) {
-          return `mnist labels are digits 0..9: target ${target.name} must be i32[batch] or [batch, 10] (one-hot), not ${formatType(t)}`;
+          return `${source.kind} labels are ${source.kind === "mnist" ? "digits" : "classes"} 0..9: target ${target.name} must be i32[batch] or [batch, 10] (one-hot), not ${formatType(t)}`;
         }
       }
       return null;

@@ -5,6 +5,7 @@ import type { ModelSlot, TargetRange } from "./csv-columns.js";
 import { readCsv } from "./csv-file.js";
 import type { Dataset } from "./dataset.js";
 import { DataError } from "./errors.js";
+import { fashionMnistDir } from "./fashion-mnist.js";
 import { readIdx, readMnistDir } from "./idx.js";
 import { loadShippedMnist } from "./mnist-package.js";
 import { type Tensor, formatShape, reshape } from "./tensor.js";
@@ -40,7 +41,10 @@ export interface ModelDataSlots {
 export interface LoadedData {
   /** x `[rows, ...input dims]`, y `[rows, ...target dims]` (`[rows]` for ids). */
   readonly data: Dataset;
-  /** The source's own test part (`mnist("dir")` with `t10k-*` files), else null. */
+  /**
+   * The source's own test part (`mnist("dir")` with `t10k-*` files, `fashion_mnist()`'s
+   * published 10,000), else null.
+   */
   readonly test: Dataset | null;
   /** For a CSV: the feature and target columns used. */
   readonly columns: { readonly features: string[]; readonly targets: string[] } | null;
@@ -79,9 +83,11 @@ export function loadDataSource(
   const what =
     source.kind === "idx"
       ? source.images
-      : source.dir === null
-        ? "the shipped MNIST digits"
-        : source.dir;
+      : source.dir !== null
+        ? source.dir
+        : source.kind === "mnist"
+          ? "the shipped MNIST digits"
+          : "Fashion-MNIST";
   const fit = (d: { x: Tensor; y: Tensor }): Dataset => ({
     x: imagesFor(d.x, model.input, what),
     y: labelsFor(d.y, model, what),
@@ -93,8 +99,9 @@ export function loadDataSource(
       columns: null,
     };
   }
-  if (source.dir === null) return { data: fit(loadShippedMnist()), test: null, columns: null };
-  const dir = readMnistDir(file(source.dir));
+  if (source.kind === "mnist" && source.dir === null)
+    return { data: fit(loadShippedMnist()), test: null, columns: null };
+  const dir = readMnistDir(source.dir === null ? fashionMnistDir() : file(source.dir));
   return { data: fit(dir.train), test: dir.test === null ? null : fit(dir.test), columns: null };
 }
 

@@ -46,6 +46,11 @@ export {
   loadDataSource,
 } from "../data/load.js";
 export { loadShippedMnist, shippedMnistPackageDir } from "../data/mnist-package.js";
+export {
+  DATA_DIR_VARIABLE,
+  DEBIAN_FASHION_MNIST_DIR,
+  fashionMnistDir,
+} from "../data/fashion-mnist.js";
 export { fsErrorReason, isDirectory, isFile, readInputFile, writeFileAtomic } from "../io/fs.js";
 export { readSafetensors, writeSafetensors } from "../io/safetensors-file.js";
 export { type PreparedData, type PrepareOptions, prepareData } from "../train/prepare.js";

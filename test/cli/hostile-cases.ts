@@ -60,7 +60,11 @@ export const cases: Readonly<Record<string, Case>> = {
   "--threads 100000": { args: ["train", "m.nn", "--threads", "100000"], stderr: /at most 256/ },
   "--backend tpu": { args: ["train", "m.nn", "--backend", "tpu"], stderr: /unknown backend 'tpu'/ },
   "no file": { args: ["train"], stderr: /train: no file given; usage/ },
-  "two files": { args: ["train", "m.nn", "m.nn"], stderr: /give one file/ },
+  "two files": { args: ["predict", "m.nn", "m.nn"], stderr: /give one file/ },
+  "one file twice to train": {
+    args: ["train", "m.nn", "./m.nn"],
+    stderr: /^nnc: \.\/m\.nn is m\.nn again; give each file once\n$/,
+  },
   "a missing source": {
     args: ["train", "missing.nn"],
     stderr: /cannot read missing\.nn: no such file or directory/,

@@ -28,6 +28,7 @@ export const sourceSignatures: Record<DataSourceSettings["kind"], Signature> = {
     ],
   },
   mnist: { name: "mnist", params: [{ name: "dir", required: false }] },
+  fashion_mnist: { name: "fashion_mnist", params: [{ name: "dir", required: false }] },
   idx: {
     name: "idx",
     params: [
@@ -70,7 +71,7 @@ function dataSource(arg: LocatedArg, reporter: Reporter): Spanned<DataSourceSett
       suggestion:
         name === null
           ? `; a source is a call: write e.g. csv(${example}, target: "y")`
-          : didYouMeanOrList(name, ["csv", "mnist", "idx"], "sources"),
+          : didYouMeanOrList(name, Object.keys(sourceSignatures), "sources"),
     });
     return null;
   }
@@ -127,6 +128,7 @@ function dataSource(arg: LocatedArg, reporter: Reporter): Spanned<DataSourceSett
       };
       break;
     case "mnist":
+    case "fashion_mnist":
       source = { kind, dir: text("dir"), span: arg.span };
       break;
     case "idx":

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type ModelDataSlots, loadDataSource } from "../../../runtime/data/load.js";
 import { dataErrorOf, useTempDir } from "./helpers.js";
 
@@ -92,6 +92,29 @@ describe("loadDataSource", () => {
       classifier(["batch", 2, 2], ids),
     );
     expect(files.data.x.shape).toEqual([3, 2, 2]);
+  });
+
+  it('reads fashion_mnist("dir") relative to the .nn file, and fashion_mnist() from NNC_DATA', () => {
+    writeIdx("fashion", 3);
+    const own = loadDataSource(
+      { kind: "fashion_mnist", dir: "fashion" },
+      tempDir(),
+      classifier(["batch", 4], ids),
+    );
+    expect(own.data.x.shape).toEqual([3, 4]);
+    expect(own.test).toBeNull();
+    writeIdx("data/fashion-mnist", 2);
+    vi.stubEnv("NNC_DATA", join(tempDir(), "data"));
+    try {
+      const found = loadDataSource(
+        { kind: "fashion_mnist", dir: null },
+        tempDir(),
+        classifier(["batch", 2, 2], ids),
+      );
+      expect(found.data.x.shape).toEqual([2, 2, 2]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("says when images or labels do not fit the model", () => {
