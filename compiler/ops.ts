@@ -1,6 +1,8 @@
 import { broadcastOps, unaryOps } from "./ops/elementwise.js";
 import { linalgOps } from "./ops/linalg.js";
 import { lossOps } from "./ops/loss.js";
+import { avgpoolOps } from "./ops/avgpool.js";
+import { conv1dOps } from "./ops/conv1d.js";
 import { nnOps } from "./ops/nn.js";
 import { reduceOps } from "./ops/reduce.js";
 import type { OpKind, OpTable } from "./ops/types.js";
@@ -16,6 +18,8 @@ export const ops = {
   ...reduceOps,
   ...linalgOps,
   ...nnOps,
+  ...conv1dOps,
+  ...avgpoolOps,
   ...lossOps,
 } satisfies OpTable;
 
@@ -28,6 +32,8 @@ export type {
   OpKind,
   OpTable,
   Padding2d,
+  Padding1d,
+  AvgPoolAttrs,
   AxisSet,
   ElementContext,
   Lowering,
