@@ -123,6 +123,16 @@ function backward(a: AvgPoolAttrs, { shapes, count }: ElementContext) {
     const held = k.mul(exact, within(q, size, k.iadd(out, size)));
     return { held, at: k.imod(k.isub(k.iadd(q, k.imul(size, out)), size), out) };
   };
+  if (a.stride === a.size) {
+    // Windows that tile the plane: padded position p lies in window p / size alone (if any).
+    const tile = (p: IndexExpr, out: IndexExpr) => {
+      const q = k.idiv(k.iadd(p, k.int(a.padding)), size);
+      return { held: k.lt(k.float(q), k.float(out)), at: k.imod(q, out) };
+    };
+    const [byRow, byCol] = [tile(r, oh), tile(c, ow)];
+    const load = k.load(0, k.iadd(k.imul(k.iadd(k.imul(plane, oh), byRow.at), ow), byCol.at));
+    return meanOf([k.select(k.mul(byRow.held, byCol.held), load, k.c(0))], a.size);
+  }
   const terms: ElementExpr[] = [];
   for (let u = 0; u < a.size; u++) {
     for (let v = 0; v < a.size; v++) {

@@ -138,8 +138,9 @@ model M {
   forward {
     a = x -> conv2d(2, padding: same) -> avgpool2d(3, stride: 2, padding: 1) -> flatten
     b = x -> conv2d(3, padding: same) -> relu -> avgpool2d(2, stride: 1) -> global_avgpool
-    c = x -> conv2d(2, kernel: 1) -> avgpool2d(2) -> flatten
-    concat(concat(a, b, 1), c, 1) -> dense(3)
+    c = x -> conv2d(2, kernel: 1) -> avgpool2d(2, padding: 1) -> flatten
+    d = x -> conv2d(2, kernel: 1) -> avgpool2d(3) -> flatten
+    concat(concat(a, b, 1), concat(c, d, 1), 1) -> dense(3)
   }
   loss      mse
   optimizer sgd(lr: 0.1)
