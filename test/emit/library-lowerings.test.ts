@@ -31,6 +31,7 @@ interface Sample<K extends OpKind> {
 
 const conv = { stride: 1, padding: { top: 1, bottom: 1, left: 1, right: 1 } };
 const pool = { size: 2, stride: 2 };
+const avgpool = { size: 3, stride: 2, padding: 1 };
 const conv1 = { stride: 2, padding: { left: 1, right: 0 } };
 
 /** Operands of every library op, in each of the forms its builder distinguishes. */
@@ -137,6 +138,16 @@ const samples: { readonly [K in LibraryOp]: readonly Sample<K>[] } = {
         ["batch", 2, 9],
         ["batch", 3, 4],
         [3, 2, 3],
+      ],
+    },
+  ],
+  avgpool2d: [{ attrs: avgpool, operands: [["batch", 3, 7, 6]] }],
+  avgpool2d_grad: [
+    {
+      attrs: avgpool,
+      operands: [
+        ["batch", 3, 4, 3],
+        ["batch", 3, 7, 6],
       ],
     },
   ],

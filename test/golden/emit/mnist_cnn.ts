@@ -53,41 +53,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %5 = avgpool2d(%4; size=2, stride=2, padding=0)  (mnist_cnn.nn:9:46)
-   */
-  avgpool2d_1_avgpool2d: {
-    name: "avgpool2d_1_avgpool2d",
-    wasm: 1,
-    wgsl: `// avgpool2d_1_avgpool2d: o0 = t4, o1 = t5
-struct Params { size: u32, n: u32, o0: u32, o1: u32 }
-override WORKGROUP_SIZE: u32 = 64u;
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  if (i >= p.size) { return; }
-  let n = p.n;
-  let l_vt5: f32 = ((((mem[p.o0 + (((((i / 196u) * 28u) + (((i / 14u) % 14u) * 2u)) * 28u) + ((i % 14u) * 2u))] + mem[p.o0 + (((((i / 196u) * 28u) + (((i / 14u) % 14u) * 2u)) * 28u) + (((i % 14u) * 2u) + 1u))]) + mem[p.o0 + (((((i / 196u) * 28u) + ((((i / 14u) % 14u) * 2u) + 1u)) * 28u) + ((i % 14u) * 2u))]) + mem[p.o0 + (((((i / 196u) * 28u) + ((((i / 14u) % 14u) * 2u) + 1u)) * 28u) + (((i % 14u) * 2u) + 1u))]) * 0.25f);
-  mem[p.o1 + i] = l_vt5;
-}`,
-    cpu(size: number, n: number, t4: FloatArray, t5: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const vt5 =
-          (t4[(((i / 196) | 0) * 28 + (((i / 14) | 0) % 14) * 2) * 28 + (i % 14) * 2] +
-            t4[(((i / 196) | 0) * 28 + (((i / 14) | 0) % 14) * 2) * 28 + (i % 14) * 2 + 1] +
-            t4[(((i / 196) | 0) * 28 + (((i / 14) | 0) % 14) * 2 + 1) * 28 + (i % 14) * 2] +
-            t4[(((i / 196) | 0) * 28 + (((i / 14) | 0) % 14) * 2 + 1) * 28 + (i % 14) * 2 + 1]) *
-          0.25;
-        t5[i] = vt5;
-      }
-    },
-  },
-  /**
    * %8 = add(%6, %7)  (mnist_cnn.nn:10:10)
    * %9 = relu(%8)  (mnist_cnn.nn:10:39)
    */
   conv2d_2_add_relu: {
     name: "conv2d_2_add_relu",
-    wasm: 2,
+    wasm: 1,
     wgsl: `// conv2d_2_add_relu: o0 = t6, o1 = t7, o2 = t8, o3 = t9
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -122,41 +93,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %10 = avgpool2d(%9; size=2, stride=2, padding=0)  (mnist_cnn.nn:10:47)
-   */
-  avgpool2d_2_avgpool2d: {
-    name: "avgpool2d_2_avgpool2d",
-    wasm: 3,
-    wgsl: `// avgpool2d_2_avgpool2d: o0 = t9, o1 = t10
-struct Params { size: u32, n: u32, o0: u32, o1: u32 }
-override WORKGROUP_SIZE: u32 = 64u;
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  if (i >= p.size) { return; }
-  let n = p.n;
-  let l_vt10: f32 = ((((mem[p.o0 + (((((i / 49u) * 14u) + (((i / 7u) % 7u) * 2u)) * 14u) + ((i % 7u) * 2u))] + mem[p.o0 + (((((i / 49u) * 14u) + (((i / 7u) % 7u) * 2u)) * 14u) + (((i % 7u) * 2u) + 1u))]) + mem[p.o0 + (((((i / 49u) * 14u) + ((((i / 7u) % 7u) * 2u) + 1u)) * 14u) + ((i % 7u) * 2u))]) + mem[p.o0 + (((((i / 49u) * 14u) + ((((i / 7u) % 7u) * 2u) + 1u)) * 14u) + (((i % 7u) * 2u) + 1u))]) * 0.25f);
-  mem[p.o1 + i] = l_vt10;
-}`,
-    cpu(size: number, n: number, t9: FloatArray, t10: FloatArray): void {
-      for (let i = 0; i < size; i++) {
-        const vt10 =
-          (t9[(((i / 49) | 0) * 14 + (((i / 7) | 0) % 7) * 2) * 14 + (i % 7) * 2] +
-            t9[(((i / 49) | 0) * 14 + (((i / 7) | 0) % 7) * 2) * 14 + (i % 7) * 2 + 1] +
-            t9[(((i / 49) | 0) * 14 + (((i / 7) | 0) % 7) * 2 + 1) * 14 + (i % 7) * 2] +
-            t9[(((i / 49) | 0) * 14 + (((i / 7) | 0) % 7) * 2 + 1) * 14 + (i % 7) * 2 + 1]) *
-          0.25;
-        t10[i] = vt10;
-      }
-    },
-  },
-  /**
    * %13 = add(%11, %12)  (mnist_cnn.nn:11:10)
    * %14 = relu(%13)  (mnist_cnn.nn:11:24)
    */
   conv2d_3_add_relu: {
     name: "conv2d_3_add_relu",
-    wasm: 4,
+    wasm: 2,
     wgsl: `// conv2d_3_add_relu: o0 = t11, o1 = t12, o2 = t13, o3 = t14
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -195,7 +137,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   global_avgpool_1_div: {
     name: "global_avgpool_1_div",
-    wasm: 5,
+    wasm: 3,
     wgsl: `// global_avgpool_1_div: o0 = t210, o1 = t212
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -223,7 +165,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   dense_1_add: {
     name: "dense_1_add",
-    wasm: 6,
+    wasm: 4,
     wgsl: `// dense_1_add: o0 = t16, o1 = dense_1_bias, o2 = t17
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -252,7 +194,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   one_hot_mul: {
     name: "one_hot_mul",
-    wasm: 7,
+    wasm: 5,
     wgsl: `// one_hot_mul: o0 = y, o1 = t213, o2 = t214, o3 = t215
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -292,7 +234,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   sub_div: {
     name: "sub_div",
-    wasm: 8,
+    wasm: 6,
     wgsl: `// sub_div: o0 = t18, o1 = t214, o2 = grad_dense_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -333,7 +275,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   global_avgpool_1_broadcast_to_mul: {
     name: "global_avgpool_1_broadcast_to_mul",
-    wasm: 9,
+    wasm: 7,
     wgsl: `// global_avgpool_1_broadcast_to_mul: o0 = t30, o1 = t13, o2 = grad_conv2d_3
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -371,49 +313,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %41 = avgpool2d_grad(grad_avgpool2d_2, %9; size=2, stride=2, padding=0)  (mnist_cnn.nn:10:47)
-   */
-  avgpool2d_2_avgpool2d_grad: {
-    name: "avgpool2d_2_avgpool2d_grad",
-    wasm: 10,
-    wgsl: `// avgpool2d_2_avgpool2d_grad: o0 = grad_avgpool2d_2, o1 = t9, o2 = t41
-struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
-override WORKGROUP_SIZE: u32 = 64u;
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  if (i >= p.size) { return; }
-  let n = p.n;
-  let l_vt41: f32 = (select(0.0f, mem[p.o0 + (((((i / 196u) * 7u) + ((((i / 14u) % 14u) / 2u) % 7u)) * 7u) + (((i % 14u) / 2u) % 7u))], nonzero_f((select(0.0f, 1.0f, lt_f(f32((((i / 14u) % 14u) / 2u)), f32(7u))) * select(0.0f, 1.0f, lt_f(f32(((i % 14u) / 2u)), f32(7u)))))) * 0.25f);
-  mem[p.o2 + i] = l_vt41;
-}`,
-    cpu(
-      size: number,
-      n: number,
-      grad_avgpool2d_2: FloatArray,
-      t9: FloatArray,
-      t41: FloatArray,
-    ): void {
-      for (let i = 0; i < size; i++) {
-        const vt41 =
-          (((((((i / 14) | 0) % 14) / 2) | 0) < 7 ? 1 : 0) * ((((i % 14) / 2) | 0) < 7 ? 1 : 0) !==
-          0
-            ? grad_avgpool2d_2[
-                (((i / 196) | 0) * 7 + ((((((i / 14) | 0) % 14) / 2) | 0) % 7)) * 7 +
-                  ((((i % 14) / 2) | 0) % 7)
-              ]
-            : 0) * 0.25;
-        t41[i] = vt41;
-      }
-    },
-  },
-  /**
    * %42 = gt(%8, 0)  (mnist_cnn.nn:10:39)
    * grad_conv2d_2 = mul(%41, %42)  (mnist_cnn.nn:10:39)
    */
   gt_mul: {
     name: "gt_mul",
-    wasm: 11,
+    wasm: 8,
     wgsl: `// gt_mul: o0 = t8, o1 = t41, o2 = grad_conv2d_2
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -439,50 +344,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %49 = avgpool2d_grad(grad_avgpool2d_1, %4; size=2, stride=2, padding=0)  (mnist_cnn.nn:9:46)
-   */
-  avgpool2d_1_avgpool2d_grad: {
-    name: "avgpool2d_1_avgpool2d_grad",
-    wasm: 12,
-    wgsl: `// avgpool2d_1_avgpool2d_grad: o0 = grad_avgpool2d_1, o1 = t4, o2 = t49
-struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
-override WORKGROUP_SIZE: u32 = 64u;
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  if (i >= p.size) { return; }
-  let n = p.n;
-  let l_vt49: f32 = (select(0.0f, mem[p.o0 + (((((i / 784u) * 14u) + ((((i / 28u) % 28u) / 2u) % 14u)) * 14u) + (((i % 28u) / 2u) % 14u))], nonzero_f((select(0.0f, 1.0f, lt_f(f32((((i / 28u) % 28u) / 2u)), f32(14u))) * select(0.0f, 1.0f, lt_f(f32(((i % 28u) / 2u)), f32(14u)))))) * 0.25f);
-  mem[p.o2 + i] = l_vt49;
-}`,
-    cpu(
-      size: number,
-      n: number,
-      grad_avgpool2d_1: FloatArray,
-      t4: FloatArray,
-      t49: FloatArray,
-    ): void {
-      for (let i = 0; i < size; i++) {
-        const vt49 =
-          (((((((i / 28) | 0) % 28) / 2) | 0) < 14 ? 1 : 0) *
-            ((((i % 28) / 2) | 0) < 14 ? 1 : 0) !==
-          0
-            ? grad_avgpool2d_1[
-                (((i / 784) | 0) * 14 + ((((((i / 28) | 0) % 28) / 2) | 0) % 14)) * 14 +
-                  ((((i % 28) / 2) | 0) % 14)
-              ]
-            : 0) * 0.25;
-        t49[i] = vt49;
-      }
-    },
-  },
-  /**
    * %50 = gt(%3, 0)  (mnist_cnn.nn:9:38)
    * grad_conv2d_1 = mul(%49, %50)  (mnist_cnn.nn:9:38)
    */
   gt_mul_2: {
     name: "gt_mul_2",
-    wasm: 13,
+    wasm: 9,
     wgsl: `// gt_mul_2: o0 = t3, o1 = t49, o2 = grad_conv2d_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -594,7 +461,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_conv2d_1_weight: {
     name: "update_conv2d_1_weight",
-    wasm: 15,
+    wasm: 11,
     wgsl: `// update_conv2d_1_weight: o0 = conv2d_1_weight_exp_avg, o1 = grad_conv2d_1_weight, o2 = conv2d_1_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -679,7 +546,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_conv2d_1_bias: {
     name: "update_conv2d_1_bias",
-    wasm: 16,
+    wasm: 12,
     wgsl: `// update_conv2d_1_bias: o0 = conv2d_1_bias_exp_avg, o1 = grad_conv2d_1_bias, o2 = conv2d_1_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -764,7 +631,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_conv2d_2_weight: {
     name: "update_conv2d_2_weight",
-    wasm: 17,
+    wasm: 13,
     wgsl: `// update_conv2d_2_weight: o0 = conv2d_2_weight_exp_avg, o1 = grad_conv2d_2_weight, o2 = conv2d_2_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_2_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -849,7 +716,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_conv2d_2_bias: {
     name: "update_conv2d_2_bias",
-    wasm: 18,
+    wasm: 14,
     wgsl: `// update_conv2d_2_bias: o0 = conv2d_2_bias_exp_avg, o1 = grad_conv2d_2_bias, o2 = conv2d_2_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_2_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -934,7 +801,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_conv2d_3_weight: {
     name: "update_conv2d_3_weight",
-    wasm: 19,
+    wasm: 15,
     wgsl: `// update_conv2d_3_weight: o0 = conv2d_3_weight_exp_avg, o1 = grad_conv2d_3_weight, o2 = conv2d_3_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_3_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1019,7 +886,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_conv2d_3_bias: {
     name: "update_conv2d_3_bias",
-    wasm: 20,
+    wasm: 16,
     wgsl: `// update_conv2d_3_bias: o0 = conv2d_3_bias_exp_avg, o1 = grad_conv2d_3_bias, o2 = conv2d_3_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_3_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1104,7 +971,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_dense_1_weight: {
     name: "update_dense_1_weight",
-    wasm: 21,
+    wasm: 17,
     wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = dense_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1189,7 +1056,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   update_dense_1_bias: {
     name: "update_dense_1_bias",
-    wasm: 22,
+    wasm: 18,
     wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = dense_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1263,7 +1130,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   conv2d_1_add_relu_2: {
     name: "conv2d_1_add_relu_2",
-    wasm: 23,
+    wasm: 19,
     wgsl: `// conv2d_1_add_relu_2: o0 = t1, o1 = t2, o2 = t4
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1294,7 +1161,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   conv2d_2_add_relu_2: {
     name: "conv2d_2_add_relu_2",
-    wasm: 24,
+    wasm: 20,
     wgsl: `// conv2d_2_add_relu_2: o0 = t6, o1 = t7, o2 = t9
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1325,7 +1192,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   conv2d_3_add_relu_2: {
     name: "conv2d_3_add_relu_2",
-    wasm: 25,
+    wasm: 21,
     wgsl: `// conv2d_3_add_relu_2: o0 = t11, o1 = t12, o2 = t14
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1355,7 +1222,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   global_avgpool_1_div_2: {
     name: "global_avgpool_1_div_2",
-    wasm: 26,
+    wasm: 22,
     wgsl: `// global_avgpool_1_div_2: o0 = t21, o1 = t23
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1384,7 +1251,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   one_hot_mul_2: {
     name: "one_hot_mul_2",
-    wasm: 27,
+    wasm: 23,
     wgsl: `// one_hot_mul_2: o0 = y, o1 = t24, o2 = t26
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1415,7 +1282,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
    */
   neg_div: {
     name: "neg_div",
-    wasm: 28,
+    wasm: 24,
     wgsl: `// neg_div: o0 = t27, o1 = t30
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
@@ -1730,7 +1597,18 @@ export class MnistCnn extends CompiledModel {
         outH: 28,
         outW: 28,
       },
-      conv1: {
+      pool1: {
+        batch: n,
+        channels: 8,
+        height: 28,
+        width: 28,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 14,
+        outW: 14,
+      },
+      conv2: {
         batch: n,
         channels: 8,
         height: 14,
@@ -1744,33 +1622,16 @@ export class MnistCnn extends CompiledModel {
         outH: 14,
         outW: 14,
       },
-      conv2: {
+      pool3: {
         batch: n,
         channels: 16,
-        height: 7,
-        width: 7,
-        filters: 32,
-        kernelH: 3,
-        kernelW: 3,
-        stride: 1,
-        padTop: 0,
-        padLeft: 0,
-        outH: 5,
-        outW: 5,
-      },
-      conv3: {
-        batch: n,
-        channels: 16,
-        height: 7,
-        width: 7,
-        filters: 32,
-        kernelH: 3,
-        kernelW: 3,
-        stride: 1,
-        padTop: 0,
-        padLeft: 0,
-        outH: 5,
-        outW: 5,
+        height: 14,
+        width: 14,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 7,
+        outW: 7,
       },
       conv4: {
         batch: n,
@@ -1788,19 +1649,44 @@ export class MnistCnn extends CompiledModel {
       },
       conv5: {
         batch: n,
-        channels: 8,
-        height: 14,
-        width: 14,
-        filters: 16,
+        channels: 16,
+        height: 7,
+        width: 7,
+        filters: 32,
         kernelH: 3,
         kernelW: 3,
         stride: 1,
-        padTop: 1,
-        padLeft: 1,
-        outH: 14,
-        outW: 14,
+        padTop: 0,
+        padLeft: 0,
+        outH: 5,
+        outW: 5,
       },
       conv6: {
+        batch: n,
+        channels: 16,
+        height: 7,
+        width: 7,
+        filters: 32,
+        kernelH: 3,
+        kernelW: 3,
+        stride: 1,
+        padTop: 0,
+        padLeft: 0,
+        outH: 5,
+        outW: 5,
+      },
+      pool7: {
+        batch: n,
+        channels: 16,
+        height: 14,
+        width: 14,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 7,
+        outW: 7,
+      },
+      conv8: {
         batch: n,
         channels: 8,
         height: 14,
@@ -1814,7 +1700,32 @@ export class MnistCnn extends CompiledModel {
         outH: 14,
         outW: 14,
       },
-      conv7: {
+      conv9: {
+        batch: n,
+        channels: 8,
+        height: 14,
+        width: 14,
+        filters: 16,
+        kernelH: 3,
+        kernelW: 3,
+        stride: 1,
+        padTop: 1,
+        padLeft: 1,
+        outH: 14,
+        outW: 14,
+      },
+      pool10: {
+        batch: n,
+        channels: 8,
+        height: 28,
+        width: 28,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 14,
+        outW: 14,
+      },
+      conv11: {
         batch: n,
         channels: 1,
         height: 28,
@@ -1842,15 +1753,15 @@ export class MnistCnn extends CompiledModel {
     // mnist_cnn.nn:9:10 conv2d_1: %3 = add(%1, %2); %4 = relu(%3)
     rt.run(kernels.conv2d_1_add_relu, n * 6272, n, b.s0, p["conv2d_1.bias"], b.s1, b.s2);
     // mnist_cnn.nn:9:46 avgpool2d_1: %5 = avgpool2d(%4; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_1_avgpool2d, n * 1568, n, b.s2, b.s0);
+    rt.avgpool2d(b.s2, b.s0, b.pool1);
     // mnist_cnn.nn:10:10 conv2d_2: %6 = conv2d(%5, conv2d_2.weight; stride=1, padding=1,1,1,1)
-    rt.conv2d(b.s0, p["conv2d_2.weight"], b.s3, b.conv1);
+    rt.conv2d(b.s0, p["conv2d_2.weight"], b.s3, b.conv2);
     // mnist_cnn.nn:10:10 conv2d_2: %8 = add(%6, %7); %9 = relu(%8)
     rt.run(kernels.conv2d_2_add_relu, n * 3136, n, b.s3, p["conv2d_2.bias"], b.s4, b.s5);
     // mnist_cnn.nn:10:47 avgpool2d_2: %10 = avgpool2d(%9; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_2_avgpool2d, n * 784, n, b.s5, b.s3);
+    rt.avgpool2d(b.s5, b.s3, b.pool3);
     // mnist_cnn.nn:11:10 conv2d_3: %11 = conv2d(%10, conv2d_3.weight; stride=1, padding=0,0,0,0)
-    rt.conv2d(b.s3, p["conv2d_3.weight"], b.s6, b.conv2);
+    rt.conv2d(b.s3, p["conv2d_3.weight"], b.s6, b.conv4);
     // mnist_cnn.nn:11:10 conv2d_3: %13 = add(%11, %12); %14 = relu(%13)
     rt.run(kernels.conv2d_3_add_relu, n * 800, n, b.s6, p["conv2d_3.bias"], b.s7, b.s8);
     // mnist_cnn.nn:11:32 global_avgpool_1: %209 = sum(%14; axes=[2, 3], keepdims)
@@ -1916,11 +1827,11 @@ export class MnistCnn extends CompiledModel {
     // mnist_cnn.nn:11:10 conv2d_3: %37 = sum(%36; axes=[1, 2], keepdims)
     rt.sum(b.s7, b.s11, 32, 25, 1);
     // mnist_cnn.nn:11:10 conv2d_3: grad_avgpool2d_2 = conv2d_grad_input(grad_conv2d_3, conv2d_3.weight, %10; stride=1, padding=0,0,0,0)
-    rt.conv2dGradInput(b.grad_conv2d_3, p["conv2d_3.weight"], b.grad_avgpool2d_2, b.conv3);
+    rt.conv2dGradInput(b.grad_conv2d_3, p["conv2d_3.weight"], b.grad_avgpool2d_2, b.conv5);
     // mnist_cnn.nn:11:10 conv2d_3: grad_conv2d_3.weight = conv2d_grad_weight(%10, grad_conv2d_3, conv2d_3.weight; stride=1, padding=0,0,0,0)
-    rt.conv2dGradWeight(b.s3, b.grad_conv2d_3, b.grad_conv2d_3_weight, b.conv4);
+    rt.conv2dGradWeight(b.s3, b.grad_conv2d_3, b.grad_conv2d_3_weight, b.conv6);
     // mnist_cnn.nn:10:47 avgpool2d_2: %41 = avgpool2d_grad(grad_avgpool2d_2, %9; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_2_avgpool2d_grad, n * 3136, n, b.grad_avgpool2d_2, b.s5, b.s3);
+    rt.avgpool2dGrad(b.grad_avgpool2d_2, b.s3, b.pool7);
     // mnist_cnn.nn:10:39: %42 = gt(%8, 0); grad_conv2d_2 = mul(%41, %42)
     rt.run(kernels.gt_mul, n * 3136, n, b.s4, b.s3, b.grad_conv2d_2);
     // mnist_cnn.nn:10:10 conv2d_2: %44 = sum(grad_conv2d_2; axes=[0])
@@ -1928,11 +1839,11 @@ export class MnistCnn extends CompiledModel {
     // mnist_cnn.nn:10:10 conv2d_2: %45 = sum(%44; axes=[1, 2], keepdims)
     rt.sum(b.s3, b.s4, 16, 196, 1);
     // mnist_cnn.nn:10:10 conv2d_2: grad_avgpool2d_1 = conv2d_grad_input(grad_conv2d_2, conv2d_2.weight, %5; stride=1, padding=1,1,1,1)
-    rt.conv2dGradInput(b.grad_conv2d_2, p["conv2d_2.weight"], b.grad_avgpool2d_1, b.conv5);
+    rt.conv2dGradInput(b.grad_conv2d_2, p["conv2d_2.weight"], b.grad_avgpool2d_1, b.conv8);
     // mnist_cnn.nn:10:10 conv2d_2: grad_conv2d_2.weight = conv2d_grad_weight(%5, grad_conv2d_2, conv2d_2.weight; stride=1, padding=1,1,1,1)
-    rt.conv2dGradWeight(b.s0, b.grad_conv2d_2, b.grad_conv2d_2_weight, b.conv6);
+    rt.conv2dGradWeight(b.s0, b.grad_conv2d_2, b.grad_conv2d_2_weight, b.conv9);
     // mnist_cnn.nn:9:46 avgpool2d_1: %49 = avgpool2d_grad(grad_avgpool2d_1, %4; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_1_avgpool2d_grad, n * 6272, n, b.grad_avgpool2d_1, b.s2, b.s0);
+    rt.avgpool2dGrad(b.grad_avgpool2d_1, b.s0, b.pool10);
     // mnist_cnn.nn:9:38: %50 = gt(%3, 0); grad_conv2d_1 = mul(%49, %50)
     rt.run(kernels.gt_mul_2, n * 6272, n, b.s1, b.s0, b.grad_conv2d_1);
     // mnist_cnn.nn:9:10 conv2d_1: %52 = sum(grad_conv2d_1; axes=[0])
@@ -1940,7 +1851,7 @@ export class MnistCnn extends CompiledModel {
     // mnist_cnn.nn:9:10 conv2d_1: %53 = sum(%52; axes=[1, 2], keepdims)
     rt.sum(b.s0, b.s1, 8, 784, 1);
     // mnist_cnn.nn:9:10 conv2d_1: grad_conv2d_1.weight = conv2d_grad_weight(x, grad_conv2d_1, conv2d_1.weight; stride=1, padding=1,1,1,1)
-    rt.conv2dGradWeight(b.data.x, b.grad_conv2d_1, b.grad_conv2d_1_weight, b.conv7);
+    rt.conv2dGradWeight(b.data.x, b.grad_conv2d_1, b.grad_conv2d_1_weight, b.conv11);
     // mnist_cnn.nn:15:13: %217 = neg(%216); %219 = div(%217, %218); %56 = add(optimizer.step, 1); %64 = pow(0.9, %56); %65 = sub(1, %64); %66 = pow(0.999, %56); %67 = sub(1, %66); %68 = div(optimizer.lr, %65); %70 = sqrt(%67)
     rt.run(
       kernels.update_optimizer_step,
@@ -2080,7 +1991,18 @@ export class MnistCnn extends CompiledModel {
         outH: 28,
         outW: 28,
       },
-      conv1: {
+      pool1: {
+        batch: n,
+        channels: 8,
+        height: 28,
+        width: 28,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 14,
+        outW: 14,
+      },
+      conv2: {
         batch: n,
         channels: 8,
         height: 14,
@@ -2094,7 +2016,18 @@ export class MnistCnn extends CompiledModel {
         outH: 14,
         outW: 14,
       },
-      conv2: {
+      pool3: {
+        batch: n,
+        channels: 16,
+        height: 14,
+        width: 14,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 7,
+        outW: 7,
+      },
+      conv4: {
         batch: n,
         channels: 16,
         height: 7,
@@ -2121,15 +2054,15 @@ export class MnistCnn extends CompiledModel {
     // mnist_cnn.nn:9:10 conv2d_1: %3 = add(%1, %2); %4 = relu(%3)
     rt.run(kernels.conv2d_1_add_relu_2, n * 6272, n, b.s0, p["conv2d_1.bias"], b.s1);
     // mnist_cnn.nn:9:46 avgpool2d_1: %5 = avgpool2d(%4; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_1_avgpool2d, n * 1568, n, b.s1, b.s0);
+    rt.avgpool2d(b.s1, b.s0, b.pool1);
     // mnist_cnn.nn:10:10 conv2d_2: %6 = conv2d(%5, conv2d_2.weight; stride=1, padding=1,1,1,1)
-    rt.conv2d(b.s0, p["conv2d_2.weight"], b.s1, b.conv1);
+    rt.conv2d(b.s0, p["conv2d_2.weight"], b.s1, b.conv2);
     // mnist_cnn.nn:10:10 conv2d_2: %8 = add(%6, %7); %9 = relu(%8)
     rt.run(kernels.conv2d_2_add_relu_2, n * 3136, n, b.s1, p["conv2d_2.bias"], b.s0);
     // mnist_cnn.nn:10:47 avgpool2d_2: %10 = avgpool2d(%9; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_2_avgpool2d, n * 784, n, b.s0, b.s1);
+    rt.avgpool2d(b.s0, b.s1, b.pool3);
     // mnist_cnn.nn:11:10 conv2d_3: %11 = conv2d(%10, conv2d_3.weight; stride=1, padding=0,0,0,0)
-    rt.conv2d(b.s1, p["conv2d_3.weight"], b.s0, b.conv2);
+    rt.conv2d(b.s1, p["conv2d_3.weight"], b.s0, b.conv4);
     // mnist_cnn.nn:11:10 conv2d_3: %13 = add(%11, %12); %14 = relu(%13)
     rt.run(kernels.conv2d_3_add_relu_2, n * 800, n, b.s0, p["conv2d_3.bias"], b.s1);
     // mnist_cnn.nn:11:32 global_avgpool_1: %20 = sum(%14; axes=[2, 3], keepdims)
@@ -2193,7 +2126,18 @@ export class MnistCnn extends CompiledModel {
         outH: 28,
         outW: 28,
       },
-      conv1: {
+      pool1: {
+        batch: n,
+        channels: 8,
+        height: 28,
+        width: 28,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 14,
+        outW: 14,
+      },
+      conv2: {
         batch: n,
         channels: 8,
         height: 14,
@@ -2207,7 +2151,18 @@ export class MnistCnn extends CompiledModel {
         outH: 14,
         outW: 14,
       },
-      conv2: {
+      pool3: {
+        batch: n,
+        channels: 16,
+        height: 14,
+        width: 14,
+        size: 2,
+        stride: 2,
+        padding: 0,
+        outH: 7,
+        outW: 7,
+      },
+      conv4: {
         batch: n,
         channels: 16,
         height: 7,
@@ -2234,15 +2189,15 @@ export class MnistCnn extends CompiledModel {
     // mnist_cnn.nn:9:10 conv2d_1: %3 = add(%1, %2); %4 = relu(%3)
     rt.run(kernels.conv2d_1_add_relu_2, n * 6272, n, b.s0, p["conv2d_1.bias"], b.s1);
     // mnist_cnn.nn:9:46 avgpool2d_1: %5 = avgpool2d(%4; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_1_avgpool2d, n * 1568, n, b.s1, b.s0);
+    rt.avgpool2d(b.s1, b.s0, b.pool1);
     // mnist_cnn.nn:10:10 conv2d_2: %6 = conv2d(%5, conv2d_2.weight; stride=1, padding=1,1,1,1)
-    rt.conv2d(b.s0, p["conv2d_2.weight"], b.s1, b.conv1);
+    rt.conv2d(b.s0, p["conv2d_2.weight"], b.s1, b.conv2);
     // mnist_cnn.nn:10:10 conv2d_2: %8 = add(%6, %7); %9 = relu(%8)
     rt.run(kernels.conv2d_2_add_relu_2, n * 3136, n, b.s1, p["conv2d_2.bias"], b.s0);
     // mnist_cnn.nn:10:47 avgpool2d_2: %10 = avgpool2d(%9; size=2, stride=2, padding=0)
-    rt.run(kernels.avgpool2d_2_avgpool2d, n * 784, n, b.s0, b.s1);
+    rt.avgpool2d(b.s0, b.s1, b.pool3);
     // mnist_cnn.nn:11:10 conv2d_3: %11 = conv2d(%10, conv2d_3.weight; stride=1, padding=0,0,0,0)
-    rt.conv2d(b.s1, p["conv2d_3.weight"], b.s0, b.conv2);
+    rt.conv2d(b.s1, p["conv2d_3.weight"], b.s0, b.conv4);
     // mnist_cnn.nn:11:10 conv2d_3: %13 = add(%11, %12); %14 = relu(%13)
     rt.run(kernels.conv2d_3_add_relu_2, n * 800, n, b.s0, p["conv2d_3.bias"], b.s1);
     // mnist_cnn.nn:11:32 global_avgpool_1: %20 = sum(%14; axes=[2, 3], keepdims)
@@ -2272,6 +2227,6 @@ export class MnistCnn extends CompiledModel {
 
 // MnistCnn's kernels as WebAssembly, printed from the same kernel IR as their JS bodies (base64).
 const mnistCnnWasm: KernelWasm = {
-  f32: "AGFzbQEAAAABLgVgAnx8AXxgB39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgCX9/f39/f39/fwACGgIDZW52Bm1lbW9yeQIAAARtYXRoA3BvdwAAAx4dAQIBAgECAwEDAwMDAwMEBAQEBAQEBAQDAwMCAwIHiAEdATAAAQExAAIBMgADATMABAE0AAUBNQAGATYABwE3AAgBOAAJATkACgIxMAALAjExAAwCMTIADQIxMwAOAjE0AA8CMTUAEAIxNgARAjE3ABICMTgAEwIxOQAUAjIwABUCMjEAFgIyMgAXAjIzABgCMjQAGQIyNQAaAjI2ABsCMjcAHAIyOAAdCq1lHdMCBAF/BH0EfAR7IAAhBwJAA0AgB0EDaiABTg0BIAMgB0ECdGr9AAIAIRAgBCAHQZAGbUEIb0ECdGoqAgD9EyAEIAdBAWpBkAZtQQhvQQJ0aioCAP0gASAEIAdBAmpBkAZtQQhvQQJ0aioCAP0gAiAEIAdBA2pBkAZtQQhvQQJ0aioCAP0gAyERIBAgEf3kASES/QwAAAAAAAAAAAAAAAAAAAAAIBIgEv0MAAAAAAAAAAAAAAAAAAAAAP1F/VIhEyAFIAdBAnRqIBL9CwIAIAYgB0ECdGogE/0LAgAgB0EEaiEHDAALCwJAA0AgByABTg0BIAMgB0ECdGoqAgAhCCAEIAdBkAZtQQhvQQJ0aioCACEJIAggCZIhCiAKQwAAAABfBH1DAAAAAAUgCgshCyAFIAdBAnRqIAo4AgAgBiAHQQJ0aiALOAIAIAdBAWohBwwACwsLnwkEAX8BfQF8AXsgACEFAkADQCAFQQNqIAFODQEgAyAFQcQBbUEcbCAFQQ5tQQ5vQQJsakEcbCAFQQ5vQQJsakECdGoqAgD9EyADIAVBAWpBxAFtQRxsIAVBAWpBDm1BDm9BAmxqQRxsIAVBAWpBDm9BAmxqQQJ0aioCAP0gASADIAVBAmpBxAFtQRxsIAVBAmpBDm1BDm9BAmxqQRxsIAVBAmpBDm9BAmxqQQJ0aioCAP0gAiADIAVBA2pBxAFtQRxsIAVBA2pBDm1BDm9BAmxqQRxsIAVBA2pBDm9BAmxqQQJ0aioCAP0gAyADIAVBxAFtQRxsIAVBDm1BDm9BAmxqQRxsIAVBDm9BAmxBAWpqQQJ0aioCAP0TIAMgBUEBakHEAW1BHGwgBUEBakEObUEOb0ECbGpBHGwgBUEBakEOb0ECbEEBampBAnRqKgIA/SABIAMgBUECakHEAW1BHGwgBUECakEObUEOb0ECbGpBHGwgBUECakEOb0ECbEEBampBAnRqKgIA/SACIAMgBUEDakHEAW1BHGwgBUEDakEObUEOb0ECbGpBHGwgBUEDakEOb0ECbEEBampBAnRqKgIA/SAD/eQBIAMgBUHEAW1BHGwgBUEObUEOb0ECbEEBampBHGwgBUEOb0ECbGpBAnRqKgIA/RMgAyAFQQFqQcQBbUEcbCAFQQFqQQ5tQQ5vQQJsQQFqakEcbCAFQQFqQQ5vQQJsakECdGoqAgD9IAEgAyAFQQJqQcQBbUEcbCAFQQJqQQ5tQQ5vQQJsQQFqakEcbCAFQQJqQQ5vQQJsakECdGoqAgD9IAIgAyAFQQNqQcQBbUEcbCAFQQNqQQ5tQQ5vQQJsQQFqakEcbCAFQQNqQQ5vQQJsakECdGoqAgD9IAP95AEgAyAFQcQBbUEcbCAFQQ5tQQ5vQQJsQQFqakEcbCAFQQ5vQQJsQQFqakECdGoqAgD9EyADIAVBAWpBxAFtQRxsIAVBAWpBDm1BDm9BAmxBAWpqQRxsIAVBAWpBDm9BAmxBAWpqQQJ0aioCAP0gASADIAVBAmpBxAFtQRxsIAVBAmpBDm1BDm9BAmxBAWpqQRxsIAVBAmpBDm9BAmxBAWpqQQJ0aioCAP0gAiADIAVBA2pBxAFtQRxsIAVBA2pBDm1BDm9BAmxBAWpqQRxsIAVBA2pBDm9BAmxBAWpqQQJ0aioCAP0gA/3kAf0MAACAPgAAgD4AAIA+AACAPv3mASEIIAQgBUECdGogCP0LAgAgBUEEaiEFDAALCwJAA0AgBSABTg0BIAMgBUHEAW1BHGwgBUEObUEOb0ECbGpBHGwgBUEOb0ECbGpBAnRqKgIAIAMgBUHEAW1BHGwgBUEObUEOb0ECbGpBHGwgBUEOb0ECbEEBampBAnRqKgIAkiADIAVBxAFtQRxsIAVBDm1BDm9BAmxBAWpqQRxsIAVBDm9BAmxqQQJ0aioCAJIgAyAFQcQBbUEcbCAFQQ5tQQ5vQQJsQQFqakEcbCAFQQ5vQQJsQQFqakECdGoqAgCSQwAAgD6UIQYgBCAFQQJ0aiAGOAIAIAVBAWohBQwACwsL0wIEAX8EfQR8BHsgACEHAkADQCAHQQNqIAFODQEgAyAHQQJ0av0AAgAhECAEIAdBxAFtQRBvQQJ0aioCAP0TIAQgB0EBakHEAW1BEG9BAnRqKgIA/SABIAQgB0ECakHEAW1BEG9BAnRqKgIA/SACIAQgB0EDakHEAW1BEG9BAnRqKgIA/SADIREgECAR/eQBIRL9DAAAAAAAAAAAAAAAAAAAAAAgEiAS/QwAAAAAAAAAAAAAAAAAAAAA/UX9UiETIAUgB0ECdGogEv0LAgAgBiAHQQJ0aiAT/QsCACAHQQRqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCACEIIAQgB0HEAW1BEG9BAnRqKgIAIQkgCCAJkiEKIApDAAAAAF8EfUMAAAAABSAKCyELIAUgB0ECdGogCjgCACAGIAdBAnRqIAs4AgAgB0EBaiEHDAALCwuLCQQBfwF9AXwBeyAAIQUCQANAIAVBA2ogAU4NASADIAVBMW1BDmwgBUEHbUEHb0ECbGpBDmwgBUEHb0ECbGpBAnRqKgIA/RMgAyAFQQFqQTFtQQ5sIAVBAWpBB21BB29BAmxqQQ5sIAVBAWpBB29BAmxqQQJ0aioCAP0gASADIAVBAmpBMW1BDmwgBUECakEHbUEHb0ECbGpBDmwgBUECakEHb0ECbGpBAnRqKgIA/SACIAMgBUEDakExbUEObCAFQQNqQQdtQQdvQQJsakEObCAFQQNqQQdvQQJsakECdGoqAgD9IAMgAyAFQTFtQQ5sIAVBB21BB29BAmxqQQ5sIAVBB29BAmxBAWpqQQJ0aioCAP0TIAMgBUEBakExbUEObCAFQQFqQQdtQQdvQQJsakEObCAFQQFqQQdvQQJsQQFqakECdGoqAgD9IAEgAyAFQQJqQTFtQQ5sIAVBAmpBB21BB29BAmxqQQ5sIAVBAmpBB29BAmxBAWpqQQJ0aioCAP0gAiADIAVBA2pBMW1BDmwgBUEDakEHbUEHb0ECbGpBDmwgBUEDakEHb0ECbEEBampBAnRqKgIA/SAD/eQBIAMgBUExbUEObCAFQQdtQQdvQQJsQQFqakEObCAFQQdvQQJsakECdGoqAgD9EyADIAVBAWpBMW1BDmwgBUEBakEHbUEHb0ECbEEBampBDmwgBUEBakEHb0ECbGpBAnRqKgIA/SABIAMgBUECakExbUEObCAFQQJqQQdtQQdvQQJsQQFqakEObCAFQQJqQQdvQQJsakECdGoqAgD9IAIgAyAFQQNqQTFtQQ5sIAVBA2pBB21BB29BAmxBAWpqQQ5sIAVBA2pBB29BAmxqQQJ0aioCAP0gA/3kASADIAVBMW1BDmwgBUEHbUEHb0ECbEEBampBDmwgBUEHb0ECbEEBampBAnRqKgIA/RMgAyAFQQFqQTFtQQ5sIAVBAWpBB21BB29BAmxBAWpqQQ5sIAVBAWpBB29BAmxBAWpqQQJ0aioCAP0gASADIAVBAmpBMW1BDmwgBUECakEHbUEHb0ECbEEBampBDmwgBUECakEHb0ECbEEBampBAnRqKgIA/SACIAMgBUEDakExbUEObCAFQQNqQQdtQQdvQQJsQQFqakEObCAFQQNqQQdvQQJsQQFqakECdGoqAgD9IAP95AH9DAAAgD4AAIA+AACAPgAAgD795gEhCCAEIAVBAnRqIAj9CwIAIAVBBGohBQwACwsCQANAIAUgAU4NASADIAVBMW1BDmwgBUEHbUEHb0ECbGpBDmwgBUEHb0ECbGpBAnRqKgIAIAMgBUExbUEObCAFQQdtQQdvQQJsakEObCAFQQdvQQJsQQFqakECdGoqAgCSIAMgBUExbUEObCAFQQdtQQdvQQJsQQFqakEObCAFQQdvQQJsakECdGoqAgCSIAMgBUExbUEObCAFQQdtQQdvQQJsQQFqakEObCAFQQdvQQJsQQFqakECdGoqAgCSQwAAgD6UIQYgBCAFQQJ0aiAGOAIAIAVBAWohBQwACwsLzgIEAX8EfQR8BHsgACEHAkADQCAHQQNqIAFODQEgAyAHQQJ0av0AAgAhECAEIAdBGW1BIG9BAnRqKgIA/RMgBCAHQQFqQRltQSBvQQJ0aioCAP0gASAEIAdBAmpBGW1BIG9BAnRqKgIA/SACIAQgB0EDakEZbUEgb0ECdGoqAgD9IAMhESAQIBH95AEhEv0MAAAAAAAAAAAAAAAAAAAAACASIBL9DAAAAAAAAAAAAAAAAAAAAAD9Rf1SIRMgBSAHQQJ0aiAS/QsCACAGIAdBAnRqIBP9CwIAIAdBBGohBwwACwsCQANAIAcgAU4NASADIAdBAnRqKgIAIQggBCAHQRltQSBvQQJ0aioCACEJIAggCZIhCiAKQwAAAABfBH1DAAAAAAUgCgshCyAFIAdBAnRqIAo4AgAgBiAHQQJ0aiALOAIAIAdBAWohBwwACwsLjwEEAX8DfQN8A3tBGbciCrYiB/0TIQ0gACEFAkADQCAFQQNqIAFODQEgAyAFQQJ0av0AAgAhDCAMIA395wEhDiAEIAVBAnRqIA79CwIAIAVBBGohBQwACwsCQANAIAUgAU4NASADIAVBAnRqKgIAIQYgBiAHlSEIIAQgBUECdGogCDgCACAFQQFqIQUMAAsLC/0BBQF/A30DfAN7AX8gACEGAkADQCAGQQNqIAFODQEgAyAGQQJ0av0AAgAhDSAGQQpvIhBBBkwEeyAEIBBBAnRq/QACAAUgBCAGQQpvQQJ0aioCAP0TIAQgBkEBakEKb0ECdGoqAgD9IAEgBCAGQQJqQQpvQQJ0aioCAP0gAiAEIAZBA2pBCm9BAnRqKgIA/SADCyEOIA0gDv3kASEPIAUgBkECdGogD/0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgAhByAEIAZBCm9BAnRqKgIAIQggByAIkiEJIAUgBkECdGogCTgCACAGQQFqIQYMAAsLC84CBAF/BH0EfAR7IAAhBwJAA0AgB0EDaiABTg0BIAMgB0EKbUECdGoqAgD9EyADIAdBAWpBCm1BAnRqKgIA/SABIAMgB0ECakEKbUECdGoqAgD9IAIgAyAHQQNqQQptQQJ0aioCAP0gAyEQIBAgB0EKb7L9EyAHQQFqQQpvsv0gASAHQQJqQQpvsv0gAiAHQQNqQQpvsv0gA/1B/QwAAIA/AACAPwAAgD8AAIA//U4hESAEIAdBAnRq/QACACESIBEgEv3mASETIAUgB0ECdGogEf0LAgAgBiAHQQJ0aiAT/QsCACAHQQRqIQcMAAsLAkADQCAHIAFODQEgAyAHQQptQQJ0aioCACEIIAggB0EKb7JbsyEJIAQgB0ECdGoqAgAhCiAJIAqUIQsgBSAHQQJ0aiAJOAIAIAYgB0ECdGogCzgCACAHQQFqIQcMAAsLC7oBBAF/BX0FfAV7IAK3Ig+2Igr9EyEUIAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIREgBCAGQQJ0av0AAgAhEiARIBL95QEhEyATIBT95wEhFSAFIAZBAnRqIBX9CwIAIAZBBGohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAIQcgBCAGQQJ0aioCACEIIAcgCJMhCSAJIAqVIQsgBSAGQQJ0aiALOAIAIAZBAWohBgwACwsLvAIEAX8HfQd8B3tBGbciELYiCf0TIRcgACEGAkADQCAGQQNqIAFODQEgAyAGQRltQQJ0aioCAP0TIAMgBkEBakEZbUECdGoqAgD9IAEgAyAGQQJqQRltQQJ0aioCAP0gAiADIAZBA2pBGW1BAnRqKgIA/SADIRUgFSEWIBYgF/3nASEYIAQgBkECdGr9AAIAIRkgGf0MAAAAAAAAAAAAAAAAAAAAAP1E/QwAAIA/AACAPwAAgD8AAIA//U4hGiAYIBr95gEhGyAFIAZBAnRqIBv9CwIAIAZBBGohBgwACwsCQANAIAYgAU4NASADIAZBGW1BAnRqKgIAIQcgByEIIAggCZUhCiAEIAZBAnRqKgIAIQsgC0MAAAAAXrMhDCAKIAyUIQ0gBSAGQQJ0aiANOAIAIAZBAWohBgwACwsLigUEAX8BfQF8AXsgACEGAkADQCAGQQNqIAFODQEgBkEObUEOb0ECbbJBB7JdsyAGQQ5vQQJtskEHsl2zlEMAAAAAXAR9IAMgBkHEAW1BB2wgBkEObUEOb0ECbUEHb2pBB2wgBkEOb0ECbUEHb2pBAnRqKgIABUMAAAAAC/0TIAZBAWpBDm1BDm9BAm2yQQeyXbMgBkEBakEOb0ECbbJBB7Jds5RDAAAAAFwEfSADIAZBAWpBxAFtQQdsIAZBAWpBDm1BDm9BAm1BB29qQQdsIAZBAWpBDm9BAm1BB29qQQJ0aioCAAVDAAAAAAv9IAEgBkECakEObUEOb0ECbbJBB7JdsyAGQQJqQQ5vQQJtskEHsl2zlEMAAAAAXAR9IAMgBkECakHEAW1BB2wgBkECakEObUEOb0ECbUEHb2pBB2wgBkECakEOb0ECbUEHb2pBAnRqKgIABUMAAAAAC/0gAiAGQQNqQQ5tQQ5vQQJtskEHsl2zIAZBA2pBDm9BAm2yQQeyXbOUQwAAAABcBH0gAyAGQQNqQcQBbUEHbCAGQQNqQQ5tQQ5vQQJtQQdvakEHbCAGQQNqQQ5vQQJtQQdvakECdGoqAgAFQwAAAAAL/SAD/QwAAIA+AACAPgAAgD4AAIA+/eYBIQkgBSAGQQJ0aiAJ/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgBkEObUEOb0ECbbJBB7JdsyAGQQ5vQQJtskEHsl2zlEMAAAAAXAR9IAMgBkHEAW1BB2wgBkEObUEOb0ECbUEHb2pBB2wgBkEOb0ECbUEHb2pBAnRqKgIABUMAAAAAC0MAAIA+lCEHIAUgBkECdGogBzgCACAGQQFqIQYMAAsLC9UBBAF/BH0EfAR7IAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIQ8gD/0MAAAAAAAAAAAAAAAAAAAAAP1E/QwAAIA/AACAPwAAgD8AAIA//U4hECAEIAZBAnRq/QACACERIBEgEP3mASESIAUgBkECdGogEv0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgAhByAHQwAAAABesyEIIAQgBkECdGoqAgAhCSAJIAiUIQogBSAGQQJ0aiAKOAIAIAZBAWohBgwACwsLigUEAX8BfQF8AXsgACEGAkADQCAGQQNqIAFODQEgBkEcbUEcb0ECbbJBDrJdsyAGQRxvQQJtskEOsl2zlEMAAAAAXAR9IAMgBkGQBm1BDmwgBkEcbUEcb0ECbUEOb2pBDmwgBkEcb0ECbUEOb2pBAnRqKgIABUMAAAAAC/0TIAZBAWpBHG1BHG9BAm2yQQ6yXbMgBkEBakEcb0ECbbJBDrJds5RDAAAAAFwEfSADIAZBAWpBkAZtQQ5sIAZBAWpBHG1BHG9BAm1BDm9qQQ5sIAZBAWpBHG9BAm1BDm9qQQJ0aioCAAVDAAAAAAv9IAEgBkECakEcbUEcb0ECbbJBDrJdsyAGQQJqQRxvQQJtskEOsl2zlEMAAAAAXAR9IAMgBkECakGQBm1BDmwgBkECakEcbUEcb0ECbUEOb2pBDmwgBkECakEcb0ECbUEOb2pBAnRqKgIABUMAAAAAC/0gAiAGQQNqQRxtQRxvQQJtskEOsl2zIAZBA2pBHG9BAm2yQQ6yXbOUQwAAAABcBH0gAyAGQQNqQZAGbUEObCAGQQNqQRxtQRxvQQJtQQ5vakEObCAGQQNqQRxvQQJtQQ5vakECdGoqAgAFQwAAAAAL/SAD/QwAAIA+AACAPgAAgD4AAIA+/eYBIQkgBSAGQQJ0aiAJ/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgBkEcbUEcb0ECbbJBDrJdsyAGQRxvQQJtskEOsl2zlEMAAAAAXAR9IAMgBkGQBm1BDmwgBkEcbUEcb0ECbUEOb2pBDmwgBkEcb0ECbUEOb2pBAnRqKgIABUMAAAAAC0MAAIA+lCEHIAUgBkECdGogBzgCACAGQQFqIQYMAAsLC9UBBAF/BH0EfAR7IAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIQ8gD/0MAAAAAAAAAAAAAAAAAAAAAP1E/QwAAIA/AACAPwAAgD8AAIA//U4hECAEIAZBAnRq/QACACERIBEgEP3mASESIAUgBkECdGogEv0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgAhByAHQwAAAABesyEIIAQgBkECdGoqAgAhCSAJIAiUIQogBSAGQQJ0aiAKOAIAIAZBAWohBgwACwsL3QEEAX8NfQ18DXsgArciGbYiDP0TISYgACEJAkADQCAJIAFODQEgA0EAQQJ0aioCACEKIAqMIQsgCyAMlSENIARBAEECdGoqAgAhDiAOQwAAgD+SIQ9DZmZmP7sgD7sQALYhEEMAAIA/IBCTIRFDd75/P7sgD7sQALYhEkMAAIA/IBKTIRMgBUEAQQJ0aioCACEUIBQgEZUhFSATkSEWIAYgCUECdGogDTgCACAEIAlBAnRqIA84AgAgByAJQQJ0aiAVOAIAIAggCUECdGogFjgCACAJQQFqIQkMAAsLC90EBAF/E30TfBN7IAAhCQJAA0AgCUEDaiABTg0BIAMgCUECdGr9AAIAITD9DGZmZj9mZmY/ZmZmP2ZmZj8gMP3mASExIAQgCUECdGr9AAIAITL9DM3MzD3NzMw9zczMPc3MzD0gMv3mASEzIDEgM/3kASE0IAUgCUECdGr9AAIAITX9DHe+fz93vn8/d75/P3e+fz8gNf3mASE2IDIgMv3mASE3/QxvEoM6bxKDOm8SgzpvEoM6IDf95gEhOCA2IDj95AEhOSA5/eMBITogBkEAQQJ0aioCAP0TITsgOiA7/ecBITwgPP0Md8wrMnfMKzJ3zCsyd8wrMv3kASE9IDQgPf3nASE+IAdBAEECdGoqAgD9EyE/ID8gPv3mASFAIAggCUECdGr9AAIAIUEgQSBA/eUBIUIgAyAJQQJ0aiA0/QsCACAFIAlBAnRqIDn9CwIAIAggCUECdGogQv0LAgAgCUEEaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgAhCkNmZmY/IAqUIQsgBCAJQQJ0aioCACEMQ83MzD0gDJQhDSALIA2SIQ4gBSAJQQJ0aioCACEPQ3e+fz8gD5QhECAMIAyUIRFDbxKDOiARlCESIBAgEpIhEyATkSEUIAZBAEECdGoqAgAhFSAUIBWVIRYgFkN3zCsykiEXIA4gF5UhGCAHQQBBAnRqKgIAIRkgGSAYlCEaIAggCUECdGoqAgAhGyAbIBqTIRwgAyAJQQJ0aiAOOAIAIAUgCUECdGogEzgCACAIIAlBAnRqIBw4AgAgCUEBaiEJDAALCwvdBAQBfxN9E3wTeyAAIQkCQANAIAlBA2ogAU4NASADIAlBAnRq/QACACEw/QxmZmY/ZmZmP2ZmZj9mZmY/IDD95gEhMSAEIAlBAnRq/QACACEy/QzNzMw9zczMPc3MzD3NzMw9IDL95gEhMyAxIDP95AEhNCAFIAlBAnRq/QACACE1/Qx3vn8/d75/P3e+fz93vn8/IDX95gEhNiAyIDL95gEhN/0MbxKDOm8SgzpvEoM6bxKDOiA3/eYBITggNiA4/eQBITkgOf3jASE6IAZBAEECdGoqAgD9EyE7IDogO/3nASE8IDz9DHfMKzJ3zCsyd8wrMnfMKzL95AEhPSA0ID395wEhPiAHQQBBAnRqKgIA/RMhPyA/ID795gEhQCAIIAlBAnRq/QACACFBIEEgQP3lASFCIAMgCUECdGogNP0LAgAgBSAJQQJ0aiA5/QsCACAIIAlBAnRqIEL9CwIAIAlBBGohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAIQpDZmZmPyAKlCELIAQgCUECdGoqAgAhDEPNzMw9IAyUIQ0gCyANkiEOIAUgCUECdGoqAgAhD0N3vn8/IA+UIRAgDCAMlCERQ28SgzogEZQhEiAQIBKSIRMgE5EhFCAGQQBBAnRqKgIAIRUgFCAVlSEWIBZDd8wrMpIhFyAOIBeVIRggB0EAQQJ0aioCACEZIBkgGJQhGiAIIAlBAnRqKgIAIRsgGyAakyEcIAMgCUECdGogDjgCACAFIAlBAnRqIBM4AgAgCCAJQQJ0aiAcOAIAIAlBAWohCQwACwsL3QQEAX8TfRN8E3sgACEJAkADQCAJQQNqIAFODQEgAyAJQQJ0av0AAgAhMP0MZmZmP2ZmZj9mZmY/ZmZmPyAw/eYBITEgBCAJQQJ0av0AAgAhMv0MzczMPc3MzD3NzMw9zczMPSAy/eYBITMgMSAz/eQBITQgBSAJQQJ0av0AAgAhNf0Md75/P3e+fz93vn8/d75/PyA1/eYBITYgMiAy/eYBITf9DG8SgzpvEoM6bxKDOm8SgzogN/3mASE4IDYgOP3kASE5IDn94wEhOiAGQQBBAnRqKgIA/RMhOyA6IDv95wEhPCA8/Qx3zCsyd8wrMnfMKzJ3zCsy/eQBIT0gNCA9/ecBIT4gB0EAQQJ0aioCAP0TIT8gPyA+/eYBIUAgCCAJQQJ0av0AAgAhQSBBIED95QEhQiADIAlBAnRqIDT9CwIAIAUgCUECdGogOf0LAgAgCCAJQQJ0aiBC/QsCACAJQQRqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCACEKQ2ZmZj8gCpQhCyAEIAlBAnRqKgIAIQxDzczMPSAMlCENIAsgDZIhDiAFIAlBAnRqKgIAIQ9Dd75/PyAPlCEQIAwgDJQhEUNvEoM6IBGUIRIgECASkiETIBORIRQgBkEAQQJ0aioCACEVIBQgFZUhFiAWQ3fMKzKSIRcgDiAXlSEYIAdBAEECdGoqAgAhGSAZIBiUIRogCCAJQQJ0aioCACEbIBsgGpMhHCADIAlBAnRqIA44AgAgBSAJQQJ0aiATOAIAIAggCUECdGogHDgCACAJQQFqIQkMAAsLC90EBAF/E30TfBN7IAAhCQJAA0AgCUEDaiABTg0BIAMgCUECdGr9AAIAITD9DGZmZj9mZmY/ZmZmP2ZmZj8gMP3mASExIAQgCUECdGr9AAIAITL9DM3MzD3NzMw9zczMPc3MzD0gMv3mASEzIDEgM/3kASE0IAUgCUECdGr9AAIAITX9DHe+fz93vn8/d75/P3e+fz8gNf3mASE2IDIgMv3mASE3/QxvEoM6bxKDOm8SgzpvEoM6IDf95gEhOCA2IDj95AEhOSA5/eMBITogBkEAQQJ0aioCAP0TITsgOiA7/ecBITwgPP0Md8wrMnfMKzJ3zCsyd8wrMv3kASE9IDQgPf3nASE+IAdBAEECdGoqAgD9EyE/ID8gPv3mASFAIAggCUECdGr9AAIAIUEgQSBA/eUBIUIgAyAJQQJ0aiA0/QsCACAFIAlBAnRqIDn9CwIAIAggCUECdGogQv0LAgAgCUEEaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgAhCkNmZmY/IAqUIQsgBCAJQQJ0aioCACEMQ83MzD0gDJQhDSALIA2SIQ4gBSAJQQJ0aioCACEPQ3e+fz8gD5QhECAMIAyUIRFDbxKDOiARlCESIBAgEpIhEyATkSEUIAZBAEECdGoqAgAhFSAUIBWVIRYgFkN3zCsykiEXIA4gF5UhGCAHQQBBAnRqKgIAIRkgGSAYlCEaIAggCUECdGoqAgAhGyAbIBqTIRwgAyAJQQJ0aiAOOAIAIAUgCUECdGogEzgCACAIIAlBAnRqIBw4AgAgCUEBaiEJDAALCwvdBAQBfxN9E3wTeyAAIQkCQANAIAlBA2ogAU4NASADIAlBAnRq/QACACEw/QxmZmY/ZmZmP2ZmZj9mZmY/IDD95gEhMSAEIAlBAnRq/QACACEy/QzNzMw9zczMPc3MzD3NzMw9IDL95gEhMyAxIDP95AEhNCAFIAlBAnRq/QACACE1/Qx3vn8/d75/P3e+fz93vn8/IDX95gEhNiAyIDL95gEhN/0MbxKDOm8SgzpvEoM6bxKDOiA3/eYBITggNiA4/eQBITkgOf3jASE6IAZBAEECdGoqAgD9EyE7IDogO/3nASE8IDz9DHfMKzJ3zCsyd8wrMnfMKzL95AEhPSA0ID395wEhPiAHQQBBAnRqKgIA/RMhPyA/ID795gEhQCAIIAlBAnRq/QACACFBIEEgQP3lASFCIAMgCUECdGogNP0LAgAgBSAJQQJ0aiA5/QsCACAIIAlBAnRqIEL9CwIAIAlBBGohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAIQpDZmZmPyAKlCELIAQgCUECdGoqAgAhDEPNzMw9IAyUIQ0gCyANkiEOIAUgCUECdGoqAgAhD0N3vn8/IA+UIRAgDCAMlCERQ28SgzogEZQhEiAQIBKSIRMgE5EhFCAGQQBBAnRqKgIAIRUgFCAVlSEWIBZDd8wrMpIhFyAOIBeVIRggB0EAQQJ0aioCACEZIBkgGJQhGiAIIAlBAnRqKgIAIRsgGyAakyEcIAMgCUECdGogDjgCACAFIAlBAnRqIBM4AgAgCCAJQQJ0aiAcOAIAIAlBAWohCQwACwsL3QQEAX8TfRN8E3sgACEJAkADQCAJQQNqIAFODQEgAyAJQQJ0av0AAgAhMP0MZmZmP2ZmZj9mZmY/ZmZmPyAw/eYBITEgBCAJQQJ0av0AAgAhMv0MzczMPc3MzD3NzMw9zczMPSAy/eYBITMgMSAz/eQBITQgBSAJQQJ0av0AAgAhNf0Md75/P3e+fz93vn8/d75/PyA1/eYBITYgMiAy/eYBITf9DG8SgzpvEoM6bxKDOm8SgzogN/3mASE4IDYgOP3kASE5IDn94wEhOiAGQQBBAnRqKgIA/RMhOyA6IDv95wEhPCA8/Qx3zCsyd8wrMnfMKzJ3zCsy/eQBIT0gNCA9/ecBIT4gB0EAQQJ0aioCAP0TIT8gPyA+/eYBIUAgCCAJQQJ0av0AAgAhQSBBIED95QEhQiADIAlBAnRqIDT9CwIAIAUgCUECdGogOf0LAgAgCCAJQQJ0aiBC/QsCACAJQQRqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCACEKQ2ZmZj8gCpQhCyAEIAlBAnRqKgIAIQxDzczMPSAMlCENIAsgDZIhDiAFIAlBAnRqKgIAIQ9Dd75/PyAPlCEQIAwgDJQhEUNvEoM6IBGUIRIgECASkiETIBORIRQgBkEAQQJ0aioCACEVIBQgFZUhFiAWQ3fMKzKSIRcgDiAXlSEYIAdBAEECdGoqAgAhGSAZIBiUIRogCCAJQQJ0aioCACEbIBsgGpMhHCADIAlBAnRqIA44AgAgBSAJQQJ0aiATOAIAIAggCUECdGogHDgCACAJQQFqIQkMAAsLC90EBAF/E30TfBN7IAAhCQJAA0AgCUEDaiABTg0BIAMgCUECdGr9AAIAITD9DGZmZj9mZmY/ZmZmP2ZmZj8gMP3mASExIAQgCUECdGr9AAIAITL9DM3MzD3NzMw9zczMPc3MzD0gMv3mASEzIDEgM/3kASE0IAUgCUECdGr9AAIAITX9DHe+fz93vn8/d75/P3e+fz8gNf3mASE2IDIgMv3mASE3/QxvEoM6bxKDOm8SgzpvEoM6IDf95gEhOCA2IDj95AEhOSA5/eMBITogBkEAQQJ0aioCAP0TITsgOiA7/ecBITwgPP0Md8wrMnfMKzJ3zCsyd8wrMv3kASE9IDQgPf3nASE+IAdBAEECdGoqAgD9EyE/ID8gPv3mASFAIAggCUECdGr9AAIAIUEgQSBA/eUBIUIgAyAJQQJ0aiA0/QsCACAFIAlBAnRqIDn9CwIAIAggCUECdGogQv0LAgAgCUEEaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgAhCkNmZmY/IAqUIQsgBCAJQQJ0aioCACEMQ83MzD0gDJQhDSALIA2SIQ4gBSAJQQJ0aioCACEPQ3e+fz8gD5QhECAMIAyUIRFDbxKDOiARlCESIBAgEpIhEyATkSEUIAZBAEECdGoqAgAhFSAUIBWVIRYgFkN3zCsykiEXIA4gF5UhGCAHQQBBAnRqKgIAIRkgGSAYlCEaIAggCUECdGoqAgAhGyAbIBqTIRwgAyAJQQJ0aiAOOAIAIAUgCUECdGogEzgCACAIIAlBAnRqIBw4AgAgCUEBaiEJDAALCwvdBAQBfxN9E3wTeyAAIQkCQANAIAlBA2ogAU4NASADIAlBAnRq/QACACEw/QxmZmY/ZmZmP2ZmZj9mZmY/IDD95gEhMSAEIAlBAnRq/QACACEy/QzNzMw9zczMPc3MzD3NzMw9IDL95gEhMyAxIDP95AEhNCAFIAlBAnRq/QACACE1/Qx3vn8/d75/P3e+fz93vn8/IDX95gEhNiAyIDL95gEhN/0MbxKDOm8SgzpvEoM6bxKDOiA3/eYBITggNiA4/eQBITkgOf3jASE6IAZBAEECdGoqAgD9EyE7IDogO/3nASE8IDz9DHfMKzJ3zCsyd8wrMnfMKzL95AEhPSA0ID395wEhPiAHQQBBAnRqKgIA/RMhPyA/ID795gEhQCAIIAlBAnRq/QACACFBIEEgQP3lASFCIAMgCUECdGogNP0LAgAgBSAJQQJ0aiA5/QsCACAIIAlBAnRqIEL9CwIAIAlBBGohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAIQpDZmZmPyAKlCELIAQgCUECdGoqAgAhDEPNzMw9IAyUIQ0gCyANkiEOIAUgCUECdGoqAgAhD0N3vn8/IA+UIRAgDCAMlCERQ28SgzogEZQhEiAQIBKSIRMgE5EhFCAGQQBBAnRqKgIAIRUgFCAVlSEWIBZDd8wrMpIhFyAOIBeVIRggB0EAQQJ0aioCACEZIBkgGJQhGiAIIAlBAnRqKgIAIRsgGyAakyEcIAMgCUECdGogDjgCACAFIAlBAnRqIBM4AgAgCCAJQQJ0aiAcOAIAIAlBAWohCQwACwsLuAIEAX8EfQR8BHsgACEGAkADQCAGQQNqIAFODQEgAyAGQQJ0av0AAgAhDyAEIAZBkAZtQQhvQQJ0aioCAP0TIAQgBkEBakGQBm1BCG9BAnRqKgIA/SABIAQgBkECakGQBm1BCG9BAnRqKgIA/SACIAQgBkEDakGQBm1BCG9BAnRqKgIA/SADIRAgDyAQ/eQBIRH9DAAAAAAAAAAAAAAAAAAAAAAgESAR/QwAAAAAAAAAAAAAAAAAAAAA/UX9UiESIAUgBkECdGogEv0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgAhByAEIAZBkAZtQQhvQQJ0aioCACEIIAcgCJIhCSAJQwAAAABfBH1DAAAAAAUgCQshCiAFIAZBAnRqIAo4AgAgBkEBaiEGDAALCwu4AgQBfwR9BHwEeyAAIQYCQANAIAZBA2ogAU4NASADIAZBAnRq/QACACEPIAQgBkHEAW1BEG9BAnRqKgIA/RMgBCAGQQFqQcQBbUEQb0ECdGoqAgD9IAEgBCAGQQJqQcQBbUEQb0ECdGoqAgD9IAIgBCAGQQNqQcQBbUEQb0ECdGoqAgD9IAMhECAPIBD95AEhEf0MAAAAAAAAAAAAAAAAAAAAACARIBH9DAAAAAAAAAAAAAAAAAAAAAD9Rf1SIRIgBSAGQQJ0aiAS/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCACEHIAQgBkHEAW1BEG9BAnRqKgIAIQggByAIkiEJIAlDAAAAAF8EfUMAAAAABSAJCyEKIAUgBkECdGogCjgCACAGQQFqIQYMAAsLC7MCBAF/BH0EfAR7IAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIQ8gBCAGQRltQSBvQQJ0aioCAP0TIAQgBkEBakEZbUEgb0ECdGoqAgD9IAEgBCAGQQJqQRltQSBvQQJ0aioCAP0gAiAEIAZBA2pBGW1BIG9BAnRqKgIA/SADIRAgDyAQ/eQBIRH9DAAAAAAAAAAAAAAAAAAAAAAgESAR/QwAAAAAAAAAAAAAAAAAAAAA/UX9UiESIAUgBkECdGogEv0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgAhByAEIAZBGW1BIG9BAnRqKgIAIQggByAIkiEJIAlDAAAAAF8EfUMAAAAABSAJCyEKIAUgBkECdGogCjgCACAGQQFqIQYMAAsLC48BBAF/A30DfAN7QRm3Igq2Igf9EyENIAAhBQJAA0AgBUEDaiABTg0BIAMgBUECdGr9AAIAIQwgDCAN/ecBIQ4gBCAFQQJ0aiAO/QsCACAFQQRqIQUMAAsLAkADQCAFIAFODQEgAyAFQQJ0aioCACEGIAYgB5UhCCAEIAVBAnRqIAg4AgAgBUEBaiEFDAALCwuzAgQBfwR9BHwEeyAAIQYCQANAIAZBA2ogAU4NASADIAZBCm1BAnRqKgIA/RMgAyAGQQFqQQptQQJ0aioCAP0gASADIAZBAmpBCm1BAnRqKgIA/SACIAMgBkEDakEKbUECdGoqAgD9IAMhDyAPIAZBCm+y/RMgBkEBakEKb7L9IAEgBkECakEKb7L9IAIgBkEDakEKb7L9IAP9Qf0MAACAPwAAgD8AAIA/AACAP/1OIRAgBCAGQQJ0av0AAgAhESAQIBH95gEhEiAFIAZBAnRqIBL9CwIAIAZBBGohBgwACwsCQANAIAYgAU4NASADIAZBCm1BAnRqKgIAIQcgByAGQQpvsluzIQggBCAGQQJ0aioCACEJIAggCZQhCiAFIAZBAnRqIAo4AgAgBkEBaiEGDAALCwucAQQBfwR9BHwEeyACtyIMtiII/RMhECAAIQUCQANAIAVBA2ogAU4NASADQQBBAnRqKgIA/RMhDiAO/eEBIQ8gDyAQ/ecBIREgBCAFQQJ0aiAR/QsCACAFQQRqIQUMAAsLAkADQCAFIAFODQEgA0EAQQJ0aioCACEGIAaMIQcgByAIlSEJIAQgBUECdGogCTgCACAFQQFqIQUMAAsLCwDcBARuYW1lAdQEHgAIbWF0aC5wb3cBEWNvbnYyZF8xX2FkZF9yZWx1AhVhdmdwb29sMmRfMV9hdmdwb29sMmQDEWNvbnYyZF8yX2FkZF9yZWx1BBVhdmdwb29sMmRfMl9hdmdwb29sMmQFEWNvbnYyZF8zX2FkZF9yZWx1BhRnbG9iYWxfYXZncG9vbF8xX2RpdgcLZGVuc2VfMV9hZGQIC29uZV9ob3RfbXVsCQdzdWJfZGl2CiFnbG9iYWxfYXZncG9vbF8xX2Jyb2FkY2FzdF90b19tdWwLGmF2Z3Bvb2wyZF8yX2F2Z3Bvb2wyZF9ncmFkDAZndF9tdWwNGmF2Z3Bvb2wyZF8xX2F2Z3Bvb2wyZF9ncmFkDghndF9tdWxfMg8VdXBkYXRlX29wdGltaXplcl9zdGVwEBZ1cGRhdGVfY29udjJkXzFfd2VpZ2h0ERR1cGRhdGVfY29udjJkXzFfYmlhcxIWdXBkYXRlX2NvbnYyZF8yX3dlaWdodBMUdXBkYXRlX2NvbnYyZF8yX2JpYXMUFnVwZGF0ZV9jb252MmRfM193ZWlnaHQVFHVwZGF0ZV9jb252MmRfM19iaWFzFhV1cGRhdGVfZGVuc2VfMV93ZWlnaHQXE3VwZGF0ZV9kZW5zZV8xX2JpYXMYE2NvbnYyZF8xX2FkZF9yZWx1XzIZE2NvbnYyZF8yX2FkZF9yZWx1XzIaE2NvbnYyZF8zX2FkZF9yZWx1XzIbFmdsb2JhbF9hdmdwb29sXzFfZGl2XzIcDW9uZV9ob3RfbXVsXzIdB25lZ19kaXY=",
-  f64: "AGFzbQEAAAABLgVgAnx8AXxgB39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgCX9/f39/f39/fwACGgIDZW52Bm1lbW9yeQIAAARtYXRoA3BvdwAAAx4dAQIBAgECAwEDAwMDAwMEBAQEBAQEBAQDAwMCAwIHiAEdATAAAQExAAIBMgADATMABAE0AAUBNQAGATYABwE3AAgBOAAJATkACgIxMAALAjExAAwCMTIADQIxMwAOAjE0AA8CMTUAEAIxNgARAjE3ABICMTgAEwIxOQAUAjIwABUCMjEAFgIyMgAXAjIzABgCMjQAGQIyNQAaAjI2ABsCMjcAHAIyOAAdCtNYHakCAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBA3Rq/QADACEMIAQgB0GQBm1BCG9BA3RqKwMA/RQgBCAHQQFqQZAGbUEIb0EDdGorAwD9IgEhDSAMIA398AEhDv0MAAAAAAAAAAAAAAAAAAAAACAOIA79DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ8gBSAHQQN0aiAO/QsDACAGIAdBA3RqIA/9CwMAIAdBAmohBwwACwsCQANAIAcgAU4NASADIAdBA3RqKwMAIQggBCAHQZAGbUEIb0EDdGorAwAhCSAIIAmgIQogCkQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCgshCyAFIAdBA3RqIAo5AwAgBiAHQQN0aiALOQMAIAdBAWohBwwACwsL2QUDAX8BfAF7IAAhBQJAA0AgBUEBaiABTg0BIAMgBUHEAW1BHGwgBUEObUEOb0ECbGpBHGwgBUEOb0ECbGpBA3RqKwMA/RQgAyAFQQFqQcQBbUEcbCAFQQFqQQ5tQQ5vQQJsakEcbCAFQQFqQQ5vQQJsakEDdGorAwD9IgEgAyAFQcQBbUEcbCAFQQ5tQQ5vQQJsakEcbCAFQQ5vQQJsQQFqakEDdGorAwD9FCADIAVBAWpBxAFtQRxsIAVBAWpBDm1BDm9BAmxqQRxsIAVBAWpBDm9BAmxBAWpqQQN0aisDAP0iAf3wASADIAVBxAFtQRxsIAVBDm1BDm9BAmxBAWpqQRxsIAVBDm9BAmxqQQN0aisDAP0UIAMgBUEBakHEAW1BHGwgBUEBakEObUEOb0ECbEEBampBHGwgBUEBakEOb0ECbGpBA3RqKwMA/SIB/fABIAMgBUHEAW1BHGwgBUEObUEOb0ECbEEBampBHGwgBUEOb0ECbEEBampBA3RqKwMA/RQgAyAFQQFqQcQBbUEcbCAFQQFqQQ5tQQ5vQQJsQQFqakEcbCAFQQFqQQ5vQQJsQQFqakEDdGorAwD9IgH98AH9DAAAAAAAANA/AAAAAAAA0D/98gEhByAEIAVBA3RqIAf9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBxAFtQRxsIAVBDm1BDm9BAmxqQRxsIAVBDm9BAmxqQQN0aisDACADIAVBxAFtQRxsIAVBDm1BDm9BAmxqQRxsIAVBDm9BAmxBAWpqQQN0aisDAKAgAyAFQcQBbUEcbCAFQQ5tQQ5vQQJsQQFqakEcbCAFQQ5vQQJsakEDdGorAwCgIAMgBUHEAW1BHGwgBUEObUEOb0ECbEEBampBHGwgBUEOb0ECbEEBampBA3RqKwMAoEQAAAAAAADQP6IhBiAEIAVBA3RqIAY5AwAgBUEBaiEFDAALCwupAgMBfwR8BHsgACEHAkADQCAHQQFqIAFODQEgAyAHQQN0av0AAwAhDCAEIAdBxAFtQRBvQQN0aisDAP0UIAQgB0EBakHEAW1BEG9BA3RqKwMA/SIBIQ0gDCAN/fABIQ79DAAAAAAAAAAAAAAAAAAAAAAgDiAO/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEPIAUgB0EDdGogDv0LAwAgBiAHQQN0aiAP/QsDACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQN0aisDACEIIAQgB0HEAW1BEG9BA3RqKwMAIQkgCCAJoCEKIApEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAoLIQsgBSAHQQN0aiAKOQMAIAYgB0EDdGogCzkDACAHQQFqIQcMAAsLC80FAwF/AXwBeyAAIQUCQANAIAVBAWogAU4NASADIAVBMW1BDmwgBUEHbUEHb0ECbGpBDmwgBUEHb0ECbGpBA3RqKwMA/RQgAyAFQQFqQTFtQQ5sIAVBAWpBB21BB29BAmxqQQ5sIAVBAWpBB29BAmxqQQN0aisDAP0iASADIAVBMW1BDmwgBUEHbUEHb0ECbGpBDmwgBUEHb0ECbEEBampBA3RqKwMA/RQgAyAFQQFqQTFtQQ5sIAVBAWpBB21BB29BAmxqQQ5sIAVBAWpBB29BAmxBAWpqQQN0aisDAP0iAf3wASADIAVBMW1BDmwgBUEHbUEHb0ECbEEBampBDmwgBUEHb0ECbGpBA3RqKwMA/RQgAyAFQQFqQTFtQQ5sIAVBAWpBB21BB29BAmxBAWpqQQ5sIAVBAWpBB29BAmxqQQN0aisDAP0iAf3wASADIAVBMW1BDmwgBUEHbUEHb0ECbEEBampBDmwgBUEHb0ECbEEBampBA3RqKwMA/RQgAyAFQQFqQTFtQQ5sIAVBAWpBB21BB29BAmxBAWpqQQ5sIAVBAWpBB29BAmxBAWpqQQN0aisDAP0iAf3wAf0MAAAAAAAA0D8AAAAAAADQP/3yASEHIAQgBUEDdGogB/0LAwAgBUECaiEFDAALCwJAA0AgBSABTg0BIAMgBUExbUEObCAFQQdtQQdvQQJsakEObCAFQQdvQQJsakEDdGorAwAgAyAFQTFtQQ5sIAVBB21BB29BAmxqQQ5sIAVBB29BAmxBAWpqQQN0aisDAKAgAyAFQTFtQQ5sIAVBB21BB29BAmxBAWpqQQ5sIAVBB29BAmxqQQN0aisDAKAgAyAFQTFtQQ5sIAVBB21BB29BAmxBAWpqQQ5sIAVBB29BAmxBAWpqQQN0aisDAKBEAAAAAAAA0D+iIQYgBCAFQQN0aiAGOQMAIAVBAWohBQwACwsLpgIDAX8EfAR7IAAhBwJAA0AgB0EBaiABTg0BIAMgB0EDdGr9AAMAIQwgBCAHQRltQSBvQQN0aisDAP0UIAQgB0EBakEZbUEgb0EDdGorAwD9IgEhDSAMIA398AEhDv0MAAAAAAAAAAAAAAAAAAAAACAOIA79DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ8gBSAHQQN0aiAO/QsDACAGIAdBA3RqIA/9CwMAIAdBAmohBwwACwsCQANAIAcgAU4NASADIAdBA3RqKwMAIQggBCAHQRltQSBvQQN0aisDACEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0EDdGogCjkDACAGIAdBA3RqIAs5AwAgB0EBaiEHDAALCwuKAQMBfwN8A3tBGbciB/0UIQogACEFAkADQCAFQQFqIAFODQEgAyAFQQN0av0AAwAhCSAJIAr98wEhCyAEIAVBA3RqIAv9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBA3RqKwMAIQYgBiAHoyEIIAQgBUEDdGogCDkDACAFQQFqIQUMAAsLC9MBBAF/A3wDewF/IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQogBkEKbyINQQhMBHsgBCANQQN0av0AAwAFIAQgBkEKb0EDdGorAwD9FCAEIAZBAWpBCm9BA3RqKwMA/SIBCyELIAogC/3wASEMIAUgBkEDdGogDP0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAEIAZBCm9BA3RqKwMAIQggByAIoCEJIAUgBkEDdGogCTkDACAGQQFqIQYMAAsLC4wCAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBCm1BA3RqKwMA/RQgAyAHQQFqQQptQQN0aisDAP0iASEMIAwgB0EKb7f9FCAHQQFqQQpvt/0iAf1H/QwAAAAAAADwPwAAAAAAAPA//U4hDSAEIAdBA3Rq/QADACEOIA0gDv3yASEPIAUgB0EDdGogDf0LAwAgBiAHQQN0aiAP/QsDACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQptQQN0aisDACEIIAggB0EKb7dhuCEJIAQgB0EDdGorAwAhCiAJIAqiIQsgBSAHQQN0aiAJOQMAIAYgB0EDdGogCzkDACAHQQFqIQcMAAsLC7UBAwF/BXwFeyACtyIK/RQhDyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACEMIAQgBkEDdGr9AAMAIQ0gDCAN/fEBIQ4gDiAP/fMBIRAgBSAGQQN0aiAQ/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkEDdGorAwAhCCAHIAihIQkgCSAKoyELIAUgBkEDdGogCzkDACAGQQFqIQYMAAsLC5MCAwF/B3wHe0EZtyIJ/RQhECAAIQYCQANAIAZBAWogAU4NASADIAZBGW1BA3RqKwMA/RQgAyAGQQFqQRltQQN0aisDAP0iASEOIA4hDyAPIBD98wEhESAEIAZBA3Rq/QADACESIBL9DAAAAAAAAAAAAAAAAAAAAAD9Sv0MAAAAAAAA8D8AAAAAAADwP/1OIRMgESAT/fIBIRQgBSAGQQN0aiAU/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQRltQQN0aisDACEHIAchCCAIIAmjIQogBCAGQQN0aisDACELIAtEAAAAAAAAAABkuCEMIAogDKIhDSAFIAZBA3RqIA05AwAgBkEBaiEGDAALCwvCAwMBfwF8AXsgACEGAkADQCAGQQFqIAFODQEgBkEObUEOb0ECbbdBB7djuCAGQQ5vQQJtt0EHt2O4okQAAAAAAAAAAGIEfCADIAZBxAFtQQdsIAZBDm1BDm9BAm1BB29qQQdsIAZBDm9BAm1BB29qQQN0aisDAAVEAAAAAAAAAAAL/RQgBkEBakEObUEOb0ECbbdBB7djuCAGQQFqQQ5vQQJtt0EHt2O4okQAAAAAAAAAAGIEfCADIAZBAWpBxAFtQQdsIAZBAWpBDm1BDm9BAm1BB29qQQdsIAZBAWpBDm9BAm1BB29qQQN0aisDAAVEAAAAAAAAAAAL/SIB/QwAAAAAAADQPwAAAAAAANA//fIBIQggBSAGQQN0aiAI/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgBkEObUEOb0ECbbdBB7djuCAGQQ5vQQJtt0EHt2O4okQAAAAAAAAAAGIEfCADIAZBxAFtQQdsIAZBDm1BDm9BAm1BB29qQQdsIAZBDm9BAm1BB29qQQN0aisDAAVEAAAAAAAAAAALRAAAAAAAANA/oiEHIAUgBkEDdGogBzkDACAGQQFqIQYMAAsLC9cBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAv9DAAAAAAAAAAAAAAAAAAAAAD9Sv0MAAAAAAAA8D8AAAAAAADwP/1OIQwgBCAGQQN0av0AAwAhDSANIAz98gEhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgB0QAAAAAAAAAAGS4IQggBCAGQQN0aisDACEJIAkgCKIhCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwvCAwMBfwF8AXsgACEGAkADQCAGQQFqIAFODQEgBkEcbUEcb0ECbbdBDrdjuCAGQRxvQQJtt0EOt2O4okQAAAAAAAAAAGIEfCADIAZBkAZtQQ5sIAZBHG1BHG9BAm1BDm9qQQ5sIAZBHG9BAm1BDm9qQQN0aisDAAVEAAAAAAAAAAAL/RQgBkEBakEcbUEcb0ECbbdBDrdjuCAGQQFqQRxvQQJtt0EOt2O4okQAAAAAAAAAAGIEfCADIAZBAWpBkAZtQQ5sIAZBAWpBHG1BHG9BAm1BDm9qQQ5sIAZBAWpBHG9BAm1BDm9qQQN0aisDAAVEAAAAAAAAAAAL/SIB/QwAAAAAAADQPwAAAAAAANA//fIBIQggBSAGQQN0aiAI/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgBkEcbUEcb0ECbbdBDrdjuCAGQRxvQQJtt0EOt2O4okQAAAAAAAAAAGIEfCADIAZBkAZtQQ5sIAZBHG1BHG9BAm1BDm9qQQ5sIAZBHG9BAm1BDm9qQQN0aisDAAVEAAAAAAAAAAALRAAAAAAAANA/oiEHIAUgBkEDdGogBzkDACAGQQFqIQYMAAsLC9cBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAv9DAAAAAAAAAAAAAAAAAAAAAD9Sv0MAAAAAAAA8D8AAAAAAADwP/1OIQwgBCAGQQN0av0AAwAhDSANIAz98gEhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgB0QAAAAAAAAAAGS4IQggBCAGQQN0aisDACEJIAkgCKIhCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwvmAQMBfw18DXsgArciDP0UIRkgACEJAkADQCAJIAFODQEgA0EAQQN0aisDACEKIAqaIQsgCyAMoyENIARBAEEDdGorAwAhDiAORAAAAAAAAPA/oCEPRM3MzMzMzOw/IA8QACEQRAAAAAAAAPA/IBChIRFEK4cW2c737z8gDxAAIRJEAAAAAAAA8D8gEqEhEyAFQQBBA3RqKwMAIRQgFCARoyEVIBOfIRYgBiAJQQN0aiANOQMAIAQgCUEDdGogDzkDACAHIAlBA3RqIBU5AwAgCCAJQQN0aiAWOQMAIAlBAWohCQwACwsL7wQDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBkEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAdBAEEDdGorAwD9FCEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGQQBBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAdBAEEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC+8EAwF/E3wTeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBA3Rq/QADACEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBA3Rq/QADACEi/QwrhxbZzvfvPyuHFtnO9+8/ICL98gEhIyAfIB/98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIyAl/fABISYgJv3vASEnIAZBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHQQBBA3RqKwMA/RQhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBkEAQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHQQBBA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwvvBAMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQN0av0AAwAhH/0MmJmZmZmZuT+YmZmZmZm5PyAf/fIBISAgHiAg/fABISEgBSAJQQN0av0AAwAhIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGQQBBA3RqKwMA/RQhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogISAq/fMBISsgB0EAQQN0aisDAP0UISwgLCAr/fIBIS0gCCAJQQN0av0AAwAhLiAuIC398QEhLyADIAlBA3RqICH9CwMAIAUgCUEDdGogJv0LAwAgCCAJQQN0aiAv/QsDACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQN0aisDACEKRM3MzMzMzOw/IAqiIQsgBCAJQQN0aisDACEMRJiZmZmZmbk/IAyiIQ0gCyANoCEOIAUgCUEDdGorAwAhD0QrhxbZzvfvPyAPoiEQIAwgDKIhEUQAqvHSTWJQPyARoiESIBAgEqAhEyATnyEUIAZBAEEDdGorAwAhFSAUIBWjIRYgFkQ6jDDijnlFPqAhFyAOIBejIRggB0EAQQN0aisDACEZIBkgGKIhGiAIIAlBA3RqKwMAIRsgGyAaoSEcIAMgCUEDdGogDjkDACAFIAlBA3RqIBM5AwAgCCAJQQN0aiAcOQMAIAlBAWohCQwACwsL7wQDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBkEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAdBAEEDdGorAwD9FCEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGQQBBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAdBAEEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC+8EAwF/E3wTeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBA3Rq/QADACEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBA3Rq/QADACEi/QwrhxbZzvfvPyuHFtnO9+8/ICL98gEhIyAfIB/98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIyAl/fABISYgJv3vASEnIAZBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHQQBBA3RqKwMA/RQhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBkEAQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHQQBBA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwvvBAMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQN0av0AAwAhH/0MmJmZmZmZuT+YmZmZmZm5PyAf/fIBISAgHiAg/fABISEgBSAJQQN0av0AAwAhIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGQQBBA3RqKwMA/RQhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogISAq/fMBISsgB0EAQQN0aisDAP0UISwgLCAr/fIBIS0gCCAJQQN0av0AAwAhLiAuIC398QEhLyADIAlBA3RqICH9CwMAIAUgCUEDdGogJv0LAwAgCCAJQQN0aiAv/QsDACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQN0aisDACEKRM3MzMzMzOw/IAqiIQsgBCAJQQN0aisDACEMRJiZmZmZmbk/IAyiIQ0gCyANoCEOIAUgCUEDdGorAwAhD0QrhxbZzvfvPyAPoiEQIAwgDKIhEUQAqvHSTWJQPyARoiESIBAgEqAhEyATnyEUIAZBAEEDdGorAwAhFSAUIBWjIRYgFkQ6jDDijnlFPqAhFyAOIBejIRggB0EAQQN0aisDACEZIBkgGKIhGiAIIAlBA3RqKwMAIRsgGyAaoSEcIAMgCUEDdGogDjkDACAFIAlBA3RqIBM5AwAgCCAJQQN0aiAcOQMAIAlBAWohCQwACwsL7wQDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBkEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAdBAEEDdGorAwD9FCEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGQQBBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAdBAEEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC+8EAwF/E3wTeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBA3Rq/QADACEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBA3Rq/QADACEi/QwrhxbZzvfvPyuHFtnO9+8/ICL98gEhIyAfIB/98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIyAl/fABISYgJv3vASEnIAZBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHQQBBA3RqKwMA/RQhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBkEAQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHQQBBA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwuOAgMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhCyAEIAZBkAZtQQhvQQN0aisDAP0UIAQgBkEBakGQBm1BCG9BA3RqKwMA/SIBIQwgCyAM/fABIQ39DAAAAAAAAAAAAAAAAAAAAAAgDSAN/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAEIAZBkAZtQQhvQQN0aisDACEIIAcgCKAhCSAJRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAJCyEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC44CAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAQgBkHEAW1BEG9BA3RqKwMA/RQgBCAGQQFqQcQBbUEQb0EDdGorAwD9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkHEAW1BEG9BA3RqKwMAIQggByAIoCEJIAlEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAkLIQogBSAGQQN0aiAKOQMAIAZBAWohBgwACwsLiwIDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgBCAGQRltQSBvQQN0aisDAP0UIAQgBkEBakEZbUEgb0EDdGorAwD9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkEZbUEgb0EDdGorAwAhCCAHIAigIQkgCUQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCQshCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwuKAQMBfwN8A3tBGbciB/0UIQogACEFAkADQCAFQQFqIAFODQEgAyAFQQN0av0AAwAhCSAJIAr98wEhCyAEIAVBA3RqIAv9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBA3RqKwMAIQYgBiAHoyEIIAQgBUEDdGogCDkDACAFQQFqIQUMAAsLC/EBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBCm1BA3RqKwMA/RQgAyAGQQFqQQptQQN0aisDAP0iASELIAsgBkEKb7f9FCAGQQFqQQpvt/0iAf1H/QwAAAAAAADwPwAAAAAAAPA//U4hDCAEIAZBA3Rq/QADACENIAwgDf3yASEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEKbUEDdGorAwAhByAHIAZBCm+3YbghCCAEIAZBA3RqKwMAIQkgCCAJoiEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC5cBAwF/BHwEeyACtyII/RQhDCAAIQUCQANAIAVBAWogAU4NASADQQBBA3RqKwMA/RQhCiAK/e0BIQsgCyAM/fMBIQ0gBCAFQQN0aiAN/QsDACAFQQJqIQUMAAsLAkADQCAFIAFODQEgA0EAQQN0aisDACEGIAaaIQcgByAIoyEJIAQgBUEDdGogCTkDACAFQQFqIQUMAAsLCwDcBARuYW1lAdQEHgAIbWF0aC5wb3cBEWNvbnYyZF8xX2FkZF9yZWx1AhVhdmdwb29sMmRfMV9hdmdwb29sMmQDEWNvbnYyZF8yX2FkZF9yZWx1BBVhdmdwb29sMmRfMl9hdmdwb29sMmQFEWNvbnYyZF8zX2FkZF9yZWx1BhRnbG9iYWxfYXZncG9vbF8xX2RpdgcLZGVuc2VfMV9hZGQIC29uZV9ob3RfbXVsCQdzdWJfZGl2CiFnbG9iYWxfYXZncG9vbF8xX2Jyb2FkY2FzdF90b19tdWwLGmF2Z3Bvb2wyZF8yX2F2Z3Bvb2wyZF9ncmFkDAZndF9tdWwNGmF2Z3Bvb2wyZF8xX2F2Z3Bvb2wyZF9ncmFkDghndF9tdWxfMg8VdXBkYXRlX29wdGltaXplcl9zdGVwEBZ1cGRhdGVfY29udjJkXzFfd2VpZ2h0ERR1cGRhdGVfY29udjJkXzFfYmlhcxIWdXBkYXRlX2NvbnYyZF8yX3dlaWdodBMUdXBkYXRlX2NvbnYyZF8yX2JpYXMUFnVwZGF0ZV9jb252MmRfM193ZWlnaHQVFHVwZGF0ZV9jb252MmRfM19iaWFzFhV1cGRhdGVfZGVuc2VfMV93ZWlnaHQXE3VwZGF0ZV9kZW5zZV8xX2JpYXMYE2NvbnYyZF8xX2FkZF9yZWx1XzIZE2NvbnYyZF8yX2FkZF9yZWx1XzIaE2NvbnYyZF8zX2FkZF9yZWx1XzIbFmdsb2JhbF9hdmdwb29sXzFfZGl2XzIcDW9uZV9ob3RfbXVsXzIdB25lZ19kaXY=",
+  f32: "AGFzbQEAAAABLgVgAnx8AXxgB39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgCX9/f39/f39/fwACGgIDZW52Bm1lbW9yeQIAAARtYXRoA3BvdwAAAxoZAQEBAgMBAwMDAwQEBAQEBAQEBAMDAwIDAgd0GQEwAAEBMQACATIAAwEzAAQBNAAFATUABgE2AAcBNwAIATgACQE5AAoCMTAACwIxMQAMAjEyAA0CMTMADgIxNAAPAjE1ABACMTYAEQIxNwASAjE4ABMCMTkAFAIyMAAVAjIxABYCMjIAFwIyMwAYAjI0ABkK50gZ0wIEAX8EfQR8BHsgACEHAkADQCAHQQNqIAFODQEgAyAHQQJ0av0AAgAhECAEIAdBkAZtQQhvQQJ0aioCAP0TIAQgB0EBakGQBm1BCG9BAnRqKgIA/SABIAQgB0ECakGQBm1BCG9BAnRqKgIA/SACIAQgB0EDakGQBm1BCG9BAnRqKgIA/SADIREgECAR/eQBIRL9DAAAAAAAAAAAAAAAAAAAAAAgEiAS/QwAAAAAAAAAAAAAAAAAAAAA/UX9UiETIAUgB0ECdGogEv0LAgAgBiAHQQJ0aiAT/QsCACAHQQRqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCACEIIAQgB0GQBm1BCG9BAnRqKgIAIQkgCCAJkiEKIApDAAAAAF8EfUMAAAAABSAKCyELIAUgB0ECdGogCjgCACAGIAdBAnRqIAs4AgAgB0EBaiEHDAALCwvTAgQBfwR9BHwEeyAAIQcCQANAIAdBA2ogAU4NASADIAdBAnRq/QACACEQIAQgB0HEAW1BEG9BAnRqKgIA/RMgBCAHQQFqQcQBbUEQb0ECdGoqAgD9IAEgBCAHQQJqQcQBbUEQb0ECdGoqAgD9IAIgBCAHQQNqQcQBbUEQb0ECdGoqAgD9IAMhESAQIBH95AEhEv0MAAAAAAAAAAAAAAAAAAAAACASIBL9DAAAAAAAAAAAAAAAAAAAAAD9Rf1SIRMgBSAHQQJ0aiAS/QsCACAGIAdBAnRqIBP9CwIAIAdBBGohBwwACwsCQANAIAcgAU4NASADIAdBAnRqKgIAIQggBCAHQcQBbUEQb0ECdGoqAgAhCSAIIAmSIQogCkMAAAAAXwR9QwAAAAAFIAoLIQsgBSAHQQJ0aiAKOAIAIAYgB0ECdGogCzgCACAHQQFqIQcMAAsLC84CBAF/BH0EfAR7IAAhBwJAA0AgB0EDaiABTg0BIAMgB0ECdGr9AAIAIRAgBCAHQRltQSBvQQJ0aioCAP0TIAQgB0EBakEZbUEgb0ECdGoqAgD9IAEgBCAHQQJqQRltQSBvQQJ0aioCAP0gAiAEIAdBA2pBGW1BIG9BAnRqKgIA/SADIREgECAR/eQBIRL9DAAAAAAAAAAAAAAAAAAAAAAgEiAS/QwAAAAAAAAAAAAAAAAAAAAA/UX9UiETIAUgB0ECdGogEv0LAgAgBiAHQQJ0aiAT/QsCACAHQQRqIQcMAAsLAkADQCAHIAFODQEgAyAHQQJ0aioCACEIIAQgB0EZbUEgb0ECdGoqAgAhCSAIIAmSIQogCkMAAAAAXwR9QwAAAAAFIAoLIQsgBSAHQQJ0aiAKOAIAIAYgB0ECdGogCzgCACAHQQFqIQcMAAsLC48BBAF/A30DfAN7QRm3Igq2Igf9EyENIAAhBQJAA0AgBUEDaiABTg0BIAMgBUECdGr9AAIAIQwgDCAN/ecBIQ4gBCAFQQJ0aiAO/QsCACAFQQRqIQUMAAsLAkADQCAFIAFODQEgAyAFQQJ0aioCACEGIAYgB5UhCCAEIAVBAnRqIAg4AgAgBUEBaiEFDAALCwv9AQUBfwN9A3wDewF/IAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIQ0gBkEKbyIQQQZMBHsgBCAQQQJ0av0AAgAFIAQgBkEKb0ECdGoqAgD9EyAEIAZBAWpBCm9BAnRqKgIA/SABIAQgBkECakEKb0ECdGoqAgD9IAIgBCAGQQNqQQpvQQJ0aioCAP0gAwshDiANIA795AEhDyAFIAZBAnRqIA/9CwIAIAZBBGohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAIQcgBCAGQQpvQQJ0aioCACEIIAcgCJIhCSAFIAZBAnRqIAk4AgAgBkEBaiEGDAALCwvOAgQBfwR9BHwEeyAAIQcCQANAIAdBA2ogAU4NASADIAdBCm1BAnRqKgIA/RMgAyAHQQFqQQptQQJ0aioCAP0gASADIAdBAmpBCm1BAnRqKgIA/SACIAMgB0EDakEKbUECdGoqAgD9IAMhECAQIAdBCm+y/RMgB0EBakEKb7L9IAEgB0ECakEKb7L9IAIgB0EDakEKb7L9IAP9Qf0MAACAPwAAgD8AAIA/AACAP/1OIREgBCAHQQJ0av0AAgAhEiARIBL95gEhEyAFIAdBAnRqIBH9CwIAIAYgB0ECdGogE/0LAgAgB0EEaiEHDAALCwJAA0AgByABTg0BIAMgB0EKbUECdGoqAgAhCCAIIAdBCm+yW7MhCSAEIAdBAnRqKgIAIQogCSAKlCELIAUgB0ECdGogCTgCACAGIAdBAnRqIAs4AgAgB0EBaiEHDAALCwu6AQQBfwV9BXwFeyACtyIPtiIK/RMhFCAAIQYCQANAIAZBA2ogAU4NASADIAZBAnRq/QACACERIAQgBkECdGr9AAIAIRIgESAS/eUBIRMgEyAU/ecBIRUgBSAGQQJ0aiAV/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCACEHIAQgBkECdGoqAgAhCCAHIAiTIQkgCSAKlSELIAUgBkECdGogCzgCACAGQQFqIQYMAAsLC7wCBAF/B30HfAd7QRm3IhC2Ign9EyEXIAAhBgJAA0AgBkEDaiABTg0BIAMgBkEZbUECdGoqAgD9EyADIAZBAWpBGW1BAnRqKgIA/SABIAMgBkECakEZbUECdGoqAgD9IAIgAyAGQQNqQRltQQJ0aioCAP0gAyEVIBUhFiAWIBf95wEhGCAEIAZBAnRq/QACACEZIBn9DAAAAAAAAAAAAAAAAAAAAAD9RP0MAACAPwAAgD8AAIA/AACAP/1OIRogGCAa/eYBIRsgBSAGQQJ0aiAb/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgAyAGQRltQQJ0aioCACEHIAchCCAIIAmVIQogBCAGQQJ0aioCACELIAtDAAAAAF6zIQwgCiAMlCENIAUgBkECdGogDTgCACAGQQFqIQYMAAsLC9UBBAF/BH0EfAR7IAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIQ8gD/0MAAAAAAAAAAAAAAAAAAAAAP1E/QwAAIA/AACAPwAAgD8AAIA//U4hECAEIAZBAnRq/QACACERIBEgEP3mASESIAUgBkECdGogEv0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkECdGoqAgAhByAHQwAAAABesyEIIAQgBkECdGoqAgAhCSAJIAiUIQogBSAGQQJ0aiAKOAIAIAZBAWohBgwACwsL1QEEAX8EfQR8BHsgACEGAkADQCAGQQNqIAFODQEgAyAGQQJ0av0AAgAhDyAP/QwAAAAAAAAAAAAAAAAAAAAA/UT9DAAAgD8AAIA/AACAPwAAgD/9TiEQIAQgBkECdGr9AAIAIREgESAQ/eYBIRIgBSAGQQJ0aiAS/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCACEHIAdDAAAAAF6zIQggBCAGQQJ0aioCACEJIAkgCJQhCiAFIAZBAnRqIAo4AgAgBkEBaiEGDAALCwvdAQQBfw19DXwNeyACtyIZtiIM/RMhJiAAIQkCQANAIAkgAU4NASADQQBBAnRqKgIAIQogCowhCyALIAyVIQ0gBEEAQQJ0aioCACEOIA5DAACAP5IhD0NmZmY/uyAPuxAAtiEQQwAAgD8gEJMhEUN3vn8/uyAPuxAAtiESQwAAgD8gEpMhEyAFQQBBAnRqKgIAIRQgFCARlSEVIBORIRYgBiAJQQJ0aiANOAIAIAQgCUECdGogDzgCACAHIAlBAnRqIBU4AgAgCCAJQQJ0aiAWOAIAIAlBAWohCQwACwsL3QQEAX8TfRN8E3sgACEJAkADQCAJQQNqIAFODQEgAyAJQQJ0av0AAgAhMP0MZmZmP2ZmZj9mZmY/ZmZmPyAw/eYBITEgBCAJQQJ0av0AAgAhMv0MzczMPc3MzD3NzMw9zczMPSAy/eYBITMgMSAz/eQBITQgBSAJQQJ0av0AAgAhNf0Md75/P3e+fz93vn8/d75/PyA1/eYBITYgMiAy/eYBITf9DG8SgzpvEoM6bxKDOm8SgzogN/3mASE4IDYgOP3kASE5IDn94wEhOiAGQQBBAnRqKgIA/RMhOyA6IDv95wEhPCA8/Qx3zCsyd8wrMnfMKzJ3zCsy/eQBIT0gNCA9/ecBIT4gB0EAQQJ0aioCAP0TIT8gPyA+/eYBIUAgCCAJQQJ0av0AAgAhQSBBIED95QEhQiADIAlBAnRqIDT9CwIAIAUgCUECdGogOf0LAgAgCCAJQQJ0aiBC/QsCACAJQQRqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCACEKQ2ZmZj8gCpQhCyAEIAlBAnRqKgIAIQxDzczMPSAMlCENIAsgDZIhDiAFIAlBAnRqKgIAIQ9Dd75/PyAPlCEQIAwgDJQhEUNvEoM6IBGUIRIgECASkiETIBORIRQgBkEAQQJ0aioCACEVIBQgFZUhFiAWQ3fMKzKSIRcgDiAXlSEYIAdBAEECdGoqAgAhGSAZIBiUIRogCCAJQQJ0aioCACEbIBsgGpMhHCADIAlBAnRqIA44AgAgBSAJQQJ0aiATOAIAIAggCUECdGogHDgCACAJQQFqIQkMAAsLC90EBAF/E30TfBN7IAAhCQJAA0AgCUEDaiABTg0BIAMgCUECdGr9AAIAITD9DGZmZj9mZmY/ZmZmP2ZmZj8gMP3mASExIAQgCUECdGr9AAIAITL9DM3MzD3NzMw9zczMPc3MzD0gMv3mASEzIDEgM/3kASE0IAUgCUECdGr9AAIAITX9DHe+fz93vn8/d75/P3e+fz8gNf3mASE2IDIgMv3mASE3/QxvEoM6bxKDOm8SgzpvEoM6IDf95gEhOCA2IDj95AEhOSA5/eMBITogBkEAQQJ0aioCAP0TITsgOiA7/ecBITwgPP0Md8wrMnfMKzJ3zCsyd8wrMv3kASE9IDQgPf3nASE+IAdBAEECdGoqAgD9EyE/ID8gPv3mASFAIAggCUECdGr9AAIAIUEgQSBA/eUBIUIgAyAJQQJ0aiA0/QsCACAFIAlBAnRqIDn9CwIAIAggCUECdGogQv0LAgAgCUEEaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgAhCkNmZmY/IAqUIQsgBCAJQQJ0aioCACEMQ83MzD0gDJQhDSALIA2SIQ4gBSAJQQJ0aioCACEPQ3e+fz8gD5QhECAMIAyUIRFDbxKDOiARlCESIBAgEpIhEyATkSEUIAZBAEECdGoqAgAhFSAUIBWVIRYgFkN3zCsykiEXIA4gF5UhGCAHQQBBAnRqKgIAIRkgGSAYlCEaIAggCUECdGoqAgAhGyAbIBqTIRwgAyAJQQJ0aiAOOAIAIAUgCUECdGogEzgCACAIIAlBAnRqIBw4AgAgCUEBaiEJDAALCwvdBAQBfxN9E3wTeyAAIQkCQANAIAlBA2ogAU4NASADIAlBAnRq/QACACEw/QxmZmY/ZmZmP2ZmZj9mZmY/IDD95gEhMSAEIAlBAnRq/QACACEy/QzNzMw9zczMPc3MzD3NzMw9IDL95gEhMyAxIDP95AEhNCAFIAlBAnRq/QACACE1/Qx3vn8/d75/P3e+fz93vn8/IDX95gEhNiAyIDL95gEhN/0MbxKDOm8SgzpvEoM6bxKDOiA3/eYBITggNiA4/eQBITkgOf3jASE6IAZBAEECdGoqAgD9EyE7IDogO/3nASE8IDz9DHfMKzJ3zCsyd8wrMnfMKzL95AEhPSA0ID395wEhPiAHQQBBAnRqKgIA/RMhPyA/ID795gEhQCAIIAlBAnRq/QACACFBIEEgQP3lASFCIAMgCUECdGogNP0LAgAgBSAJQQJ0aiA5/QsCACAIIAlBAnRqIEL9CwIAIAlBBGohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAIQpDZmZmPyAKlCELIAQgCUECdGoqAgAhDEPNzMw9IAyUIQ0gCyANkiEOIAUgCUECdGoqAgAhD0N3vn8/IA+UIRAgDCAMlCERQ28SgzogEZQhEiAQIBKSIRMgE5EhFCAGQQBBAnRqKgIAIRUgFCAVlSEWIBZDd8wrMpIhFyAOIBeVIRggB0EAQQJ0aioCACEZIBkgGJQhGiAIIAlBAnRqKgIAIRsgGyAakyEcIAMgCUECdGogDjgCACAFIAlBAnRqIBM4AgAgCCAJQQJ0aiAcOAIAIAlBAWohCQwACwsL3QQEAX8TfRN8E3sgACEJAkADQCAJQQNqIAFODQEgAyAJQQJ0av0AAgAhMP0MZmZmP2ZmZj9mZmY/ZmZmPyAw/eYBITEgBCAJQQJ0av0AAgAhMv0MzczMPc3MzD3NzMw9zczMPSAy/eYBITMgMSAz/eQBITQgBSAJQQJ0av0AAgAhNf0Md75/P3e+fz93vn8/d75/PyA1/eYBITYgMiAy/eYBITf9DG8SgzpvEoM6bxKDOm8SgzogN/3mASE4IDYgOP3kASE5IDn94wEhOiAGQQBBAnRqKgIA/RMhOyA6IDv95wEhPCA8/Qx3zCsyd8wrMnfMKzJ3zCsy/eQBIT0gNCA9/ecBIT4gB0EAQQJ0aioCAP0TIT8gPyA+/eYBIUAgCCAJQQJ0av0AAgAhQSBBIED95QEhQiADIAlBAnRqIDT9CwIAIAUgCUECdGogOf0LAgAgCCAJQQJ0aiBC/QsCACAJQQRqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCACEKQ2ZmZj8gCpQhCyAEIAlBAnRqKgIAIQxDzczMPSAMlCENIAsgDZIhDiAFIAlBAnRqKgIAIQ9Dd75/PyAPlCEQIAwgDJQhEUNvEoM6IBGUIRIgECASkiETIBORIRQgBkEAQQJ0aioCACEVIBQgFZUhFiAWQ3fMKzKSIRcgDiAXlSEYIAdBAEECdGoqAgAhGSAZIBiUIRogCCAJQQJ0aioCACEbIBsgGpMhHCADIAlBAnRqIA44AgAgBSAJQQJ0aiATOAIAIAggCUECdGogHDgCACAJQQFqIQkMAAsLC90EBAF/E30TfBN7IAAhCQJAA0AgCUEDaiABTg0BIAMgCUECdGr9AAIAITD9DGZmZj9mZmY/ZmZmP2ZmZj8gMP3mASExIAQgCUECdGr9AAIAITL9DM3MzD3NzMw9zczMPc3MzD0gMv3mASEzIDEgM/3kASE0IAUgCUECdGr9AAIAITX9DHe+fz93vn8/d75/P3e+fz8gNf3mASE2IDIgMv3mASE3/QxvEoM6bxKDOm8SgzpvEoM6IDf95gEhOCA2IDj95AEhOSA5/eMBITogBkEAQQJ0aioCAP0TITsgOiA7/ecBITwgPP0Md8wrMnfMKzJ3zCsyd8wrMv3kASE9IDQgPf3nASE+IAdBAEECdGoqAgD9EyE/ID8gPv3mASFAIAggCUECdGr9AAIAIUEgQSBA/eUBIUIgAyAJQQJ0aiA0/QsCACAFIAlBAnRqIDn9CwIAIAggCUECdGogQv0LAgAgCUEEaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgAhCkNmZmY/IAqUIQsgBCAJQQJ0aioCACEMQ83MzD0gDJQhDSALIA2SIQ4gBSAJQQJ0aioCACEPQ3e+fz8gD5QhECAMIAyUIRFDbxKDOiARlCESIBAgEpIhEyATkSEUIAZBAEECdGoqAgAhFSAUIBWVIRYgFkN3zCsykiEXIA4gF5UhGCAHQQBBAnRqKgIAIRkgGSAYlCEaIAggCUECdGoqAgAhGyAbIBqTIRwgAyAJQQJ0aiAOOAIAIAUgCUECdGogEzgCACAIIAlBAnRqIBw4AgAgCUEBaiEJDAALCwvdBAQBfxN9E3wTeyAAIQkCQANAIAlBA2ogAU4NASADIAlBAnRq/QACACEw/QxmZmY/ZmZmP2ZmZj9mZmY/IDD95gEhMSAEIAlBAnRq/QACACEy/QzNzMw9zczMPc3MzD3NzMw9IDL95gEhMyAxIDP95AEhNCAFIAlBAnRq/QACACE1/Qx3vn8/d75/P3e+fz93vn8/IDX95gEhNiAyIDL95gEhN/0MbxKDOm8SgzpvEoM6bxKDOiA3/eYBITggNiA4/eQBITkgOf3jASE6IAZBAEECdGoqAgD9EyE7IDogO/3nASE8IDz9DHfMKzJ3zCsyd8wrMnfMKzL95AEhPSA0ID395wEhPiAHQQBBAnRqKgIA/RMhPyA/ID795gEhQCAIIAlBAnRq/QACACFBIEEgQP3lASFCIAMgCUECdGogNP0LAgAgBSAJQQJ0aiA5/QsCACAIIAlBAnRqIEL9CwIAIAlBBGohCQwACwsCQANAIAkgAU4NASADIAlBAnRqKgIAIQpDZmZmPyAKlCELIAQgCUECdGoqAgAhDEPNzMw9IAyUIQ0gCyANkiEOIAUgCUECdGoqAgAhD0N3vn8/IA+UIRAgDCAMlCERQ28SgzogEZQhEiAQIBKSIRMgE5EhFCAGQQBBAnRqKgIAIRUgFCAVlSEWIBZDd8wrMpIhFyAOIBeVIRggB0EAQQJ0aioCACEZIBkgGJQhGiAIIAlBAnRqKgIAIRsgGyAakyEcIAMgCUECdGogDjgCACAFIAlBAnRqIBM4AgAgCCAJQQJ0aiAcOAIAIAlBAWohCQwACwsL3QQEAX8TfRN8E3sgACEJAkADQCAJQQNqIAFODQEgAyAJQQJ0av0AAgAhMP0MZmZmP2ZmZj9mZmY/ZmZmPyAw/eYBITEgBCAJQQJ0av0AAgAhMv0MzczMPc3MzD3NzMw9zczMPSAy/eYBITMgMSAz/eQBITQgBSAJQQJ0av0AAgAhNf0Md75/P3e+fz93vn8/d75/PyA1/eYBITYgMiAy/eYBITf9DG8SgzpvEoM6bxKDOm8SgzogN/3mASE4IDYgOP3kASE5IDn94wEhOiAGQQBBAnRqKgIA/RMhOyA6IDv95wEhPCA8/Qx3zCsyd8wrMnfMKzJ3zCsy/eQBIT0gNCA9/ecBIT4gB0EAQQJ0aioCAP0TIT8gPyA+/eYBIUAgCCAJQQJ0av0AAgAhQSBBIED95QEhQiADIAlBAnRqIDT9CwIAIAUgCUECdGogOf0LAgAgCCAJQQJ0aiBC/QsCACAJQQRqIQkMAAsLAkADQCAJIAFODQEgAyAJQQJ0aioCACEKQ2ZmZj8gCpQhCyAEIAlBAnRqKgIAIQxDzczMPSAMlCENIAsgDZIhDiAFIAlBAnRqKgIAIQ9Dd75/PyAPlCEQIAwgDJQhEUNvEoM6IBGUIRIgECASkiETIBORIRQgBkEAQQJ0aioCACEVIBQgFZUhFiAWQ3fMKzKSIRcgDiAXlSEYIAdBAEECdGoqAgAhGSAZIBiUIRogCCAJQQJ0aioCACEbIBsgGpMhHCADIAlBAnRqIA44AgAgBSAJQQJ0aiATOAIAIAggCUECdGogHDgCACAJQQFqIQkMAAsLC90EBAF/E30TfBN7IAAhCQJAA0AgCUEDaiABTg0BIAMgCUECdGr9AAIAITD9DGZmZj9mZmY/ZmZmP2ZmZj8gMP3mASExIAQgCUECdGr9AAIAITL9DM3MzD3NzMw9zczMPc3MzD0gMv3mASEzIDEgM/3kASE0IAUgCUECdGr9AAIAITX9DHe+fz93vn8/d75/P3e+fz8gNf3mASE2IDIgMv3mASE3/QxvEoM6bxKDOm8SgzpvEoM6IDf95gEhOCA2IDj95AEhOSA5/eMBITogBkEAQQJ0aioCAP0TITsgOiA7/ecBITwgPP0Md8wrMnfMKzJ3zCsyd8wrMv3kASE9IDQgPf3nASE+IAdBAEECdGoqAgD9EyE/ID8gPv3mASFAIAggCUECdGr9AAIAIUEgQSBA/eUBIUIgAyAJQQJ0aiA0/QsCACAFIAlBAnRqIDn9CwIAIAggCUECdGogQv0LAgAgCUEEaiEJDAALCwJAA0AgCSABTg0BIAMgCUECdGoqAgAhCkNmZmY/IAqUIQsgBCAJQQJ0aioCACEMQ83MzD0gDJQhDSALIA2SIQ4gBSAJQQJ0aioCACEPQ3e+fz8gD5QhECAMIAyUIRFDbxKDOiARlCESIBAgEpIhEyATkSEUIAZBAEECdGoqAgAhFSAUIBWVIRYgFkN3zCsykiEXIA4gF5UhGCAHQQBBAnRqKgIAIRkgGSAYlCEaIAggCUECdGoqAgAhGyAbIBqTIRwgAyAJQQJ0aiAOOAIAIAUgCUECdGogEzgCACAIIAlBAnRqIBw4AgAgCUEBaiEJDAALCwu4AgQBfwR9BHwEeyAAIQYCQANAIAZBA2ogAU4NASADIAZBAnRq/QACACEPIAQgBkGQBm1BCG9BAnRqKgIA/RMgBCAGQQFqQZAGbUEIb0ECdGoqAgD9IAEgBCAGQQJqQZAGbUEIb0ECdGoqAgD9IAIgBCAGQQNqQZAGbUEIb0ECdGoqAgD9IAMhECAPIBD95AEhEf0MAAAAAAAAAAAAAAAAAAAAACARIBH9DAAAAAAAAAAAAAAAAAAAAAD9Rf1SIRIgBSAGQQJ0aiAS/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCACEHIAQgBkGQBm1BCG9BAnRqKgIAIQggByAIkiEJIAlDAAAAAF8EfUMAAAAABSAJCyEKIAUgBkECdGogCjgCACAGQQFqIQYMAAsLC7gCBAF/BH0EfAR7IAAhBgJAA0AgBkEDaiABTg0BIAMgBkECdGr9AAIAIQ8gBCAGQcQBbUEQb0ECdGoqAgD9EyAEIAZBAWpBxAFtQRBvQQJ0aioCAP0gASAEIAZBAmpBxAFtQRBvQQJ0aioCAP0gAiAEIAZBA2pBxAFtQRBvQQJ0aioCAP0gAyEQIA8gEP3kASER/QwAAAAAAAAAAAAAAAAAAAAAIBEgEf0MAAAAAAAAAAAAAAAAAAAAAP1F/VIhEiAFIAZBAnRqIBL9CwIAIAZBBGohBgwACwsCQANAIAYgAU4NASADIAZBAnRqKgIAIQcgBCAGQcQBbUEQb0ECdGoqAgAhCCAHIAiSIQkgCUMAAAAAXwR9QwAAAAAFIAkLIQogBSAGQQJ0aiAKOAIAIAZBAWohBgwACwsLswIEAX8EfQR8BHsgACEGAkADQCAGQQNqIAFODQEgAyAGQQJ0av0AAgAhDyAEIAZBGW1BIG9BAnRqKgIA/RMgBCAGQQFqQRltQSBvQQJ0aioCAP0gASAEIAZBAmpBGW1BIG9BAnRqKgIA/SACIAQgBkEDakEZbUEgb0ECdGoqAgD9IAMhECAPIBD95AEhEf0MAAAAAAAAAAAAAAAAAAAAACARIBH9DAAAAAAAAAAAAAAAAAAAAAD9Rf1SIRIgBSAGQQJ0aiAS/QsCACAGQQRqIQYMAAsLAkADQCAGIAFODQEgAyAGQQJ0aioCACEHIAQgBkEZbUEgb0ECdGoqAgAhCCAHIAiSIQkgCUMAAAAAXwR9QwAAAAAFIAkLIQogBSAGQQJ0aiAKOAIAIAZBAWohBgwACwsLjwEEAX8DfQN8A3tBGbciCrYiB/0TIQ0gACEFAkADQCAFQQNqIAFODQEgAyAFQQJ0av0AAgAhDCAMIA395wEhDiAEIAVBAnRqIA79CwIAIAVBBGohBQwACwsCQANAIAUgAU4NASADIAVBAnRqKgIAIQYgBiAHlSEIIAQgBUECdGogCDgCACAFQQFqIQUMAAsLC7MCBAF/BH0EfAR7IAAhBgJAA0AgBkEDaiABTg0BIAMgBkEKbUECdGoqAgD9EyADIAZBAWpBCm1BAnRqKgIA/SABIAMgBkECakEKbUECdGoqAgD9IAIgAyAGQQNqQQptQQJ0aioCAP0gAyEPIA8gBkEKb7L9EyAGQQFqQQpvsv0gASAGQQJqQQpvsv0gAiAGQQNqQQpvsv0gA/1B/QwAAIA/AACAPwAAgD8AAIA//U4hECAEIAZBAnRq/QACACERIBAgEf3mASESIAUgBkECdGogEv0LAgAgBkEEaiEGDAALCwJAA0AgBiABTg0BIAMgBkEKbUECdGoqAgAhByAHIAZBCm+yW7MhCCAEIAZBAnRqKgIAIQkgCCAJlCEKIAUgBkECdGogCjgCACAGQQFqIQYMAAsLC5wBBAF/BH0EfAR7IAK3Igy2Igj9EyEQIAAhBQJAA0AgBUEDaiABTg0BIANBAEECdGoqAgD9EyEOIA794QEhDyAPIBD95wEhESAEIAVBAnRqIBH9CwIAIAVBBGohBQwACwsCQANAIAUgAU4NASADQQBBAnRqKgIAIQYgBowhByAHIAiVIQkgBCAFQQJ0aiAJOAIAIAVBAWohBQwACwsLAPYDBG5hbWUB7gMaAAhtYXRoLnBvdwERY29udjJkXzFfYWRkX3JlbHUCEWNvbnYyZF8yX2FkZF9yZWx1AxFjb252MmRfM19hZGRfcmVsdQQUZ2xvYmFsX2F2Z3Bvb2xfMV9kaXYFC2RlbnNlXzFfYWRkBgtvbmVfaG90X211bAcHc3ViX2RpdgghZ2xvYmFsX2F2Z3Bvb2xfMV9icm9hZGNhc3RfdG9fbXVsCQZndF9tdWwKCGd0X211bF8yCxV1cGRhdGVfb3B0aW1pemVyX3N0ZXAMFnVwZGF0ZV9jb252MmRfMV93ZWlnaHQNFHVwZGF0ZV9jb252MmRfMV9iaWFzDhZ1cGRhdGVfY29udjJkXzJfd2VpZ2h0DxR1cGRhdGVfY29udjJkXzJfYmlhcxAWdXBkYXRlX2NvbnYyZF8zX3dlaWdodBEUdXBkYXRlX2NvbnYyZF8zX2JpYXMSFXVwZGF0ZV9kZW5zZV8xX3dlaWdodBMTdXBkYXRlX2RlbnNlXzFfYmlhcxQTY29udjJkXzFfYWRkX3JlbHVfMhUTY29udjJkXzJfYWRkX3JlbHVfMhYTY29udjJkXzNfYWRkX3JlbHVfMhcWZ2xvYmFsX2F2Z3Bvb2xfMV9kaXZfMhgNb25lX2hvdF9tdWxfMhkHbmVnX2Rpdg==",
+  f64: "AGFzbQEAAAABLgVgAnx8AXxgB39/f39/f38AYAV/f39/fwBgBn9/f39/fwBgCX9/f39/f39/fwACGgIDZW52Bm1lbW9yeQIAAARtYXRoA3BvdwAAAxoZAQEBAgMBAwMDAwQEBAQEBAQEBAMDAwIDAgd0GQEwAAEBMQACATIAAwEzAAQBNAAFATUABgE2AAcBNwAIATgACQE5AAoCMTAACwIxMQAMAjEyAA0CMTMADgIxNAAPAjE1ABACMTYAEQIxNwASAjE4ABMCMTkAFAIyMAAVAjIxABYCMjIAFwIyMwAYAjI0ABkKoUYZqQIDAX8EfAR7IAAhBwJAA0AgB0EBaiABTg0BIAMgB0EDdGr9AAMAIQwgBCAHQZAGbUEIb0EDdGorAwD9FCAEIAdBAWpBkAZtQQhvQQN0aisDAP0iASENIAwgDf3wASEO/QwAAAAAAAAAAAAAAAAAAAAAIA4gDv0MAAAAAAAAAAAAAAAAAAAAAP1L/VIhDyAFIAdBA3RqIA79CwMAIAYgB0EDdGogD/0LAwAgB0ECaiEHDAALCwJAA0AgByABTg0BIAMgB0EDdGorAwAhCCAEIAdBkAZtQQhvQQN0aisDACEJIAggCaAhCiAKRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAKCyELIAUgB0EDdGogCjkDACAGIAdBA3RqIAs5AwAgB0EBaiEHDAALCwupAgMBfwR8BHsgACEHAkADQCAHQQFqIAFODQEgAyAHQQN0av0AAwAhDCAEIAdBxAFtQRBvQQN0aisDAP0UIAQgB0EBakHEAW1BEG9BA3RqKwMA/SIBIQ0gDCAN/fABIQ79DAAAAAAAAAAAAAAAAAAAAAAgDiAO/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEPIAUgB0EDdGogDv0LAwAgBiAHQQN0aiAP/QsDACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQN0aisDACEIIAQgB0HEAW1BEG9BA3RqKwMAIQkgCCAJoCEKIApEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAoLIQsgBSAHQQN0aiAKOQMAIAYgB0EDdGogCzkDACAHQQFqIQcMAAsLC6YCAwF/BHwEeyAAIQcCQANAIAdBAWogAU4NASADIAdBA3Rq/QADACEMIAQgB0EZbUEgb0EDdGorAwD9FCAEIAdBAWpBGW1BIG9BA3RqKwMA/SIBIQ0gDCAN/fABIQ79DAAAAAAAAAAAAAAAAAAAAAAgDiAO/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEPIAUgB0EDdGogDv0LAwAgBiAHQQN0aiAP/QsDACAHQQJqIQcMAAsLAkADQCAHIAFODQEgAyAHQQN0aisDACEIIAQgB0EZbUEgb0EDdGorAwAhCSAIIAmgIQogCkQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCgshCyAFIAdBA3RqIAo5AwAgBiAHQQN0aiALOQMAIAdBAWohBwwACwsLigEDAX8DfAN7QRm3Igf9FCEKIAAhBQJAA0AgBUEBaiABTg0BIAMgBUEDdGr9AAMAIQkgCSAK/fMBIQsgBCAFQQN0aiAL/QsDACAFQQJqIQUMAAsLAkADQCAFIAFODQEgAyAFQQN0aisDACEGIAYgB6MhCCAEIAVBA3RqIAg5AwAgBUEBaiEFDAALCwvTAQQBfwN8A3sBfyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACEKIAZBCm8iDUEITAR7IAQgDUEDdGr9AAMABSAEIAZBCm9BA3RqKwMA/RQgBCAGQQFqQQpvQQN0aisDAP0iAQshCyAKIAv98AEhDCAFIAZBA3RqIAz9CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgBCAGQQpvQQN0aisDACEIIAcgCKAhCSAFIAZBA3RqIAk5AwAgBkEBaiEGDAALCwuMAgMBfwR8BHsgACEHAkADQCAHQQFqIAFODQEgAyAHQQptQQN0aisDAP0UIAMgB0EBakEKbUEDdGorAwD9IgEhDCAMIAdBCm+3/RQgB0EBakEKb7f9IgH9R/0MAAAAAAAA8D8AAAAAAADwP/1OIQ0gBCAHQQN0av0AAwAhDiANIA798gEhDyAFIAdBA3RqIA39CwMAIAYgB0EDdGogD/0LAwAgB0ECaiEHDAALCwJAA0AgByABTg0BIAMgB0EKbUEDdGorAwAhCCAIIAdBCm+3YbghCSAEIAdBA3RqKwMAIQogCSAKoiELIAUgB0EDdGogCTkDACAGIAdBA3RqIAs5AwAgB0EBaiEHDAALCwu1AQMBfwV8BXsgArciCv0UIQ8gACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhDCAEIAZBA3Rq/QADACENIAwgDf3xASEOIA4gD/3zASEQIAUgBkEDdGogEP0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAEIAZBA3RqKwMAIQggByAIoSEJIAkgCqMhCyAFIAZBA3RqIAs5AwAgBkEBaiEGDAALCwuTAgMBfwd8B3tBGbciCf0UIRAgACEGAkADQCAGQQFqIAFODQEgAyAGQRltQQN0aisDAP0UIAMgBkEBakEZbUEDdGorAwD9IgEhDiAOIQ8gDyAQ/fMBIREgBCAGQQN0av0AAwAhEiAS/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9TiETIBEgE/3yASEUIAUgBkEDdGogFP0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEZbUEDdGorAwAhByAHIQggCCAJoyEKIAQgBkEDdGorAwAhCyALRAAAAAAAAAAAZLghDCAKIAyiIQ0gBSAGQQN0aiANOQMAIAZBAWohBgwACwsL1wEDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgC/0MAAAAAAAAAAAAAAAAAAAAAP1K/QwAAAAAAADwPwAAAAAAAPA//U4hDCAEIAZBA3Rq/QADACENIA0gDP3yASEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAHRAAAAAAAAAAAZLghCCAEIAZBA3RqKwMAIQkgCSAIoiEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC9cBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAv9DAAAAAAAAAAAAAAAAAAAAAD9Sv0MAAAAAAAA8D8AAAAAAADwP/1OIQwgBCAGQQN0av0AAwAhDSANIAz98gEhDiAFIAZBA3RqIA79CwMAIAZBAmohBgwACwsCQANAIAYgAU4NASADIAZBA3RqKwMAIQcgB0QAAAAAAAAAAGS4IQggBCAGQQN0aisDACEJIAkgCKIhCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwvmAQMBfw18DXsgArciDP0UIRkgACEJAkADQCAJIAFODQEgA0EAQQN0aisDACEKIAqaIQsgCyAMoyENIARBAEEDdGorAwAhDiAORAAAAAAAAPA/oCEPRM3MzMzMzOw/IA8QACEQRAAAAAAAAPA/IBChIRFEK4cW2c737z8gDxAAIRJEAAAAAAAA8D8gEqEhEyAFQQBBA3RqKwMAIRQgFCARoyEVIBOfIRYgBiAJQQN0aiANOQMAIAQgCUEDdGogDzkDACAHIAlBA3RqIBU5AwAgCCAJQQN0aiAWOQMAIAlBAWohCQwACwsL7wQDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBkEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAdBAEEDdGorAwD9FCEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGQQBBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAdBAEEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC+8EAwF/E3wTeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBA3Rq/QADACEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBA3Rq/QADACEi/QwrhxbZzvfvPyuHFtnO9+8/ICL98gEhIyAfIB/98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIyAl/fABISYgJv3vASEnIAZBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHQQBBA3RqKwMA/RQhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBkEAQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHQQBBA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwvvBAMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQN0av0AAwAhH/0MmJmZmZmZuT+YmZmZmZm5PyAf/fIBISAgHiAg/fABISEgBSAJQQN0av0AAwAhIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGQQBBA3RqKwMA/RQhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogISAq/fMBISsgB0EAQQN0aisDAP0UISwgLCAr/fIBIS0gCCAJQQN0av0AAwAhLiAuIC398QEhLyADIAlBA3RqICH9CwMAIAUgCUEDdGogJv0LAwAgCCAJQQN0aiAv/QsDACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQN0aisDACEKRM3MzMzMzOw/IAqiIQsgBCAJQQN0aisDACEMRJiZmZmZmbk/IAyiIQ0gCyANoCEOIAUgCUEDdGorAwAhD0QrhxbZzvfvPyAPoiEQIAwgDKIhEUQAqvHSTWJQPyARoiESIBAgEqAhEyATnyEUIAZBAEEDdGorAwAhFSAUIBWjIRYgFkQ6jDDijnlFPqAhFyAOIBejIRggB0EAQQN0aisDACEZIBkgGKIhGiAIIAlBA3RqKwMAIRsgGyAaoSEcIAMgCUEDdGogDjkDACAFIAlBA3RqIBM5AwAgCCAJQQN0aiAcOQMAIAlBAWohCQwACwsL7wQDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBkEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAdBAEEDdGorAwD9FCEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGQQBBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAdBAEEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC+8EAwF/E3wTeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBA3Rq/QADACEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBA3Rq/QADACEi/QwrhxbZzvfvPyuHFtnO9+8/ICL98gEhIyAfIB/98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIyAl/fABISYgJv3vASEnIAZBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHQQBBA3RqKwMA/RQhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBkEAQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHQQBBA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwvvBAMBfxN8E3sgACEJAkADQCAJQQFqIAFODQEgAyAJQQN0av0AAwAhHf0MzczMzMzM7D/NzMzMzMzsPyAd/fIBIR4gBCAJQQN0av0AAwAhH/0MmJmZmZmZuT+YmZmZmZm5PyAf/fIBISAgHiAg/fABISEgBSAJQQN0av0AAwAhIv0MK4cW2c737z8rhxbZzvfvPyAi/fIBISMgHyAf/fIBIST9DACq8dJNYlA/AKrx0k1iUD8gJP3yASElICMgJf3wASEmICb97wEhJyAGQQBBA3RqKwMA/RQhKCAnICj98wEhKSAp/Qw6jDDijnlFPjqMMOKOeUU+/fABISogISAq/fMBISsgB0EAQQN0aisDAP0UISwgLCAr/fIBIS0gCCAJQQN0av0AAwAhLiAuIC398QEhLyADIAlBA3RqICH9CwMAIAUgCUEDdGogJv0LAwAgCCAJQQN0aiAv/QsDACAJQQJqIQkMAAsLAkADQCAJIAFODQEgAyAJQQN0aisDACEKRM3MzMzMzOw/IAqiIQsgBCAJQQN0aisDACEMRJiZmZmZmbk/IAyiIQ0gCyANoCEOIAUgCUEDdGorAwAhD0QrhxbZzvfvPyAPoiEQIAwgDKIhEUQAqvHSTWJQPyARoiESIBAgEqAhEyATnyEUIAZBAEEDdGorAwAhFSAUIBWjIRYgFkQ6jDDijnlFPqAhFyAOIBejIRggB0EAQQN0aisDACEZIBkgGKIhGiAIIAlBA3RqKwMAIRsgGyAaoSEcIAMgCUEDdGogDjkDACAFIAlBA3RqIBM5AwAgCCAJQQN0aiAcOQMAIAlBAWohCQwACwsL7wQDAX8TfBN7IAAhCQJAA0AgCUEBaiABTg0BIAMgCUEDdGr9AAMAIR39DM3MzMzMzOw/zczMzMzM7D8gHf3yASEeIAQgCUEDdGr9AAMAIR/9DJiZmZmZmbk/mJmZmZmZuT8gH/3yASEgIB4gIP3wASEhIAUgCUEDdGr9AAMAISL9DCuHFtnO9+8/K4cW2c737z8gIv3yASEjIB8gH/3yASEk/QwAqvHSTWJQPwCq8dJNYlA/ICT98gEhJSAjICX98AEhJiAm/e8BIScgBkEAQQN0aisDAP0UISggJyAo/fMBISkgKf0MOoww4o55RT46jDDijnlFPv3wASEqICEgKv3zASErIAdBAEEDdGorAwD9FCEsICwgK/3yASEtIAggCUEDdGr9AAMAIS4gLiAt/fEBIS8gAyAJQQN0aiAh/QsDACAFIAlBA3RqICb9CwMAIAggCUEDdGogL/0LAwAgCUECaiEJDAALCwJAA0AgCSABTg0BIAMgCUEDdGorAwAhCkTNzMzMzMzsPyAKoiELIAQgCUEDdGorAwAhDESYmZmZmZm5PyAMoiENIAsgDaAhDiAFIAlBA3RqKwMAIQ9EK4cW2c737z8gD6IhECAMIAyiIRFEAKrx0k1iUD8gEaIhEiAQIBKgIRMgE58hFCAGQQBBA3RqKwMAIRUgFCAVoyEWIBZEOoww4o55RT6gIRcgDiAXoyEYIAdBAEEDdGorAwAhGSAZIBiiIRogCCAJQQN0aisDACEbIBsgGqEhHCADIAlBA3RqIA45AwAgBSAJQQN0aiATOQMAIAggCUEDdGogHDkDACAJQQFqIQkMAAsLC+8EAwF/E3wTeyAAIQkCQANAIAlBAWogAU4NASADIAlBA3Rq/QADACEd/QzNzMzMzMzsP83MzMzMzOw/IB398gEhHiAEIAlBA3Rq/QADACEf/QyYmZmZmZm5P5iZmZmZmbk/IB/98gEhICAeICD98AEhISAFIAlBA3Rq/QADACEi/QwrhxbZzvfvPyuHFtnO9+8/ICL98gEhIyAfIB/98gEhJP0MAKrx0k1iUD8AqvHSTWJQPyAk/fIBISUgIyAl/fABISYgJv3vASEnIAZBAEEDdGorAwD9FCEoICcgKP3zASEpICn9DDqMMOKOeUU+Ooww4o55RT798AEhKiAhICr98wEhKyAHQQBBA3RqKwMA/RQhLCAsICv98gEhLSAIIAlBA3Rq/QADACEuIC4gLf3xASEvIAMgCUEDdGogIf0LAwAgBSAJQQN0aiAm/QsDACAIIAlBA3RqIC/9CwMAIAlBAmohCQwACwsCQANAIAkgAU4NASADIAlBA3RqKwMAIQpEzczMzMzM7D8gCqIhCyAEIAlBA3RqKwMAIQxEmJmZmZmZuT8gDKIhDSALIA2gIQ4gBSAJQQN0aisDACEPRCuHFtnO9+8/IA+iIRAgDCAMoiERRACq8dJNYlA/IBGiIRIgECASoCETIBOfIRQgBkEAQQN0aisDACEVIBQgFaMhFiAWRDqMMOKOeUU+oCEXIA4gF6MhGCAHQQBBA3RqKwMAIRkgGSAYoiEaIAggCUEDdGorAwAhGyAbIBqhIRwgAyAJQQN0aiAOOQMAIAUgCUEDdGogEzkDACAIIAlBA3RqIBw5AwAgCUEBaiEJDAALCwuOAgMBfwR8BHsgACEGAkADQCAGQQFqIAFODQEgAyAGQQN0av0AAwAhCyAEIAZBkAZtQQhvQQN0aisDAP0UIAQgBkEBakGQBm1BCG9BA3RqKwMA/SIBIQwgCyAM/fABIQ39DAAAAAAAAAAAAAAAAAAAAAAgDSAN/QwAAAAAAAAAAAAAAAAAAAAA/Uv9UiEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEDdGorAwAhByAEIAZBkAZtQQhvQQN0aisDACEIIAcgCKAhCSAJRAAAAAAAAAAAZQR8RAAAAAAAAAAABSAJCyEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC44CAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBA3Rq/QADACELIAQgBkHEAW1BEG9BA3RqKwMA/RQgBCAGQQFqQcQBbUEQb0EDdGorAwD9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkHEAW1BEG9BA3RqKwMAIQggByAIoCEJIAlEAAAAAAAAAABlBHxEAAAAAAAAAAAFIAkLIQogBSAGQQN0aiAKOQMAIAZBAWohBgwACwsLiwIDAX8EfAR7IAAhBgJAA0AgBkEBaiABTg0BIAMgBkEDdGr9AAMAIQsgBCAGQRltQSBvQQN0aisDAP0UIAQgBkEBakEZbUEgb0EDdGorAwD9IgEhDCALIAz98AEhDf0MAAAAAAAAAAAAAAAAAAAAACANIA39DAAAAAAAAAAAAAAAAAAAAAD9S/1SIQ4gBSAGQQN0aiAO/QsDACAGQQJqIQYMAAsLAkADQCAGIAFODQEgAyAGQQN0aisDACEHIAQgBkEZbUEgb0EDdGorAwAhCCAHIAigIQkgCUQAAAAAAAAAAGUEfEQAAAAAAAAAAAUgCQshCiAFIAZBA3RqIAo5AwAgBkEBaiEGDAALCwuKAQMBfwN8A3tBGbciB/0UIQogACEFAkADQCAFQQFqIAFODQEgAyAFQQN0av0AAwAhCSAJIAr98wEhCyAEIAVBA3RqIAv9CwMAIAVBAmohBQwACwsCQANAIAUgAU4NASADIAVBA3RqKwMAIQYgBiAHoyEIIAQgBUEDdGogCDkDACAFQQFqIQUMAAsLC/EBAwF/BHwEeyAAIQYCQANAIAZBAWogAU4NASADIAZBCm1BA3RqKwMA/RQgAyAGQQFqQQptQQN0aisDAP0iASELIAsgBkEKb7f9FCAGQQFqQQpvt/0iAf1H/QwAAAAAAADwPwAAAAAAAPA//U4hDCAEIAZBA3Rq/QADACENIAwgDf3yASEOIAUgBkEDdGogDv0LAwAgBkECaiEGDAALCwJAA0AgBiABTg0BIAMgBkEKbUEDdGorAwAhByAHIAZBCm+3YbghCCAEIAZBA3RqKwMAIQkgCCAJoiEKIAUgBkEDdGogCjkDACAGQQFqIQYMAAsLC5cBAwF/BHwEeyACtyII/RQhDCAAIQUCQANAIAVBAWogAU4NASADQQBBA3RqKwMA/RQhCiAK/e0BIQsgCyAM/fMBIQ0gBCAFQQN0aiAN/QsDACAFQQJqIQUMAAsLAkADQCAFIAFODQEgA0EAQQN0aisDACEGIAaaIQcgByAIoyEJIAQgBUEDdGogCTkDACAFQQFqIQUMAAsLCwD2AwRuYW1lAe4DGgAIbWF0aC5wb3cBEWNvbnYyZF8xX2FkZF9yZWx1AhFjb252MmRfMl9hZGRfcmVsdQMRY29udjJkXzNfYWRkX3JlbHUEFGdsb2JhbF9hdmdwb29sXzFfZGl2BQtkZW5zZV8xX2FkZAYLb25lX2hvdF9tdWwHB3N1Yl9kaXYIIWdsb2JhbF9hdmdwb29sXzFfYnJvYWRjYXN0X3RvX211bAkGZ3RfbXVsCghndF9tdWxfMgsVdXBkYXRlX29wdGltaXplcl9zdGVwDBZ1cGRhdGVfY29udjJkXzFfd2VpZ2h0DRR1cGRhdGVfY29udjJkXzFfYmlhcw4WdXBkYXRlX2NvbnYyZF8yX3dlaWdodA8UdXBkYXRlX2NvbnYyZF8yX2JpYXMQFnVwZGF0ZV9jb252MmRfM193ZWlnaHQRFHVwZGF0ZV9jb252MmRfM19iaWFzEhV1cGRhdGVfZGVuc2VfMV93ZWlnaHQTE3VwZGF0ZV9kZW5zZV8xX2JpYXMUE2NvbnYyZF8xX2FkZF9yZWx1XzIVE2NvbnYyZF8yX2FkZF9yZWx1XzIWE2NvbnYyZF8zX2FkZF9yZWx1XzIXFmdsb2JhbF9hdmdwb29sXzFfZGl2XzIYDW9uZV9ob3RfbXVsXzIZB25lZ19kaXY=",
 };
