@@ -39,6 +39,8 @@ const METHODS = [
   "conv2dGradWeight",
   "maxpool2d",
   "maxpool2dGrad",
+  "avgpool2d",
+  "avgpool2dGrad",
   "copy",
   "fill",
   "dropoutMask",

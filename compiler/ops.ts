@@ -2,6 +2,8 @@ import { broadcastOps, unaryOps } from "./ops/elementwise.js";
 import { gatherOps } from "./ops/gather.js";
 import { linalgOps } from "./ops/linalg.js";
 import { lossOps } from "./ops/loss.js";
+import { avgpoolOps } from "./ops/avgpool.js";
+import { conv1dOps } from "./ops/conv1d.js";
 import { nnOps } from "./ops/nn.js";
 import { reduceOps } from "./ops/reduce.js";
 import type { OpKind, OpTable } from "./ops/types.js";
@@ -18,6 +20,8 @@ export const ops = {
   ...linalgOps,
   ...nnOps,
   ...gatherOps,
+  ...conv1dOps,
+  ...avgpoolOps,
   ...lossOps,
 } satisfies OpTable;
 
@@ -30,6 +34,8 @@ export type {
   OpKind,
   OpTable,
   Padding2d,
+  Padding1d,
+  AvgPoolAttrs,
   AxisSet,
   ElementContext,
   Lowering,

@@ -105,7 +105,7 @@ export type VectorStage =
   | { readonly kind: "reduce"; readonly which: number };
 
 export interface ConvStage {
-  readonly kind: "conv" | "pool" | "bn" | "act";
+  readonly kind: "conv" | "pool" | "avgpool" | "bn" | "act";
   readonly filters: number;
   readonly kernel: number;
   readonly stride: number;
@@ -127,7 +127,17 @@ export interface ModelDescription {
   readonly inputName: number;
   readonly features: number;
   readonly secondInput: boolean;
-  readonly image: { readonly channels: number; readonly size: number } | null;
+  /**
+   * An image input `[batch, channels, size, size]`, or with `signal` a 1-D one
+   * `[batch, channels, 2 * size]` (conv stages become conv1d, pools are left out); `global`
+   * ends the conv stages with global_avgpool instead of flatten.
+   */
+  readonly image: {
+    readonly channels: number;
+    readonly size: number;
+    readonly signal: boolean;
+    readonly global: boolean;
+  } | null;
   /** Token ids through an embedding (when there is no image), pooled by mean or flattened. */
   readonly tokens: TokensDescription | null;
   readonly conv: readonly ConvStage[];
@@ -280,7 +290,13 @@ const vectorStage: fc.Arbitrary<VectorStage> = fc.oneof(
 );
 
 const convStage: fc.Arbitrary<ConvStage> = fc.record({
-  kind: fc.constantFrom("conv" as const, "pool" as const, "bn" as const, "act" as const),
+  kind: fc.constantFrom(
+    "conv" as const,
+    "pool" as const,
+    "avgpool" as const,
+    "bn" as const,
+    "act" as const,
+  ),
   filters: small(4),
   kernel: small(3),
   stride: fc.integer({ min: 1, max: 2 }),
@@ -298,7 +314,12 @@ const model: fc.Arbitrary<ModelDescription> = fc.record({
     { weight: 3, arbitrary: fc.constant(null) },
     {
       weight: 1,
-      arbitrary: fc.record({ channels: small(2), size: fc.integer({ min: 2, max: 6 }) }),
+      arbitrary: fc.record({
+        channels: small(2),
+        size: fc.integer({ min: 2, max: 6 }),
+        signal: fc.boolean(),
+        global: fc.boolean(),
+      }),
     },
   ),
   tokens: fc.oneof(
@@ -437,9 +458,10 @@ function printModel(printer: Printer, m: ModelDescription, index: number): void 
   const forward: string[] = [];
   let width: number;
   if (m.image !== null) {
-    const { channels } = m.image;
-    let size = m.image.size;
-    lines.push(`  input ${input}: [batch, ${channels}, ${size}, ${size}]`);
+    const { channels, signal } = m.image;
+    let size = signal ? 2 * m.image.size : m.image.size;
+    const spatial = signal ? `${size}` : `${size}, ${size}`;
+    lines.push(`  input ${input}: [batch, ${channels}, ${spatial}]`);
     let head = input;
     let c = channels;
     const parts: string[] = [];
@@ -449,18 +471,26 @@ function printModel(printer: Printer, m: ModelDescription, index: number): void 
           const same = stage.same || size < stage.kernel;
           const stride = same ? 1 : stage.stride;
           parts.push(
-            `conv2d(${stage.filters}, kernel: ${stage.kernel}, stride: ${stride}, padding: ${same ? "same" : "valid"})`,
+            `${signal ? "conv1d" : "conv2d"}(${stage.filters}, kernel: ${stage.kernel}, stride: ${stride}, padding: ${same ? "same" : "valid"})`,
           );
           if (!same) size = Math.floor((size - stage.kernel) / stride) + 1;
           c = stage.filters;
           break;
         }
         case "pool":
-          if (size >= 2) {
+          if (size >= 2 && !signal) {
             parts.push("maxpool2d(2)");
             size = Math.floor(size / 2);
           }
           break;
+        case "avgpool": {
+          // padding 0 or 1 (at most half the 2x2 window), windows of 2 moving by 2 or 1
+          const padding = stage.filters % 2;
+          if (signal || size + 2 * padding < 2) break;
+          parts.push(`avgpool2d(2, stride: ${stage.stride}, padding: ${padding})`);
+          size = Math.floor((size + 2 * padding - 2) / stage.stride) + 1;
+          break;
+        }
         case "bn":
           parts.push("batchnorm");
           break;
@@ -469,8 +499,9 @@ function printModel(printer: Printer, m: ModelDescription, index: number): void 
           break;
       }
     }
-    parts.push("flatten");
-    width = c * size * size;
+    const global = m.image.global && !signal;
+    parts.push(global ? "global_avgpool" : "flatten");
+    width = global ? c : signal ? c * size : c * size * size;
     forward.push(`    h0 = ${[head, ...parts].join(" -> ")}`);
     head = "h0";
     width = printVectorStages(printer, m, forward, head, width, input);

@@ -214,6 +214,22 @@ export interface ConvGeometry {
   readonly outW: number;
 }
 
+/**
+ * Average-pooling geometry (NCHW): windows of `size x size` moving by `stride` over the plane
+ * with `padding` zeros on every side, which count in each mean (PyTorch's AvgPool2d defaults).
+ */
+export interface AvgPoolGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly size: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
 /** Max-pooling geometry (NCHW). */
 export interface PoolGeometry {
   readonly batch: number;
@@ -365,6 +381,10 @@ export interface Backend<B extends Buffer = Buffer> {
   maxpool2d(x: B, y: B, geometry: PoolGeometry): void;
   /** dx = dy routed to the first maximum of each window (PyTorch's choice), zero elsewhere. */
   maxpool2dGrad(x: B, dy: B, dx: B, geometry: PoolGeometry): void;
+  /** y = the mean of each window, zero padding included: every window divides by size^2. */
+  avgpool2d(x: B, y: B, geometry: AvgPoolGeometry): void;
+  /** dx = each window's dy / size^2 added to each of its elements inside the plane. */
+  avgpool2dGrad(dy: B, dx: B, geometry: AvgPoolGeometry): void;
 
   /**
    * out[n, :] = table[ids[n], :] for n < count, viewing table as [rows, width] and out as

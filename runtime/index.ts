@@ -16,6 +16,7 @@ export type {
   KernelBody,
   KernelWasm,
   PoolGeometry,
+  AvgPoolGeometry,
   Precision,
 } from "./backend.js";
 export type { HostBackend, MetricLayout, MetricSlots } from "./backend.js";

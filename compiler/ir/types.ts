@@ -1,6 +1,6 @@
 import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { Span } from "../diagnostics/span.js";
-import type { OpAttrs, OpKind, Padding2d } from "../ops.js";
+import type { OpAttrs, OpKind, Padding1d, Padding2d } from "../ops.js";
 import type { TrainingSettings } from "./settings.js";
 
 /**
@@ -136,6 +136,20 @@ export interface LayerArgsByKind {
   };
   readonly maxpool2d: { readonly size: number; readonly stride: number };
   readonly embedding: { readonly vocab: number; readonly dim: number; readonly init: Init };
+  readonly conv1d: {
+    readonly filters: number;
+    readonly kernel: number;
+    readonly stride: number;
+    readonly padding: Padding1d;
+    readonly bias: boolean;
+    readonly init: Init;
+  };
+  readonly avgpool2d: {
+    readonly size: number;
+    readonly stride: number;
+    readonly padding: number;
+  };
+  readonly global_avgpool: Readonly<Record<string, never>>;
 }
 
 export type LayerKind = keyof LayerArgsByKind;

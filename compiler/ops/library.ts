@@ -58,6 +58,8 @@ export const libraryParameters = {
   conv2dGradWeight: ["x", "dy", "dw", "geometry"],
   maxpool2d: ["x", "y", "geometry"],
   maxpool2dGrad: ["x", "dy", "dx", "geometry"],
+  avgpool2d: ["x", "y", "geometry"],
+  avgpool2dGrad: ["dy", "dx", "geometry"],
   dropoutMask: ["mask", "size", "rate"],
   gatherRows: ["table", "ids", "out", "count", "rows", "width"],
   scatterAddRows: ["ids", "g", "table", "count", "rows", "width"],

@@ -25,7 +25,7 @@ import {
 /** Primitives that only layers use: convolution, pooling, dropout masks, train/eval selection. */
 
 /** Output size of a sliding window: floor((n + pad - window) / stride) + 1; null if it would be empty. */
-function windowDim(n: Dim, window: number, stride: number, pad: number): Dim | null {
+export function windowDim(n: Dim, window: number, stride: number, pad: number): Dim | null {
   const span = sumDim([n, pad - window]);
   if (typeof span === "number" && span < 0) return null;
   return sumDim([quotientDim(span, stride), 1]);
@@ -116,7 +116,7 @@ function countOf(axes: AxisSet, context: ElementContext): IndexExpr {
 }
 
 /** The gradient kernels' results have the shape of one of their operands (given for it). */
-function sameAs(index: number) {
+export function sameAs(index: number) {
   return (args: readonly TensorType[]): ShapeResult =>
     ok({ dtype: "f32", shape: args[index]!.shape });
 }

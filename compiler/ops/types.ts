@@ -66,6 +66,11 @@ export interface OpAttrMap {
   conv2d_grad_weight: { readonly stride: number; readonly padding: Padding2d };
   maxpool2d: { readonly size: number; readonly stride: number };
   maxpool2d_grad: { readonly size: number; readonly stride: number };
+  conv1d: { readonly stride: number; readonly padding: Padding1d };
+  conv1d_grad_input: { readonly stride: number; readonly padding: Padding1d };
+  conv1d_grad_weight: { readonly stride: number; readonly padding: Padding1d };
+  avgpool2d: AvgPoolAttrs;
+  avgpool2d_grad: AvgPoolAttrs;
   dropout_mask: { readonly rate: number };
   select_train: NoAttrs;
   size: { readonly axes: AxisSet };
@@ -109,6 +114,19 @@ export interface Padding2d {
   readonly bottom: number;
   readonly left: number;
   readonly right: number;
+}
+
+/** Zero padding added before and after the length of a 1-D signal. */
+export interface Padding1d {
+  readonly left: number;
+  readonly right: number;
+}
+
+/** Average pooling as torch.nn.AvgPool2d: zero `padding` on every side, counted in the mean. */
+export interface AvgPoolAttrs {
+  readonly size: number;
+  readonly stride: number;
+  readonly padding: number;
 }
 
 export type ShapeResult =

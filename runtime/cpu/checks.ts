@@ -3,7 +3,7 @@
  * the message built only when a check fails. Each throws a RangeError naming the operation and
  * the argument.
  */
-import type { ConvGeometry, FloatArray, PoolGeometry } from "../backend.js";
+import type { AvgPoolGeometry, ConvGeometry, FloatArray, PoolGeometry } from "../backend.js";
 
 /** Throws a RangeError unless `buffer` holds at least `size` elements. */
 export function need(buffer: FloatArray, size: number, op: string, what: string): void {
@@ -53,5 +53,22 @@ export function checkPool(
 ): void {
   if (!(g.stride >= 1)) throw new RangeError(`${op}: stride ${g.stride} must be at least 1`);
   need(x, g.batch * g.channels * g.height * g.width, op, "x");
+  need(y, g.batch * g.channels * g.outH * g.outW, op, yName);
+}
+
+/** The plane and the pooled plane of an average pooling (or of its gradient) fit the geometry. */
+export function checkAvgPool(
+  g: AvgPoolGeometry,
+  x: FloatArray,
+  y: FloatArray,
+  op: string,
+  xName: string,
+  yName: string,
+): void {
+  if (!(g.stride >= 1)) throw new RangeError(`${op}: stride ${g.stride} must be at least 1`);
+  if (!(g.padding >= 0 && 2 * g.padding <= g.size)) {
+    throw new RangeError(`${op}: padding ${g.padding} must be in [0, size / 2]`);
+  }
+  need(x, g.batch * g.channels * g.height * g.width, op, xName);
   need(y, g.batch * g.channels * g.outH * g.outW, op, yName);
 }

@@ -19,11 +19,13 @@ import type {
   Kernel,
   MetricLayout,
   PoolGeometry,
+  AvgPoolGeometry,
   Precision,
 } from "../backend.js";
 import { ACCUMULATE, TRANS_A, TRANS_B } from "../backend.js";
 import { Random, RandomStream, randomFromWords, randomWords } from "../random.js";
-import { checkConv, checkPool, checkReduce, need } from "./checks.js";
+import { avgpool2dBackward, avgpool2dForward } from "./avgpool.js";
+import { checkAvgPool, checkConv, checkPool, checkReduce, need } from "./checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "./conv.js";
 import { fillDropoutMask } from "./dropout.js";
 import { accumulateMetricsHost, allocMetricSumsHost } from "./metric-sums.js";
@@ -239,6 +241,16 @@ export class CpuBackend implements HostBackend {
     width: number,
   ): void {
     scatterAddRows(ids, g, table, count, rows, width);
+  }
+
+  avgpool2d(x: FloatArray, y: FloatArray, geometry: AvgPoolGeometry): void {
+    checkAvgPool(geometry, x, y, "avgpool2d", "x", "y");
+    avgpool2dForward(x, y, geometry);
+  }
+
+  avgpool2dGrad(dy: FloatArray, dx: FloatArray, geometry: AvgPoolGeometry): void {
+    checkAvgPool(geometry, dx, dy, "avgpool2dGrad", "dx", "dy");
+    avgpool2dBackward(dy, dx, geometry);
   }
 
   dropoutMask(mask: FloatArray, size: number, rate: number): void {

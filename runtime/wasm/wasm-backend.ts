@@ -12,7 +12,9 @@
  * not on the memory), and so do the convolutions' per-image loops (conv2d.ts: im2col, GEMM,
  * col2im in one wasm driver; runtime/cpu/conv.ts for arrays not on the memory), the
  * reductions, softmaxes and dropout masks (reduce.ts, bit for bit the JS functions of
- * runtime/cpu, which serve arrays not on the memory; the choice is reduction-calls.ts's). Scratch (packed GEMM panels, im2col
+ * runtime/cpu, which serve arrays not on the memory; the choice is reduction-calls.ts's). Average
+ * pooling runs the JS functions of runtime/cpu/avgpool.ts on the memory's views (a few adds per
+ * element, on the calling thread). Scratch (packed GEMM panels, im2col
  * columns) is allocated in the arena, grown on demand and kept, so a step allocates nothing.
  * The GEMM paths live in gemm-dispatch.ts, the fused kernels' runs in kernel-runner.ts and the
  * options' checks in wasm-backend-options.ts; this class owns them and delegates.
@@ -34,10 +36,12 @@ import type {
   KernelWasm,
   MetricLayout,
   PoolGeometry,
+  AvgPoolGeometry,
   Precision,
 } from "../backend.js";
 import { METRIC_SUM_COUNT } from "../backend.js";
-import { checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
+import { avgpool2dBackward, avgpool2dForward } from "../cpu/avgpool.js";
+import { checkAvgPool, checkConv, checkPool, checkReduce, need } from "../cpu/checks.js";
 import { colSize, conv2dForward, conv2dGradInput, conv2dGradWeight } from "../cpu/conv.js";
 import { accumulateMetricsHost } from "../cpu/metric-sums.js";
 import { maxpool2dBackward, maxpool2dForward } from "../cpu/pool.js";
@@ -364,6 +368,16 @@ export class WasmBackend implements HostBackend {
     width: number,
   ): void {
     scatterAddRows(ids, g, table, count, rows, width);
+  }
+
+  avgpool2d(x: FloatArray, y: FloatArray, geometry: AvgPoolGeometry): void {
+    checkAvgPool(geometry, x, y, "avgpool2d", "x", "y");
+    avgpool2dForward(x, y, geometry);
+  }
+
+  avgpool2dGrad(dy: FloatArray, dx: FloatArray, geometry: AvgPoolGeometry): void {
+    checkAvgPool(geometry, dx, dy, "avgpool2dGrad", "dx", "dy");
+    avgpool2dBackward(dy, dx, geometry);
   }
 
   dropoutMask(mask: FloatArray, size: number, rate: number): void {

@@ -20,6 +20,7 @@ import {
   METRIC_SUM_COUNT,
   type MetricLayout,
   type PoolGeometry,
+  type AvgPoolGeometry,
 } from "../backend.js";
 import { GpuArena, granule } from "./arena.js";
 import { BackendShaders } from "./backend-shaders.js";
@@ -33,6 +34,7 @@ import {
   encodeConv2dGradWeight,
 } from "./conv2d.js";
 import { encodeGemm } from "./gemm.js";
+import { encodeAvgpool2d, encodeAvgpool2dGrad } from "./avgpool2d.js";
 import { encodeMaxpool2d, encodeMaxpool2dGrad } from "./pool2d.js";
 import { Readbacks } from "./readback.js";
 import { RecordingContext } from "./recording-context.js";
@@ -283,6 +285,16 @@ export class WebGpuBackend implements Backend<GpuBuffer> {
     checkRange(table, rows * width, "scatterAddRows");
     this.health.check();
     encodeScatterAddRows(this.context, ids, g, table, count, rows, width);
+  }
+
+  avgpool2d(x: GpuBuffer, y: GpuBuffer, geometry: AvgPoolGeometry): void {
+    this.health.check();
+    encodeAvgpool2d(this.context, x, y, geometry);
+  }
+
+  avgpool2dGrad(dy: GpuBuffer, dx: GpuBuffer, geometry: AvgPoolGeometry): void {
+    this.health.check();
+    encodeAvgpool2dGrad(this.context, dy, dx, geometry);
   }
 
   dropoutMask(mask: GpuBuffer, size: number, rate: number): void {

@@ -113,4 +113,37 @@ model M {
   optimizer sgd(lr: 0.1)
 }`,
     }));
+  it("conv1d padding same, then stride 2 with integer padding and no bias", () =>
+    check({
+      source: `
+model M {
+  input  x: [batch, 2, 9]
+  target y: i32[batch]
+  forward {
+    x -> conv1d(3, kernel: 3, padding: same) -> relu
+      -> conv1d(4, kernel: 2, stride: 2, padding: 1, bias: false) -> tanh
+      -> reshape([batch, 4, 5]) -> flatten -> dense(3) -> softmax
+  }
+  loss      cross_entropy
+  optimizer adam(lr: 0.01)
+}`,
+    }));
+
+  it("avgpool2d with padding counted, overlapping and strided windows, then global_avgpool", () =>
+    check({
+      source: `
+model M {
+  input  x: [batch, 2, 7, 6]
+  target y: [batch, 3]
+  forward {
+    a = x -> conv2d(2, padding: same) -> avgpool2d(3, stride: 2, padding: 1) -> flatten
+    b = x -> conv2d(3, padding: same) -> relu -> avgpool2d(2, stride: 1) -> global_avgpool
+    c = x -> conv2d(2, kernel: 1) -> avgpool2d(2, padding: 1) -> flatten
+    d = x -> conv2d(2, kernel: 1) -> avgpool2d(3) -> flatten
+    concat(concat(a, b, 1), concat(c, d, 1), 1) -> dense(3)
+  }
+  loss      mse
+  optimizer sgd(lr: 0.1)
+}`,
+    }));
 });

@@ -81,6 +81,26 @@ describe("the examples reach what they promise", () => {
     expect(train("mnist.nn").accuracy).toBeGreaterThanOrEqual(0.95);
   });
 
+  it("waveform.nn (conv1d): at least 0.8 accuracy on held-out waveforms (Bayes: 0.86)", () => {
+    expect(train("waveform.nn").accuracy).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it(
+    "waveform.nn on webgpu: at least 0.8 accuracy on held-out waveforms",
+    { timeout: 120_000 },
+    () => {
+      expect(train("waveform.nn", "--backend", "webgpu").accuracy).toBeGreaterThanOrEqual(0.8);
+    },
+  );
+
+  it(
+    "mnist_cnn.nn (avgpool2d, global_avgpool): at least 0.9 accuracy on the held-out digits",
+    { timeout: 600_000 },
+    () => {
+      expect(train("mnist_cnn.nn").accuracy).toBeGreaterThanOrEqual(0.9);
+    },
+  );
+
   it(
     "mnist.nn on webgpu: at least 0.95 accuracy on the held-out digits",
     { timeout: 600_000 },

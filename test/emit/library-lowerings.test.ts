@@ -33,6 +33,8 @@ interface Sample<K extends OpKind> {
 
 const conv = { stride: 1, padding: { top: 1, bottom: 1, left: 1, right: 1 } };
 const pool = { size: 2, stride: 2 };
+const avgpool = { size: 3, stride: 2, padding: 1 };
+const conv1 = { stride: 2, padding: { left: 1, right: 0 } };
 
 /** Operands of every library op, in each of the forms its builder distinguishes. */
 const samples: { readonly [K in LibraryOp]: readonly Sample<K>[] } = {
@@ -109,6 +111,45 @@ const samples: { readonly [K in LibraryOp]: readonly Sample<K>[] } = {
       operands: [
         ["batch", 3, 6, 6],
         ["batch", 3, 3, 3],
+      ],
+    },
+  ],
+  conv1d: [
+    {
+      attrs: conv1,
+      operands: [
+        ["batch", 2, 9],
+        [3, 2, 3],
+      ],
+    },
+  ],
+  conv1d_grad_input: [
+    {
+      attrs: conv1,
+      operands: [
+        ["batch", 3, 4],
+        [3, 2, 3],
+        ["batch", 2, 9],
+      ],
+    },
+  ],
+  conv1d_grad_weight: [
+    {
+      attrs: conv1,
+      operands: [
+        ["batch", 2, 9],
+        ["batch", 3, 4],
+        [3, 2, 3],
+      ],
+    },
+  ],
+  avgpool2d: [{ attrs: avgpool, operands: [["batch", 3, 7, 6]] }],
+  avgpool2d_grad: [
+    {
+      attrs: avgpool,
+      operands: [
+        ["batch", 3, 4, 3],
+        ["batch", 3, 7, 6],
       ],
     },
   ],

@@ -20,6 +20,9 @@ const EXEMPT = {
   conv2d_grad_weight: "only emitted by conv2d's gradient rule (no second derivatives)",
   maxpool2d_grad: "only emitted by maxpool2d's gradient rule (no second derivatives)",
   scatter_add_rows: "only emitted by gather_rows's gradient rule (no second derivatives)",
+  conv1d_grad_input: "only emitted by conv1d's gradient rule (no second derivatives)",
+  conv1d_grad_weight: "only emitted by conv1d's gradient rule (no second derivatives)",
+  avgpool2d_grad: "only emitted by avgpool2d's gradient rule (no second derivatives)",
 } as const satisfies Partial<Record<OpKind, string>>;
 type Exempt = keyof typeof EXEMPT;
 type Tested = Exclude<OpKind, Exempt>;
@@ -654,6 +657,84 @@ const specs: { readonly [K in Tested]: fc.Arbitrary<GradCase<K>> } = {
           tensorArg({ dtype: "i32", shape: ids }, draws, false),
         ],
         attrs: {},
+        dims,
+      };
+    },
+  ),
+  conv1d: cases<
+    "conv1d",
+    {
+      n: number;
+      batch: boolean;
+      c: number;
+      f: number;
+      l: number;
+      k: number;
+      stride: number;
+      pad: number[];
+    }
+  >(
+    fc
+      .record({
+        n: size(2),
+        batch: fc.boolean(),
+        c: size(3),
+        f: size(3),
+        l: size(8),
+        k: size(4),
+        stride: size(3),
+        pad: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 2, maxLength: 2 }),
+      })
+      .filter((p) => p.l + p.pad[0]! + p.pad[1]! >= p.k),
+    (p, rng) => {
+      const dims: Record<string, number> = p.batch ? { batch: p.n } : {};
+      const x = [p.batch ? "batch" : p.n, p.c, p.l];
+      const w = [p.f, p.c, p.k];
+      const [left, right] = p.pad as [number, number];
+      return {
+        args: [
+          tensorArg(f32(x), fill(x, dims, rng, anyValue)),
+          tensorArg(f32(w), fill(w, dims, rng, anyValue)),
+        ],
+        attrs: { stride: p.stride, padding: { left, right } },
+        dims,
+      };
+    },
+  ),
+  avgpool2d: cases<
+    "avgpool2d",
+    {
+      n: number;
+      batch: boolean;
+      c: number;
+      h: number;
+      w: number;
+      size: number;
+      stride: number;
+      padding: number;
+    }
+  >(
+    fc
+      .record({
+        n: size(2),
+        batch: fc.boolean(),
+        c: size(2),
+        h: size(6),
+        w: size(6),
+        size: size(3),
+        stride: size(3),
+        padding: fc.integer({ min: 0, max: 1 }),
+      })
+      .filter(
+        (p) =>
+          2 * p.padding <= p.size && p.h + 2 * p.padding >= p.size && p.w + 2 * p.padding >= p.size,
+      ),
+    (p, rng) => {
+      const dims: Record<string, number> = p.batch ? { batch: p.n } : {};
+      const x = [p.batch ? "batch" : p.n, p.c, p.h, p.w];
+      return {
+        args: [tensorArg(f32(x), fill(x, dims, rng, anyValue))],
+        attrs: { size: p.size, stride: p.stride, padding: p.padding },
         dims,
       };
     },

@@ -2,6 +2,13 @@ import { assertNever } from "../../compiler/assert.js";
 import type { AnyEqn, DType, Dim, Operand, TensorType } from "../../compiler/ir/types.js";
 import type { AxisSet, Padding2d } from "../../compiler/ops.js";
 import { evaluateDim } from "../../compiler/shapes/dims.js";
+import {
+  avgpool2d,
+  avgpool2dGrad,
+  conv1d,
+  conv1dGradInput,
+  conv1dGradWeight,
+} from "./interpret-layers.js";
 import { seededUniforms } from "./random.js";
 
 /**
@@ -841,6 +848,16 @@ function evaluate(eqn: AnyEqn, args: readonly Tensor[], ctx: Context): Tensor {
       return gatherRows(at(0), at(1));
     case "scatter_add_rows":
       return scatterAddRows(at(0), at(1), eqn.attrs.rows);
+    case "conv1d":
+      return conv1d(at(0), at(1), eqn.attrs.stride, eqn.attrs.padding);
+    case "conv1d_grad_input":
+      return conv1dGradInput(at(0), at(1), at(2), eqn.attrs.stride, eqn.attrs.padding);
+    case "conv1d_grad_weight":
+      return conv1dGradWeight(at(0), at(1), at(2), eqn.attrs.stride, eqn.attrs.padding);
+    case "avgpool2d":
+      return avgpool2d(at(0), eqn.attrs);
+    case "avgpool2d_grad":
+      return avgpool2dGrad(at(0), at(1), eqn.attrs);
     case "dropout_mask": {
       const x = at(0);
       const { rate } = eqn.attrs;

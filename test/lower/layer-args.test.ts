@@ -86,6 +86,9 @@ model M {
       "maxout",
       "dropout",
       "embedding",
+      "conv1d",
+      "avgpool2d",
+      "global_avgpool",
     ];
     expect([...layerSpecs.keys()].sort()).toEqual([...covered].sort());
   });
@@ -106,6 +109,50 @@ model M {
     });
     expect(layers["batchnorm_1"]?.args).toEqual({ momentum: 0.1, eps: 1e-5 });
     expect(layers["maxpool2d_1"]?.args).toEqual({ size: 2, stride: 2 });
+  });
+
+  it("records conv1d, avgpool2d and global_avgpool arguments, written and defaulted", () => {
+    const signal = argsByName(`
+model M {
+  input x: [batch, 2, 16]
+  forward {
+    x -> conv1d(4, kernel: 4, padding: same) -> conv1d(3, stride: 2, padding: 1, bias: false)
+  }
+}`);
+    expect(signal).toEqual({
+      conv1d_1: {
+        kind: "conv1d",
+        args: {
+          filters: 4,
+          kernel: 4,
+          stride: 1,
+          padding: { left: 1, right: 2 },
+          bias: true,
+          init: { kind: "he" },
+        },
+      },
+      conv1d_2: {
+        kind: "conv1d",
+        args: {
+          filters: 3,
+          kernel: 3,
+          stride: 2,
+          padding: { left: 1, right: 1 },
+          bias: false,
+          init: { kind: "he" },
+        },
+      },
+    });
+    const image = argsByName(`
+model M {
+  input x: [batch, 2, 8, 8]
+  forward { x -> avgpool2d(3, stride: 1, padding: 1) -> avgpool2d(2) -> global_avgpool }
+}`);
+    expect(image).toEqual({
+      avgpool2d_1: { kind: "avgpool2d", args: { size: 3, stride: 1, padding: 1 } },
+      avgpool2d_2: { kind: "avgpool2d", args: { size: 2, stride: 2, padding: 0 } },
+      global_avgpool_1: { kind: "global_avgpool", args: {} },
+    });
   });
 
   it("narrows the arguments by the layer's kind", () => {

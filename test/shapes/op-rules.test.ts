@@ -232,6 +232,45 @@ const cases = {
       [[f("batch", 8)], "E204"],
     ],
   },
+  conv1d: {
+    attrs: { stride: 2, padding: { left: 1, right: 1 } },
+    ok: [
+      [[f("batch", 3, 32), f(8, 3, 5)], f("batch", 8, 15)],
+      [[f("batch", 1, 5), f(2, 1, 7)], f("batch", 2, 1)],
+    ],
+    fail: [
+      [[f("batch", 3, 32, 32), f(8, 3, 3)], "E204"],
+      [[f("batch", 2, 32), f(8, 3, 3)], "E204"],
+      [[f("batch", 1, 2), f(8, 1, 5)], "E211"],
+    ],
+  },
+  conv1d_grad_input: {
+    attrs: { stride: 1, padding: { left: 0, right: 0 } },
+    ok: [[[f("batch", 8, 30), f(8, 3, 3), f("batch", 3, 32)], f("batch", 3, 32)]],
+    fail: [],
+  },
+  conv1d_grad_weight: {
+    attrs: { stride: 1, padding: { left: 0, right: 0 } },
+    ok: [[[f("batch", 3, 32), f("batch", 8, 30), f(8, 3, 3)], f(8, 3, 3)]],
+    fail: [],
+  },
+  avgpool2d: {
+    attrs: { size: 3, stride: 2, padding: 1 },
+    ok: [
+      [[f("batch", 8, 13, 13)], f("batch", 8, 7, 7)],
+      [[f("batch", 8, 1, 2)], f("batch", 8, 1, 1)],
+    ],
+    fail: [
+      [[f("batch", 8, 1, 0)], "E211"],
+      [[f("batch", 8)], "E204"],
+      [[i32("batch", 8, 3, 3)], "E205"],
+    ],
+  },
+  avgpool2d_grad: {
+    attrs: { size: 2, stride: 2, padding: 0 },
+    ok: [[[f("batch", 8, 6, 6), f("batch", 8, 13, 13)], f("batch", 8, 13, 13)]],
+    fail: [],
+  },
   dropout_mask: { attrs: { rate: 0.5 }, ok: [[[f("batch", 3)], f("batch", 3)]], fail: [] },
   select_train: {
     attrs: noAttrs,
