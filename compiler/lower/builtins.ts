@@ -1,6 +1,6 @@
 import type { Span } from "../diagnostics/span.js";
 import { allAxes, onlyAxes } from "../ops/axes.js";
-import type { OpAttrs, OpKind } from "../ops.js";
+import type { BinaryLossAttrs, CategoricalLossAttrs, OpAttrs, OpKind } from "../ops.js";
 import type { ArgReader } from "./arg-reader.js";
 import type { Signature } from "./arguments.js";
 import { elementwise, operandOf } from "./arith.js";
@@ -141,6 +141,36 @@ const identity: BuiltinSpec = {
   lower: (call) => arg(call, "x"),
 };
 
+/** A loss's settings: their names, and how they become the op's attributes. */
+interface LossSettings {
+  readonly names: readonly string[];
+  readonly read: (args: ArgReader) => CategoricalLossAttrs | BinaryLossAttrs;
+}
+
+const nonNegative = { min: 0 } as const;
+
+/** torch.nn.CrossEntropyLoss's `weight` and `label_smoothing`. */
+const categoricalSettings: LossSettings = {
+  names: ["weight", "label_smoothing"],
+  read: (args) => {
+    const weight = args.numbers("weight", nonNegative);
+    const labelSmoothing = args.number("label_smoothing", 0, { min: 0, max: 1 });
+    return {
+      ...(weight ? { weight } : {}),
+      ...(labelSmoothing > 0 ? { labelSmoothing } : {}),
+    };
+  },
+};
+
+/** BCEWithLogitsLoss's `pos_weight`: one number, or one per element of the last axis. */
+const binarySettings: LossSettings = {
+  names: ["pos_weight"],
+  read: (args) => {
+    const posWeight = args.numbers("pos_weight", nonNegative, true);
+    return posWeight ? { posWeight } : {};
+  },
+};
+
 /** A loss of prediction and target; `fused` replaces it when the prediction is that activation's output. */
 function loss(
   name: string,
@@ -149,13 +179,16 @@ function loss(
     readonly activation: "softmax" | "sigmoid";
     readonly op: "softmax_cross_entropy" | "sigmoid_binary_cross_entropy";
   },
+  settings?: LossSettings,
 ): BuiltinSpec {
   return {
     kind: "loss",
-    signature: sig(name, ["p", "t"]),
+    signature: sig(name, ["p", "t"], settings?.names ?? []),
     lower: (call) => {
       const p = arg(call, "p");
       const t = arg(call, "t");
+      // The fused and the plain op of one loss share their attributes' type.
+      const attrs = (settings?.read(call.args) ?? {}) as OpAttrs<typeof op>;
       if (fused && p.kind === "tensor") {
         const producer = call.graph.producer(p.name);
         const lastAxis =
@@ -167,11 +200,11 @@ function loss(
             logits.kind === "value"
               ? (tensorVal(logits.name) as Numeric)
               : { kind: "number", value: logits.value };
-          return apply(call, fused.op, [logitsVal, t], {});
+          return apply(call, fused.op, [logitsVal, t], attrs as OpAttrs<typeof fused.op>);
         }
         warnIfLogits(call, name, p.name, fused.activation);
       }
-      return apply(call, op, [p, t], {});
+      return apply(call, op, [p, t], attrs);
     },
   };
 }
@@ -361,14 +394,21 @@ export const builtinSpecs: ReadonlyMap<string, BuiltinSpec> = new Map<string, Bu
   ["mae", loss("mae", "mae")],
   [
     "cross_entropy",
-    loss("cross_entropy", "cross_entropy", { activation: "softmax", op: "softmax_cross_entropy" }),
+    loss(
+      "cross_entropy",
+      "cross_entropy",
+      { activation: "softmax", op: "softmax_cross_entropy" },
+      categoricalSettings,
+    ),
   ],
   [
     "binary_cross_entropy",
-    loss("binary_cross_entropy", "binary_cross_entropy", {
-      activation: "sigmoid",
-      op: "sigmoid_binary_cross_entropy",
-    }),
+    loss(
+      "binary_cross_entropy",
+      "binary_cross_entropy",
+      { activation: "sigmoid", op: "sigmoid_binary_cross_entropy" },
+      binarySettings,
+    ),
   ],
   ["huber", huber],
   ["l1", penalty("l1", "abs")],
