@@ -178,12 +178,22 @@ export class ArgReader {
   }
 
   /**
-   * A list of numbers in `range`, such as class weights `[1, 2.5, 1]`; with `scalar`, one number
-   * is also accepted (as a list of one). Undefined when not given or reported.
+   * A list of at most `maxLength` numbers in `range`, such as class weights `[1, 2.5, 1]`; with
+   * `scalar`, one number is also accepted (as a list of one). Undefined when not given or
+   * reported.
    */
-  numbers(name: string, range: NumberRange, scalar = false): readonly number[] | undefined {
+  numbers(
+    name: string,
+    range: NumberRange,
+    maxLength: number,
+    scalar = false,
+  ): readonly number[] | undefined {
     const arg = this.get(name);
     if (!arg) return undefined;
+    if (arg.val.kind === "list" && arg.val.items.length > maxLength) {
+      this.outOfRange(name, `a list of at most ${maxLength} numbers`, `${arg.val.items.length}`);
+      return undefined;
+    }
     const expected = scalar ? "a number or a list of numbers" : "a list of numbers such as [1, 2]";
     if (scalar && arg.val.kind === "number") {
       const value = this.number(name, Number.NaN, range);

@@ -148,12 +148,17 @@ interface LossSettings {
 }
 
 const nonNegative = { min: 0 } as const;
+/**
+ * Per-class constants become a select tree in every kernel that reads them (`scale_classes`):
+ * a bound keeps those kernels small. ImageNet's 1,000 classes fit.
+ */
+const maxClassWeights = 4096;
 
 /** torch.nn.CrossEntropyLoss's `weight` and `label_smoothing`. */
 const categoricalSettings: LossSettings = {
   names: ["weight", "label_smoothing"],
   read: (args) => {
-    const weight = args.numbers("weight", nonNegative);
+    const weight = args.numbers("weight", nonNegative, maxClassWeights);
     const labelSmoothing = args.number("label_smoothing", 0, { min: 0, max: 1 });
     return {
       ...(weight ? { weight } : {}),
@@ -166,7 +171,7 @@ const categoricalSettings: LossSettings = {
 const binarySettings: LossSettings = {
   names: ["pos_weight"],
   read: (args) => {
-    const posWeight = args.numbers("pos_weight", nonNegative, true);
+    const posWeight = args.numbers("pos_weight", nonNegative, maxClassWeights, true);
     return posWeight ? { posWeight } : {};
   },
 };
