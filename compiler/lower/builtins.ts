@@ -1,10 +1,11 @@
 import type { Span } from "../diagnostics/span.js";
 import { allAxes, onlyAxes } from "../ops/axes.js";
-import type { BinaryLossAttrs, CategoricalLossAttrs, OpAttrs, OpKind } from "../ops.js";
+import type { OpAttrs, OpKind } from "../ops.js";
 import type { ArgReader } from "./arg-reader.js";
 import type { Signature } from "./arguments.js";
 import { elementwise, operandOf } from "./arith.js";
 import type { GraphBuilder } from "./graph.js";
+import { type LossSettings, binarySettings, categoricalSettings } from "./loss-settings.js";
 import type { Reporter } from "./reporter.js";
 import { type Val, errorVal, tensorVal } from "./values.js";
 
@@ -139,41 +140,6 @@ const identity: BuiltinSpec = {
   kind: "activation",
   signature: sig("identity", ["x"]),
   lower: (call) => arg(call, "x"),
-};
-
-/** A loss's settings: their names, and how they become the op's attributes. */
-interface LossSettings {
-  readonly names: readonly string[];
-  readonly read: (args: ArgReader) => CategoricalLossAttrs | BinaryLossAttrs;
-}
-
-const nonNegative = { min: 0 } as const;
-/**
- * Per-class constants become a select tree in every kernel that reads them (`scale_classes`):
- * a bound keeps those kernels small. ImageNet's 1,000 classes fit.
- */
-const maxClassWeights = 4096;
-
-/** torch.nn.CrossEntropyLoss's `weight` and `label_smoothing`. */
-const categoricalSettings: LossSettings = {
-  names: ["weight", "label_smoothing"],
-  read: (args) => {
-    const weight = args.numbers("weight", nonNegative, maxClassWeights);
-    const labelSmoothing = args.number("label_smoothing", 0, { min: 0, max: 1 });
-    return {
-      ...(weight ? { weight } : {}),
-      ...(labelSmoothing > 0 ? { labelSmoothing } : {}),
-    };
-  },
-};
-
-/** BCEWithLogitsLoss's `pos_weight`: one number, or one per element of the last axis. */
-const binarySettings: LossSettings = {
-  names: ["pos_weight"],
-  read: (args) => {
-    const posWeight = args.numbers("pos_weight", nonNegative, maxClassWeights, true);
-    return posWeight ? { posWeight } : {};
-  },
 };
 
 /** A loss of prediction and target; `fused` replaces it when the prediction is that activation's output. */
