@@ -176,6 +176,7 @@ export function weighedTargets(
   return { q, divisor: once(divisor) };
 }
 
+/** `make()`'s value, made at the first call: an equation emitted once, where it is first needed. */
 function once<T>(make: () => T): () => T {
   let made: { readonly value: T } | null = null;
   return () => (made ??= { value: make() }).value;
