@@ -28,6 +28,8 @@ export const ops = {
 export const opKinds = Object.keys(ops) as readonly OpKind[];
 
 export type {
+  BinaryLossAttrs,
+  CategoricalLossAttrs,
   OpAttrMap,
   OpAttrs,
   OpDef,

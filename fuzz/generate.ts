@@ -411,6 +411,20 @@ const optimizers = [
   (lr: number) => `adagrad(lr: ${lr})`,
   () => `adadelta`,
 ];
+const binaryLosses = [
+  "binary_cross_entropy",
+  "binary_cross_entropy(pos_weight: 2)",
+  "binary_cross_entropy(pos_weight: [0.5])",
+];
+
+/** torch.nn.utils' clipping on some optimizers (chosen by the learning rate, so the arbitrary is unchanged). */
+function withClipping(call: string, lr: number): string {
+  const clip =
+    lr === 0.1 ? "clip_grad_norm: 1" : lr === 0.01 ? "clip_grad_value: 0.5, clip_grad_norm: 5" : "";
+  if (clip === "") return call;
+  return call.endsWith(")") ? `${call.slice(0, -1)}, ${clip})` : `${call}(${clip})`;
+}
+
 const trainEntries = [
   "epochs: 2",
   "batch_size: 4",
@@ -553,16 +567,25 @@ function printModel(printer: Printer, m: ModelDescription, index: number): void 
       lines.push(`  loss mean((output - ${target}) ^ 2) + 0.001 * l2(weights)`);
       break;
     case "binary":
-      lines.push("  loss binary_cross_entropy");
+      lines.push(`  loss ${binaryLosses[m.optimizer % binaryLosses.length]!}`);
       break;
-    case "classes":
-      lines.push("  loss cross_entropy");
+    case "classes": {
+      // PyTorch's class weights and label smoothing, one weight per class
+      const weights = Array.from({ length: m.outputs + 1 }, (_, i) => [1, 2, 0.5][i % 3]);
+      const settings = [
+        "",
+        "(label_smoothing: 0.1)",
+        `(weight: [${weights.join(", ")}])`,
+        `(weight: [${weights.join(", ")}], label_smoothing: 0.2)`,
+      ][m.optimizer % 4]!;
+      lines.push(`  loss cross_entropy${settings}`);
       break;
+    }
     case "predict":
       break;
   }
   if (m.task !== "predict") {
-    lines.push(`  optimizer ${optimizers[m.optimizer]!(m.lr)}`);
+    lines.push(`  optimizer ${withClipping(optimizers[m.optimizer]!(m.lr), m.lr)}`);
     const chosen = [...new Set(m.metrics.map((k) => metrics[k]!))];
     if (chosen.length > 0) lines.push(`  metrics ${chosen.join(", ")}`);
     const entries = [...new Set(m.train.map((k) => trainEntries[k]!.split(":")[0]!))].map((key) =>

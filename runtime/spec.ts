@@ -35,44 +35,57 @@ export interface StateSpec {
   readonly init: number;
 }
 
-export type OptimizerSettings =
-  | {
-      readonly kind: "sgd";
-      readonly lr: number;
-      readonly momentum: number;
-      readonly nesterov: boolean;
-      readonly dampening: number;
-      readonly weightDecay: number;
-    }
-  | {
-      readonly kind: "adagrad";
-      readonly lr: number;
-      readonly eps: number;
-      readonly weightDecay: number;
-    }
-  | {
-      readonly kind: "rmsprop";
-      readonly lr: number;
-      readonly alpha: number;
-      readonly eps: number;
-      readonly momentum: number;
-      readonly weightDecay: number;
-    }
-  | {
-      readonly kind: "adadelta";
-      readonly lr: number;
-      readonly rho: number;
-      readonly eps: number;
-      readonly weightDecay: number;
-    }
-  | {
-      readonly kind: "adam" | "adamw";
-      readonly lr: number;
-      readonly beta1: number;
-      readonly beta2: number;
-      readonly eps: number;
-      readonly weightDecay: number;
-    };
+/**
+ * torch.nn.utils' gradient clipping, applied to the gradients before the optimizer's step (and
+ * so before its weight decay): each element clamped to `[-clipGradValue, clipGradValue]`
+ * first, then every gradient scaled by `min(1, clipGradNorm / (norm + 1e-6))`, `norm` the L2
+ * norm of all of them together. Absent: no clipping.
+ */
+export interface GradientClipping {
+  readonly clipGradNorm?: number;
+  readonly clipGradValue?: number;
+}
+
+export type OptimizerSettings = GradientClipping &
+  (
+    | {
+        readonly kind: "sgd";
+        readonly lr: number;
+        readonly momentum: number;
+        readonly nesterov: boolean;
+        readonly dampening: number;
+        readonly weightDecay: number;
+      }
+    | {
+        readonly kind: "adagrad";
+        readonly lr: number;
+        readonly eps: number;
+        readonly weightDecay: number;
+      }
+    | {
+        readonly kind: "rmsprop";
+        readonly lr: number;
+        readonly alpha: number;
+        readonly eps: number;
+        readonly momentum: number;
+        readonly weightDecay: number;
+      }
+    | {
+        readonly kind: "adadelta";
+        readonly lr: number;
+        readonly rho: number;
+        readonly eps: number;
+        readonly weightDecay: number;
+      }
+    | {
+        readonly kind: "adam" | "adamw";
+        readonly lr: number;
+        readonly beta1: number;
+        readonly beta2: number;
+        readonly eps: number;
+        readonly weightDecay: number;
+      }
+  );
 
 export type MetricName =
   | "accuracy"

@@ -140,6 +140,17 @@ export const diagnosticMessages = {
     message: (a: { what: string; shape: string; elements: number; limit: number }) =>
       `${a.what} is ${a.shape}: ${a.elements.toLocaleString("en-US")} numbers per sample, more than a model can hold (at most ${a.limit.toLocaleString("en-US")}, 256 MiB as f32)`,
   },
+  E220: {
+    title: "loss weights do not match the output",
+    message: (a: {
+      loss: string;
+      setting: string;
+      count: number;
+      output: string;
+      expected: string;
+    }) =>
+      `${a.loss}: \`${a.setting}\` has ${a.count} numbers, but output ${a.output} needs ${a.expected}, one per element of its last axis`,
+  },
   E217: {
     title: "dimension unknown when the model runs",
     message: (a: { model: string; dims: string }) =>

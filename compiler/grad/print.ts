@@ -2,6 +2,7 @@ import type { IrFunction } from "../ir/function.js";
 import type { AnyEqn, Operand, Shape } from "../ir/types.js";
 import { formatDim } from "../shapes/dims.js";
 import { resolveAxes } from "../ops/axes.js";
+import type { BinaryLossAttrs, CategoricalLossAttrs } from "../ops/types.js";
 
 /** The prefix of the gradient entries that carry cotangents through simplification. */
 const COTANGENT = "cotangent:";
@@ -162,14 +163,38 @@ function formula(
         : call("sum");
     case "one_hot":
       return call("onehot");
-    // The fused losses, in the form the student wrote them.
+    // The fused losses, in the form the student wrote them, with their settings.
     case "softmax_cross_entropy":
-      return atom(`cross_entropy(softmax(${a!.text}), ${b!.text})`);
+      return atom(`cross_entropy(softmax(${a!.text}), ${b!.text}${lossSettings(eqn.attrs)})`);
     case "sigmoid_binary_cross_entropy":
-      return atom(`binary_cross_entropy(sigmoid(${a!.text}), ${b!.text})`);
+      return atom(
+        `binary_cross_entropy(sigmoid(${a!.text}), ${b!.text}${lossSettings(eqn.attrs)})`,
+      );
+    case "cross_entropy":
+    case "binary_cross_entropy":
+      return atom(`${eqn.op}(${a!.text}, ${b!.text}${lossSettings(eqn.attrs)})`);
+    case "scale_classes":
+      // the class weights as the multiplier of each column
+      return { text: `${listText(eqn.attrs.scales)} * ${wrap(a!, 7)}`, precedence: 6 };
     default:
       return call(eqn.op);
   }
+}
+
+const listText = (values: readonly number[]) => `[${values.join(", ")}]`;
+
+/** `, weight: [1, 2], label_smoothing: 0.1` as the loss call was written; empty when plain. */
+function lossSettings(attrs: CategoricalLossAttrs | BinaryLossAttrs): string {
+  const parts: string[] = [];
+  if ("weight" in attrs && attrs.weight) parts.push(`weight: ${listText(attrs.weight)}`);
+  if ("labelSmoothing" in attrs && attrs.labelSmoothing) {
+    parts.push(`label_smoothing: ${attrs.labelSmoothing}`);
+  }
+  if ("posWeight" in attrs && attrs.posWeight) {
+    const w = attrs.posWeight;
+    parts.push(`pos_weight: ${w.length === 1 ? String(w[0]) : listText(w)}`);
+  }
+  return parts.map((p) => `, ${p}`).join("");
 }
 
 /** The count `size` stands for: `batch` for rows, `batch * 10` for every element of [batch, 10]. */

@@ -177,6 +177,61 @@ export class ArgReader {
     return fallback;
   }
 
+  /**
+   * A list of at most `maxLength` numbers in `range`, such as class weights `[1, 2.5, 1]`; with
+   * `scalar`, one number is also accepted (as a list of one). Undefined when not given or
+   * reported.
+   */
+  numbers(
+    name: string,
+    range: NumberRange,
+    maxLength: number,
+    scalar = false,
+  ): readonly number[] | undefined {
+    const arg = this.get(name);
+    if (!arg) return undefined;
+    if (arg.val.kind === "list" && arg.val.items.length > maxLength) {
+      this.outOfRange(name, `a list of at most ${maxLength} numbers`, `${arg.val.items.length}`);
+      return undefined;
+    }
+    const expected = scalar ? "a number or a list of numbers" : "a list of numbers such as [1, 2]";
+    if (scalar && arg.val.kind === "number") {
+      const value = this.number(name, Number.NaN, range);
+      return Number.isNaN(value) ? undefined : [value];
+    }
+    if (arg.val.kind === "error") return this.fail(undefined);
+    if (arg.val.kind !== "list" || arg.val.items.length === 0) {
+      this.typeError(arg, name, expected);
+      return undefined;
+    }
+    const values: number[] = [];
+    for (const item of arg.val.items) {
+      const v = item.val;
+      if (v.kind === "error") return this.fail(undefined);
+      if (v.kind !== "number") {
+        this.fail();
+        this.reporter.report(this.codes.type, item.span, {
+          what: `${this.what(name)} element`,
+          expected: "a number",
+          actual: describeVal(v),
+        });
+        return undefined;
+      }
+      const problem = rangeProblem(v.value, range);
+      if (problem) {
+        this.fail();
+        this.reporter.report(this.codes.range, item.span, {
+          what: `${this.what(name)} element`,
+          expected: problem,
+          actual: String(v.value),
+        });
+        return undefined;
+      }
+      values.push(v.value);
+    }
+    return values;
+  }
+
   /** A shape list such as `[batch, 28, 28]` or `[-1, 784]`. */
   shape(name: string): readonly Dim[] | undefined {
     const arg = this.get(name);

@@ -5,6 +5,7 @@ import type { ArgReader } from "./arg-reader.js";
 import type { Signature } from "./arguments.js";
 import { elementwise, operandOf } from "./arith.js";
 import type { GraphBuilder } from "./graph.js";
+import { type LossSettings, binarySettings, categoricalSettings } from "./loss-settings.js";
 import type { Reporter } from "./reporter.js";
 import { type Val, errorVal, tensorVal } from "./values.js";
 
@@ -149,13 +150,16 @@ function loss(
     readonly activation: "softmax" | "sigmoid";
     readonly op: "softmax_cross_entropy" | "sigmoid_binary_cross_entropy";
   },
+  settings?: LossSettings,
 ): BuiltinSpec {
   return {
     kind: "loss",
-    signature: sig(name, ["p", "t"]),
+    signature: sig(name, ["p", "t"], settings?.names ?? []),
     lower: (call) => {
       const p = arg(call, "p");
       const t = arg(call, "t");
+      // The fused and the plain op of one loss share their attributes' type.
+      const attrs = (settings?.read(call.args) ?? {}) as OpAttrs<typeof op>;
       if (fused && p.kind === "tensor") {
         const producer = call.graph.producer(p.name);
         const lastAxis =
@@ -167,11 +171,11 @@ function loss(
             logits.kind === "value"
               ? (tensorVal(logits.name) as Numeric)
               : { kind: "number", value: logits.value };
-          return apply(call, fused.op, [logitsVal, t], {});
+          return apply(call, fused.op, [logitsVal, t], attrs as OpAttrs<typeof fused.op>);
         }
         warnIfLogits(call, name, p.name, fused.activation);
       }
-      return apply(call, op, [p, t], {});
+      return apply(call, op, [p, t], attrs);
     },
   };
 }
@@ -361,14 +365,21 @@ export const builtinSpecs: ReadonlyMap<string, BuiltinSpec> = new Map<string, Bu
   ["mae", loss("mae", "mae")],
   [
     "cross_entropy",
-    loss("cross_entropy", "cross_entropy", { activation: "softmax", op: "softmax_cross_entropy" }),
+    loss(
+      "cross_entropy",
+      "cross_entropy",
+      { activation: "softmax", op: "softmax_cross_entropy" },
+      categoricalSettings,
+    ),
   ],
   [
     "binary_cross_entropy",
-    loss("binary_cross_entropy", "binary_cross_entropy", {
-      activation: "sigmoid",
-      op: "sigmoid_binary_cross_entropy",
-    }),
+    loss(
+      "binary_cross_entropy",
+      "binary_cross_entropy",
+      { activation: "sigmoid", op: "sigmoid_binary_cross_entropy" },
+      binarySettings,
+    ),
   ],
   ["huber", huber],
   ["l1", penalty("l1", "abs")],

@@ -81,10 +81,25 @@ export interface OpAttrMap {
   mse: NoAttrs;
   mae: NoAttrs;
   huber: { readonly delta: number };
-  cross_entropy: NoAttrs;
-  binary_cross_entropy: NoAttrs;
-  softmax_cross_entropy: NoAttrs;
-  sigmoid_binary_cross_entropy: NoAttrs;
+  cross_entropy: CategoricalLossAttrs;
+  binary_cross_entropy: BinaryLossAttrs;
+  softmax_cross_entropy: CategoricalLossAttrs;
+  sigmoid_binary_cross_entropy: BinaryLossAttrs;
+  scale_classes: { readonly scales: readonly number[] };
+}
+
+/**
+ * torch.nn.CrossEntropyLoss's `weight` (one per class) and `label_smoothing`; absent keys are
+ * the plain loss (and print nothing in IR dumps).
+ */
+export interface CategoricalLossAttrs {
+  readonly weight?: readonly number[];
+  readonly labelSmoothing?: number;
+}
+
+/** BCEWithLogitsLoss's `pos_weight`: one number, or one per element of the last axis. */
+export interface BinaryLossAttrs {
+  readonly posWeight?: readonly number[];
 }
 
 export type OpKind = keyof OpAttrMap;

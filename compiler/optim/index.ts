@@ -3,6 +3,7 @@ import { type IrAlgebra, IrBuilder, type ValueOperand } from "../ir/builder.js";
 import type { IrFunction, StateDecl, Update } from "../ir/function.js";
 import type { OptimizerSpec } from "../ir/settings.js";
 import type { Operand, TypedParam } from "../ir/types.js";
+import { allAxes } from "../ops/axes.js";
 
 /** The learning rate, set by the training loop each epoch (schedules change it). */
 export const LR = "optimizer.lr";
@@ -15,7 +16,8 @@ export const STEP = "optimizer.step";
  * Assumes: a `train` function from `differentiate`, with a gradient for every trainable
  * parameter.
  * Guarantees: the update rules of torch.optim (PyTorch 1.13, single-tensor forms) with the
- * same defaults, as elementwise equations; state buffers named after their parameter as
+ * same defaults, as elementwise equations, on the gradients clipped as torch.nn.utils clips them
+ * when the spec asks (clipGradients); state buffers named after their parameter as
  * PyTorch names them (`dense_1.weight.exp_avg`); the learning rate as the scalar input
  * `optimizer.lr`; the step count as state `optimizer.step`. All new values are updates,
  * applied together after the step, so every rule reads the values from before it.
@@ -30,10 +32,18 @@ export function appendOptimizer(fn: IrFunction, spec: OptimizerSpec): IrFunction
   const t = builder.at({ origin: spec.span, callSites: [], layer: null }).add(value(STEP), c(1));
   set(STEP, t);
   const lr = value(LR);
+  const trainable = fn.params.filter((q) => q.trainable);
+  const clipped = clipGradients(
+    builder.at({ origin: spec.span, callSites: [], layer: null }),
+    spec,
+    trainable.map((p) => {
+      const grad = fn.gradients.get(p.name);
+      invariant(grad !== undefined, `no gradient for ${p.name}`);
+      return value(grad);
+    }),
+  );
 
-  for (const p of fn.params.filter((q) => q.trainable)) {
-    const grad = fn.gradients.get(p.name);
-    invariant(grad !== undefined, `no gradient for ${p.name}`);
+  for (const [i, p] of trainable.entries()) {
     const buffer = (suffix: string, init = 0): ValueOperand => {
       const name = `${p.name}.${suffix}`;
       state.push({ name, shape: p.shape, param: p.name, init });
@@ -43,7 +53,7 @@ export function appendOptimizer(fn: IrFunction, spec: OptimizerSpec): IrFunction
     const m = builder.at({ origin: spec.span, callSites: [], layer: p.layer });
     const rule = updateRule(spec, m, {
       p: value(p.name),
-      g: value(grad),
+      g: clipped[i]!,
       lr,
       t,
       buffer,
@@ -60,6 +70,34 @@ export function appendOptimizer(fn: IrFunction, spec: OptimizerSpec): IrFunction
     scalars: [LR],
     updates,
   };
+}
+
+/**
+ * torch.nn.utils.clip_grad_value_ then clip_grad_norm_ (PyTorch 1.13), as the optimizer sees the
+ * gradients: each element clamped to [-v, v]; then every gradient times
+ * min(1, max_norm / (norm + 1e-6)), norm = sqrt(sum over all gradients of sum(g^2)). Value
+ * clipping comes first so that the gradients the step sees satisfy both bounds (scaling by at
+ * most 1 keeps them inside [-v, v]). The norm is a reduction like any other: it stays on the
+ * device.
+ */
+function clipGradients(
+  m: IrAlgebra,
+  spec: OptimizerSpec,
+  grads: readonly Operand[],
+): readonly Operand[] {
+  const { clipGradValue, clipGradNorm } = spec;
+  let clipped = grads;
+  if (clipGradValue !== undefined) {
+    clipped = clipped.map((g) => m.clip(g, c(-clipGradValue), c(clipGradValue)));
+  }
+  if (clipGradNorm !== undefined && clipped.length > 0) {
+    const squares = clipped.map((g) => m.sum(m.square(g), allAxes, false));
+    const total = squares.slice(1).reduce<Operand>((sum, s) => m.add(sum, s), squares[0]!);
+    const norm = m.sqrt(total);
+    const coefficient = m.binary("minimum", m.div(c(clipGradNorm), m.add(norm, c(1e-6))), c(1));
+    clipped = clipped.map((g) => m.mul(g, coefficient));
+  }
+  return clipped;
 }
 
 interface RuleInputs {

@@ -2,8 +2,9 @@ import { type IrAlgebra, IrBuilder, provenanceOf } from "../ir/builder.js";
 import type { IrFunction } from "../ir/function.js";
 import { substituteArgs, withResults } from "../ir/rewrite.js";
 import type { AnyEqn, Operand } from "../ir/types.js";
-import { allAxes, exceptAxes, onlyAxes, resolveAxes } from "../ops/axes.js";
+import { allAxes, onlyAxes, resolveAxes } from "../ops/axes.js";
 import type { AxisSet } from "../ops.js";
+import { scaleClasses, weighedTargets } from "../ops/loss.js";
 
 /**
  * Rewrites a function into the ops the code generator knows how to run: elementwise ops
@@ -28,13 +29,6 @@ export function legalize(fn: IrFunction): IrFunction {
 function rewrite(m: IrAlgebra, eqn: AnyEqn): Operand | null {
   const [x, y] = eqn.args;
   const meanAll = (v: Operand) => m.div(m.sum(v, allAxes, false), m.count(v));
-  // rows of a categorical loss: every axis but the classes
-  const rows = (v: Operand) => m.count(v, exceptAxes(-1));
-  const oneHot = (p: Operand, t: Operand): Operand => {
-    if (m.typeOf(t).dtype !== "i32") return t;
-    const classes = m.typeOf(p).shape.at(-1) as number;
-    return m.emit("one_hot", [t], { classes });
-  };
   switch (eqn.op) {
     case "mean": {
       const sum = reduce(m, "sum", x!, eqn.attrs.axes, eqn.attrs.keepdims);
@@ -67,28 +61,46 @@ function rewrite(m: IrAlgebra, eqn: AnyEqn): Operand | null {
       return meanAll(m.where(m.binary("lt", a, m.c(delta)), small, large));
     }
     case "cross_entropy":
-      return m.div(
-        m.neg(m.sum(m.mul(oneHot(x!, y!), m.unary("log", x!)), allAxes, false)),
-        rows(x!),
-      );
     case "softmax_cross_entropy": {
-      const logp = m.emit("log_softmax", [x!], { axis: -1 });
-      return m.div(m.neg(m.sum(m.mul(oneHot(x!, y!), logp), allAxes, false)), rows(x!));
+      const fromLogits = eqn.op === "softmax_cross_entropy";
+      const logSoftmax = fromLogits ? m.emit("log_softmax", [x!], { axis: -1 }) : null;
+      const { q, divisor } = weighedTargets(m, x!, y!, eqn.attrs);
+      const weighed = q();
+      const logp = logSoftmax ?? m.unary("log", x!);
+      return m.div(m.neg(m.sum(m.mul(weighed, logp), allAxes, false)), divisor());
     }
     case "binary_cross_entropy": {
       // PyTorch clamps each log at -100 so that p = 0 or 1 gives a finite loss.
       const clampedLog = (v: Operand) => m.binary("maximum", m.unary("log", v), m.c(-100));
       const one = (v: Operand) => m.sub(m.c(1), v);
-      const terms = m.add(m.mul(y!, clampedLog(x!)), m.mul(one(y!), clampedLog(one(x!))));
+      const weighed = eqn.attrs.posWeight ? scaleClasses(m, y!, eqn.attrs.posWeight) : y!;
+      const terms = m.add(m.mul(weighed, clampedLog(x!)), m.mul(one(y!), clampedLog(one(x!))));
       return m.neg(meanAll(terms));
     }
     case "sigmoid_binary_cross_entropy": {
-      // max(z, 0) - z t + log(1 + e^-|z|): log-sum-exp form, exact and stable for any z
-      const stable = m.add(
-        m.sub(m.unary("relu", x!), m.mul(x!, y!)),
-        m.unary("log1p", m.unary("exp", m.neg(m.unary("abs", x!)))),
+      const posWeight = eqn.attrs.posWeight;
+      if (posWeight === undefined) {
+        // max(z, 0) - z t + log(1 + e^-|z|): log-sum-exp form, exact and stable for any z
+        const stable = m.add(
+          m.sub(m.unary("relu", x!), m.mul(x!, y!)),
+          m.unary("log1p", m.unary("exp", m.neg(m.unary("abs", x!)))),
+        );
+        return meanAll(stable);
+      }
+      // BCEWithLogitsLoss: (1 - t) z + l (log(1 + e^-|z|) + max(-z, 0)), l = 1 + (w - 1) t
+      const logWeight = m.add(
+        m.c(1),
+        scaleClasses(
+          m,
+          y!,
+          posWeight.map((w) => w - 1),
+        ),
       );
-      return meanAll(stable);
+      const softplusNeg = m.add(
+        m.unary("log1p", m.unary("exp", m.neg(m.unary("abs", x!)))),
+        m.unary("relu", m.neg(x!)),
+      );
+      return meanAll(m.add(m.mul(m.sub(m.c(1), y!), x!), m.mul(logWeight, softplusNeg)));
     }
     default:
       return null;

@@ -14,6 +14,10 @@ const suites = [
     "NumPy reference runs (test/fixtures/reference/generate.py)",
     join(repoRoot, "test", "fixtures", "reference"),
   ],
+  [
+    "PyTorch runs of the training knobs (scripts/training-knob-fixtures.py)",
+    join(repoRoot, "test", "fixtures", "torch"),
+  ],
 ] as const;
 
 interface Expected {

@@ -297,9 +297,7 @@ function refactor(shape: readonly Dim[], parts: number, rng: Rng): Dim[] {
 }
 
 /** Same-shape losses: prediction and target of one shape. */
-function sameShapeLoss<
-  K extends "mse" | "mae" | "huber" | "binary_cross_entropy" | "sigmoid_binary_cross_entropy",
->(
+function sameShapeLoss<K extends "mse" | "mae" | "huber">(
   drawP: Draw,
   drawT: Draw,
   attrs: fc.Arbitrary<OpAttrs<K>>,
@@ -325,13 +323,24 @@ function sameShapeLoss<
 
 /**
  * Categorical losses: `[..., k]` predictions against i32 class ids `[...]`, one-hot rows, or
- * soft labels (rows on the simplex, as the language's targets are probabilities).
+ * soft labels (rows on the simplex, as the language's targets are probabilities), with or
+ * without class weights and label smoothing.
  */
 function categoricalLoss<K extends "cross_entropy" | "softmax_cross_entropy">(drawP: Draw) {
-  return cases<K, { shape: ShapePlan; target: "ids" | "one-hot" | "soft" }>(
+  return cases<
+    K,
+    {
+      shape: ShapePlan;
+      target: "ids" | "one-hot" | "soft";
+      weighted: boolean;
+      smoothing: number;
+    }
+  >(
     fc.record({
       shape: shapePlan(1, 3),
       target: fc.constantFrom("ids" as const, "one-hot" as const, "soft" as const),
+      weighted: fc.boolean(),
+      smoothing: fc.constantFrom(0, 0, 0.1, 0.3),
     }),
     (p, rng) => {
       const dims = dimsOf(p.shape);
@@ -343,9 +352,15 @@ function categoricalLoss<K extends "cross_entropy" | "softmax_cross_entropy">(dr
       const rows = count(resolveShape(rowsShape, dims));
       const ids = Array.from({ length: rows }, () => Math.floor(rng() * classes));
       const prediction = tensorArg(f32(pShape), fill(pShape, dims, rng, drawP));
+      const attrs = {
+        ...(p.weighted
+          ? { weight: Array.from({ length: classes }, () => uniform(rng, 0.2, 2)) }
+          : {}),
+        ...(p.smoothing > 0 ? { labelSmoothing: p.smoothing } : {}),
+      } as OpAttrs<K>;
       if (p.target === "ids") {
         const target = tensorArg({ dtype: "i32", shape: rowsShape }, Float64Array.from(ids), false);
-        return { args: [prediction, target], attrs: noAttrs as OpAttrs<K>, dims };
+        return { args: [prediction, target], attrs, dims };
       }
       const t = new Float64Array(rows * classes);
       for (let r = 0; r < rows; r++) {
@@ -356,7 +371,36 @@ function categoricalLoss<K extends "cross_entropy" | "softmax_cross_entropy">(dr
           w.forEach((v, k) => (t[r * classes + k] = v / total));
         }
       }
-      return { args: [prediction, tensorArg(f32(pShape), t)], attrs: noAttrs as OpAttrs<K>, dims };
+      return { args: [prediction, tensorArg(f32(pShape), t)], attrs, dims };
+    },
+  );
+}
+
+/** Binary cross-entropies without pos_weight, with one, or with one per element of the last axis. */
+function binaryLoss<K extends "binary_cross_entropy" | "sigmoid_binary_cross_entropy">(
+  drawP: Draw,
+) {
+  return cases<K, { shape: ShapePlan; posWeight: "none" | "scalar" | "per-output" }>(
+    fc.record({
+      shape: shapePlan(1, 3),
+      posWeight: fc.constantFrom("none" as const, "scalar" as const, "per-output" as const),
+    }),
+    (p, rng) => {
+      const dims = dimsOf(p.shape);
+      const shape = shapeOf(p.shape);
+      const last = p.shape.sizes.at(-1)!;
+      const fullShape = [...shape.slice(0, -1), last];
+      const weights =
+        p.posWeight === "none" ? [] : p.posWeight === "scalar" ? [0] : new Array<number>(last);
+      const posWeight = Array.from(weights, () => uniform(rng, 0.2, 3));
+      return {
+        args: [
+          tensorArg(f32(fullShape), fill(fullShape, dims, rng, drawP)),
+          tensorArg(f32(fullShape), fill(fullShape, dims, rng, within(0, 1))),
+        ],
+        attrs: (p.posWeight === "none" ? {} : { posWeight }) as OpAttrs<K>,
+        dims,
+      };
     },
   );
 }
@@ -782,9 +826,24 @@ const specs: { readonly [K in Tested]: fc.Arbitrary<GradCase<K>> } = {
     },
   ),
   cross_entropy: categoricalLoss(within(0.05, 1)),
-  binary_cross_entropy: sameShapeLoss(within(0.05, 0.95), within(0, 1), fc.constant({})),
+  binary_cross_entropy: binaryLoss(within(0.05, 0.95)),
   softmax_cross_entropy: categoricalLoss(anyValue),
-  sigmoid_binary_cross_entropy: sameShapeLoss(anyValue, within(0, 1), fc.constant({})),
+  sigmoid_binary_cross_entropy: binaryLoss(anyValue),
+  scale_classes: cases<"scale_classes", { shape: ShapePlan }>(
+    fc.record({ shape: shapePlan(1, 3) }),
+    (p, rng) => {
+      const dims = dimsOf(p.shape);
+      const shape = shapeOf(p.shape);
+      const last = p.shape.sizes.at(-1)!;
+      const fullShape = [...shape.slice(0, -1), last];
+      const scales = Array.from({ length: last }, () => uniform(rng, -2, 2));
+      return {
+        args: [tensorArg(f32(fullShape), fill(fullShape, dims, rng, anyValue))],
+        attrs: { scales },
+        dims,
+      };
+    },
+  ),
 };
 
 const tested = opKinds.filter((k): k is Tested => !(k in EXEMPT));

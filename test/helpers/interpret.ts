@@ -1,6 +1,11 @@
 import { assertNever } from "../../compiler/assert.js";
 import type { AnyEqn, DType, Dim, Operand, TensorType } from "../../compiler/ir/types.js";
-import type { AxisSet, Padding2d } from "../../compiler/ops.js";
+import type {
+  AxisSet,
+  BinaryLossAttrs,
+  CategoricalLossAttrs,
+  Padding2d,
+} from "../../compiler/ops.js";
 import { evaluateDim } from "../../compiler/shapes/dims.js";
 import {
   avgpool2d,
@@ -666,34 +671,56 @@ function mean(values: ArrayLike<number>): number {
 function sameShapeLoss(
   p: Tensor,
   t: Tensor,
-  perElement: (d: number, t: number, p: number) => number,
+  perElement: (d: number, t: number, p: number, i: number) => number,
 ) {
   expectShape("loss target", t.shape, p.shape);
-  return scalar(mean(p.data.map((pv, i) => perElement(pv - t.data[i]!, t.data[i]!, pv))));
+  return scalar(mean(p.data.map((pv, i) => perElement(pv - t.data[i]!, t.data[i]!, pv, i))));
 }
 
 /**
- * Mean over the rows (every axis but the last) of -sum_k t_k log p_k, where `logp` gives the
- * log-probabilities of one row; `t` is one-hot (or soft) f32 `[..., k]` or i32 ids `[...]`.
+ * torch 1.13's cross_entropy, written from its definition: per row, -sum_k q_k log p_k with
+ * q = w * ((1 - eps) t + eps / k), where `logp` gives the log-probabilities of one row and `t` is
+ * one-hot (or soft) f32 `[..., k]` or i32 ids `[...]`; the sum is divided by sum_i w[y_i] for
+ * class ids (the number of rows without weights) and by the number of rows for f32 targets.
  */
-function categorical(p: Tensor, t: Tensor, logp: (row: number[]) => number[]): Tensor {
+function categorical(
+  p: Tensor,
+  t: Tensor,
+  logp: (row: number[]) => number[],
+  attrs: CategoricalLossAttrs,
+): Tensor {
   const k = p.shape.at(-1);
   if (k === undefined) throw new Error("interpret: a categorical loss needs rank >= 1");
+  const w = attrs.weight ?? Array.from({ length: k }, () => 1);
+  if (w.length !== k) throw new Error("interpret: one class weight per class");
+  const eps = attrs.labelSmoothing ?? 0;
   const rows = p.data.length / k;
   let total = 0;
+  let divisor = 0;
   for (let r = 0; r < rows; r++) {
     const logs = logp(Array.from(p.data.subarray(r * k, (r + 1) * k)));
+    const target = new Array<number>(k).fill(0);
     if (t.dtype === "i32") {
       expectShape("class ids", t.shape, p.shape.slice(0, -1));
       const id = t.data[r]!;
       if (!Number.isInteger(id) || id < 0 || id >= k) throw new Error(`interpret: class id ${id}`);
-      total -= logs[id]!;
+      target[id] = 1;
+      divisor += w[id]!;
     } else {
       expectShape("one-hot target", t.shape, p.shape);
-      for (let c = 0; c < k; c++) total -= t.data[r * k + c]! * logs[c]!;
+      for (let c = 0; c < k; c++) target[c] = t.data[r * k + c]!;
+      divisor += 1;
     }
+    for (let c = 0; c < k; c++) total -= w[c]! * ((1 - eps) * target[c]! + eps / k) * logs[c]!;
   }
-  return scalar(total / rows);
+  return scalar(total / divisor);
+}
+
+/** The pos_weight of element `i` of a `[..., k]` tensor: one number, or one per column. */
+function posWeightAt(attrs: BinaryLossAttrs, shape: readonly number[], i: number): number {
+  const w = attrs.posWeight;
+  if (w === undefined) return 1;
+  return w.length === 1 ? w[0]! : w[i % shape.at(-1)!]!;
 }
 
 interface Context {
@@ -887,19 +914,30 @@ function evaluate(eqn: AnyEqn, args: readonly Tensor[], ctx: Context): Tensor {
       );
     }
     case "cross_entropy":
-      return categorical(at(0), at(1), (row) => row.map(Math.log));
+      return categorical(at(0), at(1), (row) => row.map(Math.log), eqn.attrs);
     case "binary_cross_entropy":
       // PyTorch clamps each log at -100.
-      return sameShapeLoss(at(0), at(1), (_d, t, p) => {
+      return sameShapeLoss(at(0), at(1), (_d, t, p, i) => {
         const logP = Math.max(Math.log(p), -100);
         const log1mP = Math.max(Math.log1p(-p), -100);
-        return -(t * logP + (1 - t) * log1mP);
+        return -(posWeightAt(eqn.attrs, at(0).shape, i) * t * logP + (1 - t) * log1mP);
       });
     case "softmax_cross_entropy":
-      return categorical(at(0), at(1), logSoftmaxLine);
+      return categorical(at(0), at(1), logSoftmaxLine, eqn.attrs);
     case "sigmoid_binary_cross_entropy":
-      // log(1 + e^-z) t + log(1 + e^z) (1 - t) = max(z, 0) - z t + log(1 + e^-|z|)
-      return sameShapeLoss(at(0), at(1), (_d, t, z) => softplus(z) - z * t);
+      // -(w t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))) = w t softplus(-z) + (1 - t) softplus(z)
+      return sameShapeLoss(at(0), at(1), (_d, t, z, i) => {
+        const w = posWeightAt(eqn.attrs, at(0).shape, i);
+        return w * t * softplus(-z) + (1 - t) * softplus(z);
+      });
+    case "scale_classes": {
+      const x = at(0);
+      const { scales } = eqn.attrs;
+      return tensor(
+        x.shape,
+        x.data.map((v, i) => v * scales[i % scales.length]!),
+      );
+    }
     default:
       return assertNever(eqn, "op");
   }

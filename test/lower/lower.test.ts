@@ -193,6 +193,42 @@ model M {
   });
 });
 
+describe("loss and optimizer settings of issue 11 (knobs)", () => {
+  const knobModel = (loss: string, optimizer = "adam") => `
+model M {
+  input x: [batch, 4]
+  target y: i32[batch]
+  forward { x -> dense(3) -> softmax }
+  loss ${loss}
+  optimizer ${optimizer}
+}`;
+
+  it("puts class weights and label smoothing on the fused op, and only the settings given", () => {
+    const m = onlyModel(knobModel("cross_entropy(weight: [1, 2, 0.5], label_smoothing: 0.1)"));
+    expect(m.eqns.find((e) => e.out === m.loss)).toMatchObject({
+      op: "softmax_cross_entropy",
+      attrs: { weight: [1, 2, 0.5], labelSmoothing: 0.1 },
+    });
+    const plain = onlyModel(knobModel("cross_entropy(label_smoothing: 0)"));
+    expect(plain.eqns.find((e) => e.out === plain.loss)?.attrs).toEqual({});
+  });
+
+  it("bounds the number of class weights (E213)", () => {
+    const many = `[${Array.from({ length: 4097 }, () => "1").join(", ")}]`;
+    expect(codesOf(knobModel(`cross_entropy(weight: ${many})`))).toEqual(["E213"]);
+  });
+
+  it("reads clipping into the optimizer settings, absent when not given", () => {
+    const m = onlyModel(
+      knobModel("cross_entropy", "sgd(lr: 0.1, clip_grad_norm: 1, clip_grad_value: 0.5)"),
+    );
+    expect(m.settings.optimizer).toMatchObject({ clipGradNorm: 1, clipGradValue: 0.5 });
+    const plain = onlyModel(knobModel("cross_entropy"));
+    expect(plain.settings.optimizer).not.toHaveProperty("clipGradNorm");
+    expect(plain.settings.optimizer).not.toHaveProperty("clipGradValue");
+  });
+});
+
 describe("name errors are collected, not thrown", () => {
   it("reports every independent error of a file", () => {
     expect(

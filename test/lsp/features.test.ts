@@ -86,9 +86,11 @@ describe("hover", () => {
 
   it("shows built-ins with their kind and arguments", async () => {
     expect(hoverText(await at("adam"))).toContain(
-      "optimizer `adam(lr?, beta1?, beta2?, eps?, weight_decay?)`",
+      "optimizer `adam(lr?, beta1?, beta2?, eps?, weight_decay?, clip_grad_norm?, clip_grad_value?)`",
     );
-    expect(hoverText(await at("cross_entropy"))).toContain("loss `cross_entropy(p, t)`");
+    expect(hoverText(await at("cross_entropy"))).toContain(
+      "loss `cross_entropy(p, t, weight?, label_smoothing?)`",
+    );
     expect(hoverText(await at("mnist()"))).toContain("data source `mnist(dir?)`");
   });
 
@@ -242,7 +244,24 @@ describe("completion", () => {
       expect.arrayContaining(["adam", "sgd", "rmsprop"]),
     );
     const args = await labels(model("  optimizer adam(|"));
-    expect(args).toEqual(expect.arrayContaining(["lr", "beta1", "beta2", "eps", "weight_decay"]));
+    expect(args).toEqual(
+      expect.arrayContaining([
+        "lr",
+        "beta1",
+        "beta2",
+        "eps",
+        "weight_decay",
+        "clip_grad_norm",
+        "clip_grad_value",
+      ]),
+    );
+  });
+
+  it("offers the loss settings", async () => {
+    expect(await labels(model("  loss cross_entropy(|"))).toEqual(
+      expect.arrayContaining(["weight", "label_smoothing"]),
+    );
+    expect(await labels(model("  loss binary_cross_entropy(|"))).toContain("pos_weight");
   });
 
   it("offers train and data keys and their values", async () => {

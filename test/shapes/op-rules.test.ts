@@ -305,9 +305,28 @@ const cases = {
   mae: sameShapeLoss(),
   huber: sameShapeLoss({ delta: 1 }),
   binary_cross_entropy: sameShapeLoss(),
-  sigmoid_binary_cross_entropy: sameShapeLoss(),
-  cross_entropy: categorical(),
+  sigmoid_binary_cross_entropy: {
+    attrs: { posWeight: [1, 2, 3] },
+    ok: [[[f("batch", 3), f("batch", 3)], f()]],
+    fail: [
+      [[f("batch", 2), f("batch", 2)], "E220"],
+      [[f("batch", 3), f("batch", 1)], "E203"],
+    ],
+  },
+  cross_entropy: {
+    ...categorical<"cross_entropy">(),
+    attrs: { weight: [1, 2, 1, 1, 1, 1, 1, 1, 1, 3], labelSmoothing: 0.1 },
+    fail: [
+      [[f("batch", 10), i32("batch", 1)], "E203"],
+      [[f("batch", 4), i32("batch")], "E220"],
+    ],
+  },
   softmax_cross_entropy: categorical(),
+  scale_classes: {
+    attrs: { scales: [1, 2, 3] },
+    ok: [[[f("batch", 3)], f("batch", 3)]],
+    fail: [[[f("batch", 4)], "E205"]],
+  },
 } satisfies { readonly [K in OpKind]: RuleCases<K> };
 
 describe("shape rule of every primitive op", () => {

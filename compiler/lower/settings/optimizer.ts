@@ -16,7 +16,8 @@ import { literalVal } from "./literal.js";
 
 type OptimizerKind = OptimizerSettings["kind"];
 
-const args = (...names: string[]) => names;
+/** Every optimizer takes torch.nn.utils' clipping (Keras puts clipnorm on the optimizer too). */
+const args = (...names: string[]) => [...names, "clip_grad_norm", "clip_grad_value"];
 export const optimizerArgs: Record<OptimizerKind, readonly string[]> = {
   sgd: args("lr", "momentum", "nesterov", "dampening", "weight_decay"),
   adagrad: args("lr", "eps", "weight_decay"),
@@ -43,6 +44,10 @@ const kerasNames: Readonly<Record<string, string>> = {
   betas: "beta1` and `beta2",
   epsilon: "eps",
   decay: "weight_decay",
+  clipnorm: "clip_grad_norm",
+  global_clipnorm: "clip_grad_norm",
+  clipvalue: "clip_grad_value",
+  max_norm: "clip_grad_norm",
 };
 
 const nonNegative = { min: 0 } as const;
@@ -88,7 +93,14 @@ export function lowerOptimizer(
   const lr = r.number("lr", lrDefault ?? 0.01, nonNegative);
   const eps = (fallback: number) => r.number("eps", fallback, nonNegative);
   const weightDecay = (fallback: number) => r.number("weight_decay", fallback, nonNegative);
-  const spec = buildSpec(kind, r, lr, eps, weightDecay, section.span);
+  const positive = { min: 0, minExclusive: true } as const;
+  const clipGradNorm = r.number("clip_grad_norm", Number.NaN, positive);
+  const clipGradValue = r.number("clip_grad_value", Number.NaN, positive);
+  const spec: OptimizerSpec = {
+    ...buildSpec(kind, r, lr, eps, weightDecay, section.span),
+    ...(Number.isNaN(clipGradNorm) ? {} : { clipGradNorm }),
+    ...(Number.isNaN(clipGradValue) ? {} : { clipGradValue }),
+  };
   if (r.failed) return null;
   if (lr === 0) {
     reporter.report("W401", bound.get("lr")?.[0]?.span ?? span, {

@@ -81,13 +81,13 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %100 = one_hot(species; classes=3)  (iris.nn:12:13)
-   * %101 = mul(%100, %99)  (iris.nn:12:13)
+   * %99 = one_hot(species; classes=3)  (iris.nn:12:13)
+   * %100 = mul(%99, %98)  (iris.nn:12:13)
    */
   one_hot_mul: {
     name: "one_hot_mul",
     wasm: 2,
-    wgsl: `// one_hot_mul: o0 = species, o1 = t99, o2 = t100, o3 = t101
+    wgsl: `// one_hot_mul: o0 = species, o1 = t98, o2 = t99, o3 = t100
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -96,38 +96,38 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_species_0: f32 = mem[p.o0 + (i / 3u)];
-  let l_vt100: f32 = select(0.0f, 1.0f, eq_f(l_species_0, f32((i % 3u))));
-  let l_t99_1: f32 = mem[p.o1 + i];
-  let l_vt101: f32 = (l_vt100 * l_t99_1);
-  mem[p.o2 + i] = l_vt100;
-  mem[p.o3 + i] = l_vt101;
+  let l_vt99: f32 = select(0.0f, 1.0f, eq_f(l_species_0, f32((i % 3u))));
+  let l_t98_1: f32 = mem[p.o1 + i];
+  let l_vt100: f32 = (l_vt99 * l_t98_1);
+  mem[p.o2 + i] = l_vt99;
+  mem[p.o3 + i] = l_vt100;
 }`,
     cpu(
       size: number,
       n: number,
       species: FloatArray,
+      t98: FloatArray,
       t99: FloatArray,
       t100: FloatArray,
-      t101: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const species_0 = species[(i / 3) | 0];
-        const vt100 = species_0 === i % 3 ? 1 : 0;
-        const t99_1 = t99[i];
-        const vt101 = vt100 * t99_1;
+        const vt99 = species_0 === i % 3 ? 1 : 0;
+        const t98_1 = t98[i];
+        const vt100 = vt99 * t98_1;
+        t99[i] = vt99;
         t100[i] = vt100;
-        t101[i] = vt101;
       }
     },
   },
   /**
-   * %11 = sub(%6, %100)  (iris.nn:12:13)
-   * grad_dense_2 = div(%11, %104)  (iris.nn:12:13)
+   * %11 = sub(%6, %99)  (iris.nn:12:13)
+   * grad_dense_2 = div(%11, %103)  (iris.nn:12:13)
    */
   sub_div: {
     name: "sub_div",
     wasm: 3,
-    wgsl: `// sub_div: o0 = t6, o1 = t100, o2 = grad_dense_2
+    wgsl: `// sub_div: o0 = t6, o1 = t99, o2 = grad_dense_2
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -136,31 +136,31 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t6_0: f32 = mem[p.o0 + i];
-  let l_t100_1: f32 = mem[p.o1 + i];
-  let l_vt11: f32 = (l_t6_0 - l_t100_1);
-  let l_vt104: f32 = f32(n);
-  let l_vgrad_dense_2: f32 = (l_vt11 / l_vt104);
+  let l_t99_1: f32 = mem[p.o1 + i];
+  let l_vt11: f32 = (l_t6_0 - l_t99_1);
+  let l_vt103: f32 = f32(n);
+  let l_vgrad_dense_2: f32 = (l_vt11 / l_vt103);
   mem[p.o2 + i] = l_vgrad_dense_2;
 }`,
-    cpu(size: number, n: number, t6: FloatArray, t100: FloatArray, grad_dense_2: FloatArray): void {
-      const vt104 = n;
+    cpu(size: number, n: number, t6: FloatArray, t99: FloatArray, grad_dense_2: FloatArray): void {
+      const vt103 = n;
       for (let i = 0; i < size; i++) {
         const t6_0 = t6[i];
-        const t100_1 = t100[i];
-        const vt11 = t6_0 - t100_1;
-        const vgrad_dense_2 = vt11 / vt104;
+        const t99_1 = t99[i];
+        const vt11 = t6_0 - t99_1;
+        const vgrad_dense_2 = vt11 / vt103;
         grad_dense_2[i] = vgrad_dense_2;
       }
     },
   },
   /**
-   * %18 = gt(%2, 0)  (iris.nn:8:23)
-   * grad_dense_1 = mul(%16, %18)  (iris.nn:8:23)
+   * %17 = gt(%2, 0)  (iris.nn:8:23)
+   * grad_dense_1 = mul(%15, %17)  (iris.nn:8:23)
    */
   gt_mul: {
     name: "gt_mul",
     wasm: 4,
-    wgsl: `// gt_mul: o0 = t2, o1 = t16, o2 = grad_dense_1
+    wgsl: `// gt_mul: o0 = t2, o1 = t15, o2 = grad_dense_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -169,35 +169,35 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t2_0: f32 = mem[p.o0 + i];
-  let l_vt18: f32 = select(0.0f, 1.0f, gt_f(l_t2_0, 0.0f));
-  let l_t16_1: f32 = mem[p.o1 + i];
-  let l_vgrad_dense_1: f32 = (l_t16_1 * l_vt18);
+  let l_vt17: f32 = select(0.0f, 1.0f, gt_f(l_t2_0, 0.0f));
+  let l_t15_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_1: f32 = (l_t15_1 * l_vt17);
   mem[p.o2 + i] = l_vgrad_dense_1;
 }`,
-    cpu(size: number, n: number, t2: FloatArray, t16: FloatArray, grad_dense_1: FloatArray): void {
+    cpu(size: number, n: number, t2: FloatArray, t15: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t2_0 = t2[i];
-        const vt18 = t2_0 > 0 ? 1 : 0;
-        const t16_1 = t16[i];
-        const vgrad_dense_1 = t16_1 * vt18;
+        const vt17 = t2_0 > 0 ? 1 : 0;
+        const t15_1 = t15[i];
+        const vgrad_dense_1 = t15_1 * vt17;
         grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %103 = neg(%102)  (iris.nn:12:13)
-   * %105 = div(%103, %104)  (iris.nn:12:13)
-   * %22 = add(optimizer.step, 1)  (iris.nn:13:3)
-   * %30 = pow(0.9, %22)  (iris.nn:13:3)
-   * %31 = sub(1, %30)  (iris.nn:13:3)
-   * %32 = pow(0.999, %22)  (iris.nn:13:3)
-   * %33 = sub(1, %32)  (iris.nn:13:3)
-   * %34 = div(optimizer.lr, %31)  (iris.nn:13:3)
-   * %36 = sqrt(%33)  (iris.nn:13:3)
+   * %102 = neg(%101)  (iris.nn:12:13)
+   * %104 = div(%102, %103)  (iris.nn:12:13)
+   * %21 = add(optimizer.step, 1)  (iris.nn:13:3)
+   * %29 = pow(0.9, %21)  (iris.nn:13:3)
+   * %30 = sub(1, %29)  (iris.nn:13:3)
+   * %31 = pow(0.999, %21)  (iris.nn:13:3)
+   * %32 = sub(1, %31)  (iris.nn:13:3)
+   * %33 = div(optimizer.lr, %30)  (iris.nn:13:3)
+   * %35 = sqrt(%32)  (iris.nn:13:3)
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wgsl: `// update_optimizer_step: o0 = t102, o1 = optimizer_step, o2 = optimizer_lr, o3 = t105, o4 = t34, o5 = t36
+    wgsl: `// update_optimizer_step: o0 = t101, o1 = optimizer_step, o2 = optimizer_lr, o3 = t104, o4 = t33, o5 = t35
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -205,74 +205,74 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t102_0: f32 = mem[p.o0 + 0u];
-  let l_vt103: f32 = (-l_t102_0);
-  let l_vt104: f32 = f32(n);
-  let l_vt105: f32 = (l_vt103 / l_vt104);
+  let l_t101_0: f32 = mem[p.o0 + 0u];
+  let l_vt102: f32 = (-l_t101_0);
+  let l_vt103: f32 = f32(n);
+  let l_vt104: f32 = (l_vt102 / l_vt103);
   let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
-  let l_vt22: f32 = (l_optimizer_step_1 + 1.0f);
-  let l_vt30: f32 = pow_f(0.8999999761581421f, l_vt22);
-  let l_vt31: f32 = (1.0f - l_vt30);
-  let l_vt32: f32 = pow_f(0.9990000128746033f, l_vt22);
-  let l_vt33: f32 = (1.0f - l_vt32);
+  let l_vt21: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt29: f32 = pow_f(0.8999999761581421f, l_vt21);
+  let l_vt30: f32 = (1.0f - l_vt29);
+  let l_vt31: f32 = pow_f(0.9990000128746033f, l_vt21);
+  let l_vt32: f32 = (1.0f - l_vt31);
   let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
-  let l_vt34: f32 = (l_optimizer_lr_2 / l_vt31);
-  let l_vt36: f32 = sqrt_f(l_vt33);
-  mem[p.o3 + i] = l_vt105;
-  mem[p.o1 + i] = l_vt22;
-  mem[p.o4 + i] = l_vt34;
-  mem[p.o5 + i] = l_vt36;
+  let l_vt33: f32 = (l_optimizer_lr_2 / l_vt30);
+  let l_vt35: f32 = sqrt_f(l_vt32);
+  mem[p.o3 + i] = l_vt104;
+  mem[p.o1 + i] = l_vt21;
+  mem[p.o4 + i] = l_vt33;
+  mem[p.o5 + i] = l_vt35;
 }`,
     cpu(
       size: number,
       n: number,
-      t102: FloatArray,
+      t101: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t105: FloatArray,
-      t34: FloatArray,
-      t36: FloatArray,
+      t104: FloatArray,
+      t33: FloatArray,
+      t35: FloatArray,
     ): void {
-      const vt104 = n;
+      const vt103 = n;
       for (let i = 0; i < size; i++) {
-        const t102_0 = t102[0];
-        const vt103 = -t102_0;
-        const vt105 = vt103 / vt104;
+        const t101_0 = t101[0];
+        const vt102 = -t101_0;
+        const vt104 = vt102 / vt103;
         const optimizer_step_1 = optimizer_step[0];
-        const vt22 = optimizer_step_1 + 1;
-        const vt30 = Math.pow(0.9, vt22);
-        const vt31 = 1 - vt30;
-        const vt32 = Math.pow(0.999, vt22);
-        const vt33 = 1 - vt32;
+        const vt21 = optimizer_step_1 + 1;
+        const vt29 = Math.pow(0.9, vt21);
+        const vt30 = 1 - vt29;
+        const vt31 = Math.pow(0.999, vt21);
+        const vt32 = 1 - vt31;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt34 = optimizer_lr_2 / vt31;
-        const vt36 = Math.sqrt(vt33);
-        t105[i] = vt105;
-        optimizer_step[i] = vt22;
-        t34[i] = vt34;
-        t36[i] = vt36;
+        const vt33 = optimizer_lr_2 / vt30;
+        const vt35 = Math.sqrt(vt32);
+        t104[i] = vt104;
+        optimizer_step[i] = vt21;
+        t33[i] = vt33;
+        t35[i] = vt35;
       }
     },
   },
   /**
-   * %23 = mul(0.9, dense_1.weight.exp_avg)  (iris.nn:13:3)
-   * %24 = mul(0.1, grad_dense_1.weight)  (iris.nn:13:3)
-   * %25 = add(%23, %24)  (iris.nn:13:3)
-   * %26 = mul(0.999, dense_1.weight.exp_avg_sq)  (iris.nn:13:3)
-   * %27 = mul(grad_dense_1.weight, grad_dense_1.weight)  (iris.nn:13:3)
-   * %28 = mul(0.001, %27)  (iris.nn:13:3)
-   * %29 = add(%26, %28)  (iris.nn:13:3)
-   * %35 = sqrt(%29)  (iris.nn:13:3)
-   * %37 = div(%35, %36)  (iris.nn:13:3)
-   * %38 = add(%37, 1e-8)  (iris.nn:13:3)
-   * %39 = div(%25, %38)  (iris.nn:13:3)
-   * %40 = mul(%34, %39)  (iris.nn:13:3)
-   * %41 = sub(dense_1.weight, %40)  (iris.nn:13:3)
+   * %22 = mul(0.9, dense_1.weight.exp_avg)  (iris.nn:13:3)
+   * %23 = mul(0.1, grad_dense_1.weight)  (iris.nn:13:3)
+   * %24 = add(%22, %23)  (iris.nn:13:3)
+   * %25 = mul(0.999, dense_1.weight.exp_avg_sq)  (iris.nn:13:3)
+   * %26 = mul(grad_dense_1.weight, grad_dense_1.weight)  (iris.nn:13:3)
+   * %27 = mul(0.001, %26)  (iris.nn:13:3)
+   * %28 = add(%25, %27)  (iris.nn:13:3)
+   * %34 = sqrt(%28)  (iris.nn:13:3)
+   * %36 = div(%34, %35)  (iris.nn:13:3)
+   * %37 = add(%36, 1e-8)  (iris.nn:13:3)
+   * %38 = div(%24, %37)  (iris.nn:13:3)
+   * %39 = mul(%33, %38)  (iris.nn:13:3)
+   * %40 = sub(dense_1.weight, %39)  (iris.nn:13:3)
    */
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 6,
-    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_1_weight
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t35, o4 = t33, o5 = dense_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -281,27 +281,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt23: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_vt22: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
   let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt24: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
-  let l_vt25: f32 = (l_vt23 + l_vt24);
+  let l_vt23: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt24: f32 = (l_vt22 + l_vt23);
   let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt26: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
-  let l_vt27: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
-  let l_vt28: f32 = (0.0010000000474974513f * l_vt27);
-  let l_vt29: f32 = (l_vt26 + l_vt28);
-  let l_vt35: f32 = sqrt_f(l_vt29);
-  let l_t36_3: f32 = mem[p.o3 + 0u];
-  let l_vt37: f32 = (l_vt35 / l_t36_3);
-  let l_vt38: f32 = (l_vt37 + 9.99999993922529e-9f);
-  let l_vt39: f32 = (l_vt25 / l_vt38);
-  let l_t34_4: f32 = mem[p.o4 + 0u];
-  let l_vt40: f32 = (l_t34_4 * l_vt39);
+  let l_vt25: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt26: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt27: f32 = (0.0010000000474974513f * l_vt26);
+  let l_vt28: f32 = (l_vt25 + l_vt27);
+  let l_vt34: f32 = sqrt_f(l_vt28);
+  let l_t35_3: f32 = mem[p.o3 + 0u];
+  let l_vt36: f32 = (l_vt34 / l_t35_3);
+  let l_vt37: f32 = (l_vt36 + 9.99999993922529e-9f);
+  let l_vt38: f32 = (l_vt24 / l_vt37);
+  let l_t33_4: f32 = mem[p.o4 + 0u];
+  let l_vt39: f32 = (l_t33_4 * l_vt38);
   let l_dense_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt41: f32 = (l_dense_1_weight_5 - l_vt40);
-  mem[p.o0 + i] = l_vt25;
-  mem[p.o2 + i] = l_vt29;
-  mem[p.o5 + i] = l_vt41;
+  let l_vt40: f32 = (l_dense_1_weight_5 - l_vt39);
+  mem[p.o0 + i] = l_vt24;
+  mem[p.o2 + i] = l_vt28;
+  mem[p.o5 + i] = l_vt40;
 }`,
     cpu(
       size: number,
@@ -309,55 +309,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_weight_exp_avg: FloatArray,
       grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t36: FloatArray,
-      t34: FloatArray,
+      t35: FloatArray,
+      t33: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt23 = 0.9 * dense_1_weight_exp_avg_0;
+        const vt22 = 0.9 * dense_1_weight_exp_avg_0;
         const grad_dense_1_weight_1 = grad_dense_1_weight[i];
-        const vt24 = 0.09999999999999998 * grad_dense_1_weight_1;
-        const vt25 = vt23 + vt24;
+        const vt23 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt24 = vt22 + vt23;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt26 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt27 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
-        const vt28 = 0.0010000000000000009 * vt27;
-        const vt29 = vt26 + vt28;
-        const vt35 = Math.sqrt(vt29);
-        const t36_3 = t36[0];
-        const vt37 = vt35 / t36_3;
-        const vt38 = vt37 + 1e-8;
-        const vt39 = vt25 / vt38;
-        const t34_4 = t34[0];
-        const vt40 = t34_4 * vt39;
+        const vt25 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt26 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt27 = 0.0010000000000000009 * vt26;
+        const vt28 = vt25 + vt27;
+        const vt34 = Math.sqrt(vt28);
+        const t35_3 = t35[0];
+        const vt36 = vt34 / t35_3;
+        const vt37 = vt36 + 1e-8;
+        const vt38 = vt24 / vt37;
+        const t33_4 = t33[0];
+        const vt39 = t33_4 * vt38;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt41 = dense_1_weight_5 - vt40;
-        dense_1_weight_exp_avg[i] = vt25;
-        dense_1_weight_exp_avg_sq[i] = vt29;
-        dense_1_weight[i] = vt41;
+        const vt40 = dense_1_weight_5 - vt39;
+        dense_1_weight_exp_avg[i] = vt24;
+        dense_1_weight_exp_avg_sq[i] = vt28;
+        dense_1_weight[i] = vt40;
       }
     },
   },
   /**
-   * %42 = mul(0.9, dense_1.bias.exp_avg)  (iris.nn:13:3)
-   * %43 = mul(0.1, grad_dense_1.bias)  (iris.nn:13:3)
-   * %44 = add(%42, %43)  (iris.nn:13:3)
-   * %45 = mul(0.999, dense_1.bias.exp_avg_sq)  (iris.nn:13:3)
-   * %46 = mul(grad_dense_1.bias, grad_dense_1.bias)  (iris.nn:13:3)
-   * %47 = mul(0.001, %46)  (iris.nn:13:3)
-   * %48 = add(%45, %47)  (iris.nn:13:3)
-   * %54 = sqrt(%48)  (iris.nn:13:3)
-   * %56 = div(%54, %36)  (iris.nn:13:3)
-   * %57 = add(%56, 1e-8)  (iris.nn:13:3)
-   * %58 = div(%44, %57)  (iris.nn:13:3)
-   * %59 = mul(%34, %58)  (iris.nn:13:3)
-   * %60 = sub(dense_1.bias, %59)  (iris.nn:13:3)
+   * %41 = mul(0.9, dense_1.bias.exp_avg)  (iris.nn:13:3)
+   * %42 = mul(0.1, grad_dense_1.bias)  (iris.nn:13:3)
+   * %43 = add(%41, %42)  (iris.nn:13:3)
+   * %44 = mul(0.999, dense_1.bias.exp_avg_sq)  (iris.nn:13:3)
+   * %45 = mul(grad_dense_1.bias, grad_dense_1.bias)  (iris.nn:13:3)
+   * %46 = mul(0.001, %45)  (iris.nn:13:3)
+   * %47 = add(%44, %46)  (iris.nn:13:3)
+   * %53 = sqrt(%47)  (iris.nn:13:3)
+   * %55 = div(%53, %35)  (iris.nn:13:3)
+   * %56 = add(%55, 1e-8)  (iris.nn:13:3)
+   * %57 = div(%43, %56)  (iris.nn:13:3)
+   * %58 = mul(%33, %57)  (iris.nn:13:3)
+   * %59 = sub(dense_1.bias, %58)  (iris.nn:13:3)
    */
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 7,
-    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_1_bias
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t35, o4 = t33, o5 = dense_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -366,27 +366,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt42: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_vt41: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
   let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt43: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
-  let l_vt44: f32 = (l_vt42 + l_vt43);
+  let l_vt42: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt43: f32 = (l_vt41 + l_vt42);
   let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt45: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
-  let l_vt46: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
-  let l_vt47: f32 = (0.0010000000474974513f * l_vt46);
-  let l_vt48: f32 = (l_vt45 + l_vt47);
-  let l_vt54: f32 = sqrt_f(l_vt48);
-  let l_t36_3: f32 = mem[p.o3 + 0u];
-  let l_vt56: f32 = (l_vt54 / l_t36_3);
-  let l_vt57: f32 = (l_vt56 + 9.99999993922529e-9f);
-  let l_vt58: f32 = (l_vt44 / l_vt57);
-  let l_t34_4: f32 = mem[p.o4 + 0u];
-  let l_vt59: f32 = (l_t34_4 * l_vt58);
+  let l_vt44: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt45: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt46: f32 = (0.0010000000474974513f * l_vt45);
+  let l_vt47: f32 = (l_vt44 + l_vt46);
+  let l_vt53: f32 = sqrt_f(l_vt47);
+  let l_t35_3: f32 = mem[p.o3 + 0u];
+  let l_vt55: f32 = (l_vt53 / l_t35_3);
+  let l_vt56: f32 = (l_vt55 + 9.99999993922529e-9f);
+  let l_vt57: f32 = (l_vt43 / l_vt56);
+  let l_t33_4: f32 = mem[p.o4 + 0u];
+  let l_vt58: f32 = (l_t33_4 * l_vt57);
   let l_dense_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt60: f32 = (l_dense_1_bias_5 - l_vt59);
-  mem[p.o0 + i] = l_vt44;
-  mem[p.o2 + i] = l_vt48;
-  mem[p.o5 + i] = l_vt60;
+  let l_vt59: f32 = (l_dense_1_bias_5 - l_vt58);
+  mem[p.o0 + i] = l_vt43;
+  mem[p.o2 + i] = l_vt47;
+  mem[p.o5 + i] = l_vt59;
 }`,
     cpu(
       size: number,
@@ -394,55 +394,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_bias_exp_avg: FloatArray,
       grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t36: FloatArray,
-      t34: FloatArray,
+      t35: FloatArray,
+      t33: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt42 = 0.9 * dense_1_bias_exp_avg_0;
+        const vt41 = 0.9 * dense_1_bias_exp_avg_0;
         const grad_dense_1_bias_1 = grad_dense_1_bias[i];
-        const vt43 = 0.09999999999999998 * grad_dense_1_bias_1;
-        const vt44 = vt42 + vt43;
+        const vt42 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt43 = vt41 + vt42;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt45 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt46 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
-        const vt47 = 0.0010000000000000009 * vt46;
-        const vt48 = vt45 + vt47;
-        const vt54 = Math.sqrt(vt48);
-        const t36_3 = t36[0];
-        const vt56 = vt54 / t36_3;
-        const vt57 = vt56 + 1e-8;
-        const vt58 = vt44 / vt57;
-        const t34_4 = t34[0];
-        const vt59 = t34_4 * vt58;
+        const vt44 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt45 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt46 = 0.0010000000000000009 * vt45;
+        const vt47 = vt44 + vt46;
+        const vt53 = Math.sqrt(vt47);
+        const t35_3 = t35[0];
+        const vt55 = vt53 / t35_3;
+        const vt56 = vt55 + 1e-8;
+        const vt57 = vt43 / vt56;
+        const t33_4 = t33[0];
+        const vt58 = t33_4 * vt57;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt60 = dense_1_bias_5 - vt59;
-        dense_1_bias_exp_avg[i] = vt44;
-        dense_1_bias_exp_avg_sq[i] = vt48;
-        dense_1_bias[i] = vt60;
+        const vt59 = dense_1_bias_5 - vt58;
+        dense_1_bias_exp_avg[i] = vt43;
+        dense_1_bias_exp_avg_sq[i] = vt47;
+        dense_1_bias[i] = vt59;
       }
     },
   },
   /**
-   * %61 = mul(0.9, dense_2.weight.exp_avg)  (iris.nn:13:3)
-   * %62 = mul(0.1, grad_dense_2.weight)  (iris.nn:13:3)
-   * %63 = add(%61, %62)  (iris.nn:13:3)
-   * %64 = mul(0.999, dense_2.weight.exp_avg_sq)  (iris.nn:13:3)
-   * %65 = mul(grad_dense_2.weight, grad_dense_2.weight)  (iris.nn:13:3)
-   * %66 = mul(0.001, %65)  (iris.nn:13:3)
-   * %67 = add(%64, %66)  (iris.nn:13:3)
-   * %73 = sqrt(%67)  (iris.nn:13:3)
-   * %75 = div(%73, %36)  (iris.nn:13:3)
-   * %76 = add(%75, 1e-8)  (iris.nn:13:3)
-   * %77 = div(%63, %76)  (iris.nn:13:3)
-   * %78 = mul(%34, %77)  (iris.nn:13:3)
-   * %79 = sub(dense_2.weight, %78)  (iris.nn:13:3)
+   * %60 = mul(0.9, dense_2.weight.exp_avg)  (iris.nn:13:3)
+   * %61 = mul(0.1, grad_dense_2.weight)  (iris.nn:13:3)
+   * %62 = add(%60, %61)  (iris.nn:13:3)
+   * %63 = mul(0.999, dense_2.weight.exp_avg_sq)  (iris.nn:13:3)
+   * %64 = mul(grad_dense_2.weight, grad_dense_2.weight)  (iris.nn:13:3)
+   * %65 = mul(0.001, %64)  (iris.nn:13:3)
+   * %66 = add(%63, %65)  (iris.nn:13:3)
+   * %72 = sqrt(%66)  (iris.nn:13:3)
+   * %74 = div(%72, %35)  (iris.nn:13:3)
+   * %75 = add(%74, 1e-8)  (iris.nn:13:3)
+   * %76 = div(%62, %75)  (iris.nn:13:3)
+   * %77 = mul(%33, %76)  (iris.nn:13:3)
+   * %78 = sub(dense_2.weight, %77)  (iris.nn:13:3)
    */
   update_dense_2_weight: {
     name: "update_dense_2_weight",
     wasm: 8,
-    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_exp_avg, o1 = grad_dense_2_weight, o2 = dense_2_weight_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_2_weight
+    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_exp_avg, o1 = grad_dense_2_weight, o2 = dense_2_weight_exp_avg_sq, o3 = t35, o4 = t33, o5 = dense_2_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -451,27 +451,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_2_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt61: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_0);
+  let l_vt60: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_0);
   let l_grad_dense_2_weight_1: f32 = mem[p.o1 + i];
-  let l_vt62: f32 = (0.10000000149011612f * l_grad_dense_2_weight_1);
-  let l_vt63: f32 = (l_vt61 + l_vt62);
+  let l_vt61: f32 = (0.10000000149011612f * l_grad_dense_2_weight_1);
+  let l_vt62: f32 = (l_vt60 + l_vt61);
   let l_dense_2_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt64: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_2);
-  let l_vt65: f32 = (l_grad_dense_2_weight_1 * l_grad_dense_2_weight_1);
-  let l_vt66: f32 = (0.0010000000474974513f * l_vt65);
-  let l_vt67: f32 = (l_vt64 + l_vt66);
-  let l_vt73: f32 = sqrt_f(l_vt67);
-  let l_t36_3: f32 = mem[p.o3 + 0u];
-  let l_vt75: f32 = (l_vt73 / l_t36_3);
-  let l_vt76: f32 = (l_vt75 + 9.99999993922529e-9f);
-  let l_vt77: f32 = (l_vt63 / l_vt76);
-  let l_t34_4: f32 = mem[p.o4 + 0u];
-  let l_vt78: f32 = (l_t34_4 * l_vt77);
+  let l_vt63: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_2);
+  let l_vt64: f32 = (l_grad_dense_2_weight_1 * l_grad_dense_2_weight_1);
+  let l_vt65: f32 = (0.0010000000474974513f * l_vt64);
+  let l_vt66: f32 = (l_vt63 + l_vt65);
+  let l_vt72: f32 = sqrt_f(l_vt66);
+  let l_t35_3: f32 = mem[p.o3 + 0u];
+  let l_vt74: f32 = (l_vt72 / l_t35_3);
+  let l_vt75: f32 = (l_vt74 + 9.99999993922529e-9f);
+  let l_vt76: f32 = (l_vt62 / l_vt75);
+  let l_t33_4: f32 = mem[p.o4 + 0u];
+  let l_vt77: f32 = (l_t33_4 * l_vt76);
   let l_dense_2_weight_5: f32 = mem[p.o5 + i];
-  let l_vt79: f32 = (l_dense_2_weight_5 - l_vt78);
-  mem[p.o0 + i] = l_vt63;
-  mem[p.o2 + i] = l_vt67;
-  mem[p.o5 + i] = l_vt79;
+  let l_vt78: f32 = (l_dense_2_weight_5 - l_vt77);
+  mem[p.o0 + i] = l_vt62;
+  mem[p.o2 + i] = l_vt66;
+  mem[p.o5 + i] = l_vt78;
 }`,
     cpu(
       size: number,
@@ -479,55 +479,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_2_weight_exp_avg: FloatArray,
       grad_dense_2_weight: FloatArray,
       dense_2_weight_exp_avg_sq: FloatArray,
-      t36: FloatArray,
-      t34: FloatArray,
+      t35: FloatArray,
+      t33: FloatArray,
       dense_2_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_exp_avg_0 = dense_2_weight_exp_avg[i];
-        const vt61 = 0.9 * dense_2_weight_exp_avg_0;
+        const vt60 = 0.9 * dense_2_weight_exp_avg_0;
         const grad_dense_2_weight_1 = grad_dense_2_weight[i];
-        const vt62 = 0.09999999999999998 * grad_dense_2_weight_1;
-        const vt63 = vt61 + vt62;
+        const vt61 = 0.09999999999999998 * grad_dense_2_weight_1;
+        const vt62 = vt60 + vt61;
         const dense_2_weight_exp_avg_sq_2 = dense_2_weight_exp_avg_sq[i];
-        const vt64 = 0.999 * dense_2_weight_exp_avg_sq_2;
-        const vt65 = grad_dense_2_weight_1 * grad_dense_2_weight_1;
-        const vt66 = 0.0010000000000000009 * vt65;
-        const vt67 = vt64 + vt66;
-        const vt73 = Math.sqrt(vt67);
-        const t36_3 = t36[0];
-        const vt75 = vt73 / t36_3;
-        const vt76 = vt75 + 1e-8;
-        const vt77 = vt63 / vt76;
-        const t34_4 = t34[0];
-        const vt78 = t34_4 * vt77;
+        const vt63 = 0.999 * dense_2_weight_exp_avg_sq_2;
+        const vt64 = grad_dense_2_weight_1 * grad_dense_2_weight_1;
+        const vt65 = 0.0010000000000000009 * vt64;
+        const vt66 = vt63 + vt65;
+        const vt72 = Math.sqrt(vt66);
+        const t35_3 = t35[0];
+        const vt74 = vt72 / t35_3;
+        const vt75 = vt74 + 1e-8;
+        const vt76 = vt62 / vt75;
+        const t33_4 = t33[0];
+        const vt77 = t33_4 * vt76;
         const dense_2_weight_5 = dense_2_weight[i];
-        const vt79 = dense_2_weight_5 - vt78;
-        dense_2_weight_exp_avg[i] = vt63;
-        dense_2_weight_exp_avg_sq[i] = vt67;
-        dense_2_weight[i] = vt79;
+        const vt78 = dense_2_weight_5 - vt77;
+        dense_2_weight_exp_avg[i] = vt62;
+        dense_2_weight_exp_avg_sq[i] = vt66;
+        dense_2_weight[i] = vt78;
       }
     },
   },
   /**
-   * %80 = mul(0.9, dense_2.bias.exp_avg)  (iris.nn:13:3)
-   * %81 = mul(0.1, grad_dense_2.bias)  (iris.nn:13:3)
-   * %82 = add(%80, %81)  (iris.nn:13:3)
-   * %83 = mul(0.999, dense_2.bias.exp_avg_sq)  (iris.nn:13:3)
-   * %84 = mul(grad_dense_2.bias, grad_dense_2.bias)  (iris.nn:13:3)
-   * %85 = mul(0.001, %84)  (iris.nn:13:3)
-   * %86 = add(%83, %85)  (iris.nn:13:3)
-   * %92 = sqrt(%86)  (iris.nn:13:3)
-   * %94 = div(%92, %36)  (iris.nn:13:3)
-   * %95 = add(%94, 1e-8)  (iris.nn:13:3)
-   * %96 = div(%82, %95)  (iris.nn:13:3)
-   * %97 = mul(%34, %96)  (iris.nn:13:3)
-   * %98 = sub(dense_2.bias, %97)  (iris.nn:13:3)
+   * %79 = mul(0.9, dense_2.bias.exp_avg)  (iris.nn:13:3)
+   * %80 = mul(0.1, grad_dense_2.bias)  (iris.nn:13:3)
+   * %81 = add(%79, %80)  (iris.nn:13:3)
+   * %82 = mul(0.999, dense_2.bias.exp_avg_sq)  (iris.nn:13:3)
+   * %83 = mul(grad_dense_2.bias, grad_dense_2.bias)  (iris.nn:13:3)
+   * %84 = mul(0.001, %83)  (iris.nn:13:3)
+   * %85 = add(%82, %84)  (iris.nn:13:3)
+   * %91 = sqrt(%85)  (iris.nn:13:3)
+   * %93 = div(%91, %35)  (iris.nn:13:3)
+   * %94 = add(%93, 1e-8)  (iris.nn:13:3)
+   * %95 = div(%81, %94)  (iris.nn:13:3)
+   * %96 = mul(%33, %95)  (iris.nn:13:3)
+   * %97 = sub(dense_2.bias, %96)  (iris.nn:13:3)
    */
   update_dense_2_bias: {
     name: "update_dense_2_bias",
     wasm: 9,
-    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg, o1 = grad_dense_2_bias, o2 = dense_2_bias_exp_avg_sq, o3 = t36, o4 = t34, o5 = dense_2_bias
+    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg, o1 = grad_dense_2_bias, o2 = dense_2_bias_exp_avg_sq, o3 = t35, o4 = t33, o5 = dense_2_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -536,27 +536,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_2_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt80: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_0);
+  let l_vt79: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_0);
   let l_grad_dense_2_bias_1: f32 = mem[p.o1 + i];
-  let l_vt81: f32 = (0.10000000149011612f * l_grad_dense_2_bias_1);
-  let l_vt82: f32 = (l_vt80 + l_vt81);
+  let l_vt80: f32 = (0.10000000149011612f * l_grad_dense_2_bias_1);
+  let l_vt81: f32 = (l_vt79 + l_vt80);
   let l_dense_2_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt83: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_2);
-  let l_vt84: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
-  let l_vt85: f32 = (0.0010000000474974513f * l_vt84);
-  let l_vt86: f32 = (l_vt83 + l_vt85);
-  let l_vt92: f32 = sqrt_f(l_vt86);
-  let l_t36_3: f32 = mem[p.o3 + 0u];
-  let l_vt94: f32 = (l_vt92 / l_t36_3);
-  let l_vt95: f32 = (l_vt94 + 9.99999993922529e-9f);
-  let l_vt96: f32 = (l_vt82 / l_vt95);
-  let l_t34_4: f32 = mem[p.o4 + 0u];
-  let l_vt97: f32 = (l_t34_4 * l_vt96);
+  let l_vt82: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_2);
+  let l_vt83: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
+  let l_vt84: f32 = (0.0010000000474974513f * l_vt83);
+  let l_vt85: f32 = (l_vt82 + l_vt84);
+  let l_vt91: f32 = sqrt_f(l_vt85);
+  let l_t35_3: f32 = mem[p.o3 + 0u];
+  let l_vt93: f32 = (l_vt91 / l_t35_3);
+  let l_vt94: f32 = (l_vt93 + 9.99999993922529e-9f);
+  let l_vt95: f32 = (l_vt81 / l_vt94);
+  let l_t33_4: f32 = mem[p.o4 + 0u];
+  let l_vt96: f32 = (l_t33_4 * l_vt95);
   let l_dense_2_bias_5: f32 = mem[p.o5 + i];
-  let l_vt98: f32 = (l_dense_2_bias_5 - l_vt97);
-  mem[p.o0 + i] = l_vt82;
-  mem[p.o2 + i] = l_vt86;
-  mem[p.o5 + i] = l_vt98;
+  let l_vt97: f32 = (l_dense_2_bias_5 - l_vt96);
+  mem[p.o0 + i] = l_vt81;
+  mem[p.o2 + i] = l_vt85;
+  mem[p.o5 + i] = l_vt97;
 }`,
     cpu(
       size: number,
@@ -564,33 +564,33 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_2_bias_exp_avg: FloatArray,
       grad_dense_2_bias: FloatArray,
       dense_2_bias_exp_avg_sq: FloatArray,
-      t36: FloatArray,
-      t34: FloatArray,
+      t35: FloatArray,
+      t33: FloatArray,
       dense_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_bias_exp_avg_0 = dense_2_bias_exp_avg[i];
-        const vt80 = 0.9 * dense_2_bias_exp_avg_0;
+        const vt79 = 0.9 * dense_2_bias_exp_avg_0;
         const grad_dense_2_bias_1 = grad_dense_2_bias[i];
-        const vt81 = 0.09999999999999998 * grad_dense_2_bias_1;
-        const vt82 = vt80 + vt81;
+        const vt80 = 0.09999999999999998 * grad_dense_2_bias_1;
+        const vt81 = vt79 + vt80;
         const dense_2_bias_exp_avg_sq_2 = dense_2_bias_exp_avg_sq[i];
-        const vt83 = 0.999 * dense_2_bias_exp_avg_sq_2;
-        const vt84 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
-        const vt85 = 0.0010000000000000009 * vt84;
-        const vt86 = vt83 + vt85;
-        const vt92 = Math.sqrt(vt86);
-        const t36_3 = t36[0];
-        const vt94 = vt92 / t36_3;
-        const vt95 = vt94 + 1e-8;
-        const vt96 = vt82 / vt95;
-        const t34_4 = t34[0];
-        const vt97 = t34_4 * vt96;
+        const vt82 = 0.999 * dense_2_bias_exp_avg_sq_2;
+        const vt83 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
+        const vt84 = 0.0010000000000000009 * vt83;
+        const vt85 = vt82 + vt84;
+        const vt91 = Math.sqrt(vt85);
+        const t35_3 = t35[0];
+        const vt93 = vt91 / t35_3;
+        const vt94 = vt93 + 1e-8;
+        const vt95 = vt81 / vt94;
+        const t33_4 = t33[0];
+        const vt96 = t33_4 * vt95;
         const dense_2_bias_5 = dense_2_bias[i];
-        const vt98 = dense_2_bias_5 - vt97;
-        dense_2_bias_exp_avg[i] = vt82;
-        dense_2_bias_exp_avg_sq[i] = vt86;
-        dense_2_bias[i] = vt98;
+        const vt97 = dense_2_bias_5 - vt96;
+        dense_2_bias_exp_avg[i] = vt81;
+        dense_2_bias_exp_avg_sq[i] = vt85;
+        dense_2_bias[i] = vt97;
       }
     },
   },
@@ -846,12 +846,12 @@ export class Iris extends CompiledModel {
     const s0 = rt.alloc(n * 16); // reused: %1, then %4, then %6
     const s1 = rt.alloc(Math.max(n * 16, 48)); // reused: %2, then grad_dense_2.weight
     const s2 = rt.alloc(Math.max(n * 16, 16)); // reused: %3, then grad_dense_1.bias
-    const s3 = rt.alloc(Math.max(n * 3, 3)); // reused: %5, then %100, then grad_dense_2.bias
-    const s4 = rt.alloc(Math.max(n * 3, 1)); // reused: %99, then %102
-    const s5 = rt.alloc(Math.max(n * 3, 64)); // reused: %101, then grad_dense_2, then grad_dense_1.weight
-    const s6 = rt.alloc(Math.max(n * 16, 1)); // reused: %16, then %105
-    const s7 = rt.alloc(Math.max(n * 16, 1)); // reused: grad_dense_1, then %34
-    const s8 = rt.alloc(1); // %36
+    const s3 = rt.alloc(Math.max(n * 3, 3)); // reused: %5, then %99, then grad_dense_2.bias
+    const s4 = rt.alloc(Math.max(n * 3, 1)); // reused: %98, then %101
+    const s5 = rt.alloc(Math.max(n * 3, 64)); // reused: %100, then grad_dense_2, then grad_dense_1.weight
+    const s6 = rt.alloc(Math.max(n * 16, 1)); // reused: %15, then %104
+    const s7 = rt.alloc(Math.max(n * 16, 1)); // reused: grad_dense_1, then %33
+    const s8 = rt.alloc(1); // %35
     return {
       data,
       output: s0,
@@ -915,18 +915,18 @@ export class Iris extends CompiledModel {
     );
     // iris.nn:9:23: %6 = softmax(%5; axis=-1)
     rt.softmax(b.s3, b.s0, n, 3, 1);
-    // iris.nn:12:13: %99 = log_softmax(%5; axis=-1)
+    // iris.nn:12:13: %98 = log_softmax(%5; axis=-1)
     rt.logSoftmax(b.s3, b.s4, n, 3, 1);
-    // iris.nn:12:13: %100 = one_hot(species; classes=3); %101 = mul(%100, %99)
+    // iris.nn:12:13: %99 = one_hot(species; classes=3); %100 = mul(%99, %98)
     rt.run(kernels.one_hot_mul, n * 3, n, b.data.species, b.s4, b.s3, b.s5);
-    // iris.nn:12:13: %102 = sum(%101; axes=all)
+    // iris.nn:12:13: %101 = sum(%100; axes=all)
     rt.sum(b.s5, b.s4, 1, n * 3, 1);
-    // iris.nn:12:13: %11 = sub(%6, %100); grad_dense_2 = div(%11, %104)
+    // iris.nn:12:13: %11 = sub(%6, %99); grad_dense_2 = div(%11, %103)
     rt.run(kernels.sub_div, n * 3, n, b.s0, b.s3, b.grad_dense_2);
     // iris.nn:9:10 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 3);
-    // iris.nn:9:10 dense_2: %16 = matmul(grad_dense_2, dense_2.weight)
-    // then iris.nn:8:23: %18 = gt(%2, 0); grad_dense_1 = mul(%16, %18)
+    // iris.nn:9:10 dense_2: %15 = matmul(grad_dense_2, dense_2.weight)
+    // then iris.nn:8:23: %17 = gt(%2, 0); grad_dense_1 = mul(%15, %17)
     rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
@@ -971,7 +971,7 @@ export class Iris extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 64,
     );
-    // iris.nn:12:13: %103 = neg(%102); %105 = div(%103, %104); %22 = add(optimizer.step, 1); %30 = pow(0.9, %22); %31 = sub(1, %30); %32 = pow(0.999, %22); %33 = sub(1, %32); %34 = div(optimizer.lr, %31); %36 = sqrt(%33)
+    // iris.nn:12:13: %102 = neg(%101); %104 = div(%102, %103); %21 = add(optimizer.step, 1); %29 = pow(0.9, %21); %30 = sub(1, %29); %31 = pow(0.999, %21); %32 = sub(1, %31); %33 = div(optimizer.lr, %30); %35 = sqrt(%32)
     rt.run(
       kernels.update_optimizer_step,
       1,
@@ -983,7 +983,7 @@ export class Iris extends CompiledModel {
       b.s7,
       b.s8,
     );
-    // iris.nn:13:3 dense_1: %23 = mul(0.9, dense_1.weight.exp_avg); %24 = mul(0.1, grad_dense_1.weight); %25 = add(%23, %24); %26 = mul(0.999, dense_1.weight.exp_avg_sq); %27 = mul(grad_dense_1.weight, grad_dense_1.weight); %28 = mul(0.001, %27); %29 = add(%26, %28); %35 = sqrt(%29); %37 = div(%35, %36); %38 = add(%37, 1e-8); %39 = div(%25, %38); %40 = mul(%34, %39); %41 = sub(dense_1.weight, %40)
+    // iris.nn:13:3 dense_1: %22 = mul(0.9, dense_1.weight.exp_avg); %23 = mul(0.1, grad_dense_1.weight); %24 = add(%22, %23); %25 = mul(0.999, dense_1.weight.exp_avg_sq); %26 = mul(grad_dense_1.weight, grad_dense_1.weight); %27 = mul(0.001, %26); %28 = add(%25, %27); %34 = sqrt(%28); %36 = div(%34, %35); %37 = add(%36, 1e-8); %38 = div(%24, %37); %39 = mul(%33, %38); %40 = sub(dense_1.weight, %39)
     rt.run(
       kernels.update_dense_1_weight,
       64,
@@ -995,7 +995,7 @@ export class Iris extends CompiledModel {
       b.s7,
       p["dense_1.weight"],
     );
-    // iris.nn:13:3 dense_1: %42 = mul(0.9, dense_1.bias.exp_avg); %43 = mul(0.1, grad_dense_1.bias); %44 = add(%42, %43); %45 = mul(0.999, dense_1.bias.exp_avg_sq); %46 = mul(grad_dense_1.bias, grad_dense_1.bias); %47 = mul(0.001, %46); %48 = add(%45, %47); %54 = sqrt(%48); %56 = div(%54, %36); %57 = add(%56, 1e-8); %58 = div(%44, %57); %59 = mul(%34, %58); %60 = sub(dense_1.bias, %59)
+    // iris.nn:13:3 dense_1: %41 = mul(0.9, dense_1.bias.exp_avg); %42 = mul(0.1, grad_dense_1.bias); %43 = add(%41, %42); %44 = mul(0.999, dense_1.bias.exp_avg_sq); %45 = mul(grad_dense_1.bias, grad_dense_1.bias); %46 = mul(0.001, %45); %47 = add(%44, %46); %53 = sqrt(%47); %55 = div(%53, %35); %56 = add(%55, 1e-8); %57 = div(%43, %56); %58 = mul(%33, %57); %59 = sub(dense_1.bias, %58)
     rt.run(
       kernels.update_dense_1_bias,
       16,
@@ -1007,7 +1007,7 @@ export class Iris extends CompiledModel {
       b.s7,
       p["dense_1.bias"],
     );
-    // iris.nn:13:3 dense_2: %61 = mul(0.9, dense_2.weight.exp_avg); %62 = mul(0.1, grad_dense_2.weight); %63 = add(%61, %62); %64 = mul(0.999, dense_2.weight.exp_avg_sq); %65 = mul(grad_dense_2.weight, grad_dense_2.weight); %66 = mul(0.001, %65); %67 = add(%64, %66); %73 = sqrt(%67); %75 = div(%73, %36); %76 = add(%75, 1e-8); %77 = div(%63, %76); %78 = mul(%34, %77); %79 = sub(dense_2.weight, %78)
+    // iris.nn:13:3 dense_2: %60 = mul(0.9, dense_2.weight.exp_avg); %61 = mul(0.1, grad_dense_2.weight); %62 = add(%60, %61); %63 = mul(0.999, dense_2.weight.exp_avg_sq); %64 = mul(grad_dense_2.weight, grad_dense_2.weight); %65 = mul(0.001, %64); %66 = add(%63, %65); %72 = sqrt(%66); %74 = div(%72, %35); %75 = add(%74, 1e-8); %76 = div(%62, %75); %77 = mul(%33, %76); %78 = sub(dense_2.weight, %77)
     rt.run(
       kernels.update_dense_2_weight,
       48,
@@ -1019,7 +1019,7 @@ export class Iris extends CompiledModel {
       b.s7,
       p["dense_2.weight"],
     );
-    // iris.nn:13:3 dense_2: %80 = mul(0.9, dense_2.bias.exp_avg); %81 = mul(0.1, grad_dense_2.bias); %82 = add(%80, %81); %83 = mul(0.999, dense_2.bias.exp_avg_sq); %84 = mul(grad_dense_2.bias, grad_dense_2.bias); %85 = mul(0.001, %84); %86 = add(%83, %85); %92 = sqrt(%86); %94 = div(%92, %36); %95 = add(%94, 1e-8); %96 = div(%82, %95); %97 = mul(%34, %96); %98 = sub(dense_2.bias, %97)
+    // iris.nn:13:3 dense_2: %79 = mul(0.9, dense_2.bias.exp_avg); %80 = mul(0.1, grad_dense_2.bias); %81 = add(%79, %80); %82 = mul(0.999, dense_2.bias.exp_avg_sq); %83 = mul(grad_dense_2.bias, grad_dense_2.bias); %84 = mul(0.001, %83); %85 = add(%82, %84); %91 = sqrt(%85); %93 = div(%91, %35); %94 = add(%93, 1e-8); %95 = div(%81, %94); %96 = mul(%33, %95); %97 = sub(dense_2.bias, %96)
     rt.run(
       kernels.update_dense_2_bias,
       3,
