@@ -121,13 +121,13 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %147 = one_hot(y; classes=10)  (fashion-mnist.nn:20:13)
-   * %148 = mul(%147, %146)  (fashion-mnist.nn:20:13)
+   * %146 = one_hot(y; classes=10)  (fashion-mnist.nn:20:13)
+   * %147 = mul(%146, %145)  (fashion-mnist.nn:20:13)
    */
   one_hot_mul: {
     name: "one_hot_mul",
     wasm: 3,
-    wgsl: `// one_hot_mul: o0 = y, o1 = t146, o2 = t147, o3 = t148
+    wgsl: `// one_hot_mul: o0 = y, o1 = t145, o2 = t146, o3 = t147
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -136,38 +136,38 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_y_0: f32 = mem[p.o0 + (i / 10u)];
-  let l_vt147: f32 = select(0.0f, 1.0f, eq_f(l_y_0, f32((i % 10u))));
-  let l_t146_1: f32 = mem[p.o1 + i];
-  let l_vt148: f32 = (l_vt147 * l_t146_1);
-  mem[p.o2 + i] = l_vt147;
-  mem[p.o3 + i] = l_vt148;
+  let l_vt146: f32 = select(0.0f, 1.0f, eq_f(l_y_0, f32((i % 10u))));
+  let l_t145_1: f32 = mem[p.o1 + i];
+  let l_vt147: f32 = (l_vt146 * l_t145_1);
+  mem[p.o2 + i] = l_vt146;
+  mem[p.o3 + i] = l_vt147;
 }`,
     cpu(
       size: number,
       n: number,
       y: FloatArray,
+      t145: FloatArray,
       t146: FloatArray,
       t147: FloatArray,
-      t148: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const y_0 = y[(i / 10) | 0];
-        const vt147 = y_0 === i % 10 ? 1 : 0;
-        const t146_1 = t146[i];
-        const vt148 = vt147 * t146_1;
+        const vt146 = y_0 === i % 10 ? 1 : 0;
+        const t145_1 = t145[i];
+        const vt147 = vt146 * t145_1;
+        t146[i] = vt146;
         t147[i] = vt147;
-        t148[i] = vt148;
       }
     },
   },
   /**
-   * %15 = sub(%10, %147)  (fashion-mnist.nn:20:13)
-   * grad_dense_3 = div(%15, %151)  (fashion-mnist.nn:20:13)
+   * %15 = sub(%10, %146)  (fashion-mnist.nn:20:13)
+   * grad_dense_3 = div(%15, %150)  (fashion-mnist.nn:20:13)
    */
   sub_div: {
     name: "sub_div",
     wasm: 4,
-    wgsl: `// sub_div: o0 = t10, o1 = t147, o2 = grad_dense_3
+    wgsl: `// sub_div: o0 = t10, o1 = t146, o2 = grad_dense_3
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -176,37 +176,37 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t10_0: f32 = mem[p.o0 + i];
-  let l_t147_1: f32 = mem[p.o1 + i];
-  let l_vt15: f32 = (l_t10_0 - l_t147_1);
-  let l_vt151: f32 = f32(n);
-  let l_vgrad_dense_3: f32 = (l_vt15 / l_vt151);
+  let l_t146_1: f32 = mem[p.o1 + i];
+  let l_vt15: f32 = (l_t10_0 - l_t146_1);
+  let l_vt150: f32 = f32(n);
+  let l_vgrad_dense_3: f32 = (l_vt15 / l_vt150);
   mem[p.o2 + i] = l_vgrad_dense_3;
 }`,
     cpu(
       size: number,
       n: number,
       t10: FloatArray,
-      t147: FloatArray,
+      t146: FloatArray,
       grad_dense_3: FloatArray,
     ): void {
-      const vt151 = n;
+      const vt150 = n;
       for (let i = 0; i < size; i++) {
         const t10_0 = t10[i];
-        const t147_1 = t147[i];
-        const vt15 = t10_0 - t147_1;
-        const vgrad_dense_3 = vt15 / vt151;
+        const t146_1 = t146[i];
+        const vt15 = t10_0 - t146_1;
+        const vgrad_dense_3 = vt15 / vt150;
         grad_dense_3[i] = vgrad_dense_3;
       }
     },
   },
   /**
-   * %22 = gt(%6, 0)  (fashion-mnist.nn:16:24)
-   * grad_dense_2 = mul(%20, %22)  (fashion-mnist.nn:16:24)
+   * %21 = gt(%6, 0)  (fashion-mnist.nn:16:24)
+   * grad_dense_2 = mul(%19, %21)  (fashion-mnist.nn:16:24)
    */
   gt_mul: {
     name: "gt_mul",
     wasm: 5,
-    wgsl: `// gt_mul: o0 = t6, o1 = t20, o2 = grad_dense_2
+    wgsl: `// gt_mul: o0 = t6, o1 = t19, o2 = grad_dense_2
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -215,29 +215,29 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t6_0: f32 = mem[p.o0 + i];
-  let l_vt22: f32 = select(0.0f, 1.0f, gt_f(l_t6_0, 0.0f));
-  let l_t20_1: f32 = mem[p.o1 + i];
-  let l_vgrad_dense_2: f32 = (l_t20_1 * l_vt22);
+  let l_vt21: f32 = select(0.0f, 1.0f, gt_f(l_t6_0, 0.0f));
+  let l_t19_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_2: f32 = (l_t19_1 * l_vt21);
   mem[p.o2 + i] = l_vgrad_dense_2;
 }`,
-    cpu(size: number, n: number, t6: FloatArray, t20: FloatArray, grad_dense_2: FloatArray): void {
+    cpu(size: number, n: number, t6: FloatArray, t19: FloatArray, grad_dense_2: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t6_0 = t6[i];
-        const vt22 = t6_0 > 0 ? 1 : 0;
-        const t20_1 = t20[i];
-        const vgrad_dense_2 = t20_1 * vt22;
+        const vt21 = t6_0 > 0 ? 1 : 0;
+        const t19_1 = t19[i];
+        const vgrad_dense_2 = t19_1 * vt21;
         grad_dense_2[i] = vgrad_dense_2;
       }
     },
   },
   /**
-   * %27 = gt(%3, 0)  (fashion-mnist.nn:15:24)
-   * grad_dense_1 = mul(%25, %27)  (fashion-mnist.nn:15:24)
+   * %26 = gt(%3, 0)  (fashion-mnist.nn:15:24)
+   * grad_dense_1 = mul(%24, %26)  (fashion-mnist.nn:15:24)
    */
   gt_mul_2: {
     name: "gt_mul_2",
     wasm: 6,
-    wgsl: `// gt_mul_2: o0 = t3, o1 = t25, o2 = grad_dense_1
+    wgsl: `// gt_mul_2: o0 = t3, o1 = t24, o2 = grad_dense_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -246,35 +246,35 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t3_0: f32 = mem[p.o0 + i];
-  let l_vt27: f32 = select(0.0f, 1.0f, gt_f(l_t3_0, 0.0f));
-  let l_t25_1: f32 = mem[p.o1 + i];
-  let l_vgrad_dense_1: f32 = (l_t25_1 * l_vt27);
+  let l_vt26: f32 = select(0.0f, 1.0f, gt_f(l_t3_0, 0.0f));
+  let l_t24_1: f32 = mem[p.o1 + i];
+  let l_vgrad_dense_1: f32 = (l_t24_1 * l_vt26);
   mem[p.o2 + i] = l_vgrad_dense_1;
 }`,
-    cpu(size: number, n: number, t3: FloatArray, t25: FloatArray, grad_dense_1: FloatArray): void {
+    cpu(size: number, n: number, t3: FloatArray, t24: FloatArray, grad_dense_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t3_0 = t3[i];
-        const vt27 = t3_0 > 0 ? 1 : 0;
-        const t25_1 = t25[i];
-        const vgrad_dense_1 = t25_1 * vt27;
+        const vt26 = t3_0 > 0 ? 1 : 0;
+        const t24_1 = t24[i];
+        const vgrad_dense_1 = t24_1 * vt26;
         grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %150 = neg(%149)  (fashion-mnist.nn:20:13)
-   * %152 = div(%150, %151)  (fashion-mnist.nn:20:13)
-   * %31 = add(optimizer.step, 1)  (fashion-mnist.nn:21:3)
-   * %39 = pow(0.9, %31)  (fashion-mnist.nn:21:3)
-   * %40 = sub(1, %39)  (fashion-mnist.nn:21:3)
-   * %41 = pow(0.999, %31)  (fashion-mnist.nn:21:3)
-   * %42 = sub(1, %41)  (fashion-mnist.nn:21:3)
-   * %43 = div(optimizer.lr, %40)  (fashion-mnist.nn:21:3)
-   * %45 = sqrt(%42)  (fashion-mnist.nn:21:3)
+   * %149 = neg(%148)  (fashion-mnist.nn:20:13)
+   * %151 = div(%149, %150)  (fashion-mnist.nn:20:13)
+   * %30 = add(optimizer.step, 1)  (fashion-mnist.nn:21:3)
+   * %38 = pow(0.9, %30)  (fashion-mnist.nn:21:3)
+   * %39 = sub(1, %38)  (fashion-mnist.nn:21:3)
+   * %40 = pow(0.999, %30)  (fashion-mnist.nn:21:3)
+   * %41 = sub(1, %40)  (fashion-mnist.nn:21:3)
+   * %42 = div(optimizer.lr, %39)  (fashion-mnist.nn:21:3)
+   * %44 = sqrt(%41)  (fashion-mnist.nn:21:3)
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wgsl: `// update_optimizer_step: o0 = t149, o1 = optimizer_step, o2 = optimizer_lr, o3 = t152, o4 = t43, o5 = t45
+    wgsl: `// update_optimizer_step: o0 = t148, o1 = optimizer_step, o2 = optimizer_lr, o3 = t151, o4 = t42, o5 = t44
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -282,74 +282,74 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t149_0: f32 = mem[p.o0 + 0u];
-  let l_vt150: f32 = (-l_t149_0);
-  let l_vt151: f32 = f32(n);
-  let l_vt152: f32 = (l_vt150 / l_vt151);
+  let l_t148_0: f32 = mem[p.o0 + 0u];
+  let l_vt149: f32 = (-l_t148_0);
+  let l_vt150: f32 = f32(n);
+  let l_vt151: f32 = (l_vt149 / l_vt150);
   let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
-  let l_vt31: f32 = (l_optimizer_step_1 + 1.0f);
-  let l_vt39: f32 = pow_f(0.8999999761581421f, l_vt31);
-  let l_vt40: f32 = (1.0f - l_vt39);
-  let l_vt41: f32 = pow_f(0.9990000128746033f, l_vt31);
-  let l_vt42: f32 = (1.0f - l_vt41);
+  let l_vt30: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt38: f32 = pow_f(0.8999999761581421f, l_vt30);
+  let l_vt39: f32 = (1.0f - l_vt38);
+  let l_vt40: f32 = pow_f(0.9990000128746033f, l_vt30);
+  let l_vt41: f32 = (1.0f - l_vt40);
   let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
-  let l_vt43: f32 = (l_optimizer_lr_2 / l_vt40);
-  let l_vt45: f32 = sqrt_f(l_vt42);
-  mem[p.o3 + i] = l_vt152;
-  mem[p.o1 + i] = l_vt31;
-  mem[p.o4 + i] = l_vt43;
-  mem[p.o5 + i] = l_vt45;
+  let l_vt42: f32 = (l_optimizer_lr_2 / l_vt39);
+  let l_vt44: f32 = sqrt_f(l_vt41);
+  mem[p.o3 + i] = l_vt151;
+  mem[p.o1 + i] = l_vt30;
+  mem[p.o4 + i] = l_vt42;
+  mem[p.o5 + i] = l_vt44;
 }`,
     cpu(
       size: number,
       n: number,
-      t149: FloatArray,
+      t148: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t152: FloatArray,
-      t43: FloatArray,
-      t45: FloatArray,
+      t151: FloatArray,
+      t42: FloatArray,
+      t44: FloatArray,
     ): void {
-      const vt151 = n;
+      const vt150 = n;
       for (let i = 0; i < size; i++) {
-        const t149_0 = t149[0];
-        const vt150 = -t149_0;
-        const vt152 = vt150 / vt151;
+        const t148_0 = t148[0];
+        const vt149 = -t148_0;
+        const vt151 = vt149 / vt150;
         const optimizer_step_1 = optimizer_step[0];
-        const vt31 = optimizer_step_1 + 1;
-        const vt39 = Math.pow(0.9, vt31);
-        const vt40 = 1 - vt39;
-        const vt41 = Math.pow(0.999, vt31);
-        const vt42 = 1 - vt41;
+        const vt30 = optimizer_step_1 + 1;
+        const vt38 = Math.pow(0.9, vt30);
+        const vt39 = 1 - vt38;
+        const vt40 = Math.pow(0.999, vt30);
+        const vt41 = 1 - vt40;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt43 = optimizer_lr_2 / vt40;
-        const vt45 = Math.sqrt(vt42);
-        t152[i] = vt152;
-        optimizer_step[i] = vt31;
-        t43[i] = vt43;
-        t45[i] = vt45;
+        const vt42 = optimizer_lr_2 / vt39;
+        const vt44 = Math.sqrt(vt41);
+        t151[i] = vt151;
+        optimizer_step[i] = vt30;
+        t42[i] = vt42;
+        t44[i] = vt44;
       }
     },
   },
   /**
-   * %32 = mul(0.9, dense_1.weight.exp_avg)  (fashion-mnist.nn:21:3)
-   * %33 = mul(0.1, grad_dense_1.weight)  (fashion-mnist.nn:21:3)
-   * %34 = add(%32, %33)  (fashion-mnist.nn:21:3)
-   * %35 = mul(0.999, dense_1.weight.exp_avg_sq)  (fashion-mnist.nn:21:3)
-   * %36 = mul(grad_dense_1.weight, grad_dense_1.weight)  (fashion-mnist.nn:21:3)
-   * %37 = mul(0.001, %36)  (fashion-mnist.nn:21:3)
-   * %38 = add(%35, %37)  (fashion-mnist.nn:21:3)
-   * %44 = sqrt(%38)  (fashion-mnist.nn:21:3)
-   * %46 = div(%44, %45)  (fashion-mnist.nn:21:3)
-   * %47 = add(%46, 1e-8)  (fashion-mnist.nn:21:3)
-   * %48 = div(%34, %47)  (fashion-mnist.nn:21:3)
-   * %49 = mul(%43, %48)  (fashion-mnist.nn:21:3)
-   * %50 = sub(dense_1.weight, %49)  (fashion-mnist.nn:21:3)
+   * %31 = mul(0.9, dense_1.weight.exp_avg)  (fashion-mnist.nn:21:3)
+   * %32 = mul(0.1, grad_dense_1.weight)  (fashion-mnist.nn:21:3)
+   * %33 = add(%31, %32)  (fashion-mnist.nn:21:3)
+   * %34 = mul(0.999, dense_1.weight.exp_avg_sq)  (fashion-mnist.nn:21:3)
+   * %35 = mul(grad_dense_1.weight, grad_dense_1.weight)  (fashion-mnist.nn:21:3)
+   * %36 = mul(0.001, %35)  (fashion-mnist.nn:21:3)
+   * %37 = add(%34, %36)  (fashion-mnist.nn:21:3)
+   * %43 = sqrt(%37)  (fashion-mnist.nn:21:3)
+   * %45 = div(%43, %44)  (fashion-mnist.nn:21:3)
+   * %46 = add(%45, 1e-8)  (fashion-mnist.nn:21:3)
+   * %47 = div(%33, %46)  (fashion-mnist.nn:21:3)
+   * %48 = mul(%42, %47)  (fashion-mnist.nn:21:3)
+   * %49 = sub(dense_1.weight, %48)  (fashion-mnist.nn:21:3)
    */
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 8,
-    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t45, o4 = t43, o5 = dense_1_weight
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t44, o4 = t42, o5 = dense_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -358,27 +358,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt32: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_vt31: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
   let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt33: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
-  let l_vt34: f32 = (l_vt32 + l_vt33);
+  let l_vt32: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt33: f32 = (l_vt31 + l_vt32);
   let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt35: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
-  let l_vt36: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
-  let l_vt37: f32 = (0.0010000000474974513f * l_vt36);
-  let l_vt38: f32 = (l_vt35 + l_vt37);
-  let l_vt44: f32 = sqrt_f(l_vt38);
-  let l_t45_3: f32 = mem[p.o3 + 0u];
-  let l_vt46: f32 = (l_vt44 / l_t45_3);
-  let l_vt47: f32 = (l_vt46 + 9.99999993922529e-9f);
-  let l_vt48: f32 = (l_vt34 / l_vt47);
-  let l_t43_4: f32 = mem[p.o4 + 0u];
-  let l_vt49: f32 = (l_t43_4 * l_vt48);
+  let l_vt34: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt35: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt36: f32 = (0.0010000000474974513f * l_vt35);
+  let l_vt37: f32 = (l_vt34 + l_vt36);
+  let l_vt43: f32 = sqrt_f(l_vt37);
+  let l_t44_3: f32 = mem[p.o3 + 0u];
+  let l_vt45: f32 = (l_vt43 / l_t44_3);
+  let l_vt46: f32 = (l_vt45 + 9.99999993922529e-9f);
+  let l_vt47: f32 = (l_vt33 / l_vt46);
+  let l_t42_4: f32 = mem[p.o4 + 0u];
+  let l_vt48: f32 = (l_t42_4 * l_vt47);
   let l_dense_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt50: f32 = (l_dense_1_weight_5 - l_vt49);
-  mem[p.o0 + i] = l_vt34;
-  mem[p.o2 + i] = l_vt38;
-  mem[p.o5 + i] = l_vt50;
+  let l_vt49: f32 = (l_dense_1_weight_5 - l_vt48);
+  mem[p.o0 + i] = l_vt33;
+  mem[p.o2 + i] = l_vt37;
+  mem[p.o5 + i] = l_vt49;
 }`,
     cpu(
       size: number,
@@ -386,55 +386,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_weight_exp_avg: FloatArray,
       grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t45: FloatArray,
-      t43: FloatArray,
+      t44: FloatArray,
+      t42: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt32 = 0.9 * dense_1_weight_exp_avg_0;
+        const vt31 = 0.9 * dense_1_weight_exp_avg_0;
         const grad_dense_1_weight_1 = grad_dense_1_weight[i];
-        const vt33 = 0.09999999999999998 * grad_dense_1_weight_1;
-        const vt34 = vt32 + vt33;
+        const vt32 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt33 = vt31 + vt32;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt35 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt36 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
-        const vt37 = 0.0010000000000000009 * vt36;
-        const vt38 = vt35 + vt37;
-        const vt44 = Math.sqrt(vt38);
-        const t45_3 = t45[0];
-        const vt46 = vt44 / t45_3;
-        const vt47 = vt46 + 1e-8;
-        const vt48 = vt34 / vt47;
-        const t43_4 = t43[0];
-        const vt49 = t43_4 * vt48;
+        const vt34 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt35 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt36 = 0.0010000000000000009 * vt35;
+        const vt37 = vt34 + vt36;
+        const vt43 = Math.sqrt(vt37);
+        const t44_3 = t44[0];
+        const vt45 = vt43 / t44_3;
+        const vt46 = vt45 + 1e-8;
+        const vt47 = vt33 / vt46;
+        const t42_4 = t42[0];
+        const vt48 = t42_4 * vt47;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt50 = dense_1_weight_5 - vt49;
-        dense_1_weight_exp_avg[i] = vt34;
-        dense_1_weight_exp_avg_sq[i] = vt38;
-        dense_1_weight[i] = vt50;
+        const vt49 = dense_1_weight_5 - vt48;
+        dense_1_weight_exp_avg[i] = vt33;
+        dense_1_weight_exp_avg_sq[i] = vt37;
+        dense_1_weight[i] = vt49;
       }
     },
   },
   /**
-   * %51 = mul(0.9, dense_1.bias.exp_avg)  (fashion-mnist.nn:21:3)
-   * %52 = mul(0.1, grad_dense_1.bias)  (fashion-mnist.nn:21:3)
-   * %53 = add(%51, %52)  (fashion-mnist.nn:21:3)
-   * %54 = mul(0.999, dense_1.bias.exp_avg_sq)  (fashion-mnist.nn:21:3)
-   * %55 = mul(grad_dense_1.bias, grad_dense_1.bias)  (fashion-mnist.nn:21:3)
-   * %56 = mul(0.001, %55)  (fashion-mnist.nn:21:3)
-   * %57 = add(%54, %56)  (fashion-mnist.nn:21:3)
-   * %63 = sqrt(%57)  (fashion-mnist.nn:21:3)
-   * %65 = div(%63, %45)  (fashion-mnist.nn:21:3)
-   * %66 = add(%65, 1e-8)  (fashion-mnist.nn:21:3)
-   * %67 = div(%53, %66)  (fashion-mnist.nn:21:3)
-   * %68 = mul(%43, %67)  (fashion-mnist.nn:21:3)
-   * %69 = sub(dense_1.bias, %68)  (fashion-mnist.nn:21:3)
+   * %50 = mul(0.9, dense_1.bias.exp_avg)  (fashion-mnist.nn:21:3)
+   * %51 = mul(0.1, grad_dense_1.bias)  (fashion-mnist.nn:21:3)
+   * %52 = add(%50, %51)  (fashion-mnist.nn:21:3)
+   * %53 = mul(0.999, dense_1.bias.exp_avg_sq)  (fashion-mnist.nn:21:3)
+   * %54 = mul(grad_dense_1.bias, grad_dense_1.bias)  (fashion-mnist.nn:21:3)
+   * %55 = mul(0.001, %54)  (fashion-mnist.nn:21:3)
+   * %56 = add(%53, %55)  (fashion-mnist.nn:21:3)
+   * %62 = sqrt(%56)  (fashion-mnist.nn:21:3)
+   * %64 = div(%62, %44)  (fashion-mnist.nn:21:3)
+   * %65 = add(%64, 1e-8)  (fashion-mnist.nn:21:3)
+   * %66 = div(%52, %65)  (fashion-mnist.nn:21:3)
+   * %67 = mul(%42, %66)  (fashion-mnist.nn:21:3)
+   * %68 = sub(dense_1.bias, %67)  (fashion-mnist.nn:21:3)
    */
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 9,
-    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t45, o4 = t43, o5 = dense_1_bias
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t44, o4 = t42, o5 = dense_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -443,27 +443,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt51: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_vt50: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
   let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt52: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
-  let l_vt53: f32 = (l_vt51 + l_vt52);
+  let l_vt51: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt52: f32 = (l_vt50 + l_vt51);
   let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt54: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
-  let l_vt55: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
-  let l_vt56: f32 = (0.0010000000474974513f * l_vt55);
-  let l_vt57: f32 = (l_vt54 + l_vt56);
-  let l_vt63: f32 = sqrt_f(l_vt57);
-  let l_t45_3: f32 = mem[p.o3 + 0u];
-  let l_vt65: f32 = (l_vt63 / l_t45_3);
-  let l_vt66: f32 = (l_vt65 + 9.99999993922529e-9f);
-  let l_vt67: f32 = (l_vt53 / l_vt66);
-  let l_t43_4: f32 = mem[p.o4 + 0u];
-  let l_vt68: f32 = (l_t43_4 * l_vt67);
+  let l_vt53: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt54: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt55: f32 = (0.0010000000474974513f * l_vt54);
+  let l_vt56: f32 = (l_vt53 + l_vt55);
+  let l_vt62: f32 = sqrt_f(l_vt56);
+  let l_t44_3: f32 = mem[p.o3 + 0u];
+  let l_vt64: f32 = (l_vt62 / l_t44_3);
+  let l_vt65: f32 = (l_vt64 + 9.99999993922529e-9f);
+  let l_vt66: f32 = (l_vt52 / l_vt65);
+  let l_t42_4: f32 = mem[p.o4 + 0u];
+  let l_vt67: f32 = (l_t42_4 * l_vt66);
   let l_dense_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt69: f32 = (l_dense_1_bias_5 - l_vt68);
-  mem[p.o0 + i] = l_vt53;
-  mem[p.o2 + i] = l_vt57;
-  mem[p.o5 + i] = l_vt69;
+  let l_vt68: f32 = (l_dense_1_bias_5 - l_vt67);
+  mem[p.o0 + i] = l_vt52;
+  mem[p.o2 + i] = l_vt56;
+  mem[p.o5 + i] = l_vt68;
 }`,
     cpu(
       size: number,
@@ -471,55 +471,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_bias_exp_avg: FloatArray,
       grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t45: FloatArray,
-      t43: FloatArray,
+      t44: FloatArray,
+      t42: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt51 = 0.9 * dense_1_bias_exp_avg_0;
+        const vt50 = 0.9 * dense_1_bias_exp_avg_0;
         const grad_dense_1_bias_1 = grad_dense_1_bias[i];
-        const vt52 = 0.09999999999999998 * grad_dense_1_bias_1;
-        const vt53 = vt51 + vt52;
+        const vt51 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt52 = vt50 + vt51;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt54 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt55 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
-        const vt56 = 0.0010000000000000009 * vt55;
-        const vt57 = vt54 + vt56;
-        const vt63 = Math.sqrt(vt57);
-        const t45_3 = t45[0];
-        const vt65 = vt63 / t45_3;
-        const vt66 = vt65 + 1e-8;
-        const vt67 = vt53 / vt66;
-        const t43_4 = t43[0];
-        const vt68 = t43_4 * vt67;
+        const vt53 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt54 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt55 = 0.0010000000000000009 * vt54;
+        const vt56 = vt53 + vt55;
+        const vt62 = Math.sqrt(vt56);
+        const t44_3 = t44[0];
+        const vt64 = vt62 / t44_3;
+        const vt65 = vt64 + 1e-8;
+        const vt66 = vt52 / vt65;
+        const t42_4 = t42[0];
+        const vt67 = t42_4 * vt66;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt69 = dense_1_bias_5 - vt68;
-        dense_1_bias_exp_avg[i] = vt53;
-        dense_1_bias_exp_avg_sq[i] = vt57;
-        dense_1_bias[i] = vt69;
+        const vt68 = dense_1_bias_5 - vt67;
+        dense_1_bias_exp_avg[i] = vt52;
+        dense_1_bias_exp_avg_sq[i] = vt56;
+        dense_1_bias[i] = vt68;
       }
     },
   },
   /**
-   * %70 = mul(0.9, dense_2.weight.exp_avg)  (fashion-mnist.nn:21:3)
-   * %71 = mul(0.1, grad_dense_2.weight)  (fashion-mnist.nn:21:3)
-   * %72 = add(%70, %71)  (fashion-mnist.nn:21:3)
-   * %73 = mul(0.999, dense_2.weight.exp_avg_sq)  (fashion-mnist.nn:21:3)
-   * %74 = mul(grad_dense_2.weight, grad_dense_2.weight)  (fashion-mnist.nn:21:3)
-   * %75 = mul(0.001, %74)  (fashion-mnist.nn:21:3)
-   * %76 = add(%73, %75)  (fashion-mnist.nn:21:3)
-   * %82 = sqrt(%76)  (fashion-mnist.nn:21:3)
-   * %84 = div(%82, %45)  (fashion-mnist.nn:21:3)
-   * %85 = add(%84, 1e-8)  (fashion-mnist.nn:21:3)
-   * %86 = div(%72, %85)  (fashion-mnist.nn:21:3)
-   * %87 = mul(%43, %86)  (fashion-mnist.nn:21:3)
-   * %88 = sub(dense_2.weight, %87)  (fashion-mnist.nn:21:3)
+   * %69 = mul(0.9, dense_2.weight.exp_avg)  (fashion-mnist.nn:21:3)
+   * %70 = mul(0.1, grad_dense_2.weight)  (fashion-mnist.nn:21:3)
+   * %71 = add(%69, %70)  (fashion-mnist.nn:21:3)
+   * %72 = mul(0.999, dense_2.weight.exp_avg_sq)  (fashion-mnist.nn:21:3)
+   * %73 = mul(grad_dense_2.weight, grad_dense_2.weight)  (fashion-mnist.nn:21:3)
+   * %74 = mul(0.001, %73)  (fashion-mnist.nn:21:3)
+   * %75 = add(%72, %74)  (fashion-mnist.nn:21:3)
+   * %81 = sqrt(%75)  (fashion-mnist.nn:21:3)
+   * %83 = div(%81, %44)  (fashion-mnist.nn:21:3)
+   * %84 = add(%83, 1e-8)  (fashion-mnist.nn:21:3)
+   * %85 = div(%71, %84)  (fashion-mnist.nn:21:3)
+   * %86 = mul(%42, %85)  (fashion-mnist.nn:21:3)
+   * %87 = sub(dense_2.weight, %86)  (fashion-mnist.nn:21:3)
    */
   update_dense_2_weight: {
     name: "update_dense_2_weight",
     wasm: 10,
-    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_exp_avg, o1 = grad_dense_2_weight, o2 = dense_2_weight_exp_avg_sq, o3 = t45, o4 = t43, o5 = dense_2_weight
+    wgsl: `// update_dense_2_weight: o0 = dense_2_weight_exp_avg, o1 = grad_dense_2_weight, o2 = dense_2_weight_exp_avg_sq, o3 = t44, o4 = t42, o5 = dense_2_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -528,27 +528,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_2_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt70: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_0);
+  let l_vt69: f32 = (0.8999999761581421f * l_dense_2_weight_exp_avg_0);
   let l_grad_dense_2_weight_1: f32 = mem[p.o1 + i];
-  let l_vt71: f32 = (0.10000000149011612f * l_grad_dense_2_weight_1);
-  let l_vt72: f32 = (l_vt70 + l_vt71);
+  let l_vt70: f32 = (0.10000000149011612f * l_grad_dense_2_weight_1);
+  let l_vt71: f32 = (l_vt69 + l_vt70);
   let l_dense_2_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt73: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_2);
-  let l_vt74: f32 = (l_grad_dense_2_weight_1 * l_grad_dense_2_weight_1);
-  let l_vt75: f32 = (0.0010000000474974513f * l_vt74);
-  let l_vt76: f32 = (l_vt73 + l_vt75);
-  let l_vt82: f32 = sqrt_f(l_vt76);
-  let l_t45_3: f32 = mem[p.o3 + 0u];
-  let l_vt84: f32 = (l_vt82 / l_t45_3);
-  let l_vt85: f32 = (l_vt84 + 9.99999993922529e-9f);
-  let l_vt86: f32 = (l_vt72 / l_vt85);
-  let l_t43_4: f32 = mem[p.o4 + 0u];
-  let l_vt87: f32 = (l_t43_4 * l_vt86);
+  let l_vt72: f32 = (0.9990000128746033f * l_dense_2_weight_exp_avg_sq_2);
+  let l_vt73: f32 = (l_grad_dense_2_weight_1 * l_grad_dense_2_weight_1);
+  let l_vt74: f32 = (0.0010000000474974513f * l_vt73);
+  let l_vt75: f32 = (l_vt72 + l_vt74);
+  let l_vt81: f32 = sqrt_f(l_vt75);
+  let l_t44_3: f32 = mem[p.o3 + 0u];
+  let l_vt83: f32 = (l_vt81 / l_t44_3);
+  let l_vt84: f32 = (l_vt83 + 9.99999993922529e-9f);
+  let l_vt85: f32 = (l_vt71 / l_vt84);
+  let l_t42_4: f32 = mem[p.o4 + 0u];
+  let l_vt86: f32 = (l_t42_4 * l_vt85);
   let l_dense_2_weight_5: f32 = mem[p.o5 + i];
-  let l_vt88: f32 = (l_dense_2_weight_5 - l_vt87);
-  mem[p.o0 + i] = l_vt72;
-  mem[p.o2 + i] = l_vt76;
-  mem[p.o5 + i] = l_vt88;
+  let l_vt87: f32 = (l_dense_2_weight_5 - l_vt86);
+  mem[p.o0 + i] = l_vt71;
+  mem[p.o2 + i] = l_vt75;
+  mem[p.o5 + i] = l_vt87;
 }`,
     cpu(
       size: number,
@@ -556,55 +556,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_2_weight_exp_avg: FloatArray,
       grad_dense_2_weight: FloatArray,
       dense_2_weight_exp_avg_sq: FloatArray,
-      t45: FloatArray,
-      t43: FloatArray,
+      t44: FloatArray,
+      t42: FloatArray,
       dense_2_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_weight_exp_avg_0 = dense_2_weight_exp_avg[i];
-        const vt70 = 0.9 * dense_2_weight_exp_avg_0;
+        const vt69 = 0.9 * dense_2_weight_exp_avg_0;
         const grad_dense_2_weight_1 = grad_dense_2_weight[i];
-        const vt71 = 0.09999999999999998 * grad_dense_2_weight_1;
-        const vt72 = vt70 + vt71;
+        const vt70 = 0.09999999999999998 * grad_dense_2_weight_1;
+        const vt71 = vt69 + vt70;
         const dense_2_weight_exp_avg_sq_2 = dense_2_weight_exp_avg_sq[i];
-        const vt73 = 0.999 * dense_2_weight_exp_avg_sq_2;
-        const vt74 = grad_dense_2_weight_1 * grad_dense_2_weight_1;
-        const vt75 = 0.0010000000000000009 * vt74;
-        const vt76 = vt73 + vt75;
-        const vt82 = Math.sqrt(vt76);
-        const t45_3 = t45[0];
-        const vt84 = vt82 / t45_3;
-        const vt85 = vt84 + 1e-8;
-        const vt86 = vt72 / vt85;
-        const t43_4 = t43[0];
-        const vt87 = t43_4 * vt86;
+        const vt72 = 0.999 * dense_2_weight_exp_avg_sq_2;
+        const vt73 = grad_dense_2_weight_1 * grad_dense_2_weight_1;
+        const vt74 = 0.0010000000000000009 * vt73;
+        const vt75 = vt72 + vt74;
+        const vt81 = Math.sqrt(vt75);
+        const t44_3 = t44[0];
+        const vt83 = vt81 / t44_3;
+        const vt84 = vt83 + 1e-8;
+        const vt85 = vt71 / vt84;
+        const t42_4 = t42[0];
+        const vt86 = t42_4 * vt85;
         const dense_2_weight_5 = dense_2_weight[i];
-        const vt88 = dense_2_weight_5 - vt87;
-        dense_2_weight_exp_avg[i] = vt72;
-        dense_2_weight_exp_avg_sq[i] = vt76;
-        dense_2_weight[i] = vt88;
+        const vt87 = dense_2_weight_5 - vt86;
+        dense_2_weight_exp_avg[i] = vt71;
+        dense_2_weight_exp_avg_sq[i] = vt75;
+        dense_2_weight[i] = vt87;
       }
     },
   },
   /**
-   * %89 = mul(0.9, dense_2.bias.exp_avg)  (fashion-mnist.nn:21:3)
-   * %90 = mul(0.1, grad_dense_2.bias)  (fashion-mnist.nn:21:3)
-   * %91 = add(%89, %90)  (fashion-mnist.nn:21:3)
-   * %92 = mul(0.999, dense_2.bias.exp_avg_sq)  (fashion-mnist.nn:21:3)
-   * %93 = mul(grad_dense_2.bias, grad_dense_2.bias)  (fashion-mnist.nn:21:3)
-   * %94 = mul(0.001, %93)  (fashion-mnist.nn:21:3)
-   * %95 = add(%92, %94)  (fashion-mnist.nn:21:3)
-   * %101 = sqrt(%95)  (fashion-mnist.nn:21:3)
-   * %103 = div(%101, %45)  (fashion-mnist.nn:21:3)
-   * %104 = add(%103, 1e-8)  (fashion-mnist.nn:21:3)
-   * %105 = div(%91, %104)  (fashion-mnist.nn:21:3)
-   * %106 = mul(%43, %105)  (fashion-mnist.nn:21:3)
-   * %107 = sub(dense_2.bias, %106)  (fashion-mnist.nn:21:3)
+   * %88 = mul(0.9, dense_2.bias.exp_avg)  (fashion-mnist.nn:21:3)
+   * %89 = mul(0.1, grad_dense_2.bias)  (fashion-mnist.nn:21:3)
+   * %90 = add(%88, %89)  (fashion-mnist.nn:21:3)
+   * %91 = mul(0.999, dense_2.bias.exp_avg_sq)  (fashion-mnist.nn:21:3)
+   * %92 = mul(grad_dense_2.bias, grad_dense_2.bias)  (fashion-mnist.nn:21:3)
+   * %93 = mul(0.001, %92)  (fashion-mnist.nn:21:3)
+   * %94 = add(%91, %93)  (fashion-mnist.nn:21:3)
+   * %100 = sqrt(%94)  (fashion-mnist.nn:21:3)
+   * %102 = div(%100, %44)  (fashion-mnist.nn:21:3)
+   * %103 = add(%102, 1e-8)  (fashion-mnist.nn:21:3)
+   * %104 = div(%90, %103)  (fashion-mnist.nn:21:3)
+   * %105 = mul(%42, %104)  (fashion-mnist.nn:21:3)
+   * %106 = sub(dense_2.bias, %105)  (fashion-mnist.nn:21:3)
    */
   update_dense_2_bias: {
     name: "update_dense_2_bias",
     wasm: 11,
-    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg, o1 = grad_dense_2_bias, o2 = dense_2_bias_exp_avg_sq, o3 = t45, o4 = t43, o5 = dense_2_bias
+    wgsl: `// update_dense_2_bias: o0 = dense_2_bias_exp_avg, o1 = grad_dense_2_bias, o2 = dense_2_bias_exp_avg_sq, o3 = t44, o4 = t42, o5 = dense_2_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -613,27 +613,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_2_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt89: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_0);
+  let l_vt88: f32 = (0.8999999761581421f * l_dense_2_bias_exp_avg_0);
   let l_grad_dense_2_bias_1: f32 = mem[p.o1 + i];
-  let l_vt90: f32 = (0.10000000149011612f * l_grad_dense_2_bias_1);
-  let l_vt91: f32 = (l_vt89 + l_vt90);
+  let l_vt89: f32 = (0.10000000149011612f * l_grad_dense_2_bias_1);
+  let l_vt90: f32 = (l_vt88 + l_vt89);
   let l_dense_2_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt92: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_2);
-  let l_vt93: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
-  let l_vt94: f32 = (0.0010000000474974513f * l_vt93);
-  let l_vt95: f32 = (l_vt92 + l_vt94);
-  let l_vt101: f32 = sqrt_f(l_vt95);
-  let l_t45_3: f32 = mem[p.o3 + 0u];
-  let l_vt103: f32 = (l_vt101 / l_t45_3);
-  let l_vt104: f32 = (l_vt103 + 9.99999993922529e-9f);
-  let l_vt105: f32 = (l_vt91 / l_vt104);
-  let l_t43_4: f32 = mem[p.o4 + 0u];
-  let l_vt106: f32 = (l_t43_4 * l_vt105);
+  let l_vt91: f32 = (0.9990000128746033f * l_dense_2_bias_exp_avg_sq_2);
+  let l_vt92: f32 = (l_grad_dense_2_bias_1 * l_grad_dense_2_bias_1);
+  let l_vt93: f32 = (0.0010000000474974513f * l_vt92);
+  let l_vt94: f32 = (l_vt91 + l_vt93);
+  let l_vt100: f32 = sqrt_f(l_vt94);
+  let l_t44_3: f32 = mem[p.o3 + 0u];
+  let l_vt102: f32 = (l_vt100 / l_t44_3);
+  let l_vt103: f32 = (l_vt102 + 9.99999993922529e-9f);
+  let l_vt104: f32 = (l_vt90 / l_vt103);
+  let l_t42_4: f32 = mem[p.o4 + 0u];
+  let l_vt105: f32 = (l_t42_4 * l_vt104);
   let l_dense_2_bias_5: f32 = mem[p.o5 + i];
-  let l_vt107: f32 = (l_dense_2_bias_5 - l_vt106);
-  mem[p.o0 + i] = l_vt91;
-  mem[p.o2 + i] = l_vt95;
-  mem[p.o5 + i] = l_vt107;
+  let l_vt106: f32 = (l_dense_2_bias_5 - l_vt105);
+  mem[p.o0 + i] = l_vt90;
+  mem[p.o2 + i] = l_vt94;
+  mem[p.o5 + i] = l_vt106;
 }`,
     cpu(
       size: number,
@@ -641,55 +641,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_2_bias_exp_avg: FloatArray,
       grad_dense_2_bias: FloatArray,
       dense_2_bias_exp_avg_sq: FloatArray,
-      t45: FloatArray,
-      t43: FloatArray,
+      t44: FloatArray,
+      t42: FloatArray,
       dense_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_2_bias_exp_avg_0 = dense_2_bias_exp_avg[i];
-        const vt89 = 0.9 * dense_2_bias_exp_avg_0;
+        const vt88 = 0.9 * dense_2_bias_exp_avg_0;
         const grad_dense_2_bias_1 = grad_dense_2_bias[i];
-        const vt90 = 0.09999999999999998 * grad_dense_2_bias_1;
-        const vt91 = vt89 + vt90;
+        const vt89 = 0.09999999999999998 * grad_dense_2_bias_1;
+        const vt90 = vt88 + vt89;
         const dense_2_bias_exp_avg_sq_2 = dense_2_bias_exp_avg_sq[i];
-        const vt92 = 0.999 * dense_2_bias_exp_avg_sq_2;
-        const vt93 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
-        const vt94 = 0.0010000000000000009 * vt93;
-        const vt95 = vt92 + vt94;
-        const vt101 = Math.sqrt(vt95);
-        const t45_3 = t45[0];
-        const vt103 = vt101 / t45_3;
-        const vt104 = vt103 + 1e-8;
-        const vt105 = vt91 / vt104;
-        const t43_4 = t43[0];
-        const vt106 = t43_4 * vt105;
+        const vt91 = 0.999 * dense_2_bias_exp_avg_sq_2;
+        const vt92 = grad_dense_2_bias_1 * grad_dense_2_bias_1;
+        const vt93 = 0.0010000000000000009 * vt92;
+        const vt94 = vt91 + vt93;
+        const vt100 = Math.sqrt(vt94);
+        const t44_3 = t44[0];
+        const vt102 = vt100 / t44_3;
+        const vt103 = vt102 + 1e-8;
+        const vt104 = vt90 / vt103;
+        const t42_4 = t42[0];
+        const vt105 = t42_4 * vt104;
         const dense_2_bias_5 = dense_2_bias[i];
-        const vt107 = dense_2_bias_5 - vt106;
-        dense_2_bias_exp_avg[i] = vt91;
-        dense_2_bias_exp_avg_sq[i] = vt95;
-        dense_2_bias[i] = vt107;
+        const vt106 = dense_2_bias_5 - vt105;
+        dense_2_bias_exp_avg[i] = vt90;
+        dense_2_bias_exp_avg_sq[i] = vt94;
+        dense_2_bias[i] = vt106;
       }
     },
   },
   /**
-   * %108 = mul(0.9, dense_3.weight.exp_avg)  (fashion-mnist.nn:21:3)
-   * %109 = mul(0.1, grad_dense_3.weight)  (fashion-mnist.nn:21:3)
-   * %110 = add(%108, %109)  (fashion-mnist.nn:21:3)
-   * %111 = mul(0.999, dense_3.weight.exp_avg_sq)  (fashion-mnist.nn:21:3)
-   * %112 = mul(grad_dense_3.weight, grad_dense_3.weight)  (fashion-mnist.nn:21:3)
-   * %113 = mul(0.001, %112)  (fashion-mnist.nn:21:3)
-   * %114 = add(%111, %113)  (fashion-mnist.nn:21:3)
-   * %120 = sqrt(%114)  (fashion-mnist.nn:21:3)
-   * %122 = div(%120, %45)  (fashion-mnist.nn:21:3)
-   * %123 = add(%122, 1e-8)  (fashion-mnist.nn:21:3)
-   * %124 = div(%110, %123)  (fashion-mnist.nn:21:3)
-   * %125 = mul(%43, %124)  (fashion-mnist.nn:21:3)
-   * %126 = sub(dense_3.weight, %125)  (fashion-mnist.nn:21:3)
+   * %107 = mul(0.9, dense_3.weight.exp_avg)  (fashion-mnist.nn:21:3)
+   * %108 = mul(0.1, grad_dense_3.weight)  (fashion-mnist.nn:21:3)
+   * %109 = add(%107, %108)  (fashion-mnist.nn:21:3)
+   * %110 = mul(0.999, dense_3.weight.exp_avg_sq)  (fashion-mnist.nn:21:3)
+   * %111 = mul(grad_dense_3.weight, grad_dense_3.weight)  (fashion-mnist.nn:21:3)
+   * %112 = mul(0.001, %111)  (fashion-mnist.nn:21:3)
+   * %113 = add(%110, %112)  (fashion-mnist.nn:21:3)
+   * %119 = sqrt(%113)  (fashion-mnist.nn:21:3)
+   * %121 = div(%119, %44)  (fashion-mnist.nn:21:3)
+   * %122 = add(%121, 1e-8)  (fashion-mnist.nn:21:3)
+   * %123 = div(%109, %122)  (fashion-mnist.nn:21:3)
+   * %124 = mul(%42, %123)  (fashion-mnist.nn:21:3)
+   * %125 = sub(dense_3.weight, %124)  (fashion-mnist.nn:21:3)
    */
   update_dense_3_weight: {
     name: "update_dense_3_weight",
     wasm: 12,
-    wgsl: `// update_dense_3_weight: o0 = dense_3_weight_exp_avg, o1 = grad_dense_3_weight, o2 = dense_3_weight_exp_avg_sq, o3 = t45, o4 = t43, o5 = dense_3_weight
+    wgsl: `// update_dense_3_weight: o0 = dense_3_weight_exp_avg, o1 = grad_dense_3_weight, o2 = dense_3_weight_exp_avg_sq, o3 = t44, o4 = t42, o5 = dense_3_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -698,27 +698,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_3_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt108: f32 = (0.8999999761581421f * l_dense_3_weight_exp_avg_0);
+  let l_vt107: f32 = (0.8999999761581421f * l_dense_3_weight_exp_avg_0);
   let l_grad_dense_3_weight_1: f32 = mem[p.o1 + i];
-  let l_vt109: f32 = (0.10000000149011612f * l_grad_dense_3_weight_1);
-  let l_vt110: f32 = (l_vt108 + l_vt109);
+  let l_vt108: f32 = (0.10000000149011612f * l_grad_dense_3_weight_1);
+  let l_vt109: f32 = (l_vt107 + l_vt108);
   let l_dense_3_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt111: f32 = (0.9990000128746033f * l_dense_3_weight_exp_avg_sq_2);
-  let l_vt112: f32 = (l_grad_dense_3_weight_1 * l_grad_dense_3_weight_1);
-  let l_vt113: f32 = (0.0010000000474974513f * l_vt112);
-  let l_vt114: f32 = (l_vt111 + l_vt113);
-  let l_vt120: f32 = sqrt_f(l_vt114);
-  let l_t45_3: f32 = mem[p.o3 + 0u];
-  let l_vt122: f32 = (l_vt120 / l_t45_3);
-  let l_vt123: f32 = (l_vt122 + 9.99999993922529e-9f);
-  let l_vt124: f32 = (l_vt110 / l_vt123);
-  let l_t43_4: f32 = mem[p.o4 + 0u];
-  let l_vt125: f32 = (l_t43_4 * l_vt124);
+  let l_vt110: f32 = (0.9990000128746033f * l_dense_3_weight_exp_avg_sq_2);
+  let l_vt111: f32 = (l_grad_dense_3_weight_1 * l_grad_dense_3_weight_1);
+  let l_vt112: f32 = (0.0010000000474974513f * l_vt111);
+  let l_vt113: f32 = (l_vt110 + l_vt112);
+  let l_vt119: f32 = sqrt_f(l_vt113);
+  let l_t44_3: f32 = mem[p.o3 + 0u];
+  let l_vt121: f32 = (l_vt119 / l_t44_3);
+  let l_vt122: f32 = (l_vt121 + 9.99999993922529e-9f);
+  let l_vt123: f32 = (l_vt109 / l_vt122);
+  let l_t42_4: f32 = mem[p.o4 + 0u];
+  let l_vt124: f32 = (l_t42_4 * l_vt123);
   let l_dense_3_weight_5: f32 = mem[p.o5 + i];
-  let l_vt126: f32 = (l_dense_3_weight_5 - l_vt125);
-  mem[p.o0 + i] = l_vt110;
-  mem[p.o2 + i] = l_vt114;
-  mem[p.o5 + i] = l_vt126;
+  let l_vt125: f32 = (l_dense_3_weight_5 - l_vt124);
+  mem[p.o0 + i] = l_vt109;
+  mem[p.o2 + i] = l_vt113;
+  mem[p.o5 + i] = l_vt125;
 }`,
     cpu(
       size: number,
@@ -726,55 +726,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_3_weight_exp_avg: FloatArray,
       grad_dense_3_weight: FloatArray,
       dense_3_weight_exp_avg_sq: FloatArray,
-      t45: FloatArray,
-      t43: FloatArray,
+      t44: FloatArray,
+      t42: FloatArray,
       dense_3_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_3_weight_exp_avg_0 = dense_3_weight_exp_avg[i];
-        const vt108 = 0.9 * dense_3_weight_exp_avg_0;
+        const vt107 = 0.9 * dense_3_weight_exp_avg_0;
         const grad_dense_3_weight_1 = grad_dense_3_weight[i];
-        const vt109 = 0.09999999999999998 * grad_dense_3_weight_1;
-        const vt110 = vt108 + vt109;
+        const vt108 = 0.09999999999999998 * grad_dense_3_weight_1;
+        const vt109 = vt107 + vt108;
         const dense_3_weight_exp_avg_sq_2 = dense_3_weight_exp_avg_sq[i];
-        const vt111 = 0.999 * dense_3_weight_exp_avg_sq_2;
-        const vt112 = grad_dense_3_weight_1 * grad_dense_3_weight_1;
-        const vt113 = 0.0010000000000000009 * vt112;
-        const vt114 = vt111 + vt113;
-        const vt120 = Math.sqrt(vt114);
-        const t45_3 = t45[0];
-        const vt122 = vt120 / t45_3;
-        const vt123 = vt122 + 1e-8;
-        const vt124 = vt110 / vt123;
-        const t43_4 = t43[0];
-        const vt125 = t43_4 * vt124;
+        const vt110 = 0.999 * dense_3_weight_exp_avg_sq_2;
+        const vt111 = grad_dense_3_weight_1 * grad_dense_3_weight_1;
+        const vt112 = 0.0010000000000000009 * vt111;
+        const vt113 = vt110 + vt112;
+        const vt119 = Math.sqrt(vt113);
+        const t44_3 = t44[0];
+        const vt121 = vt119 / t44_3;
+        const vt122 = vt121 + 1e-8;
+        const vt123 = vt109 / vt122;
+        const t42_4 = t42[0];
+        const vt124 = t42_4 * vt123;
         const dense_3_weight_5 = dense_3_weight[i];
-        const vt126 = dense_3_weight_5 - vt125;
-        dense_3_weight_exp_avg[i] = vt110;
-        dense_3_weight_exp_avg_sq[i] = vt114;
-        dense_3_weight[i] = vt126;
+        const vt125 = dense_3_weight_5 - vt124;
+        dense_3_weight_exp_avg[i] = vt109;
+        dense_3_weight_exp_avg_sq[i] = vt113;
+        dense_3_weight[i] = vt125;
       }
     },
   },
   /**
-   * %127 = mul(0.9, dense_3.bias.exp_avg)  (fashion-mnist.nn:21:3)
-   * %128 = mul(0.1, grad_dense_3.bias)  (fashion-mnist.nn:21:3)
-   * %129 = add(%127, %128)  (fashion-mnist.nn:21:3)
-   * %130 = mul(0.999, dense_3.bias.exp_avg_sq)  (fashion-mnist.nn:21:3)
-   * %131 = mul(grad_dense_3.bias, grad_dense_3.bias)  (fashion-mnist.nn:21:3)
-   * %132 = mul(0.001, %131)  (fashion-mnist.nn:21:3)
-   * %133 = add(%130, %132)  (fashion-mnist.nn:21:3)
-   * %139 = sqrt(%133)  (fashion-mnist.nn:21:3)
-   * %141 = div(%139, %45)  (fashion-mnist.nn:21:3)
-   * %142 = add(%141, 1e-8)  (fashion-mnist.nn:21:3)
-   * %143 = div(%129, %142)  (fashion-mnist.nn:21:3)
-   * %144 = mul(%43, %143)  (fashion-mnist.nn:21:3)
-   * %145 = sub(dense_3.bias, %144)  (fashion-mnist.nn:21:3)
+   * %126 = mul(0.9, dense_3.bias.exp_avg)  (fashion-mnist.nn:21:3)
+   * %127 = mul(0.1, grad_dense_3.bias)  (fashion-mnist.nn:21:3)
+   * %128 = add(%126, %127)  (fashion-mnist.nn:21:3)
+   * %129 = mul(0.999, dense_3.bias.exp_avg_sq)  (fashion-mnist.nn:21:3)
+   * %130 = mul(grad_dense_3.bias, grad_dense_3.bias)  (fashion-mnist.nn:21:3)
+   * %131 = mul(0.001, %130)  (fashion-mnist.nn:21:3)
+   * %132 = add(%129, %131)  (fashion-mnist.nn:21:3)
+   * %138 = sqrt(%132)  (fashion-mnist.nn:21:3)
+   * %140 = div(%138, %44)  (fashion-mnist.nn:21:3)
+   * %141 = add(%140, 1e-8)  (fashion-mnist.nn:21:3)
+   * %142 = div(%128, %141)  (fashion-mnist.nn:21:3)
+   * %143 = mul(%42, %142)  (fashion-mnist.nn:21:3)
+   * %144 = sub(dense_3.bias, %143)  (fashion-mnist.nn:21:3)
    */
   update_dense_3_bias: {
     name: "update_dense_3_bias",
     wasm: 13,
-    wgsl: `// update_dense_3_bias: o0 = dense_3_bias_exp_avg, o1 = grad_dense_3_bias, o2 = dense_3_bias_exp_avg_sq, o3 = t45, o4 = t43, o5 = dense_3_bias
+    wgsl: `// update_dense_3_bias: o0 = dense_3_bias_exp_avg, o1 = grad_dense_3_bias, o2 = dense_3_bias_exp_avg_sq, o3 = t44, o4 = t42, o5 = dense_3_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -783,27 +783,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_3_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt127: f32 = (0.8999999761581421f * l_dense_3_bias_exp_avg_0);
+  let l_vt126: f32 = (0.8999999761581421f * l_dense_3_bias_exp_avg_0);
   let l_grad_dense_3_bias_1: f32 = mem[p.o1 + i];
-  let l_vt128: f32 = (0.10000000149011612f * l_grad_dense_3_bias_1);
-  let l_vt129: f32 = (l_vt127 + l_vt128);
+  let l_vt127: f32 = (0.10000000149011612f * l_grad_dense_3_bias_1);
+  let l_vt128: f32 = (l_vt126 + l_vt127);
   let l_dense_3_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt130: f32 = (0.9990000128746033f * l_dense_3_bias_exp_avg_sq_2);
-  let l_vt131: f32 = (l_grad_dense_3_bias_1 * l_grad_dense_3_bias_1);
-  let l_vt132: f32 = (0.0010000000474974513f * l_vt131);
-  let l_vt133: f32 = (l_vt130 + l_vt132);
-  let l_vt139: f32 = sqrt_f(l_vt133);
-  let l_t45_3: f32 = mem[p.o3 + 0u];
-  let l_vt141: f32 = (l_vt139 / l_t45_3);
-  let l_vt142: f32 = (l_vt141 + 9.99999993922529e-9f);
-  let l_vt143: f32 = (l_vt129 / l_vt142);
-  let l_t43_4: f32 = mem[p.o4 + 0u];
-  let l_vt144: f32 = (l_t43_4 * l_vt143);
+  let l_vt129: f32 = (0.9990000128746033f * l_dense_3_bias_exp_avg_sq_2);
+  let l_vt130: f32 = (l_grad_dense_3_bias_1 * l_grad_dense_3_bias_1);
+  let l_vt131: f32 = (0.0010000000474974513f * l_vt130);
+  let l_vt132: f32 = (l_vt129 + l_vt131);
+  let l_vt138: f32 = sqrt_f(l_vt132);
+  let l_t44_3: f32 = mem[p.o3 + 0u];
+  let l_vt140: f32 = (l_vt138 / l_t44_3);
+  let l_vt141: f32 = (l_vt140 + 9.99999993922529e-9f);
+  let l_vt142: f32 = (l_vt128 / l_vt141);
+  let l_t42_4: f32 = mem[p.o4 + 0u];
+  let l_vt143: f32 = (l_t42_4 * l_vt142);
   let l_dense_3_bias_5: f32 = mem[p.o5 + i];
-  let l_vt145: f32 = (l_dense_3_bias_5 - l_vt144);
-  mem[p.o0 + i] = l_vt129;
-  mem[p.o2 + i] = l_vt133;
-  mem[p.o5 + i] = l_vt145;
+  let l_vt144: f32 = (l_dense_3_bias_5 - l_vt143);
+  mem[p.o0 + i] = l_vt128;
+  mem[p.o2 + i] = l_vt132;
+  mem[p.o5 + i] = l_vt144;
 }`,
     cpu(
       size: number,
@@ -811,33 +811,33 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_3_bias_exp_avg: FloatArray,
       grad_dense_3_bias: FloatArray,
       dense_3_bias_exp_avg_sq: FloatArray,
-      t45: FloatArray,
-      t43: FloatArray,
+      t44: FloatArray,
+      t42: FloatArray,
       dense_3_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_3_bias_exp_avg_0 = dense_3_bias_exp_avg[i];
-        const vt127 = 0.9 * dense_3_bias_exp_avg_0;
+        const vt126 = 0.9 * dense_3_bias_exp_avg_0;
         const grad_dense_3_bias_1 = grad_dense_3_bias[i];
-        const vt128 = 0.09999999999999998 * grad_dense_3_bias_1;
-        const vt129 = vt127 + vt128;
+        const vt127 = 0.09999999999999998 * grad_dense_3_bias_1;
+        const vt128 = vt126 + vt127;
         const dense_3_bias_exp_avg_sq_2 = dense_3_bias_exp_avg_sq[i];
-        const vt130 = 0.999 * dense_3_bias_exp_avg_sq_2;
-        const vt131 = grad_dense_3_bias_1 * grad_dense_3_bias_1;
-        const vt132 = 0.0010000000000000009 * vt131;
-        const vt133 = vt130 + vt132;
-        const vt139 = Math.sqrt(vt133);
-        const t45_3 = t45[0];
-        const vt141 = vt139 / t45_3;
-        const vt142 = vt141 + 1e-8;
-        const vt143 = vt129 / vt142;
-        const t43_4 = t43[0];
-        const vt144 = t43_4 * vt143;
+        const vt129 = 0.999 * dense_3_bias_exp_avg_sq_2;
+        const vt130 = grad_dense_3_bias_1 * grad_dense_3_bias_1;
+        const vt131 = 0.0010000000000000009 * vt130;
+        const vt132 = vt129 + vt131;
+        const vt138 = Math.sqrt(vt132);
+        const t44_3 = t44[0];
+        const vt140 = vt138 / t44_3;
+        const vt141 = vt140 + 1e-8;
+        const vt142 = vt128 / vt141;
+        const t42_4 = t42[0];
+        const vt143 = t42_4 * vt142;
         const dense_3_bias_5 = dense_3_bias[i];
-        const vt145 = dense_3_bias_5 - vt144;
-        dense_3_bias_exp_avg[i] = vt129;
-        dense_3_bias_exp_avg_sq[i] = vt133;
-        dense_3_bias[i] = vt145;
+        const vt144 = dense_3_bias_5 - vt143;
+        dense_3_bias_exp_avg[i] = vt128;
+        dense_3_bias_exp_avg_sq[i] = vt132;
+        dense_3_bias[i] = vt144;
       }
     },
   },
@@ -1160,12 +1160,12 @@ export class FashionMLP extends CompiledModel {
     const s2 = rt.alloc(Math.max(n * 300, 300)); // reused: %4, then grad_dense_1.bias
     const s3 = rt.alloc(Math.max(n * 100, 1000)); // reused: %6, then grad_dense_3.weight
     const s4 = rt.alloc(Math.max(n * 100, 100)); // reused: %7, then grad_dense_2.bias
-    const s5 = rt.alloc(Math.max(n * 10, 10)); // reused: %9, then %147, then grad_dense_3.bias
-    const s6 = rt.alloc(Math.max(n * 10, 1)); // reused: %146, then %149
-    const s7 = rt.alloc(Math.max(n * 300, 235200)); // reused: %148, then grad_dense_3, then %25, then grad_dense_1.weight
-    const s8 = rt.alloc(Math.max(n * 300, 1)); // reused: %20, then grad_dense_1, then %152
-    const s9 = rt.alloc(Math.max(n * 100, 1)); // reused: grad_dense_2, then %43
-    const s10 = rt.alloc(1); // %45
+    const s5 = rt.alloc(Math.max(n * 10, 10)); // reused: %9, then %146, then grad_dense_3.bias
+    const s6 = rt.alloc(Math.max(n * 10, 1)); // reused: %145, then %148
+    const s7 = rt.alloc(Math.max(n * 300, 235200)); // reused: %147, then grad_dense_3, then %24, then grad_dense_1.weight
+    const s8 = rt.alloc(Math.max(n * 300, 1)); // reused: %19, then grad_dense_1, then %151
+    const s9 = rt.alloc(Math.max(n * 100, 1)); // reused: grad_dense_2, then %42
+    const s10 = rt.alloc(1); // %44
     return {
       data,
       output: s0,
@@ -1251,18 +1251,18 @@ export class FashionMLP extends CompiledModel {
     );
     // fashion-mnist.nn:17:23: %10 = softmax(%9; axis=-1)
     rt.softmax(b.s5, b.s0, n, 10, 1);
-    // fashion-mnist.nn:20:13: %146 = log_softmax(%9; axis=-1)
+    // fashion-mnist.nn:20:13: %145 = log_softmax(%9; axis=-1)
     rt.logSoftmax(b.s5, b.s6, n, 10, 1);
-    // fashion-mnist.nn:20:13: %147 = one_hot(y; classes=10); %148 = mul(%147, %146)
+    // fashion-mnist.nn:20:13: %146 = one_hot(y; classes=10); %147 = mul(%146, %145)
     rt.run(kernels.one_hot_mul, n * 10, n, b.data.y, b.s6, b.s5, b.s7);
-    // fashion-mnist.nn:20:13: %149 = sum(%148; axes=all)
+    // fashion-mnist.nn:20:13: %148 = sum(%147; axes=all)
     rt.sum(b.s7, b.s6, 1, n * 10, 1);
-    // fashion-mnist.nn:20:13: %15 = sub(%10, %147); grad_dense_3 = div(%15, %151)
+    // fashion-mnist.nn:20:13: %15 = sub(%10, %146); grad_dense_3 = div(%15, %150)
     rt.run(kernels.sub_div, n * 10, n, b.s0, b.s5, b.grad_dense_3);
     // fashion-mnist.nn:17:10 dense_3: grad_dense_3.bias = sum(grad_dense_3; axes=[0])
     rt.sum(b.grad_dense_3, b.grad_dense_3_bias, 1, n, 10);
-    // fashion-mnist.nn:17:10 dense_3: %20 = matmul(grad_dense_3, dense_3.weight)
-    // then fashion-mnist.nn:16:24: %22 = gt(%6, 0); grad_dense_2 = mul(%20, %22)
+    // fashion-mnist.nn:17:10 dense_3: %19 = matmul(grad_dense_3, dense_3.weight)
+    // then fashion-mnist.nn:16:24: %21 = gt(%6, 0); grad_dense_2 = mul(%19, %21)
     rt.gemmThen(
       b.grad_dense_3,
       p["dense_3.weight"],
@@ -1293,8 +1293,8 @@ export class FashionMLP extends CompiledModel {
     );
     // fashion-mnist.nn:16:10 dense_2: grad_dense_2.bias = sum(grad_dense_2; axes=[0])
     rt.sum(b.grad_dense_2, b.grad_dense_2_bias, 1, n, 100);
-    // fashion-mnist.nn:16:10 dense_2: %25 = matmul(grad_dense_2, dense_2.weight)
-    // then fashion-mnist.nn:15:24: %27 = gt(%3, 0); grad_dense_1 = mul(%25, %27)
+    // fashion-mnist.nn:16:10 dense_2: %24 = matmul(grad_dense_2, dense_2.weight)
+    // then fashion-mnist.nn:15:24: %26 = gt(%3, 0); grad_dense_1 = mul(%24, %26)
     rt.gemmThen(
       b.grad_dense_2,
       p["dense_2.weight"],
@@ -1339,7 +1339,7 @@ export class FashionMLP extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 235200,
     );
-    // fashion-mnist.nn:20:13: %150 = neg(%149); %152 = div(%150, %151); %31 = add(optimizer.step, 1); %39 = pow(0.9, %31); %40 = sub(1, %39); %41 = pow(0.999, %31); %42 = sub(1, %41); %43 = div(optimizer.lr, %40); %45 = sqrt(%42)
+    // fashion-mnist.nn:20:13: %149 = neg(%148); %151 = div(%149, %150); %30 = add(optimizer.step, 1); %38 = pow(0.9, %30); %39 = sub(1, %38); %40 = pow(0.999, %30); %41 = sub(1, %40); %42 = div(optimizer.lr, %39); %44 = sqrt(%41)
     rt.run(
       kernels.update_optimizer_step,
       1,
@@ -1351,7 +1351,7 @@ export class FashionMLP extends CompiledModel {
       b.s9,
       b.s10,
     );
-    // fashion-mnist.nn:21:3 dense_1: %32 = mul(0.9, dense_1.weight.exp_avg); %33 = mul(0.1, grad_dense_1.weight); %34 = add(%32, %33); %35 = mul(0.999, dense_1.weight.exp_avg_sq); %36 = mul(grad_dense_1.weight, grad_dense_1.weight); %37 = mul(0.001, %36); %38 = add(%35, %37); %44 = sqrt(%38); %46 = div(%44, %45); %47 = add(%46, 1e-8); %48 = div(%34, %47); %49 = mul(%43, %48); %50 = sub(dense_1.weight, %49)
+    // fashion-mnist.nn:21:3 dense_1: %31 = mul(0.9, dense_1.weight.exp_avg); %32 = mul(0.1, grad_dense_1.weight); %33 = add(%31, %32); %34 = mul(0.999, dense_1.weight.exp_avg_sq); %35 = mul(grad_dense_1.weight, grad_dense_1.weight); %36 = mul(0.001, %35); %37 = add(%34, %36); %43 = sqrt(%37); %45 = div(%43, %44); %46 = add(%45, 1e-8); %47 = div(%33, %46); %48 = mul(%42, %47); %49 = sub(dense_1.weight, %48)
     rt.run(
       kernels.update_dense_1_weight,
       235200,
@@ -1363,7 +1363,7 @@ export class FashionMLP extends CompiledModel {
       b.s9,
       p["dense_1.weight"],
     );
-    // fashion-mnist.nn:21:3 dense_1: %51 = mul(0.9, dense_1.bias.exp_avg); %52 = mul(0.1, grad_dense_1.bias); %53 = add(%51, %52); %54 = mul(0.999, dense_1.bias.exp_avg_sq); %55 = mul(grad_dense_1.bias, grad_dense_1.bias); %56 = mul(0.001, %55); %57 = add(%54, %56); %63 = sqrt(%57); %65 = div(%63, %45); %66 = add(%65, 1e-8); %67 = div(%53, %66); %68 = mul(%43, %67); %69 = sub(dense_1.bias, %68)
+    // fashion-mnist.nn:21:3 dense_1: %50 = mul(0.9, dense_1.bias.exp_avg); %51 = mul(0.1, grad_dense_1.bias); %52 = add(%50, %51); %53 = mul(0.999, dense_1.bias.exp_avg_sq); %54 = mul(grad_dense_1.bias, grad_dense_1.bias); %55 = mul(0.001, %54); %56 = add(%53, %55); %62 = sqrt(%56); %64 = div(%62, %44); %65 = add(%64, 1e-8); %66 = div(%52, %65); %67 = mul(%42, %66); %68 = sub(dense_1.bias, %67)
     rt.run(
       kernels.update_dense_1_bias,
       300,
@@ -1375,7 +1375,7 @@ export class FashionMLP extends CompiledModel {
       b.s9,
       p["dense_1.bias"],
     );
-    // fashion-mnist.nn:21:3 dense_2: %70 = mul(0.9, dense_2.weight.exp_avg); %71 = mul(0.1, grad_dense_2.weight); %72 = add(%70, %71); %73 = mul(0.999, dense_2.weight.exp_avg_sq); %74 = mul(grad_dense_2.weight, grad_dense_2.weight); %75 = mul(0.001, %74); %76 = add(%73, %75); %82 = sqrt(%76); %84 = div(%82, %45); %85 = add(%84, 1e-8); %86 = div(%72, %85); %87 = mul(%43, %86); %88 = sub(dense_2.weight, %87)
+    // fashion-mnist.nn:21:3 dense_2: %69 = mul(0.9, dense_2.weight.exp_avg); %70 = mul(0.1, grad_dense_2.weight); %71 = add(%69, %70); %72 = mul(0.999, dense_2.weight.exp_avg_sq); %73 = mul(grad_dense_2.weight, grad_dense_2.weight); %74 = mul(0.001, %73); %75 = add(%72, %74); %81 = sqrt(%75); %83 = div(%81, %44); %84 = add(%83, 1e-8); %85 = div(%71, %84); %86 = mul(%42, %85); %87 = sub(dense_2.weight, %86)
     rt.run(
       kernels.update_dense_2_weight,
       30000,
@@ -1387,7 +1387,7 @@ export class FashionMLP extends CompiledModel {
       b.s9,
       p["dense_2.weight"],
     );
-    // fashion-mnist.nn:21:3 dense_2: %89 = mul(0.9, dense_2.bias.exp_avg); %90 = mul(0.1, grad_dense_2.bias); %91 = add(%89, %90); %92 = mul(0.999, dense_2.bias.exp_avg_sq); %93 = mul(grad_dense_2.bias, grad_dense_2.bias); %94 = mul(0.001, %93); %95 = add(%92, %94); %101 = sqrt(%95); %103 = div(%101, %45); %104 = add(%103, 1e-8); %105 = div(%91, %104); %106 = mul(%43, %105); %107 = sub(dense_2.bias, %106)
+    // fashion-mnist.nn:21:3 dense_2: %88 = mul(0.9, dense_2.bias.exp_avg); %89 = mul(0.1, grad_dense_2.bias); %90 = add(%88, %89); %91 = mul(0.999, dense_2.bias.exp_avg_sq); %92 = mul(grad_dense_2.bias, grad_dense_2.bias); %93 = mul(0.001, %92); %94 = add(%91, %93); %100 = sqrt(%94); %102 = div(%100, %44); %103 = add(%102, 1e-8); %104 = div(%90, %103); %105 = mul(%42, %104); %106 = sub(dense_2.bias, %105)
     rt.run(
       kernels.update_dense_2_bias,
       100,
@@ -1399,7 +1399,7 @@ export class FashionMLP extends CompiledModel {
       b.s9,
       p["dense_2.bias"],
     );
-    // fashion-mnist.nn:21:3 dense_3: %108 = mul(0.9, dense_3.weight.exp_avg); %109 = mul(0.1, grad_dense_3.weight); %110 = add(%108, %109); %111 = mul(0.999, dense_3.weight.exp_avg_sq); %112 = mul(grad_dense_3.weight, grad_dense_3.weight); %113 = mul(0.001, %112); %114 = add(%111, %113); %120 = sqrt(%114); %122 = div(%120, %45); %123 = add(%122, 1e-8); %124 = div(%110, %123); %125 = mul(%43, %124); %126 = sub(dense_3.weight, %125)
+    // fashion-mnist.nn:21:3 dense_3: %107 = mul(0.9, dense_3.weight.exp_avg); %108 = mul(0.1, grad_dense_3.weight); %109 = add(%107, %108); %110 = mul(0.999, dense_3.weight.exp_avg_sq); %111 = mul(grad_dense_3.weight, grad_dense_3.weight); %112 = mul(0.001, %111); %113 = add(%110, %112); %119 = sqrt(%113); %121 = div(%119, %44); %122 = add(%121, 1e-8); %123 = div(%109, %122); %124 = mul(%42, %123); %125 = sub(dense_3.weight, %124)
     rt.run(
       kernels.update_dense_3_weight,
       1000,
@@ -1411,7 +1411,7 @@ export class FashionMLP extends CompiledModel {
       b.s9,
       p["dense_3.weight"],
     );
-    // fashion-mnist.nn:21:3 dense_3: %127 = mul(0.9, dense_3.bias.exp_avg); %128 = mul(0.1, grad_dense_3.bias); %129 = add(%127, %128); %130 = mul(0.999, dense_3.bias.exp_avg_sq); %131 = mul(grad_dense_3.bias, grad_dense_3.bias); %132 = mul(0.001, %131); %133 = add(%130, %132); %139 = sqrt(%133); %141 = div(%139, %45); %142 = add(%141, 1e-8); %143 = div(%129, %142); %144 = mul(%43, %143); %145 = sub(dense_3.bias, %144)
+    // fashion-mnist.nn:21:3 dense_3: %126 = mul(0.9, dense_3.bias.exp_avg); %127 = mul(0.1, grad_dense_3.bias); %128 = add(%126, %127); %129 = mul(0.999, dense_3.bias.exp_avg_sq); %130 = mul(grad_dense_3.bias, grad_dense_3.bias); %131 = mul(0.001, %130); %132 = add(%129, %131); %138 = sqrt(%132); %140 = div(%138, %44); %141 = add(%140, 1e-8); %142 = div(%128, %141); %143 = mul(%42, %142); %144 = sub(dense_3.bias, %143)
     rt.run(
       kernels.update_dense_3_bias,
       10,

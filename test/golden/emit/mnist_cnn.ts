@@ -133,12 +133,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %212 = div(%210, %211)  (mnist_cnn.nn:11:32)
+   * %211 = div(%209, %210)  (mnist_cnn.nn:11:32)
    */
   global_avgpool_1_div: {
     name: "global_avgpool_1_div",
     wasm: 3,
-    wgsl: `// global_avgpool_1_div: o0 = t210, o1 = t212
+    wgsl: `// global_avgpool_1_div: o0 = t209, o1 = t211
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -146,17 +146,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t210_0: f32 = mem[p.o0 + i];
-  let l_vt211: f32 = f32(25u);
-  let l_vt212: f32 = (l_t210_0 / l_vt211);
-  mem[p.o1 + i] = l_vt212;
+  let l_t209_0: f32 = mem[p.o0 + i];
+  let l_vt210: f32 = f32(25u);
+  let l_vt211: f32 = (l_t209_0 / l_vt210);
+  mem[p.o1 + i] = l_vt211;
 }`,
-    cpu(size: number, n: number, t210: FloatArray, t212: FloatArray): void {
-      const vt211 = 25;
+    cpu(size: number, n: number, t209: FloatArray, t211: FloatArray): void {
+      const vt210 = 25;
       for (let i = 0; i < size; i++) {
-        const t210_0 = t210[i];
-        const vt212 = t210_0 / vt211;
-        t212[i] = vt212;
+        const t209_0 = t209[i];
+        const vt211 = t209_0 / vt210;
+        t211[i] = vt211;
       }
     },
   },
@@ -189,13 +189,13 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %214 = one_hot(y; classes=10)  (mnist_cnn.nn:15:13)
-   * %215 = mul(%214, %213)  (mnist_cnn.nn:15:13)
+   * %213 = one_hot(y; classes=10)  (mnist_cnn.nn:15:13)
+   * %214 = mul(%213, %212)  (mnist_cnn.nn:15:13)
    */
   one_hot_mul: {
     name: "one_hot_mul",
     wasm: 5,
-    wgsl: `// one_hot_mul: o0 = y, o1 = t213, o2 = t214, o3 = t215
+    wgsl: `// one_hot_mul: o0 = y, o1 = t212, o2 = t213, o3 = t214
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -204,38 +204,38 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_y_0: f32 = mem[p.o0 + (i / 10u)];
-  let l_vt214: f32 = select(0.0f, 1.0f, eq_f(l_y_0, f32((i % 10u))));
-  let l_t213_1: f32 = mem[p.o1 + i];
-  let l_vt215: f32 = (l_vt214 * l_t213_1);
-  mem[p.o2 + i] = l_vt214;
-  mem[p.o3 + i] = l_vt215;
+  let l_vt213: f32 = select(0.0f, 1.0f, eq_f(l_y_0, f32((i % 10u))));
+  let l_t212_1: f32 = mem[p.o1 + i];
+  let l_vt214: f32 = (l_vt213 * l_t212_1);
+  mem[p.o2 + i] = l_vt213;
+  mem[p.o3 + i] = l_vt214;
 }`,
     cpu(
       size: number,
       n: number,
       y: FloatArray,
+      t212: FloatArray,
       t213: FloatArray,
       t214: FloatArray,
-      t215: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const y_0 = y[(i / 10) | 0];
-        const vt214 = y_0 === i % 10 ? 1 : 0;
-        const t213_1 = t213[i];
-        const vt215 = vt214 * t213_1;
+        const vt213 = y_0 === i % 10 ? 1 : 0;
+        const t212_1 = t212[i];
+        const vt214 = vt213 * t212_1;
+        t213[i] = vt213;
         t214[i] = vt214;
-        t215[i] = vt215;
       }
     },
   },
   /**
-   * %23 = sub(%18, %214)  (mnist_cnn.nn:15:13)
-   * grad_dense_1 = div(%23, %218)  (mnist_cnn.nn:15:13)
+   * %23 = sub(%18, %213)  (mnist_cnn.nn:15:13)
+   * grad_dense_1 = div(%23, %217)  (mnist_cnn.nn:15:13)
    */
   sub_div: {
     name: "sub_div",
     wasm: 6,
-    wgsl: `// sub_div: o0 = t18, o1 = t214, o2 = grad_dense_1
+    wgsl: `// sub_div: o0 = t18, o1 = t213, o2 = grad_dense_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -244,39 +244,39 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t18_0: f32 = mem[p.o0 + i];
-  let l_t214_1: f32 = mem[p.o1 + i];
-  let l_vt23: f32 = (l_t18_0 - l_t214_1);
-  let l_vt218: f32 = f32(n);
-  let l_vgrad_dense_1: f32 = (l_vt23 / l_vt218);
+  let l_t213_1: f32 = mem[p.o1 + i];
+  let l_vt23: f32 = (l_t18_0 - l_t213_1);
+  let l_vt217: f32 = f32(n);
+  let l_vgrad_dense_1: f32 = (l_vt23 / l_vt217);
   mem[p.o2 + i] = l_vgrad_dense_1;
 }`,
     cpu(
       size: number,
       n: number,
       t18: FloatArray,
-      t214: FloatArray,
+      t213: FloatArray,
       grad_dense_1: FloatArray,
     ): void {
-      const vt218 = n;
+      const vt217 = n;
       for (let i = 0; i < size; i++) {
         const t18_0 = t18[i];
-        const t214_1 = t214[i];
-        const vt23 = t18_0 - t214_1;
-        const vgrad_dense_1 = vt23 / vt218;
+        const t213_1 = t213[i];
+        const vt23 = t18_0 - t213_1;
+        const vgrad_dense_1 = vt23 / vt217;
         grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %31 = broadcast_to(%30; shape=[batch, 32, 5, 5])  (mnist_cnn.nn:11:32)
-   * %33 = div(%31, %211)  (mnist_cnn.nn:11:32)
-   * %34 = gt(%13, 0)  (mnist_cnn.nn:11:24)
-   * grad_conv2d_3 = mul(%33, %34)  (mnist_cnn.nn:11:24)
+   * %30 = broadcast_to(%29; shape=[batch, 32, 5, 5])  (mnist_cnn.nn:11:32)
+   * %32 = div(%30, %210)  (mnist_cnn.nn:11:32)
+   * %33 = gt(%13, 0)  (mnist_cnn.nn:11:24)
+   * grad_conv2d_3 = mul(%32, %33)  (mnist_cnn.nn:11:24)
    */
   global_avgpool_1_broadcast_to_mul: {
     name: "global_avgpool_1_broadcast_to_mul",
     wasm: 7,
-    wgsl: `// global_avgpool_1_broadcast_to_mul: o0 = t30, o1 = t13, o2 = grad_conv2d_3
+    wgsl: `// global_avgpool_1_broadcast_to_mul: o0 = t29, o1 = t13, o2 = grad_conv2d_3
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -284,42 +284,42 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t30_0: f32 = mem[p.o0 + (i / 25u)];
-  let l_vt31: f32 = l_t30_0;
-  let l_vt211: f32 = f32(25u);
-  let l_vt33: f32 = (l_vt31 / l_vt211);
+  let l_t29_0: f32 = mem[p.o0 + (i / 25u)];
+  let l_vt30: f32 = l_t29_0;
+  let l_vt210: f32 = f32(25u);
+  let l_vt32: f32 = (l_vt30 / l_vt210);
   let l_t13_1: f32 = mem[p.o1 + i];
-  let l_vt34: f32 = select(0.0f, 1.0f, gt_f(l_t13_1, 0.0f));
-  let l_vgrad_conv2d_3: f32 = (l_vt33 * l_vt34);
+  let l_vt33: f32 = select(0.0f, 1.0f, gt_f(l_t13_1, 0.0f));
+  let l_vgrad_conv2d_3: f32 = (l_vt32 * l_vt33);
   mem[p.o2 + i] = l_vgrad_conv2d_3;
 }`,
     cpu(
       size: number,
       n: number,
-      t30: FloatArray,
+      t29: FloatArray,
       t13: FloatArray,
       grad_conv2d_3: FloatArray,
     ): void {
-      const vt211 = 25;
+      const vt210 = 25;
       for (let i = 0; i < size; i++) {
-        const t30_0 = t30[(i / 25) | 0];
-        const vt31 = t30_0;
-        const vt33 = vt31 / vt211;
+        const t29_0 = t29[(i / 25) | 0];
+        const vt30 = t29_0;
+        const vt32 = vt30 / vt210;
         const t13_1 = t13[i];
-        const vt34 = t13_1 > 0 ? 1 : 0;
-        const vgrad_conv2d_3 = vt33 * vt34;
+        const vt33 = t13_1 > 0 ? 1 : 0;
+        const vgrad_conv2d_3 = vt32 * vt33;
         grad_conv2d_3[i] = vgrad_conv2d_3;
       }
     },
   },
   /**
-   * %42 = gt(%8, 0)  (mnist_cnn.nn:10:39)
-   * grad_conv2d_2 = mul(%41, %42)  (mnist_cnn.nn:10:39)
+   * %41 = gt(%8, 0)  (mnist_cnn.nn:10:39)
+   * grad_conv2d_2 = mul(%40, %41)  (mnist_cnn.nn:10:39)
    */
   gt_mul: {
     name: "gt_mul",
     wasm: 8,
-    wgsl: `// gt_mul: o0 = t8, o1 = t41, o2 = grad_conv2d_2
+    wgsl: `// gt_mul: o0 = t8, o1 = t40, o2 = grad_conv2d_2
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -328,29 +328,29 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t8_0: f32 = mem[p.o0 + i];
-  let l_vt42: f32 = select(0.0f, 1.0f, gt_f(l_t8_0, 0.0f));
-  let l_t41_1: f32 = mem[p.o1 + i];
-  let l_vgrad_conv2d_2: f32 = (l_t41_1 * l_vt42);
+  let l_vt41: f32 = select(0.0f, 1.0f, gt_f(l_t8_0, 0.0f));
+  let l_t40_1: f32 = mem[p.o1 + i];
+  let l_vgrad_conv2d_2: f32 = (l_t40_1 * l_vt41);
   mem[p.o2 + i] = l_vgrad_conv2d_2;
 }`,
-    cpu(size: number, n: number, t8: FloatArray, t41: FloatArray, grad_conv2d_2: FloatArray): void {
+    cpu(size: number, n: number, t8: FloatArray, t40: FloatArray, grad_conv2d_2: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t8_0 = t8[i];
-        const vt42 = t8_0 > 0 ? 1 : 0;
-        const t41_1 = t41[i];
-        const vgrad_conv2d_2 = t41_1 * vt42;
+        const vt41 = t8_0 > 0 ? 1 : 0;
+        const t40_1 = t40[i];
+        const vgrad_conv2d_2 = t40_1 * vt41;
         grad_conv2d_2[i] = vgrad_conv2d_2;
       }
     },
   },
   /**
-   * %50 = gt(%3, 0)  (mnist_cnn.nn:9:38)
-   * grad_conv2d_1 = mul(%49, %50)  (mnist_cnn.nn:9:38)
+   * %49 = gt(%3, 0)  (mnist_cnn.nn:9:38)
+   * grad_conv2d_1 = mul(%48, %49)  (mnist_cnn.nn:9:38)
    */
   gt_mul_2: {
     name: "gt_mul_2",
     wasm: 9,
-    wgsl: `// gt_mul_2: o0 = t3, o1 = t49, o2 = grad_conv2d_1
+    wgsl: `// gt_mul_2: o0 = t3, o1 = t48, o2 = grad_conv2d_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -359,35 +359,35 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t3_0: f32 = mem[p.o0 + i];
-  let l_vt50: f32 = select(0.0f, 1.0f, gt_f(l_t3_0, 0.0f));
-  let l_t49_1: f32 = mem[p.o1 + i];
-  let l_vgrad_conv2d_1: f32 = (l_t49_1 * l_vt50);
+  let l_vt49: f32 = select(0.0f, 1.0f, gt_f(l_t3_0, 0.0f));
+  let l_t48_1: f32 = mem[p.o1 + i];
+  let l_vgrad_conv2d_1: f32 = (l_t48_1 * l_vt49);
   mem[p.o2 + i] = l_vgrad_conv2d_1;
 }`,
-    cpu(size: number, n: number, t3: FloatArray, t49: FloatArray, grad_conv2d_1: FloatArray): void {
+    cpu(size: number, n: number, t3: FloatArray, t48: FloatArray, grad_conv2d_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t3_0 = t3[i];
-        const vt50 = t3_0 > 0 ? 1 : 0;
-        const t49_1 = t49[i];
-        const vgrad_conv2d_1 = t49_1 * vt50;
+        const vt49 = t3_0 > 0 ? 1 : 0;
+        const t48_1 = t48[i];
+        const vgrad_conv2d_1 = t48_1 * vt49;
         grad_conv2d_1[i] = vgrad_conv2d_1;
       }
     },
   },
   /**
-   * %217 = neg(%216)  (mnist_cnn.nn:15:13)
-   * %219 = div(%217, %218)  (mnist_cnn.nn:15:13)
-   * %56 = add(optimizer.step, 1)  (mnist_cnn.nn:16:3)
-   * %64 = pow(0.9, %56)  (mnist_cnn.nn:16:3)
-   * %65 = sub(1, %64)  (mnist_cnn.nn:16:3)
-   * %66 = pow(0.999, %56)  (mnist_cnn.nn:16:3)
-   * %67 = sub(1, %66)  (mnist_cnn.nn:16:3)
-   * %68 = div(optimizer.lr, %65)  (mnist_cnn.nn:16:3)
-   * %70 = sqrt(%67)  (mnist_cnn.nn:16:3)
+   * %216 = neg(%215)  (mnist_cnn.nn:15:13)
+   * %218 = div(%216, %217)  (mnist_cnn.nn:15:13)
+   * %55 = add(optimizer.step, 1)  (mnist_cnn.nn:16:3)
+   * %63 = pow(0.9, %55)  (mnist_cnn.nn:16:3)
+   * %64 = sub(1, %63)  (mnist_cnn.nn:16:3)
+   * %65 = pow(0.999, %55)  (mnist_cnn.nn:16:3)
+   * %66 = sub(1, %65)  (mnist_cnn.nn:16:3)
+   * %67 = div(optimizer.lr, %64)  (mnist_cnn.nn:16:3)
+   * %69 = sqrt(%66)  (mnist_cnn.nn:16:3)
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wgsl: `// update_optimizer_step: o0 = t216, o1 = optimizer_step, o2 = optimizer_lr, o3 = t219, o4 = t68, o5 = t70
+    wgsl: `// update_optimizer_step: o0 = t215, o1 = optimizer_step, o2 = optimizer_lr, o3 = t218, o4 = t67, o5 = t69
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -395,74 +395,74 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t216_0: f32 = mem[p.o0 + 0u];
-  let l_vt217: f32 = (-l_t216_0);
-  let l_vt218: f32 = f32(n);
-  let l_vt219: f32 = (l_vt217 / l_vt218);
+  let l_t215_0: f32 = mem[p.o0 + 0u];
+  let l_vt216: f32 = (-l_t215_0);
+  let l_vt217: f32 = f32(n);
+  let l_vt218: f32 = (l_vt216 / l_vt217);
   let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
-  let l_vt56: f32 = (l_optimizer_step_1 + 1.0f);
-  let l_vt64: f32 = pow_f(0.8999999761581421f, l_vt56);
-  let l_vt65: f32 = (1.0f - l_vt64);
-  let l_vt66: f32 = pow_f(0.9990000128746033f, l_vt56);
-  let l_vt67: f32 = (1.0f - l_vt66);
+  let l_vt55: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt63: f32 = pow_f(0.8999999761581421f, l_vt55);
+  let l_vt64: f32 = (1.0f - l_vt63);
+  let l_vt65: f32 = pow_f(0.9990000128746033f, l_vt55);
+  let l_vt66: f32 = (1.0f - l_vt65);
   let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
-  let l_vt68: f32 = (l_optimizer_lr_2 / l_vt65);
-  let l_vt70: f32 = sqrt_f(l_vt67);
-  mem[p.o3 + i] = l_vt219;
-  mem[p.o1 + i] = l_vt56;
-  mem[p.o4 + i] = l_vt68;
-  mem[p.o5 + i] = l_vt70;
+  let l_vt67: f32 = (l_optimizer_lr_2 / l_vt64);
+  let l_vt69: f32 = sqrt_f(l_vt66);
+  mem[p.o3 + i] = l_vt218;
+  mem[p.o1 + i] = l_vt55;
+  mem[p.o4 + i] = l_vt67;
+  mem[p.o5 + i] = l_vt69;
 }`,
     cpu(
       size: number,
       n: number,
-      t216: FloatArray,
+      t215: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t219: FloatArray,
-      t68: FloatArray,
-      t70: FloatArray,
+      t218: FloatArray,
+      t67: FloatArray,
+      t69: FloatArray,
     ): void {
-      const vt218 = n;
+      const vt217 = n;
       for (let i = 0; i < size; i++) {
-        const t216_0 = t216[0];
-        const vt217 = -t216_0;
-        const vt219 = vt217 / vt218;
+        const t215_0 = t215[0];
+        const vt216 = -t215_0;
+        const vt218 = vt216 / vt217;
         const optimizer_step_1 = optimizer_step[0];
-        const vt56 = optimizer_step_1 + 1;
-        const vt64 = Math.pow(0.9, vt56);
-        const vt65 = 1 - vt64;
-        const vt66 = Math.pow(0.999, vt56);
-        const vt67 = 1 - vt66;
+        const vt55 = optimizer_step_1 + 1;
+        const vt63 = Math.pow(0.9, vt55);
+        const vt64 = 1 - vt63;
+        const vt65 = Math.pow(0.999, vt55);
+        const vt66 = 1 - vt65;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt68 = optimizer_lr_2 / vt65;
-        const vt70 = Math.sqrt(vt67);
-        t219[i] = vt219;
-        optimizer_step[i] = vt56;
-        t68[i] = vt68;
-        t70[i] = vt70;
+        const vt67 = optimizer_lr_2 / vt64;
+        const vt69 = Math.sqrt(vt66);
+        t218[i] = vt218;
+        optimizer_step[i] = vt55;
+        t67[i] = vt67;
+        t69[i] = vt69;
       }
     },
   },
   /**
-   * %57 = mul(0.9, conv2d_1.weight.exp_avg)  (mnist_cnn.nn:16:3)
-   * %58 = mul(0.1, grad_conv2d_1.weight)  (mnist_cnn.nn:16:3)
-   * %59 = add(%57, %58)  (mnist_cnn.nn:16:3)
-   * %60 = mul(0.999, conv2d_1.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %61 = mul(grad_conv2d_1.weight, grad_conv2d_1.weight)  (mnist_cnn.nn:16:3)
-   * %62 = mul(0.001, %61)  (mnist_cnn.nn:16:3)
-   * %63 = add(%60, %62)  (mnist_cnn.nn:16:3)
-   * %69 = sqrt(%63)  (mnist_cnn.nn:16:3)
-   * %71 = div(%69, %70)  (mnist_cnn.nn:16:3)
-   * %72 = add(%71, 1e-8)  (mnist_cnn.nn:16:3)
-   * %73 = div(%59, %72)  (mnist_cnn.nn:16:3)
-   * %74 = mul(%68, %73)  (mnist_cnn.nn:16:3)
-   * %75 = sub(conv2d_1.weight, %74)  (mnist_cnn.nn:16:3)
+   * %56 = mul(0.9, conv2d_1.weight.exp_avg)  (mnist_cnn.nn:16:3)
+   * %57 = mul(0.1, grad_conv2d_1.weight)  (mnist_cnn.nn:16:3)
+   * %58 = add(%56, %57)  (mnist_cnn.nn:16:3)
+   * %59 = mul(0.999, conv2d_1.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %60 = mul(grad_conv2d_1.weight, grad_conv2d_1.weight)  (mnist_cnn.nn:16:3)
+   * %61 = mul(0.001, %60)  (mnist_cnn.nn:16:3)
+   * %62 = add(%59, %61)  (mnist_cnn.nn:16:3)
+   * %68 = sqrt(%62)  (mnist_cnn.nn:16:3)
+   * %70 = div(%68, %69)  (mnist_cnn.nn:16:3)
+   * %71 = add(%70, 1e-8)  (mnist_cnn.nn:16:3)
+   * %72 = div(%58, %71)  (mnist_cnn.nn:16:3)
+   * %73 = mul(%67, %72)  (mnist_cnn.nn:16:3)
+   * %74 = sub(conv2d_1.weight, %73)  (mnist_cnn.nn:16:3)
    */
   update_conv2d_1_weight: {
     name: "update_conv2d_1_weight",
     wasm: 11,
-    wgsl: `// update_conv2d_1_weight: o0 = conv2d_1_weight_exp_avg, o1 = grad_conv2d_1_weight, o2 = conv2d_1_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_1_weight
+    wgsl: `// update_conv2d_1_weight: o0 = conv2d_1_weight_exp_avg, o1 = grad_conv2d_1_weight, o2 = conv2d_1_weight_exp_avg_sq, o3 = t69, o4 = t67, o5 = conv2d_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -471,27 +471,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv2d_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt57: f32 = (0.8999999761581421f * l_conv2d_1_weight_exp_avg_0);
+  let l_vt56: f32 = (0.8999999761581421f * l_conv2d_1_weight_exp_avg_0);
   let l_grad_conv2d_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt58: f32 = (0.10000000149011612f * l_grad_conv2d_1_weight_1);
-  let l_vt59: f32 = (l_vt57 + l_vt58);
+  let l_vt57: f32 = (0.10000000149011612f * l_grad_conv2d_1_weight_1);
+  let l_vt58: f32 = (l_vt56 + l_vt57);
   let l_conv2d_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt60: f32 = (0.9990000128746033f * l_conv2d_1_weight_exp_avg_sq_2);
-  let l_vt61: f32 = (l_grad_conv2d_1_weight_1 * l_grad_conv2d_1_weight_1);
-  let l_vt62: f32 = (0.0010000000474974513f * l_vt61);
-  let l_vt63: f32 = (l_vt60 + l_vt62);
-  let l_vt69: f32 = sqrt_f(l_vt63);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt71: f32 = (l_vt69 / l_t70_3);
-  let l_vt72: f32 = (l_vt71 + 9.99999993922529e-9f);
-  let l_vt73: f32 = (l_vt59 / l_vt72);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt74: f32 = (l_t68_4 * l_vt73);
+  let l_vt59: f32 = (0.9990000128746033f * l_conv2d_1_weight_exp_avg_sq_2);
+  let l_vt60: f32 = (l_grad_conv2d_1_weight_1 * l_grad_conv2d_1_weight_1);
+  let l_vt61: f32 = (0.0010000000474974513f * l_vt60);
+  let l_vt62: f32 = (l_vt59 + l_vt61);
+  let l_vt68: f32 = sqrt_f(l_vt62);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt70: f32 = (l_vt68 / l_t69_3);
+  let l_vt71: f32 = (l_vt70 + 9.99999993922529e-9f);
+  let l_vt72: f32 = (l_vt58 / l_vt71);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt73: f32 = (l_t67_4 * l_vt72);
   let l_conv2d_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt75: f32 = (l_conv2d_1_weight_5 - l_vt74);
-  mem[p.o0 + i] = l_vt59;
-  mem[p.o2 + i] = l_vt63;
-  mem[p.o5 + i] = l_vt75;
+  let l_vt74: f32 = (l_conv2d_1_weight_5 - l_vt73);
+  mem[p.o0 + i] = l_vt58;
+  mem[p.o2 + i] = l_vt62;
+  mem[p.o5 + i] = l_vt74;
 }`,
     cpu(
       size: number,
@@ -499,55 +499,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv2d_1_weight_exp_avg: FloatArray,
       grad_conv2d_1_weight: FloatArray,
       conv2d_1_weight_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       conv2d_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv2d_1_weight_exp_avg_0 = conv2d_1_weight_exp_avg[i];
-        const vt57 = 0.9 * conv2d_1_weight_exp_avg_0;
+        const vt56 = 0.9 * conv2d_1_weight_exp_avg_0;
         const grad_conv2d_1_weight_1 = grad_conv2d_1_weight[i];
-        const vt58 = 0.09999999999999998 * grad_conv2d_1_weight_1;
-        const vt59 = vt57 + vt58;
+        const vt57 = 0.09999999999999998 * grad_conv2d_1_weight_1;
+        const vt58 = vt56 + vt57;
         const conv2d_1_weight_exp_avg_sq_2 = conv2d_1_weight_exp_avg_sq[i];
-        const vt60 = 0.999 * conv2d_1_weight_exp_avg_sq_2;
-        const vt61 = grad_conv2d_1_weight_1 * grad_conv2d_1_weight_1;
-        const vt62 = 0.0010000000000000009 * vt61;
-        const vt63 = vt60 + vt62;
-        const vt69 = Math.sqrt(vt63);
-        const t70_3 = t70[0];
-        const vt71 = vt69 / t70_3;
-        const vt72 = vt71 + 1e-8;
-        const vt73 = vt59 / vt72;
-        const t68_4 = t68[0];
-        const vt74 = t68_4 * vt73;
+        const vt59 = 0.999 * conv2d_1_weight_exp_avg_sq_2;
+        const vt60 = grad_conv2d_1_weight_1 * grad_conv2d_1_weight_1;
+        const vt61 = 0.0010000000000000009 * vt60;
+        const vt62 = vt59 + vt61;
+        const vt68 = Math.sqrt(vt62);
+        const t69_3 = t69[0];
+        const vt70 = vt68 / t69_3;
+        const vt71 = vt70 + 1e-8;
+        const vt72 = vt58 / vt71;
+        const t67_4 = t67[0];
+        const vt73 = t67_4 * vt72;
         const conv2d_1_weight_5 = conv2d_1_weight[i];
-        const vt75 = conv2d_1_weight_5 - vt74;
-        conv2d_1_weight_exp_avg[i] = vt59;
-        conv2d_1_weight_exp_avg_sq[i] = vt63;
-        conv2d_1_weight[i] = vt75;
+        const vt74 = conv2d_1_weight_5 - vt73;
+        conv2d_1_weight_exp_avg[i] = vt58;
+        conv2d_1_weight_exp_avg_sq[i] = vt62;
+        conv2d_1_weight[i] = vt74;
       }
     },
   },
   /**
-   * %76 = mul(0.9, conv2d_1.bias.exp_avg)  (mnist_cnn.nn:16:3)
-   * %77 = mul(0.1, grad_conv2d_1.bias)  (mnist_cnn.nn:16:3)
-   * %78 = add(%76, %77)  (mnist_cnn.nn:16:3)
-   * %79 = mul(0.999, conv2d_1.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %80 = mul(grad_conv2d_1.bias, grad_conv2d_1.bias)  (mnist_cnn.nn:16:3)
-   * %81 = mul(0.001, %80)  (mnist_cnn.nn:16:3)
-   * %82 = add(%79, %81)  (mnist_cnn.nn:16:3)
-   * %88 = sqrt(%82)  (mnist_cnn.nn:16:3)
-   * %90 = div(%88, %70)  (mnist_cnn.nn:16:3)
-   * %91 = add(%90, 1e-8)  (mnist_cnn.nn:16:3)
-   * %92 = div(%78, %91)  (mnist_cnn.nn:16:3)
-   * %93 = mul(%68, %92)  (mnist_cnn.nn:16:3)
-   * %94 = sub(conv2d_1.bias, %93)  (mnist_cnn.nn:16:3)
+   * %75 = mul(0.9, conv2d_1.bias.exp_avg)  (mnist_cnn.nn:16:3)
+   * %76 = mul(0.1, grad_conv2d_1.bias)  (mnist_cnn.nn:16:3)
+   * %77 = add(%75, %76)  (mnist_cnn.nn:16:3)
+   * %78 = mul(0.999, conv2d_1.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %79 = mul(grad_conv2d_1.bias, grad_conv2d_1.bias)  (mnist_cnn.nn:16:3)
+   * %80 = mul(0.001, %79)  (mnist_cnn.nn:16:3)
+   * %81 = add(%78, %80)  (mnist_cnn.nn:16:3)
+   * %87 = sqrt(%81)  (mnist_cnn.nn:16:3)
+   * %89 = div(%87, %69)  (mnist_cnn.nn:16:3)
+   * %90 = add(%89, 1e-8)  (mnist_cnn.nn:16:3)
+   * %91 = div(%77, %90)  (mnist_cnn.nn:16:3)
+   * %92 = mul(%67, %91)  (mnist_cnn.nn:16:3)
+   * %93 = sub(conv2d_1.bias, %92)  (mnist_cnn.nn:16:3)
    */
   update_conv2d_1_bias: {
     name: "update_conv2d_1_bias",
     wasm: 12,
-    wgsl: `// update_conv2d_1_bias: o0 = conv2d_1_bias_exp_avg, o1 = grad_conv2d_1_bias, o2 = conv2d_1_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_1_bias
+    wgsl: `// update_conv2d_1_bias: o0 = conv2d_1_bias_exp_avg, o1 = grad_conv2d_1_bias, o2 = conv2d_1_bias_exp_avg_sq, o3 = t69, o4 = t67, o5 = conv2d_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -556,27 +556,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv2d_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt76: f32 = (0.8999999761581421f * l_conv2d_1_bias_exp_avg_0);
+  let l_vt75: f32 = (0.8999999761581421f * l_conv2d_1_bias_exp_avg_0);
   let l_grad_conv2d_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt77: f32 = (0.10000000149011612f * l_grad_conv2d_1_bias_1);
-  let l_vt78: f32 = (l_vt76 + l_vt77);
+  let l_vt76: f32 = (0.10000000149011612f * l_grad_conv2d_1_bias_1);
+  let l_vt77: f32 = (l_vt75 + l_vt76);
   let l_conv2d_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt79: f32 = (0.9990000128746033f * l_conv2d_1_bias_exp_avg_sq_2);
-  let l_vt80: f32 = (l_grad_conv2d_1_bias_1 * l_grad_conv2d_1_bias_1);
-  let l_vt81: f32 = (0.0010000000474974513f * l_vt80);
-  let l_vt82: f32 = (l_vt79 + l_vt81);
-  let l_vt88: f32 = sqrt_f(l_vt82);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt90: f32 = (l_vt88 / l_t70_3);
-  let l_vt91: f32 = (l_vt90 + 9.99999993922529e-9f);
-  let l_vt92: f32 = (l_vt78 / l_vt91);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt93: f32 = (l_t68_4 * l_vt92);
+  let l_vt78: f32 = (0.9990000128746033f * l_conv2d_1_bias_exp_avg_sq_2);
+  let l_vt79: f32 = (l_grad_conv2d_1_bias_1 * l_grad_conv2d_1_bias_1);
+  let l_vt80: f32 = (0.0010000000474974513f * l_vt79);
+  let l_vt81: f32 = (l_vt78 + l_vt80);
+  let l_vt87: f32 = sqrt_f(l_vt81);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt89: f32 = (l_vt87 / l_t69_3);
+  let l_vt90: f32 = (l_vt89 + 9.99999993922529e-9f);
+  let l_vt91: f32 = (l_vt77 / l_vt90);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt92: f32 = (l_t67_4 * l_vt91);
   let l_conv2d_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt94: f32 = (l_conv2d_1_bias_5 - l_vt93);
-  mem[p.o0 + i] = l_vt78;
-  mem[p.o2 + i] = l_vt82;
-  mem[p.o5 + i] = l_vt94;
+  let l_vt93: f32 = (l_conv2d_1_bias_5 - l_vt92);
+  mem[p.o0 + i] = l_vt77;
+  mem[p.o2 + i] = l_vt81;
+  mem[p.o5 + i] = l_vt93;
 }`,
     cpu(
       size: number,
@@ -584,55 +584,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv2d_1_bias_exp_avg: FloatArray,
       grad_conv2d_1_bias: FloatArray,
       conv2d_1_bias_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       conv2d_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv2d_1_bias_exp_avg_0 = conv2d_1_bias_exp_avg[i];
-        const vt76 = 0.9 * conv2d_1_bias_exp_avg_0;
+        const vt75 = 0.9 * conv2d_1_bias_exp_avg_0;
         const grad_conv2d_1_bias_1 = grad_conv2d_1_bias[i];
-        const vt77 = 0.09999999999999998 * grad_conv2d_1_bias_1;
-        const vt78 = vt76 + vt77;
+        const vt76 = 0.09999999999999998 * grad_conv2d_1_bias_1;
+        const vt77 = vt75 + vt76;
         const conv2d_1_bias_exp_avg_sq_2 = conv2d_1_bias_exp_avg_sq[i];
-        const vt79 = 0.999 * conv2d_1_bias_exp_avg_sq_2;
-        const vt80 = grad_conv2d_1_bias_1 * grad_conv2d_1_bias_1;
-        const vt81 = 0.0010000000000000009 * vt80;
-        const vt82 = vt79 + vt81;
-        const vt88 = Math.sqrt(vt82);
-        const t70_3 = t70[0];
-        const vt90 = vt88 / t70_3;
-        const vt91 = vt90 + 1e-8;
-        const vt92 = vt78 / vt91;
-        const t68_4 = t68[0];
-        const vt93 = t68_4 * vt92;
+        const vt78 = 0.999 * conv2d_1_bias_exp_avg_sq_2;
+        const vt79 = grad_conv2d_1_bias_1 * grad_conv2d_1_bias_1;
+        const vt80 = 0.0010000000000000009 * vt79;
+        const vt81 = vt78 + vt80;
+        const vt87 = Math.sqrt(vt81);
+        const t69_3 = t69[0];
+        const vt89 = vt87 / t69_3;
+        const vt90 = vt89 + 1e-8;
+        const vt91 = vt77 / vt90;
+        const t67_4 = t67[0];
+        const vt92 = t67_4 * vt91;
         const conv2d_1_bias_5 = conv2d_1_bias[i];
-        const vt94 = conv2d_1_bias_5 - vt93;
-        conv2d_1_bias_exp_avg[i] = vt78;
-        conv2d_1_bias_exp_avg_sq[i] = vt82;
-        conv2d_1_bias[i] = vt94;
+        const vt93 = conv2d_1_bias_5 - vt92;
+        conv2d_1_bias_exp_avg[i] = vt77;
+        conv2d_1_bias_exp_avg_sq[i] = vt81;
+        conv2d_1_bias[i] = vt93;
       }
     },
   },
   /**
-   * %95 = mul(0.9, conv2d_2.weight.exp_avg)  (mnist_cnn.nn:16:3)
-   * %96 = mul(0.1, grad_conv2d_2.weight)  (mnist_cnn.nn:16:3)
-   * %97 = add(%95, %96)  (mnist_cnn.nn:16:3)
-   * %98 = mul(0.999, conv2d_2.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %99 = mul(grad_conv2d_2.weight, grad_conv2d_2.weight)  (mnist_cnn.nn:16:3)
-   * %100 = mul(0.001, %99)  (mnist_cnn.nn:16:3)
-   * %101 = add(%98, %100)  (mnist_cnn.nn:16:3)
-   * %107 = sqrt(%101)  (mnist_cnn.nn:16:3)
-   * %109 = div(%107, %70)  (mnist_cnn.nn:16:3)
-   * %110 = add(%109, 1e-8)  (mnist_cnn.nn:16:3)
-   * %111 = div(%97, %110)  (mnist_cnn.nn:16:3)
-   * %112 = mul(%68, %111)  (mnist_cnn.nn:16:3)
-   * %113 = sub(conv2d_2.weight, %112)  (mnist_cnn.nn:16:3)
+   * %94 = mul(0.9, conv2d_2.weight.exp_avg)  (mnist_cnn.nn:16:3)
+   * %95 = mul(0.1, grad_conv2d_2.weight)  (mnist_cnn.nn:16:3)
+   * %96 = add(%94, %95)  (mnist_cnn.nn:16:3)
+   * %97 = mul(0.999, conv2d_2.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %98 = mul(grad_conv2d_2.weight, grad_conv2d_2.weight)  (mnist_cnn.nn:16:3)
+   * %99 = mul(0.001, %98)  (mnist_cnn.nn:16:3)
+   * %100 = add(%97, %99)  (mnist_cnn.nn:16:3)
+   * %106 = sqrt(%100)  (mnist_cnn.nn:16:3)
+   * %108 = div(%106, %69)  (mnist_cnn.nn:16:3)
+   * %109 = add(%108, 1e-8)  (mnist_cnn.nn:16:3)
+   * %110 = div(%96, %109)  (mnist_cnn.nn:16:3)
+   * %111 = mul(%67, %110)  (mnist_cnn.nn:16:3)
+   * %112 = sub(conv2d_2.weight, %111)  (mnist_cnn.nn:16:3)
    */
   update_conv2d_2_weight: {
     name: "update_conv2d_2_weight",
     wasm: 13,
-    wgsl: `// update_conv2d_2_weight: o0 = conv2d_2_weight_exp_avg, o1 = grad_conv2d_2_weight, o2 = conv2d_2_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_2_weight
+    wgsl: `// update_conv2d_2_weight: o0 = conv2d_2_weight_exp_avg, o1 = grad_conv2d_2_weight, o2 = conv2d_2_weight_exp_avg_sq, o3 = t69, o4 = t67, o5 = conv2d_2_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -641,27 +641,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv2d_2_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt95: f32 = (0.8999999761581421f * l_conv2d_2_weight_exp_avg_0);
+  let l_vt94: f32 = (0.8999999761581421f * l_conv2d_2_weight_exp_avg_0);
   let l_grad_conv2d_2_weight_1: f32 = mem[p.o1 + i];
-  let l_vt96: f32 = (0.10000000149011612f * l_grad_conv2d_2_weight_1);
-  let l_vt97: f32 = (l_vt95 + l_vt96);
+  let l_vt95: f32 = (0.10000000149011612f * l_grad_conv2d_2_weight_1);
+  let l_vt96: f32 = (l_vt94 + l_vt95);
   let l_conv2d_2_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt98: f32 = (0.9990000128746033f * l_conv2d_2_weight_exp_avg_sq_2);
-  let l_vt99: f32 = (l_grad_conv2d_2_weight_1 * l_grad_conv2d_2_weight_1);
-  let l_vt100: f32 = (0.0010000000474974513f * l_vt99);
-  let l_vt101: f32 = (l_vt98 + l_vt100);
-  let l_vt107: f32 = sqrt_f(l_vt101);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt109: f32 = (l_vt107 / l_t70_3);
-  let l_vt110: f32 = (l_vt109 + 9.99999993922529e-9f);
-  let l_vt111: f32 = (l_vt97 / l_vt110);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt112: f32 = (l_t68_4 * l_vt111);
+  let l_vt97: f32 = (0.9990000128746033f * l_conv2d_2_weight_exp_avg_sq_2);
+  let l_vt98: f32 = (l_grad_conv2d_2_weight_1 * l_grad_conv2d_2_weight_1);
+  let l_vt99: f32 = (0.0010000000474974513f * l_vt98);
+  let l_vt100: f32 = (l_vt97 + l_vt99);
+  let l_vt106: f32 = sqrt_f(l_vt100);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt108: f32 = (l_vt106 / l_t69_3);
+  let l_vt109: f32 = (l_vt108 + 9.99999993922529e-9f);
+  let l_vt110: f32 = (l_vt96 / l_vt109);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt111: f32 = (l_t67_4 * l_vt110);
   let l_conv2d_2_weight_5: f32 = mem[p.o5 + i];
-  let l_vt113: f32 = (l_conv2d_2_weight_5 - l_vt112);
-  mem[p.o0 + i] = l_vt97;
-  mem[p.o2 + i] = l_vt101;
-  mem[p.o5 + i] = l_vt113;
+  let l_vt112: f32 = (l_conv2d_2_weight_5 - l_vt111);
+  mem[p.o0 + i] = l_vt96;
+  mem[p.o2 + i] = l_vt100;
+  mem[p.o5 + i] = l_vt112;
 }`,
     cpu(
       size: number,
@@ -669,55 +669,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv2d_2_weight_exp_avg: FloatArray,
       grad_conv2d_2_weight: FloatArray,
       conv2d_2_weight_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       conv2d_2_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv2d_2_weight_exp_avg_0 = conv2d_2_weight_exp_avg[i];
-        const vt95 = 0.9 * conv2d_2_weight_exp_avg_0;
+        const vt94 = 0.9 * conv2d_2_weight_exp_avg_0;
         const grad_conv2d_2_weight_1 = grad_conv2d_2_weight[i];
-        const vt96 = 0.09999999999999998 * grad_conv2d_2_weight_1;
-        const vt97 = vt95 + vt96;
+        const vt95 = 0.09999999999999998 * grad_conv2d_2_weight_1;
+        const vt96 = vt94 + vt95;
         const conv2d_2_weight_exp_avg_sq_2 = conv2d_2_weight_exp_avg_sq[i];
-        const vt98 = 0.999 * conv2d_2_weight_exp_avg_sq_2;
-        const vt99 = grad_conv2d_2_weight_1 * grad_conv2d_2_weight_1;
-        const vt100 = 0.0010000000000000009 * vt99;
-        const vt101 = vt98 + vt100;
-        const vt107 = Math.sqrt(vt101);
-        const t70_3 = t70[0];
-        const vt109 = vt107 / t70_3;
-        const vt110 = vt109 + 1e-8;
-        const vt111 = vt97 / vt110;
-        const t68_4 = t68[0];
-        const vt112 = t68_4 * vt111;
+        const vt97 = 0.999 * conv2d_2_weight_exp_avg_sq_2;
+        const vt98 = grad_conv2d_2_weight_1 * grad_conv2d_2_weight_1;
+        const vt99 = 0.0010000000000000009 * vt98;
+        const vt100 = vt97 + vt99;
+        const vt106 = Math.sqrt(vt100);
+        const t69_3 = t69[0];
+        const vt108 = vt106 / t69_3;
+        const vt109 = vt108 + 1e-8;
+        const vt110 = vt96 / vt109;
+        const t67_4 = t67[0];
+        const vt111 = t67_4 * vt110;
         const conv2d_2_weight_5 = conv2d_2_weight[i];
-        const vt113 = conv2d_2_weight_5 - vt112;
-        conv2d_2_weight_exp_avg[i] = vt97;
-        conv2d_2_weight_exp_avg_sq[i] = vt101;
-        conv2d_2_weight[i] = vt113;
+        const vt112 = conv2d_2_weight_5 - vt111;
+        conv2d_2_weight_exp_avg[i] = vt96;
+        conv2d_2_weight_exp_avg_sq[i] = vt100;
+        conv2d_2_weight[i] = vt112;
       }
     },
   },
   /**
-   * %114 = mul(0.9, conv2d_2.bias.exp_avg)  (mnist_cnn.nn:16:3)
-   * %115 = mul(0.1, grad_conv2d_2.bias)  (mnist_cnn.nn:16:3)
-   * %116 = add(%114, %115)  (mnist_cnn.nn:16:3)
-   * %117 = mul(0.999, conv2d_2.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %118 = mul(grad_conv2d_2.bias, grad_conv2d_2.bias)  (mnist_cnn.nn:16:3)
-   * %119 = mul(0.001, %118)  (mnist_cnn.nn:16:3)
-   * %120 = add(%117, %119)  (mnist_cnn.nn:16:3)
-   * %126 = sqrt(%120)  (mnist_cnn.nn:16:3)
-   * %128 = div(%126, %70)  (mnist_cnn.nn:16:3)
-   * %129 = add(%128, 1e-8)  (mnist_cnn.nn:16:3)
-   * %130 = div(%116, %129)  (mnist_cnn.nn:16:3)
-   * %131 = mul(%68, %130)  (mnist_cnn.nn:16:3)
-   * %132 = sub(conv2d_2.bias, %131)  (mnist_cnn.nn:16:3)
+   * %113 = mul(0.9, conv2d_2.bias.exp_avg)  (mnist_cnn.nn:16:3)
+   * %114 = mul(0.1, grad_conv2d_2.bias)  (mnist_cnn.nn:16:3)
+   * %115 = add(%113, %114)  (mnist_cnn.nn:16:3)
+   * %116 = mul(0.999, conv2d_2.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %117 = mul(grad_conv2d_2.bias, grad_conv2d_2.bias)  (mnist_cnn.nn:16:3)
+   * %118 = mul(0.001, %117)  (mnist_cnn.nn:16:3)
+   * %119 = add(%116, %118)  (mnist_cnn.nn:16:3)
+   * %125 = sqrt(%119)  (mnist_cnn.nn:16:3)
+   * %127 = div(%125, %69)  (mnist_cnn.nn:16:3)
+   * %128 = add(%127, 1e-8)  (mnist_cnn.nn:16:3)
+   * %129 = div(%115, %128)  (mnist_cnn.nn:16:3)
+   * %130 = mul(%67, %129)  (mnist_cnn.nn:16:3)
+   * %131 = sub(conv2d_2.bias, %130)  (mnist_cnn.nn:16:3)
    */
   update_conv2d_2_bias: {
     name: "update_conv2d_2_bias",
     wasm: 14,
-    wgsl: `// update_conv2d_2_bias: o0 = conv2d_2_bias_exp_avg, o1 = grad_conv2d_2_bias, o2 = conv2d_2_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_2_bias
+    wgsl: `// update_conv2d_2_bias: o0 = conv2d_2_bias_exp_avg, o1 = grad_conv2d_2_bias, o2 = conv2d_2_bias_exp_avg_sq, o3 = t69, o4 = t67, o5 = conv2d_2_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -726,27 +726,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv2d_2_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt114: f32 = (0.8999999761581421f * l_conv2d_2_bias_exp_avg_0);
+  let l_vt113: f32 = (0.8999999761581421f * l_conv2d_2_bias_exp_avg_0);
   let l_grad_conv2d_2_bias_1: f32 = mem[p.o1 + i];
-  let l_vt115: f32 = (0.10000000149011612f * l_grad_conv2d_2_bias_1);
-  let l_vt116: f32 = (l_vt114 + l_vt115);
+  let l_vt114: f32 = (0.10000000149011612f * l_grad_conv2d_2_bias_1);
+  let l_vt115: f32 = (l_vt113 + l_vt114);
   let l_conv2d_2_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt117: f32 = (0.9990000128746033f * l_conv2d_2_bias_exp_avg_sq_2);
-  let l_vt118: f32 = (l_grad_conv2d_2_bias_1 * l_grad_conv2d_2_bias_1);
-  let l_vt119: f32 = (0.0010000000474974513f * l_vt118);
-  let l_vt120: f32 = (l_vt117 + l_vt119);
-  let l_vt126: f32 = sqrt_f(l_vt120);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt128: f32 = (l_vt126 / l_t70_3);
-  let l_vt129: f32 = (l_vt128 + 9.99999993922529e-9f);
-  let l_vt130: f32 = (l_vt116 / l_vt129);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt131: f32 = (l_t68_4 * l_vt130);
+  let l_vt116: f32 = (0.9990000128746033f * l_conv2d_2_bias_exp_avg_sq_2);
+  let l_vt117: f32 = (l_grad_conv2d_2_bias_1 * l_grad_conv2d_2_bias_1);
+  let l_vt118: f32 = (0.0010000000474974513f * l_vt117);
+  let l_vt119: f32 = (l_vt116 + l_vt118);
+  let l_vt125: f32 = sqrt_f(l_vt119);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt127: f32 = (l_vt125 / l_t69_3);
+  let l_vt128: f32 = (l_vt127 + 9.99999993922529e-9f);
+  let l_vt129: f32 = (l_vt115 / l_vt128);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt130: f32 = (l_t67_4 * l_vt129);
   let l_conv2d_2_bias_5: f32 = mem[p.o5 + i];
-  let l_vt132: f32 = (l_conv2d_2_bias_5 - l_vt131);
-  mem[p.o0 + i] = l_vt116;
-  mem[p.o2 + i] = l_vt120;
-  mem[p.o5 + i] = l_vt132;
+  let l_vt131: f32 = (l_conv2d_2_bias_5 - l_vt130);
+  mem[p.o0 + i] = l_vt115;
+  mem[p.o2 + i] = l_vt119;
+  mem[p.o5 + i] = l_vt131;
 }`,
     cpu(
       size: number,
@@ -754,55 +754,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv2d_2_bias_exp_avg: FloatArray,
       grad_conv2d_2_bias: FloatArray,
       conv2d_2_bias_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       conv2d_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv2d_2_bias_exp_avg_0 = conv2d_2_bias_exp_avg[i];
-        const vt114 = 0.9 * conv2d_2_bias_exp_avg_0;
+        const vt113 = 0.9 * conv2d_2_bias_exp_avg_0;
         const grad_conv2d_2_bias_1 = grad_conv2d_2_bias[i];
-        const vt115 = 0.09999999999999998 * grad_conv2d_2_bias_1;
-        const vt116 = vt114 + vt115;
+        const vt114 = 0.09999999999999998 * grad_conv2d_2_bias_1;
+        const vt115 = vt113 + vt114;
         const conv2d_2_bias_exp_avg_sq_2 = conv2d_2_bias_exp_avg_sq[i];
-        const vt117 = 0.999 * conv2d_2_bias_exp_avg_sq_2;
-        const vt118 = grad_conv2d_2_bias_1 * grad_conv2d_2_bias_1;
-        const vt119 = 0.0010000000000000009 * vt118;
-        const vt120 = vt117 + vt119;
-        const vt126 = Math.sqrt(vt120);
-        const t70_3 = t70[0];
-        const vt128 = vt126 / t70_3;
-        const vt129 = vt128 + 1e-8;
-        const vt130 = vt116 / vt129;
-        const t68_4 = t68[0];
-        const vt131 = t68_4 * vt130;
+        const vt116 = 0.999 * conv2d_2_bias_exp_avg_sq_2;
+        const vt117 = grad_conv2d_2_bias_1 * grad_conv2d_2_bias_1;
+        const vt118 = 0.0010000000000000009 * vt117;
+        const vt119 = vt116 + vt118;
+        const vt125 = Math.sqrt(vt119);
+        const t69_3 = t69[0];
+        const vt127 = vt125 / t69_3;
+        const vt128 = vt127 + 1e-8;
+        const vt129 = vt115 / vt128;
+        const t67_4 = t67[0];
+        const vt130 = t67_4 * vt129;
         const conv2d_2_bias_5 = conv2d_2_bias[i];
-        const vt132 = conv2d_2_bias_5 - vt131;
-        conv2d_2_bias_exp_avg[i] = vt116;
-        conv2d_2_bias_exp_avg_sq[i] = vt120;
-        conv2d_2_bias[i] = vt132;
+        const vt131 = conv2d_2_bias_5 - vt130;
+        conv2d_2_bias_exp_avg[i] = vt115;
+        conv2d_2_bias_exp_avg_sq[i] = vt119;
+        conv2d_2_bias[i] = vt131;
       }
     },
   },
   /**
-   * %133 = mul(0.9, conv2d_3.weight.exp_avg)  (mnist_cnn.nn:16:3)
-   * %134 = mul(0.1, grad_conv2d_3.weight)  (mnist_cnn.nn:16:3)
-   * %135 = add(%133, %134)  (mnist_cnn.nn:16:3)
-   * %136 = mul(0.999, conv2d_3.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %137 = mul(grad_conv2d_3.weight, grad_conv2d_3.weight)  (mnist_cnn.nn:16:3)
-   * %138 = mul(0.001, %137)  (mnist_cnn.nn:16:3)
-   * %139 = add(%136, %138)  (mnist_cnn.nn:16:3)
-   * %145 = sqrt(%139)  (mnist_cnn.nn:16:3)
-   * %147 = div(%145, %70)  (mnist_cnn.nn:16:3)
-   * %148 = add(%147, 1e-8)  (mnist_cnn.nn:16:3)
-   * %149 = div(%135, %148)  (mnist_cnn.nn:16:3)
-   * %150 = mul(%68, %149)  (mnist_cnn.nn:16:3)
-   * %151 = sub(conv2d_3.weight, %150)  (mnist_cnn.nn:16:3)
+   * %132 = mul(0.9, conv2d_3.weight.exp_avg)  (mnist_cnn.nn:16:3)
+   * %133 = mul(0.1, grad_conv2d_3.weight)  (mnist_cnn.nn:16:3)
+   * %134 = add(%132, %133)  (mnist_cnn.nn:16:3)
+   * %135 = mul(0.999, conv2d_3.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %136 = mul(grad_conv2d_3.weight, grad_conv2d_3.weight)  (mnist_cnn.nn:16:3)
+   * %137 = mul(0.001, %136)  (mnist_cnn.nn:16:3)
+   * %138 = add(%135, %137)  (mnist_cnn.nn:16:3)
+   * %144 = sqrt(%138)  (mnist_cnn.nn:16:3)
+   * %146 = div(%144, %69)  (mnist_cnn.nn:16:3)
+   * %147 = add(%146, 1e-8)  (mnist_cnn.nn:16:3)
+   * %148 = div(%134, %147)  (mnist_cnn.nn:16:3)
+   * %149 = mul(%67, %148)  (mnist_cnn.nn:16:3)
+   * %150 = sub(conv2d_3.weight, %149)  (mnist_cnn.nn:16:3)
    */
   update_conv2d_3_weight: {
     name: "update_conv2d_3_weight",
     wasm: 15,
-    wgsl: `// update_conv2d_3_weight: o0 = conv2d_3_weight_exp_avg, o1 = grad_conv2d_3_weight, o2 = conv2d_3_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_3_weight
+    wgsl: `// update_conv2d_3_weight: o0 = conv2d_3_weight_exp_avg, o1 = grad_conv2d_3_weight, o2 = conv2d_3_weight_exp_avg_sq, o3 = t69, o4 = t67, o5 = conv2d_3_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -811,27 +811,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv2d_3_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt133: f32 = (0.8999999761581421f * l_conv2d_3_weight_exp_avg_0);
+  let l_vt132: f32 = (0.8999999761581421f * l_conv2d_3_weight_exp_avg_0);
   let l_grad_conv2d_3_weight_1: f32 = mem[p.o1 + i];
-  let l_vt134: f32 = (0.10000000149011612f * l_grad_conv2d_3_weight_1);
-  let l_vt135: f32 = (l_vt133 + l_vt134);
+  let l_vt133: f32 = (0.10000000149011612f * l_grad_conv2d_3_weight_1);
+  let l_vt134: f32 = (l_vt132 + l_vt133);
   let l_conv2d_3_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt136: f32 = (0.9990000128746033f * l_conv2d_3_weight_exp_avg_sq_2);
-  let l_vt137: f32 = (l_grad_conv2d_3_weight_1 * l_grad_conv2d_3_weight_1);
-  let l_vt138: f32 = (0.0010000000474974513f * l_vt137);
-  let l_vt139: f32 = (l_vt136 + l_vt138);
-  let l_vt145: f32 = sqrt_f(l_vt139);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt147: f32 = (l_vt145 / l_t70_3);
-  let l_vt148: f32 = (l_vt147 + 9.99999993922529e-9f);
-  let l_vt149: f32 = (l_vt135 / l_vt148);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt150: f32 = (l_t68_4 * l_vt149);
+  let l_vt135: f32 = (0.9990000128746033f * l_conv2d_3_weight_exp_avg_sq_2);
+  let l_vt136: f32 = (l_grad_conv2d_3_weight_1 * l_grad_conv2d_3_weight_1);
+  let l_vt137: f32 = (0.0010000000474974513f * l_vt136);
+  let l_vt138: f32 = (l_vt135 + l_vt137);
+  let l_vt144: f32 = sqrt_f(l_vt138);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt146: f32 = (l_vt144 / l_t69_3);
+  let l_vt147: f32 = (l_vt146 + 9.99999993922529e-9f);
+  let l_vt148: f32 = (l_vt134 / l_vt147);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt149: f32 = (l_t67_4 * l_vt148);
   let l_conv2d_3_weight_5: f32 = mem[p.o5 + i];
-  let l_vt151: f32 = (l_conv2d_3_weight_5 - l_vt150);
-  mem[p.o0 + i] = l_vt135;
-  mem[p.o2 + i] = l_vt139;
-  mem[p.o5 + i] = l_vt151;
+  let l_vt150: f32 = (l_conv2d_3_weight_5 - l_vt149);
+  mem[p.o0 + i] = l_vt134;
+  mem[p.o2 + i] = l_vt138;
+  mem[p.o5 + i] = l_vt150;
 }`,
     cpu(
       size: number,
@@ -839,55 +839,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv2d_3_weight_exp_avg: FloatArray,
       grad_conv2d_3_weight: FloatArray,
       conv2d_3_weight_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       conv2d_3_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv2d_3_weight_exp_avg_0 = conv2d_3_weight_exp_avg[i];
-        const vt133 = 0.9 * conv2d_3_weight_exp_avg_0;
+        const vt132 = 0.9 * conv2d_3_weight_exp_avg_0;
         const grad_conv2d_3_weight_1 = grad_conv2d_3_weight[i];
-        const vt134 = 0.09999999999999998 * grad_conv2d_3_weight_1;
-        const vt135 = vt133 + vt134;
+        const vt133 = 0.09999999999999998 * grad_conv2d_3_weight_1;
+        const vt134 = vt132 + vt133;
         const conv2d_3_weight_exp_avg_sq_2 = conv2d_3_weight_exp_avg_sq[i];
-        const vt136 = 0.999 * conv2d_3_weight_exp_avg_sq_2;
-        const vt137 = grad_conv2d_3_weight_1 * grad_conv2d_3_weight_1;
-        const vt138 = 0.0010000000000000009 * vt137;
-        const vt139 = vt136 + vt138;
-        const vt145 = Math.sqrt(vt139);
-        const t70_3 = t70[0];
-        const vt147 = vt145 / t70_3;
-        const vt148 = vt147 + 1e-8;
-        const vt149 = vt135 / vt148;
-        const t68_4 = t68[0];
-        const vt150 = t68_4 * vt149;
+        const vt135 = 0.999 * conv2d_3_weight_exp_avg_sq_2;
+        const vt136 = grad_conv2d_3_weight_1 * grad_conv2d_3_weight_1;
+        const vt137 = 0.0010000000000000009 * vt136;
+        const vt138 = vt135 + vt137;
+        const vt144 = Math.sqrt(vt138);
+        const t69_3 = t69[0];
+        const vt146 = vt144 / t69_3;
+        const vt147 = vt146 + 1e-8;
+        const vt148 = vt134 / vt147;
+        const t67_4 = t67[0];
+        const vt149 = t67_4 * vt148;
         const conv2d_3_weight_5 = conv2d_3_weight[i];
-        const vt151 = conv2d_3_weight_5 - vt150;
-        conv2d_3_weight_exp_avg[i] = vt135;
-        conv2d_3_weight_exp_avg_sq[i] = vt139;
-        conv2d_3_weight[i] = vt151;
+        const vt150 = conv2d_3_weight_5 - vt149;
+        conv2d_3_weight_exp_avg[i] = vt134;
+        conv2d_3_weight_exp_avg_sq[i] = vt138;
+        conv2d_3_weight[i] = vt150;
       }
     },
   },
   /**
-   * %152 = mul(0.9, conv2d_3.bias.exp_avg)  (mnist_cnn.nn:16:3)
-   * %153 = mul(0.1, grad_conv2d_3.bias)  (mnist_cnn.nn:16:3)
-   * %154 = add(%152, %153)  (mnist_cnn.nn:16:3)
-   * %155 = mul(0.999, conv2d_3.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %156 = mul(grad_conv2d_3.bias, grad_conv2d_3.bias)  (mnist_cnn.nn:16:3)
-   * %157 = mul(0.001, %156)  (mnist_cnn.nn:16:3)
-   * %158 = add(%155, %157)  (mnist_cnn.nn:16:3)
-   * %164 = sqrt(%158)  (mnist_cnn.nn:16:3)
-   * %166 = div(%164, %70)  (mnist_cnn.nn:16:3)
-   * %167 = add(%166, 1e-8)  (mnist_cnn.nn:16:3)
-   * %168 = div(%154, %167)  (mnist_cnn.nn:16:3)
-   * %169 = mul(%68, %168)  (mnist_cnn.nn:16:3)
-   * %170 = sub(conv2d_3.bias, %169)  (mnist_cnn.nn:16:3)
+   * %151 = mul(0.9, conv2d_3.bias.exp_avg)  (mnist_cnn.nn:16:3)
+   * %152 = mul(0.1, grad_conv2d_3.bias)  (mnist_cnn.nn:16:3)
+   * %153 = add(%151, %152)  (mnist_cnn.nn:16:3)
+   * %154 = mul(0.999, conv2d_3.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %155 = mul(grad_conv2d_3.bias, grad_conv2d_3.bias)  (mnist_cnn.nn:16:3)
+   * %156 = mul(0.001, %155)  (mnist_cnn.nn:16:3)
+   * %157 = add(%154, %156)  (mnist_cnn.nn:16:3)
+   * %163 = sqrt(%157)  (mnist_cnn.nn:16:3)
+   * %165 = div(%163, %69)  (mnist_cnn.nn:16:3)
+   * %166 = add(%165, 1e-8)  (mnist_cnn.nn:16:3)
+   * %167 = div(%153, %166)  (mnist_cnn.nn:16:3)
+   * %168 = mul(%67, %167)  (mnist_cnn.nn:16:3)
+   * %169 = sub(conv2d_3.bias, %168)  (mnist_cnn.nn:16:3)
    */
   update_conv2d_3_bias: {
     name: "update_conv2d_3_bias",
     wasm: 16,
-    wgsl: `// update_conv2d_3_bias: o0 = conv2d_3_bias_exp_avg, o1 = grad_conv2d_3_bias, o2 = conv2d_3_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = conv2d_3_bias
+    wgsl: `// update_conv2d_3_bias: o0 = conv2d_3_bias_exp_avg, o1 = grad_conv2d_3_bias, o2 = conv2d_3_bias_exp_avg_sq, o3 = t69, o4 = t67, o5 = conv2d_3_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -896,27 +896,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv2d_3_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt152: f32 = (0.8999999761581421f * l_conv2d_3_bias_exp_avg_0);
+  let l_vt151: f32 = (0.8999999761581421f * l_conv2d_3_bias_exp_avg_0);
   let l_grad_conv2d_3_bias_1: f32 = mem[p.o1 + i];
-  let l_vt153: f32 = (0.10000000149011612f * l_grad_conv2d_3_bias_1);
-  let l_vt154: f32 = (l_vt152 + l_vt153);
+  let l_vt152: f32 = (0.10000000149011612f * l_grad_conv2d_3_bias_1);
+  let l_vt153: f32 = (l_vt151 + l_vt152);
   let l_conv2d_3_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt155: f32 = (0.9990000128746033f * l_conv2d_3_bias_exp_avg_sq_2);
-  let l_vt156: f32 = (l_grad_conv2d_3_bias_1 * l_grad_conv2d_3_bias_1);
-  let l_vt157: f32 = (0.0010000000474974513f * l_vt156);
-  let l_vt158: f32 = (l_vt155 + l_vt157);
-  let l_vt164: f32 = sqrt_f(l_vt158);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt166: f32 = (l_vt164 / l_t70_3);
-  let l_vt167: f32 = (l_vt166 + 9.99999993922529e-9f);
-  let l_vt168: f32 = (l_vt154 / l_vt167);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt169: f32 = (l_t68_4 * l_vt168);
+  let l_vt154: f32 = (0.9990000128746033f * l_conv2d_3_bias_exp_avg_sq_2);
+  let l_vt155: f32 = (l_grad_conv2d_3_bias_1 * l_grad_conv2d_3_bias_1);
+  let l_vt156: f32 = (0.0010000000474974513f * l_vt155);
+  let l_vt157: f32 = (l_vt154 + l_vt156);
+  let l_vt163: f32 = sqrt_f(l_vt157);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt165: f32 = (l_vt163 / l_t69_3);
+  let l_vt166: f32 = (l_vt165 + 9.99999993922529e-9f);
+  let l_vt167: f32 = (l_vt153 / l_vt166);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt168: f32 = (l_t67_4 * l_vt167);
   let l_conv2d_3_bias_5: f32 = mem[p.o5 + i];
-  let l_vt170: f32 = (l_conv2d_3_bias_5 - l_vt169);
-  mem[p.o0 + i] = l_vt154;
-  mem[p.o2 + i] = l_vt158;
-  mem[p.o5 + i] = l_vt170;
+  let l_vt169: f32 = (l_conv2d_3_bias_5 - l_vt168);
+  mem[p.o0 + i] = l_vt153;
+  mem[p.o2 + i] = l_vt157;
+  mem[p.o5 + i] = l_vt169;
 }`,
     cpu(
       size: number,
@@ -924,55 +924,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv2d_3_bias_exp_avg: FloatArray,
       grad_conv2d_3_bias: FloatArray,
       conv2d_3_bias_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       conv2d_3_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv2d_3_bias_exp_avg_0 = conv2d_3_bias_exp_avg[i];
-        const vt152 = 0.9 * conv2d_3_bias_exp_avg_0;
+        const vt151 = 0.9 * conv2d_3_bias_exp_avg_0;
         const grad_conv2d_3_bias_1 = grad_conv2d_3_bias[i];
-        const vt153 = 0.09999999999999998 * grad_conv2d_3_bias_1;
-        const vt154 = vt152 + vt153;
+        const vt152 = 0.09999999999999998 * grad_conv2d_3_bias_1;
+        const vt153 = vt151 + vt152;
         const conv2d_3_bias_exp_avg_sq_2 = conv2d_3_bias_exp_avg_sq[i];
-        const vt155 = 0.999 * conv2d_3_bias_exp_avg_sq_2;
-        const vt156 = grad_conv2d_3_bias_1 * grad_conv2d_3_bias_1;
-        const vt157 = 0.0010000000000000009 * vt156;
-        const vt158 = vt155 + vt157;
-        const vt164 = Math.sqrt(vt158);
-        const t70_3 = t70[0];
-        const vt166 = vt164 / t70_3;
-        const vt167 = vt166 + 1e-8;
-        const vt168 = vt154 / vt167;
-        const t68_4 = t68[0];
-        const vt169 = t68_4 * vt168;
+        const vt154 = 0.999 * conv2d_3_bias_exp_avg_sq_2;
+        const vt155 = grad_conv2d_3_bias_1 * grad_conv2d_3_bias_1;
+        const vt156 = 0.0010000000000000009 * vt155;
+        const vt157 = vt154 + vt156;
+        const vt163 = Math.sqrt(vt157);
+        const t69_3 = t69[0];
+        const vt165 = vt163 / t69_3;
+        const vt166 = vt165 + 1e-8;
+        const vt167 = vt153 / vt166;
+        const t67_4 = t67[0];
+        const vt168 = t67_4 * vt167;
         const conv2d_3_bias_5 = conv2d_3_bias[i];
-        const vt170 = conv2d_3_bias_5 - vt169;
-        conv2d_3_bias_exp_avg[i] = vt154;
-        conv2d_3_bias_exp_avg_sq[i] = vt158;
-        conv2d_3_bias[i] = vt170;
+        const vt169 = conv2d_3_bias_5 - vt168;
+        conv2d_3_bias_exp_avg[i] = vt153;
+        conv2d_3_bias_exp_avg_sq[i] = vt157;
+        conv2d_3_bias[i] = vt169;
       }
     },
   },
   /**
-   * %171 = mul(0.9, dense_1.weight.exp_avg)  (mnist_cnn.nn:16:3)
-   * %172 = mul(0.1, grad_dense_1.weight)  (mnist_cnn.nn:16:3)
-   * %173 = add(%171, %172)  (mnist_cnn.nn:16:3)
-   * %174 = mul(0.999, dense_1.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %175 = mul(grad_dense_1.weight, grad_dense_1.weight)  (mnist_cnn.nn:16:3)
-   * %176 = mul(0.001, %175)  (mnist_cnn.nn:16:3)
-   * %177 = add(%174, %176)  (mnist_cnn.nn:16:3)
-   * %183 = sqrt(%177)  (mnist_cnn.nn:16:3)
-   * %185 = div(%183, %70)  (mnist_cnn.nn:16:3)
-   * %186 = add(%185, 1e-8)  (mnist_cnn.nn:16:3)
-   * %187 = div(%173, %186)  (mnist_cnn.nn:16:3)
-   * %188 = mul(%68, %187)  (mnist_cnn.nn:16:3)
-   * %189 = sub(dense_1.weight, %188)  (mnist_cnn.nn:16:3)
+   * %170 = mul(0.9, dense_1.weight.exp_avg)  (mnist_cnn.nn:16:3)
+   * %171 = mul(0.1, grad_dense_1.weight)  (mnist_cnn.nn:16:3)
+   * %172 = add(%170, %171)  (mnist_cnn.nn:16:3)
+   * %173 = mul(0.999, dense_1.weight.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %174 = mul(grad_dense_1.weight, grad_dense_1.weight)  (mnist_cnn.nn:16:3)
+   * %175 = mul(0.001, %174)  (mnist_cnn.nn:16:3)
+   * %176 = add(%173, %175)  (mnist_cnn.nn:16:3)
+   * %182 = sqrt(%176)  (mnist_cnn.nn:16:3)
+   * %184 = div(%182, %69)  (mnist_cnn.nn:16:3)
+   * %185 = add(%184, 1e-8)  (mnist_cnn.nn:16:3)
+   * %186 = div(%172, %185)  (mnist_cnn.nn:16:3)
+   * %187 = mul(%67, %186)  (mnist_cnn.nn:16:3)
+   * %188 = sub(dense_1.weight, %187)  (mnist_cnn.nn:16:3)
    */
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 17,
-    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t70, o4 = t68, o5 = dense_1_weight
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t69, o4 = t67, o5 = dense_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -981,27 +981,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt171: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_vt170: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
   let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt172: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
-  let l_vt173: f32 = (l_vt171 + l_vt172);
+  let l_vt171: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt172: f32 = (l_vt170 + l_vt171);
   let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt174: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
-  let l_vt175: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
-  let l_vt176: f32 = (0.0010000000474974513f * l_vt175);
-  let l_vt177: f32 = (l_vt174 + l_vt176);
-  let l_vt183: f32 = sqrt_f(l_vt177);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt185: f32 = (l_vt183 / l_t70_3);
-  let l_vt186: f32 = (l_vt185 + 9.99999993922529e-9f);
-  let l_vt187: f32 = (l_vt173 / l_vt186);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt188: f32 = (l_t68_4 * l_vt187);
+  let l_vt173: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt174: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt175: f32 = (0.0010000000474974513f * l_vt174);
+  let l_vt176: f32 = (l_vt173 + l_vt175);
+  let l_vt182: f32 = sqrt_f(l_vt176);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt184: f32 = (l_vt182 / l_t69_3);
+  let l_vt185: f32 = (l_vt184 + 9.99999993922529e-9f);
+  let l_vt186: f32 = (l_vt172 / l_vt185);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt187: f32 = (l_t67_4 * l_vt186);
   let l_dense_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt189: f32 = (l_dense_1_weight_5 - l_vt188);
-  mem[p.o0 + i] = l_vt173;
-  mem[p.o2 + i] = l_vt177;
-  mem[p.o5 + i] = l_vt189;
+  let l_vt188: f32 = (l_dense_1_weight_5 - l_vt187);
+  mem[p.o0 + i] = l_vt172;
+  mem[p.o2 + i] = l_vt176;
+  mem[p.o5 + i] = l_vt188;
 }`,
     cpu(
       size: number,
@@ -1009,55 +1009,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_weight_exp_avg: FloatArray,
       grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt171 = 0.9 * dense_1_weight_exp_avg_0;
+        const vt170 = 0.9 * dense_1_weight_exp_avg_0;
         const grad_dense_1_weight_1 = grad_dense_1_weight[i];
-        const vt172 = 0.09999999999999998 * grad_dense_1_weight_1;
-        const vt173 = vt171 + vt172;
+        const vt171 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt172 = vt170 + vt171;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt174 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt175 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
-        const vt176 = 0.0010000000000000009 * vt175;
-        const vt177 = vt174 + vt176;
-        const vt183 = Math.sqrt(vt177);
-        const t70_3 = t70[0];
-        const vt185 = vt183 / t70_3;
-        const vt186 = vt185 + 1e-8;
-        const vt187 = vt173 / vt186;
-        const t68_4 = t68[0];
-        const vt188 = t68_4 * vt187;
+        const vt173 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt174 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt175 = 0.0010000000000000009 * vt174;
+        const vt176 = vt173 + vt175;
+        const vt182 = Math.sqrt(vt176);
+        const t69_3 = t69[0];
+        const vt184 = vt182 / t69_3;
+        const vt185 = vt184 + 1e-8;
+        const vt186 = vt172 / vt185;
+        const t67_4 = t67[0];
+        const vt187 = t67_4 * vt186;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt189 = dense_1_weight_5 - vt188;
-        dense_1_weight_exp_avg[i] = vt173;
-        dense_1_weight_exp_avg_sq[i] = vt177;
-        dense_1_weight[i] = vt189;
+        const vt188 = dense_1_weight_5 - vt187;
+        dense_1_weight_exp_avg[i] = vt172;
+        dense_1_weight_exp_avg_sq[i] = vt176;
+        dense_1_weight[i] = vt188;
       }
     },
   },
   /**
-   * %190 = mul(0.9, dense_1.bias.exp_avg)  (mnist_cnn.nn:16:3)
-   * %191 = mul(0.1, grad_dense_1.bias)  (mnist_cnn.nn:16:3)
-   * %192 = add(%190, %191)  (mnist_cnn.nn:16:3)
-   * %193 = mul(0.999, dense_1.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
-   * %194 = mul(grad_dense_1.bias, grad_dense_1.bias)  (mnist_cnn.nn:16:3)
-   * %195 = mul(0.001, %194)  (mnist_cnn.nn:16:3)
-   * %196 = add(%193, %195)  (mnist_cnn.nn:16:3)
-   * %202 = sqrt(%196)  (mnist_cnn.nn:16:3)
-   * %204 = div(%202, %70)  (mnist_cnn.nn:16:3)
-   * %205 = add(%204, 1e-8)  (mnist_cnn.nn:16:3)
-   * %206 = div(%192, %205)  (mnist_cnn.nn:16:3)
-   * %207 = mul(%68, %206)  (mnist_cnn.nn:16:3)
-   * %208 = sub(dense_1.bias, %207)  (mnist_cnn.nn:16:3)
+   * %189 = mul(0.9, dense_1.bias.exp_avg)  (mnist_cnn.nn:16:3)
+   * %190 = mul(0.1, grad_dense_1.bias)  (mnist_cnn.nn:16:3)
+   * %191 = add(%189, %190)  (mnist_cnn.nn:16:3)
+   * %192 = mul(0.999, dense_1.bias.exp_avg_sq)  (mnist_cnn.nn:16:3)
+   * %193 = mul(grad_dense_1.bias, grad_dense_1.bias)  (mnist_cnn.nn:16:3)
+   * %194 = mul(0.001, %193)  (mnist_cnn.nn:16:3)
+   * %195 = add(%192, %194)  (mnist_cnn.nn:16:3)
+   * %201 = sqrt(%195)  (mnist_cnn.nn:16:3)
+   * %203 = div(%201, %69)  (mnist_cnn.nn:16:3)
+   * %204 = add(%203, 1e-8)  (mnist_cnn.nn:16:3)
+   * %205 = div(%191, %204)  (mnist_cnn.nn:16:3)
+   * %206 = mul(%67, %205)  (mnist_cnn.nn:16:3)
+   * %207 = sub(dense_1.bias, %206)  (mnist_cnn.nn:16:3)
    */
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 18,
-    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t70, o4 = t68, o5 = dense_1_bias
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t69, o4 = t67, o5 = dense_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -1066,27 +1066,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt190: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_vt189: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
   let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt191: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
-  let l_vt192: f32 = (l_vt190 + l_vt191);
+  let l_vt190: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt191: f32 = (l_vt189 + l_vt190);
   let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt193: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
-  let l_vt194: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
-  let l_vt195: f32 = (0.0010000000474974513f * l_vt194);
-  let l_vt196: f32 = (l_vt193 + l_vt195);
-  let l_vt202: f32 = sqrt_f(l_vt196);
-  let l_t70_3: f32 = mem[p.o3 + 0u];
-  let l_vt204: f32 = (l_vt202 / l_t70_3);
-  let l_vt205: f32 = (l_vt204 + 9.99999993922529e-9f);
-  let l_vt206: f32 = (l_vt192 / l_vt205);
-  let l_t68_4: f32 = mem[p.o4 + 0u];
-  let l_vt207: f32 = (l_t68_4 * l_vt206);
+  let l_vt192: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt193: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt194: f32 = (0.0010000000474974513f * l_vt193);
+  let l_vt195: f32 = (l_vt192 + l_vt194);
+  let l_vt201: f32 = sqrt_f(l_vt195);
+  let l_t69_3: f32 = mem[p.o3 + 0u];
+  let l_vt203: f32 = (l_vt201 / l_t69_3);
+  let l_vt204: f32 = (l_vt203 + 9.99999993922529e-9f);
+  let l_vt205: f32 = (l_vt191 / l_vt204);
+  let l_t67_4: f32 = mem[p.o4 + 0u];
+  let l_vt206: f32 = (l_t67_4 * l_vt205);
   let l_dense_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt208: f32 = (l_dense_1_bias_5 - l_vt207);
-  mem[p.o0 + i] = l_vt192;
-  mem[p.o2 + i] = l_vt196;
-  mem[p.o5 + i] = l_vt208;
+  let l_vt207: f32 = (l_dense_1_bias_5 - l_vt206);
+  mem[p.o0 + i] = l_vt191;
+  mem[p.o2 + i] = l_vt195;
+  mem[p.o5 + i] = l_vt207;
 }`,
     cpu(
       size: number,
@@ -1094,33 +1094,33 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_bias_exp_avg: FloatArray,
       grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t70: FloatArray,
-      t68: FloatArray,
+      t69: FloatArray,
+      t67: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt190 = 0.9 * dense_1_bias_exp_avg_0;
+        const vt189 = 0.9 * dense_1_bias_exp_avg_0;
         const grad_dense_1_bias_1 = grad_dense_1_bias[i];
-        const vt191 = 0.09999999999999998 * grad_dense_1_bias_1;
-        const vt192 = vt190 + vt191;
+        const vt190 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt191 = vt189 + vt190;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt193 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt194 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
-        const vt195 = 0.0010000000000000009 * vt194;
-        const vt196 = vt193 + vt195;
-        const vt202 = Math.sqrt(vt196);
-        const t70_3 = t70[0];
-        const vt204 = vt202 / t70_3;
-        const vt205 = vt204 + 1e-8;
-        const vt206 = vt192 / vt205;
-        const t68_4 = t68[0];
-        const vt207 = t68_4 * vt206;
+        const vt192 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt193 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt194 = 0.0010000000000000009 * vt193;
+        const vt195 = vt192 + vt194;
+        const vt201 = Math.sqrt(vt195);
+        const t69_3 = t69[0];
+        const vt203 = vt201 / t69_3;
+        const vt204 = vt203 + 1e-8;
+        const vt205 = vt191 / vt204;
+        const t67_4 = t67[0];
+        const vt206 = t67_4 * vt205;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt208 = dense_1_bias_5 - vt207;
-        dense_1_bias_exp_avg[i] = vt192;
-        dense_1_bias_exp_avg_sq[i] = vt196;
-        dense_1_bias[i] = vt208;
+        const vt207 = dense_1_bias_5 - vt206;
+        dense_1_bias_exp_avg[i] = vt191;
+        dense_1_bias_exp_avg_sq[i] = vt195;
+        dense_1_bias[i] = vt207;
       }
     },
   },
@@ -1536,19 +1536,19 @@ export class MnistCnn extends CompiledModel {
     const rt = this.rt;
     const data = { x: rt.alloc(n * 784), y: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
-    const s0 = rt.alloc(Math.max(n * 6272, 6272)); // reused: %1, then %5, then %49, then %52, then grad_conv2d_1.weight
-    const s1 = rt.alloc(Math.max(n * 6272, 8)); // reused: %3, then %53, then grad_conv2d_1.bias
-    const s2 = rt.alloc(Math.max(n * 6272, 1)); // reused: %4, then grad_conv2d_1, then %219
-    const s3 = rt.alloc(Math.max(n * 3136, 3136)); // reused: %6, then %10, then %41, then %44, then grad_avgpool2d_1, then %68
-    const s4 = rt.alloc(Math.max(n * 3136, 16)); // reused: %8, then %45, then grad_conv2d_2.bias
-    const s5 = rt.alloc(Math.max(n * 3136, 1)); // reused: %9, then grad_conv2d_2, then %70
-    const s6 = rt.alloc(n * 800); // reused: %11, then %209, then %16, then %18, then %210
-    const s7 = rt.alloc(Math.max(n * 800, 1152)); // reused: %13, then %36, then grad_avgpool2d_2, then grad_conv2d_2.weight
-    const s8 = rt.alloc(n * 800); // reused: %14, then %212, then grad_conv2d_3
-    const s9 = rt.alloc(Math.max(n * 10, 10)); // reused: %17, then %214, then grad_dense_1.bias
-    const s10 = rt.alloc(Math.max(n * 10, 1)); // reused: %213, then %216
-    const s11 = rt.alloc(Math.max(n * 10, 32)); // reused: %215, then grad_dense_1, then %37, then grad_conv2d_3.bias
-    const s12 = rt.alloc(Math.max(n * 32, 4608)); // reused: grad_global_avgpool_1, then grad_conv2d_3.weight, then %30
+    const s0 = rt.alloc(Math.max(n * 6272, 6272)); // reused: %1, then %5, then %48, then %51, then grad_conv2d_1.weight
+    const s1 = rt.alloc(Math.max(n * 6272, 8)); // reused: %3, then %52, then grad_conv2d_1.bias
+    const s2 = rt.alloc(Math.max(n * 6272, 1)); // reused: %4, then grad_conv2d_1, then %218
+    const s3 = rt.alloc(Math.max(n * 3136, 3136)); // reused: %6, then %10, then %40, then %43, then grad_avgpool2d_1, then %67
+    const s4 = rt.alloc(Math.max(n * 3136, 16)); // reused: %8, then %44, then grad_conv2d_2.bias
+    const s5 = rt.alloc(Math.max(n * 3136, 1)); // reused: %9, then grad_conv2d_2, then %69
+    const s6 = rt.alloc(n * 800); // reused: %11, then %208, then %16, then %18, then %209
+    const s7 = rt.alloc(Math.max(n * 800, 1152)); // reused: %13, then %35, then grad_avgpool2d_2, then grad_conv2d_2.weight
+    const s8 = rt.alloc(n * 800); // reused: %14, then %211, then grad_conv2d_3
+    const s9 = rt.alloc(Math.max(n * 10, 10)); // reused: %17, then %213, then grad_dense_1.bias
+    const s10 = rt.alloc(Math.max(n * 10, 1)); // reused: %212, then %215
+    const s11 = rt.alloc(Math.max(n * 10, 32)); // reused: %214, then grad_dense_1, then %36, then grad_conv2d_3.bias
+    const s12 = rt.alloc(Math.max(n * 32, 4608)); // reused: grad_global_avgpool_1, then grad_conv2d_3.weight, then %29
     const s13 = rt.alloc(320); // grad_dense_1.weight
     return {
       data,
@@ -1764,11 +1764,11 @@ export class MnistCnn extends CompiledModel {
     rt.conv2d(b.s3, p["conv2d_3.weight"], b.s6, b.conv4);
     // mnist_cnn.nn:11:10 conv2d_3: %13 = add(%11, %12); %14 = relu(%13)
     rt.run(kernels.conv2d_3_add_relu, n * 800, n, b.s6, p["conv2d_3.bias"], b.s7, b.s8);
-    // mnist_cnn.nn:11:32 global_avgpool_1: %209 = sum(%14; axes=[2, 3], keepdims)
+    // mnist_cnn.nn:11:32 global_avgpool_1: %208 = sum(%14; axes=[2, 3], keepdims)
     rt.sum(b.s8, b.s6, n * 32, 25, 1);
-    // mnist_cnn.nn:11:32 global_avgpool_1: %212 = div(%210, %211)
+    // mnist_cnn.nn:11:32 global_avgpool_1: %211 = div(%209, %210)
     rt.run(kernels.global_avgpool_1_div, n * 32, n, b.s6, b.s8);
-    // mnist_cnn.nn:12:10 dense_1: %16 = matmul(%212, dense_1.weight; transB)
+    // mnist_cnn.nn:12:10 dense_1: %16 = matmul(%211, dense_1.weight; transB)
     // then mnist_cnn.nn:12:10 dense_1: %17 = add(%16, dense_1.bias)
     rt.gemmThen(
       b.s8,
@@ -1786,13 +1786,13 @@ export class MnistCnn extends CompiledModel {
     );
     // mnist_cnn.nn:12:23: %18 = softmax(%17; axis=-1)
     rt.softmax(b.s9, b.s6, n, 10, 1);
-    // mnist_cnn.nn:15:13: %213 = log_softmax(%17; axis=-1)
+    // mnist_cnn.nn:15:13: %212 = log_softmax(%17; axis=-1)
     rt.logSoftmax(b.s9, b.s10, n, 10, 1);
-    // mnist_cnn.nn:15:13: %214 = one_hot(y; classes=10); %215 = mul(%214, %213)
+    // mnist_cnn.nn:15:13: %213 = one_hot(y; classes=10); %214 = mul(%213, %212)
     rt.run(kernels.one_hot_mul, n * 10, n, b.data.y, b.s10, b.s9, b.s11);
-    // mnist_cnn.nn:15:13: %216 = sum(%215; axes=all)
+    // mnist_cnn.nn:15:13: %215 = sum(%214; axes=all)
     rt.sum(b.s11, b.s10, 1, n * 10, 1);
-    // mnist_cnn.nn:15:13: %23 = sub(%18, %214); grad_dense_1 = div(%23, %218)
+    // mnist_cnn.nn:15:13: %23 = sub(%18, %213); grad_dense_1 = div(%23, %217)
     rt.run(kernels.sub_div, n * 10, n, b.s6, b.s9, b.grad_dense_1);
     // mnist_cnn.nn:12:10 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 10);
@@ -1806,7 +1806,7 @@ export class MnistCnn extends CompiledModel {
       /* k */ 10,
       /* flags */ 0,
     );
-    // mnist_cnn.nn:12:10 dense_1: grad_dense_1.weight = matmul(grad_dense_1, %212; transA)
+    // mnist_cnn.nn:12:10 dense_1: grad_dense_1.weight = matmul(grad_dense_1, %211; transA)
     rt.gemm(
       b.grad_dense_1,
       b.s8,
@@ -1820,39 +1820,39 @@ export class MnistCnn extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 320,
     );
-    // mnist_cnn.nn:11:32 global_avgpool_1: %31 = broadcast_to(%30; shape=[batch, 32, 5, 5]); %33 = div(%31, %211); %34 = gt(%13, 0); grad_conv2d_3 = mul(%33, %34)
+    // mnist_cnn.nn:11:32 global_avgpool_1: %30 = broadcast_to(%29; shape=[batch, 32, 5, 5]); %32 = div(%30, %210); %33 = gt(%13, 0); grad_conv2d_3 = mul(%32, %33)
     rt.run(kernels.global_avgpool_1_broadcast_to_mul, n * 800, n, b.s12, b.s7, b.grad_conv2d_3);
-    // mnist_cnn.nn:11:10 conv2d_3: %36 = sum(grad_conv2d_3; axes=[0])
+    // mnist_cnn.nn:11:10 conv2d_3: %35 = sum(grad_conv2d_3; axes=[0])
     rt.sum(b.grad_conv2d_3, b.s7, 1, n, 800);
-    // mnist_cnn.nn:11:10 conv2d_3: %37 = sum(%36; axes=[1, 2], keepdims)
+    // mnist_cnn.nn:11:10 conv2d_3: %36 = sum(%35; axes=[1, 2], keepdims)
     rt.sum(b.s7, b.s11, 32, 25, 1);
     // mnist_cnn.nn:11:10 conv2d_3: grad_avgpool2d_2 = conv2d_grad_input(grad_conv2d_3, conv2d_3.weight, %10; stride=1, padding=0,0,0,0)
     rt.conv2dGradInput(b.grad_conv2d_3, p["conv2d_3.weight"], b.grad_avgpool2d_2, b.conv5);
     // mnist_cnn.nn:11:10 conv2d_3: grad_conv2d_3.weight = conv2d_grad_weight(%10, grad_conv2d_3, conv2d_3.weight; stride=1, padding=0,0,0,0)
     rt.conv2dGradWeight(b.s3, b.grad_conv2d_3, b.grad_conv2d_3_weight, b.conv6);
-    // mnist_cnn.nn:10:47 avgpool2d_2: %41 = avgpool2d_grad(grad_avgpool2d_2, %9; size=2, stride=2, padding=0)
+    // mnist_cnn.nn:10:47 avgpool2d_2: %40 = avgpool2d_grad(grad_avgpool2d_2, %9; size=2, stride=2, padding=0)
     rt.avgpool2dGrad(b.grad_avgpool2d_2, b.s3, b.pool7);
-    // mnist_cnn.nn:10:39: %42 = gt(%8, 0); grad_conv2d_2 = mul(%41, %42)
+    // mnist_cnn.nn:10:39: %41 = gt(%8, 0); grad_conv2d_2 = mul(%40, %41)
     rt.run(kernels.gt_mul, n * 3136, n, b.s4, b.s3, b.grad_conv2d_2);
-    // mnist_cnn.nn:10:10 conv2d_2: %44 = sum(grad_conv2d_2; axes=[0])
+    // mnist_cnn.nn:10:10 conv2d_2: %43 = sum(grad_conv2d_2; axes=[0])
     rt.sum(b.grad_conv2d_2, b.s3, 1, n, 3136);
-    // mnist_cnn.nn:10:10 conv2d_2: %45 = sum(%44; axes=[1, 2], keepdims)
+    // mnist_cnn.nn:10:10 conv2d_2: %44 = sum(%43; axes=[1, 2], keepdims)
     rt.sum(b.s3, b.s4, 16, 196, 1);
     // mnist_cnn.nn:10:10 conv2d_2: grad_avgpool2d_1 = conv2d_grad_input(grad_conv2d_2, conv2d_2.weight, %5; stride=1, padding=1,1,1,1)
     rt.conv2dGradInput(b.grad_conv2d_2, p["conv2d_2.weight"], b.grad_avgpool2d_1, b.conv8);
     // mnist_cnn.nn:10:10 conv2d_2: grad_conv2d_2.weight = conv2d_grad_weight(%5, grad_conv2d_2, conv2d_2.weight; stride=1, padding=1,1,1,1)
     rt.conv2dGradWeight(b.s0, b.grad_conv2d_2, b.grad_conv2d_2_weight, b.conv9);
-    // mnist_cnn.nn:9:46 avgpool2d_1: %49 = avgpool2d_grad(grad_avgpool2d_1, %4; size=2, stride=2, padding=0)
+    // mnist_cnn.nn:9:46 avgpool2d_1: %48 = avgpool2d_grad(grad_avgpool2d_1, %4; size=2, stride=2, padding=0)
     rt.avgpool2dGrad(b.grad_avgpool2d_1, b.s0, b.pool10);
-    // mnist_cnn.nn:9:38: %50 = gt(%3, 0); grad_conv2d_1 = mul(%49, %50)
+    // mnist_cnn.nn:9:38: %49 = gt(%3, 0); grad_conv2d_1 = mul(%48, %49)
     rt.run(kernels.gt_mul_2, n * 6272, n, b.s1, b.s0, b.grad_conv2d_1);
-    // mnist_cnn.nn:9:10 conv2d_1: %52 = sum(grad_conv2d_1; axes=[0])
+    // mnist_cnn.nn:9:10 conv2d_1: %51 = sum(grad_conv2d_1; axes=[0])
     rt.sum(b.grad_conv2d_1, b.s0, 1, n, 6272);
-    // mnist_cnn.nn:9:10 conv2d_1: %53 = sum(%52; axes=[1, 2], keepdims)
+    // mnist_cnn.nn:9:10 conv2d_1: %52 = sum(%51; axes=[1, 2], keepdims)
     rt.sum(b.s0, b.s1, 8, 784, 1);
     // mnist_cnn.nn:9:10 conv2d_1: grad_conv2d_1.weight = conv2d_grad_weight(x, grad_conv2d_1, conv2d_1.weight; stride=1, padding=1,1,1,1)
     rt.conv2dGradWeight(b.data.x, b.grad_conv2d_1, b.grad_conv2d_1_weight, b.conv11);
-    // mnist_cnn.nn:15:13: %217 = neg(%216); %219 = div(%217, %218); %56 = add(optimizer.step, 1); %64 = pow(0.9, %56); %65 = sub(1, %64); %66 = pow(0.999, %56); %67 = sub(1, %66); %68 = div(optimizer.lr, %65); %70 = sqrt(%67)
+    // mnist_cnn.nn:15:13: %216 = neg(%215); %218 = div(%216, %217); %55 = add(optimizer.step, 1); %63 = pow(0.9, %55); %64 = sub(1, %63); %65 = pow(0.999, %55); %66 = sub(1, %65); %67 = div(optimizer.lr, %64); %69 = sqrt(%66)
     rt.run(
       kernels.update_optimizer_step,
       1,
@@ -1864,7 +1864,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       b.s5,
     );
-    // mnist_cnn.nn:16:3 conv2d_1: %57 = mul(0.9, conv2d_1.weight.exp_avg); %58 = mul(0.1, grad_conv2d_1.weight); %59 = add(%57, %58); %60 = mul(0.999, conv2d_1.weight.exp_avg_sq); %61 = mul(grad_conv2d_1.weight, grad_conv2d_1.weight); %62 = mul(0.001, %61); %63 = add(%60, %62); %69 = sqrt(%63); %71 = div(%69, %70); %72 = add(%71, 1e-8); %73 = div(%59, %72); %74 = mul(%68, %73); %75 = sub(conv2d_1.weight, %74)
+    // mnist_cnn.nn:16:3 conv2d_1: %56 = mul(0.9, conv2d_1.weight.exp_avg); %57 = mul(0.1, grad_conv2d_1.weight); %58 = add(%56, %57); %59 = mul(0.999, conv2d_1.weight.exp_avg_sq); %60 = mul(grad_conv2d_1.weight, grad_conv2d_1.weight); %61 = mul(0.001, %60); %62 = add(%59, %61); %68 = sqrt(%62); %70 = div(%68, %69); %71 = add(%70, 1e-8); %72 = div(%58, %71); %73 = mul(%67, %72); %74 = sub(conv2d_1.weight, %73)
     rt.run(
       kernels.update_conv2d_1_weight,
       72,
@@ -1876,7 +1876,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["conv2d_1.weight"],
     );
-    // mnist_cnn.nn:16:3 conv2d_1: %76 = mul(0.9, conv2d_1.bias.exp_avg); %77 = mul(0.1, grad_conv2d_1.bias); %78 = add(%76, %77); %79 = mul(0.999, conv2d_1.bias.exp_avg_sq); %80 = mul(grad_conv2d_1.bias, grad_conv2d_1.bias); %81 = mul(0.001, %80); %82 = add(%79, %81); %88 = sqrt(%82); %90 = div(%88, %70); %91 = add(%90, 1e-8); %92 = div(%78, %91); %93 = mul(%68, %92); %94 = sub(conv2d_1.bias, %93)
+    // mnist_cnn.nn:16:3 conv2d_1: %75 = mul(0.9, conv2d_1.bias.exp_avg); %76 = mul(0.1, grad_conv2d_1.bias); %77 = add(%75, %76); %78 = mul(0.999, conv2d_1.bias.exp_avg_sq); %79 = mul(grad_conv2d_1.bias, grad_conv2d_1.bias); %80 = mul(0.001, %79); %81 = add(%78, %80); %87 = sqrt(%81); %89 = div(%87, %69); %90 = add(%89, 1e-8); %91 = div(%77, %90); %92 = mul(%67, %91); %93 = sub(conv2d_1.bias, %92)
     rt.run(
       kernels.update_conv2d_1_bias,
       8,
@@ -1888,7 +1888,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["conv2d_1.bias"],
     );
-    // mnist_cnn.nn:16:3 conv2d_2: %95 = mul(0.9, conv2d_2.weight.exp_avg); %96 = mul(0.1, grad_conv2d_2.weight); %97 = add(%95, %96); %98 = mul(0.999, conv2d_2.weight.exp_avg_sq); %99 = mul(grad_conv2d_2.weight, grad_conv2d_2.weight); %100 = mul(0.001, %99); %101 = add(%98, %100); %107 = sqrt(%101); %109 = div(%107, %70); %110 = add(%109, 1e-8); %111 = div(%97, %110); %112 = mul(%68, %111); %113 = sub(conv2d_2.weight, %112)
+    // mnist_cnn.nn:16:3 conv2d_2: %94 = mul(0.9, conv2d_2.weight.exp_avg); %95 = mul(0.1, grad_conv2d_2.weight); %96 = add(%94, %95); %97 = mul(0.999, conv2d_2.weight.exp_avg_sq); %98 = mul(grad_conv2d_2.weight, grad_conv2d_2.weight); %99 = mul(0.001, %98); %100 = add(%97, %99); %106 = sqrt(%100); %108 = div(%106, %69); %109 = add(%108, 1e-8); %110 = div(%96, %109); %111 = mul(%67, %110); %112 = sub(conv2d_2.weight, %111)
     rt.run(
       kernels.update_conv2d_2_weight,
       1152,
@@ -1900,7 +1900,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["conv2d_2.weight"],
     );
-    // mnist_cnn.nn:16:3 conv2d_2: %114 = mul(0.9, conv2d_2.bias.exp_avg); %115 = mul(0.1, grad_conv2d_2.bias); %116 = add(%114, %115); %117 = mul(0.999, conv2d_2.bias.exp_avg_sq); %118 = mul(grad_conv2d_2.bias, grad_conv2d_2.bias); %119 = mul(0.001, %118); %120 = add(%117, %119); %126 = sqrt(%120); %128 = div(%126, %70); %129 = add(%128, 1e-8); %130 = div(%116, %129); %131 = mul(%68, %130); %132 = sub(conv2d_2.bias, %131)
+    // mnist_cnn.nn:16:3 conv2d_2: %113 = mul(0.9, conv2d_2.bias.exp_avg); %114 = mul(0.1, grad_conv2d_2.bias); %115 = add(%113, %114); %116 = mul(0.999, conv2d_2.bias.exp_avg_sq); %117 = mul(grad_conv2d_2.bias, grad_conv2d_2.bias); %118 = mul(0.001, %117); %119 = add(%116, %118); %125 = sqrt(%119); %127 = div(%125, %69); %128 = add(%127, 1e-8); %129 = div(%115, %128); %130 = mul(%67, %129); %131 = sub(conv2d_2.bias, %130)
     rt.run(
       kernels.update_conv2d_2_bias,
       16,
@@ -1912,7 +1912,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["conv2d_2.bias"],
     );
-    // mnist_cnn.nn:16:3 conv2d_3: %133 = mul(0.9, conv2d_3.weight.exp_avg); %134 = mul(0.1, grad_conv2d_3.weight); %135 = add(%133, %134); %136 = mul(0.999, conv2d_3.weight.exp_avg_sq); %137 = mul(grad_conv2d_3.weight, grad_conv2d_3.weight); %138 = mul(0.001, %137); %139 = add(%136, %138); %145 = sqrt(%139); %147 = div(%145, %70); %148 = add(%147, 1e-8); %149 = div(%135, %148); %150 = mul(%68, %149); %151 = sub(conv2d_3.weight, %150)
+    // mnist_cnn.nn:16:3 conv2d_3: %132 = mul(0.9, conv2d_3.weight.exp_avg); %133 = mul(0.1, grad_conv2d_3.weight); %134 = add(%132, %133); %135 = mul(0.999, conv2d_3.weight.exp_avg_sq); %136 = mul(grad_conv2d_3.weight, grad_conv2d_3.weight); %137 = mul(0.001, %136); %138 = add(%135, %137); %144 = sqrt(%138); %146 = div(%144, %69); %147 = add(%146, 1e-8); %148 = div(%134, %147); %149 = mul(%67, %148); %150 = sub(conv2d_3.weight, %149)
     rt.run(
       kernels.update_conv2d_3_weight,
       4608,
@@ -1924,7 +1924,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["conv2d_3.weight"],
     );
-    // mnist_cnn.nn:16:3 conv2d_3: %152 = mul(0.9, conv2d_3.bias.exp_avg); %153 = mul(0.1, grad_conv2d_3.bias); %154 = add(%152, %153); %155 = mul(0.999, conv2d_3.bias.exp_avg_sq); %156 = mul(grad_conv2d_3.bias, grad_conv2d_3.bias); %157 = mul(0.001, %156); %158 = add(%155, %157); %164 = sqrt(%158); %166 = div(%164, %70); %167 = add(%166, 1e-8); %168 = div(%154, %167); %169 = mul(%68, %168); %170 = sub(conv2d_3.bias, %169)
+    // mnist_cnn.nn:16:3 conv2d_3: %151 = mul(0.9, conv2d_3.bias.exp_avg); %152 = mul(0.1, grad_conv2d_3.bias); %153 = add(%151, %152); %154 = mul(0.999, conv2d_3.bias.exp_avg_sq); %155 = mul(grad_conv2d_3.bias, grad_conv2d_3.bias); %156 = mul(0.001, %155); %157 = add(%154, %156); %163 = sqrt(%157); %165 = div(%163, %69); %166 = add(%165, 1e-8); %167 = div(%153, %166); %168 = mul(%67, %167); %169 = sub(conv2d_3.bias, %168)
     rt.run(
       kernels.update_conv2d_3_bias,
       32,
@@ -1936,7 +1936,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["conv2d_3.bias"],
     );
-    // mnist_cnn.nn:16:3 dense_1: %171 = mul(0.9, dense_1.weight.exp_avg); %172 = mul(0.1, grad_dense_1.weight); %173 = add(%171, %172); %174 = mul(0.999, dense_1.weight.exp_avg_sq); %175 = mul(grad_dense_1.weight, grad_dense_1.weight); %176 = mul(0.001, %175); %177 = add(%174, %176); %183 = sqrt(%177); %185 = div(%183, %70); %186 = add(%185, 1e-8); %187 = div(%173, %186); %188 = mul(%68, %187); %189 = sub(dense_1.weight, %188)
+    // mnist_cnn.nn:16:3 dense_1: %170 = mul(0.9, dense_1.weight.exp_avg); %171 = mul(0.1, grad_dense_1.weight); %172 = add(%170, %171); %173 = mul(0.999, dense_1.weight.exp_avg_sq); %174 = mul(grad_dense_1.weight, grad_dense_1.weight); %175 = mul(0.001, %174); %176 = add(%173, %175); %182 = sqrt(%176); %184 = div(%182, %69); %185 = add(%184, 1e-8); %186 = div(%172, %185); %187 = mul(%67, %186); %188 = sub(dense_1.weight, %187)
     rt.run(
       kernels.update_dense_1_weight,
       320,
@@ -1948,7 +1948,7 @@ export class MnistCnn extends CompiledModel {
       b.s3,
       p["dense_1.weight"],
     );
-    // mnist_cnn.nn:16:3 dense_1: %190 = mul(0.9, dense_1.bias.exp_avg); %191 = mul(0.1, grad_dense_1.bias); %192 = add(%190, %191); %193 = mul(0.999, dense_1.bias.exp_avg_sq); %194 = mul(grad_dense_1.bias, grad_dense_1.bias); %195 = mul(0.001, %194); %196 = add(%193, %195); %202 = sqrt(%196); %204 = div(%202, %70); %205 = add(%204, 1e-8); %206 = div(%192, %205); %207 = mul(%68, %206); %208 = sub(dense_1.bias, %207)
+    // mnist_cnn.nn:16:3 dense_1: %189 = mul(0.9, dense_1.bias.exp_avg); %190 = mul(0.1, grad_dense_1.bias); %191 = add(%189, %190); %192 = mul(0.999, dense_1.bias.exp_avg_sq); %193 = mul(grad_dense_1.bias, grad_dense_1.bias); %194 = mul(0.001, %193); %195 = add(%192, %194); %201 = sqrt(%195); %203 = div(%201, %69); %204 = add(%203, 1e-8); %205 = div(%191, %204); %206 = mul(%67, %205); %207 = sub(dense_1.bias, %206)
     rt.run(
       kernels.update_dense_1_bias,
       10,

@@ -13,12 +13,12 @@ import {
 /** The kernels of Reviews: one pass over their elements each, shared by train, evaluate and predict. */
 const reviewsKernels = {
   /**
-   * %81 = div(%79, %80)  (reviews.nn:10:34)
+   * %80 = div(%78, %79)  (reviews.nn:10:34)
    */
   div: {
     name: "div",
     wasm: 0,
-    wgsl: `// div: o0 = t79, o1 = t81
+    wgsl: `// div: o0 = t78, o1 = t80
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -26,17 +26,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t79_0: f32 = mem[p.o0 + i];
-  let l_vt80: f32 = f32(12u);
-  let l_vt81: f32 = (l_t79_0 / l_vt80);
-  mem[p.o1 + i] = l_vt81;
+  let l_t78_0: f32 = mem[p.o0 + i];
+  let l_vt79: f32 = f32(12u);
+  let l_vt80: f32 = (l_t78_0 / l_vt79);
+  mem[p.o1 + i] = l_vt80;
 }`,
-    cpu(size: number, n: number, t79: FloatArray, t81: FloatArray): void {
-      const vt80 = 12;
+    cpu(size: number, n: number, t78: FloatArray, t80: FloatArray): void {
+      const vt79 = 12;
       for (let i = 0; i < size; i++) {
-        const t79_0 = t79[i];
-        const vt81 = t79_0 / vt80;
-        t81[i] = vt81;
+        const t78_0 = t78[i];
+        const vt80 = t78_0 / vt79;
+        t80[i] = vt80;
       }
     },
   },
@@ -69,13 +69,13 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %83 = one_hot(positive; classes=2)  (reviews.nn:14:13)
-   * %84 = mul(%83, %82)  (reviews.nn:14:13)
+   * %82 = one_hot(positive; classes=2)  (reviews.nn:14:13)
+   * %83 = mul(%82, %81)  (reviews.nn:14:13)
    */
   one_hot_mul: {
     name: "one_hot_mul",
     wasm: 2,
-    wgsl: `// one_hot_mul: o0 = positive, o1 = t82, o2 = t83, o3 = t84
+    wgsl: `// one_hot_mul: o0 = positive, o1 = t81, o2 = t82, o3 = t83
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -84,38 +84,38 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_positive_0: f32 = mem[p.o0 + (i / 2u)];
-  let l_vt83: f32 = select(0.0f, 1.0f, eq_f(l_positive_0, f32((i % 2u))));
-  let l_t82_1: f32 = mem[p.o1 + i];
-  let l_vt84: f32 = (l_vt83 * l_t82_1);
-  mem[p.o2 + i] = l_vt83;
-  mem[p.o3 + i] = l_vt84;
+  let l_vt82: f32 = select(0.0f, 1.0f, eq_f(l_positive_0, f32((i % 2u))));
+  let l_t81_1: f32 = mem[p.o1 + i];
+  let l_vt83: f32 = (l_vt82 * l_t81_1);
+  mem[p.o2 + i] = l_vt82;
+  mem[p.o3 + i] = l_vt83;
 }`,
     cpu(
       size: number,
       n: number,
       positive: FloatArray,
+      t81: FloatArray,
       t82: FloatArray,
       t83: FloatArray,
-      t84: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const positive_0 = positive[(i / 2) | 0];
-        const vt83 = positive_0 === i % 2 ? 1 : 0;
-        const t82_1 = t82[i];
-        const vt84 = vt83 * t82_1;
+        const vt82 = positive_0 === i % 2 ? 1 : 0;
+        const t81_1 = t81[i];
+        const vt83 = vt82 * t81_1;
+        t82[i] = vt82;
         t83[i] = vt83;
-        t84[i] = vt84;
       }
     },
   },
   /**
-   * %10 = sub(%5, %83)  (reviews.nn:14:13)
-   * grad_dense_1 = div(%10, %87)  (reviews.nn:14:13)
+   * %10 = sub(%5, %82)  (reviews.nn:14:13)
+   * grad_dense_1 = div(%10, %86)  (reviews.nn:14:13)
    */
   sub_div: {
     name: "sub_div",
     wasm: 3,
-    wgsl: `// sub_div: o0 = t5, o1 = t83, o2 = grad_dense_1
+    wgsl: `// sub_div: o0 = t5, o1 = t82, o2 = grad_dense_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -124,31 +124,31 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t5_0: f32 = mem[p.o0 + i];
-  let l_t83_1: f32 = mem[p.o1 + i];
-  let l_vt10: f32 = (l_t5_0 - l_t83_1);
-  let l_vt87: f32 = f32(n);
-  let l_vgrad_dense_1: f32 = (l_vt10 / l_vt87);
+  let l_t82_1: f32 = mem[p.o1 + i];
+  let l_vt10: f32 = (l_t5_0 - l_t82_1);
+  let l_vt86: f32 = f32(n);
+  let l_vgrad_dense_1: f32 = (l_vt10 / l_vt86);
   mem[p.o2 + i] = l_vgrad_dense_1;
 }`,
-    cpu(size: number, n: number, t5: FloatArray, t83: FloatArray, grad_dense_1: FloatArray): void {
-      const vt87 = n;
+    cpu(size: number, n: number, t5: FloatArray, t82: FloatArray, grad_dense_1: FloatArray): void {
+      const vt86 = n;
       for (let i = 0; i < size; i++) {
         const t5_0 = t5[i];
-        const t83_1 = t83[i];
-        const vt10 = t5_0 - t83_1;
-        const vgrad_dense_1 = vt10 / vt87;
+        const t82_1 = t82[i];
+        const vt10 = t5_0 - t82_1;
+        const vgrad_dense_1 = vt10 / vt86;
         grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %18 = broadcast_to(%17; shape=[batch, 12, 8])  (reviews.nn:10:34)
-   * grad_embedding_1 = div(%18, %80)  (reviews.nn:10:34)
+   * %17 = broadcast_to(%16; shape=[batch, 12, 8])  (reviews.nn:10:34)
+   * grad_embedding_1 = div(%17, %79)  (reviews.nn:10:34)
    */
   broadcast_to_div: {
     name: "broadcast_to_div",
     wasm: 4,
-    wgsl: `// broadcast_to_div: o0 = t17, o1 = grad_embedding_1
+    wgsl: `// broadcast_to_div: o0 = t16, o1 = grad_embedding_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -156,36 +156,36 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t17_0: f32 = mem[p.o0 + ((i % 8u) + ((i / 96u) * 8u))];
-  let l_vt18: f32 = l_t17_0;
-  let l_vt80: f32 = f32(12u);
-  let l_vgrad_embedding_1: f32 = (l_vt18 / l_vt80);
+  let l_t16_0: f32 = mem[p.o0 + ((i % 8u) + ((i / 96u) * 8u))];
+  let l_vt17: f32 = l_t16_0;
+  let l_vt79: f32 = f32(12u);
+  let l_vgrad_embedding_1: f32 = (l_vt17 / l_vt79);
   mem[p.o1 + i] = l_vgrad_embedding_1;
 }`,
-    cpu(size: number, n: number, t17: FloatArray, grad_embedding_1: FloatArray): void {
-      const vt80 = 12;
+    cpu(size: number, n: number, t16: FloatArray, grad_embedding_1: FloatArray): void {
+      const vt79 = 12;
       for (let i = 0; i < size; i++) {
-        const t17_0 = t17[(i % 8) + ((i / 96) | 0) * 8];
-        const vt18 = t17_0;
-        const vgrad_embedding_1 = vt18 / vt80;
+        const t16_0 = t16[(i % 8) + ((i / 96) | 0) * 8];
+        const vt17 = t16_0;
+        const vgrad_embedding_1 = vt17 / vt79;
         grad_embedding_1[i] = vgrad_embedding_1;
       }
     },
   },
   /**
-   * %86 = neg(%85)  (reviews.nn:14:13)
-   * %88 = div(%86, %87)  (reviews.nn:14:13)
-   * %20 = add(optimizer.step, 1)  (reviews.nn:15:3)
-   * %28 = pow(0.9, %20)  (reviews.nn:15:3)
-   * %29 = sub(1, %28)  (reviews.nn:15:3)
-   * %30 = pow(0.999, %20)  (reviews.nn:15:3)
-   * %31 = sub(1, %30)  (reviews.nn:15:3)
-   * %32 = div(optimizer.lr, %29)  (reviews.nn:15:3)
-   * %34 = sqrt(%31)  (reviews.nn:15:3)
+   * %85 = neg(%84)  (reviews.nn:14:13)
+   * %87 = div(%85, %86)  (reviews.nn:14:13)
+   * %19 = add(optimizer.step, 1)  (reviews.nn:15:3)
+   * %27 = pow(0.9, %19)  (reviews.nn:15:3)
+   * %28 = sub(1, %27)  (reviews.nn:15:3)
+   * %29 = pow(0.999, %19)  (reviews.nn:15:3)
+   * %30 = sub(1, %29)  (reviews.nn:15:3)
+   * %31 = div(optimizer.lr, %28)  (reviews.nn:15:3)
+   * %33 = sqrt(%30)  (reviews.nn:15:3)
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wgsl: `// update_optimizer_step: o0 = t85, o1 = optimizer_step, o2 = optimizer_lr, o3 = t88, o4 = t32, o5 = t34
+    wgsl: `// update_optimizer_step: o0 = t84, o1 = optimizer_step, o2 = optimizer_lr, o3 = t87, o4 = t31, o5 = t33
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -193,74 +193,74 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t85_0: f32 = mem[p.o0 + 0u];
-  let l_vt86: f32 = (-l_t85_0);
-  let l_vt87: f32 = f32(n);
-  let l_vt88: f32 = (l_vt86 / l_vt87);
+  let l_t84_0: f32 = mem[p.o0 + 0u];
+  let l_vt85: f32 = (-l_t84_0);
+  let l_vt86: f32 = f32(n);
+  let l_vt87: f32 = (l_vt85 / l_vt86);
   let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
-  let l_vt20: f32 = (l_optimizer_step_1 + 1.0f);
-  let l_vt28: f32 = pow_f(0.8999999761581421f, l_vt20);
-  let l_vt29: f32 = (1.0f - l_vt28);
-  let l_vt30: f32 = pow_f(0.9990000128746033f, l_vt20);
-  let l_vt31: f32 = (1.0f - l_vt30);
+  let l_vt19: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt27: f32 = pow_f(0.8999999761581421f, l_vt19);
+  let l_vt28: f32 = (1.0f - l_vt27);
+  let l_vt29: f32 = pow_f(0.9990000128746033f, l_vt19);
+  let l_vt30: f32 = (1.0f - l_vt29);
   let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
-  let l_vt32: f32 = (l_optimizer_lr_2 / l_vt29);
-  let l_vt34: f32 = sqrt_f(l_vt31);
-  mem[p.o3 + i] = l_vt88;
-  mem[p.o1 + i] = l_vt20;
-  mem[p.o4 + i] = l_vt32;
-  mem[p.o5 + i] = l_vt34;
+  let l_vt31: f32 = (l_optimizer_lr_2 / l_vt28);
+  let l_vt33: f32 = sqrt_f(l_vt30);
+  mem[p.o3 + i] = l_vt87;
+  mem[p.o1 + i] = l_vt19;
+  mem[p.o4 + i] = l_vt31;
+  mem[p.o5 + i] = l_vt33;
 }`,
     cpu(
       size: number,
       n: number,
-      t85: FloatArray,
+      t84: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t88: FloatArray,
-      t32: FloatArray,
-      t34: FloatArray,
+      t87: FloatArray,
+      t31: FloatArray,
+      t33: FloatArray,
     ): void {
-      const vt87 = n;
+      const vt86 = n;
       for (let i = 0; i < size; i++) {
-        const t85_0 = t85[0];
-        const vt86 = -t85_0;
-        const vt88 = vt86 / vt87;
+        const t84_0 = t84[0];
+        const vt85 = -t84_0;
+        const vt87 = vt85 / vt86;
         const optimizer_step_1 = optimizer_step[0];
-        const vt20 = optimizer_step_1 + 1;
-        const vt28 = Math.pow(0.9, vt20);
-        const vt29 = 1 - vt28;
-        const vt30 = Math.pow(0.999, vt20);
-        const vt31 = 1 - vt30;
+        const vt19 = optimizer_step_1 + 1;
+        const vt27 = Math.pow(0.9, vt19);
+        const vt28 = 1 - vt27;
+        const vt29 = Math.pow(0.999, vt19);
+        const vt30 = 1 - vt29;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt32 = optimizer_lr_2 / vt29;
-        const vt34 = Math.sqrt(vt31);
-        t88[i] = vt88;
-        optimizer_step[i] = vt20;
-        t32[i] = vt32;
-        t34[i] = vt34;
+        const vt31 = optimizer_lr_2 / vt28;
+        const vt33 = Math.sqrt(vt30);
+        t87[i] = vt87;
+        optimizer_step[i] = vt19;
+        t31[i] = vt31;
+        t33[i] = vt33;
       }
     },
   },
   /**
-   * %21 = mul(0.9, embedding_1.weight.exp_avg)  (reviews.nn:15:3)
-   * %22 = mul(0.1, grad_embedding_1.weight)  (reviews.nn:15:3)
-   * %23 = add(%21, %22)  (reviews.nn:15:3)
-   * %24 = mul(0.999, embedding_1.weight.exp_avg_sq)  (reviews.nn:15:3)
-   * %25 = mul(grad_embedding_1.weight, grad_embedding_1.weight)  (reviews.nn:15:3)
-   * %26 = mul(0.001, %25)  (reviews.nn:15:3)
-   * %27 = add(%24, %26)  (reviews.nn:15:3)
-   * %33 = sqrt(%27)  (reviews.nn:15:3)
-   * %35 = div(%33, %34)  (reviews.nn:15:3)
-   * %36 = add(%35, 1e-8)  (reviews.nn:15:3)
-   * %37 = div(%23, %36)  (reviews.nn:15:3)
-   * %38 = mul(%32, %37)  (reviews.nn:15:3)
-   * %39 = sub(embedding_1.weight, %38)  (reviews.nn:15:3)
+   * %20 = mul(0.9, embedding_1.weight.exp_avg)  (reviews.nn:15:3)
+   * %21 = mul(0.1, grad_embedding_1.weight)  (reviews.nn:15:3)
+   * %22 = add(%20, %21)  (reviews.nn:15:3)
+   * %23 = mul(0.999, embedding_1.weight.exp_avg_sq)  (reviews.nn:15:3)
+   * %24 = mul(grad_embedding_1.weight, grad_embedding_1.weight)  (reviews.nn:15:3)
+   * %25 = mul(0.001, %24)  (reviews.nn:15:3)
+   * %26 = add(%23, %25)  (reviews.nn:15:3)
+   * %32 = sqrt(%26)  (reviews.nn:15:3)
+   * %34 = div(%32, %33)  (reviews.nn:15:3)
+   * %35 = add(%34, 1e-8)  (reviews.nn:15:3)
+   * %36 = div(%22, %35)  (reviews.nn:15:3)
+   * %37 = mul(%31, %36)  (reviews.nn:15:3)
+   * %38 = sub(embedding_1.weight, %37)  (reviews.nn:15:3)
    */
   update_embedding_1_weight: {
     name: "update_embedding_1_weight",
     wasm: 6,
-    wgsl: `// update_embedding_1_weight: o0 = embedding_1_weight_exp_avg, o1 = grad_embedding_1_weight, o2 = embedding_1_weight_exp_avg_sq, o3 = t34, o4 = t32, o5 = embedding_1_weight
+    wgsl: `// update_embedding_1_weight: o0 = embedding_1_weight_exp_avg, o1 = grad_embedding_1_weight, o2 = embedding_1_weight_exp_avg_sq, o3 = t33, o4 = t31, o5 = embedding_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -269,27 +269,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_embedding_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt21: f32 = (0.8999999761581421f * l_embedding_1_weight_exp_avg_0);
+  let l_vt20: f32 = (0.8999999761581421f * l_embedding_1_weight_exp_avg_0);
   let l_grad_embedding_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt22: f32 = (0.10000000149011612f * l_grad_embedding_1_weight_1);
-  let l_vt23: f32 = (l_vt21 + l_vt22);
+  let l_vt21: f32 = (0.10000000149011612f * l_grad_embedding_1_weight_1);
+  let l_vt22: f32 = (l_vt20 + l_vt21);
   let l_embedding_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt24: f32 = (0.9990000128746033f * l_embedding_1_weight_exp_avg_sq_2);
-  let l_vt25: f32 = (l_grad_embedding_1_weight_1 * l_grad_embedding_1_weight_1);
-  let l_vt26: f32 = (0.0010000000474974513f * l_vt25);
-  let l_vt27: f32 = (l_vt24 + l_vt26);
-  let l_vt33: f32 = sqrt_f(l_vt27);
-  let l_t34_3: f32 = mem[p.o3 + 0u];
-  let l_vt35: f32 = (l_vt33 / l_t34_3);
-  let l_vt36: f32 = (l_vt35 + 9.99999993922529e-9f);
-  let l_vt37: f32 = (l_vt23 / l_vt36);
-  let l_t32_4: f32 = mem[p.o4 + 0u];
-  let l_vt38: f32 = (l_t32_4 * l_vt37);
+  let l_vt23: f32 = (0.9990000128746033f * l_embedding_1_weight_exp_avg_sq_2);
+  let l_vt24: f32 = (l_grad_embedding_1_weight_1 * l_grad_embedding_1_weight_1);
+  let l_vt25: f32 = (0.0010000000474974513f * l_vt24);
+  let l_vt26: f32 = (l_vt23 + l_vt25);
+  let l_vt32: f32 = sqrt_f(l_vt26);
+  let l_t33_3: f32 = mem[p.o3 + 0u];
+  let l_vt34: f32 = (l_vt32 / l_t33_3);
+  let l_vt35: f32 = (l_vt34 + 9.99999993922529e-9f);
+  let l_vt36: f32 = (l_vt22 / l_vt35);
+  let l_t31_4: f32 = mem[p.o4 + 0u];
+  let l_vt37: f32 = (l_t31_4 * l_vt36);
   let l_embedding_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt39: f32 = (l_embedding_1_weight_5 - l_vt38);
-  mem[p.o0 + i] = l_vt23;
-  mem[p.o2 + i] = l_vt27;
-  mem[p.o5 + i] = l_vt39;
+  let l_vt38: f32 = (l_embedding_1_weight_5 - l_vt37);
+  mem[p.o0 + i] = l_vt22;
+  mem[p.o2 + i] = l_vt26;
+  mem[p.o5 + i] = l_vt38;
 }`,
     cpu(
       size: number,
@@ -297,55 +297,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       embedding_1_weight_exp_avg: FloatArray,
       grad_embedding_1_weight: FloatArray,
       embedding_1_weight_exp_avg_sq: FloatArray,
-      t34: FloatArray,
-      t32: FloatArray,
+      t33: FloatArray,
+      t31: FloatArray,
       embedding_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const embedding_1_weight_exp_avg_0 = embedding_1_weight_exp_avg[i];
-        const vt21 = 0.9 * embedding_1_weight_exp_avg_0;
+        const vt20 = 0.9 * embedding_1_weight_exp_avg_0;
         const grad_embedding_1_weight_1 = grad_embedding_1_weight[i];
-        const vt22 = 0.09999999999999998 * grad_embedding_1_weight_1;
-        const vt23 = vt21 + vt22;
+        const vt21 = 0.09999999999999998 * grad_embedding_1_weight_1;
+        const vt22 = vt20 + vt21;
         const embedding_1_weight_exp_avg_sq_2 = embedding_1_weight_exp_avg_sq[i];
-        const vt24 = 0.999 * embedding_1_weight_exp_avg_sq_2;
-        const vt25 = grad_embedding_1_weight_1 * grad_embedding_1_weight_1;
-        const vt26 = 0.0010000000000000009 * vt25;
-        const vt27 = vt24 + vt26;
-        const vt33 = Math.sqrt(vt27);
-        const t34_3 = t34[0];
-        const vt35 = vt33 / t34_3;
-        const vt36 = vt35 + 1e-8;
-        const vt37 = vt23 / vt36;
-        const t32_4 = t32[0];
-        const vt38 = t32_4 * vt37;
+        const vt23 = 0.999 * embedding_1_weight_exp_avg_sq_2;
+        const vt24 = grad_embedding_1_weight_1 * grad_embedding_1_weight_1;
+        const vt25 = 0.0010000000000000009 * vt24;
+        const vt26 = vt23 + vt25;
+        const vt32 = Math.sqrt(vt26);
+        const t33_3 = t33[0];
+        const vt34 = vt32 / t33_3;
+        const vt35 = vt34 + 1e-8;
+        const vt36 = vt22 / vt35;
+        const t31_4 = t31[0];
+        const vt37 = t31_4 * vt36;
         const embedding_1_weight_5 = embedding_1_weight[i];
-        const vt39 = embedding_1_weight_5 - vt38;
-        embedding_1_weight_exp_avg[i] = vt23;
-        embedding_1_weight_exp_avg_sq[i] = vt27;
-        embedding_1_weight[i] = vt39;
+        const vt38 = embedding_1_weight_5 - vt37;
+        embedding_1_weight_exp_avg[i] = vt22;
+        embedding_1_weight_exp_avg_sq[i] = vt26;
+        embedding_1_weight[i] = vt38;
       }
     },
   },
   /**
-   * %40 = mul(0.9, dense_1.weight.exp_avg)  (reviews.nn:15:3)
-   * %41 = mul(0.1, grad_dense_1.weight)  (reviews.nn:15:3)
-   * %42 = add(%40, %41)  (reviews.nn:15:3)
-   * %43 = mul(0.999, dense_1.weight.exp_avg_sq)  (reviews.nn:15:3)
-   * %44 = mul(grad_dense_1.weight, grad_dense_1.weight)  (reviews.nn:15:3)
-   * %45 = mul(0.001, %44)  (reviews.nn:15:3)
-   * %46 = add(%43, %45)  (reviews.nn:15:3)
-   * %52 = sqrt(%46)  (reviews.nn:15:3)
-   * %54 = div(%52, %34)  (reviews.nn:15:3)
-   * %55 = add(%54, 1e-8)  (reviews.nn:15:3)
-   * %56 = div(%42, %55)  (reviews.nn:15:3)
-   * %57 = mul(%32, %56)  (reviews.nn:15:3)
-   * %58 = sub(dense_1.weight, %57)  (reviews.nn:15:3)
+   * %39 = mul(0.9, dense_1.weight.exp_avg)  (reviews.nn:15:3)
+   * %40 = mul(0.1, grad_dense_1.weight)  (reviews.nn:15:3)
+   * %41 = add(%39, %40)  (reviews.nn:15:3)
+   * %42 = mul(0.999, dense_1.weight.exp_avg_sq)  (reviews.nn:15:3)
+   * %43 = mul(grad_dense_1.weight, grad_dense_1.weight)  (reviews.nn:15:3)
+   * %44 = mul(0.001, %43)  (reviews.nn:15:3)
+   * %45 = add(%42, %44)  (reviews.nn:15:3)
+   * %51 = sqrt(%45)  (reviews.nn:15:3)
+   * %53 = div(%51, %33)  (reviews.nn:15:3)
+   * %54 = add(%53, 1e-8)  (reviews.nn:15:3)
+   * %55 = div(%41, %54)  (reviews.nn:15:3)
+   * %56 = mul(%31, %55)  (reviews.nn:15:3)
+   * %57 = sub(dense_1.weight, %56)  (reviews.nn:15:3)
    */
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 7,
-    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t34, o4 = t32, o5 = dense_1_weight
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t33, o4 = t31, o5 = dense_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -354,27 +354,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt40: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_vt39: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
   let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt41: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
-  let l_vt42: f32 = (l_vt40 + l_vt41);
+  let l_vt40: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt41: f32 = (l_vt39 + l_vt40);
   let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt43: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
-  let l_vt44: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
-  let l_vt45: f32 = (0.0010000000474974513f * l_vt44);
-  let l_vt46: f32 = (l_vt43 + l_vt45);
-  let l_vt52: f32 = sqrt_f(l_vt46);
-  let l_t34_3: f32 = mem[p.o3 + 0u];
-  let l_vt54: f32 = (l_vt52 / l_t34_3);
-  let l_vt55: f32 = (l_vt54 + 9.99999993922529e-9f);
-  let l_vt56: f32 = (l_vt42 / l_vt55);
-  let l_t32_4: f32 = mem[p.o4 + 0u];
-  let l_vt57: f32 = (l_t32_4 * l_vt56);
+  let l_vt42: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt43: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt44: f32 = (0.0010000000474974513f * l_vt43);
+  let l_vt45: f32 = (l_vt42 + l_vt44);
+  let l_vt51: f32 = sqrt_f(l_vt45);
+  let l_t33_3: f32 = mem[p.o3 + 0u];
+  let l_vt53: f32 = (l_vt51 / l_t33_3);
+  let l_vt54: f32 = (l_vt53 + 9.99999993922529e-9f);
+  let l_vt55: f32 = (l_vt41 / l_vt54);
+  let l_t31_4: f32 = mem[p.o4 + 0u];
+  let l_vt56: f32 = (l_t31_4 * l_vt55);
   let l_dense_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt58: f32 = (l_dense_1_weight_5 - l_vt57);
-  mem[p.o0 + i] = l_vt42;
-  mem[p.o2 + i] = l_vt46;
-  mem[p.o5 + i] = l_vt58;
+  let l_vt57: f32 = (l_dense_1_weight_5 - l_vt56);
+  mem[p.o0 + i] = l_vt41;
+  mem[p.o2 + i] = l_vt45;
+  mem[p.o5 + i] = l_vt57;
 }`,
     cpu(
       size: number,
@@ -382,55 +382,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_weight_exp_avg: FloatArray,
       grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t34: FloatArray,
-      t32: FloatArray,
+      t33: FloatArray,
+      t31: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt40 = 0.9 * dense_1_weight_exp_avg_0;
+        const vt39 = 0.9 * dense_1_weight_exp_avg_0;
         const grad_dense_1_weight_1 = grad_dense_1_weight[i];
-        const vt41 = 0.09999999999999998 * grad_dense_1_weight_1;
-        const vt42 = vt40 + vt41;
+        const vt40 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt41 = vt39 + vt40;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt43 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt44 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
-        const vt45 = 0.0010000000000000009 * vt44;
-        const vt46 = vt43 + vt45;
-        const vt52 = Math.sqrt(vt46);
-        const t34_3 = t34[0];
-        const vt54 = vt52 / t34_3;
-        const vt55 = vt54 + 1e-8;
-        const vt56 = vt42 / vt55;
-        const t32_4 = t32[0];
-        const vt57 = t32_4 * vt56;
+        const vt42 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt43 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt44 = 0.0010000000000000009 * vt43;
+        const vt45 = vt42 + vt44;
+        const vt51 = Math.sqrt(vt45);
+        const t33_3 = t33[0];
+        const vt53 = vt51 / t33_3;
+        const vt54 = vt53 + 1e-8;
+        const vt55 = vt41 / vt54;
+        const t31_4 = t31[0];
+        const vt56 = t31_4 * vt55;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt58 = dense_1_weight_5 - vt57;
-        dense_1_weight_exp_avg[i] = vt42;
-        dense_1_weight_exp_avg_sq[i] = vt46;
-        dense_1_weight[i] = vt58;
+        const vt57 = dense_1_weight_5 - vt56;
+        dense_1_weight_exp_avg[i] = vt41;
+        dense_1_weight_exp_avg_sq[i] = vt45;
+        dense_1_weight[i] = vt57;
       }
     },
   },
   /**
-   * %59 = mul(0.9, dense_1.bias.exp_avg)  (reviews.nn:15:3)
-   * %60 = mul(0.1, grad_dense_1.bias)  (reviews.nn:15:3)
-   * %61 = add(%59, %60)  (reviews.nn:15:3)
-   * %62 = mul(0.999, dense_1.bias.exp_avg_sq)  (reviews.nn:15:3)
-   * %63 = mul(grad_dense_1.bias, grad_dense_1.bias)  (reviews.nn:15:3)
-   * %64 = mul(0.001, %63)  (reviews.nn:15:3)
-   * %65 = add(%62, %64)  (reviews.nn:15:3)
-   * %71 = sqrt(%65)  (reviews.nn:15:3)
-   * %73 = div(%71, %34)  (reviews.nn:15:3)
-   * %74 = add(%73, 1e-8)  (reviews.nn:15:3)
-   * %75 = div(%61, %74)  (reviews.nn:15:3)
-   * %76 = mul(%32, %75)  (reviews.nn:15:3)
-   * %77 = sub(dense_1.bias, %76)  (reviews.nn:15:3)
+   * %58 = mul(0.9, dense_1.bias.exp_avg)  (reviews.nn:15:3)
+   * %59 = mul(0.1, grad_dense_1.bias)  (reviews.nn:15:3)
+   * %60 = add(%58, %59)  (reviews.nn:15:3)
+   * %61 = mul(0.999, dense_1.bias.exp_avg_sq)  (reviews.nn:15:3)
+   * %62 = mul(grad_dense_1.bias, grad_dense_1.bias)  (reviews.nn:15:3)
+   * %63 = mul(0.001, %62)  (reviews.nn:15:3)
+   * %64 = add(%61, %63)  (reviews.nn:15:3)
+   * %70 = sqrt(%64)  (reviews.nn:15:3)
+   * %72 = div(%70, %33)  (reviews.nn:15:3)
+   * %73 = add(%72, 1e-8)  (reviews.nn:15:3)
+   * %74 = div(%60, %73)  (reviews.nn:15:3)
+   * %75 = mul(%31, %74)  (reviews.nn:15:3)
+   * %76 = sub(dense_1.bias, %75)  (reviews.nn:15:3)
    */
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 8,
-    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t34, o4 = t32, o5 = dense_1_bias
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t33, o4 = t31, o5 = dense_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -439,27 +439,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt59: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_vt58: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
   let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt60: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
-  let l_vt61: f32 = (l_vt59 + l_vt60);
+  let l_vt59: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt60: f32 = (l_vt58 + l_vt59);
   let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt62: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
-  let l_vt63: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
-  let l_vt64: f32 = (0.0010000000474974513f * l_vt63);
-  let l_vt65: f32 = (l_vt62 + l_vt64);
-  let l_vt71: f32 = sqrt_f(l_vt65);
-  let l_t34_3: f32 = mem[p.o3 + 0u];
-  let l_vt73: f32 = (l_vt71 / l_t34_3);
-  let l_vt74: f32 = (l_vt73 + 9.99999993922529e-9f);
-  let l_vt75: f32 = (l_vt61 / l_vt74);
-  let l_t32_4: f32 = mem[p.o4 + 0u];
-  let l_vt76: f32 = (l_t32_4 * l_vt75);
+  let l_vt61: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt62: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt63: f32 = (0.0010000000474974513f * l_vt62);
+  let l_vt64: f32 = (l_vt61 + l_vt63);
+  let l_vt70: f32 = sqrt_f(l_vt64);
+  let l_t33_3: f32 = mem[p.o3 + 0u];
+  let l_vt72: f32 = (l_vt70 / l_t33_3);
+  let l_vt73: f32 = (l_vt72 + 9.99999993922529e-9f);
+  let l_vt74: f32 = (l_vt60 / l_vt73);
+  let l_t31_4: f32 = mem[p.o4 + 0u];
+  let l_vt75: f32 = (l_t31_4 * l_vt74);
   let l_dense_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt77: f32 = (l_dense_1_bias_5 - l_vt76);
-  mem[p.o0 + i] = l_vt61;
-  mem[p.o2 + i] = l_vt65;
-  mem[p.o5 + i] = l_vt77;
+  let l_vt76: f32 = (l_dense_1_bias_5 - l_vt75);
+  mem[p.o0 + i] = l_vt60;
+  mem[p.o2 + i] = l_vt64;
+  mem[p.o5 + i] = l_vt76;
 }`,
     cpu(
       size: number,
@@ -467,33 +467,33 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_bias_exp_avg: FloatArray,
       grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t34: FloatArray,
-      t32: FloatArray,
+      t33: FloatArray,
+      t31: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt59 = 0.9 * dense_1_bias_exp_avg_0;
+        const vt58 = 0.9 * dense_1_bias_exp_avg_0;
         const grad_dense_1_bias_1 = grad_dense_1_bias[i];
-        const vt60 = 0.09999999999999998 * grad_dense_1_bias_1;
-        const vt61 = vt59 + vt60;
+        const vt59 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt60 = vt58 + vt59;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt62 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt63 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
-        const vt64 = 0.0010000000000000009 * vt63;
-        const vt65 = vt62 + vt64;
-        const vt71 = Math.sqrt(vt65);
-        const t34_3 = t34[0];
-        const vt73 = vt71 / t34_3;
-        const vt74 = vt73 + 1e-8;
-        const vt75 = vt61 / vt74;
-        const t32_4 = t32[0];
-        const vt76 = t32_4 * vt75;
+        const vt61 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt62 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt63 = 0.0010000000000000009 * vt62;
+        const vt64 = vt61 + vt63;
+        const vt70 = Math.sqrt(vt64);
+        const t33_3 = t33[0];
+        const vt72 = vt70 / t33_3;
+        const vt73 = vt72 + 1e-8;
+        const vt74 = vt60 / vt73;
+        const t31_4 = t31[0];
+        const vt75 = t31_4 * vt74;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt77 = dense_1_bias_5 - vt76;
-        dense_1_bias_exp_avg[i] = vt61;
-        dense_1_bias_exp_avg_sq[i] = vt65;
-        dense_1_bias[i] = vt77;
+        const vt76 = dense_1_bias_5 - vt75;
+        dense_1_bias_exp_avg[i] = vt60;
+        dense_1_bias_exp_avg_sq[i] = vt64;
+        dense_1_bias[i] = vt76;
       }
     },
   },
@@ -727,14 +727,14 @@ export class Reviews extends CompiledModel {
     const rt = this.rt;
     const data = { words: rt.alloc(n * 12), positive: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
-    const s0 = rt.alloc(Math.max(n * 96, 1)); // reused: %1, then %81, then grad_embedding_1, then %88
-    const s1 = rt.alloc(n * 8); // reused: %78, then %3, then %5, then %79
-    const s2 = rt.alloc(Math.max(n * 2, 2)); // reused: %4, then %83, then grad_dense_1.bias
-    const s3 = rt.alloc(Math.max(n * 2, 1)); // reused: %82, then %85
-    const s4 = rt.alloc(Math.max(n * 2, 320)); // reused: %84, then grad_dense_1, then grad_embedding_1.weight
-    const s5 = rt.alloc(Math.max(n * 8, 1)); // reused: %15, then %32, then %17
+    const s0 = rt.alloc(Math.max(n * 96, 1)); // reused: %1, then %80, then grad_embedding_1, then %87
+    const s1 = rt.alloc(n * 8); // reused: %77, then %3, then %5, then %78
+    const s2 = rt.alloc(Math.max(n * 2, 2)); // reused: %4, then %82, then grad_dense_1.bias
+    const s3 = rt.alloc(Math.max(n * 2, 1)); // reused: %81, then %84
+    const s4 = rt.alloc(Math.max(n * 2, 320)); // reused: %83, then grad_dense_1, then grad_embedding_1.weight
+    const s5 = rt.alloc(Math.max(n * 8, 1)); // reused: %14, then %31, then %16
     const s6 = rt.alloc(16); // grad_dense_1.weight
-    const s7 = rt.alloc(1); // %34
+    const s7 = rt.alloc(1); // %33
     return {
       data,
       output: s1,
@@ -763,11 +763,11 @@ export class Reviews extends CompiledModel {
       kernels = reviewsKernels;
     // reviews.nn:10:14 embedding_1: %1 = gather_rows(embedding_1.weight, words)
     rt.gatherRows(p["embedding_1.weight"], b.data.words, b.s0, n * 12, 40, 8);
-    // reviews.nn:10:34: %78 = sum(%1; axes=[1], keepdims)
+    // reviews.nn:10:34: %77 = sum(%1; axes=[1], keepdims)
     rt.sum(b.s0, b.s1, n, 12, 8);
-    // reviews.nn:10:34: %81 = div(%79, %80)
+    // reviews.nn:10:34: %80 = div(%78, %79)
     rt.run(kernels.div, n * 8, n, b.s1, b.s0);
-    // reviews.nn:11:14 dense_1: %3 = matmul(%81, dense_1.weight; transB)
+    // reviews.nn:11:14 dense_1: %3 = matmul(%80, dense_1.weight; transB)
     // then reviews.nn:11:14 dense_1: %4 = add(%3, dense_1.bias)
     rt.gemmThen(
       b.s0,
@@ -785,17 +785,17 @@ export class Reviews extends CompiledModel {
     );
     // reviews.nn:11:34: %5 = softmax(%4; axis=-1)
     rt.softmax(b.s2, b.s1, n, 2, 1);
-    // reviews.nn:14:13: %82 = log_softmax(%4; axis=-1)
+    // reviews.nn:14:13: %81 = log_softmax(%4; axis=-1)
     rt.logSoftmax(b.s2, b.s3, n, 2, 1);
-    // reviews.nn:14:13: %83 = one_hot(positive; classes=2); %84 = mul(%83, %82)
+    // reviews.nn:14:13: %82 = one_hot(positive; classes=2); %83 = mul(%82, %81)
     rt.run(kernels.one_hot_mul, n * 2, n, b.data.positive, b.s3, b.s2, b.s4);
-    // reviews.nn:14:13: %85 = sum(%84; axes=all)
+    // reviews.nn:14:13: %84 = sum(%83; axes=all)
     rt.sum(b.s4, b.s3, 1, n * 2, 1);
-    // reviews.nn:14:13: %10 = sub(%5, %83); grad_dense_1 = div(%10, %87)
+    // reviews.nn:14:13: %10 = sub(%5, %82); grad_dense_1 = div(%10, %86)
     rt.run(kernels.sub_div, n * 2, n, b.s1, b.s2, b.grad_dense_1);
     // reviews.nn:11:14 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 2);
-    // reviews.nn:11:14 dense_1: %15 = matmul(grad_dense_1, dense_1.weight)
+    // reviews.nn:11:14 dense_1: %14 = matmul(grad_dense_1, dense_1.weight)
     rt.gemm(
       b.grad_dense_1,
       p["dense_1.weight"],
@@ -805,7 +805,7 @@ export class Reviews extends CompiledModel {
       /* k */ 2,
       /* flags */ 0,
     );
-    // reviews.nn:11:14 dense_1: grad_dense_1.weight = matmul(grad_dense_1, %81; transA)
+    // reviews.nn:11:14 dense_1: grad_dense_1.weight = matmul(grad_dense_1, %80; transA)
     rt.gemm(
       b.grad_dense_1,
       b.s0,
@@ -819,11 +819,11 @@ export class Reviews extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 16,
     );
-    // reviews.nn:10:34: %18 = broadcast_to(%17; shape=[batch, 12, 8]); grad_embedding_1 = div(%18, %80)
+    // reviews.nn:10:34: %17 = broadcast_to(%16; shape=[batch, 12, 8]); grad_embedding_1 = div(%17, %79)
     rt.run(kernels.broadcast_to_div, n * 96, n, b.s5, b.grad_embedding_1);
     // reviews.nn:10:14 embedding_1: grad_embedding_1.weight = scatter_add_rows(words, grad_embedding_1; rows=40)
     rt.scatterAddRows(b.data.words, b.grad_embedding_1, b.grad_embedding_1_weight, n * 12, 40, 8);
-    // reviews.nn:14:13: %86 = neg(%85); %88 = div(%86, %87); %20 = add(optimizer.step, 1); %28 = pow(0.9, %20); %29 = sub(1, %28); %30 = pow(0.999, %20); %31 = sub(1, %30); %32 = div(optimizer.lr, %29); %34 = sqrt(%31)
+    // reviews.nn:14:13: %85 = neg(%84); %87 = div(%85, %86); %19 = add(optimizer.step, 1); %27 = pow(0.9, %19); %28 = sub(1, %27); %29 = pow(0.999, %19); %30 = sub(1, %29); %31 = div(optimizer.lr, %28); %33 = sqrt(%30)
     rt.run(
       kernels.update_optimizer_step,
       1,
@@ -835,7 +835,7 @@ export class Reviews extends CompiledModel {
       b.s5,
       b.s7,
     );
-    // reviews.nn:15:3 embedding_1: %21 = mul(0.9, embedding_1.weight.exp_avg); %22 = mul(0.1, grad_embedding_1.weight); %23 = add(%21, %22); %24 = mul(0.999, embedding_1.weight.exp_avg_sq); %25 = mul(grad_embedding_1.weight, grad_embedding_1.weight); %26 = mul(0.001, %25); %27 = add(%24, %26); %33 = sqrt(%27); %35 = div(%33, %34); %36 = add(%35, 1e-8); %37 = div(%23, %36); %38 = mul(%32, %37); %39 = sub(embedding_1.weight, %38)
+    // reviews.nn:15:3 embedding_1: %20 = mul(0.9, embedding_1.weight.exp_avg); %21 = mul(0.1, grad_embedding_1.weight); %22 = add(%20, %21); %23 = mul(0.999, embedding_1.weight.exp_avg_sq); %24 = mul(grad_embedding_1.weight, grad_embedding_1.weight); %25 = mul(0.001, %24); %26 = add(%23, %25); %32 = sqrt(%26); %34 = div(%32, %33); %35 = add(%34, 1e-8); %36 = div(%22, %35); %37 = mul(%31, %36); %38 = sub(embedding_1.weight, %37)
     rt.run(
       kernels.update_embedding_1_weight,
       320,
@@ -847,7 +847,7 @@ export class Reviews extends CompiledModel {
       b.s5,
       p["embedding_1.weight"],
     );
-    // reviews.nn:15:3 dense_1: %40 = mul(0.9, dense_1.weight.exp_avg); %41 = mul(0.1, grad_dense_1.weight); %42 = add(%40, %41); %43 = mul(0.999, dense_1.weight.exp_avg_sq); %44 = mul(grad_dense_1.weight, grad_dense_1.weight); %45 = mul(0.001, %44); %46 = add(%43, %45); %52 = sqrt(%46); %54 = div(%52, %34); %55 = add(%54, 1e-8); %56 = div(%42, %55); %57 = mul(%32, %56); %58 = sub(dense_1.weight, %57)
+    // reviews.nn:15:3 dense_1: %39 = mul(0.9, dense_1.weight.exp_avg); %40 = mul(0.1, grad_dense_1.weight); %41 = add(%39, %40); %42 = mul(0.999, dense_1.weight.exp_avg_sq); %43 = mul(grad_dense_1.weight, grad_dense_1.weight); %44 = mul(0.001, %43); %45 = add(%42, %44); %51 = sqrt(%45); %53 = div(%51, %33); %54 = add(%53, 1e-8); %55 = div(%41, %54); %56 = mul(%31, %55); %57 = sub(dense_1.weight, %56)
     rt.run(
       kernels.update_dense_1_weight,
       16,
@@ -859,7 +859,7 @@ export class Reviews extends CompiledModel {
       b.s5,
       p["dense_1.weight"],
     );
-    // reviews.nn:15:3 dense_1: %59 = mul(0.9, dense_1.bias.exp_avg); %60 = mul(0.1, grad_dense_1.bias); %61 = add(%59, %60); %62 = mul(0.999, dense_1.bias.exp_avg_sq); %63 = mul(grad_dense_1.bias, grad_dense_1.bias); %64 = mul(0.001, %63); %65 = add(%62, %64); %71 = sqrt(%65); %73 = div(%71, %34); %74 = add(%73, 1e-8); %75 = div(%61, %74); %76 = mul(%32, %75); %77 = sub(dense_1.bias, %76)
+    // reviews.nn:15:3 dense_1: %58 = mul(0.9, dense_1.bias.exp_avg); %59 = mul(0.1, grad_dense_1.bias); %60 = add(%58, %59); %61 = mul(0.999, dense_1.bias.exp_avg_sq); %62 = mul(grad_dense_1.bias, grad_dense_1.bias); %63 = mul(0.001, %62); %64 = add(%61, %63); %70 = sqrt(%64); %72 = div(%70, %33); %73 = add(%72, 1e-8); %74 = div(%60, %73); %75 = mul(%31, %74); %76 = sub(dense_1.bias, %75)
     rt.run(
       kernels.update_dense_1_bias,
       2,

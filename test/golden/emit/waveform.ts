@@ -121,13 +121,13 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     },
   },
   /**
-   * %155 = one_hot(wave; classes=3)  (waveform.nn:15:13)
-   * %156 = mul(%155, %154)  (waveform.nn:15:13)
+   * %154 = one_hot(wave; classes=3)  (waveform.nn:15:13)
+   * %155 = mul(%154, %153)  (waveform.nn:15:13)
    */
   one_hot_mul: {
     name: "one_hot_mul",
     wasm: 3,
-    wgsl: `// one_hot_mul: o0 = wave, o1 = t154, o2 = t155, o3 = t156
+    wgsl: `// one_hot_mul: o0 = wave, o1 = t153, o2 = t154, o3 = t155
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -136,38 +136,38 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_wave_0: f32 = mem[p.o0 + (i / 3u)];
-  let l_vt155: f32 = select(0.0f, 1.0f, eq_f(l_wave_0, f32((i % 3u))));
-  let l_t154_1: f32 = mem[p.o1 + i];
-  let l_vt156: f32 = (l_vt155 * l_t154_1);
-  mem[p.o2 + i] = l_vt155;
-  mem[p.o3 + i] = l_vt156;
+  let l_vt154: f32 = select(0.0f, 1.0f, eq_f(l_wave_0, f32((i % 3u))));
+  let l_t153_1: f32 = mem[p.o1 + i];
+  let l_vt155: f32 = (l_vt154 * l_t153_1);
+  mem[p.o2 + i] = l_vt154;
+  mem[p.o3 + i] = l_vt155;
 }`,
     cpu(
       size: number,
       n: number,
       wave: FloatArray,
+      t153: FloatArray,
       t154: FloatArray,
       t155: FloatArray,
-      t156: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const wave_0 = wave[(i / 3) | 0];
-        const vt155 = wave_0 === i % 3 ? 1 : 0;
-        const t154_1 = t154[i];
-        const vt156 = vt155 * t154_1;
+        const vt154 = wave_0 === i % 3 ? 1 : 0;
+        const t153_1 = t153[i];
+        const vt155 = vt154 * t153_1;
+        t154[i] = vt154;
         t155[i] = vt155;
-        t156[i] = vt156;
       }
     },
   },
   /**
-   * %18 = sub(%13, %155)  (waveform.nn:15:13)
-   * grad_dense_1 = div(%18, %159)  (waveform.nn:15:13)
+   * %18 = sub(%13, %154)  (waveform.nn:15:13)
+   * grad_dense_1 = div(%18, %158)  (waveform.nn:15:13)
    */
   sub_div: {
     name: "sub_div",
     wasm: 4,
-    wgsl: `// sub_div: o0 = t13, o1 = t155, o2 = grad_dense_1
+    wgsl: `// sub_div: o0 = t13, o1 = t154, o2 = grad_dense_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -176,37 +176,37 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t13_0: f32 = mem[p.o0 + i];
-  let l_t155_1: f32 = mem[p.o1 + i];
-  let l_vt18: f32 = (l_t13_0 - l_t155_1);
-  let l_vt159: f32 = f32(n);
-  let l_vgrad_dense_1: f32 = (l_vt18 / l_vt159);
+  let l_t154_1: f32 = mem[p.o1 + i];
+  let l_vt18: f32 = (l_t13_0 - l_t154_1);
+  let l_vt158: f32 = f32(n);
+  let l_vgrad_dense_1: f32 = (l_vt18 / l_vt158);
   mem[p.o2 + i] = l_vgrad_dense_1;
 }`,
     cpu(
       size: number,
       n: number,
       t13: FloatArray,
-      t155: FloatArray,
+      t154: FloatArray,
       grad_dense_1: FloatArray,
     ): void {
-      const vt159 = n;
+      const vt158 = n;
       for (let i = 0; i < size; i++) {
         const t13_0 = t13[i];
-        const t155_1 = t155[i];
-        const vt18 = t13_0 - t155_1;
-        const vgrad_dense_1 = vt18 / vt159;
+        const t154_1 = t154[i];
+        const vt18 = t13_0 - t154_1;
+        const vgrad_dense_1 = vt18 / vt158;
         grad_dense_1[i] = vgrad_dense_1;
       }
     },
   },
   /**
-   * %26 = gt(%8, 0)  (waveform.nn:11:45)
-   * grad_conv1d_2 = mul(%25, %26)  (waveform.nn:11:45)
+   * %25 = gt(%8, 0)  (waveform.nn:11:45)
+   * grad_conv1d_2 = mul(%24, %25)  (waveform.nn:11:45)
    */
   gt_mul: {
     name: "gt_mul",
     wasm: 5,
-    wgsl: `// gt_mul: o0 = t8, o1 = t25, o2 = grad_conv1d_2
+    wgsl: `// gt_mul: o0 = t8, o1 = t24, o2 = grad_conv1d_2
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -215,29 +215,29 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t8_0: f32 = mem[p.o0 + i];
-  let l_vt26: f32 = select(0.0f, 1.0f, gt_f(l_t8_0, 0.0f));
-  let l_t25_1: f32 = mem[p.o1 + i];
-  let l_vgrad_conv1d_2: f32 = (l_t25_1 * l_vt26);
+  let l_vt25: f32 = select(0.0f, 1.0f, gt_f(l_t8_0, 0.0f));
+  let l_t24_1: f32 = mem[p.o1 + i];
+  let l_vgrad_conv1d_2: f32 = (l_t24_1 * l_vt25);
   mem[p.o2 + i] = l_vgrad_conv1d_2;
 }`,
-    cpu(size: number, n: number, t8: FloatArray, t25: FloatArray, grad_conv1d_2: FloatArray): void {
+    cpu(size: number, n: number, t8: FloatArray, t24: FloatArray, grad_conv1d_2: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t8_0 = t8[i];
-        const vt26 = t8_0 > 0 ? 1 : 0;
-        const t25_1 = t25[i];
-        const vgrad_conv1d_2 = t25_1 * vt26;
+        const vt25 = t8_0 > 0 ? 1 : 0;
+        const t24_1 = t24[i];
+        const vgrad_conv1d_2 = t24_1 * vt25;
         grad_conv1d_2[i] = vgrad_conv1d_2;
       }
     },
   },
   /**
-   * %33 = gt(%4, 0)  (waveform.nn:10:49)
-   * grad_conv1d_1 = mul(%31, %33)  (waveform.nn:10:49)
+   * %32 = gt(%4, 0)  (waveform.nn:10:49)
+   * grad_conv1d_1 = mul(%30, %32)  (waveform.nn:10:49)
    */
   gt_mul_2: {
     name: "gt_mul_2",
     wasm: 6,
-    wgsl: `// gt_mul_2: o0 = t4, o1 = t31, o2 = grad_conv1d_1
+    wgsl: `// gt_mul_2: o0 = t4, o1 = t30, o2 = grad_conv1d_1
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -246,35 +246,35 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_t4_0: f32 = mem[p.o0 + i];
-  let l_vt33: f32 = select(0.0f, 1.0f, gt_f(l_t4_0, 0.0f));
-  let l_t31_1: f32 = mem[p.o1 + i];
-  let l_vgrad_conv1d_1: f32 = (l_t31_1 * l_vt33);
+  let l_vt32: f32 = select(0.0f, 1.0f, gt_f(l_t4_0, 0.0f));
+  let l_t30_1: f32 = mem[p.o1 + i];
+  let l_vgrad_conv1d_1: f32 = (l_t30_1 * l_vt32);
   mem[p.o2 + i] = l_vgrad_conv1d_1;
 }`,
-    cpu(size: number, n: number, t4: FloatArray, t31: FloatArray, grad_conv1d_1: FloatArray): void {
+    cpu(size: number, n: number, t4: FloatArray, t30: FloatArray, grad_conv1d_1: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const t4_0 = t4[i];
-        const vt33 = t4_0 > 0 ? 1 : 0;
-        const t31_1 = t31[i];
-        const vgrad_conv1d_1 = t31_1 * vt33;
+        const vt32 = t4_0 > 0 ? 1 : 0;
+        const t30_1 = t30[i];
+        const vgrad_conv1d_1 = t30_1 * vt32;
         grad_conv1d_1[i] = vgrad_conv1d_1;
       }
     },
   },
   /**
-   * %158 = neg(%157)  (waveform.nn:15:13)
-   * %160 = div(%158, %159)  (waveform.nn:15:13)
-   * %39 = add(optimizer.step, 1)  (waveform.nn:16:3)
-   * %47 = pow(0.9, %39)  (waveform.nn:16:3)
-   * %48 = sub(1, %47)  (waveform.nn:16:3)
-   * %49 = pow(0.999, %39)  (waveform.nn:16:3)
-   * %50 = sub(1, %49)  (waveform.nn:16:3)
-   * %51 = div(optimizer.lr, %48)  (waveform.nn:16:3)
-   * %53 = sqrt(%50)  (waveform.nn:16:3)
+   * %157 = neg(%156)  (waveform.nn:15:13)
+   * %159 = div(%157, %158)  (waveform.nn:15:13)
+   * %38 = add(optimizer.step, 1)  (waveform.nn:16:3)
+   * %46 = pow(0.9, %38)  (waveform.nn:16:3)
+   * %47 = sub(1, %46)  (waveform.nn:16:3)
+   * %48 = pow(0.999, %38)  (waveform.nn:16:3)
+   * %49 = sub(1, %48)  (waveform.nn:16:3)
+   * %50 = div(optimizer.lr, %47)  (waveform.nn:16:3)
+   * %52 = sqrt(%49)  (waveform.nn:16:3)
    */
   update_optimizer_step: {
     name: "update_optimizer_step",
-    wgsl: `// update_optimizer_step: o0 = t157, o1 = optimizer_step, o2 = optimizer_lr, o3 = t160, o4 = t51, o5 = t53
+    wgsl: `// update_optimizer_step: o0 = t156, o1 = optimizer_step, o2 = optimizer_lr, o3 = t159, o4 = t50, o5 = t52
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -282,74 +282,74 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= p.size) { return; }
   let n = p.n;
-  let l_t157_0: f32 = mem[p.o0 + 0u];
-  let l_vt158: f32 = (-l_t157_0);
-  let l_vt159: f32 = f32(n);
-  let l_vt160: f32 = (l_vt158 / l_vt159);
+  let l_t156_0: f32 = mem[p.o0 + 0u];
+  let l_vt157: f32 = (-l_t156_0);
+  let l_vt158: f32 = f32(n);
+  let l_vt159: f32 = (l_vt157 / l_vt158);
   let l_optimizer_step_1: f32 = mem[p.o1 + 0u];
-  let l_vt39: f32 = (l_optimizer_step_1 + 1.0f);
-  let l_vt47: f32 = pow_f(0.8999999761581421f, l_vt39);
-  let l_vt48: f32 = (1.0f - l_vt47);
-  let l_vt49: f32 = pow_f(0.9990000128746033f, l_vt39);
-  let l_vt50: f32 = (1.0f - l_vt49);
+  let l_vt38: f32 = (l_optimizer_step_1 + 1.0f);
+  let l_vt46: f32 = pow_f(0.8999999761581421f, l_vt38);
+  let l_vt47: f32 = (1.0f - l_vt46);
+  let l_vt48: f32 = pow_f(0.9990000128746033f, l_vt38);
+  let l_vt49: f32 = (1.0f - l_vt48);
   let l_optimizer_lr_2: f32 = mem[p.o2 + 0u];
-  let l_vt51: f32 = (l_optimizer_lr_2 / l_vt48);
-  let l_vt53: f32 = sqrt_f(l_vt50);
-  mem[p.o3 + i] = l_vt160;
-  mem[p.o1 + i] = l_vt39;
-  mem[p.o4 + i] = l_vt51;
-  mem[p.o5 + i] = l_vt53;
+  let l_vt50: f32 = (l_optimizer_lr_2 / l_vt47);
+  let l_vt52: f32 = sqrt_f(l_vt49);
+  mem[p.o3 + i] = l_vt159;
+  mem[p.o1 + i] = l_vt38;
+  mem[p.o4 + i] = l_vt50;
+  mem[p.o5 + i] = l_vt52;
 }`,
     cpu(
       size: number,
       n: number,
-      t157: FloatArray,
+      t156: FloatArray,
       optimizer_step: FloatArray,
       optimizer_lr: FloatArray,
-      t160: FloatArray,
-      t51: FloatArray,
-      t53: FloatArray,
+      t159: FloatArray,
+      t50: FloatArray,
+      t52: FloatArray,
     ): void {
-      const vt159 = n;
+      const vt158 = n;
       for (let i = 0; i < size; i++) {
-        const t157_0 = t157[0];
-        const vt158 = -t157_0;
-        const vt160 = vt158 / vt159;
+        const t156_0 = t156[0];
+        const vt157 = -t156_0;
+        const vt159 = vt157 / vt158;
         const optimizer_step_1 = optimizer_step[0];
-        const vt39 = optimizer_step_1 + 1;
-        const vt47 = Math.pow(0.9, vt39);
-        const vt48 = 1 - vt47;
-        const vt49 = Math.pow(0.999, vt39);
-        const vt50 = 1 - vt49;
+        const vt38 = optimizer_step_1 + 1;
+        const vt46 = Math.pow(0.9, vt38);
+        const vt47 = 1 - vt46;
+        const vt48 = Math.pow(0.999, vt38);
+        const vt49 = 1 - vt48;
         const optimizer_lr_2 = optimizer_lr[0];
-        const vt51 = optimizer_lr_2 / vt48;
-        const vt53 = Math.sqrt(vt50);
-        t160[i] = vt160;
-        optimizer_step[i] = vt39;
-        t51[i] = vt51;
-        t53[i] = vt53;
+        const vt50 = optimizer_lr_2 / vt47;
+        const vt52 = Math.sqrt(vt49);
+        t159[i] = vt159;
+        optimizer_step[i] = vt38;
+        t50[i] = vt50;
+        t52[i] = vt52;
       }
     },
   },
   /**
-   * %40 = mul(0.9, conv1d_1.weight.exp_avg)  (waveform.nn:16:3)
-   * %41 = mul(0.1, grad_conv1d_1.weight)  (waveform.nn:16:3)
-   * %42 = add(%40, %41)  (waveform.nn:16:3)
-   * %43 = mul(0.999, conv1d_1.weight.exp_avg_sq)  (waveform.nn:16:3)
-   * %44 = mul(grad_conv1d_1.weight, grad_conv1d_1.weight)  (waveform.nn:16:3)
-   * %45 = mul(0.001, %44)  (waveform.nn:16:3)
-   * %46 = add(%43, %45)  (waveform.nn:16:3)
-   * %52 = sqrt(%46)  (waveform.nn:16:3)
-   * %54 = div(%52, %53)  (waveform.nn:16:3)
-   * %55 = add(%54, 1e-8)  (waveform.nn:16:3)
-   * %56 = div(%42, %55)  (waveform.nn:16:3)
-   * %57 = mul(%51, %56)  (waveform.nn:16:3)
-   * %58 = sub(conv1d_1.weight, %57)  (waveform.nn:16:3)
+   * %39 = mul(0.9, conv1d_1.weight.exp_avg)  (waveform.nn:16:3)
+   * %40 = mul(0.1, grad_conv1d_1.weight)  (waveform.nn:16:3)
+   * %41 = add(%39, %40)  (waveform.nn:16:3)
+   * %42 = mul(0.999, conv1d_1.weight.exp_avg_sq)  (waveform.nn:16:3)
+   * %43 = mul(grad_conv1d_1.weight, grad_conv1d_1.weight)  (waveform.nn:16:3)
+   * %44 = mul(0.001, %43)  (waveform.nn:16:3)
+   * %45 = add(%42, %44)  (waveform.nn:16:3)
+   * %51 = sqrt(%45)  (waveform.nn:16:3)
+   * %53 = div(%51, %52)  (waveform.nn:16:3)
+   * %54 = add(%53, 1e-8)  (waveform.nn:16:3)
+   * %55 = div(%41, %54)  (waveform.nn:16:3)
+   * %56 = mul(%50, %55)  (waveform.nn:16:3)
+   * %57 = sub(conv1d_1.weight, %56)  (waveform.nn:16:3)
    */
   update_conv1d_1_weight: {
     name: "update_conv1d_1_weight",
     wasm: 8,
-    wgsl: `// update_conv1d_1_weight: o0 = conv1d_1_weight_exp_avg, o1 = grad_conv1d_1_weight, o2 = conv1d_1_weight_exp_avg_sq, o3 = t53, o4 = t51, o5 = conv1d_1_weight
+    wgsl: `// update_conv1d_1_weight: o0 = conv1d_1_weight_exp_avg, o1 = grad_conv1d_1_weight, o2 = conv1d_1_weight_exp_avg_sq, o3 = t52, o4 = t50, o5 = conv1d_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -358,27 +358,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv1d_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt40: f32 = (0.8999999761581421f * l_conv1d_1_weight_exp_avg_0);
+  let l_vt39: f32 = (0.8999999761581421f * l_conv1d_1_weight_exp_avg_0);
   let l_grad_conv1d_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt41: f32 = (0.10000000149011612f * l_grad_conv1d_1_weight_1);
-  let l_vt42: f32 = (l_vt40 + l_vt41);
+  let l_vt40: f32 = (0.10000000149011612f * l_grad_conv1d_1_weight_1);
+  let l_vt41: f32 = (l_vt39 + l_vt40);
   let l_conv1d_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt43: f32 = (0.9990000128746033f * l_conv1d_1_weight_exp_avg_sq_2);
-  let l_vt44: f32 = (l_grad_conv1d_1_weight_1 * l_grad_conv1d_1_weight_1);
-  let l_vt45: f32 = (0.0010000000474974513f * l_vt44);
-  let l_vt46: f32 = (l_vt43 + l_vt45);
-  let l_vt52: f32 = sqrt_f(l_vt46);
-  let l_t53_3: f32 = mem[p.o3 + 0u];
-  let l_vt54: f32 = (l_vt52 / l_t53_3);
-  let l_vt55: f32 = (l_vt54 + 9.99999993922529e-9f);
-  let l_vt56: f32 = (l_vt42 / l_vt55);
-  let l_t51_4: f32 = mem[p.o4 + 0u];
-  let l_vt57: f32 = (l_t51_4 * l_vt56);
+  let l_vt42: f32 = (0.9990000128746033f * l_conv1d_1_weight_exp_avg_sq_2);
+  let l_vt43: f32 = (l_grad_conv1d_1_weight_1 * l_grad_conv1d_1_weight_1);
+  let l_vt44: f32 = (0.0010000000474974513f * l_vt43);
+  let l_vt45: f32 = (l_vt42 + l_vt44);
+  let l_vt51: f32 = sqrt_f(l_vt45);
+  let l_t52_3: f32 = mem[p.o3 + 0u];
+  let l_vt53: f32 = (l_vt51 / l_t52_3);
+  let l_vt54: f32 = (l_vt53 + 9.99999993922529e-9f);
+  let l_vt55: f32 = (l_vt41 / l_vt54);
+  let l_t50_4: f32 = mem[p.o4 + 0u];
+  let l_vt56: f32 = (l_t50_4 * l_vt55);
   let l_conv1d_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt58: f32 = (l_conv1d_1_weight_5 - l_vt57);
-  mem[p.o0 + i] = l_vt42;
-  mem[p.o2 + i] = l_vt46;
-  mem[p.o5 + i] = l_vt58;
+  let l_vt57: f32 = (l_conv1d_1_weight_5 - l_vt56);
+  mem[p.o0 + i] = l_vt41;
+  mem[p.o2 + i] = l_vt45;
+  mem[p.o5 + i] = l_vt57;
 }`,
     cpu(
       size: number,
@@ -386,55 +386,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv1d_1_weight_exp_avg: FloatArray,
       grad_conv1d_1_weight: FloatArray,
       conv1d_1_weight_exp_avg_sq: FloatArray,
-      t53: FloatArray,
-      t51: FloatArray,
+      t52: FloatArray,
+      t50: FloatArray,
       conv1d_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv1d_1_weight_exp_avg_0 = conv1d_1_weight_exp_avg[i];
-        const vt40 = 0.9 * conv1d_1_weight_exp_avg_0;
+        const vt39 = 0.9 * conv1d_1_weight_exp_avg_0;
         const grad_conv1d_1_weight_1 = grad_conv1d_1_weight[i];
-        const vt41 = 0.09999999999999998 * grad_conv1d_1_weight_1;
-        const vt42 = vt40 + vt41;
+        const vt40 = 0.09999999999999998 * grad_conv1d_1_weight_1;
+        const vt41 = vt39 + vt40;
         const conv1d_1_weight_exp_avg_sq_2 = conv1d_1_weight_exp_avg_sq[i];
-        const vt43 = 0.999 * conv1d_1_weight_exp_avg_sq_2;
-        const vt44 = grad_conv1d_1_weight_1 * grad_conv1d_1_weight_1;
-        const vt45 = 0.0010000000000000009 * vt44;
-        const vt46 = vt43 + vt45;
-        const vt52 = Math.sqrt(vt46);
-        const t53_3 = t53[0];
-        const vt54 = vt52 / t53_3;
-        const vt55 = vt54 + 1e-8;
-        const vt56 = vt42 / vt55;
-        const t51_4 = t51[0];
-        const vt57 = t51_4 * vt56;
+        const vt42 = 0.999 * conv1d_1_weight_exp_avg_sq_2;
+        const vt43 = grad_conv1d_1_weight_1 * grad_conv1d_1_weight_1;
+        const vt44 = 0.0010000000000000009 * vt43;
+        const vt45 = vt42 + vt44;
+        const vt51 = Math.sqrt(vt45);
+        const t52_3 = t52[0];
+        const vt53 = vt51 / t52_3;
+        const vt54 = vt53 + 1e-8;
+        const vt55 = vt41 / vt54;
+        const t50_4 = t50[0];
+        const vt56 = t50_4 * vt55;
         const conv1d_1_weight_5 = conv1d_1_weight[i];
-        const vt58 = conv1d_1_weight_5 - vt57;
-        conv1d_1_weight_exp_avg[i] = vt42;
-        conv1d_1_weight_exp_avg_sq[i] = vt46;
-        conv1d_1_weight[i] = vt58;
+        const vt57 = conv1d_1_weight_5 - vt56;
+        conv1d_1_weight_exp_avg[i] = vt41;
+        conv1d_1_weight_exp_avg_sq[i] = vt45;
+        conv1d_1_weight[i] = vt57;
       }
     },
   },
   /**
-   * %78 = mul(0.9, conv1d_2.weight.exp_avg)  (waveform.nn:16:3)
-   * %79 = mul(0.1, grad_conv1d_2.weight)  (waveform.nn:16:3)
-   * %80 = add(%78, %79)  (waveform.nn:16:3)
-   * %81 = mul(0.999, conv1d_2.weight.exp_avg_sq)  (waveform.nn:16:3)
-   * %82 = mul(grad_conv1d_2.weight, grad_conv1d_2.weight)  (waveform.nn:16:3)
-   * %83 = mul(0.001, %82)  (waveform.nn:16:3)
-   * %84 = add(%81, %83)  (waveform.nn:16:3)
-   * %90 = sqrt(%84)  (waveform.nn:16:3)
-   * %92 = div(%90, %53)  (waveform.nn:16:3)
-   * %93 = add(%92, 1e-8)  (waveform.nn:16:3)
-   * %94 = div(%80, %93)  (waveform.nn:16:3)
-   * %95 = mul(%51, %94)  (waveform.nn:16:3)
-   * %96 = sub(conv1d_2.weight, %95)  (waveform.nn:16:3)
+   * %77 = mul(0.9, conv1d_2.weight.exp_avg)  (waveform.nn:16:3)
+   * %78 = mul(0.1, grad_conv1d_2.weight)  (waveform.nn:16:3)
+   * %79 = add(%77, %78)  (waveform.nn:16:3)
+   * %80 = mul(0.999, conv1d_2.weight.exp_avg_sq)  (waveform.nn:16:3)
+   * %81 = mul(grad_conv1d_2.weight, grad_conv1d_2.weight)  (waveform.nn:16:3)
+   * %82 = mul(0.001, %81)  (waveform.nn:16:3)
+   * %83 = add(%80, %82)  (waveform.nn:16:3)
+   * %89 = sqrt(%83)  (waveform.nn:16:3)
+   * %91 = div(%89, %52)  (waveform.nn:16:3)
+   * %92 = add(%91, 1e-8)  (waveform.nn:16:3)
+   * %93 = div(%79, %92)  (waveform.nn:16:3)
+   * %94 = mul(%50, %93)  (waveform.nn:16:3)
+   * %95 = sub(conv1d_2.weight, %94)  (waveform.nn:16:3)
    */
   update_conv1d_2_weight: {
     name: "update_conv1d_2_weight",
     wasm: 9,
-    wgsl: `// update_conv1d_2_weight: o0 = conv1d_2_weight_exp_avg, o1 = grad_conv1d_2_weight, o2 = conv1d_2_weight_exp_avg_sq, o3 = t53, o4 = t51, o5 = conv1d_2_weight
+    wgsl: `// update_conv1d_2_weight: o0 = conv1d_2_weight_exp_avg, o1 = grad_conv1d_2_weight, o2 = conv1d_2_weight_exp_avg_sq, o3 = t52, o4 = t50, o5 = conv1d_2_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -443,27 +443,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv1d_2_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt78: f32 = (0.8999999761581421f * l_conv1d_2_weight_exp_avg_0);
+  let l_vt77: f32 = (0.8999999761581421f * l_conv1d_2_weight_exp_avg_0);
   let l_grad_conv1d_2_weight_1: f32 = mem[p.o1 + i];
-  let l_vt79: f32 = (0.10000000149011612f * l_grad_conv1d_2_weight_1);
-  let l_vt80: f32 = (l_vt78 + l_vt79);
+  let l_vt78: f32 = (0.10000000149011612f * l_grad_conv1d_2_weight_1);
+  let l_vt79: f32 = (l_vt77 + l_vt78);
   let l_conv1d_2_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt81: f32 = (0.9990000128746033f * l_conv1d_2_weight_exp_avg_sq_2);
-  let l_vt82: f32 = (l_grad_conv1d_2_weight_1 * l_grad_conv1d_2_weight_1);
-  let l_vt83: f32 = (0.0010000000474974513f * l_vt82);
-  let l_vt84: f32 = (l_vt81 + l_vt83);
-  let l_vt90: f32 = sqrt_f(l_vt84);
-  let l_t53_3: f32 = mem[p.o3 + 0u];
-  let l_vt92: f32 = (l_vt90 / l_t53_3);
-  let l_vt93: f32 = (l_vt92 + 9.99999993922529e-9f);
-  let l_vt94: f32 = (l_vt80 / l_vt93);
-  let l_t51_4: f32 = mem[p.o4 + 0u];
-  let l_vt95: f32 = (l_t51_4 * l_vt94);
+  let l_vt80: f32 = (0.9990000128746033f * l_conv1d_2_weight_exp_avg_sq_2);
+  let l_vt81: f32 = (l_grad_conv1d_2_weight_1 * l_grad_conv1d_2_weight_1);
+  let l_vt82: f32 = (0.0010000000474974513f * l_vt81);
+  let l_vt83: f32 = (l_vt80 + l_vt82);
+  let l_vt89: f32 = sqrt_f(l_vt83);
+  let l_t52_3: f32 = mem[p.o3 + 0u];
+  let l_vt91: f32 = (l_vt89 / l_t52_3);
+  let l_vt92: f32 = (l_vt91 + 9.99999993922529e-9f);
+  let l_vt93: f32 = (l_vt79 / l_vt92);
+  let l_t50_4: f32 = mem[p.o4 + 0u];
+  let l_vt94: f32 = (l_t50_4 * l_vt93);
   let l_conv1d_2_weight_5: f32 = mem[p.o5 + i];
-  let l_vt96: f32 = (l_conv1d_2_weight_5 - l_vt95);
-  mem[p.o0 + i] = l_vt80;
-  mem[p.o2 + i] = l_vt84;
-  mem[p.o5 + i] = l_vt96;
+  let l_vt95: f32 = (l_conv1d_2_weight_5 - l_vt94);
+  mem[p.o0 + i] = l_vt79;
+  mem[p.o2 + i] = l_vt83;
+  mem[p.o5 + i] = l_vt95;
 }`,
     cpu(
       size: number,
@@ -471,43 +471,43 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv1d_2_weight_exp_avg: FloatArray,
       grad_conv1d_2_weight: FloatArray,
       conv1d_2_weight_exp_avg_sq: FloatArray,
-      t53: FloatArray,
-      t51: FloatArray,
+      t52: FloatArray,
+      t50: FloatArray,
       conv1d_2_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv1d_2_weight_exp_avg_0 = conv1d_2_weight_exp_avg[i];
-        const vt78 = 0.9 * conv1d_2_weight_exp_avg_0;
+        const vt77 = 0.9 * conv1d_2_weight_exp_avg_0;
         const grad_conv1d_2_weight_1 = grad_conv1d_2_weight[i];
-        const vt79 = 0.09999999999999998 * grad_conv1d_2_weight_1;
-        const vt80 = vt78 + vt79;
+        const vt78 = 0.09999999999999998 * grad_conv1d_2_weight_1;
+        const vt79 = vt77 + vt78;
         const conv1d_2_weight_exp_avg_sq_2 = conv1d_2_weight_exp_avg_sq[i];
-        const vt81 = 0.999 * conv1d_2_weight_exp_avg_sq_2;
-        const vt82 = grad_conv1d_2_weight_1 * grad_conv1d_2_weight_1;
-        const vt83 = 0.0010000000000000009 * vt82;
-        const vt84 = vt81 + vt83;
-        const vt90 = Math.sqrt(vt84);
-        const t53_3 = t53[0];
-        const vt92 = vt90 / t53_3;
-        const vt93 = vt92 + 1e-8;
-        const vt94 = vt80 / vt93;
-        const t51_4 = t51[0];
-        const vt95 = t51_4 * vt94;
+        const vt80 = 0.999 * conv1d_2_weight_exp_avg_sq_2;
+        const vt81 = grad_conv1d_2_weight_1 * grad_conv1d_2_weight_1;
+        const vt82 = 0.0010000000000000009 * vt81;
+        const vt83 = vt80 + vt82;
+        const vt89 = Math.sqrt(vt83);
+        const t52_3 = t52[0];
+        const vt91 = vt89 / t52_3;
+        const vt92 = vt91 + 1e-8;
+        const vt93 = vt79 / vt92;
+        const t50_4 = t50[0];
+        const vt94 = t50_4 * vt93;
         const conv1d_2_weight_5 = conv1d_2_weight[i];
-        const vt96 = conv1d_2_weight_5 - vt95;
-        conv1d_2_weight_exp_avg[i] = vt80;
-        conv1d_2_weight_exp_avg_sq[i] = vt84;
-        conv1d_2_weight[i] = vt96;
+        const vt95 = conv1d_2_weight_5 - vt94;
+        conv1d_2_weight_exp_avg[i] = vt79;
+        conv1d_2_weight_exp_avg_sq[i] = vt83;
+        conv1d_2_weight[i] = vt95;
       }
     },
   },
   /**
-   * %98 = mul(0.1, grad_conv1d_2.bias)  (waveform.nn:16:3)
+   * %97 = mul(0.1, grad_conv1d_2.bias)  (waveform.nn:16:3)
    */
   conv1d_2_mul: {
     name: "conv1d_2_mul",
     wasm: 10,
-    wgsl: `// conv1d_2_mul: o0 = grad_conv1d_2_bias, o1 = t98
+    wgsl: `// conv1d_2_mul: o0 = grad_conv1d_2_bias, o1 = t97
 struct Params { size: u32, n: u32, o0: u32, o1: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -516,38 +516,38 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_grad_conv1d_2_bias_0: f32 = mem[p.o0 + i];
-  let l_vt98: f32 = (0.10000000149011612f * l_grad_conv1d_2_bias_0);
-  mem[p.o1 + i] = l_vt98;
+  let l_vt97: f32 = (0.10000000149011612f * l_grad_conv1d_2_bias_0);
+  mem[p.o1 + i] = l_vt97;
 }`,
-    cpu(size: number, n: number, grad_conv1d_2_bias: FloatArray, t98: FloatArray): void {
+    cpu(size: number, n: number, grad_conv1d_2_bias: FloatArray, t97: FloatArray): void {
       for (let i = 0; i < size; i++) {
         const grad_conv1d_2_bias_0 = grad_conv1d_2_bias[i];
-        const vt98 = 0.09999999999999998 * grad_conv1d_2_bias_0;
-        t98[i] = vt98;
+        const vt97 = 0.09999999999999998 * grad_conv1d_2_bias_0;
+        t97[i] = vt97;
       }
     },
   },
   /**
-   * %59 = mul(0.9, conv1d_1.bias.exp_avg)  (waveform.nn:16:3)
-   * %60 = mul(0.1, grad_conv1d_1.bias)  (waveform.nn:16:3)
-   * %61 = add(%59, %60)  (waveform.nn:16:3)
-   * %62 = mul(0.999, conv1d_1.bias.exp_avg_sq)  (waveform.nn:16:3)
-   * %63 = mul(grad_conv1d_1.bias, grad_conv1d_1.bias)  (waveform.nn:16:3)
-   * %64 = mul(0.001, %63)  (waveform.nn:16:3)
-   * %65 = add(%62, %64)  (waveform.nn:16:3)
-   * %71 = sqrt(%65)  (waveform.nn:16:3)
-   * %73 = div(%71, %53)  (waveform.nn:16:3)
-   * %74 = add(%73, 1e-8)  (waveform.nn:16:3)
-   * %75 = div(%61, %74)  (waveform.nn:16:3)
-   * %76 = mul(%51, %75)  (waveform.nn:16:3)
-   * %77 = sub(conv1d_1.bias, %76)  (waveform.nn:16:3)
-   * %97 = mul(0.9, conv1d_2.bias.exp_avg)  (waveform.nn:16:3)
-   * %99 = add(%97, %98)  (waveform.nn:16:3)
+   * %58 = mul(0.9, conv1d_1.bias.exp_avg)  (waveform.nn:16:3)
+   * %59 = mul(0.1, grad_conv1d_1.bias)  (waveform.nn:16:3)
+   * %60 = add(%58, %59)  (waveform.nn:16:3)
+   * %61 = mul(0.999, conv1d_1.bias.exp_avg_sq)  (waveform.nn:16:3)
+   * %62 = mul(grad_conv1d_1.bias, grad_conv1d_1.bias)  (waveform.nn:16:3)
+   * %63 = mul(0.001, %62)  (waveform.nn:16:3)
+   * %64 = add(%61, %63)  (waveform.nn:16:3)
+   * %70 = sqrt(%64)  (waveform.nn:16:3)
+   * %72 = div(%70, %52)  (waveform.nn:16:3)
+   * %73 = add(%72, 1e-8)  (waveform.nn:16:3)
+   * %74 = div(%60, %73)  (waveform.nn:16:3)
+   * %75 = mul(%50, %74)  (waveform.nn:16:3)
+   * %76 = sub(conv1d_1.bias, %75)  (waveform.nn:16:3)
+   * %96 = mul(0.9, conv1d_2.bias.exp_avg)  (waveform.nn:16:3)
+   * %98 = add(%96, %97)  (waveform.nn:16:3)
    */
   update_conv1d_1_bias: {
     name: "update_conv1d_1_bias",
     wasm: 11,
-    wgsl: `// update_conv1d_1_bias: o0 = conv1d_1_bias_exp_avg, o1 = grad_conv1d_1_bias, o2 = conv1d_1_bias_exp_avg_sq, o3 = t53, o4 = t51, o5 = conv1d_1_bias, o6 = conv1d_2_bias_exp_avg, o7 = t98
+    wgsl: `// update_conv1d_1_bias: o0 = conv1d_1_bias_exp_avg, o1 = grad_conv1d_1_bias, o2 = conv1d_1_bias_exp_avg_sq, o3 = t52, o4 = t50, o5 = conv1d_1_bias, o6 = conv1d_2_bias_exp_avg, o7 = t97
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -556,32 +556,32 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv1d_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt59: f32 = (0.8999999761581421f * l_conv1d_1_bias_exp_avg_0);
+  let l_vt58: f32 = (0.8999999761581421f * l_conv1d_1_bias_exp_avg_0);
   let l_grad_conv1d_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt60: f32 = (0.10000000149011612f * l_grad_conv1d_1_bias_1);
-  let l_vt61: f32 = (l_vt59 + l_vt60);
+  let l_vt59: f32 = (0.10000000149011612f * l_grad_conv1d_1_bias_1);
+  let l_vt60: f32 = (l_vt58 + l_vt59);
   let l_conv1d_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt62: f32 = (0.9990000128746033f * l_conv1d_1_bias_exp_avg_sq_2);
-  let l_vt63: f32 = (l_grad_conv1d_1_bias_1 * l_grad_conv1d_1_bias_1);
-  let l_vt64: f32 = (0.0010000000474974513f * l_vt63);
-  let l_vt65: f32 = (l_vt62 + l_vt64);
-  let l_vt71: f32 = sqrt_f(l_vt65);
-  let l_t53_3: f32 = mem[p.o3 + 0u];
-  let l_vt73: f32 = (l_vt71 / l_t53_3);
-  let l_vt74: f32 = (l_vt73 + 9.99999993922529e-9f);
-  let l_vt75: f32 = (l_vt61 / l_vt74);
-  let l_t51_4: f32 = mem[p.o4 + 0u];
-  let l_vt76: f32 = (l_t51_4 * l_vt75);
+  let l_vt61: f32 = (0.9990000128746033f * l_conv1d_1_bias_exp_avg_sq_2);
+  let l_vt62: f32 = (l_grad_conv1d_1_bias_1 * l_grad_conv1d_1_bias_1);
+  let l_vt63: f32 = (0.0010000000474974513f * l_vt62);
+  let l_vt64: f32 = (l_vt61 + l_vt63);
+  let l_vt70: f32 = sqrt_f(l_vt64);
+  let l_t52_3: f32 = mem[p.o3 + 0u];
+  let l_vt72: f32 = (l_vt70 / l_t52_3);
+  let l_vt73: f32 = (l_vt72 + 9.99999993922529e-9f);
+  let l_vt74: f32 = (l_vt60 / l_vt73);
+  let l_t50_4: f32 = mem[p.o4 + 0u];
+  let l_vt75: f32 = (l_t50_4 * l_vt74);
   let l_conv1d_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt77: f32 = (l_conv1d_1_bias_5 - l_vt76);
+  let l_vt76: f32 = (l_conv1d_1_bias_5 - l_vt75);
   let l_conv1d_2_bias_exp_avg_6: f32 = mem[p.o6 + i];
-  let l_vt97: f32 = (0.8999999761581421f * l_conv1d_2_bias_exp_avg_6);
-  let l_t98_7: f32 = mem[p.o7 + i];
-  let l_vt99: f32 = (l_vt97 + l_t98_7);
-  mem[p.o0 + i] = l_vt61;
-  mem[p.o2 + i] = l_vt65;
-  mem[p.o5 + i] = l_vt77;
-  mem[p.o6 + i] = l_vt99;
+  let l_vt96: f32 = (0.8999999761581421f * l_conv1d_2_bias_exp_avg_6);
+  let l_t97_7: f32 = mem[p.o7 + i];
+  let l_vt98: f32 = (l_vt96 + l_t97_7);
+  mem[p.o0 + i] = l_vt60;
+  mem[p.o2 + i] = l_vt64;
+  mem[p.o5 + i] = l_vt76;
+  mem[p.o6 + i] = l_vt98;
 }`,
     cpu(
       size: number,
@@ -589,59 +589,59 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       conv1d_1_bias_exp_avg: FloatArray,
       grad_conv1d_1_bias: FloatArray,
       conv1d_1_bias_exp_avg_sq: FloatArray,
-      t53: FloatArray,
-      t51: FloatArray,
+      t52: FloatArray,
+      t50: FloatArray,
       conv1d_1_bias: FloatArray,
       conv1d_2_bias_exp_avg: FloatArray,
-      t98: FloatArray,
+      t97: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv1d_1_bias_exp_avg_0 = conv1d_1_bias_exp_avg[i];
-        const vt59 = 0.9 * conv1d_1_bias_exp_avg_0;
+        const vt58 = 0.9 * conv1d_1_bias_exp_avg_0;
         const grad_conv1d_1_bias_1 = grad_conv1d_1_bias[i];
-        const vt60 = 0.09999999999999998 * grad_conv1d_1_bias_1;
-        const vt61 = vt59 + vt60;
+        const vt59 = 0.09999999999999998 * grad_conv1d_1_bias_1;
+        const vt60 = vt58 + vt59;
         const conv1d_1_bias_exp_avg_sq_2 = conv1d_1_bias_exp_avg_sq[i];
-        const vt62 = 0.999 * conv1d_1_bias_exp_avg_sq_2;
-        const vt63 = grad_conv1d_1_bias_1 * grad_conv1d_1_bias_1;
-        const vt64 = 0.0010000000000000009 * vt63;
-        const vt65 = vt62 + vt64;
-        const vt71 = Math.sqrt(vt65);
-        const t53_3 = t53[0];
-        const vt73 = vt71 / t53_3;
-        const vt74 = vt73 + 1e-8;
-        const vt75 = vt61 / vt74;
-        const t51_4 = t51[0];
-        const vt76 = t51_4 * vt75;
+        const vt61 = 0.999 * conv1d_1_bias_exp_avg_sq_2;
+        const vt62 = grad_conv1d_1_bias_1 * grad_conv1d_1_bias_1;
+        const vt63 = 0.0010000000000000009 * vt62;
+        const vt64 = vt61 + vt63;
+        const vt70 = Math.sqrt(vt64);
+        const t52_3 = t52[0];
+        const vt72 = vt70 / t52_3;
+        const vt73 = vt72 + 1e-8;
+        const vt74 = vt60 / vt73;
+        const t50_4 = t50[0];
+        const vt75 = t50_4 * vt74;
         const conv1d_1_bias_5 = conv1d_1_bias[i];
-        const vt77 = conv1d_1_bias_5 - vt76;
+        const vt76 = conv1d_1_bias_5 - vt75;
         const conv1d_2_bias_exp_avg_6 = conv1d_2_bias_exp_avg[i];
-        const vt97 = 0.9 * conv1d_2_bias_exp_avg_6;
-        const t98_7 = t98[i];
-        const vt99 = vt97 + t98_7;
-        conv1d_1_bias_exp_avg[i] = vt61;
-        conv1d_1_bias_exp_avg_sq[i] = vt65;
-        conv1d_1_bias[i] = vt77;
-        conv1d_2_bias_exp_avg[i] = vt99;
+        const vt96 = 0.9 * conv1d_2_bias_exp_avg_6;
+        const t97_7 = t97[i];
+        const vt98 = vt96 + t97_7;
+        conv1d_1_bias_exp_avg[i] = vt60;
+        conv1d_1_bias_exp_avg_sq[i] = vt64;
+        conv1d_1_bias[i] = vt76;
+        conv1d_2_bias_exp_avg[i] = vt98;
       }
     },
   },
   /**
-   * %100 = mul(0.999, conv1d_2.bias.exp_avg_sq)  (waveform.nn:16:3)
-   * %101 = mul(grad_conv1d_2.bias, grad_conv1d_2.bias)  (waveform.nn:16:3)
-   * %102 = mul(0.001, %101)  (waveform.nn:16:3)
-   * %103 = add(%100, %102)  (waveform.nn:16:3)
-   * %109 = sqrt(%103)  (waveform.nn:16:3)
-   * %111 = div(%109, %53)  (waveform.nn:16:3)
-   * %112 = add(%111, 1e-8)  (waveform.nn:16:3)
-   * %113 = div(%99, %112)  (waveform.nn:16:3)
-   * %114 = mul(%51, %113)  (waveform.nn:16:3)
-   * %115 = sub(conv1d_2.bias, %114)  (waveform.nn:16:3)
+   * %99 = mul(0.999, conv1d_2.bias.exp_avg_sq)  (waveform.nn:16:3)
+   * %100 = mul(grad_conv1d_2.bias, grad_conv1d_2.bias)  (waveform.nn:16:3)
+   * %101 = mul(0.001, %100)  (waveform.nn:16:3)
+   * %102 = add(%99, %101)  (waveform.nn:16:3)
+   * %108 = sqrt(%102)  (waveform.nn:16:3)
+   * %110 = div(%108, %52)  (waveform.nn:16:3)
+   * %111 = add(%110, 1e-8)  (waveform.nn:16:3)
+   * %112 = div(%98, %111)  (waveform.nn:16:3)
+   * %113 = mul(%50, %112)  (waveform.nn:16:3)
+   * %114 = sub(conv1d_2.bias, %113)  (waveform.nn:16:3)
    */
   update_conv1d_2_bias: {
     name: "update_conv1d_2_bias",
     wasm: 12,
-    wgsl: `// update_conv1d_2_bias: o0 = conv1d_2_bias_exp_avg_sq, o1 = grad_conv1d_2_bias, o2 = t53, o3 = t99, o4 = t51, o5 = conv1d_2_bias
+    wgsl: `// update_conv1d_2_bias: o0 = conv1d_2_bias_exp_avg_sq, o1 = grad_conv1d_2_bias, o2 = t52, o3 = t98, o4 = t50, o5 = conv1d_2_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -650,75 +650,75 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_conv1d_2_bias_exp_avg_sq_0: f32 = mem[p.o0 + i];
-  let l_vt100: f32 = (0.9990000128746033f * l_conv1d_2_bias_exp_avg_sq_0);
+  let l_vt99: f32 = (0.9990000128746033f * l_conv1d_2_bias_exp_avg_sq_0);
   let l_grad_conv1d_2_bias_1: f32 = mem[p.o1 + i];
-  let l_vt101: f32 = (l_grad_conv1d_2_bias_1 * l_grad_conv1d_2_bias_1);
-  let l_vt102: f32 = (0.0010000000474974513f * l_vt101);
-  let l_vt103: f32 = (l_vt100 + l_vt102);
-  let l_vt109: f32 = sqrt_f(l_vt103);
-  let l_t53_2: f32 = mem[p.o2 + 0u];
-  let l_vt111: f32 = (l_vt109 / l_t53_2);
-  let l_vt112: f32 = (l_vt111 + 9.99999993922529e-9f);
-  let l_t99_3: f32 = mem[p.o3 + i];
-  let l_vt113: f32 = (l_t99_3 / l_vt112);
-  let l_t51_4: f32 = mem[p.o4 + 0u];
-  let l_vt114: f32 = (l_t51_4 * l_vt113);
+  let l_vt100: f32 = (l_grad_conv1d_2_bias_1 * l_grad_conv1d_2_bias_1);
+  let l_vt101: f32 = (0.0010000000474974513f * l_vt100);
+  let l_vt102: f32 = (l_vt99 + l_vt101);
+  let l_vt108: f32 = sqrt_f(l_vt102);
+  let l_t52_2: f32 = mem[p.o2 + 0u];
+  let l_vt110: f32 = (l_vt108 / l_t52_2);
+  let l_vt111: f32 = (l_vt110 + 9.99999993922529e-9f);
+  let l_t98_3: f32 = mem[p.o3 + i];
+  let l_vt112: f32 = (l_t98_3 / l_vt111);
+  let l_t50_4: f32 = mem[p.o4 + 0u];
+  let l_vt113: f32 = (l_t50_4 * l_vt112);
   let l_conv1d_2_bias_5: f32 = mem[p.o5 + i];
-  let l_vt115: f32 = (l_conv1d_2_bias_5 - l_vt114);
-  mem[p.o0 + i] = l_vt103;
-  mem[p.o5 + i] = l_vt115;
+  let l_vt114: f32 = (l_conv1d_2_bias_5 - l_vt113);
+  mem[p.o0 + i] = l_vt102;
+  mem[p.o5 + i] = l_vt114;
 }`,
     cpu(
       size: number,
       n: number,
       conv1d_2_bias_exp_avg_sq: FloatArray,
       grad_conv1d_2_bias: FloatArray,
-      t53: FloatArray,
-      t99: FloatArray,
-      t51: FloatArray,
+      t52: FloatArray,
+      t98: FloatArray,
+      t50: FloatArray,
       conv1d_2_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const conv1d_2_bias_exp_avg_sq_0 = conv1d_2_bias_exp_avg_sq[i];
-        const vt100 = 0.999 * conv1d_2_bias_exp_avg_sq_0;
+        const vt99 = 0.999 * conv1d_2_bias_exp_avg_sq_0;
         const grad_conv1d_2_bias_1 = grad_conv1d_2_bias[i];
-        const vt101 = grad_conv1d_2_bias_1 * grad_conv1d_2_bias_1;
-        const vt102 = 0.0010000000000000009 * vt101;
-        const vt103 = vt100 + vt102;
-        const vt109 = Math.sqrt(vt103);
-        const t53_2 = t53[0];
-        const vt111 = vt109 / t53_2;
-        const vt112 = vt111 + 1e-8;
-        const t99_3 = t99[i];
-        const vt113 = t99_3 / vt112;
-        const t51_4 = t51[0];
-        const vt114 = t51_4 * vt113;
+        const vt100 = grad_conv1d_2_bias_1 * grad_conv1d_2_bias_1;
+        const vt101 = 0.0010000000000000009 * vt100;
+        const vt102 = vt99 + vt101;
+        const vt108 = Math.sqrt(vt102);
+        const t52_2 = t52[0];
+        const vt110 = vt108 / t52_2;
+        const vt111 = vt110 + 1e-8;
+        const t98_3 = t98[i];
+        const vt112 = t98_3 / vt111;
+        const t50_4 = t50[0];
+        const vt113 = t50_4 * vt112;
         const conv1d_2_bias_5 = conv1d_2_bias[i];
-        const vt115 = conv1d_2_bias_5 - vt114;
-        conv1d_2_bias_exp_avg_sq[i] = vt103;
-        conv1d_2_bias[i] = vt115;
+        const vt114 = conv1d_2_bias_5 - vt113;
+        conv1d_2_bias_exp_avg_sq[i] = vt102;
+        conv1d_2_bias[i] = vt114;
       }
     },
   },
   /**
-   * %116 = mul(0.9, dense_1.weight.exp_avg)  (waveform.nn:16:3)
-   * %117 = mul(0.1, grad_dense_1.weight)  (waveform.nn:16:3)
-   * %118 = add(%116, %117)  (waveform.nn:16:3)
-   * %119 = mul(0.999, dense_1.weight.exp_avg_sq)  (waveform.nn:16:3)
-   * %120 = mul(grad_dense_1.weight, grad_dense_1.weight)  (waveform.nn:16:3)
-   * %121 = mul(0.001, %120)  (waveform.nn:16:3)
-   * %122 = add(%119, %121)  (waveform.nn:16:3)
-   * %128 = sqrt(%122)  (waveform.nn:16:3)
-   * %130 = div(%128, %53)  (waveform.nn:16:3)
-   * %131 = add(%130, 1e-8)  (waveform.nn:16:3)
-   * %132 = div(%118, %131)  (waveform.nn:16:3)
-   * %133 = mul(%51, %132)  (waveform.nn:16:3)
-   * %134 = sub(dense_1.weight, %133)  (waveform.nn:16:3)
+   * %115 = mul(0.9, dense_1.weight.exp_avg)  (waveform.nn:16:3)
+   * %116 = mul(0.1, grad_dense_1.weight)  (waveform.nn:16:3)
+   * %117 = add(%115, %116)  (waveform.nn:16:3)
+   * %118 = mul(0.999, dense_1.weight.exp_avg_sq)  (waveform.nn:16:3)
+   * %119 = mul(grad_dense_1.weight, grad_dense_1.weight)  (waveform.nn:16:3)
+   * %120 = mul(0.001, %119)  (waveform.nn:16:3)
+   * %121 = add(%118, %120)  (waveform.nn:16:3)
+   * %127 = sqrt(%121)  (waveform.nn:16:3)
+   * %129 = div(%127, %52)  (waveform.nn:16:3)
+   * %130 = add(%129, 1e-8)  (waveform.nn:16:3)
+   * %131 = div(%117, %130)  (waveform.nn:16:3)
+   * %132 = mul(%50, %131)  (waveform.nn:16:3)
+   * %133 = sub(dense_1.weight, %132)  (waveform.nn:16:3)
    */
   update_dense_1_weight: {
     name: "update_dense_1_weight",
     wasm: 13,
-    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t53, o4 = t51, o5 = dense_1_weight
+    wgsl: `// update_dense_1_weight: o0 = dense_1_weight_exp_avg, o1 = grad_dense_1_weight, o2 = dense_1_weight_exp_avg_sq, o3 = t52, o4 = t50, o5 = dense_1_weight
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -727,27 +727,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_weight_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt116: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
+  let l_vt115: f32 = (0.8999999761581421f * l_dense_1_weight_exp_avg_0);
   let l_grad_dense_1_weight_1: f32 = mem[p.o1 + i];
-  let l_vt117: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
-  let l_vt118: f32 = (l_vt116 + l_vt117);
+  let l_vt116: f32 = (0.10000000149011612f * l_grad_dense_1_weight_1);
+  let l_vt117: f32 = (l_vt115 + l_vt116);
   let l_dense_1_weight_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt119: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
-  let l_vt120: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
-  let l_vt121: f32 = (0.0010000000474974513f * l_vt120);
-  let l_vt122: f32 = (l_vt119 + l_vt121);
-  let l_vt128: f32 = sqrt_f(l_vt122);
-  let l_t53_3: f32 = mem[p.o3 + 0u];
-  let l_vt130: f32 = (l_vt128 / l_t53_3);
-  let l_vt131: f32 = (l_vt130 + 9.99999993922529e-9f);
-  let l_vt132: f32 = (l_vt118 / l_vt131);
-  let l_t51_4: f32 = mem[p.o4 + 0u];
-  let l_vt133: f32 = (l_t51_4 * l_vt132);
+  let l_vt118: f32 = (0.9990000128746033f * l_dense_1_weight_exp_avg_sq_2);
+  let l_vt119: f32 = (l_grad_dense_1_weight_1 * l_grad_dense_1_weight_1);
+  let l_vt120: f32 = (0.0010000000474974513f * l_vt119);
+  let l_vt121: f32 = (l_vt118 + l_vt120);
+  let l_vt127: f32 = sqrt_f(l_vt121);
+  let l_t52_3: f32 = mem[p.o3 + 0u];
+  let l_vt129: f32 = (l_vt127 / l_t52_3);
+  let l_vt130: f32 = (l_vt129 + 9.99999993922529e-9f);
+  let l_vt131: f32 = (l_vt117 / l_vt130);
+  let l_t50_4: f32 = mem[p.o4 + 0u];
+  let l_vt132: f32 = (l_t50_4 * l_vt131);
   let l_dense_1_weight_5: f32 = mem[p.o5 + i];
-  let l_vt134: f32 = (l_dense_1_weight_5 - l_vt133);
-  mem[p.o0 + i] = l_vt118;
-  mem[p.o2 + i] = l_vt122;
-  mem[p.o5 + i] = l_vt134;
+  let l_vt133: f32 = (l_dense_1_weight_5 - l_vt132);
+  mem[p.o0 + i] = l_vt117;
+  mem[p.o2 + i] = l_vt121;
+  mem[p.o5 + i] = l_vt133;
 }`,
     cpu(
       size: number,
@@ -755,55 +755,55 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_weight_exp_avg: FloatArray,
       grad_dense_1_weight: FloatArray,
       dense_1_weight_exp_avg_sq: FloatArray,
-      t53: FloatArray,
-      t51: FloatArray,
+      t52: FloatArray,
+      t50: FloatArray,
       dense_1_weight: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_weight_exp_avg_0 = dense_1_weight_exp_avg[i];
-        const vt116 = 0.9 * dense_1_weight_exp_avg_0;
+        const vt115 = 0.9 * dense_1_weight_exp_avg_0;
         const grad_dense_1_weight_1 = grad_dense_1_weight[i];
-        const vt117 = 0.09999999999999998 * grad_dense_1_weight_1;
-        const vt118 = vt116 + vt117;
+        const vt116 = 0.09999999999999998 * grad_dense_1_weight_1;
+        const vt117 = vt115 + vt116;
         const dense_1_weight_exp_avg_sq_2 = dense_1_weight_exp_avg_sq[i];
-        const vt119 = 0.999 * dense_1_weight_exp_avg_sq_2;
-        const vt120 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
-        const vt121 = 0.0010000000000000009 * vt120;
-        const vt122 = vt119 + vt121;
-        const vt128 = Math.sqrt(vt122);
-        const t53_3 = t53[0];
-        const vt130 = vt128 / t53_3;
-        const vt131 = vt130 + 1e-8;
-        const vt132 = vt118 / vt131;
-        const t51_4 = t51[0];
-        const vt133 = t51_4 * vt132;
+        const vt118 = 0.999 * dense_1_weight_exp_avg_sq_2;
+        const vt119 = grad_dense_1_weight_1 * grad_dense_1_weight_1;
+        const vt120 = 0.0010000000000000009 * vt119;
+        const vt121 = vt118 + vt120;
+        const vt127 = Math.sqrt(vt121);
+        const t52_3 = t52[0];
+        const vt129 = vt127 / t52_3;
+        const vt130 = vt129 + 1e-8;
+        const vt131 = vt117 / vt130;
+        const t50_4 = t50[0];
+        const vt132 = t50_4 * vt131;
         const dense_1_weight_5 = dense_1_weight[i];
-        const vt134 = dense_1_weight_5 - vt133;
-        dense_1_weight_exp_avg[i] = vt118;
-        dense_1_weight_exp_avg_sq[i] = vt122;
-        dense_1_weight[i] = vt134;
+        const vt133 = dense_1_weight_5 - vt132;
+        dense_1_weight_exp_avg[i] = vt117;
+        dense_1_weight_exp_avg_sq[i] = vt121;
+        dense_1_weight[i] = vt133;
       }
     },
   },
   /**
-   * %135 = mul(0.9, dense_1.bias.exp_avg)  (waveform.nn:16:3)
-   * %136 = mul(0.1, grad_dense_1.bias)  (waveform.nn:16:3)
-   * %137 = add(%135, %136)  (waveform.nn:16:3)
-   * %138 = mul(0.999, dense_1.bias.exp_avg_sq)  (waveform.nn:16:3)
-   * %139 = mul(grad_dense_1.bias, grad_dense_1.bias)  (waveform.nn:16:3)
-   * %140 = mul(0.001, %139)  (waveform.nn:16:3)
-   * %141 = add(%138, %140)  (waveform.nn:16:3)
-   * %147 = sqrt(%141)  (waveform.nn:16:3)
-   * %149 = div(%147, %53)  (waveform.nn:16:3)
-   * %150 = add(%149, 1e-8)  (waveform.nn:16:3)
-   * %151 = div(%137, %150)  (waveform.nn:16:3)
-   * %152 = mul(%51, %151)  (waveform.nn:16:3)
-   * %153 = sub(dense_1.bias, %152)  (waveform.nn:16:3)
+   * %134 = mul(0.9, dense_1.bias.exp_avg)  (waveform.nn:16:3)
+   * %135 = mul(0.1, grad_dense_1.bias)  (waveform.nn:16:3)
+   * %136 = add(%134, %135)  (waveform.nn:16:3)
+   * %137 = mul(0.999, dense_1.bias.exp_avg_sq)  (waveform.nn:16:3)
+   * %138 = mul(grad_dense_1.bias, grad_dense_1.bias)  (waveform.nn:16:3)
+   * %139 = mul(0.001, %138)  (waveform.nn:16:3)
+   * %140 = add(%137, %139)  (waveform.nn:16:3)
+   * %146 = sqrt(%140)  (waveform.nn:16:3)
+   * %148 = div(%146, %52)  (waveform.nn:16:3)
+   * %149 = add(%148, 1e-8)  (waveform.nn:16:3)
+   * %150 = div(%136, %149)  (waveform.nn:16:3)
+   * %151 = mul(%50, %150)  (waveform.nn:16:3)
+   * %152 = sub(dense_1.bias, %151)  (waveform.nn:16:3)
    */
   update_dense_1_bias: {
     name: "update_dense_1_bias",
     wasm: 14,
-    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t53, o4 = t51, o5 = dense_1_bias
+    wgsl: `// update_dense_1_bias: o0 = dense_1_bias_exp_avg, o1 = grad_dense_1_bias, o2 = dense_1_bias_exp_avg_sq, o3 = t52, o4 = t50, o5 = dense_1_bias
 struct Params { size: u32, n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32 }
 override WORKGROUP_SIZE: u32 = 64u;
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -812,27 +812,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (i >= p.size) { return; }
   let n = p.n;
   let l_dense_1_bias_exp_avg_0: f32 = mem[p.o0 + i];
-  let l_vt135: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
+  let l_vt134: f32 = (0.8999999761581421f * l_dense_1_bias_exp_avg_0);
   let l_grad_dense_1_bias_1: f32 = mem[p.o1 + i];
-  let l_vt136: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
-  let l_vt137: f32 = (l_vt135 + l_vt136);
+  let l_vt135: f32 = (0.10000000149011612f * l_grad_dense_1_bias_1);
+  let l_vt136: f32 = (l_vt134 + l_vt135);
   let l_dense_1_bias_exp_avg_sq_2: f32 = mem[p.o2 + i];
-  let l_vt138: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
-  let l_vt139: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
-  let l_vt140: f32 = (0.0010000000474974513f * l_vt139);
-  let l_vt141: f32 = (l_vt138 + l_vt140);
-  let l_vt147: f32 = sqrt_f(l_vt141);
-  let l_t53_3: f32 = mem[p.o3 + 0u];
-  let l_vt149: f32 = (l_vt147 / l_t53_3);
-  let l_vt150: f32 = (l_vt149 + 9.99999993922529e-9f);
-  let l_vt151: f32 = (l_vt137 / l_vt150);
-  let l_t51_4: f32 = mem[p.o4 + 0u];
-  let l_vt152: f32 = (l_t51_4 * l_vt151);
+  let l_vt137: f32 = (0.9990000128746033f * l_dense_1_bias_exp_avg_sq_2);
+  let l_vt138: f32 = (l_grad_dense_1_bias_1 * l_grad_dense_1_bias_1);
+  let l_vt139: f32 = (0.0010000000474974513f * l_vt138);
+  let l_vt140: f32 = (l_vt137 + l_vt139);
+  let l_vt146: f32 = sqrt_f(l_vt140);
+  let l_t52_3: f32 = mem[p.o3 + 0u];
+  let l_vt148: f32 = (l_vt146 / l_t52_3);
+  let l_vt149: f32 = (l_vt148 + 9.99999993922529e-9f);
+  let l_vt150: f32 = (l_vt136 / l_vt149);
+  let l_t50_4: f32 = mem[p.o4 + 0u];
+  let l_vt151: f32 = (l_t50_4 * l_vt150);
   let l_dense_1_bias_5: f32 = mem[p.o5 + i];
-  let l_vt153: f32 = (l_dense_1_bias_5 - l_vt152);
-  mem[p.o0 + i] = l_vt137;
-  mem[p.o2 + i] = l_vt141;
-  mem[p.o5 + i] = l_vt153;
+  let l_vt152: f32 = (l_dense_1_bias_5 - l_vt151);
+  mem[p.o0 + i] = l_vt136;
+  mem[p.o2 + i] = l_vt140;
+  mem[p.o5 + i] = l_vt152;
 }`,
     cpu(
       size: number,
@@ -840,33 +840,33 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dense_1_bias_exp_avg: FloatArray,
       grad_dense_1_bias: FloatArray,
       dense_1_bias_exp_avg_sq: FloatArray,
-      t53: FloatArray,
-      t51: FloatArray,
+      t52: FloatArray,
+      t50: FloatArray,
       dense_1_bias: FloatArray,
     ): void {
       for (let i = 0; i < size; i++) {
         const dense_1_bias_exp_avg_0 = dense_1_bias_exp_avg[i];
-        const vt135 = 0.9 * dense_1_bias_exp_avg_0;
+        const vt134 = 0.9 * dense_1_bias_exp_avg_0;
         const grad_dense_1_bias_1 = grad_dense_1_bias[i];
-        const vt136 = 0.09999999999999998 * grad_dense_1_bias_1;
-        const vt137 = vt135 + vt136;
+        const vt135 = 0.09999999999999998 * grad_dense_1_bias_1;
+        const vt136 = vt134 + vt135;
         const dense_1_bias_exp_avg_sq_2 = dense_1_bias_exp_avg_sq[i];
-        const vt138 = 0.999 * dense_1_bias_exp_avg_sq_2;
-        const vt139 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
-        const vt140 = 0.0010000000000000009 * vt139;
-        const vt141 = vt138 + vt140;
-        const vt147 = Math.sqrt(vt141);
-        const t53_3 = t53[0];
-        const vt149 = vt147 / t53_3;
-        const vt150 = vt149 + 1e-8;
-        const vt151 = vt137 / vt150;
-        const t51_4 = t51[0];
-        const vt152 = t51_4 * vt151;
+        const vt137 = 0.999 * dense_1_bias_exp_avg_sq_2;
+        const vt138 = grad_dense_1_bias_1 * grad_dense_1_bias_1;
+        const vt139 = 0.0010000000000000009 * vt138;
+        const vt140 = vt137 + vt139;
+        const vt146 = Math.sqrt(vt140);
+        const t52_3 = t52[0];
+        const vt148 = vt146 / t52_3;
+        const vt149 = vt148 + 1e-8;
+        const vt150 = vt136 / vt149;
+        const t50_4 = t50[0];
+        const vt151 = t50_4 * vt150;
         const dense_1_bias_5 = dense_1_bias[i];
-        const vt153 = dense_1_bias_5 - vt152;
-        dense_1_bias_exp_avg[i] = vt137;
-        dense_1_bias_exp_avg_sq[i] = vt141;
-        dense_1_bias[i] = vt153;
+        const vt152 = dense_1_bias_5 - vt151;
+        dense_1_bias_exp_avg[i] = vt136;
+        dense_1_bias_exp_avg_sq[i] = vt140;
+        dense_1_bias[i] = vt152;
       }
     },
   },
@@ -1190,16 +1190,16 @@ export class Waveform extends CompiledModel {
     const data = { x: rt.alloc(n * 21), wave: rt.alloc(n) };
     // Temporaries: a slot holds values in turn, whose lifetimes do not overlap.
     const s0 = rt.alloc(n * 168); // reused: %2, then %6, then %11, then %13
-    const s1 = rt.alloc(Math.max(n * 168, 168)); // reused: %4, then %35, then grad_conv1d_1.weight, then %98
-    const s2 = rt.alloc(Math.max(n * 168, 1)); // reused: %5, then grad_conv1d_1, then %160
-    const s3 = rt.alloc(Math.max(n * 168, 72)); // reused: %8, then %28, then %31, then %36, then grad_conv1d_1.bias
-    const s4 = rt.alloc(Math.max(n * 72, 1)); // reused: %9, then grad_conv1d_2, then %51, then %10
-    const s5 = rt.alloc(Math.max(n * 3, 3)); // reused: %12, then %155, then grad_dense_1.bias
-    const s6 = rt.alloc(Math.max(n * 3, 1)); // reused: %154, then %157
-    const s7 = rt.alloc(Math.max(n * 3, 8)); // reused: %156, then grad_dense_1, then %29, then grad_conv1d_2.bias
-    const s8 = rt.alloc(Math.max(n * 72, 320)); // reused: grad_flatten_1, then grad_conv1d_2.weight, then %25
+    const s1 = rt.alloc(Math.max(n * 168, 168)); // reused: %4, then %34, then grad_conv1d_1.weight, then %97
+    const s2 = rt.alloc(Math.max(n * 168, 1)); // reused: %5, then grad_conv1d_1, then %159
+    const s3 = rt.alloc(Math.max(n * 168, 72)); // reused: %8, then %27, then %30, then %35, then grad_conv1d_1.bias
+    const s4 = rt.alloc(Math.max(n * 72, 1)); // reused: %9, then grad_conv1d_2, then %50, then %10
+    const s5 = rt.alloc(Math.max(n * 3, 3)); // reused: %12, then %154, then grad_dense_1.bias
+    const s6 = rt.alloc(Math.max(n * 3, 1)); // reused: %153, then %156
+    const s7 = rt.alloc(Math.max(n * 3, 8)); // reused: %155, then grad_dense_1, then %28, then grad_conv1d_2.bias
+    const s8 = rt.alloc(Math.max(n * 72, 320)); // reused: grad_flatten_1, then grad_conv1d_2.weight, then %24
     const s9 = rt.alloc(216); // grad_dense_1.weight
-    const s10 = rt.alloc(1); // %53
+    const s10 = rt.alloc(1); // %52
     return {
       data,
       output: s0,
@@ -1330,13 +1330,13 @@ export class Waveform extends CompiledModel {
     );
     // waveform.nn:12:33: %13 = softmax(%12; axis=-1)
     rt.softmax(b.s5, b.s0, n, 3, 1);
-    // waveform.nn:15:13: %154 = log_softmax(%12; axis=-1)
+    // waveform.nn:15:13: %153 = log_softmax(%12; axis=-1)
     rt.logSoftmax(b.s5, b.s6, n, 3, 1);
-    // waveform.nn:15:13: %155 = one_hot(wave; classes=3); %156 = mul(%155, %154)
+    // waveform.nn:15:13: %154 = one_hot(wave; classes=3); %155 = mul(%154, %153)
     rt.run(kernels.one_hot_mul, n * 3, n, b.data.wave, b.s6, b.s5, b.s7);
-    // waveform.nn:15:13: %157 = sum(%156; axes=all)
+    // waveform.nn:15:13: %156 = sum(%155; axes=all)
     rt.sum(b.s7, b.s6, 1, n * 3, 1);
-    // waveform.nn:15:13: %18 = sub(%13, %155); grad_dense_1 = div(%18, %159)
+    // waveform.nn:15:13: %18 = sub(%13, %154); grad_dense_1 = div(%18, %158)
     rt.run(kernels.sub_div, n * 3, n, b.s0, b.s5, b.grad_dense_1);
     // waveform.nn:12:21 dense_1: grad_dense_1.bias = sum(grad_dense_1; axes=[0])
     rt.sum(b.grad_dense_1, b.grad_dense_1_bias, 1, n, 3);
@@ -1364,25 +1364,25 @@ export class Waveform extends CompiledModel {
       /* strideB */ 0,
       /* strideC */ 216,
     );
-    // waveform.nn:11:45: %26 = gt(%8, 0); grad_conv1d_2 = mul(%25, %26)
+    // waveform.nn:11:45: %25 = gt(%8, 0); grad_conv1d_2 = mul(%24, %25)
     rt.run(kernels.gt_mul, n * 72, n, b.s3, b.s8, b.grad_conv1d_2);
-    // waveform.nn:11:10 conv1d_2: %28 = sum(grad_conv1d_2; axes=[0])
+    // waveform.nn:11:10 conv1d_2: %27 = sum(grad_conv1d_2; axes=[0])
     rt.sum(b.grad_conv1d_2, b.s3, 1, n, 72);
-    // waveform.nn:11:10 conv1d_2: %29 = sum(%28; axes=[1], keepdims)
+    // waveform.nn:11:10 conv1d_2: %28 = sum(%27; axes=[1], keepdims)
     rt.sum(b.s3, b.s7, 8, 9, 1);
-    // waveform.nn:11:10 conv1d_2: %31 = conv1d_grad_input(grad_conv1d_2, conv1d_2.weight, %5; stride=2, padding=0,0)
+    // waveform.nn:11:10 conv1d_2: %30 = conv1d_grad_input(grad_conv1d_2, conv1d_2.weight, %5; stride=2, padding=0,0)
     rt.conv2dGradInput(b.grad_conv1d_2, p["conv1d_2.weight"], b.s3, b.conv2);
     // waveform.nn:11:10 conv1d_2: grad_conv1d_2.weight = conv1d_grad_weight(%5, grad_conv1d_2, conv1d_2.weight; stride=2, padding=0,0)
     rt.conv2dGradWeight(b.s2, b.grad_conv1d_2, b.grad_conv1d_2_weight, b.conv3);
-    // waveform.nn:10:49: %33 = gt(%4, 0); grad_conv1d_1 = mul(%31, %33)
+    // waveform.nn:10:49: %32 = gt(%4, 0); grad_conv1d_1 = mul(%30, %32)
     rt.run(kernels.gt_mul_2, n * 168, n, b.s1, b.s3, b.grad_conv1d_1);
-    // waveform.nn:10:10 conv1d_1: %35 = sum(grad_conv1d_1; axes=[0])
+    // waveform.nn:10:10 conv1d_1: %34 = sum(grad_conv1d_1; axes=[0])
     rt.sum(b.grad_conv1d_1, b.s1, 1, n, 168);
-    // waveform.nn:10:10 conv1d_1: %36 = sum(%35; axes=[1], keepdims)
+    // waveform.nn:10:10 conv1d_1: %35 = sum(%34; axes=[1], keepdims)
     rt.sum(b.s1, b.s3, 8, 21, 1);
     // waveform.nn:10:10 conv1d_1: grad_conv1d_1.weight = conv1d_grad_weight(%1, grad_conv1d_1, conv1d_1.weight; stride=1, padding=2,2)
     rt.conv2dGradWeight(b.data.x, b.grad_conv1d_1, b.grad_conv1d_1_weight, b.conv4);
-    // waveform.nn:15:13: %158 = neg(%157); %160 = div(%158, %159); %39 = add(optimizer.step, 1); %47 = pow(0.9, %39); %48 = sub(1, %47); %49 = pow(0.999, %39); %50 = sub(1, %49); %51 = div(optimizer.lr, %48); %53 = sqrt(%50)
+    // waveform.nn:15:13: %157 = neg(%156); %159 = div(%157, %158); %38 = add(optimizer.step, 1); %46 = pow(0.9, %38); %47 = sub(1, %46); %48 = pow(0.999, %38); %49 = sub(1, %48); %50 = div(optimizer.lr, %47); %52 = sqrt(%49)
     rt.run(
       kernels.update_optimizer_step,
       1,
@@ -1394,7 +1394,7 @@ export class Waveform extends CompiledModel {
       b.s4,
       b.s10,
     );
-    // waveform.nn:16:3 conv1d_1: %40 = mul(0.9, conv1d_1.weight.exp_avg); %41 = mul(0.1, grad_conv1d_1.weight); %42 = add(%40, %41); %43 = mul(0.999, conv1d_1.weight.exp_avg_sq); %44 = mul(grad_conv1d_1.weight, grad_conv1d_1.weight); %45 = mul(0.001, %44); %46 = add(%43, %45); %52 = sqrt(%46); %54 = div(%52, %53); %55 = add(%54, 1e-8); %56 = div(%42, %55); %57 = mul(%51, %56); %58 = sub(conv1d_1.weight, %57)
+    // waveform.nn:16:3 conv1d_1: %39 = mul(0.9, conv1d_1.weight.exp_avg); %40 = mul(0.1, grad_conv1d_1.weight); %41 = add(%39, %40); %42 = mul(0.999, conv1d_1.weight.exp_avg_sq); %43 = mul(grad_conv1d_1.weight, grad_conv1d_1.weight); %44 = mul(0.001, %43); %45 = add(%42, %44); %51 = sqrt(%45); %53 = div(%51, %52); %54 = add(%53, 1e-8); %55 = div(%41, %54); %56 = mul(%50, %55); %57 = sub(conv1d_1.weight, %56)
     rt.run(
       kernels.update_conv1d_1_weight,
       40,
@@ -1406,7 +1406,7 @@ export class Waveform extends CompiledModel {
       b.s4,
       p["conv1d_1.weight"],
     );
-    // waveform.nn:16:3 conv1d_2: %78 = mul(0.9, conv1d_2.weight.exp_avg); %79 = mul(0.1, grad_conv1d_2.weight); %80 = add(%78, %79); %81 = mul(0.999, conv1d_2.weight.exp_avg_sq); %82 = mul(grad_conv1d_2.weight, grad_conv1d_2.weight); %83 = mul(0.001, %82); %84 = add(%81, %83); %90 = sqrt(%84); %92 = div(%90, %53); %93 = add(%92, 1e-8); %94 = div(%80, %93); %95 = mul(%51, %94); %96 = sub(conv1d_2.weight, %95)
+    // waveform.nn:16:3 conv1d_2: %77 = mul(0.9, conv1d_2.weight.exp_avg); %78 = mul(0.1, grad_conv1d_2.weight); %79 = add(%77, %78); %80 = mul(0.999, conv1d_2.weight.exp_avg_sq); %81 = mul(grad_conv1d_2.weight, grad_conv1d_2.weight); %82 = mul(0.001, %81); %83 = add(%80, %82); %89 = sqrt(%83); %91 = div(%89, %52); %92 = add(%91, 1e-8); %93 = div(%79, %92); %94 = mul(%50, %93); %95 = sub(conv1d_2.weight, %94)
     rt.run(
       kernels.update_conv1d_2_weight,
       320,
@@ -1418,9 +1418,9 @@ export class Waveform extends CompiledModel {
       b.s4,
       p["conv1d_2.weight"],
     );
-    // waveform.nn:16:3 conv1d_2: %98 = mul(0.1, grad_conv1d_2.bias)
+    // waveform.nn:16:3 conv1d_2: %97 = mul(0.1, grad_conv1d_2.bias)
     rt.run(kernels.conv1d_2_mul, 8, n, b.grad_conv1d_2_bias, b.s1);
-    // waveform.nn:16:3 conv1d_1: %59 = mul(0.9, conv1d_1.bias.exp_avg); %60 = mul(0.1, grad_conv1d_1.bias); %61 = add(%59, %60); %62 = mul(0.999, conv1d_1.bias.exp_avg_sq); %63 = mul(grad_conv1d_1.bias, grad_conv1d_1.bias); %64 = mul(0.001, %63); %65 = add(%62, %64); %71 = sqrt(%65); %73 = div(%71, %53); %74 = add(%73, 1e-8); %75 = div(%61, %74); %76 = mul(%51, %75); %77 = sub(conv1d_1.bias, %76); %97 = mul(0.9, conv1d_2.bias.exp_avg); %99 = add(%97, %98)
+    // waveform.nn:16:3 conv1d_1: %58 = mul(0.9, conv1d_1.bias.exp_avg); %59 = mul(0.1, grad_conv1d_1.bias); %60 = add(%58, %59); %61 = mul(0.999, conv1d_1.bias.exp_avg_sq); %62 = mul(grad_conv1d_1.bias, grad_conv1d_1.bias); %63 = mul(0.001, %62); %64 = add(%61, %63); %70 = sqrt(%64); %72 = div(%70, %52); %73 = add(%72, 1e-8); %74 = div(%60, %73); %75 = mul(%50, %74); %76 = sub(conv1d_1.bias, %75); %96 = mul(0.9, conv1d_2.bias.exp_avg); %98 = add(%96, %97)
     rt.run(
       kernels.update_conv1d_1_bias,
       8,
@@ -1434,7 +1434,7 @@ export class Waveform extends CompiledModel {
       s["conv1d_2.bias.exp_avg"],
       b.s1,
     );
-    // waveform.nn:16:3 conv1d_2: %100 = mul(0.999, conv1d_2.bias.exp_avg_sq); %101 = mul(grad_conv1d_2.bias, grad_conv1d_2.bias); %102 = mul(0.001, %101); %103 = add(%100, %102); %109 = sqrt(%103); %111 = div(%109, %53); %112 = add(%111, 1e-8); %113 = div(%99, %112); %114 = mul(%51, %113); %115 = sub(conv1d_2.bias, %114)
+    // waveform.nn:16:3 conv1d_2: %99 = mul(0.999, conv1d_2.bias.exp_avg_sq); %100 = mul(grad_conv1d_2.bias, grad_conv1d_2.bias); %101 = mul(0.001, %100); %102 = add(%99, %101); %108 = sqrt(%102); %110 = div(%108, %52); %111 = add(%110, 1e-8); %112 = div(%98, %111); %113 = mul(%50, %112); %114 = sub(conv1d_2.bias, %113)
     rt.run(
       kernels.update_conv1d_2_bias,
       8,
@@ -1446,7 +1446,7 @@ export class Waveform extends CompiledModel {
       b.s4,
       p["conv1d_2.bias"],
     );
-    // waveform.nn:16:3 dense_1: %116 = mul(0.9, dense_1.weight.exp_avg); %117 = mul(0.1, grad_dense_1.weight); %118 = add(%116, %117); %119 = mul(0.999, dense_1.weight.exp_avg_sq); %120 = mul(grad_dense_1.weight, grad_dense_1.weight); %121 = mul(0.001, %120); %122 = add(%119, %121); %128 = sqrt(%122); %130 = div(%128, %53); %131 = add(%130, 1e-8); %132 = div(%118, %131); %133 = mul(%51, %132); %134 = sub(dense_1.weight, %133)
+    // waveform.nn:16:3 dense_1: %115 = mul(0.9, dense_1.weight.exp_avg); %116 = mul(0.1, grad_dense_1.weight); %117 = add(%115, %116); %118 = mul(0.999, dense_1.weight.exp_avg_sq); %119 = mul(grad_dense_1.weight, grad_dense_1.weight); %120 = mul(0.001, %119); %121 = add(%118, %120); %127 = sqrt(%121); %129 = div(%127, %52); %130 = add(%129, 1e-8); %131 = div(%117, %130); %132 = mul(%50, %131); %133 = sub(dense_1.weight, %132)
     rt.run(
       kernels.update_dense_1_weight,
       216,
@@ -1458,7 +1458,7 @@ export class Waveform extends CompiledModel {
       b.s4,
       p["dense_1.weight"],
     );
-    // waveform.nn:16:3 dense_1: %135 = mul(0.9, dense_1.bias.exp_avg); %136 = mul(0.1, grad_dense_1.bias); %137 = add(%135, %136); %138 = mul(0.999, dense_1.bias.exp_avg_sq); %139 = mul(grad_dense_1.bias, grad_dense_1.bias); %140 = mul(0.001, %139); %141 = add(%138, %140); %147 = sqrt(%141); %149 = div(%147, %53); %150 = add(%149, 1e-8); %151 = div(%137, %150); %152 = mul(%51, %151); %153 = sub(dense_1.bias, %152)
+    // waveform.nn:16:3 dense_1: %134 = mul(0.9, dense_1.bias.exp_avg); %135 = mul(0.1, grad_dense_1.bias); %136 = add(%134, %135); %137 = mul(0.999, dense_1.bias.exp_avg_sq); %138 = mul(grad_dense_1.bias, grad_dense_1.bias); %139 = mul(0.001, %138); %140 = add(%137, %139); %146 = sqrt(%140); %148 = div(%146, %52); %149 = add(%148, 1e-8); %150 = div(%136, %149); %151 = mul(%50, %150); %152 = sub(dense_1.bias, %151)
     rt.run(
       kernels.update_dense_1_bias,
       3,
