@@ -6,7 +6,7 @@ import type { CompiledModel, CreateOptions, ParameterValue } from "../../runtime
 import { cpuVariants, variantBackend } from "../helpers/backends.js";
 
 /**
- * embedding against torch.nn.Embedding (test/fixtures/embedding-torch.py, torch 1.13): the
+ * embedding against torch.nn.Embedding (scripts/embedding-fixtures.py, torch 1.13): the
  * forward probabilities, the gradient of every parameter (the weight's rows summed over repeated
  * ids) and three Adam steps, for embedding -> flatten -> dense and embedding -> mean -> dense,
  * on the float64 CPU backends from the fixture's initial parameters.

@@ -11,7 +11,7 @@ import { interpret } from "../helpers/interpret.js";
 
 /**
  * conv1d, avgpool2d and global_avgpool against PyTorch's float64 values
- * (test/fixtures/layers/generate.py: nn.Conv1d, nn.AvgPool2d, AdaptiveAvgPool2d(1) + flatten):
+ * (scripts/layer-fixtures.py: nn.Conv1d, nn.AvgPool2d, AdaptiveAvgPool2d(1) + flatten):
  * each case's layer is written in the language, compiled with `check`, given torch's input and
  * state_dict (by torch's names, which must be the layer's parameter names and shapes),
  * interpreted in float64 and differentiated with the real `backward`. The output and the
