@@ -151,6 +151,11 @@ export const diagnosticMessages = {
     }) =>
       `${a.loss}: \`${a.setting}\` has ${a.count} numbers, but output ${a.output} needs ${a.expected}, one per element of its last axis`,
   },
+  E221: {
+    title: "cannot export",
+    message: (a: { op: string; format: string; reason: string }) =>
+      `\`${a.op}\` cannot be exported to ${a.format}: ${a.reason}`,
+  },
   E217: {
     title: "dimension unknown when the model runs",
     message: (a: { model: string; dims: string }) =>
