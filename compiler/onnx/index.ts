@@ -78,8 +78,16 @@ export function exportOnnx(
   if (options.normalize) {
     const width = options.normalize.shift.length;
     const dims = [width];
-    const shift = g.initializer("normalize.shift", dims, Float32Array.from(options.normalize.shift));
-    const scale = g.initializer("normalize.scale", dims, Float32Array.from(options.normalize.scale));
+    const shift = g.initializer(
+      "normalize.shift",
+      dims,
+      Float32Array.from(options.normalize.shift),
+    );
+    const scale = g.initializer(
+      "normalize.scale",
+      dims,
+      Float32Array.from(options.normalize.scale),
+    );
     const centred = g.node("Sub", [first.name, shift], {}, `${first.name}/centred`);
     names.set(first.name, g.node("Div", [centred, scale], {}, `${first.name}/normalized`));
   }
@@ -98,20 +106,18 @@ export function exportOnnx(
   const typeOf = (operand: Operand): TensorType =>
     operand.kind === "const" ? { dtype: "f32", shape: [] } : fn.types.get(operand.name)!;
 
-  const diagnostics: Diagnostic[] = [];
+  // Every op is looked up first: a function with one that cannot be exported writes nothing.
+  const diagnostics = fn.eqns.flatMap((eqn) => {
+    const entry = onnxLowerings[eqn.op] as OnnxEntry<OpKind>;
+    if (entry.kind === "onnx") return [];
+    const args = { op: eqn.op, format: "ONNX", reason: entry.reason };
+    return [diagnostic("E221", eqn.origin, args, eqn.callSites)];
+  });
+  if (diagnostics.length > 0) return { bytes: null, diagnostics };
+
   for (const eqn of fn.eqns) {
     const entry = onnxLowerings[eqn.op] as OnnxEntry<OpKind>;
-    if (entry.kind === "cannot-export") {
-      diagnostics.push(
-        diagnostic(
-          "E221",
-          eqn.origin,
-          { op: eqn.op, format: "ONNX", reason: entry.reason },
-          eqn.callSites,
-        ),
-      );
-      continue;
-    }
+    invariant(entry.kind === "onnx", "ops that cannot be exported were reported above");
     const dtype = constantType(eqn, typeOf);
     const context: LoweringContext<OpKind> = {
       g,
@@ -122,9 +128,10 @@ export function exportOnnx(
     };
     names.set(eqn.out, entry.lower(context));
   }
-  if (diagnostics.length > 0) return { bytes: null, diagnostics };
 
-  const outputName = fn.inputs.some((i) => i.name === ONNX_OUTPUT) ? `${ONNX_OUTPUT}_` : ONNX_OUTPUT;
+  const outputName = fn.inputs.some((i) => i.name === ONNX_OUTPUT)
+    ? `${ONNX_OUTPUT}_`
+    : ONNX_OUTPUT;
   g.node("Identity", [value({ kind: "value", name: fn.output }, "f32")], {}, outputName);
   const graph: GraphProto = {
     name: model.model.name,

@@ -33,7 +33,9 @@ export type OnnxEntry<K extends OpKind> = OnnxLowering<K> | CannotExport;
 export type OnnxTable = { readonly [K in OpKind]: OnnxEntry<K> };
 
 /** A lowering from its function. */
-export function onnxOp<K extends OpKind>(lower: (c: LoweringContext<K>) => string): OnnxLowering<K> {
+export function onnxOp<K extends OpKind>(
+  lower: (c: LoweringContext<K>) => string,
+): OnnxLowering<K> {
   return { kind: "onnx", lower };
 }
 

@@ -108,24 +108,26 @@ export const layoutLowerings = {
     reason: "the choice between training and evaluation is made before export",
   },
 } satisfies {
-  readonly [K in Extract<
-    OpKind,
-    | "sum"
-    | "mean"
-    | "max_over"
-    | "softmax"
-    | "log_softmax"
-    | "matmul"
-    | "transpose"
-    | "reshape"
-    | "concat"
-    | "one_hot"
-    | "flatten"
-    | "broadcast_to"
-    | "slice"
-    | "reshape_as"
-    | "maxout"
-    | "size"
-    | "select_train"
-  >]: OnnxEntry<K>;
+  readonly [
+    K in Extract<
+      OpKind,
+      | "sum"
+      | "mean"
+      | "max_over"
+      | "softmax"
+      | "log_softmax"
+      | "matmul"
+      | "transpose"
+      | "reshape"
+      | "concat"
+      | "one_hot"
+      | "flatten"
+      | "broadcast_to"
+      | "slice"
+      | "reshape_as"
+      | "maxout"
+      | "size"
+      | "select_train"
+    >
+  ]: OnnxEntry<K>;
 };

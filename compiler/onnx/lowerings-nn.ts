@@ -70,28 +70,30 @@ export const nnLowerings = {
   sigmoid_binary_cross_entropy: rewrittenBefore,
   scale_classes: rewrittenBefore,
 } satisfies {
-  readonly [K in Extract<
-    OpKind,
-    | "conv2d"
-    | "conv1d"
-    | "maxpool2d"
-    | "avgpool2d"
-    | "gather_rows"
-    | "conv2d_grad_input"
-    | "conv2d_grad_weight"
-    | "maxpool2d_grad"
-    | "conv1d_grad_input"
-    | "conv1d_grad_weight"
-    | "avgpool2d_grad"
-    | "scatter_add_rows"
-    | "dropout_mask"
-    | "mse"
-    | "mae"
-    | "huber"
-    | "cross_entropy"
-    | "binary_cross_entropy"
-    | "softmax_cross_entropy"
-    | "sigmoid_binary_cross_entropy"
-    | "scale_classes"
-  >]: OnnxEntry<K>;
+  readonly [
+    K in Extract<
+      OpKind,
+      | "conv2d"
+      | "conv1d"
+      | "maxpool2d"
+      | "avgpool2d"
+      | "gather_rows"
+      | "conv2d_grad_input"
+      | "conv2d_grad_weight"
+      | "maxpool2d_grad"
+      | "conv1d_grad_input"
+      | "conv1d_grad_weight"
+      | "avgpool2d_grad"
+      | "scatter_add_rows"
+      | "dropout_mask"
+      | "mse"
+      | "mae"
+      | "huber"
+      | "cross_entropy"
+      | "binary_cross_entropy"
+      | "softmax_cross_entropy"
+      | "sigmoid_binary_cross_entropy"
+      | "scale_classes"
+    >
+  ]: OnnxEntry<K>;
 };

@@ -40,7 +40,10 @@ function drawInputs(model: CompiledModel, rows: number, random: () => number): F
     const size = shape.reduce((a, d) => a * d, 1);
     feeds[input.name] =
       input.dtype === "i32"
-        ? { data: Int32Array.from({ length: size }, () => Math.floor(random() * (input.ids ?? 2))), shape }
+        ? {
+            data: Int32Array.from({ length: size }, () => Math.floor(random() * (input.ids ?? 2))),
+            shape,
+          }
         : { data: Float32Array.from({ length: size }, () => random() * 4 - 2), shape };
   }
   return feeds;
