@@ -116,6 +116,22 @@ export const commandDefs = {
     },
     files: "one",
   },
+  export: {
+    usage: "nnc export FILE.nn --load CKPT [--format onnx] [-o FILE.onnx] [--opset 17]",
+    summary:
+      "write a trained model's prediction as an ONNX file (weights and feature scaling included; batch size free)",
+    options: {
+      model: ["which model, when the file holds several", true],
+      load: ["the trained parameters (safetensors)", true],
+      format: ["onnx (the only format, and the default)", true],
+      out: ["the file to write (FILE.onnx beside the .nn file by default)", true, "o"],
+      opset: [
+        "the ONNX opset, 17 (the default) to 20; from 20 gelu is ONNX's Gelu op, before it Erf",
+        true,
+      ],
+    },
+    files: "one",
+  },
   evaluate: {
     usage: "nnc evaluate FILE.nn --load CKPT [--data PATH] [--model NAME] [--json]",
     summary: "loss and metrics of a trained model on the test split (or --data)",

@@ -126,6 +126,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { fmtCommand } = await import("./fmt.js");
         return fmtCommand(io, args.files, args.values["check"] === true);
       }
+      case "export": {
+        const { exportCommand } = await import("./export.js");
+        return exportCommand(io, file, args);
+      }
       case "predict": {
         const { predictCommand } = await import("./predict.js");
         return await predictCommand(io, file, args);
