@@ -15,6 +15,7 @@ import {
 } from "./graph.js";
 import type { LoweringContext, OnnxEntry } from "./lowering.js";
 import { onnxLowerings } from "./lowerings.js";
+import { fusedLayers, printLayer } from "./layers.js";
 
 /** The opsets `nnc export` writes: 17 brings LayerNormalization, 20 the Gelu op. */
 export const ONNX_OPSETS = { min: 17, max: 20, default: 17 } as const;
@@ -115,7 +116,22 @@ export function exportOnnx(
   });
   if (diagnostics.length > 0) return { bytes: null, diagnostics };
 
+  const fused = fusedLayers(fn, model.model.layers);
+  const inFused = new Set([...fused.values()].flatMap((f) => [...f.members]));
+  const asValue = (name: string): Operand => ({ kind: "value", name });
   for (const eqn of fn.eqns) {
+    if (inFused.has(eqn.out)) {
+      // the layer's one op, where its output is computed; its other equations are not written
+      const layer = fused.get(eqn.out);
+      if (layer !== undefined) {
+        const x = value(asValue(layer.input), "f32");
+        names.set(
+          eqn.out,
+          printLayer(g, layer, x, (p) => value(asValue(p), "f32")),
+        );
+      }
+      continue;
+    }
     const entry = onnxLowerings[eqn.op] as OnnxEntry<OpKind>;
     invariant(entry.kind === "onnx", "ops that cannot be exported were reported above");
     const dtype = constantType(eqn, typeOf);
@@ -132,7 +148,7 @@ export function exportOnnx(
   const outputName = fn.inputs.some((i) => i.name === ONNX_OUTPUT)
     ? `${ONNX_OUTPUT}_`
     : ONNX_OUTPUT;
-  g.node("Identity", [value({ kind: "value", name: fn.output }, "f32")], {}, outputName);
+  g.node("Identity", [value(asValue(fn.output), "f32")], {}, outputName);
   const graph: GraphProto = {
     name: model.model.name,
     node: g.nodes,

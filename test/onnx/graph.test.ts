@@ -50,6 +50,40 @@ describe("exportOnnx", () => {
     ]);
   });
 
+  it("writes layernorm and batchnorm as LayerNormalization and BatchNormalization", () => {
+    const [functions] = buildClean(
+      `model Norms {
+        input x: [batch, 3, 4]
+        forward { x -> layernorm -> batchnorm(eps: 0.001) -> flatten -> dense(2) }
+      }`,
+      "norms.nn",
+    );
+    const graph = onnx.ModelProto.decode(
+      exportOnnx(functions!, zeros(functions!), { opset: 17 }).bytes!,
+    ).graph!;
+    const nodes = graph.node!;
+    expect(nodes.map((n) => n.opType)).toEqual([
+      "LayerNormalization",
+      "BatchNormalization",
+      "Flatten",
+      "Transpose",
+      "MatMul",
+      "Add",
+      "Identity",
+    ]);
+    expect(nodes[0]!.input).toEqual(["x", "layernorm_1.weight", "layernorm_1.bias"]);
+    expect(nodes[1]!.input).toEqual([
+      nodes[0]!.output![0],
+      "batchnorm_1.weight",
+      "batchnorm_1.bias",
+      "batchnorm_1.running_mean",
+      "batchnorm_1.running_var",
+    ]);
+    expect(nodes[1]!.attribute!.map((a) => [a.name, a.f])).toEqual([
+      ["epsilon", 0.0010000000474974513],
+    ]);
+  });
+
   it("has an ONNX entry for every op", () => {
     expect(Object.keys(onnxLowerings).sort()).toEqual([...opKinds].sort());
   });
