@@ -50,6 +50,12 @@ export const layoutLowerings = {
   // op(A) op(B) over the last two axes; MatMul broadcasts the leading ones as nnc does
   matmul: onnxOp((c) => {
     const [a, b] = c.args as [string, string];
+    // a dense layer's x W^T: Gemm reads the [out, in] weight as the checkpoint stores it
+    if (c.types[0]!.shape.length === 2 && c.types[1]!.shape.length === 2)
+      return c.g.node("Gemm", [a, b], {
+        transA: { int: c.eqn.attrs.transA ? 1 : 0 },
+        transB: { int: c.eqn.attrs.transB ? 1 : 0 },
+      });
     const t = (x: string, rank: number, yes: boolean) =>
       yes ? c.g.node("Transpose", [x], { perm: { ints: swapLast(rank) } }) : x;
     return c.g.node("MatMul", [

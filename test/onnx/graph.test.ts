@@ -43,8 +43,7 @@ describe("exportOnnx", () => {
       "Add",
       "Relu",
       "Flatten",
-      "Transpose",
-      "MatMul",
+      "Gemm",
       "Add",
       "Identity",
     ]);
@@ -66,8 +65,7 @@ describe("exportOnnx", () => {
       "LayerNormalization",
       "BatchNormalization",
       "Flatten",
-      "Transpose",
-      "MatMul",
+      "Gemm",
       "Add",
       "Identity",
     ]);
