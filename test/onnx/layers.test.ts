@@ -65,7 +65,8 @@ model Reductions {
     total = sum(x)
     per_row = mean(x, axis: -1)
     peak = max_over(x, axis: 1, keepdims: true)
-    scaled = x / (abs(peak) + 1) - total
+    // the mean over every axis divides by a count with the batch size in it
+    scaled = x / (abs(peak) + 1) - total + mean(x)
     concat(per_row, sum(scaled, axis: 2), 1) -> dense(2)
   }
 }`,
