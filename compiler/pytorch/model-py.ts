@@ -212,7 +212,7 @@ function printModel(model: TypedModel, className: string, diagnostics: Diagnosti
       const rule = layerRule(step.layer);
       const input = valueExpr(step.layer.input).text;
       const module = `self.${step.layer.name}`;
-      expr = atom(rule.call ? rule.call(module, input) : `${module}(${input})`);
+      expr = atom(rule.call ? rule.call(step.layer, module, input) : `${module}(${input})`);
       heavy = true;
     } else {
       expr = printEqn(model, step.eqn, operandOf, dim, diagnostics);
