@@ -159,10 +159,11 @@ function activate(logits: Float32Array, width: number, kind: "softmax" | "sigmoi
 }
 
 const python = findTorchPython();
+// Skipped only off CI: under CI or NNC_REQUIRE_TORCH a missing torch fails the test.
 const skip = !python.ok && !torchRequired();
-if (skip && !python.ok) console.warn(`test/pytorch skipped: ${python.reason}`);
+const title = python.ok ? "" : ` (${skip ? "skipped" : "required"}: ${python.reason})`;
 
-describe.skipIf(skip)("model.py forward equals nnc predict", () => {
+describe.skipIf(skip)(`model.py forward equals nnc predict${title}`, () => {
   it("on every example and layer model", async () => {
     if (!python.ok)
       throw new Error(`PyTorch tests required (CI or NNC_REQUIRE_TORCH): ${python.reason}`);
