@@ -1,0 +1,175 @@
+import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
+import type { AnyEqn, Dim, Layer, Operand, TypedModel } from "../ir/types.js";
+import type { OpKind } from "../ops.js";
+import { layerRule } from "./layers.js";
+import { type PyOpContext, type PyOpRule, pyOps } from "./ops.js";
+import { type PyExpr, type PyOperand, atom, literal, operand, pythonKeywords } from "./python.js";
+
+/**
+ * The statements of a Python function body (a model's forward, or a `fn`'s def) from a list
+ * of steps over IR values: a layer's call, one equation, or a call of a printed `fn`.
+ * Named values (bindings, values used twice, the logits) get a line each; a value used once
+ * is written inline where it is used, except that a layer's output never nests into another
+ * layer's call, so each layer starts a line.
+ */
+export type Step =
+  | { readonly kind: "layer"; readonly layer: Layer }
+  | { readonly kind: "eqn"; readonly eqn: AnyEqn }
+  | {
+      readonly kind: "call";
+      readonly fn: string;
+      readonly args: readonly string[];
+      readonly out: string;
+    };
+
+export function stepOut(step: Step): string {
+  switch (step.kind) {
+    case "layer":
+      return step.layer.output;
+    case "eqn":
+      return step.eqn.out;
+    case "call":
+      return step.out;
+  }
+}
+
+export function stepArgs(step: Step): readonly string[] {
+  switch (step.kind) {
+    case "layer":
+      return [step.layer.input];
+    case "eqn":
+      return step.eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
+    case "call":
+      return step.args;
+  }
+}
+
+/** Python names in one function: each claimed once; temporaries are h1, h2, ... */
+export class PyScope {
+  private readonly taken: Set<string>;
+
+  /** `kept`: names that only their own value may take (the forward section's bindings). */
+  constructor(
+    reserved: Iterable<string>,
+    private readonly kept: ReadonlySet<string> = new Set(),
+  ) {
+    this.taken = new Set(reserved);
+  }
+
+  /** `base` if free, else `base1`, `base2`, ...; a temporary (null) is `h1`, `h2`, ... */
+  claim(base: string | null): string {
+    const valid = base !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(base);
+    const stem = valid ? base : "h";
+    const free = (n: string) =>
+      !this.taken.has(n) && !pythonKeywords.has(n) && (valid || !this.kept.has(n));
+    let name = stem;
+    if (!valid || !free(name)) {
+      let i = 1;
+      while (!free(`${stem}${i}`)) i++;
+      name = `${stem}${i}`;
+    }
+    this.taken.add(name);
+    return name;
+  }
+}
+
+export interface BodyOptions {
+  readonly model: TypedModel;
+  readonly steps: readonly Step[];
+  readonly scope: PyScope;
+  /** Values already named: the function's parameters. */
+  readonly names: ReadonlyMap<string, string>;
+  /** Values the source names (`h = ...`), by value. */
+  readonly bound: ReadonlyMap<string, string>;
+  /** The value to return. */
+  readonly result: string;
+  /** The value `logits=True` returns instead, if any. */
+  readonly logits: string | null;
+  readonly indent: string;
+  readonly dim: (d: Dim) => string;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** The body's lines, ending with its `return`. */
+export function printBody(options: BodyOptions): string[] {
+  const { steps, scope, bound, result, logits, indent } = options;
+  const pyNames = new Map(options.names);
+  const uses = new Map<string, number>();
+  for (const step of steps) for (const a of stepArgs(step)) uses.set(a, (uses.get(a) ?? 0) + 1);
+  const users = new Map<string, Step>();
+  for (const step of steps) for (const a of stepArgs(step)) if (!users.has(a)) users.set(a, step);
+
+  const inline = new Map<string, { readonly expr: PyExpr; readonly heavy: boolean }>();
+  const valueExpr = (name: string): PyExpr => {
+    const inlined = inline.get(name);
+    if (inlined) return inlined.expr;
+    const py = pyNames.get(name);
+    // otherwise a parameter read outside its layer: the module's own tensor
+    return atom(py ?? `self.${name}`);
+  };
+  const operandOf = (a: Operand): PyOperand =>
+    a.kind === "const" ? operand(literal(a.value), true) : operand(valueExpr(a.name));
+
+  const body: string[] = [];
+  for (const step of steps) {
+    const out = stepOut(step);
+    let expr: PyExpr;
+    let heavy = stepArgs(step).some((a) => inline.get(a)?.heavy ?? false);
+    switch (step.kind) {
+      case "layer": {
+        const rule = layerRule(step.layer);
+        const input = valueExpr(step.layer.input).text;
+        const module = `self.${step.layer.name}`;
+        expr = atom(rule.call ? rule.call(step.layer, module, input) : `${module}(${input})`);
+        heavy = true;
+        break;
+      }
+      case "eqn":
+        expr = printEqn(options, step.eqn, operandOf);
+        break;
+      case "call":
+        expr = atom(`${step.fn}(${step.args.map((a) => valueExpr(a).text).join(", ")})`);
+        break;
+    }
+    const named = bound.get(out);
+    if (out === result) {
+      if (logits !== null)
+        body.push(`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`);
+      body.push(`${indent}return ${expr.text}`);
+      break;
+    }
+    const single = uses.get(out) === 1 && named === undefined && out !== logits;
+    if (single && !(heavy && users.get(out)?.kind === "layer")) {
+      inline.set(out, { expr, heavy });
+    } else {
+      const py = scope.claim(named ?? null);
+      pyNames.set(out, py);
+      body.push(`${indent}${py} = ${expr.text}`);
+    }
+  }
+  return body;
+}
+
+function printEqn(options: BodyOptions, eqn: AnyEqn, operandOf: (a: Operand) => PyOperand): PyExpr {
+  const { model, diagnostics } = options;
+  const rule = pyOps[eqn.op] as PyOpRule<OpKind>;
+  if (rule.kind === "cannot") {
+    diagnostics.push(
+      diagnostic(
+        "E222",
+        eqn.origin,
+        { model: model.name, op: eqn.op, reason: rule.reason },
+        eqn.callSites,
+      ),
+    );
+    return atom("None");
+  }
+  const shapeOf = (a: Operand) =>
+    a.kind === "value" ? (model.types.get(a.name)?.shape ?? []) : [];
+  const ctx: PyOpContext = {
+    shapes: eqn.args.map(shapeOf),
+    shape: model.types.get(eqn.out)?.shape ?? [],
+    dim: options.dim,
+  };
+  return rule.print(eqn.args.map(operandOf), eqn.attrs as never, ctx);
+}
