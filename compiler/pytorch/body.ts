@@ -1,4 +1,4 @@
-import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, type RelatedInfo, diagnostic } from "../diagnostics/diagnostic.js";
 import type { AnyEqn, Dim, Layer, Operand, TypedModel } from "../ir/types.js";
 import type { OpKind } from "../ops.js";
 import { layerRule } from "./layers.js";
@@ -20,6 +20,8 @@ export type Step =
       readonly fn: string;
       readonly args: readonly string[];
       readonly out: string;
+      /** The use sites of the fn's use (the fn's own first), as equations record them. */
+      readonly callSites: readonly RelatedInfo[];
     };
 
 export function stepOut(step: Step): string {
@@ -42,6 +44,34 @@ export function stepArgs(step: Step): readonly string[] {
     case "call":
       return step.args;
   }
+}
+
+function stepSites(step: Step): readonly RelatedInfo[] {
+  switch (step.kind) {
+    case "layer":
+      return step.layer.callSites;
+    case "eqn":
+      return step.eqn.callSites;
+    case "call":
+      return step.callSites;
+  }
+}
+
+const blockSite = /^in block (\S+), used here$/;
+
+/** The outermost block use a step comes from, as a key and a comment; null outside blocks. */
+function blockOf(step: Step): { readonly key: string; readonly comment: string } | null {
+  const sites = stepSites(step);
+  for (let i = sites.length - 1; i >= 0; i--) {
+    const name = blockSite.exec(sites[i]!.message)?.[1];
+    if (name === undefined) continue;
+    const { span } = sites[i]!;
+    return {
+      key: `${name}@${span.start.offset}`,
+      comment: `# block ${name}, line ${span.start.line}`,
+    };
+  }
+  return null;
 }
 
 /** Python names in one function: each claimed once; temporaries are h1, h2, ... */
@@ -111,6 +141,16 @@ export function printBody(options: BodyOptions): string[] {
     a.kind === "const" ? operand(literal(a.value), true) : operand(valueExpr(a.name));
 
   const body: string[] = [];
+  // A comment where the lines of a block's use start, so the flat layers read as the source's blocks.
+  let block: string | null = null;
+  const push = (step: Step, ...lines: string[]) => {
+    const from = blockOf(step);
+    // a blank line where a block's lines end
+    if (block !== null && from?.key !== block) body.push("");
+    if (from !== null && from.key !== block) body.push(`${indent}${from.comment}`);
+    block = from?.key ?? null;
+    body.push(...lines);
+  };
   for (const step of steps) {
     const out = stepOut(step);
     let expr: PyExpr;
@@ -133,9 +173,11 @@ export function printBody(options: BodyOptions): string[] {
     }
     const named = bound.get(out);
     if (out === result) {
-      if (logits !== null)
-        body.push(`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`);
-      body.push(`${indent}return ${expr.text}`);
+      const early =
+        logits === null
+          ? []
+          : [`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`];
+      push(step, ...early, `${indent}return ${expr.text}`);
       break;
     }
     const single = uses.get(out) === 1 && named === undefined && out !== logits;
@@ -144,7 +186,7 @@ export function printBody(options: BodyOptions): string[] {
     } else {
       const py = scope.claim(named ?? null);
       pyNames.set(out, py);
-      body.push(`${indent}${py} = ${expr.text}`);
+      push(step, `${indent}${py} = ${expr.text}`);
     }
   }
   return body;

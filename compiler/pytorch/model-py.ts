@@ -234,7 +234,9 @@ function fnCall(
   });
   if (needsBatch) return null;
   diagnostics.push(...problems);
-  return [{ kind: "call", fn: defs.add(fn, params, body), args, out: result }];
+  const first = members[0]!;
+  const callSites = first.kind === "eqn" ? first.eqn.callSites : [];
+  return [{ kind: "call", fn: defs.add(fn, params, body), args, out: result, callSites }];
 }
 
 /** a, b, c, ... then x26, x27, ... */
