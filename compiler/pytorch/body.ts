@@ -3,7 +3,15 @@ import type { AnyEqn, Dim, Layer, Operand, TypedModel } from "../ir/types.js";
 import type { OpKind } from "../ops.js";
 import { layerRule } from "./layers.js";
 import { type PyOpContext, type PyOpRule, pyOps } from "./ops.js";
-import { type PyExpr, type PyOperand, atom, literal, operand, pythonKeywords } from "./python.js";
+import {
+  type PyExpr,
+  type PyOperand,
+  atom,
+  literal,
+  moduleRef,
+  operand,
+  pythonKeywords,
+} from "./python.js";
 
 /**
  * The statements of a Python function body (a model's forward, or a `fn`'s def) from a list
@@ -135,7 +143,9 @@ export function printBody(options: BodyOptions): string[] {
     if (inlined) return inlined.expr;
     const py = pyNames.get(name);
     // otherwise a parameter read outside its layer: the module's own tensor
-    return atom(py ?? `self.${name}`);
+    if (py !== undefined) return atom(py);
+    const dot = name.lastIndexOf(".");
+    return atom(`${moduleRef(name.slice(0, dot))}${name.slice(dot)}`);
   };
   const operandOf = (a: Operand): PyOperand =>
     a.kind === "const" ? operand(literal(a.value), true) : operand(valueExpr(a.name));
@@ -159,7 +169,7 @@ export function printBody(options: BodyOptions): string[] {
       case "layer": {
         const rule = layerRule(step.layer);
         const input = valueExpr(step.layer.input).text;
-        const module = `self.${step.layer.name}`;
+        const module = moduleRef(step.layer.name);
         expr = atom(rule.call ? rule.call(step.layer, module, input) : `${module}(${input})`);
         heavy = true;
         break;
@@ -200,7 +210,7 @@ function printEqn(options: BodyOptions, eqn: AnyEqn, operandOf: (a: Operand) => 
       diagnostic(
         "E222",
         eqn.origin,
-        { model: model.name, op: eqn.op, reason: rule.reason },
+        { model: model.name, reason: `its forward pass uses \`${eqn.op}\`, and ${rule.reason}` },
         eqn.callSites,
       ),
     );

@@ -1,11 +1,11 @@
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Dim, TypedModel } from "../ir/types.js";
 import { batchDimension } from "../passes/index.js";
 import { formatDim } from "../shapes/dims.js";
 import { PyScope, type Step, printBody, stepArgs, stepOut } from "./body.js";
 import { type HelperName, helperSource, layerContext, layerRule } from "./layers.js";
-import { pyString, pythonKeywords } from "./python.js";
+import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./python.js";
 
 /**
  * model.py: one nn.Module per model. Layers are attributes named as nnc names them
@@ -258,8 +258,20 @@ function printModel(
   const init: string[] = [];
   for (const layer of model.layers) {
     if (layer.params.length === 0 && !called.has(layer.name)) continue;
+    if (moduleAttributes.has(layer.name)) {
+      const reason = `its layer \`${layer.name}\` would replace the \`${layer.name}\` every nn.Module has; name the layer otherwise (\`as NAME\`)`;
+      diagnostics.push(
+        diagnostic("E222", layer.span, { model: model.name, reason }, layer.callSites),
+      );
+      continue;
+    }
     const rule = layerRule(layer);
-    init.push(`        self.${layer.name} = ${rule.construct(layer, layerContext(model, layer))}`);
+    const built = rule.construct(layer, layerContext(model, layer));
+    init.push(
+      isAttributeName(layer.name)
+        ? `        self.${layer.name} = ${built}`
+        : `        self.add_module(${pyString(layer.name)}, ${built})`,
+    );
     for (const h of rule.helpers ?? []) if (!helpers.includes(h)) helpers.push(h);
   }
   const steps = collapseFns(model, layerSteps, defs, diagnostics);

@@ -53,8 +53,10 @@ def main():
             model.eval()
             inputs = read_safetensors(case["inputs"])
             with torch.no_grad():
-                out = model(**{name: inputs[name] for name in case["input_names"]})
-                logits = model(**{name: inputs[name] for name in case["input_names"]}, logits=True)
+                # positionally: an input may be named as a Python keyword (model.py renames it)
+                args = [inputs[name] for name in case["input_names"]]
+                out = model(*args)
+                logits = model(*args, logits=True)
             out.detach().numpy().astype("<f4").tofile(case["output"])
             logits.detach().numpy().astype("<f4").tofile(case["output"] + ".logits")
         except Exception as error:  # reported per case; the test names the failing model
