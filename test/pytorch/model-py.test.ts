@@ -19,6 +19,7 @@ import { emitPytorch } from "../../compiler/pytorch/index.js";
 import type { CompiledModel, CreateOptions } from "../../runtime/index.js";
 import { serializeSafetensors } from "../../runtime/io/safetensors.js";
 import { readRepoFile, repoRoot } from "../helpers/compile.js";
+import { expectGolden } from "../helpers/golden.js";
 import { mulberry32 } from "../helpers/random.js";
 import { findTorchPython, torchRequired } from "../helpers/torch-python.js";
 
@@ -157,6 +158,24 @@ function activate(logits: Float32Array, width: number, kind: "softmax" | "sigmoi
   }
   return out;
 }
+
+describe("model.py (golden)", () => {
+  for (const source of ["examples/residual.nn", "test/pytorch/models/layers.nn"]) {
+    it(source, () => {
+      const print = () => {
+        const result = build(readRepoFile(source), source);
+        const project = emitPytorch(result.models!, source);
+        expect(project.diagnostics).toEqual([]);
+        return project.files.find((f) => f.name === "model.py")!.text;
+      };
+      const text = print();
+      const name = source.split("/").pop()!.replace(/\.nn$/, ".model.py");
+      expectGolden(join(repoRoot, "test/golden/pytorch", name), text);
+      // The same .nn gives the same bytes.
+      expect(print()).toBe(text);
+    });
+  }
+});
 
 const python = findTorchPython();
 // Skipped only off CI: under CI or NNC_REQUIRE_TORCH a missing torch fails the test.
