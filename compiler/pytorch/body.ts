@@ -199,6 +199,12 @@ export function printBody(options: BodyOptions): string[] {
       push(step, `${indent}${py} = ${expr.text}`);
     }
   }
+  // The output is an input itself (or a value printed before): returned by name.
+  if (!steps.some((s) => stepOut(s) === result)) {
+    if (logits !== null)
+      body.push(`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`);
+    body.push(`${indent}return ${valueExpr(result).text}`);
+  }
   return body;
 }
 

@@ -323,7 +323,7 @@ function printModel(
     "",
     "    def __init__(self):",
     "        super().__init__()",
-    ...(init.length > 0 ? init : ["        pass"]),
+    ...init,
     "",
     `    def forward(self, ${[...inputs, "logits=False"].join(", ")}):`,
     ...body,

@@ -6,6 +6,8 @@ export interface PyExpr {
   readonly text: string;
   /** Python's binding strength of the outermost operator: 10 + -, 11 * /, 12 unary -, 13 **, 100 atom. */
   readonly precedence: number;
+  /** For a 0/1 comparison (`(a < b).float()`): the boolean it converts (`a < b`), for `where`. */
+  readonly mask?: string;
 }
 
 /** An operand of an op: an expression, whether it is a constant, and its text as an atom. */

@@ -32,7 +32,7 @@ def swish2(x):
 
 def mix(a, b):
     """fn mix of the .nn file"""
-    return torch.clamp(a, -0.5, 0.5) + torch.where((b > 0.0).float() != 0, b, 0.1 * b)
+    return torch.clamp(a, -0.5, 0.5) + torch.where(b > 0.0, b, 0.1 * b)
 
 
 class Conv(nn.Module):
@@ -134,8 +134,8 @@ class Tokens(nn.Module):
 
     def forward(self, ids, logits=False):
         e = self.embedding_1(ids.long())
-        m = e.mean(dim=(1,))
-        return torch.log_softmax(self.dense_1(torch.cat((m, e.amax(dim=(1,))), dim=-1)), dim=-1)
+        m = e.mean(dim=1)
+        return torch.log_softmax(self.dense_1(torch.cat((m, e.amax(dim=1)), dim=-1)), dim=-1)
 
 
 class Elementwise(nn.Module):
