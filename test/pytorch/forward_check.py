@@ -6,6 +6,7 @@ input) and where to write the output (raw little-endian float32). One process fo
 keeps the test quick; a case that fails prints its error and the others still run.
 """
 
+import csv
 import importlib.util
 import json
 import struct
@@ -17,8 +18,8 @@ import torch
 DTYPES = {"F32": np.float32, "I64": np.int64, "I32": np.int32, "F64": np.float64}
 
 
-def read_safetensors(path):
-    """The tensors of a safetensors file, by name (metadata ignored)."""
+def read_safetensors(path, with_metadata=False):
+    """The tensors of a safetensors file, by name, and its metadata when asked."""
     with open(path, "rb") as f:
         data = f.read()
     (size,) = struct.unpack("<Q", data[:8])
@@ -31,7 +32,21 @@ def read_safetensors(path):
         begin, end = info["data_offsets"]
         array = np.frombuffer(data[start + begin : start + end], dtype=DTYPES[info["dtype"]])
         tensors[name] = torch.from_numpy(array.reshape(info["shape"]).copy())
-    return tensors
+    return (tensors, header.get("__metadata__", {})) if with_metadata else tensors
+
+
+def csv_features(path, metadata):
+    """The CSV's feature columns (named in nnc.features) normalised by nnc.normalize, as nnc
+    predict feeds them."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header = [name.strip() for name in rows[0]]
+    columns = [header.index(name) for name in json.loads(metadata["nnc.features"])]
+    x = np.array([[float(row[c]) for c in columns] for row in rows[1:] if row], dtype=np.float32)
+    if "nnc.normalize" in metadata:
+        stats = json.loads(metadata["nnc.normalize"])
+        x = (x - np.array(stats["shift"], dtype=np.float32)) / np.array(stats["scale"], dtype=np.float32)
+    return torch.from_numpy(x)
 
 
 def load_module(path, index):
@@ -49,9 +64,16 @@ def main():
         try:
             module = load_module(case["model_py"], index)
             model = module.MODELS[case["model"]]()
-            model.load_state_dict(read_safetensors(case["weights"]), strict=True)
+            weights, metadata = read_safetensors(case["weights"], with_metadata=True)
+            # a checkpoint of nnc train also holds the normalisation statistics: not the module's
+            model.load_state_dict(
+                {k: v for k, v in weights.items() if not k.startswith("normalize.")}, strict=True
+            )
             model.eval()
-            inputs = read_safetensors(case["inputs"])
+            if "csv" in case:
+                inputs = {case["input_names"][0]: csv_features(case["csv"], metadata)}
+            else:
+                inputs = read_safetensors(case["inputs"])
             with torch.no_grad():
                 # positionally: an input may be named as a Python keyword (model.py renames it)
                 args = [inputs[name] for name in case["input_names"]]

@@ -4,8 +4,9 @@
  * compiled model within |a - b| <= 1e-5 + 1e-4 |b|. Weights are the initial ones with every
  * tensor moved by noise (biases and batch-norm statistics are not all zeros and ones then),
  * written by the runtime's `save` as `nnc train --save` writes them. One Python process runs
- * every model. Skipped with the reason when no Python imports torch, failed instead under
- * CI or NNC_REQUIRE_TORCH.
+ * every model. End to end, model.py on `nnc train --save`'s checkpoint and raw CSV rows
+ * (normalised with the checkpoint's statistics) equals `nnc predict`'s CSV. Skipped with the
+ * reason when no Python imports torch, failed instead under CI or NNC_REQUIRE_TORCH.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { build } from "../../compiler/pipeline.js";
 import { emitPytorch } from "../../compiler/pytorch/index.js";
 import type { CompiledModel, CreateOptions } from "../../runtime/index.js";
 import { serializeSafetensors } from "../../runtime/io/safetensors.js";
+import { nnc } from "../helpers/cli.js";
 import { readRepoFile, repoRoot } from "../helpers/compile.js";
 import { expectGolden } from "../helpers/golden.js";
 import { mulberry32 } from "../helpers/random.js";
@@ -177,6 +179,24 @@ describe("model.py (golden)", () => {
   }
 });
 
+/** Runs forward_check.py over the cases (one process); it must print nothing and succeed. */
+function runForwards(dir: string, cases: readonly object[]): void {
+  if (!python.ok)
+    throw new Error(`PyTorch tests required (CI or NNC_REQUIRE_TORCH): ${python.reason}`);
+  const manifest = join(dir, "cases.json");
+  writeFileSync(manifest, JSON.stringify(cases));
+  const run = spawnSync(
+    python.command,
+    [join(repoRoot, "test/pytorch/forward_check.py"), manifest],
+    {
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
+  expect(run.stdout + run.stderr).toBe("");
+  expect(run.status).toBe(0);
+}
+
 const python = findTorchPython();
 // Skipped only off CI: under CI or NNC_REQUIRE_TORCH a missing torch fails the test.
 const skip = !python.ok && !torchRequired();
@@ -188,15 +208,10 @@ describe.skipIf(skip)(`model.py forward equals nnc predict${title}`, () => {
       throw new Error(`PyTorch tests required (CI or NNC_REQUIRE_TORCH): ${python.reason}`);
     const dir = mkdtempSync(join(tmpdir(), "nnc-model-py-"));
     const cases = await prepare(dir);
-    const manifest = join(dir, "cases.json");
-    writeFileSync(manifest, JSON.stringify(cases.map(({ expected: _, ...rest }) => rest)));
-    const run = spawnSync(
-      python.command,
-      [join(repoRoot, "test/pytorch/forward_check.py"), manifest],
-      { encoding: "utf8", timeout: 120_000 },
+    runForwards(
+      dir,
+      cases.map(({ expected: _, ...rest }) => rest),
     );
-    expect(run.stdout + run.stderr).toBe("");
-    expect(run.status).toBe(0);
     const failures: string[] = [];
     for (const c of cases) {
       const bad = mismatches(readFloats(c.output), c.expected);
@@ -211,4 +226,36 @@ describe.skipIf(skip)(`model.py forward equals nnc predict${title}`, () => {
     expect(failures).toEqual([]);
     expect(cases.length).toBeGreaterThan(sources.length);
   }, 180_000);
+
+  it("on nnc train's checkpoint and raw CSV rows normalised as nnc predict does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-model-py-"));
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "iris.nn"), readRepoFile("examples/iris.nn"));
+    writeFileSync(join(dir, "data", "iris.csv"), readRepoFile("examples/data/iris.csv"));
+    const steps = [
+      ["train", "iris.nn", "--epochs", "2", "--save", "w.safetensors", "--quiet"],
+      ["predict", "iris.nn", "--load", "w.safetensors", "--data", "data/iris.csv", "-o", "p.csv"],
+      ["build", "iris.nn", "--emit", "pytorch"],
+    ];
+    for (const args of steps) {
+      const result = await nnc(args, dir);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    }
+    const output = join(dir, "py.out");
+    runForwards(dir, [
+      {
+        model_py: join(dir, "iris_pytorch", "model.py"),
+        model: "Iris",
+        weights: join(dir, "w.safetensors"),
+        csv: join(dir, "data", "iris.csv"),
+        input_names: ["x"],
+        output,
+      },
+    ]);
+    const rows = readFileSync(join(dir, "p.csv"), "utf8").trim().split("\n").slice(1);
+    const expected = Float32Array.from(rows.flatMap((r) => r.split(",").slice(0, 3).map(Number)));
+    expect(rows.length).toBe(150);
+    expect(mismatches(readFloats(output), expected)).toEqual([]);
+  }, 60_000);
 });
