@@ -175,6 +175,8 @@ function collapseFns(
     }
     return null;
   };
+  const uses = new Map<string, number>();
+  for (const step of steps) for (const a of stepArgs(step)) uses.set(a, (uses.get(a) ?? 0) + 1);
   const out: Step[] = [];
   for (let i = 0; i < steps.length;) {
     const group = groupOf(steps[i]!);
@@ -186,7 +188,7 @@ function collapseFns(
     let end = i + 1;
     while (end < steps.length && groupOf(steps[end]!)?.key === group.key) end++;
     const members = steps.slice(i, end);
-    out.push(...(fnCall(model, group.fn, members, steps, defs, diagnostics) ?? members));
+    out.push(...(fnCall(model, group.fn, members, uses, defs, diagnostics) ?? members));
     i = end;
   }
   return out;
@@ -196,32 +198,36 @@ function fnCall(
   model: TypedModel,
   fn: string,
   members: readonly Step[],
-  steps: readonly Step[],
+  uses: ReadonlyMap<string, number>,
   defs: FnDefs,
   diagnostics: Diagnostic[],
 ): Step[] | null {
   const inside = new Set(members.map(stepOut));
   const result = stepOut(members.at(-1)!);
-  // Only the result may be read after the body.
-  const outside = steps.filter((s) => !members.includes(s));
-  if (
-    outside.some((s) => stepArgs(s).some((a) => inside.has(a) && a !== result)) ||
-    (model.output !== result && inside.has(model.output))
-  )
-    return null;
-  const args: string[] = [];
-  for (const m of members)
-    for (const a of stepArgs(m)) if (!inside.has(a) && !args.includes(a)) args.push(a);
+  // Only the result may be read after the body: every other value's uses are all inside it.
+  const usesInside = new Map<string, number>();
+  const args = new Set<string>();
+  for (const m of members) {
+    for (const a of stepArgs(m)) {
+      if (inside.has(a)) usesInside.set(a, (usesInside.get(a) ?? 0) + 1);
+      else args.add(a);
+    }
+  }
+  for (const value of inside) {
+    if (value === result) continue;
+    if (value === model.output || (uses.get(value) ?? 0) > (usesInside.get(value) ?? 0))
+      return null;
+  }
   const scope = new PyScope(reserved);
   const params =
-    args.length === 1 ? [scope.claim("x")] : args.map((_, k) => scope.claim(paramName(k)));
+    args.size === 1 ? [scope.claim("x")] : [...args].map((_, k) => scope.claim(paramName(k)));
   let needsBatch = false;
   const problems: Diagnostic[] = [];
   const body = printBody({
     model,
     steps: members,
     scope,
-    names: new Map(args.map((a, k) => [a, params[k]!])),
+    names: new Map([...args].map((a, k) => [a, params[k]!])),
     bound: new Map(),
     result,
     logits: null,
@@ -236,7 +242,9 @@ function fnCall(
   diagnostics.push(...problems);
   const first = members[0]!;
   const callSites = first.kind === "eqn" ? first.eqn.callSites : [];
-  return [{ kind: "call", fn: defs.add(fn, params, body), args, out: result, callSites }];
+  return [
+    { kind: "call", fn: defs.add(fn, params, body), args: [...args], out: result, callSites },
+  ];
 }
 
 /** a, b, c, ... then x26, x27, ... */
