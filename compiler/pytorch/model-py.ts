@@ -2,7 +2,7 @@ import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Dim, TypedModel } from "../ir/types.js";
 import { batchDimension } from "../passes/index.js";
-import { formatDim } from "../shapes/dims.js";
+import { formatDim, formatType } from "../shapes/dims.js";
 import { PyScope, type Step, printBody, stepArgs, stepOut } from "./body.js";
 import { type HelperName, helperSource, layerContext, layerRule } from "./layers.js";
 import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./python.js";
@@ -325,9 +325,13 @@ function printModel(
     body.unshift(`        batch = ${inputs[Math.max(first, 0)]}.shape[0]`);
   }
 
+  // nnc names and shapes hold no quote or backslash: safe inside the docstring
+  const inputTypes = model.inputs.map((i) => `${i.name} ${formatType(i.type)}`).join(", ");
+  const outputType = model.types.get(model.output);
+  const signature = `${inputTypes} -> ${outputType ? formatType(outputType) : "output"}`;
   const lines = [
     `class ${className}(nn.Module):`,
-    `    """model ${model.name}: ${model.inputs.map((i) => i.name).join(", ")} -> output"""`,
+    `    """model ${model.name}: ${signature}"""`,
     "",
     "    def __init__(self):",
     "        super().__init__()",

@@ -36,7 +36,7 @@ def mix(a, b):
 
 
 class Conv(nn.Module):
-    """model Conv: img -> output"""
+    """model Conv: img [batch, 2, 9, 9] -> [batch, 5]"""
 
     def __init__(self):
         super().__init__()
@@ -62,7 +62,7 @@ class Conv(nn.Module):
 
 
 class Signal(nn.Module):
-    """model Signal: s -> output"""
+    """model Signal: s [batch, 3, 16] -> [batch, 1]"""
 
     def __init__(self):
         super().__init__()
@@ -86,7 +86,7 @@ class Signal(nn.Module):
 
 
 class Blocks(nn.Module):
-    """model Blocks: x -> output"""
+    """model Blocks: x [batch, 6] -> [batch, 2]"""
 
     def __init__(self):
         super().__init__()
@@ -125,7 +125,7 @@ class Blocks(nn.Module):
 
 
 class Tokens(nn.Module):
-    """model Tokens: ids -> output"""
+    """model Tokens: ids i32[batch, 7] -> [batch, 3]"""
 
     def __init__(self):
         super().__init__()
@@ -139,7 +139,7 @@ class Tokens(nn.Module):
 
 
 class Elementwise(nn.Module):
-    """model Elementwise: x -> output"""
+    """model Elementwise: x [batch, 4] -> [batch, 2]"""
 
     def __init__(self):
         super().__init__()
