@@ -16,8 +16,12 @@ import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./p
  * ./ops.ts. Normalisation of raw features is not in the module: train.py does it on data.
  */
 
-/** Names model.py binds at module level or inside forward, which nnc names must not take. */
+/**
+ * Names model.py binds or calls at module level or inside forward (getattr and float are
+ * builtins it calls), which nnc's names must not take.
+ */
 const reserved = [
+  "getattr",
   "self",
   "logits",
   "torch",
@@ -41,7 +45,8 @@ export interface ModelPy {
  * Assumes: models built without errors (shapes known, only the batch dimension symbolic).
  * Guarantees: one class per model named as the model (a Python keyword gets a `_` suffix),
  * a `MODELS` dict from model name to class; an E222 diagnostic, located at the equation's
- * origin, for each op that cannot be printed (the text is then incomplete). Pure.
+ * origin, for each op that cannot be printed, and at the layer for a layer named as an
+ * nn.Module attribute (the text is then incomplete). Pure.
  */
 export function printModelPy(models: readonly ModelFunctions[], file: string): ModelPy {
   const diagnostics: Diagnostic[] = [];
