@@ -5,7 +5,14 @@ import { batchDimension } from "../passes/index.js";
 import { formatDim, formatType } from "../shapes/dims.js";
 import { PyScope, type Step, printBody, stepArgs, stepOut } from "./body.js";
 import { type HelperName, helperSource, layerContext, layerRule } from "./layers.js";
-import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./python.js";
+import {
+  clashesWithModule,
+  isAttributeName,
+  isMangled,
+  moduleAttributes,
+  pyString,
+  pythonKeywords,
+} from "./python.js";
 
 /**
  * model.py: one nn.Module per model. Layers are attributes named as nnc names them
@@ -135,8 +142,10 @@ export class FnDefs {
     const key = `${fn}(${params.join(", ")})\n${body.join("\n")}`;
     const known = this.byText.get(key);
     if (known !== undefined) return known;
-    let name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(fn) ? fn : "fn";
-    for (let i = 2; this.taken.has(name) || pythonKeywords.has(name); i++) name = `${fn}_${i}`;
+    // forward calls the def from inside a class, where Python would rename `__f`
+    const base = !/^[A-Za-z_][A-Za-z0-9_]*$/.test(fn) ? "fn" : isMangled(fn) ? `fn${fn}` : fn;
+    let name = base;
+    for (let i = 2; this.taken.has(name) || pythonKeywords.has(name); i++) name = `${base}_${i}`;
     this.taken.add(name);
     this.byText.set(key, name);
     this.defs.push(
@@ -271,8 +280,11 @@ function printModel(
   const init: string[] = [];
   for (const layer of model.layers) {
     if (layer.params.length === 0 && !called.has(layer.name)) continue;
-    if (moduleAttributes.has(layer.name)) {
-      const reason = `its layer \`${layer.name}\` would replace the \`${layer.name}\` every nn.Module has; name the layer otherwise (\`as NAME\`)`;
+    if (clashesWithModule(layer.name)) {
+      const what = moduleAttributes.has(layer.name)
+        ? `would replace the \`${layer.name}\` every nn.Module has`
+        : "is a special name (`__*__`), which Python reserves";
+      const reason = `its layer \`${layer.name}\` ${what}; name the layer otherwise (\`as NAME\`)`;
       diagnostics.push(
         diagnostic("E222", layer.span, { model: model.name, reason }, layer.callSites),
       );

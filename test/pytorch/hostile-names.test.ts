@@ -11,12 +11,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { build, check } from "../../compiler/pipeline.js";
 import { emitPytorch } from "../../compiler/pytorch/index.js";
-import { moduleAttributes, pythonKeywords } from "../../compiler/pytorch/python.js";
+import { clashesWithModule, pythonKeywords } from "../../compiler/pytorch/python.js";
 import { checkCases, prepareCases, runForwards, skip, title } from "./forward-cases.js";
 
 const modelPyNames = [
   ..."self logits torch nn F MODELS Maxout batch float super getattr setattr len int".split(" "),
   ..."print object type h h1 h2 x a b x1 dense_1 relu sigmoid np math os sys".split(" "),
+  // Python renames `__x` inside a class body; `__x__` names are Python's own
+  ..."__x _x __proto__ __init__ __class__".split(" "),
 ];
 const hostile = [...new Set([...pythonKeywords, ...modelPyNames])];
 
@@ -51,7 +53,7 @@ function modelText(name: string, layer = name): string {
 /** The names nnc itself accepts in every place (its keywords and built-ins it refuses). */
 const accepted = hostile.filter((name) => check(modelText(name), "m.nn").typed !== null);
 /** Those a layer may take (nn.Module's own attributes are E222, tested below). */
-const runnable = accepted.filter((name) => !moduleAttributes.has(name));
+const runnable = accepted.filter((name) => !clashesWithModule(name));
 
 describe("names from the .nn file in model.py", () => {
   it("accepts most of them in nnc, so the test below is not vacuous", () => {
@@ -61,14 +63,14 @@ describe("names from the .nn file in model.py", () => {
   });
 
   it("reports a layer named as an nn.Module attribute as E222, at the layer", () => {
-    for (const attribute of ["to", "cuda", "state_dict", "training", "_modules"]) {
+    for (const attribute of ["to", "cuda", "state_dict", "training", "_modules", "__init__"]) {
       const text = modelText("m", attribute);
       const result = build(text, "m.nn");
       if (result.models === null) continue; // a name nnc refuses itself
       const project = emitPytorch(result.models, "m.nn");
       expect(project.files).toEqual([]);
       expect(project.diagnostics.map((d) => [d.code, d.span.start.line])).toEqual([["E222", 2]]);
-      expect(moduleAttributes.has(attribute)).toBe(true);
+      expect(clashesWithModule(attribute)).toBe(true);
     }
   });
 });
