@@ -117,6 +117,9 @@ export class PyScope {
  */
 const maxInlineDepth = 12;
 
+/** The longest expression written inline: a longer one gets a line of its own. */
+const maxInlineLength = 60;
+
 export interface BodyOptions {
   readonly model: TypedModel;
   readonly steps: readonly Step[];
@@ -201,7 +204,8 @@ export function printBody(options: BodyOptions): string[] {
       break;
     }
     const single = uses.get(out) === 1 && named === undefined && out !== logits;
-    if (single && depth < maxInlineDepth && !(heavy && users.get(out)?.kind === "layer")) {
+    const short = depth < maxInlineDepth && expr.text.length <= maxInlineLength;
+    if (single && short && !(heavy && users.get(out)?.kind === "layer")) {
       inline.set(out, { expr, heavy, depth });
     } else {
       const py = scope.claim(named ?? null);
