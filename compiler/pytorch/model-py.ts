@@ -89,10 +89,16 @@ export function printModelPy(models: readonly ModelFunctions[], file: string): M
     ...defs.defs.map((d) => `\n${d}`),
     ...classes.map((c) => `\n${c.text}`),
     "",
-    `MODELS = {${classes.map((c) => `${pyString(c.name)}: ${c.py}`).join(", ")}}`,
+    modelsDict(classes.map((c) => `${pyString(c.name)}: ${c.py}`)),
     "",
   ];
   return { text: parts.join("\n"), diagnostics };
+}
+
+/** `MODELS = {...}`, one entry a line when they do not fit on one. */
+function modelsDict(entries: readonly string[]): string {
+  const line = `MODELS = {${entries.join(", ")}}`;
+  return line.length <= 100 ? line : `MODELS = {\n${entries.map((e) => `    ${e},\n`).join("")}}`;
 }
 
 function safeName(name: string, taken: ReadonlySet<string>): string {

@@ -162,4 +162,10 @@ class Elementwise(nn.Module):
         return self.dense_3(u.reshape(-1, 4))
 
 
-MODELS = {"Conv": Conv, "Signal": Signal, "Blocks": Blocks, "Tokens": Tokens, "Elementwise": Elementwise}
+MODELS = {
+    "Conv": Conv,
+    "Signal": Signal,
+    "Blocks": Blocks,
+    "Tokens": Tokens,
+    "Elementwise": Elementwise,
+}
