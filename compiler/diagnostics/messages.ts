@@ -171,6 +171,11 @@ export const diagnosticMessages = {
     message: (a: { model: string; actual: string }) =>
       `the forward section of ${a.model} must end with a tensor, not ${a.actual}`,
   },
+  E222: {
+    title: "cannot emit for PyTorch",
+    message: (a: { model: string; reason: string }) =>
+      `cannot emit model ${a.model} for PyTorch: ${a.reason}`,
+  },
 
   // --- E3xx names ---------------------------------------------------------------------------
   E301: {
