@@ -1,0 +1,445 @@
+/**
+ * The fixed second half of train.py (see train-py.ts): metrics and the epoch line
+ * (compiler/cli/report.ts), the optimizers and schedules (torch.optim, whose update rules nnc's
+ * are), the training loop of runtime/train/fit.ts, checkpoints as `nnc train` reads and writes
+ * them, and DistributedDataParallel under torchrun. Python text only.
+ *
+ * DDP keeps `--batch-size` the global batch: each global batch is cut into one contiguous slice
+ * per rank, and a rank's loss is its slice's mean times `world * rows / batch`, so that DDP's
+ * average over ranks is the full batch's mean (exactly so for a loss that is a mean over rows
+ * plus terms that do not depend on the batch, such as l2(weights)). Batch norm's statistics are
+ * summed over ranks (a small module on gloo, SyncBatchNorm on CUDA).
+ */
+export const loopPy = String.raw`
+# ---------------------------------------------------------------------------------------------
+# Metrics and the epoch line (runtime/train/metrics.ts, compiler/cli/report.ts).
+
+SUMS = ["loss", "rows", "correct", "squared", "absolute", "elements"]
+
+
+def batch_sums(config, loss, output, target, rows):
+    """This batch's contribution to the epoch's sums, as MetricAccumulator adds them."""
+    out = torch.zeros(len(SUMS), dtype=torch.float64)
+    out[0] = float(loss) * rows
+    out[1] = rows
+    if not config["metrics"] or rows == 0:
+        return out
+    p = output.detach().reshape(rows, -1).to(torch.float64).cpu()
+    t = target.detach().cpu()
+    k = p.shape[1]
+    if config["target"]["dtype"] == "i32":
+        truth = t.reshape(-1)
+        onehot = torch.nn.functional.one_hot(truth, k).to(torch.float64)
+    else:
+        onehot = t.reshape(rows, -1).to(torch.float64)
+        truth = onehot.argmax(dim=1)
+    if k == 1 and config["target"]["dtype"] != "i32":
+        out[2] = ((p[:, 0] >= 0.5) == (onehot[:, 0] >= 0.5)).sum()
+    else:
+        out[2] = (p.argmax(dim=1) == truth).sum()
+    d = p - onehot
+    out[3] = (d * d).sum()
+    out[4] = d.abs().sum()
+    out[5] = rows * k
+    return out
+
+
+def metric_values(config, sums):
+    loss, rows, correct, squared, absolute, elements = [float(v) for v in sums]
+    mean_loss = loss / rows if rows else float("nan")
+    values = {}
+    for m in config["metrics"]:
+        if m == "accuracy":
+            values[m] = correct / rows if rows else 0.0
+        elif m == "mse":
+            values[m] = squared / elements if elements else 0.0
+        elif m == "rmse":
+            values[m] = math.sqrt(squared / elements) if elements else 0.0
+        elif m == "mae":
+            values[m] = absolute / elements if elements else 0.0
+    return mean_loss, values
+
+
+def figure(value):
+    """JavaScript's value.toFixed(4): ties away from zero on the exact binary value."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return str(decimal.Decimal(value).quantize(decimal.Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP))
+
+
+def epoch_line(log):
+    parts = [f"epoch {log['epoch']}/{log['epochs']}", f"loss {figure(log['loss'])}"]
+    parts += [f"{k} {figure(v)}" for k, v in log["metrics"].items()]
+    if log["val_loss"] is not None:
+        parts.append(f"val_loss {figure(log['val_loss'])}")
+        parts += [f"val_{k} {figure(v)}" for k, v in log["val_metrics"].items()]
+    parts.append(f"{log['seconds']:.2f}s")
+    parts.append(f"{round(log['samples_per_second'])} samples/s")
+    return "  ".join(parts)
+
+
+def improves(monitor, value, best, min_delta):
+    """runtime/train/metric-direction.ts: strict, min_delta in the figure's direction."""
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name in ("loss", "mse", "mae", "rmse"):
+        return value < best - min_delta
+    return value > best + min_delta
+
+
+def monitored(log, name):
+    if name == "loss":
+        return log["loss"]
+    if name == "val_loss":
+        return log["val_loss"] if log["val_loss"] is not None else float("nan")
+    if name.startswith("val_"):
+        return (log["val_metrics"] or {}).get(name[4:], float("nan"))
+    return log["metrics"].get(name, float("nan"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimizers and schedules: torch.optim's update rules are nnc's (compiler/optim).
+
+def make_optimizer(config, parameters):
+    o = config["optimizer"]
+    kind = o["kind"]
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=o["lr"], momentum=o["momentum"], dampening=o["dampening"],
+                               weight_decay=o["weightDecay"], nesterov=o["nesterov"])
+    if kind == "adagrad":
+        return torch.optim.Adagrad(parameters, lr=o["lr"], eps=o["eps"], weight_decay=o["weightDecay"])
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=o["lr"], alpha=o["alpha"], eps=o["eps"],
+                                   weight_decay=o["weightDecay"], momentum=o["momentum"])
+    if kind == "adadelta":
+        return torch.optim.Adadelta(parameters, lr=o["lr"], rho=o["rho"], eps=o["eps"],
+                                    weight_decay=o["weightDecay"])
+    make = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+    return make(parameters, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
+                weight_decay=o["weightDecay"])
+
+
+def scheduled_lr(base, schedule, epoch):
+    """runtime/train/schedule.ts: StepLR, ExponentialLR, CosineAnnealingLR's closed form."""
+    if schedule is None:
+        return base
+    if schedule["kind"] == "step":
+        return base * schedule["gamma"] ** (epoch // schedule["every"])
+    if schedule["kind"] == "exponential":
+        return base * schedule["gamma"] ** epoch
+    return schedule["minLr"] + (base - schedule["minLr"]) * (1 + math.cos(math.pi * epoch / schedule["epochs"])) / 2
+
+
+def clip_gradients(config, parameters):
+    """torch.nn.utils' clip_grad_value_ then clip_grad_norm_, as nnc clips."""
+    o = config["optimizer"]
+    if o.get("clipGradValue") is not None:
+        torch.nn.utils.clip_grad_value_(parameters, o["clipGradValue"])
+    if o.get("clipGradNorm") is not None:
+        torch.nn.utils.clip_grad_norm_(parameters, o["clipGradNorm"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Distributed training under torchrun.
+
+class _AllReduceSum(torch.autograd.Function):
+    """A sum over ranks that gradients flow through (their sum over ranks, too)."""
+
+    @staticmethod
+    def forward(ctx, x, group):
+        ctx.group = group
+        y = x.clone()
+        dist.all_reduce(y, group=group)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad.clone()
+        dist.all_reduce(g, group=ctx.group)
+        return g, None
+
+
+class AllReduceBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """Batch norm whose batch statistics are those of the global batch: per-channel sums
+    (then squared deviations) summed over ranks. SyncBatchNorm does this on CUDA only."""
+
+    group = None
+
+    def _check_input_dim(self, x):
+        pass
+
+    def forward(self, x):
+        if not self.training:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                False, 0.0, self.eps)
+        dims = [0] + list(range(2, x.dim()))
+        view = [1, -1] + [1] * (x.dim() - 2)
+        local = torch.cat([x.sum(dims), x.new_tensor([x.numel() / max(x.shape[1], 1)])])
+        total = _AllReduceSum.apply(local, self.group)
+        n = total[-1].detach()
+        mean = total[:-1] / n
+        centred = x - mean.view(view)
+        var = _AllReduceSum.apply((centred * centred).sum(dims), self.group) / n
+        y = centred / torch.sqrt(var + self.eps).view(view)
+        if self.affine:
+            y = y * self.weight.view(view) + self.bias.view(view)
+        with torch.no_grad():
+            m = self.momentum
+            self.running_mean.mul_(1 - m).add_(mean.detach() * m)
+            self.running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1)) * m)
+            self.num_batches_tracked.add_(1)
+        return y
+
+
+def sync_batch_norms(module, group):
+    """Replaces every BatchNorm1d/2d by AllReduceBatchNorm, state and names kept."""
+    AllReduceBatchNorm.group = group
+    for name, child in module.named_children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            sync = AllReduceBatchNorm(child.num_features, child.eps, child.momentum, child.affine,
+                                      child.track_running_stats)
+            sync.load_state_dict(child.state_dict())
+            setattr(module, name, sync)
+        else:
+            sync_batch_norms(child, group)
+    return module
+
+
+def distributed_setup():
+    """(rank, world size, device); process group started when torchrun runs several."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = torch.cuda.is_available() and os.environ.get("NNC_DEVICE", "") != "cpu"
+    if world > 1:
+        if cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if cuda else "gloo")
+        rank = dist.get_rank()
+    else:
+        rank = 0
+    device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
+    return rank, world, device
+
+
+def finish(world, code=0):
+    """torchrun 1.13 may hang after destroy_process_group: a barrier, then every rank exits."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if world > 1:
+        dist.barrier()
+        os._exit(code)
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints, as nnc train --init reads and --save writes them.
+
+def load_init(module, path):
+    tensors, metadata = read_safetensors(path)
+    tensors = {k: v for k, v in tensors.items() if not k.startswith("training.")}
+    own = module.state_dict()
+    problems = [f"missing {k} {list(v.shape)}" for k, v in own.items()
+                if k not in tensors and not k.endswith(".num_batches_tracked")]
+    problems += [f"unexpected {k} {list(v.shape)}: the model has no such tensor"
+                 for k, v in sorted(tensors.items()) if k not in own]
+    problems += [f"{k}: expected {list(own[k].shape)}, found {list(v.shape)}"
+                 for k, v in tensors.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    if problems:
+        fail(f"{path} does not fit the model:\n" + "\n".join("  " + p for p in problems))
+    module.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()}, strict=False)
+    features = json.loads(metadata["nnc.features"]) if "nnc.features" in metadata else None
+    return features
+
+
+def save_checkpoint(module, path, prepared):
+    metadata = {}
+    normalizer = prepared["normalizer"]
+    if normalizer is not None:
+        metadata["nnc.normalize"] = json.dumps({
+            "kind": normalizer["kind"],
+            "shift": [float(v) for v in normalizer["shift"]],
+            "scale": [float(v) for v in normalizer["scale"]]}, separators=(",", ":"))
+    if prepared["features"] is not None:
+        metadata["nnc.features"] = json.dumps(prepared["features"], separators=(",", ":"))
+    state = {k: v for k, v in module.state_dict().items()}
+    for k, v in state.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            fail(f"the trained weights are not all finite, so {path} was not written; try a lower learning rate or normalising the data")
+    write_safetensors(path, state, metadata)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training (runtime/train/fit.ts).
+
+def forward(config, net, x):
+    """(logits, output): the value before the final softmax or sigmoid, and the output."""
+    logits = net(x, logits=True)
+    act = config["output_activation"]
+    if act == "softmax":
+        return logits, torch.softmax(logits, dim=-1)
+    if act == "sigmoid":
+        return logits, torch.sigmoid(logits)
+    return logits, logits
+
+
+def measure(config, module, part, batch_size, device):
+    """Loss and metrics in evaluation mode, batch by batch in row order."""
+    x, y = part
+    module.eval()
+    sums = torch.zeros(len(SUMS), dtype=torch.float64)
+    params = dict(module.named_parameters())
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            xb = torch.from_numpy(x[start:start + batch_size]).to(device)
+            yb = torch.from_numpy(y[start:start + batch_size]).to(device)
+            logits, output = forward(config, module, xb)
+            loss = config["loss"](logits, output, yb, params)
+            sums += batch_sums(config, loss, output, yb, len(xb))
+    module.train()
+    return metric_values(config, sums)
+
+
+def train(config, args):
+    rank, world, device = distributed_setup()
+    settings = dict(config["train"])
+    if args.epochs is not None:
+        settings["epochs"] = args.epochs
+    if args.batch_size is not None:
+        settings["batch_size"] = args.batch_size
+    seed = settings["seed"] if args.seed is None else args.seed
+    torch.manual_seed(seed)
+    module = config["module"]()
+    features = load_init(module, args.init) if args.init else None
+    if not args.init:
+        module.load_state_dict(initial_state(config, seed), strict=False)
+    prepared = prepare_data(config, args, features)
+    module.to(device)
+    net = module
+    if world > 1:
+        if device.type == "cuda":
+            module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+        else:
+            module = sync_batch_norms(module, dist.new_group(backend="gloo"))
+        module.to(device)
+        net = DDP(module, device_ids=[device.index] if device.type == "cuda" else None,
+                  broadcast_buffers=False)
+    parameters = [p for p in module.parameters()]
+    params = dict(module.named_parameters())
+    optimizer = make_optimizer(config, parameters)
+    x_all, y_all = prepared["train"]
+    rows = len(x_all)
+    batch = settings["batch_size"]
+    batches = rows // batch if settings["drop_last"] else -(-rows // batch)
+    if batches == 0 and rows > 0:
+        fail(f"drop_last leaves no batch: the training data has {rows} rows, fewer than batch_size {batch}")
+    shuffle_rng = Random(seed, STREAM_SHUFFLE)
+    stopping = settings["early_stopping"]
+    best, waited, stopped_early, logs = None, 0, False, []
+    module.train()
+    for epoch in range(settings["epochs"]):
+        started = time.perf_counter()
+        lr = scheduled_lr(config["optimizer"]["lr"], settings["lr_schedule"], epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        order = list(range(rows))
+        if settings["shuffle"]:
+            shuffle_rng.shuffle(order)
+        order = np.array(order, dtype=np.int64)
+        sums = torch.zeros(len(SUMS), dtype=torch.float64)
+        for b in range(batches):
+            rows_b = order[b * batch:(b + 1) * batch]
+            n = len(rows_b)
+            # This rank's contiguous slice of the global batch.
+            lo, hi = n * rank // world, n * (rank + 1) // world
+            mine = rows_b[lo:hi]
+            xb = torch.from_numpy(x_all[mine]).to(device)
+            yb = torch.from_numpy(y_all[mine]).to(device)
+            logits, output = forward(config, net, xb)
+            if len(mine) > 0:
+                loss = config["loss"](logits, output, yb, params)
+                scaled = loss * (world * len(mine) / n) if world > 1 else loss
+            else:
+                loss = torch.zeros(())
+                scaled = logits.sum() * 0.0
+            optimizer.zero_grad(set_to_none=True)
+            scaled.backward()
+            clip_gradients(config, parameters)
+            optimizer.step()
+            sums += batch_sums(config, loss.detach(), output, yb, len(mine))
+        if world > 1:
+            dist.all_reduce(sums)
+        loss_mean, metrics = metric_values(config, sums)
+        validation = None
+        if prepared["validation"] is not None:
+            validation = measure(config, module, prepared["validation"], batch, device)
+        seconds = time.perf_counter() - started
+        log = {"epoch": epoch + 1, "epochs": settings["epochs"], "loss": loss_mean, "metrics": metrics,
+               "val_loss": validation[0] if validation else None,
+               "val_metrics": validation[1] if validation else None,
+               "seconds": seconds, "samples_per_second": rows / seconds if seconds > 0 else 0}
+        logs.append(log)
+        if rank == 0:
+            print(epoch_line(log), flush=True)
+        if not math.isfinite(loss_mean):
+            if rank == 0:
+                print(f"train.py: the loss became {loss_mean} in epoch {epoch + 1}; try a lower learning rate or normalising the data", file=sys.stderr)
+            finish(world, 1)
+        if stopping:
+            value = monitored(log, stopping["monitor"])
+            if math.isfinite(value) and (best is None or improves(stopping["monitor"], value, best[0], stopping["minDelta"])):
+                weights = {k: v.detach().clone() for k, v in module.state_dict().items()} if stopping["restoreBest"] else None
+                best, waited = (value, epoch + 1, weights), 0
+            else:
+                waited += 1
+                if waited > stopping["patience"]:
+                    stopped_early = epoch + 1 < settings["epochs"]
+                    break
+    if stopped_early and rank == 0:
+        restored = ""
+        if stopping["restoreBest"] and best is not None and best[1] != len(logs):
+            restored = f"; weights of epoch {best[1]} restored"
+        print(f"early stopping after epoch {len(logs)}{restored}", flush=True)
+    if stopping and stopping["restoreBest"] and best is not None and best[2] is not None and best[1] != len(logs):
+        module.load_state_dict(best[2])
+    if prepared["test"] is not None and rank == 0:
+        loss_mean, metrics = measure(config, module, prepared["test"], config["train"]["batch_size"], device)
+        parts = ["test", f"loss {figure(loss_mean)}"] + [f"{k} {figure(v)}" for k, v in metrics.items()]
+        print("  ".join(parts), flush=True)
+    if args.save and rank == 0:
+        save_checkpoint(module, args.save, prepared)
+    finish(world, 0)
+
+
+def fail(message):
+    print(f"train.py: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        os._exit(1)
+    sys.exit(1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--model", help="which model, when the file holds several: " + ", ".join(TRAINABLE))
+    parser.add_argument("--epochs", type=int, help="passes over the training data")
+    parser.add_argument("--batch-size", type=int, help="samples per step (the global batch under torchrun)")
+    parser.add_argument("--seed", type=int, help="seed for initialisation and shuffling")
+    parser.add_argument("--init", metavar="CKPT", help="start from the weights of a safetensors file")
+    parser.add_argument("--save", metavar="CKPT", help="write the trained parameters to a safetensors checkpoint")
+    parser.add_argument("--data", metavar="PATH", help="a CSV file (header row) or an IDX folder, instead of the data section")
+    parser.add_argument("--target", help="target column(s) of a CSV: COL or COL,COL")
+    args = parser.parse_args()
+    if not TRAINABLE:
+        fail("the file has no model with a loss and an optimizer, so there is nothing to train")
+    if args.model is None:
+        if len(TRAINABLE) > 1:
+            fail(f"the file has several models; choose one with --model ({', '.join(TRAINABLE)})")
+        args.model = next(iter(TRAINABLE))
+    if args.model not in TRAINABLE:
+        fail(f"no trainable model {args.model}; the file has {', '.join(TRAINABLE)}")
+    train(TRAINABLE[args.model], args)
+
+
+if __name__ == "__main__":
+    main()
+`;
