@@ -33,13 +33,17 @@ export const commandDefs = {
     files: "one",
   },
   build: {
-    usage: "nnc build FILE.nn [-o DIR] [--emit ts|js|bundle] [--dump ir,grad,fused]",
+    usage: "nnc build FILE.nn [-o DIR] [--emit ts|js|bundle|pytorch] [--dump ir,grad,fused]",
     summary:
-      "write DIR/FILE.ts (next to the file by default) holding every model of the file, or FILE.js + FILE.d.ts",
+      "write DIR/FILE.ts (next to the file by default) holding every model of the file, or FILE.js + FILE.d.ts, or a PyTorch project DIR/model.py + DIR/train.py",
     options: {
-      out: ["the folder to write the module to", true, "o"],
+      out: [
+        "the folder to write the module to (with --emit pytorch: the project folder, FILE_pytorch/ beside the file by default)",
+        true,
+        "o",
+      ],
       emit: [
-        'ts (the default: TypeScript importing nnc/runtime), js (JavaScript + declarations importing nnc/runtime, for Node and bundlers) or bundle (JavaScript with the runtime inlined and no imports, for a page\'s <script type="module">)',
+        'ts (the default: TypeScript importing nnc/runtime), js (JavaScript + declarations importing nnc/runtime, for Node and bundlers), bundle (JavaScript with the runtime inlined and no imports, for a page\'s <script type="module">) or pytorch (model.py with an nn.Module per model and train.py, a PyTorch training script that runs under torchrun)',
         true,
       ],
       dump: [

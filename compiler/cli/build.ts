@@ -75,19 +75,25 @@ export function parseDumps(value: string | undefined): Dump[] {
   return parts as Dump[];
 }
 
-/** `--emit ts|js|bundle` (ts when not given). */
-export function parseEmit(value: string | undefined): EmitKind {
+/** What `nnc build` writes: a module (emit-files.ts) or a PyTorch project (build-pytorch.ts). */
+export type BuildEmit = EmitKind | "pytorch";
+const buildEmits: readonly BuildEmit[] = [...emitKinds, "pytorch"];
+
+/** `--emit ts|js|bundle|pytorch` (ts when not given). */
+export function parseEmit(value: string | undefined): BuildEmit {
   if (value === undefined) return "ts";
-  if ((emitKinds as readonly string[]).includes(value)) return value as EmitKind;
+  if ((buildEmits as readonly string[]).includes(value)) return value as BuildEmit;
   throw new CliError(
-    `--emit takes ${emitKinds.join(", ")}, not '${value}'${didYouMean(value, emitKinds)}`,
+    `--emit takes ${buildEmits.join(", ")}, not '${value}'${didYouMean(value, buildEmits)}`,
   );
 }
 
 /**
- * `nnc build FILE [-o DIR] [--emit ts|js|bundle] [--dump ir,grad,fused]`: writes every model
- * of the file to DIR (next to the file by default) as <file>.ts, or <file>.js + <file>.d.ts
- * (see emit-files.ts), each written to a temporary file and renamed, and says what it wrote.
+ * `nnc build FILE [-o DIR] [--emit ts|js|bundle|pytorch] [--dump ir,grad,fused]`: writes every
+ * model of the file to DIR (next to the file by default) as <file>.ts, or <file>.js +
+ * <file>.d.ts (see emit-files.ts), each written to a temporary file and renamed, and says what
+ * it wrote. With `--emit pytorch`, DIR is the project folder itself (FILE_pytorch/ beside the
+ * file by default) and gets model.py and train.py (build-pytorch.ts).
  * `--dump` prints the IR stages to stdout and writes nothing, unless `-o DIR` is given too:
  * then it writes there as well and says so on stderr.
  */
@@ -96,13 +102,19 @@ export async function buildCommand(
   file: string,
   outDir: string | undefined,
   dump: Dump[],
-  emitKind: EmitKind = "ts",
+  emitKind: BuildEmit = "ts",
 ): Promise<number> {
   const built = buildFile(io, file);
   if (!built) return 1;
   for (const kind of dump) io.stdout(dumpText(built.models, kind));
   // A dump is for reading: it writes the module only where -o asks, and says so on stderr.
   if (dump.length > 0 && outDir === undefined) return 0;
+  // With a dump, stdout holds the dump alone.
+  const report = (line: string) => (dump.length === 0 ? io.stdout(line) : io.stderr(line));
+  if (emitKind === "pytorch") {
+    const { writePytorchProject } = await import("./build-pytorch.js");
+    return writePytorchProject(io, file, built, outDir, report);
+  }
   const name = basename(file).replace(/\.nn$/, "");
   const dir = resolve(io.cwd, outDir ?? dirname(file));
   const shown = (extension: string) => join(outDir ?? dirname(file), `${name}${extension}`);
@@ -133,10 +145,7 @@ export async function buildCommand(
     }
   }
   const written = files.map((f) => shown(f.extension)).join(" and ");
-  const report = `wrote ${printable(written)} (${built.models.map((m) => m.model.name).join(", ")})\n`;
-  // With a dump, stdout holds the dump alone.
-  if (dump.length === 0) io.stdout(report);
-  else io.stderr(report);
+  report(`wrote ${printable(written)} (${built.models.map((m) => m.model.name).join(", ")})\n`);
   return 0;
 }
 
