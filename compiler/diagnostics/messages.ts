@@ -171,11 +171,6 @@ export const diagnosticMessages = {
     message: (a: { model: string; op: string; reason: string }) =>
       `cannot emit model ${a.model} for PyTorch: its forward pass uses \`${a.op}\`, and ${a.reason}`,
   },
-  E223: {
-    title: "cannot emit training for PyTorch",
-    message: (a: { model: string; what: string }) =>
-      `cannot emit the training of model ${a.model} for PyTorch (train.py): it has ${a.what}, which train.py cannot express yet`,
-  },
 
   // --- E3xx names ---------------------------------------------------------------------------
   E301: {

@@ -1,4 +1,4 @@
-import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
 import { printModelPy } from "./model-py.js";
 import { type TrainPyOptions, printTrainPy } from "./train-py.js";
@@ -21,8 +21,8 @@ export interface PytorchProject {
  *
  * Assumes: `models` built without errors from `file` (the `.nn` path as given).
  * Guarantees: files named relative to the project folder; diagnostics (E222) when a model
- * cannot be printed, E223 when its training cannot, and then no files. Pure: the CLI writes
- * the files; `options.sourceDir` is the `.nn` file's folder relative to the project folder.
+ * cannot be printed, and then no files. Pure: the CLI writes the files; `options.sourceDir` is
+ * the `.nn` file's folder relative to the project folder (train.py's data paths).
  */
 export function emitPytorch(
   models: readonly ModelFunctions[],
@@ -31,19 +31,10 @@ export function emitPytorch(
 ): PytorchProject {
   const model = printModelPy(models, file);
   if (model.diagnostics.length > 0) return { files: [], diagnostics: model.diagnostics };
-  const train = printTrainPy(models, file, options);
-  if (train.problems.length > 0) {
-    return {
-      files: [],
-      diagnostics: train.problems.map((p) =>
-        diagnostic("E223", p.span, { model: p.model, what: p.what }),
-      ),
-    };
-  }
   return {
     files: [
       { name: "model.py", text: model.text },
-      { name: "train.py", text: train.text },
+      { name: "train.py", text: printTrainPy(models, file, options) },
     ],
     diagnostics: [],
   };

@@ -300,6 +300,8 @@ def measure(config, module, part, batch_size, device):
 
 
 def train(config, args):
+    if config["problem"]:
+        fail(f"cannot train {config['name']} in PyTorch: {config['problem']}")
     rank, world, device = distributed_setup()
     settings = dict(config["train"])
     if args.epochs is not None:

@@ -170,8 +170,9 @@ export function printLoss(model: TypedModel, leaves: LossLeaves, name: string): 
     if (needed.has(value) || leafText(value) !== null) return;
     const eqn = producer.get(value);
     if (eqn === undefined || forward.has(value)) {
+      const bound = model.bindings.find((b) => b.value === value)?.name;
       problems.push({
-        what: `the loss reads ${value.startsWith("%") ? "a value of the forward section" : value} other than output`,
+        what: `the loss reads ${bound ?? (value.startsWith("%") ? "a value of the forward section" : value)}, but train.py gets only output from model.py`,
         span: from?.origin ?? model.span,
       });
       return;
@@ -190,7 +191,7 @@ export function printLoss(model: TypedModel, leaves: LossLeaves, name: string): 
     if (!needed.has(eqn.out)) continue;
     const print = printers[eqn.op];
     if (print === undefined) {
-      problems.push({ what: `the op ${eqn.op} in the loss`, span: eqn.origin });
+      problems.push({ what: `train.py cannot print the loss's ${eqn.op} yet`, span: eqn.origin });
       continue;
     }
     lines.push(`    ${local(eqn.out)} = ${print(eqn.args.map(operand), eqn, rank)}`);

@@ -32,9 +32,6 @@ const notFromCheck: ReadonlySet<DiagnosticCode> = new Set<DiagnosticCode>([
   // a symbolic dimension other than the batch at run time: reported by `nnc build` and `nnc train`,
   // tested in test/emit/build-errors.test.ts
   "E217",
-  // training that train.py cannot express: reported by `nnc build --emit pytorch`, tested in
-  // test/pytorch/train-py.test.ts
-  "E223",
 ]);
 
 const codePattern = /^\S+:\d+:\d+: (?:error|warning)\[([EW]\d{3})\]: /gm;
