@@ -28,7 +28,10 @@ export function writePytorchProject(
   const shownDir = outDir ?? pytorchDir(file);
   const dir = resolve(io.cwd, shownDir);
   // train.py resolves data paths against the .nn file's folder, relative to its own.
-  const sourceDir = relative(dir, dirname(resolve(io.cwd, file))).split(sep).join("/") || ".";
+  const sourceDir =
+    relative(dir, dirname(resolve(io.cwd, file)))
+      .split(sep)
+      .join("/") || ".";
   const project = emitPytorch(built.models, file, { sourceDir });
   if (project.diagnostics.length > 0) {
     printDiagnostics(io, project.diagnostics, file, built.text);

@@ -72,7 +72,9 @@ function axesOf(axes: AxisSet, rank: number): number[] | null {
   const norm = (a: number) => (a < 0 ? a + rank : a);
   const listed = new Set(axes.axes.map(norm));
   const all = Array.from({ length: rank }, (_, i) => i);
-  return axes.kind === "only" ? all.filter((i) => listed.has(i)) : all.filter((i) => !listed.has(i));
+  return axes.kind === "only"
+    ? all.filter((i) => listed.has(i))
+    : all.filter((i) => !listed.has(i));
 }
 
 /**

@@ -224,17 +224,15 @@ const raw = (text: string): Raw => ({ raw: text });
 
 function withoutSpan<T extends object>(value: T | null): Omit<T, "span"> | null {
   if (value === null) return null;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "span")) as Omit<
-    T,
-    "span"
-  >;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "span")) as Omit<T, "span">;
 }
 
 /** Plain data as a Python literal; objects one key per line at `indent`. */
 function pyLiteral(value: unknown, indent: string): string {
   if (value === null || value === undefined) return "None";
   if (typeof value === "boolean") return value ? "True" : "False";
-  if (typeof value === "number") return Number.isSafeInteger(value) ? String(value) : pyNumber(value);
+  if (typeof value === "number")
+    return Number.isSafeInteger(value) ? String(value) : pyNumber(value);
   if (typeof value === "string") return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map((v) => pyLiteral(v, indent)).join(", ")}]`;
   if (typeof value === "object" && "raw" in value) return (value as Raw).raw;

@@ -1,0 +1,227 @@
+import { cpSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { readSafetensors } from "../../runtime/io/safetensors-file.js";
+import { nnc } from "../helpers/cli.js";
+import { repoRoot } from "../helpers/compile.js";
+import { findTorchPython, run } from "./torch-python.js";
+
+/**
+ * train.py of `nnc build --emit pytorch` against the engines themselves: every training
+ * fixture of ../shared/fixtures/torch/training reproduces PyTorch's expected weights from its
+ * init.safetensors; torchrun with 2 processes gives the weights of 1 process; and the examples
+ * without dropout give, from the same --init, the weights and epoch lines of `nnc train`.
+ * Skipped (saying why) without a Python that imports torch, failed instead under CI or
+ * NNC_REQUIRE_TORCH.
+ */
+
+const torch = findTorchPython();
+const fixturesDir = fileURLToPath(
+  new URL("../../../shared/fixtures/torch/training/", import.meta.url),
+);
+const fixtures = readdirSync(fixturesDir).sort();
+
+describe("PyTorch for train.py", () => {
+  it("is found, or the PyTorch tests are skipped saying why", (ctx) => {
+    if (torch.python !== null) return;
+    if (torch.required) throw new Error(`CI or NNC_REQUIRE_TORCH is set, but ${torch.why}`);
+    process.stderr.write(`skipping test/pytorch/train-py.test.ts: ${torch.why}\n`);
+    ctx.skip(`skipping test/pytorch/train-py.test.ts: ${torch.why}`);
+  });
+});
+
+/** `||a - b|| / ||b||` per tensor, the worst of them; names and shapes must agree. */
+function worstRelativeError(outPath: string, expectedPath: string): number {
+  const out = readSafetensors(outPath);
+  const expected = readSafetensors(expectedPath);
+  expect([...out.keys()].sort()).toEqual([...expected.keys()].sort());
+  let worst = 0;
+  for (const [name, e] of expected) {
+    const o = out.get(name)!;
+    expect(o.shape, name).toEqual(e.shape);
+    let diff = 0;
+    let norm = 0;
+    for (let i = 0; i < e.data.length; i++) {
+      diff += (o.data[i]! - e.data[i]!) ** 2;
+      norm += e.data[i]! ** 2;
+    }
+    worst = Math.max(worst, norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm));
+  }
+  return worst;
+}
+
+/** The figures of epoch lines (`loss 0.1234  accuracy ...`), timing left out. */
+function figures(stdout: string): Record<string, number>[] {
+  return stdout
+    .split("\n")
+    .filter((l) => /^(epoch \d+\/\d+|test) /.test(l))
+    .map((line) => {
+      const parts = line.split("  ").filter((p) => !/s$|samples\/s$/.test(p) || /^\S+ /.test(p));
+      const out: Record<string, number> = {};
+      for (const part of parts) {
+        const m = /^([a-z_0-9]+) (-?[\d.]+|NaN)$/.exec(part);
+        if (m) out[m[1]!] = Number(m[2]);
+      }
+      return out;
+    });
+}
+
+/** Same lines, same figures to the 4 decimals printed (float32 sums may differ in the last). */
+function expectSameFigures(py: string, ours: string): void {
+  const a = figures(py);
+  const b = figures(ours);
+  expect(a.length).toBe(b.length);
+  expect(a.length).toBeGreaterThan(0);
+  a.forEach((line, i) => {
+    expect(Object.keys(line)).toEqual(Object.keys(b[i]!));
+    for (const [k, v] of Object.entries(line)) {
+      expect(
+        Math.abs(v - b[i]![k]!),
+        `line ${i + 1} ${k}: ${v} vs ${b[i]![k]!}`,
+      ).toBeLessThanOrEqual(2e-4 + 1e-5 * Math.abs(v));
+    }
+  });
+}
+
+function copyToTemp(from: string, name: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), `nnc-pytrain-${name}-`)), name);
+  cpSync(from, dir, { recursive: true });
+  return dir;
+}
+
+describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
+  const python = torch.python!;
+
+  describe.concurrent.each(fixtures)("fixture %s", (name) => {
+    it("matches PyTorch's expected weights, nnc's epoch lines, and 2 processes match 1", async () => {
+      const dir = copyToTemp(join(fixturesDir, name), name);
+      const built = await nnc(["build", "model.nn", "--emit", "pytorch", "-o", "py"], dir);
+      expect(built.stderr).toBe("");
+      expect(built.code).toBe(0);
+      const init = ["--init", "init.safetensors"];
+      const [one, two, ours] = await Promise.all([
+        run(python, ["py/train.py", ...init, "--save", "out.safetensors"], dir),
+        run(
+          torch.torchrun[0]!,
+          [
+            ...torch.torchrun.slice(1),
+            "--standalone",
+            "--nproc_per_node=2",
+            // Debian's torchrun 1.13 on Python 3.11 cannot parse its default "0" here.
+            "--redirects",
+            "2",
+            "--tee",
+            "2",
+            "py/train.py",
+            ...init,
+            "--save",
+            "out2.safetensors",
+          ],
+          dir,
+        ),
+        nnc(["train", "model.nn", ...init], dir),
+      ]);
+      expect(one.stderr).toBe("");
+      expect(one.code).toBe(0);
+      const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as {
+        tolerance_relative: number;
+      };
+      expect(
+        worstRelativeError(join(dir, "out.safetensors"), join(dir, "expected.safetensors")),
+      ).toBeLessThanOrEqual(expected.tolerance_relative);
+      expectSameFigures(one.stdout, ours.stdout);
+      expect(two.code, two.stderr).toBe(0);
+      // Rank 0 alone prints: the same epoch lines, once.
+      expectSameFigures(two.stdout, one.stdout);
+      expect(
+        worstRelativeError(join(dir, "out2.safetensors"), join(dir, "out.safetensors")),
+      ).toBeLessThanOrEqual(1e-5);
+    }, 120_000);
+  });
+
+  /** Examples without dropout: [file, model, epochs]. */
+  const examples: readonly (readonly [string, string, number])[] = [
+    ["iris.nn", "Iris", 5],
+    ["regression.nn", "Diabetes", 5],
+    ["xor.nn", "Xor", 30],
+    ["reviews.nn", "Reviews", 3],
+    ["waveform.nn", "Waveform", 2],
+    ["course/04-losses.nn", "Mse", 3],
+    ["course/05-optimizers.nn", "Nesterov", 3],
+    ["course/05-optimizers.nn", "Adagrad", 3],
+    ["course/05-optimizers.nn", "RmsProp", 3],
+    ["course/06-init.nn", "He", 3],
+  ];
+
+  describe.concurrent.each(examples)("examples/%s model %s", (file, model, epochs) => {
+    it("gives nnc train's weights and epoch lines from the same --init, run from any folder", async () => {
+      const root = copyToTemp(join(repoRoot, "examples"), "examples");
+      const args = ["--model", model, "--epochs", String(epochs)];
+      const built = await nnc(["build", file, "--emit", "pytorch", "-o", "py"], root);
+      expect(built.code, built.stderr).toBe(0);
+      const start = await nnc(
+        ["train", file, "--model", model, "--epochs", "1", "--save", "init.safetensors"],
+        root,
+      );
+      expect(start.code, start.stderr).toBe(0);
+      const init = ["--init", join(root, "init.safetensors")];
+      const [py, ours] = await Promise.all([
+        // From another folder: data paths resolve against the .nn file's folder.
+        run(
+          python,
+          [join(root, "py/train.py"), ...args, ...init, "--save", join(root, "py.safetensors")],
+          tmpdir(),
+        ),
+        nnc(["train", file, ...args, ...init, "--save", "nnc.safetensors"], root),
+      ]);
+      expect(py.stderr).toBe("");
+      expect(py.code).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expectSameFigures(py.stdout, ours.stdout);
+      expect(
+        worstRelativeError(join(root, "py.safetensors"), join(root, "nnc.safetensors")),
+      ).toBeLessThanOrEqual(1e-4);
+    }, 120_000);
+  });
+
+  it("--seed without --init starts from nnc's initial weights (nnc's generator, ported)", async () => {
+    const dir = copyToTemp(join(fixturesDir, "conv_two_channels_adamw"), "seeded");
+    expect((await nnc(["build", "model.nn", "--emit", "pytorch", "-o", "py"], dir)).code).toBe(0);
+    const args = ["--seed", "5", "--epochs", "1"];
+    const [py, ours] = await Promise.all([
+      run(python, ["py/train.py", ...args, "--save", "py.safetensors"], dir),
+      nnc(["train", "model.nn", ...args, "--save", "nnc.safetensors"], dir),
+    ]);
+    expect(py.code, py.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(
+      worstRelativeError(join(dir, "py.safetensors"), join(dir, "nnc.safetensors")),
+    ).toBeLessThanOrEqual(1e-5);
+    // What train.py saves, nnc predicts from.
+    const predicted = await nnc(
+      ["predict", "model.nn", "--load", "py.safetensors", "--data", "data.csv"],
+      dir,
+    );
+    expect(predicted.code, predicted.stderr).toBe(0);
+  }, 120_000);
+
+  it("says where and why it cannot train a model, and which sources it cannot read", async () => {
+    const root = copyToTemp(join(repoRoot, "examples"), "limits");
+    expect(
+      (await nnc(["build", "course/01-perceptron.nn", "--emit", "pytorch", "-o", "p"], root)).code,
+    ).toBe(0);
+    expect((await nnc(["build", "mnist.nn", "--emit", "pytorch", "-o", "m"], root)).code).toBe(0);
+    const [perceptron, mnist] = await Promise.all([
+      run(python, ["p/train.py", "--model", "PerceptronAnd"], root),
+      run(python, ["m/train.py"], root),
+    ]);
+    expect(perceptron.code).toBe(1);
+    expect(perceptron.stderr).toMatch(
+      /^train\.py: cannot train PerceptronAnd in PyTorch: course\/01-perceptron\.nn:16:18: the loss reads z, but train.py gets only output from model.py\n$/,
+    );
+    expect(mnist.code).toBe(1);
+    expect(mnist.stderr).toMatch(/mnist\(\).*--data DIR/);
+  }, 60_000);
+});
