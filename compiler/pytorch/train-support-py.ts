@@ -250,7 +250,11 @@ def read_idx(path):
     values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
     if dims == 1:
         return values.astype(np.int64)
-    return (values.astype(np.float32) / np.float32(255)).astype(np.float32)
+    return BYTE_TO_UNIT[values]
+
+
+# runtime/data/idx.ts: byte k is the float32 nearest k / 255.
+BYTE_TO_UNIT = (np.arange(256, dtype=np.float64) / 255).astype(np.float32)
 
 
 def read_idx_folder(folder, shown):
@@ -321,9 +325,15 @@ def load_source(config, args, features):
         x, y = shape_images(pair, config, source["images"])
         return x, y, None, None
     if kind == "mnist" and source["dir"] is None:
-        fail("mnist() reads the digits shipped with nnc, which train.py cannot reach; pass --data DIR, "
-             "a folder with MNIST's IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz])")
-    folder = fashion_mnist_dir() if source["dir"] is None else os.path.join(SOURCE_DIR, source["dir"])
+        # nnc build --emit pytorch writes the digits shipped with nnc here, as IDX files.
+        folder = os.path.join(HERE, "mnist")
+        if not _idx_file(folder, "train-images-idx3-ubyte"):
+            fail(f"mnist(): {folder} lacks the shipped digits that nnc build --emit pytorch writes there; "
+                 "build again, or pass --data DIR, a folder with MNIST's IDX files")
+    elif kind == "mnist":
+        folder = os.path.join(SOURCE_DIR, source["dir"])
+    else:
+        folder = fashion_mnist_dir() if source["dir"] is None else os.path.join(SOURCE_DIR, source["dir"])
     train, test = read_idx_folder(folder, source["dir"] or folder)
     x, y = shape_images(train, config, folder)
     test = None if test is None else shape_images(test, config, folder)

@@ -141,24 +141,29 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
     }, 120_000);
   });
 
-  /** Examples without dropout: [file, model, epochs]. */
-  const examples: readonly (readonly [string, string, number])[] = [
-    ["iris.nn", "Iris", 5],
-    ["regression.nn", "Diabetes", 5],
-    ["xor.nn", "Xor", 30],
-    ["reviews.nn", "Reviews", 3],
-    ["waveform.nn", "Waveform", 2],
-    ["course/04-losses.nn", "Mse", 3],
-    ["course/05-optimizers.nn", "Nesterov", 3],
-    ["course/05-optimizers.nn", "Adagrad", 3],
-    ["course/05-optimizers.nn", "RmsProp", 3],
-    ["course/06-init.nn", "He", 3],
+  /**
+   * Examples without dropout: [file, model, flags] (few epochs). mnist_cnn reads mnist() (the
+   * digits nnc build writes beside train.py) in one step: over many Adam steps on relu and
+   * pooling, float32 rounding alone moves its weights apart by more than 1e-4.
+   */
+  const examples: readonly (readonly [string, string, readonly string[]])[] = [
+    ["mnist_cnn.nn", "MnistCnn", ["--epochs", "1", "--batch-size", "8000"]],
+    ["iris.nn", "Iris", ["--epochs", "5"]],
+    ["regression.nn", "Diabetes", ["--epochs", "5"]],
+    ["xor.nn", "Xor", ["--epochs", "30"]],
+    ["reviews.nn", "Reviews", ["--epochs", "3"]],
+    ["waveform.nn", "Waveform", ["--epochs", "2"]],
+    ["course/04-losses.nn", "Mse", ["--epochs", "3"]],
+    ["course/05-optimizers.nn", "Nesterov", ["--epochs", "3"]],
+    ["course/05-optimizers.nn", "Adagrad", ["--epochs", "3"]],
+    ["course/05-optimizers.nn", "RmsProp", ["--epochs", "3"]],
+    ["course/06-init.nn", "He", ["--epochs", "3"]],
   ];
 
-  describe.concurrent.each(examples)("examples/%s model %s", (file, model, epochs) => {
+  describe.concurrent.each(examples)("examples/%s model %s", (file, model, flags) => {
     it("gives nnc train's weights and epoch lines from the same --init, run from any folder", async () => {
       const root = copyToTemp(join(repoRoot, "examples"), "examples");
-      const args = ["--model", model, "--epochs", String(epochs)];
+      const args = ["--model", model, ...flags];
       const built = await nnc(["build", file, "--emit", "pytorch", "-o", "py"], root);
       expect(built.code, built.stderr).toBe(0);
       const start = await nnc(
@@ -207,21 +212,15 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
     expect(predicted.code, predicted.stderr).toBe(0);
   }, 120_000);
 
-  it("says where and why it cannot train a model, and which sources it cannot read", async () => {
+  it("says where and why it cannot train a model", async () => {
     const root = copyToTemp(join(repoRoot, "examples"), "limits");
     expect(
       (await nnc(["build", "course/01-perceptron.nn", "--emit", "pytorch", "-o", "p"], root)).code,
     ).toBe(0);
-    expect((await nnc(["build", "mnist.nn", "--emit", "pytorch", "-o", "m"], root)).code).toBe(0);
-    const [perceptron, mnist] = await Promise.all([
-      run(python, ["p/train.py", "--model", "PerceptronAnd"], root),
-      run(python, ["m/train.py"], root),
-    ]);
+    const perceptron = await run(python, ["p/train.py", "--model", "PerceptronAnd"], root);
     expect(perceptron.code).toBe(1);
     expect(perceptron.stderr).toMatch(
       /^train\.py: cannot train PerceptronAnd in PyTorch: course\/01-perceptron\.nn:16:18: the loss reads z, but train.py gets only output from model.py\n$/,
     );
-    expect(mnist.code).toBe(1);
-    expect(mnist.stderr).toMatch(/mnist\(\).*--data DIR/);
   }, 60_000);
 });
