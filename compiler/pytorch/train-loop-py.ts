@@ -358,7 +358,10 @@ def train(config, args):
             yb = torch.from_numpy(y_all[mine]).to(device)
             logits, output = forward(config, net, xb)
             if len(mine) > 0:
+                if world > 1:
+                    GLOBAL_BATCH.update(target=torch.from_numpy(y_all[rows_b]).to(device), rows=n)
                 loss = config["loss"](logits, output, yb, params)
+                GLOBAL_BATCH.update(target=None, rows=0)
                 scaled = loss * (world * len(mine) / n) if world > 1 else loss
             else:
                 loss = torch.zeros(())

@@ -103,11 +103,28 @@ def _class_last(z, t):
     return z, t
 
 
+# Under torchrun, the global batch's target and rows while a rank computes its slice's loss:
+# a class-weighted mean over class ids divides by sum(w[y]) over the whole batch, which a
+# slice alone does not know (see train()).
+GLOBAL_BATCH = {"target": None, "rows": 0}
+
+
+def _global_weights(t, weight):
+    """For class ids and weights under torchrun: the global divisor over this slice's share."""
+    if weight is None or t.is_floating_point() or GLOBAL_BATCH["target"] is None:
+        return None
+    divisor = weight[GLOBAL_BATCH["target"].long()].sum()
+    return divisor * len(t) / GLOBAL_BATCH["rows"]
+
+
 def softmax_cross_entropy(z, t, weight, smoothing):
     """cross_entropy(softmax(z), t) from the logits: torch 1.13's cross_entropy."""
     z, t = _class_last(z, t)
-    return F.cross_entropy(z, t.long() if not t.is_floating_point() else t, weight=weight,
-                           label_smoothing=smoothing)
+    t = t.long() if not t.is_floating_point() else t
+    divisor = _global_weights(t, weight)
+    if divisor is not None:
+        return F.cross_entropy(z, t, weight=weight, label_smoothing=smoothing, reduction="sum") / divisor
+    return F.cross_entropy(z, t, weight=weight, label_smoothing=smoothing)
 
 
 def cross_entropy(p, t, weight, smoothing):
@@ -118,7 +135,8 @@ def cross_entropy(p, t, weight, smoothing):
     if weight is not None:
         q = q * weight
     if weight is not None and not t.is_floating_point():
-        divisor = (onehot * weight).sum()
+        divisor = _global_weights(t, weight)
+        divisor = (onehot * weight).sum() if divisor is None else divisor
     else:
         divisor = p.numel() // k
     return -(q * torch.log(p)).sum() / divisor

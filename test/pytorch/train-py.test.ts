@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +85,30 @@ function expectSameFigures(py: string, ours: string): void {
   });
 }
 
+/** torchrun on this machine with `n` processes. */
+function torchrunFlags(n: number): string[] {
+  // Debian's torchrun 1.13 on Python 3.11 cannot parse its default `--redirects 0`.
+  return ["--standalone", `--nproc_per_node=${n}`, "--redirects", "2", "--tee", "2"];
+}
+
+/** Every setting train.py ports, in one model (iris, 150 rows). */
+const knobsModel = `model Knobs {
+  input  x: [batch, 4]
+  target species: i32[batch]
+  forward { x -> dense(16) -> tanh -> layernorm -> dense(3) -> softmax }
+  loss      cross_entropy(weight: [1, 2, 0.5], label_smoothing: 0.1) + 1e-3 * l2(weights) + 1e-4 * l1(dense_1.weight)
+  optimizer sgd(lr: 0.2, momentum: 0.9, nesterov: true, weight_decay: 0.01, clip_grad_norm: 1.0, clip_grad_value: 0.5)
+  metrics   accuracy, mse
+  train {
+    epochs: 40, batch_size: 10, seed: 3, drop_last: true
+    validation_split: 0.2
+    early_stopping:   { monitor: val_accuracy, patience: 3 }
+    lr_schedule:      cosine(epochs: 20)
+  }
+  data { source: csv("iris.csv", target: "species"), normalize: minmax, split: { test: 0.1, seed: 4 } }
+}
+`;
+
 function copyToTemp(from: string, name: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), `nnc-pytrain-${name}-`)), name);
   cpSync(from, dir, { recursive: true });
@@ -107,13 +131,7 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
           torch.torchrun[0]!,
           [
             ...torch.torchrun.slice(1),
-            "--standalone",
-            "--nproc_per_node=2",
-            // Debian's torchrun 1.13 on Python 3.11 cannot parse its default "0" here.
-            "--redirects",
-            "2",
-            "--tee",
-            "2",
+            ...torchrunFlags(2),
             "py/train.py",
             ...init,
             "--save",
@@ -190,6 +208,46 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
       ).toBeLessThanOrEqual(1e-4);
     }, 120_000);
   });
+
+  it("matches nnc's settings: class weights, smoothing, penalties, clipping, schedules, early stopping, splits, minmax; torchrun 3 = 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-pytrain-knobs-"));
+    cpSync(join(repoRoot, "examples/data/iris.csv"), join(dir, "iris.csv"));
+    writeFileSync(join(dir, "k.nn"), knobsModel);
+    expect((await nnc(["build", "k.nn", "--emit", "pytorch"], dir)).code).toBe(0);
+    const start = await nnc(["train", "k.nn", "--epochs", "1", "--save", "init.safetensors"], dir);
+    expect(start.code, start.stderr).toBe(0);
+    const init = ["--init", "init.safetensors"];
+    const [py, ours, three] = await Promise.all([
+      run(python, ["k_pytorch/train.py", ...init, "--save", "py.safetensors"], dir),
+      nnc(["train", "k.nn", ...init, "--save", "nnc.safetensors"], dir),
+      run(
+        torch.torchrun[0]!,
+        [
+          ...torch.torchrun.slice(1),
+          ...torchrunFlags(3),
+          "k_pytorch/train.py",
+          ...init,
+          "--save",
+          "three.safetensors",
+        ],
+        dir,
+      ),
+    ]);
+    expect(py.code, py.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(py.stdout).toMatch(/^early stopping after epoch \d+; weights of epoch \d+ restored$/m);
+    expectSameFigures(py.stdout, ours.stdout);
+    expect(py.stdout.split("\n").filter((l) => l.startsWith("early"))).toEqual(
+      ours.stdout.split("\n").filter((l) => l.startsWith("early")),
+    );
+    expect(
+      worstRelativeError(join(dir, "py.safetensors"), join(dir, "nnc.safetensors")),
+    ).toBeLessThanOrEqual(1e-4);
+    expect(three.code, three.stderr).toBe(0);
+    expect(
+      worstRelativeError(join(dir, "three.safetensors"), join(dir, "py.safetensors")),
+    ).toBeLessThanOrEqual(1e-5);
+  }, 120_000);
 
   it("--seed without --init starts from nnc's initial weights (nnc's generator, ported)", async () => {
     const dir = copyToTemp(join(fixturesDir, "conv_two_channels_adamw"), "seeded");
