@@ -168,8 +168,8 @@ export const diagnosticMessages = {
   },
   E222: {
     title: "cannot emit for PyTorch",
-    message: (a: { model: string; op: string; reason: string }) =>
-      `cannot emit model ${a.model} for PyTorch: its forward pass uses \`${a.op}\`, and ${a.reason}`,
+    message: (a: { model: string; reason: string }) =>
+      `cannot emit model ${a.model} for PyTorch: ${a.reason}`,
   },
 
   // --- E3xx names ---------------------------------------------------------------------------

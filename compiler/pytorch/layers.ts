@@ -1,4 +1,5 @@
 import type { Layer, LayerKind, LayerOf, TypedModel } from "../ir/types.js";
+import type { Padding1d, Padding2d } from "../ops.js";
 import { invariant } from "../assert.js";
 import { literal } from "./python.js";
 
@@ -19,7 +20,7 @@ export interface PyLayerRule<K extends LayerKind> {
   /** `nn.Linear(4, 16)` */
   readonly construct: (layer: LayerOf<K>, ctx: LayerContext) => string;
   /** How forward calls it, given its input's text (`self.dense_1(h)`). */
-  readonly call?: (module: string, input: string) => string;
+  readonly call?: (layer: LayerOf<K>, module: string, input: string) => string;
   /** Module-level helper classes the constructor uses, by name. */
   readonly helpers?: readonly HelperName[];
 }
@@ -50,19 +51,34 @@ function weightShape(layer: Layer, ctx: LayerContext): readonly number[] {
   return ctx.paramShape(weight);
 }
 
-/** torch's `padding=` for nnc's resolved sides: a number, or "same" for nnc's `same`. */
-function convPadding(sides: readonly (readonly [number, number])[], kernel: number): string {
-  if (sides.every(([a, b]) => a === b)) {
-    const each = sides.map(([a]) => a);
-    return each.every((p) => p === each[0]) ? String(each[0]) : `(${each.join(", ")})`;
-  }
-  // nnc resolves `same` (stride 1) to (k-1)/2 before and the rest after, as torch's "same"
-  const before = Math.floor((kernel - 1) / 2);
-  invariant(
-    sides.every(([a, b]) => a === before && b === kernel - 1 - before),
-    "asymmetric padding comes only from `same`",
-  );
-  return '"same"';
+/**
+ * torch's `padding=` for nnc's resolved sides (before, after) per spatial axis: a number when
+ * every side has it, a tuple when each axis is symmetric, else 0 and the forward pads first
+ * (nnc's `same` with an even kernel: torch's padding="same" does the same but warns).
+ */
+function convPadding(sides: readonly (readonly [number, number])[]): string {
+  if (!sides.every(([a, b]) => a === b)) return "0";
+  const each = sides.map(([a]) => a);
+  return each.every((p) => p === each[0]) ? String(each[0]) : `(${each.join(", ")})`;
+}
+
+/** The forward call of a convolution: its input padded first when the sides differ. */
+function convCall(sides: readonly (readonly [number, number])[], module: string, input: string) {
+  if (sides.every(([a, b]) => a === b)) return `${module}(${input})`;
+  // F.pad lists the last axis first
+  const pads = [...sides].reverse().flatMap(([a, b]) => [a, b]);
+  return `${module}(F.pad(${input}, (${pads.join(", ")})))`;
+}
+
+function sides2d(p: Padding2d): readonly (readonly [number, number])[] {
+  return [
+    [p.top, p.bottom],
+    [p.left, p.right],
+  ];
+}
+
+function sides1d(p: Padding1d): readonly (readonly [number, number])[] {
+  return [[p.left, p.right]];
 }
 
 const float = (v: number) => literal(v).text;
@@ -93,13 +109,10 @@ export const pyLayers: { readonly [K in LayerKind]: PyLayerRule<K> } = {
   conv2d: {
     construct: (layer, ctx) => {
       const { filters, kernel, stride, padding, bias } = layer.args;
-      const sides = [
-        [padding.top, padding.bottom],
-        [padding.left, padding.right],
-      ] as const;
       const channels = weightShape(layer, ctx)[1];
-      return `nn.Conv2d(${channels}, ${filters}, ${kernel}, stride=${stride}, padding=${convPadding(sides, kernel)}${bias ? "" : ", bias=False"})`;
+      return `nn.Conv2d(${channels}, ${filters}, ${kernel}, stride=${stride}, padding=${convPadding(sides2d(padding))}${bias ? "" : ", bias=False"})`;
     },
+    call: (layer, module, input) => convCall(sides2d(layer.args.padding), module, input),
   },
   maxpool2d: {
     construct: (layer) => `nn.MaxPool2d(${layer.args.size}, stride=${layer.args.stride})`,
@@ -107,15 +120,15 @@ export const pyLayers: { readonly [K in LayerKind]: PyLayerRule<K> } = {
   embedding: {
     construct: (layer) => `nn.Embedding(${layer.args.vocab}, ${layer.args.dim})`,
     // nnc's ids are i32; torch indexes with int64
-    call: (module, input) => `${module}(${input}.long())`,
+    call: (_layer, module, input) => `${module}(${input}.long())`,
   },
   conv1d: {
     construct: (layer, ctx) => {
       const { filters, kernel, stride, padding, bias } = layer.args;
       const channels = weightShape(layer, ctx)[1];
-      const sides = [[padding.left, padding.right]] as const;
-      return `nn.Conv1d(${channels}, ${filters}, ${kernel}, stride=${stride}, padding=${convPadding(sides, kernel)}${bias ? "" : ", bias=False"})`;
+      return `nn.Conv1d(${channels}, ${filters}, ${kernel}, stride=${stride}, padding=${convPadding(sides1d(padding))}${bias ? "" : ", bias=False"})`;
     },
+    call: (layer, module, input) => convCall(sides1d(layer.args.padding), module, input),
   },
   avgpool2d: {
     construct: (layer) =>

@@ -1,12 +1,11 @@
 import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
-import type { AnyEqn, Dim, Layer, Operand, TypedModel } from "../ir/types.js";
-import type { OpKind } from "../ops.js";
+import type { Dim, TypedModel } from "../ir/types.js";
 import { batchDimension } from "../passes/index.js";
 import { formatDim } from "../shapes/dims.js";
+import { PyScope, type Step, printBody, stepArgs, stepOut } from "./body.js";
 import { type HelperName, helperSource, layerContext, layerRule } from "./layers.js";
-import { type PyOpContext, type PyOpRule, pyOps } from "./ops.js";
-import { type PyExpr, atom, literal, operand, pyString, pythonKeywords } from "./python.js";
+import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./python.js";
 
 /**
  * model.py: one nn.Module per model. Layers are attributes named as nnc names them
@@ -49,10 +48,15 @@ export function printModelPy(models: readonly ModelFunctions[], file: string): M
   const helpers = new Set<HelperName>();
   const classes: { readonly name: string; readonly py: string; readonly text: string }[] = [];
   const taken = new Set(reserved);
-  for (const { model } of models) {
+  const named = models.map(({ model }) => {
     const py = safeName(model.name, taken);
     taken.add(py);
-    const printed = printModel(model, py, diagnostics);
+    return py;
+  });
+  const defs = new FnDefs(taken);
+  for (const [k, { model }] of models.entries()) {
+    const py = named[k]!;
+    const printed = printModel(model, py, defs, diagnostics);
     for (const h of printed.helpers) helpers.add(h);
     classes.push({ name: model.name, py, text: printed.text });
   }
@@ -70,6 +74,7 @@ export function printModelPy(models: readonly ModelFunctions[], file: string): M
     "import torch.nn.functional as F",
     "",
     ...[...helpers].sort().map((h) => `\n${helperSource[h]}`),
+    ...defs.defs.map((d) => `\n${d}`),
     ...classes.map((c) => `\n${c.text}`),
     "",
     `MODELS = {${classes.map((c) => `${pyString(c.name)}: ${c.py}`).join(", ")}}`,
@@ -82,20 +87,6 @@ function safeName(name: string, taken: ReadonlySet<string>): string {
   let py = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : name.replace(/[^A-Za-z0-9_]/g, "_");
   while (pythonKeywords.has(py) || taken.has(py)) py = `${py}_`;
   return py;
-}
-
-/** One node of the forward pass: a layer's call or a single equation. */
-type Step =
-  | { readonly kind: "layer"; readonly layer: Layer }
-  | { readonly kind: "eqn"; readonly eqn: AnyEqn };
-
-function stepOut(step: Step): string {
-  return step.kind === "layer" ? step.layer.output : step.eqn.out;
-}
-
-function stepArgs(step: Step): readonly string[] {
-  if (step.kind === "layer") return [step.layer.input];
-  return step.eqn.args.flatMap((a) => (a.kind === "value" ? [a.name] : []));
 }
 
 /** The forward steps the output depends on, in order: each layer once, at its first equation. */
@@ -127,47 +118,167 @@ interface PrintedModel {
   readonly helpers: readonly HelperName[];
 }
 
-function printModel(model: TypedModel, className: string, diagnostics: Diagnostic[]): PrintedModel {
+/** Module-level defs of `fn`s, shared by a file's models: the same body is printed once. */
+export class FnDefs {
+  private readonly byText = new Map<string, string>();
+  readonly defs: string[] = [];
+
+  constructor(private readonly taken: Set<string>) {}
+
+  /** The Python name of the def with this body, printing it the first time. */
+  add(fn: string, params: readonly string[], body: readonly string[]): string {
+    const key = `${fn}(${params.join(", ")})\n${body.join("\n")}`;
+    const known = this.byText.get(key);
+    if (known !== undefined) return known;
+    let name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(fn) ? fn : "fn";
+    for (let i = 2; this.taken.has(name) || pythonKeywords.has(name); i++) name = `${fn}_${i}`;
+    this.taken.add(name);
+    this.byText.set(key, name);
+    this.defs.push(
+      [
+        `def ${name}(${params.join(", ")}):`,
+        `    """fn ${fn} of the .nn file"""`,
+        ...body,
+        "",
+      ].join("\n"),
+    );
+    return name;
+  }
+}
+
+const fnSite = /^in fn (\S+), called here$/;
+
+/**
+ * Collapses each use of a `fn` (its equations, recorded with the use site) into a call of a
+ * module-level def printed from them. The def's parameters are the values the body reads
+ * from outside, in the order it first reads them; numbers passed to the fn are inlined, so
+ * uses with other numbers get defs of their own. A use whose body needs the batch size stays
+ * inline.
+ */
+function collapseFns(
+  model: TypedModel,
+  steps: readonly Step[],
+  defs: FnDefs,
+  diagnostics: Diagnostic[],
+): Step[] {
+  const groupOf = (step: Step): { key: string; fn: string } | null => {
+    if (step.kind !== "eqn") return null;
+    const sites = step.eqn.callSites;
+    for (let i = sites.length - 1; i >= 0; i--) {
+      const fn = fnSite.exec(sites[i]!.message)?.[1];
+      if (fn === undefined) continue;
+      const key = sites
+        .slice(i)
+        .map((s) => `${s.message}@${s.span.start.offset}-${s.span.end.offset}`)
+        .join("|");
+      return { key, fn };
+    }
+    return null;
+  };
+  const out: Step[] = [];
+  for (let i = 0; i < steps.length;) {
+    const group = groupOf(steps[i]!);
+    if (group === null) {
+      out.push(steps[i]!);
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < steps.length && groupOf(steps[end]!)?.key === group.key) end++;
+    const members = steps.slice(i, end);
+    out.push(...(fnCall(model, group.fn, members, steps, defs, diagnostics) ?? members));
+    i = end;
+  }
+  return out;
+}
+
+function fnCall(
+  model: TypedModel,
+  fn: string,
+  members: readonly Step[],
+  steps: readonly Step[],
+  defs: FnDefs,
+  diagnostics: Diagnostic[],
+): Step[] | null {
+  const inside = new Set(members.map(stepOut));
+  const result = stepOut(members.at(-1)!);
+  // Only the result may be read after the body.
+  const outside = steps.filter((s) => !members.includes(s));
+  if (
+    outside.some((s) => stepArgs(s).some((a) => inside.has(a) && a !== result)) ||
+    (model.output !== result && inside.has(model.output))
+  )
+    return null;
+  const args: string[] = [];
+  for (const m of members)
+    for (const a of stepArgs(m)) if (!inside.has(a) && !args.includes(a)) args.push(a);
+  const scope = new PyScope(reserved);
+  const params =
+    args.length === 1 ? [scope.claim("x")] : args.map((_, k) => scope.claim(paramName(k)));
+  let needsBatch = false;
+  const problems: Diagnostic[] = [];
+  const body = printBody({
+    model,
+    steps: members,
+    scope,
+    names: new Map(args.map((a, k) => [a, params[k]!])),
+    bound: new Map(),
+    result,
+    logits: null,
+    indent: "    ",
+    dim: (d) => {
+      needsBatch = needsBatch || typeof d !== "number";
+      return String(d);
+    },
+    diagnostics: problems,
+  });
+  if (needsBatch) return null;
+  diagnostics.push(...problems);
+  const first = members[0]!;
+  const callSites = first.kind === "eqn" ? first.eqn.callSites : [];
+  return [{ kind: "call", fn: defs.add(fn, params, body), args, out: result, callSites }];
+}
+
+/** a, b, c, ... then x26, x27, ... */
+function paramName(k: number): string {
+  return k < 26 ? String.fromCharCode(97 + k) : `x${k}`;
+}
+
+function printModel(
+  model: TypedModel,
+  className: string,
+  defs: FnDefs,
+  diagnostics: Diagnostic[],
+): PrintedModel {
   const helpers: HelperName[] = [];
+  const layerSteps = forwardSteps(model);
   // Every layer with parameters is built, so the state_dict holds all of the checkpoint's
   // tensors even where the output does not depend on them; others only where forward uses them.
-  const steps = forwardSteps(model);
-  const called = new Set(steps.flatMap((s) => (s.kind === "layer" ? [s.layer.name] : [])));
+  const called = new Set(layerSteps.flatMap((s) => (s.kind === "layer" ? [s.layer.name] : [])));
   const init: string[] = [];
   for (const layer of model.layers) {
     if (layer.params.length === 0 && !called.has(layer.name)) continue;
+    if (moduleAttributes.has(layer.name)) {
+      const reason = `its layer \`${layer.name}\` would replace the \`${layer.name}\` every nn.Module has; name the layer otherwise (\`as NAME\`)`;
+      diagnostics.push(
+        diagnostic("E222", layer.span, { model: model.name, reason }, layer.callSites),
+      );
+      continue;
+    }
     const rule = layerRule(layer);
-    init.push(`        self.${layer.name} = ${rule.construct(layer, layerContext(model, layer))}`);
+    const built = rule.construct(layer, layerContext(model, layer));
+    init.push(
+      isAttributeName(layer.name)
+        ? `        self.${layer.name} = ${built}`
+        : `        self.add_module(${pyString(layer.name)}, ${built})`,
+    );
     for (const h of rule.helpers ?? []) if (!helpers.includes(h)) helpers.push(h);
   }
+  const steps = collapseFns(model, layerSteps, defs, diagnostics);
 
-  // Temporaries are h1, h2, ...; they skip the names the forward section binds, which keep them.
-  const names = new Set([...reserved, ...model.layers.map((l) => l.name)]);
-  const bindingNames = new Set(model.bindings.map((b) => b.name));
-  const pyNames = new Map<string, string>();
-  const claim = (base: string | null): string => {
-    const valid = base !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(base);
-    let name = valid ? base : "h";
-    const free = (n: string) =>
-      !names.has(n) && !pythonKeywords.has(n) && (valid || !bindingNames.has(n));
-    if (!valid || !free(name)) {
-      let i = 1;
-      while (!free(`${name}${i}`)) i++;
-      name = `${name}${i}`;
-    }
-    names.add(name);
-    return name;
-  };
-  const inputs = model.inputs.map((i) => {
-    const py = claim(i.name);
-    pyNames.set(i.name, py);
-    return py;
-  });
-
-  // Which values get a line of their own: named ones (bindings, the output, the logits), and
-  // values used more than once; the rest are written inline where they are used.
-  const uses = new Map<string, number>();
-  for (const step of steps) for (const a of stepArgs(step)) uses.set(a, (uses.get(a) ?? 0) + 1);
+  // Temporaries skip the names the forward section binds, which keep them.
+  const scope = new PyScope(reserved, new Set(model.bindings.map((b) => b.name)));
+  const inputs = model.inputs.map((i) => scope.claim(i.name));
   const last = steps.at(-1);
   const logits =
     last?.kind === "eqn" &&
@@ -189,49 +300,18 @@ function printModel(model: TypedModel, className: string, diagnostics: Diagnosti
       .replaceAll("*", " * ")
       .replaceAll("+", " + ");
   };
-
-  const inline = new Map<string, { readonly expr: PyExpr; readonly heavy: boolean }>();
-  const body: string[] = [];
-  const operandOf = (a: Operand) =>
-    a.kind === "const" ? operand(literal(a.value), true) : operand(valueExpr(a.name));
-  const valueExpr = (name: string): PyExpr => {
-    const inlined = inline.get(name);
-    if (inlined) return inlined.expr;
-    const py = pyNames.get(name);
-    if (py !== undefined) return atom(py);
-    // a parameter read outside its layer: the module's own tensor
-    return atom(`self.${name}`);
-  };
-  const heavyArgs = (step: Step) => stepArgs(step).some((a) => inline.get(a)?.heavy ?? false);
-
-  for (const step of steps) {
-    const out = stepOut(step);
-    let expr: PyExpr;
-    let heavy: boolean;
-    if (step.kind === "layer") {
-      const rule = layerRule(step.layer);
-      const input = valueExpr(step.layer.input).text;
-      const module = `self.${step.layer.name}`;
-      expr = atom(rule.call ? rule.call(module, input) : `${module}(${input})`);
-      heavy = true;
-    } else {
-      expr = printEqn(model, step.eqn, operandOf, dim, diagnostics);
-      heavy = heavyArgs(step);
-    }
-    const named = bound.get(out);
-    const single = (uses.get(out) ?? 0) === 1 && named === undefined && out !== logits;
-    if (out === model.output) {
-      if (logits !== null)
-        body.push(`        if logits:`, `            return ${valueExpr(logits).text}`);
-      body.push(`        return ${expr.text}`);
-    } else if (single && !(heavy && nextIsLayer(steps, out))) {
-      inline.set(out, { expr, heavy });
-    } else {
-      const py = claim(named ?? null);
-      pyNames.set(out, py);
-      body.push(`        ${py} = ${expr.text}`);
-    }
-  }
+  const body = printBody({
+    model,
+    steps,
+    scope,
+    names: new Map(model.inputs.map((input, k) => [input.name, inputs[k]!])),
+    bound,
+    result: model.output,
+    logits,
+    indent: "        ",
+    dim,
+    diagnostics,
+  });
   if (usesBatch) {
     const first = model.inputs.findIndex((i) => i.type.shape[0] === batch);
     body.unshift(`        batch = ${inputs[Math.max(first, 0)]}.shape[0]`);
@@ -239,51 +319,15 @@ function printModel(model: TypedModel, className: string, diagnostics: Diagnosti
 
   const lines = [
     `class ${className}(nn.Module):`,
-    `    """model ${model.name} of ${model.span.file.split(/[\\/]/).pop()}: ${model.inputs
-      .map((i) => i.name)
-      .join(", ")} -> output"""`,
+    `    """model ${model.name}: ${model.inputs.map((i) => i.name).join(", ")} -> output"""`,
     "",
     "    def __init__(self):",
     "        super().__init__()",
-    ...(init.length > 0 ? init : ["        pass"]),
+    ...init,
     "",
     `    def forward(self, ${[...inputs, "logits=False"].join(", ")}):`,
     ...body,
     "",
   ];
   return { text: lines.join("\n"), helpers };
-}
-
-/** Whether the step that uses `value` is a layer call (a heavy value then gets its own line). */
-function nextIsLayer(steps: readonly Step[], value: string): boolean {
-  const user = steps.find((s) => stepArgs(s).includes(value));
-  return user?.kind === "layer";
-}
-
-function printEqn(
-  model: TypedModel,
-  eqn: AnyEqn,
-  operandOf: (a: Operand) => ReturnType<typeof operand>,
-  dim: (d: Dim) => string,
-  diagnostics: Diagnostic[],
-): PyExpr {
-  const rule = pyOps[eqn.op] as PyOpRule<OpKind>;
-  if (rule.kind === "cannot") {
-    diagnostics.push(
-      diagnostic(
-        "E222",
-        eqn.origin,
-        { model: model.name, op: eqn.op, reason: rule.reason },
-        eqn.callSites,
-      ),
-    );
-    return atom("None");
-  }
-  const typeOf = (a: Operand) => (a.kind === "value" ? (model.types.get(a.name)?.shape ?? []) : []);
-  const ctx: PyOpContext = {
-    shapes: eqn.args.map(typeOf),
-    shape: model.types.get(eqn.out)?.shape ?? [],
-    dim,
-  };
-  return rule.print(eqn.args.map(operandOf), eqn.attrs as never, ctx);
 }

@@ -54,7 +54,10 @@ function infix<K extends OpKind>(symbol: string, precedence: number): PyOpRule<K
 
 /** A comparison as float 0/1, as nnc computes it. */
 function compare<K extends OpKind>(symbol: string): PyOpRule<K> {
-  return expr(([a, b]) => atom(`(${operator(a!, symbol, b!, 6).text}).float()`));
+  return expr(([a, b]) => {
+    const mask = operator(a!, symbol, b!, 6).text;
+    return { ...atom(`(${mask}).float()`), mask };
+  });
 }
 
 /** Tensor operands in a call that needs tensors: a constant becomes one like the other operands. */
@@ -67,7 +70,7 @@ function tensorArg(value: PyOperand, like: PyOperand | undefined): string {
 function axesTuple(set: AxisSet, rank: number): string {
   const resolved = resolveAxes(set, rank);
   const axes = resolved.ok ? resolved.axes : [];
-  return axes.length === 1 ? `(${axes[0]},)` : `(${axes.join(", ")})`;
+  return axes.length === 1 ? String(axes[0]) : `(${axes.join(", ")})`;
 }
 
 function reduce<K extends "sum" | "mean" | "max_over">(method: string): PyOpRule<K> {
@@ -166,7 +169,7 @@ export const pyOps: PyOpTable = {
   where: expr(([mask, a, b]) => {
     const like = [a, b, mask].find((o) => !o!.constant);
     return call("torch.where", [
-      `${mask!.atomText} != 0`,
+      mask!.mask ?? `${mask!.atomText} != 0`,
       tensorArg(a!, like),
       tensorArg(b!, like),
     ]);

@@ -6,6 +6,8 @@ export interface PyExpr {
   readonly text: string;
   /** Python's binding strength of the outermost operator: 10 + -, 11 * /, 12 unary -, 13 **, 100 atom. */
   readonly precedence: number;
+  /** For a 0/1 comparison (`(a < b).float()`): the boolean it converts (`a < b`), for `where`. */
+  readonly mask?: string;
 }
 
 /** An operand of an op: an expression, whether it is a constant, and its text as an atom. */
@@ -90,4 +92,94 @@ export const pythonKeywords: ReadonlySet<string> = new Set([
   "while",
   "with",
   "yield",
+]);
+
+/** Whether `name` can follow a dot in Python (`self.name`). */
+export function isAttributeName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !pythonKeywords.has(name);
+}
+
+/** A submodule of the model by name: `self.dense_1`, or `getattr(self, "lambda")`. */
+export function moduleRef(name: string): string {
+  return isAttributeName(name) ? `self.${name}` : `getattr(self, ${pyString(name)})`;
+}
+
+/**
+ * What every nn.Module already has (torch 1.13 and 2.x): a layer of that name would replace a
+ * method or flag PyTorch relies on (`train`, `training`, `forward`, ...).
+ */
+export const moduleAttributes: ReadonlySet<string> = new Set([
+  "_apply",
+  "_backward_hooks",
+  "_backward_pre_hooks",
+  "_buffers",
+  "_call_impl",
+  "_compiled_call_impl",
+  "_forward_hooks",
+  "_forward_pre_hooks",
+  "_get_name",
+  "_load_from_state_dict",
+  "_modules",
+  "_named_members",
+  "_non_persistent_buffers_set",
+  "_parameters",
+  "_save_to_state_dict",
+  "_slow_forward",
+  "_state_dict_hooks",
+  "_version",
+  "_wrapped_call_impl",
+  "T_destination",
+  "add_module",
+  "apply",
+  "bfloat16",
+  "buffers",
+  "call_super_init",
+  "children",
+  "compile",
+  "cpu",
+  "cuda",
+  "double",
+  "dump_patches",
+  "eval",
+  "extra_repr",
+  "float",
+  "forward",
+  "get_buffer",
+  "get_extra_state",
+  "get_parameter",
+  "get_submodule",
+  "half",
+  "ipu",
+  "load_state_dict",
+  "modules",
+  "mtia",
+  "named_buffers",
+  "named_children",
+  "named_modules",
+  "named_parameters",
+  "parameters",
+  "register_backward_hook",
+  "register_buffer",
+  "register_forward_hook",
+  "register_forward_pre_hook",
+  "register_full_backward_hook",
+  "register_full_backward_pre_hook",
+  "register_load_state_dict_post_hook",
+  "register_load_state_dict_pre_hook",
+  "register_module",
+  "register_parameter",
+  "register_state_dict_post_hook",
+  "register_state_dict_pre_hook",
+  "requires_grad_",
+  "set_extra_state",
+  "set_submodule",
+  "share_memory",
+  "state_dict",
+  "to",
+  "to_empty",
+  "train",
+  "training",
+  "type",
+  "xpu",
+  "zero_grad",
 ]);

@@ -1,4 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,7 +16,7 @@ import { repoRoot } from "../helpers/compile.js";
 import { createModel, trainXor } from "../helpers/model-api.js";
 
 /**
- * `nnc build --emit ts|js|bundle`: what each writes, that the JavaScript runs, and that a
+ * `nnc build --emit ts|js|bundle|pytorch`: what each writes, that the JavaScript runs, and that a
  * bundle loads nothing from elsewhere. Outputs go to a folder outside the repository whose
  * node_modules/nnc links to it, as an installed package would be.
  */
@@ -94,7 +101,9 @@ describe("nnc build --emit", () => {
   it("rejects an unknown --emit value in one line", async () => {
     const result = await nnc(["build", "examples/xor.nn", "--emit", "jss", "-o", project()]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe("nnc: --emit takes ts, js, bundle, not 'jss'; did you mean `js`?\n");
+    expect(result.stderr).toBe(
+      "nnc: --emit takes ts, js, bundle, pytorch, not 'jss'; did you mean `js`?\n",
+    );
   });
 
   it("an unwritable folder is a one-line error", async () => {
@@ -112,5 +121,41 @@ describe("nnc build --emit", () => {
     expect(result.stderr).toBe(
       `nnc: cannot write -o ${join(dir, "file", "sub", "xor.js")}: cannot create its folder: a part of the path is not a directory\n`,
     );
+  });
+
+  it("pytorch: model.py and train.py in FILE_pytorch/ beside the file, or in -o DIR itself", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-emit-pytorch-"));
+    mkdirSync(join(dir, "models"));
+    writeFileSync(join(dir, "models", "iris.nn"), readFileSync(join(repoRoot, "examples/iris.nn")));
+    const result = await nnc(["build", "models/iris.nn", "--emit", "pytorch"], dir);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(
+      "wrote models/iris_pytorch/model.py and models/iris_pytorch/train.py (Iris)\n",
+    );
+    const model = readFileSync(join(dir, "models", "iris_pytorch", "model.py"), "utf8");
+    expect(model).toContain("class Iris(nn.Module):");
+    expect(model).toContain("        self.dense_1 = nn.Linear(4, 16)\n");
+    expect(model).toContain('MODELS = {"Iris": Iris}');
+    expect(readFileSync(join(dir, "models", "iris_pytorch", "train.py"), "utf8")).not.toBe("");
+
+    const again = await nnc(["build", "models/iris.nn", "--emit", "pytorch", "-o", "py"], dir);
+    expect(again.stdout).toBe("wrote py/model.py and py/train.py (Iris)\n");
+    expect(readFileSync(join(dir, "py", "model.py"), "utf8")).toBe(model);
+  });
+
+  it("pytorch: a model it cannot print is E222 at the layer, and nothing is written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-emit-pytorch-"));
+    writeFileSync(
+      join(dir, "m.nn"),
+      "model M {\n  input x: [batch, 2]\n  forward { x -> dense(3) as eval }\n}\n",
+    );
+    const result = await nnc(["build", "m.nn", "--emit", "pytorch"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      "m.nn:3:18: error[E222]: cannot emit model M for PyTorch: its layer `eval` would replace the `eval` every nn.Module has; name the layer otherwise (`as NAME`)",
+    );
+    expect(result.stderr).toMatch(/m\.nn: 1 error\n$/);
+    expect(existsSync(join(dir, "m_pytorch"))).toBe(false);
   });
 });

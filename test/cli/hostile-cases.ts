@@ -80,7 +80,7 @@ export const cases: Readonly<Record<string, Case>> = {
   },
   "--emit wasm": {
     args: ["build", "m.nn", "--emit", "wasm"],
-    stderr: /--emit takes ts, js, bundle, not 'wasm'/,
+    stderr: /--emit takes ts, js, bundle, pytorch, not 'wasm'/,
   },
   "--dump nothing": {
     args: ["build", "m.nn", "--dump", "nothing"],
@@ -112,6 +112,24 @@ export const cases: Readonly<Record<string, Case>> = {
   "build -o under a file": {
     args: ["build", "m.nn", "-o", "blocker/sub"],
     stderr: /cannot write -o blocker\/sub\/m\.ts: cannot create its folder/,
+  },
+  "build --emit pytorch -o a file": {
+    args: ["build", "m.nn", "--emit", "pytorch", "-o", "m.nn"],
+    stderr:
+      /^nnc: -o m\.nn is a file; with --emit pytorch, -o names the folder to write model\.py and train\.py in\n$/,
+  },
+  "build --emit pytorch -o under /proc": {
+    args: ["build", "m.nn", "--emit", "pytorch", "-o", "/proc/nnc-nope"],
+    stderr: /^nnc: cannot write -o \/proc\/nnc-nope\/model\.py: /,
+  },
+  "build --emit pytorch -o under a file": {
+    args: ["build", "m.nn", "--emit", "pytorch", "-o", "blocker/sub"],
+    stderr: /^nnc: cannot write -o blocker\/sub\/model\.py: cannot create its folder/,
+  },
+  "build --emit pytorch -o new folders": {
+    args: ["build", "m.nn", "--emit", "pytorch", "-o", "new/py"],
+    code: 0,
+    stdout: /^wrote new\/py\/model\.py and new\/py\/train\.py \(\w+\)\n$/,
   },
   "build -o new folders": {
     args: ["build", "m.nn", "--emit", "js", "-o", "new/deeper"],
