@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../runtime/io/safetensors-file.js";
 import { nnc } from "../helpers/cli.js";
 import { repoRoot } from "../helpers/compile.js";
-import { findTorchPython, run } from "./torch-python.js";
+import { findTorchPython, torchRequired } from "../helpers/torch-python.js";
+import { run, torchrunFor } from "./processes.js";
 
 /**
  * train.py of `nnc build --emit pytorch` against the engines themselves: every training
@@ -17,18 +18,19 @@ import { findTorchPython, run } from "./torch-python.js";
  * NNC_REQUIRE_TORCH.
  */
 
-const torch = findTorchPython();
+const found = findTorchPython();
+const python = found.ok ? found.command : null;
+const torchrun = python === null ? [] : torchrunFor(python);
+const missing = found.ok ? "" : found.reason;
 const fixturesDir = fileURLToPath(
   new URL("../../../shared/fixtures/torch/training/", import.meta.url),
 );
 const fixtures = readdirSync(fixturesDir).sort();
 
-describe("PyTorch for train.py", () => {
-  it("is found, or the PyTorch tests are skipped saying why", (ctx) => {
-    if (torch.python !== null) return;
-    if (torch.required) throw new Error(`CI or NNC_REQUIRE_TORCH is set, but ${torch.why}`);
-    process.stderr.write(`skipping test/pytorch/train-py.test.ts: ${torch.why}\n`);
-    ctx.skip(`skipping test/pytorch/train-py.test.ts: ${torch.why}`);
+// Skipped only off CI (the reason in the title): under CI or NNC_REQUIRE_TORCH it fails.
+describe(`PyTorch for train.py${python === null ? ` (${torchRequired() ? "required" : "skipped"}: ${missing})` : ""}`, () => {
+  it.skipIf(python !== null || !torchRequired())("is found (CI, NNC_REQUIRE_TORCH)", () => {
+    throw new Error(`PyTorch tests required (CI or NNC_REQUIRE_TORCH): ${missing}`);
   });
 });
 
@@ -115,8 +117,8 @@ function copyToTemp(from: string, name: string): string {
   return dir;
 }
 
-describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
-  const python = torch.python!;
+describe.runIf(python !== null)("train.py (python3 and torchrun)", () => {
+  const py3 = python!;
 
   describe.concurrent.each(fixtures)("fixture %s", (name) => {
     it("matches PyTorch's expected weights, nnc's epoch lines, and 2 processes match 1", async () => {
@@ -126,11 +128,11 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
       expect(built.code).toBe(0);
       const init = ["--init", "init.safetensors"];
       const [one, two, ours] = await Promise.all([
-        run(python, ["py/train.py", ...init, "--save", "out.safetensors"], dir),
+        run(py3, ["py/train.py", ...init, "--save", "out.safetensors"], dir),
         run(
-          torch.torchrun[0]!,
+          torchrun[0]!,
           [
-            ...torch.torchrun.slice(1),
+            ...torchrun.slice(1),
             ...torchrunFlags(2),
             "py/train.py",
             ...init,
@@ -193,7 +195,7 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
       const [py, ours] = await Promise.all([
         // From another folder: data paths resolve against the .nn file's folder.
         run(
-          python,
+          py3,
           [join(root, "py/train.py"), ...args, ...init, "--save", join(root, "py.safetensors")],
           tmpdir(),
         ),
@@ -218,12 +220,12 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
     expect(start.code, start.stderr).toBe(0);
     const init = ["--init", "init.safetensors"];
     const [py, ours, three] = await Promise.all([
-      run(python, ["k_pytorch/train.py", ...init, "--save", "py.safetensors"], dir),
+      run(py3, ["k_pytorch/train.py", ...init, "--save", "py.safetensors"], dir),
       nnc(["train", "k.nn", ...init, "--save", "nnc.safetensors"], dir),
       run(
-        torch.torchrun[0]!,
+        torchrun[0]!,
         [
-          ...torch.torchrun.slice(1),
+          ...torchrun.slice(1),
           ...torchrunFlags(3),
           "k_pytorch/train.py",
           ...init,
@@ -254,7 +256,7 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
     expect((await nnc(["build", "model.nn", "--emit", "pytorch", "-o", "py"], dir)).code).toBe(0);
     const args = ["--seed", "5", "--epochs", "1"];
     const [py, ours] = await Promise.all([
-      run(python, ["py/train.py", ...args, "--save", "py.safetensors"], dir),
+      run(py3, ["py/train.py", ...args, "--save", "py.safetensors"], dir),
       nnc(["train", "model.nn", ...args, "--save", "nnc.safetensors"], dir),
     ]);
     expect(py.code, py.stderr).toBe(0);
@@ -275,7 +277,7 @@ describe.runIf(torch.python !== null)("train.py (python3 and torchrun)", () => {
     expect(
       (await nnc(["build", "course/01-perceptron.nn", "--emit", "pytorch", "-o", "p"], root)).code,
     ).toBe(0);
-    const perceptron = await run(python, ["p/train.py", "--model", "PerceptronAnd"], root);
+    const perceptron = await run(py3, ["p/train.py", "--model", "PerceptronAnd"], root);
     expect(perceptron.code).toBe(1);
     expect(perceptron.stderr).toMatch(
       /^train\.py: cannot train PerceptronAnd in PyTorch: course\/01-perceptron\.nn:16:18: the loss reads z, but train.py gets only output from model.py\n$/,
