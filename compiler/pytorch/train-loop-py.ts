@@ -1,14 +1,14 @@
 /**
- * The fixed second half of train.py (see train-py.ts): metrics and the epoch line
+ * The last part of train.py's fixed Python (see train-py.ts): metrics and the epoch line
  * (compiler/cli/report.ts), the optimizers and schedules (torch.optim, whose update rules nnc's
- * are), the training loop of runtime/train/fit.ts, checkpoints as `nnc train` reads and writes
- * them, and DistributedDataParallel under torchrun. Python text only.
+ * are), checkpoints as `nnc train` reads and writes them, the training loop of
+ * runtime/train/fit.ts, and the command line. Python text only.
  *
- * DDP keeps `--batch-size` the global batch: each global batch is cut into one contiguous slice
- * per rank, and a rank's loss is its slice's mean times `world * rows / batch`, so that DDP's
- * average over ranks is the full batch's mean (exactly so for a loss that is a mean over rows
- * plus terms that do not depend on the batch, such as l2(weights)). Batch norm's statistics are
- * summed over ranks (a small module on gloo, SyncBatchNorm on CUDA).
+ * Under torchrun `--batch-size` stays the global batch: each global batch is cut into one
+ * contiguous slice per rank, and a rank's loss is its slice's mean times `world * rows /
+ * batch`, so that DDP's average over ranks is the full batch's mean (exactly so for a loss that
+ * is a mean over rows plus terms that do not depend on the batch, such as l2(weights); a
+ * class-weighted mean divides by the global batch's weight sum, see GLOBAL_BATCH).
  */
 export const loopPy = String.raw`
 # ---------------------------------------------------------------------------------------------
@@ -138,97 +138,6 @@ def clip_gradients(config, parameters):
         torch.nn.utils.clip_grad_value_(parameters, o["clipGradValue"])
     if o.get("clipGradNorm") is not None:
         torch.nn.utils.clip_grad_norm_(parameters, o["clipGradNorm"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Distributed training under torchrun.
-
-class _AllReduceSum(torch.autograd.Function):
-    """A sum over ranks that gradients flow through (their sum over ranks, too)."""
-
-    @staticmethod
-    def forward(ctx, x, group):
-        ctx.group = group
-        y = x.clone()
-        dist.all_reduce(y, group=group)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        g = grad.clone()
-        dist.all_reduce(g, group=ctx.group)
-        return g, None
-
-
-class AllReduceBatchNorm(nn.modules.batchnorm._BatchNorm):
-    """Batch norm whose batch statistics are those of the global batch: per-channel sums
-    (then squared deviations) summed over ranks. SyncBatchNorm does this on CUDA only."""
-
-    group = None
-
-    def _check_input_dim(self, x):
-        pass
-
-    def forward(self, x):
-        if not self.training:
-            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                                False, 0.0, self.eps)
-        dims = [0] + list(range(2, x.dim()))
-        view = [1, -1] + [1] * (x.dim() - 2)
-        local = torch.cat([x.sum(dims), x.new_tensor([x.numel() / max(x.shape[1], 1)])])
-        total = _AllReduceSum.apply(local, self.group)
-        n = total[-1].detach()
-        mean = total[:-1] / n
-        centred = x - mean.view(view)
-        var = _AllReduceSum.apply((centred * centred).sum(dims), self.group) / n
-        y = centred / torch.sqrt(var + self.eps).view(view)
-        if self.affine:
-            y = y * self.weight.view(view) + self.bias.view(view)
-        with torch.no_grad():
-            m = self.momentum
-            self.running_mean.mul_(1 - m).add_(mean.detach() * m)
-            self.running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1)) * m)
-            self.num_batches_tracked.add_(1)
-        return y
-
-
-def sync_batch_norms(module, group):
-    """Replaces every BatchNorm1d/2d by AllReduceBatchNorm, state and names kept."""
-    AllReduceBatchNorm.group = group
-    for name, child in module.named_children():
-        if isinstance(child, nn.modules.batchnorm._BatchNorm):
-            sync = AllReduceBatchNorm(child.num_features, child.eps, child.momentum, child.affine,
-                                      child.track_running_stats)
-            sync.load_state_dict(child.state_dict())
-            setattr(module, name, sync)
-        else:
-            sync_batch_norms(child, group)
-    return module
-
-
-def distributed_setup():
-    """(rank, world size, device); process group started when torchrun runs several."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    cuda = torch.cuda.is_available() and os.environ.get("NNC_DEVICE", "") != "cpu"
-    if world > 1:
-        if cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group("nccl" if cuda else "gloo")
-        rank = dist.get_rank()
-    else:
-        rank = 0
-    device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
-    return rank, world, device
-
-
-def finish(world, code=0):
-    """torchrun 1.13 may hang after destroy_process_group: a barrier, then every rank exits."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if world > 1:
-        dist.barrier()
-        os._exit(code)
-    sys.exit(code)
 
 
 # ---------------------------------------------------------------------------------------------

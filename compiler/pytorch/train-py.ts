@@ -1,5 +1,7 @@
 import type { ModelFunctions } from "../emit/index.js";
 import type { TypedModel } from "../ir/types.js";
+import { dataPy } from "./train-data-py.js";
+import { ddpPy } from "./train-ddp-py.js";
 import { loopPy } from "./train-loop-py.js";
 import { type LossProblem, printLoss, pyNumber } from "./train-loss.js";
 import { supportPy } from "./train-support-py.js";
@@ -8,8 +10,8 @@ import { supportPy } from "./train-support-py.js";
  * train.py of `nnc build --emit pytorch`: a plain PyTorch training script for the trainable
  * models of a file, beside model.py (whose classes it imports). Per model it holds a settings
  * dict (optimizer, train and data sections, parameters with their initialisers) and the loss
- * function printed from the IR (train-loss.ts); the rest is fixed Python
- * (train-support-py.ts, train-loop-py.ts) that ports nnc's data handling, random streams,
+ * function printed from the IR (train-loss.ts); the rest is fixed Python (train-support-py.ts,
+ * train-data-py.ts, train-ddp-py.ts, train-loop-py.ts) that ports nnc's data handling, random streams,
  * initialisation and loop, so that `python3 train.py --init CKPT` gives the weights `nnc train
  * --init CKPT` gives, to float32 rounding (dropout excepted: torch draws its own masks).
  */
@@ -84,7 +86,7 @@ ${losses.join("\n\n\n")}
 TRAINABLE = {
 ${configs.join("\n")}
 }
-${supportPy}${loopPy}`;
+${supportPy}${dataPy}${ddpPy}${loopPy}`;
 }
 
 /** Loss helpers the printed loss functions call (compiler/ops/loss.ts's definitions). */
@@ -202,12 +204,8 @@ function printModel(model: TypedModel): { readonly loss: string; readonly config
     input: slot(input) ?? null,
     target: slot(target) ?? null,
     output_activation: activation,
-    params: model.params.map((p) => ({
-      name: p.name,
-      shape: p.shape,
-      init: p.init,
-      dtype: p.dtype,
-    })),
+    // [state_dict name, shape, dtype, initialiser], in nnc's order of drawing initial values
+    params: model.params.map((p) => [p.name, p.shape, p.dtype, p.init]),
     optimizer: withoutSpan(settings.optimizer),
     metrics: settings.metrics.filter((m) => supportedMetrics.has(m)),
     train: {
@@ -245,21 +243,33 @@ function withoutSpan<T extends object>(value: T | null): Omit<T, "span"> | null 
   return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "span")) as Omit<T, "span">;
 }
 
-/** Plain data as a Python literal; objects one key per line at `indent`. */
+/** Plain data as a Python literal: on one line when it fits, else one entry per line. */
 function pyLiteral(value: unknown, indent: string): string {
-  if (value === null || value === undefined) return "None";
-  if (typeof value === "boolean") return value ? "True" : "False";
-  if (typeof value === "number")
-    return Number.isSafeInteger(value) ? String(value) : pyNumber(value);
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((v) => pyLiteral(v, indent)).join(", ")}]`;
-  if (typeof value === "object" && "raw" in value) return (value as Raw).raw;
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (indent.length > 8 || entries.every(([, v]) => typeof v !== "object" || v === null)) {
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v, indent)}`).join(", ")}}`;
+  const flat = pyInline(value);
+  if (indent.length + flat.length <= 96 || typeof value !== "object" || value === null) {
+    return flat;
   }
   const inner = `${indent}    `;
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pyLiteral(v, inner)},`).join("\n")}\n${indent}}`;
+  const lines = Array.isArray(value)
+    ? value.map((v) => `${inner}${pyLiteral(v, inner)},`)
+    : Object.entries(value as Record<string, unknown>).map(
+        ([k, v]) => `${inner}${JSON.stringify(k)}: ${pyLiteral(v, inner)},`,
+      );
+  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+  return `${open}\n${lines.join("\n")}\n${indent}${close}`;
+}
+
+function pyInline(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (typeof value === "boolean") return value ? "True" : "False";
+  if (typeof value === "number") {
+    return Number.isSafeInteger(value) ? String(value) : pyNumber(value);
+  }
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(pyInline).join(", ")}]`;
+  if (typeof value === "object" && "raw" in value) return (value as Raw).raw;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${pyInline(v)}`).join(", ")}}`;
 }
 
 /** Text safe inside a Python docstring. */
