@@ -290,7 +290,7 @@ def train(config, args):
         log = {"epoch": epoch + 1, "epochs": settings["epochs"], "loss": loss_mean, "metrics": metrics,
                "val_loss": validation[0] if validation else None,
                "val_metrics": validation[1] if validation else None,
-               "seconds": seconds, "samples_per_second": rows / seconds if seconds > 0 else 0}
+               "seconds": seconds, "samples_per_second": float(sums[1]) / seconds if seconds > 0 else 0}
         logs.append(log)
         if rank == 0:
             print(epoch_line(log), flush=True)
