@@ -1,6 +1,5 @@
 /**
- * The last part of train.py's fixed Python (see train-py.ts): metrics and the epoch line
- * (compiler/cli/report.ts), the optimizers and schedules (torch.optim, whose update rules nnc's
+ * The last part of train.py's fixed Python (see train-py.ts): the optimizers and schedules (torch.optim, whose update rules nnc's
  * are), checkpoints as `nnc train` reads and writes them, the training loop of
  * runtime/train/fit.ts, and the command line. Python text only.
  *
@@ -11,93 +10,6 @@
  * class-weighted mean divides by the global batch's weight sum, see GLOBAL_BATCH).
  */
 export const loopPy = String.raw`
-# ---------------------------------------------------------------------------------------------
-# Metrics and the epoch line (runtime/train/metrics.ts, compiler/cli/report.ts).
-
-SUMS = ["loss", "rows", "correct", "squared", "absolute", "elements"]
-
-
-def batch_sums(config, loss, output, target, rows):
-    """This batch's contribution to the epoch's sums, as MetricAccumulator adds them."""
-    out = torch.zeros(len(SUMS), dtype=torch.float64)
-    out[0] = float(loss) * rows
-    out[1] = rows
-    if not config["metrics"] or rows == 0:
-        return out
-    p = output.detach().reshape(rows, -1).to(torch.float64).cpu()
-    t = target.detach().cpu()
-    k = p.shape[1]
-    if config["target"]["dtype"] == "i32":
-        truth = t.reshape(-1)
-        onehot = torch.nn.functional.one_hot(truth, k).to(torch.float64)
-    else:
-        onehot = t.reshape(rows, -1).to(torch.float64)
-        truth = onehot.argmax(dim=1)
-    if k == 1 and config["target"]["dtype"] != "i32":
-        out[2] = ((p[:, 0] >= 0.5) == (onehot[:, 0] >= 0.5)).sum()
-    else:
-        out[2] = (p.argmax(dim=1) == truth).sum()
-    d = p - onehot
-    out[3] = (d * d).sum()
-    out[4] = d.abs().sum()
-    out[5] = rows * k
-    return out
-
-
-def metric_values(config, sums):
-    loss, rows, correct, squared, absolute, elements = [float(v) for v in sums]
-    mean_loss = loss / rows if rows else float("nan")
-    values = {}
-    for m in config["metrics"]:
-        if m == "accuracy":
-            values[m] = correct / rows if rows else 0.0
-        elif m == "mse":
-            values[m] = squared / elements if elements else 0.0
-        elif m == "rmse":
-            values[m] = math.sqrt(squared / elements) if elements else 0.0
-        elif m == "mae":
-            values[m] = absolute / elements if elements else 0.0
-    return mean_loss, values
-
-
-def figure(value):
-    """JavaScript's value.toFixed(4): ties away from zero on the exact binary value."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return str(decimal.Decimal(value).quantize(decimal.Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP))
-
-
-def epoch_line(log):
-    parts = [f"epoch {log['epoch']}/{log['epochs']}", f"loss {figure(log['loss'])}"]
-    parts += [f"{k} {figure(v)}" for k, v in log["metrics"].items()]
-    if log["val_loss"] is not None:
-        parts.append(f"val_loss {figure(log['val_loss'])}")
-        parts += [f"val_{k} {figure(v)}" for k, v in log["val_metrics"].items()]
-    parts.append(f"{log['seconds']:.2f}s")
-    parts.append(f"{round(log['samples_per_second'])} samples/s")
-    return "  ".join(parts)
-
-
-def improves(monitor, value, best, min_delta):
-    """runtime/train/metric-direction.ts: strict, min_delta in the figure's direction."""
-    name = monitor[4:] if monitor.startswith("val_") else monitor
-    if name in ("loss", "mse", "mae", "rmse"):
-        return value < best - min_delta
-    return value > best + min_delta
-
-
-def monitored(log, name):
-    if name == "loss":
-        return log["loss"]
-    if name == "val_loss":
-        return log["val_loss"] if log["val_loss"] is not None else float("nan")
-    if name.startswith("val_"):
-        return (log["val_metrics"] or {}).get(name[4:], float("nan"))
-    return log["metrics"].get(name, float("nan"))
-
-
 # ---------------------------------------------------------------------------------------------
 # Optimizers and schedules: torch.optim's update rules are nnc's (compiler/optim).
 
@@ -195,7 +107,7 @@ def measure(config, module, part, batch_size, device):
     """Loss and metrics in evaluation mode, batch by batch in row order."""
     x, y = part
     module.eval()
-    sums = torch.zeros(len(SUMS), dtype=torch.float64)
+    sums = Sums(config)
     params = dict(module.named_parameters())
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
@@ -203,7 +115,7 @@ def measure(config, module, part, batch_size, device):
             yb = torch.from_numpy(y[start:start + batch_size]).to(device)
             logits, output = forward(config, module, xb)
             loss = config["loss"](logits, output, yb, params)
-            sums += batch_sums(config, loss, output, yb, len(xb))
+            sums.add(config, loss, output, yb, len(xb))
     module.train()
     return metric_values(config, sums)
 
@@ -256,7 +168,7 @@ def train(config, args):
         if settings["shuffle"]:
             shuffle_rng.shuffle(order)
         order = np.array(order, dtype=np.int64)
-        sums = torch.zeros(len(SUMS), dtype=torch.float64)
+        sums = Sums(config)
         for b in range(batches):
             rows_b = order[b * batch:(b + 1) * batch]
             n = len(rows_b)
@@ -279,9 +191,9 @@ def train(config, args):
             scaled.backward()
             clip_gradients(config, parameters)
             optimizer.step()
-            sums += batch_sums(config, loss.detach(), output, yb, len(mine))
+            sums.add(config, loss.detach(), output, yb, len(mine))
         if world > 1:
-            dist.all_reduce(sums)
+            sums.all_reduce()
         loss_mean, metrics = metric_values(config, sums)
         validation = None
         if prepared["validation"] is not None:
@@ -290,7 +202,7 @@ def train(config, args):
         log = {"epoch": epoch + 1, "epochs": settings["epochs"], "loss": loss_mean, "metrics": metrics,
                "val_loss": validation[0] if validation else None,
                "val_metrics": validation[1] if validation else None,
-               "seconds": seconds, "samples_per_second": float(sums[1]) / seconds if seconds > 0 else 0}
+               "seconds": seconds, "samples_per_second": float(sums.values[1]) / seconds if seconds > 0 else 0}
         logs.append(log)
         if rank == 0:
             print(epoch_line(log), flush=True)

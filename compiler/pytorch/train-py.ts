@@ -3,6 +3,7 @@ import type { TypedModel } from "../ir/types.js";
 import { dataPy } from "./train-data-py.js";
 import { ddpPy } from "./train-ddp-py.js";
 import { loopPy } from "./train-loop-py.js";
+import { metricsPy } from "./train-metrics-py.js";
 import { type LossProblem, printLoss, pyNumber } from "./train-loss.js";
 import { supportPy } from "./train-support-py.js";
 
@@ -11,7 +12,7 @@ import { supportPy } from "./train-support-py.js";
  * models of a file, beside model.py (whose classes it imports). Per model it holds a settings
  * dict (optimizer, train and data sections, parameters with their initialisers) and the loss
  * function printed from the IR (train-loss.ts); the rest is fixed Python (train-support-py.ts,
- * train-data-py.ts, train-ddp-py.ts, train-loop-py.ts) that ports nnc's data handling, random streams,
+ * train-data-py.ts, train-ddp-py.ts, train-metrics-py.ts, train-loop-py.ts) that ports nnc's data handling, random streams,
  * initialisation and loop, so that `python3 train.py --init CKPT` gives the weights `nnc train
  * --init CKPT` gives, to float32 rounding (dropout excepted: torch draws its own masks).
  */
@@ -25,12 +26,9 @@ export interface TrainPyOptions {
   readonly sourceDir?: string;
 }
 
-/** The metrics train.py computes (the epoch line's figures, as runtime/train/metrics.ts). */
-const supportedMetrics: ReadonlySet<string> = new Set(["accuracy", "mse", "rmse", "mae"]);
-
 /**
  * Prints train.py for `models` (those without loss and optimizer are left out). A model whose
- * training train.py cannot express (a loss reading forward values, a metric it lacks) is
+ * training train.py cannot express (a loss reading forward values other than the output) is
  * still listed, with the located reason that train.py prints when asked to train it: model.py
  * stays usable, and `nnc build` does not fail for what only training needs.
  */
@@ -86,7 +84,7 @@ ${losses.join("\n\n\n")}
 TRAINABLE = {
 ${configs.join("\n")}
 }
-${supportPy}${dataPy}${ddpPy}${loopPy}`;
+${supportPy}${dataPy}${ddpPy}${metricsPy}${loopPy}`;
 }
 
 /** Loss helpers the printed loss functions call (compiler/ops/loss.ts's definitions). */
@@ -180,19 +178,11 @@ function printModel(model: TypedModel): { readonly loss: string; readonly config
   );
   problems.push(...loss.problems);
   const settings = model.settings;
-  for (const metric of settings.metrics) {
-    if (!supportedMetrics.has(metric)) {
-      problems.push({
-        what: `train.py computes only ${[...supportedMetrics].join(", ")}, not the metric ${metric}`,
-        span: settings.metricSpans.get(metric) ?? model.span,
-      });
-    }
-  }
   const slot = (decl: TypedModel["inputs"][number] | undefined) =>
     decl && {
       name: decl.name,
       dtype: decl.type.dtype,
-      shape: decl.type.shape.slice(1).map((d) => (typeof d === "number" ? d : 1)),
+      shape: decl.type.shape.slice(1).map(numberOr1),
     };
   const train = settings.train;
   const data = settings.data;
@@ -207,7 +197,9 @@ function printModel(model: TypedModel): { readonly loss: string; readonly config
     // [state_dict name, shape, dtype, initialiser], in nnc's order of drawing initial values
     params: model.params.map((p) => [p.name, p.shape, p.dtype, p.init]),
     optimizer: withoutSpan(settings.optimizer),
-    metrics: settings.metrics.filter((m) => supportedMetrics.has(m)),
+    output_shape: (model.types.get(model.output)?.shape ?? []).slice(1).map(numberOr1),
+    metrics: settings.metrics,
+    metric_options: settings.metricOptions,
     train: {
       epochs: train.epochs,
       batch_size: train.batchSize,
@@ -225,6 +217,11 @@ function printModel(model: TypedModel): { readonly loss: string; readonly config
     },
   };
   return { loss: loss.text, config: pyLiteral(config, "    ") };
+}
+
+/** A dimension after the batch's: a number once E217 has ruled out other symbolic ones. */
+function numberOr1(d: unknown): number {
+  return typeof d === "number" ? d : 1;
 }
 
 /** `file:line:col: what`, as diagnostics locate. */

@@ -111,6 +111,39 @@ const knobsModel = `model Knobs {
 }
 `;
 
+/** Every metric, on iris (classes), bin.csv's y (binary) and its petal length (regression). */
+const metricsModels = `model Multi {
+  input  x: [batch, 4]
+  target species: i32[batch]
+  forward { x -> dense(16) -> relu -> dense(3) -> softmax }
+  loss      cross_entropy
+  optimizer adam(lr: 0.01)
+  metrics   accuracy, precision, recall(average: micro), f1, top_k_accuracy(2), mae
+  train { epochs: 3, batch_size: 16, validation_split: 0.2 }
+  data { source: csv("iris.csv", target: "species"), normalize: standard }
+}
+model Binary {
+  input  x: [batch, 4]
+  target y: [batch, 1]
+  forward { x -> dense(8) -> tanh -> dense(1) -> sigmoid }
+  loss      binary_cross_entropy
+  optimizer adam(lr: 0.01)
+  metrics   auc, f1, accuracy, precision, recall, mse
+  train { epochs: 3, batch_size: 16, validation_split: 0.2 }
+  data { source: csv("bin.csv", target: "y", drop: ["length"]), normalize: standard }
+}
+model Regression {
+  input  x: [batch, 3]
+  target length: [batch, 1]
+  forward { x -> dense(8) -> tanh -> dense(1) }
+  loss      huber(delta: 0.5)
+  optimizer adamw(lr: 0.01)
+  metrics   r2, rmse, mae
+  train { epochs: 3, batch_size: 16, validation_split: 0.2 }
+  data { source: csv("bin.csv", target: "length", drop: ["y", "c"]), normalize: standard }
+}
+`;
+
 function copyToTemp(from: string, name: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), `nnc-pytrain-${name}-`)), name);
   cpSync(from, dir, { recursive: true });
@@ -249,6 +282,44 @@ describe.runIf(python !== null)("train.py (python3 and torchrun)", () => {
     expect(
       worstRelativeError(join(dir, "three.safetensors"), join(dir, "py.safetensors")),
     ).toBeLessThanOrEqual(1e-5);
+  }, 120_000);
+
+  it("prints every metric as nnc does (precision, recall, f1, top-k, auc, r2 ...), one process or two", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-pytrain-metrics-"));
+    const iris = readFileSync(join(repoRoot, "examples/data/iris.csv"), "utf8").trim().split("\n");
+    writeFileSync(join(dir, "iris.csv"), `${iris.join("\n")}\n`);
+    // species 2 against the rest, and its petal length as a regression target
+    const binary = iris
+      .slice(1)
+      .map((l) => l.split(","))
+      .map((c) => `${c.slice(0, 4).join(",")},${c[4] === "2" ? 1 : 0},${c[2]}`);
+    writeFileSync(join(dir, "bin.csv"), `a,b,c,d,y,length\n${binary.join("\n")}\n`);
+    writeFileSync(join(dir, "m.nn"), metricsModels);
+    expect((await nnc(["build", "m.nn", "--emit", "pytorch"], dir)).code).toBe(0);
+    const check = async (model: string): Promise<void> => {
+      const args = ["--model", model];
+      const start = await nnc(
+        ["train", "m.nn", ...args, "--epochs", "1", "--save", `${model}.safetensors`],
+        dir,
+      );
+      expect(start.code, start.stderr).toBe(0);
+      const init = ["--init", `${model}.safetensors`];
+      const [py, ours, two] = await Promise.all([
+        run(py3, ["m_pytorch/train.py", ...args, ...init], dir),
+        nnc(["train", "m.nn", ...args, ...init], dir),
+        run(
+          torchrun[0]!,
+          [...torchrun.slice(1), ...torchrunFlags(2), "m_pytorch/train.py", ...args, ...init],
+          dir,
+        ),
+      ]);
+      expect(py.code, py.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(two.code, two.stderr).toBe(0);
+      expectSameFigures(py.stdout, ours.stdout);
+      expectSameFigures(two.stdout, py.stdout);
+    };
+    await Promise.all(["Multi", "Binary", "Regression"].map(check));
   }, 120_000);
 
   it("--seed without --init starts from nnc's initial weights (nnc's generator, ported)", async () => {
