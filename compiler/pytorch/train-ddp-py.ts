@@ -73,10 +73,16 @@ def sync_batch_norms(module, group):
     return module
 
 
-def distributed_setup():
-    """(rank, world size, device); process group started when torchrun runs several."""
+def distributed_setup(requested):
+    """(rank, world size, device); the process group started when torchrun runs several.
+    CUDA when asked, or by default when there is a GPU; TF32 off, as nnc computes in float32."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    cuda = torch.cuda.is_available() and os.environ.get("NNC_DEVICE", "") != "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda: this PyTorch sees no GPU")
+    cuda = requested == "cuda" or (requested is None and torch.cuda.is_available())
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     if world > 1:
         if cuda:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))

@@ -123,7 +123,7 @@ def measure(config, module, part, batch_size, device):
 def train(config, args):
     if config["problem"]:
         fail(f"cannot train {config['name']} in PyTorch: {config['problem']}")
-    rank, world, device = distributed_setup()
+    rank, world, device = distributed_setup(args.device)
     settings = dict(config["train"])
     if args.epochs is not None:
         settings["epochs"] = args.epochs
@@ -254,6 +254,8 @@ def main():
     parser.add_argument("--save", metavar="CKPT", help="write the trained parameters to a safetensors checkpoint")
     parser.add_argument("--data", metavar="PATH", help="a CSV file (header row) or an IDX folder, instead of the data section")
     parser.add_argument("--target", help="target column(s) of a CSV: COL or COL,COL")
+    parser.add_argument("--device", choices=["cpu", "cuda"],
+                        help="where to train (cuda when PyTorch sees a GPU, else cpu); NCCL on cuda, gloo on cpu")
     args = parser.parse_args()
     if not TRAINABLE:
         fail("the file has no model with a loss and an optimizer, so there is nothing to train")
