@@ -12,8 +12,8 @@ import { supportPy } from "./train-support-py.js";
  * models of a file, beside model.py (whose classes it imports). Per model it holds a settings
  * dict (optimizer, train and data sections, parameters with their initialisers) and the loss
  * function printed from the IR (train-loss.ts); the rest is fixed Python (train-support-py.ts,
- * train-data-py.ts, train-ddp-py.ts, train-metrics-py.ts, train-loop-py.ts) that ports nnc's data handling, random streams,
- * initialisation and loop, so that `python3 train.py --init CKPT` gives the weights `nnc train
+ * train-data-py.ts, train-ddp-py.ts, train-metrics-py.ts, train-loop-py.ts) that ports nnc's
+ * data handling, random streams, initialisation and loop, so that `python3 train.py --init CKPT` gives the weights `nnc train
  * --init CKPT` gives, to float32 rounding (dropout excepted: torch draws its own masks).
  */
 
