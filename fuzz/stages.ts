@@ -1,6 +1,6 @@
 /**
  * One fuzz input through the compiler's stages, as `nnc` would run it: parse, check (with the
- * diagnostics rendered), build (the generated TypeScript), import the module, and one training
+ * diagnostics rendered), build (the generated TypeScript, and the PyTorch project), import the module, and one training
  * step of each trainable model on a tiny synthetic batch (a prediction for the others).
  *
  * Assumes: `npm run build` wrote dist/ (the generated module imports dist/runtime by path).
@@ -16,6 +16,7 @@ import { renderDiagnostics } from "../compiler/diagnostics/render.js";
 import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
 import { moduleText } from "../compiler/emit/module.js";
 import { build, generate } from "../compiler/pipeline.js";
+import { emitPytorch } from "../compiler/pytorch/index.js";
 import { packageRoot } from "../compiler/cli/package-root.js";
 import type { CompiledModel, CreateOptions, ModelSpec, Tensor } from "../runtime/index.js";
 
@@ -218,6 +219,18 @@ export async function runStages(
       hashOf(text) % (options.formatEvery ?? 1) === 0
         ? await generate(result.models, inputFile, runtimePath)
         : moduleText(result.models, { source: inputFile, runtime: runtimePath });
+  } catch (error) {
+    return failed(crash("build", error));
+  }
+  // The PyTorch project too (nnc build --emit pytorch): it never throws, and E222 is located.
+  try {
+    const project = emitPytorch(result.models, inputFile);
+    const unplaced = unlocated(project.diagnostics, text);
+    if (unplaced)
+      return failed({
+        kind: `unlocated:${unplaced.code}`,
+        detail: `${unplaced.message} at ${JSON.stringify(unplaced.span)}`,
+      });
   } catch (error) {
     return failed(crash("build", error));
   }

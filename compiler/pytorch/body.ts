@@ -111,6 +111,15 @@ export class PyScope {
   }
 }
 
+/**
+ * How many steps one expression nests at most: a longer chain is split over lines, so lines
+ * stay readable and Python's parser never meets more nested parentheses than it takes (200).
+ */
+const maxInlineDepth = 12;
+
+/** The longest expression written inline: a longer one gets a line of its own. */
+const maxInlineLength = 60;
+
 export interface BodyOptions {
   readonly model: TypedModel;
   readonly steps: readonly Step[];
@@ -137,7 +146,10 @@ export function printBody(options: BodyOptions): string[] {
   const users = new Map<string, Step>();
   for (const step of steps) for (const a of stepArgs(step)) if (!users.has(a)) users.set(a, step);
 
-  const inline = new Map<string, { readonly expr: PyExpr; readonly heavy: boolean }>();
+  const inline = new Map<
+    string,
+    { readonly expr: PyExpr; readonly heavy: boolean; readonly depth: number }
+  >();
   const valueExpr = (name: string): PyExpr => {
     const inlined = inline.get(name);
     if (inlined) return inlined.expr;
@@ -165,6 +177,7 @@ export function printBody(options: BodyOptions): string[] {
     const out = stepOut(step);
     let expr: PyExpr;
     let heavy = stepArgs(step).some((a) => inline.get(a)?.heavy ?? false);
+    const depth = 1 + Math.max(0, ...stepArgs(step).map((a) => inline.get(a)?.depth ?? 0));
     switch (step.kind) {
       case "layer": {
         const rule = layerRule(step.layer);
@@ -191,8 +204,9 @@ export function printBody(options: BodyOptions): string[] {
       break;
     }
     const single = uses.get(out) === 1 && named === undefined && out !== logits;
-    if (single && !(heavy && users.get(out)?.kind === "layer")) {
-      inline.set(out, { expr, heavy });
+    const short = depth < maxInlineDepth && expr.text.length <= maxInlineLength;
+    if (single && short && !(heavy && users.get(out)?.kind === "layer")) {
+      inline.set(out, { expr, heavy, depth });
     } else {
       const py = scope.claim(named ?? null);
       pyNames.set(out, py);

@@ -2,10 +2,17 @@ import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Dim, TypedModel } from "../ir/types.js";
 import { batchDimension } from "../passes/index.js";
-import { formatDim } from "../shapes/dims.js";
+import { formatDim, formatType } from "../shapes/dims.js";
 import { PyScope, type Step, printBody, stepArgs, stepOut } from "./body.js";
 import { type HelperName, helperSource, layerContext, layerRule } from "./layers.js";
-import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./python.js";
+import {
+  clashesWithModule,
+  isAttributeName,
+  isMangled,
+  moduleAttributes,
+  pyString,
+  pythonKeywords,
+} from "./python.js";
 
 /**
  * model.py: one nn.Module per model. Layers are attributes named as nnc names them
@@ -16,8 +23,12 @@ import { isAttributeName, moduleAttributes, pyString, pythonKeywords } from "./p
  * ./ops.ts. Normalisation of raw features is not in the module: train.py does it on data.
  */
 
-/** Names model.py binds at module level or inside forward, which nnc names must not take. */
+/**
+ * Names model.py binds or calls at module level or inside forward (getattr and float are
+ * builtins it calls), which nnc's names must not take.
+ */
 const reserved = [
+  "getattr",
   "self",
   "logits",
   "torch",
@@ -41,7 +52,8 @@ export interface ModelPy {
  * Assumes: models built without errors (shapes known, only the batch dimension symbolic).
  * Guarantees: one class per model named as the model (a Python keyword gets a `_` suffix),
  * a `MODELS` dict from model name to class; an E222 diagnostic, located at the equation's
- * origin, for each op that cannot be printed (the text is then incomplete). Pure.
+ * origin, for each op that cannot be printed, and at the layer for a layer named as an
+ * nn.Module attribute (the text is then incomplete). Pure.
  */
 export function printModelPy(models: readonly ModelFunctions[], file: string): ModelPy {
   const diagnostics: Diagnostic[] = [];
@@ -130,8 +142,10 @@ export class FnDefs {
     const key = `${fn}(${params.join(", ")})\n${body.join("\n")}`;
     const known = this.byText.get(key);
     if (known !== undefined) return known;
-    let name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(fn) ? fn : "fn";
-    for (let i = 2; this.taken.has(name) || pythonKeywords.has(name); i++) name = `${fn}_${i}`;
+    // forward calls the def from inside a class, where Python would rename `__f`
+    const base = !/^[A-Za-z_][A-Za-z0-9_]*$/.test(fn) ? "fn" : isMangled(fn) ? `fn${fn}` : fn;
+    let name = base;
+    for (let i = 2; this.taken.has(name) || pythonKeywords.has(name); i++) name = `${base}_${i}`;
     this.taken.add(name);
     this.byText.set(key, name);
     this.defs.push(
@@ -175,6 +189,8 @@ function collapseFns(
     }
     return null;
   };
+  const uses = new Map<string, number>();
+  for (const step of steps) for (const a of stepArgs(step)) uses.set(a, (uses.get(a) ?? 0) + 1);
   const out: Step[] = [];
   for (let i = 0; i < steps.length;) {
     const group = groupOf(steps[i]!);
@@ -186,7 +202,7 @@ function collapseFns(
     let end = i + 1;
     while (end < steps.length && groupOf(steps[end]!)?.key === group.key) end++;
     const members = steps.slice(i, end);
-    out.push(...(fnCall(model, group.fn, members, steps, defs, diagnostics) ?? members));
+    out.push(...(fnCall(model, group.fn, members, uses, defs, diagnostics) ?? members));
     i = end;
   }
   return out;
@@ -196,32 +212,36 @@ function fnCall(
   model: TypedModel,
   fn: string,
   members: readonly Step[],
-  steps: readonly Step[],
+  uses: ReadonlyMap<string, number>,
   defs: FnDefs,
   diagnostics: Diagnostic[],
 ): Step[] | null {
   const inside = new Set(members.map(stepOut));
   const result = stepOut(members.at(-1)!);
-  // Only the result may be read after the body.
-  const outside = steps.filter((s) => !members.includes(s));
-  if (
-    outside.some((s) => stepArgs(s).some((a) => inside.has(a) && a !== result)) ||
-    (model.output !== result && inside.has(model.output))
-  )
-    return null;
-  const args: string[] = [];
-  for (const m of members)
-    for (const a of stepArgs(m)) if (!inside.has(a) && !args.includes(a)) args.push(a);
+  // Only the result may be read after the body: every other value's uses are all inside it.
+  const usesInside = new Map<string, number>();
+  const args = new Set<string>();
+  for (const m of members) {
+    for (const a of stepArgs(m)) {
+      if (inside.has(a)) usesInside.set(a, (usesInside.get(a) ?? 0) + 1);
+      else args.add(a);
+    }
+  }
+  for (const value of inside) {
+    if (value === result) continue;
+    if (value === model.output || (uses.get(value) ?? 0) > (usesInside.get(value) ?? 0))
+      return null;
+  }
   const scope = new PyScope(reserved);
   const params =
-    args.length === 1 ? [scope.claim("x")] : args.map((_, k) => scope.claim(paramName(k)));
+    args.size === 1 ? [scope.claim("x")] : [...args].map((_, k) => scope.claim(paramName(k)));
   let needsBatch = false;
   const problems: Diagnostic[] = [];
   const body = printBody({
     model,
     steps: members,
     scope,
-    names: new Map(args.map((a, k) => [a, params[k]!])),
+    names: new Map([...args].map((a, k) => [a, params[k]!])),
     bound: new Map(),
     result,
     logits: null,
@@ -236,7 +256,9 @@ function fnCall(
   diagnostics.push(...problems);
   const first = members[0]!;
   const callSites = first.kind === "eqn" ? first.eqn.callSites : [];
-  return [{ kind: "call", fn: defs.add(fn, params, body), args, out: result, callSites }];
+  return [
+    { kind: "call", fn: defs.add(fn, params, body), args: [...args], out: result, callSites },
+  ];
 }
 
 /** a, b, c, ... then x26, x27, ... */
@@ -258,8 +280,11 @@ function printModel(
   const init: string[] = [];
   for (const layer of model.layers) {
     if (layer.params.length === 0 && !called.has(layer.name)) continue;
-    if (moduleAttributes.has(layer.name)) {
-      const reason = `its layer \`${layer.name}\` would replace the \`${layer.name}\` every nn.Module has; name the layer otherwise (\`as NAME\`)`;
+    if (clashesWithModule(layer.name)) {
+      const what = moduleAttributes.has(layer.name)
+        ? `would replace the \`${layer.name}\` every nn.Module has`
+        : "is a special name (`__*__`), which Python reserves";
+      const reason = `its layer \`${layer.name}\` ${what}; name the layer otherwise (\`as NAME\`)`;
       diagnostics.push(
         diagnostic("E222", layer.span, { model: model.name, reason }, layer.callSites),
       );
@@ -317,9 +342,13 @@ function printModel(
     body.unshift(`        batch = ${inputs[Math.max(first, 0)]}.shape[0]`);
   }
 
+  // nnc names and shapes hold no quote or backslash: safe inside the docstring
+  const inputTypes = model.inputs.map((i) => `${i.name} ${formatType(i.type)}`).join(", ");
+  const outputType = model.types.get(model.output);
+  const signature = `${inputTypes} -> ${outputType ? formatType(outputType) : "output"}`;
   const lines = [
     `class ${className}(nn.Module):`,
-    `    """model ${model.name}: ${model.inputs.map((i) => i.name).join(", ")} -> output"""`,
+    `    """model ${model.name}: ${signature}"""`,
     "",
     "    def __init__(self):",
     "        super().__init__()",

@@ -168,21 +168,17 @@ export const pyOps: PyOpTable = {
   ne: compare("!="),
   where: expr(([mask, a, b]) => {
     const like = [a, b, mask].find((o) => !o!.constant);
-    return call("torch.where", [
-      mask!.mask ?? `${mask!.atomText} != 0`,
-      tensorArg(a!, like),
-      tensorArg(b!, like),
-    ]);
+    const condition = mask!.mask ?? `${tensorArg(mask!, like)} != 0`;
+    return call("torch.where", [condition, tensorArg(a!, like), tensorArg(b!, like)]);
   }),
   // nnc's clip is min(max(x, lo), hi), which torch.clamp is too (hi wins when lo > hi)
-  clip: expr(([x, lo, hi]) =>
-    lo!.constant && hi!.constant
-      ? call("torch.clamp", [x!.text, lo!.text, hi!.text])
-      : call("torch.minimum", [
-          call("torch.maximum", [x!.text, tensorArg(lo!, x)]).text,
-          tensorArg(hi!, x),
-        ]),
-  ),
+  clip: expr(([x, lo, hi]) => {
+    if (!x!.constant && lo!.constant && hi!.constant)
+      return call("torch.clamp", [x!.text, lo!.text, hi!.text]);
+    const like = [x, lo, hi].find((o) => !o!.constant);
+    const low = call("torch.maximum", [tensorArg(x!, like), tensorArg(lo!, like)]);
+    return call("torch.minimum", [low.text, tensorArg(hi!, like)]);
+  }),
   sum: reduce("sum"),
   mean: reduce("mean"),
   max_over: reduce("amax"),

@@ -94,9 +94,25 @@ export const pythonKeywords: ReadonlySet<string> = new Set([
   "yield",
 ]);
 
-/** Whether `name` can follow a dot in Python (`self.name`). */
+/**
+ * Whether Python rewrites `name` inside a class body (`__x` becomes `_Class__x`): so a
+ * module-level def of that name cannot be called from forward, nor `self.__x` keep its name.
+ */
+export function isMangled(name: string): boolean {
+  return name.startsWith("__") && !name.endsWith("__");
+}
+
+/** Whether `name` can follow a dot in Python (`self.name`) and keep its name in the state_dict. */
 export function isAttributeName(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !pythonKeywords.has(name);
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !pythonKeywords.has(name) && !isMangled(name);
+}
+
+/**
+ * Whether a submodule of this name would replace something nn.Module or Python itself has:
+ * its attributes (`train`, `to`, ...) and the special names `__*__` Python reserves.
+ */
+export function clashesWithModule(name: string): boolean {
+  return moduleAttributes.has(name) || /^__.*__$/.test(name);
 }
 
 /** A submodule of the model by name: `self.dense_1`, or `getattr(self, "lambda")`. */

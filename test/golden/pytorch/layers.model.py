@@ -36,7 +36,7 @@ def mix(a, b):
 
 
 class Conv(nn.Module):
-    """model Conv: img -> output"""
+    """model Conv: img [batch, 2, 9, 9] -> [batch, 5]"""
 
     def __init__(self):
         super().__init__()
@@ -62,7 +62,7 @@ class Conv(nn.Module):
 
 
 class Signal(nn.Module):
-    """model Signal: s -> output"""
+    """model Signal: s [batch, 3, 16] -> [batch, 1]"""
 
     def __init__(self):
         super().__init__()
@@ -86,7 +86,7 @@ class Signal(nn.Module):
 
 
 class Blocks(nn.Module):
-    """model Blocks: x -> output"""
+    """model Blocks: x [batch, 6] -> [batch, 2]"""
 
     def __init__(self):
         super().__init__()
@@ -125,7 +125,7 @@ class Blocks(nn.Module):
 
 
 class Tokens(nn.Module):
-    """model Tokens: ids -> output"""
+    """model Tokens: ids i32[batch, 7] -> [batch, 3]"""
 
     def __init__(self):
         super().__init__()
@@ -139,7 +139,7 @@ class Tokens(nn.Module):
 
 
 class Elementwise(nn.Module):
-    """model Elementwise: x -> output"""
+    """model Elementwise: x [batch, 4] -> [batch, 2]"""
 
     def __init__(self):
         super().__init__()
@@ -150,9 +150,13 @@ class Elementwise(nn.Module):
     def forward(self, x, logits=False):
         a = F.leaky_relu(self.dense_1(x), 0.2)
         b = F.softplus(F.elu(self.dense_2(x), 1.0))
-        c = torch.exp(-torch.square(a)) + torch.log1p(torch.abs(b)) - torch.sqrt(torch.abs(a) + 1.0) * torch.sign(b) + torch.sin(a) * torch.cos(b) + torch.tanh(a)
-        d = (a < b).float() + (a >= 0.1).float() * 2.0 + (b == b).float() - 0.5 * (a > 0.2).float() + (torch.abs(b) + 1.0) ** 1.5 + 2.0 ** a
-        e = torch.maximum(a, b) + torch.clamp(a, max=0.3) + torch.clamp(b, min=0.1)
+        h1 = torch.exp(-torch.square(a)) + torch.log1p(torch.abs(b)) - torch.sqrt(torch.abs(a) + 1.0) * torch.sign(b)
+        c = h1 + torch.sin(a) * torch.cos(b) + torch.tanh(a)
+        h2 = (a < b).float() + (a >= 0.1).float() * 2.0 + (b == b).float()
+        d = h2 - 0.5 * (a > 0.2).float() + (torch.abs(b) + 1.0) ** 1.5 + 2.0 ** a
+        h3 = torch.maximum(a, b) + torch.clamp(a, max=0.3) + torch.clamp(b, min=0.1)
+        h4 = h3 + torch.minimum(torch.maximum(a.new_tensor(0.5), a), b) + torch.where(a.new_tensor(1.0) != 0, a, a.new_tensor(0.2))
+        e = h4 + torch.minimum(torch.maximum(a, b), a.new_tensor(0.4))
         t = (c + d + e).reshape(-1, 2, 2)
         u = torch.matmul(t, t.transpose(-1, -2))
         return self.dense_3(u.reshape(-1, 4))

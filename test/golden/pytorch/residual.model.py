@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 
 class Residual(nn.Module):
-    """model Residual: x -> output"""
+    """model Residual: x [batch, 30] -> [batch, 1]"""
 
     def __init__(self):
         super().__init__()
