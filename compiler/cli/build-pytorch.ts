@@ -1,6 +1,7 @@
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { emitPytorch } from "../pytorch/index.js";
+import { pytorchDataFiles } from "./build-pytorch-data.js";
 import { writeFileAtomic, fsErrorReason, isFile } from "../../runtime/io/fs.js";
 import type { BuiltFile } from "./build.js";
 import { printDiagnostics } from "./commands.js";
@@ -25,15 +26,20 @@ export function writePytorchProject(
   outDir: string | undefined,
   report: (line: string) => void,
 ): number {
-  const project = emitPytorch(built.models, file);
+  const shownDir = outDir ?? pytorchDir(file);
+  const dir = resolve(io.cwd, shownDir);
+  // train.py resolves data paths against the .nn file's folder, relative to its own.
+  const sourceDir =
+    relative(dir, dirname(resolve(io.cwd, file)))
+      .split(sep)
+      .join("/") || ".";
+  const project = emitPytorch(built.models, file, { sourceDir });
   if (project.diagnostics.length > 0) {
     printDiagnostics(io, project.diagnostics, file, built.text);
     const errors = project.diagnostics.length;
     io.stderr(`${printable(file)}: ${errors} error${errors === 1 ? "" : "s"}\n`);
     return 1;
   }
-  const shownDir = outDir ?? pytorchDir(file);
-  const dir = resolve(io.cwd, shownDir);
   const names = project.files.map((f) => f.name).join(" and ");
   if (isFile(dir)) {
     throw new CliError(
@@ -41,22 +47,27 @@ export function writePytorchProject(
     );
   }
   const shown = (name: string) => join(shownDir, name);
+  // Data files beside train.py (the shipped MNIST digits, which Python cannot reach).
+  const files = [
+    ...project.files.map((f) => ({ name: f.name, bytes: new TextEncoder().encode(f.text) })),
+    ...pytorchDataFiles(built.models),
+  ];
   checkOutputPaths(
     io.cwd,
-    project.files.map((f) => ({
+    files.map((f) => ({
       flag: outDir === undefined ? "build" : "-o",
       path: shown(f.name),
     })),
     [{ what: "the source", path: file }],
   );
-  for (const emitted of project.files) {
+  for (const emitted of files) {
     try {
-      writeFileAtomic(join(dir, emitted.name), new TextEncoder().encode(emitted.text));
+      writeFileAtomic(join(dir, emitted.name), emitted.bytes);
     } catch (error) {
       throw new CliError(`cannot write ${shown(emitted.name)}: ${fsErrorReason(error)}`);
     }
   }
-  const written = project.files.map((f) => shown(f.name));
+  const written = files.map((f) => shown(f.name));
   const list =
     written.length <= 2
       ? written.join(" and ")

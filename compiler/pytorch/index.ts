@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
 import { printModelPy } from "./model-py.js";
-import { printTrainPy } from "./train-py.js";
+import { type TrainPyOptions, printTrainPy } from "./train-py.js";
 
 /** A file of the PyTorch project, its name relative to the project folder. */
 export interface PytorchFile {
@@ -21,15 +21,20 @@ export interface PytorchProject {
  *
  * Assumes: `models` built without errors from `file` (the `.nn` path as given).
  * Guarantees: files named relative to the project folder; diagnostics (E222) when a model
- * cannot be printed, and then no files. Pure: the CLI writes the files.
+ * cannot be printed, and then no files. Pure: the CLI writes the files; `options.sourceDir` is
+ * the `.nn` file's folder relative to the project folder (train.py's data paths).
  */
-export function emitPytorch(models: readonly ModelFunctions[], file: string): PytorchProject {
+export function emitPytorch(
+  models: readonly ModelFunctions[],
+  file: string,
+  options: TrainPyOptions = {},
+): PytorchProject {
   const model = printModelPy(models, file);
   if (model.diagnostics.length > 0) return { files: [], diagnostics: model.diagnostics };
   return {
     files: [
       { name: "model.py", text: model.text },
-      { name: "train.py", text: printTrainPy(models, file) },
+      { name: "train.py", text: printTrainPy(models, file, options) },
     ],
     diagnostics: [],
   };
