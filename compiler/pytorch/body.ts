@@ -10,6 +10,7 @@ import {
   literal,
   moduleRef,
   operand,
+  pyString,
   pythonKeywords,
 } from "./python.js";
 
@@ -132,6 +133,11 @@ export interface BodyOptions {
   readonly result: string;
   /** The value `logits=True` returns instead, if any. */
   readonly logits: string | null;
+  /**
+   * Values `values=True` returns beside the result, as a dict by these names (the bindings a
+   * loss reads); empty for a plain return.
+   */
+  readonly values?: readonly (readonly [string, string])[];
   readonly indent: string;
   readonly dim: (d: Dim) => string;
   readonly diagnostics: Diagnostic[];
@@ -140,7 +146,9 @@ export interface BodyOptions {
 /** The body's lines, ending with its `return`. */
 export function printBody(options: BodyOptions): string[] {
   const { steps, scope, bound, result, logits, indent } = options;
+  const values = options.values ?? [];
   const pyNames = new Map(options.names);
+  const returned = new Set(values.map(([v]) => v));
   const uses = new Map<string, number>();
   for (const step of steps) for (const a of stepArgs(step)) uses.set(a, (uses.get(a) ?? 0) + 1);
   const users = new Map<string, Step>();
@@ -196,14 +204,11 @@ export function printBody(options: BodyOptions): string[] {
     }
     const named = bound.get(out);
     if (out === result) {
-      const early =
-        logits === null
-          ? []
-          : [`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`];
-      push(step, ...early, `${indent}return ${expr.text}`);
+      push(step, ...returns(expr.text));
       break;
     }
-    const single = uses.get(out) === 1 && named === undefined && out !== logits;
+    const single =
+      uses.get(out) === 1 && named === undefined && out !== logits && !returned.has(out);
     const short = depth < maxInlineDepth && expr.text.length <= maxInlineLength;
     if (single && short && !(heavy && users.get(out)?.kind === "layer")) {
       inline.set(out, { expr, heavy, depth });
@@ -214,12 +219,29 @@ export function printBody(options: BodyOptions): string[] {
     }
   }
   // The output is an input itself (or a value printed before): returned by name.
-  if (!steps.some((s) => stepOut(s) === result)) {
-    if (logits !== null)
-      body.push(`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`);
-    body.push(`${indent}return ${valueExpr(result).text}`);
-  }
+  if (!steps.some((s) => stepOut(s) === result)) body.push(...returns(valueExpr(result).text));
   return body;
+
+  /** The return of `result` (whose expression is `expr`), with the logits and values paths. */
+  function returns(expr: string): string[] {
+    if (values.length === 0) {
+      const early =
+        logits === null
+          ? []
+          : [`${indent}if logits:`, `${indent}    return ${valueExpr(logits).text}`];
+      return [...early, `${indent}return ${expr}`];
+    }
+    const out = scope.claim("output");
+    const dict = values.map(([v, key]) => `${pyString(key)}: ${valueExpr(v).text}`);
+    return [
+      logits === null
+        ? `${indent}${out} = ${expr}`
+        : `${indent}${out} = ${valueExpr(logits).text} if logits else ${expr}`,
+      `${indent}if values:`,
+      `${indent}    return ${out}, {${dict.join(", ")}}`,
+      `${indent}return ${out}`,
+    ];
+  }
 }
 
 function printEqn(options: BodyOptions, eqn: AnyEqn, operandOf: (a: Operand) => PyOperand): PyExpr {

@@ -93,14 +93,18 @@ def save_checkpoint(module, path, prepared):
 # Training (runtime/train/fit.ts).
 
 def forward(config, net, x):
-    """(logits, output): the value before the final softmax or sigmoid, and the output."""
-    logits = net(x, logits=True)
+    """(logits, output, values): the value before the final softmax or sigmoid, the output,
+    and the forward bindings the loss reads (model.py's values=True), in one pass."""
+    if config["values"]:
+        logits, values = net(x, logits=True, values=True)
+    else:
+        logits, values = net(x, logits=True), {}
     act = config["output_activation"]
     if act == "softmax":
-        return logits, torch.softmax(logits, dim=-1)
+        return logits, torch.softmax(logits, dim=-1), values
     if act == "sigmoid":
-        return logits, torch.sigmoid(logits)
-    return logits, logits
+        return logits, torch.sigmoid(logits), values
+    return logits, logits, values
 
 
 def measure(config, module, part, batch_size, device):
@@ -113,8 +117,8 @@ def measure(config, module, part, batch_size, device):
         for start in range(0, len(x), batch_size):
             xb = torch.from_numpy(x[start:start + batch_size]).to(device)
             yb = torch.from_numpy(y[start:start + batch_size]).to(device)
-            logits, output = forward(config, module, xb)
-            loss = config["loss"](logits, output, yb, params)
+            logits, output, values = forward(config, module, xb)
+            loss = config["loss"](logits, output, yb, params, values)
             sums.add(config, loss, output, yb, len(xb))
     module.train()
     return metric_values(config, sums)
@@ -177,16 +181,17 @@ def train(config, args):
             mine = rows_b[lo:hi]
             xb = torch.from_numpy(x_all[mine]).to(device)
             yb = torch.from_numpy(y_all[mine]).to(device)
-            logits, output = forward(config, net, xb)
+            logits, output, values = forward(config, net, xb)
             if len(mine) > 0:
                 if world > 1:
                     GLOBAL_BATCH.update(target=torch.from_numpy(y_all[rows_b]).to(device), rows=n)
-                loss = config["loss"](logits, output, yb, params)
+                loss = config["loss"](logits, output, yb, params, values)
                 GLOBAL_BATCH.update(target=None, rows=0)
                 scaled = loss * (world * len(mine) / n) if world > 1 else loss
             else:
                 loss = torch.zeros(())
-                scaled = logits.sum() * 0.0
+                # a zero through the forward graph, so DDP's gradient hooks still fire
+                scaled = sum([v.sum() for v in values.values()], logits.sum()) * 0.0
             optimizer.zero_grad(set_to_none=True)
             scaled.backward()
             clip_gradients(config, parameters)

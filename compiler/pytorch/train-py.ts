@@ -4,7 +4,7 @@ import { dataPy } from "./train-data-py.js";
 import { ddpPy } from "./train-ddp-py.js";
 import { loopPy } from "./train-loop-py.js";
 import { metricsPy } from "./train-metrics-py.js";
-import { type LossProblem, printLoss, pyNumber } from "./train-loss.js";
+import { type LossProblem, lossLeaves, lossValues, printLoss, pyNumber } from "./train-loss.js";
 import { supportPy } from "./train-support-py.js";
 
 /**
@@ -28,7 +28,7 @@ export interface TrainPyOptions {
 
 /**
  * Prints train.py for `models` (those without loss and optimizer are left out). A model whose
- * training train.py cannot express (a loss reading forward values other than the output) is
+ * training train.py cannot express (a loss reading an input or an unnamed forward value) is
  * still listed, with the located reason that train.py prints when asked to train it: model.py
  * stays usable, and `nnc build` does not fail for what only training needs.
  */
@@ -153,15 +153,7 @@ def binary_cross_entropy(p, t, pos_weight):
 
 function printModel(model: TypedModel): { readonly loss: string; readonly config: string } {
   const problems: LossProblem[] = [];
-  const outputEqn = model.eqns.find((e) => e.out === model.output);
-  const first = outputEqn?.args[0];
-  const activation =
-    outputEqn &&
-    first?.kind === "value" &&
-    ((outputEqn.op === "softmax" && outputEqn.attrs.axis === -1) || outputEqn.op === "sigmoid")
-      ? outputEqn.op
-      : null;
-  const logits = activation !== null && first?.kind === "value" ? first.name : null;
+  const leaves = lossLeaves(model);
   const input = model.inputs[0];
   const target = model.targets[0];
   if (model.inputs.length !== 1 || model.targets.length !== 1 || !input || !target) {
@@ -170,12 +162,7 @@ function printModel(model: TypedModel): { readonly loss: string; readonly config
       span: model.span,
     });
   }
-  const trainable = new Set(model.params.filter((p) => p.trainable).map((p) => p.name));
-  const loss = printLoss(
-    model,
-    { output: model.output, logits, target: target?.name ?? "", params: trainable },
-    model.name,
-  );
+  const loss = printLoss(model, leaves, model.name);
   problems.push(...loss.problems);
   const settings = model.settings;
   const slot = (decl: TypedModel["inputs"][number] | undefined) =>
@@ -193,7 +180,9 @@ function printModel(model: TypedModel): { readonly loss: string; readonly config
     loss: raw(`loss_${model.name}`),
     input: slot(input) ?? null,
     target: slot(target) ?? null,
-    output_activation: activation,
+    output_activation: leaves.activation,
+    // model.py returns the bindings the loss reads (values=True)
+    values: lossValues(model).length > 0,
     // [state_dict name, shape, dtype, initialiser], in nnc's order of drawing initial values
     params: model.params.map((p) => [p.name, p.shape, p.dtype, p.init]),
     optimizer: withoutSpan(settings.optimizer),

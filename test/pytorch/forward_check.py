@@ -8,6 +8,7 @@ keeps the test quick; a case that fails prints its error and the others still ru
 
 import csv
 import importlib.util
+import inspect
 import json
 import struct
 import sys
@@ -49,6 +50,20 @@ def csv_features(path, metadata):
     return torch.from_numpy(x)
 
 
+def check_values(model, args, out, logits):
+    """values=True (a model whose loss reads forward bindings): the same output and logits,
+    beside a dict of tensors by binding name, one row per input row."""
+    for flag, plain in ((False, out), (True, logits)):
+        got, values = model(*args, logits=flag, values=True)
+        if not torch.equal(got, plain):
+            raise AssertionError(f"values=True changes the output (logits={flag})")
+        if not values or not all(
+            isinstance(k, str) and torch.is_tensor(v) and v.shape[0] == plain.shape[0]
+            for k, v in values.items()
+        ):
+            raise AssertionError(f"values=True returns {values!r}, not a dict of batch tensors")
+
+
 def load_module(path, index):
     spec = importlib.util.spec_from_file_location(f"nnc_model_{index}", path)
     module = importlib.util.module_from_spec(spec)
@@ -79,6 +94,8 @@ def main():
                 args = [inputs[name] for name in case["input_names"]]
                 out = model(*args)
                 logits = model(*args, logits=True)
+                if "values" in inspect.signature(model.forward).parameters:
+                    check_values(model, args, out, logits)
             out.detach().numpy().astype("<f4").tofile(case["output"])
             logits.detach().numpy().astype("<f4").tofile(case["output"] + ".logits")
         except Exception as error:  # reported per case; the test names the failing model

@@ -40,7 +40,13 @@ const sources = [
 ];
 
 describe("model.py (golden)", () => {
-  for (const source of ["examples/residual.nn", "test/pytorch/models/layers.nn"]) {
+  // the perceptron's loss reads its binding z: forward's values=True path
+  const goldens = [
+    "examples/residual.nn",
+    "test/pytorch/models/layers.nn",
+    "examples/course/01-perceptron.nn",
+  ];
+  for (const source of goldens) {
     it(source, () => {
       const print = () => {
         const result = build(readRepoFile(source), source);
