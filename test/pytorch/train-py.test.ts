@@ -187,41 +187,79 @@ describe.runIf(python !== null)("train.py (python3 and torchrun)", () => {
     }, 120_000);
   });
 
+  interface Example {
+    readonly file: string;
+    readonly model: string;
+    /** train.py's and nnc train's flags (few epochs). */
+    readonly flags: readonly string[];
+    /** Flags of the `nnc train --epochs 1` run that writes the shared --init. */
+    readonly initFlags?: readonly string[];
+    /** The largest relative error per tensor between the two runs' weights (1e-4 if unset). */
+    readonly tolerance?: number;
+    /** Also torchrun 2 processes against 1. */
+    readonly torchrun?: boolean;
+  }
+
   /**
-   * Examples without dropout: [file, model, flags] (few epochs). mnist_cnn reads mnist() (the
-   * digits nnc build writes beside train.py) in one step: over many Adam steps on relu and
-   * pooling, float32 rounding alone moves its weights apart by more than 1e-4.
+   * Examples without dropout.
+   *
+   * mnist_cnn reads mnist() (the digits nnc build writes beside train.py): 16 Adam steps of 500
+   * digits from a start of one full-batch step. Its weights part by float32 rounding alone,
+   * measured from that start (worst tensor, ||a - b|| / ||b||): train.py vs nnc 1.8e-5 after 16
+   * steps, and 2.9e-4 after 32 (batch 250); nnc's js and cpu backends 1.5e-7 after 16, but 4.8e-4
+   * after 8 (batch 1000), as much as train.py is from either. It is rounding: in float64 train.py
+   * stays within 3e-6 of nnc's js backend over a whole epoch (250 steps), and in float32 with
+   * oneDNN off within 2.6e-5 of nnc's cpu backend after 32 steps. The jumps come from ReLUs at
+   * exactly zero: conv2d_1's output on blank patches of a digit is its bias alone; a bias whose
+   * gradient is rounding noise (|g| << Adam's eps 1e-8) moves by lr * g / eps, so that noise
+   * decides whether the bias is 0 (no gradient through thousands of blank pixels) or 1e-9 (all of
+   * them). One such flip moved the weights 5e-4 apart; 1e-3 allows one, while a semantic
+   * difference parts them by far more within these 16 steps (Adam's eps 1e-7 instead of 1e-8
+   * alone: 0.21). See README, "What does not" match.
    */
-  const examples: readonly (readonly [string, string, readonly string[], "torchrun"?])[] = [
-    ["mnist_cnn.nn", "MnistCnn", ["--epochs", "1", "--batch-size", "8000"]],
-    ["iris.nn", "Iris", ["--epochs", "5"]],
-    ["regression.nn", "Diabetes", ["--epochs", "5"]],
-    ["xor.nn", "Xor", ["--epochs", "30"]],
-    ["reviews.nn", "Reviews", ["--epochs", "3"]],
-    ["waveform.nn", "Waveform", ["--epochs", "2"]],
-    ["course/04-losses.nn", "Mse", ["--epochs", "3"]],
-    ["course/05-optimizers.nn", "Nesterov", ["--epochs", "3"]],
-    ["course/05-optimizers.nn", "Adagrad", ["--epochs", "3"]],
-    ["course/05-optimizers.nn", "RmsProp", ["--epochs", "3"]],
-    ["course/06-init.nn", "He", ["--epochs", "3"]],
+  const examples: readonly Example[] = [
+    {
+      file: "mnist_cnn.nn",
+      model: "MnistCnn",
+      flags: ["--epochs", "1", "--batch-size", "500"],
+      initFlags: ["--batch-size", "8000"],
+      tolerance: 1e-3,
+    },
+    { file: "iris.nn", model: "Iris", flags: ["--epochs", "5"] },
+    { file: "regression.nn", model: "Diabetes", flags: ["--epochs", "5"] },
+    { file: "xor.nn", model: "Xor", flags: ["--epochs", "30"] },
+    { file: "reviews.nn", model: "Reviews", flags: ["--epochs", "3"] },
+    { file: "waveform.nn", model: "Waveform", flags: ["--epochs", "2"] },
+    { file: "course/04-losses.nn", model: "Mse", flags: ["--epochs", "3"] },
+    { file: "course/05-optimizers.nn", model: "Nesterov", flags: ["--epochs", "3"] },
+    { file: "course/05-optimizers.nn", model: "Adagrad", flags: ["--epochs", "3"] },
+    { file: "course/05-optimizers.nn", model: "RmsProp", flags: ["--epochs", "3"] },
+    { file: "course/06-init.nn", model: "He", flags: ["--epochs", "3"] },
     // the loss reads the forward binding z (model.py's values=True); batch size 1, so under
     // torchrun one rank gets an empty slice of each batch
-    ["course/01-perceptron.nn", "PerceptronAnd", []],
-    ["course/01-perceptron.nn", "PerceptronOr", [], "torchrun"],
+    { file: "course/01-perceptron.nn", model: "PerceptronAnd", flags: [] },
+    { file: "course/01-perceptron.nn", model: "PerceptronOr", flags: [], torchrun: true },
   ];
 
-  const cases = examples.map(
-    ([file, model, flags, distributed]) =>
-      [file, model, flags, distributed === "torchrun"] as [string, string, string[], boolean],
-  );
-  describe.concurrent.each(cases)("examples/%s model %s", (file, model, flags, distributed) => {
-    it(`gives nnc train's weights and epoch lines from the same --init, run from any folder${distributed ? "; torchrun 2 = 1" : ""}`, async () => {
+  describe.concurrent.each(examples)("examples/$file model $model", (example) => {
+    const { file, model, flags } = example;
+    it(`gives nnc train's weights and epoch lines from the same --init, run from any folder${example.torchrun ? "; torchrun 2 = 1" : ""}`, async () => {
       const root = copyToTemp(join(repoRoot, "examples"), "examples");
       const args = ["--model", model, ...flags];
       const built = await nnc(["build", file, "--emit", "pytorch", "-o", "py"], root);
       expect(built.code, built.stderr).toBe(0);
       const start = await nnc(
-        ["train", file, "--model", model, "--epochs", "1", "--save", "init.safetensors"],
+        [
+          "train",
+          file,
+          "--model",
+          model,
+          "--epochs",
+          "1",
+          ...(example.initFlags ?? []),
+          "--save",
+          "init.safetensors",
+        ],
         root,
       );
       expect(start.code, start.stderr).toBe(0);
@@ -241,8 +279,8 @@ describe.runIf(python !== null)("train.py (python3 and torchrun)", () => {
       expectSameFigures(py.stdout, ours.stdout);
       expect(
         worstRelativeError(join(root, "py.safetensors"), join(root, "nnc.safetensors")),
-      ).toBeLessThanOrEqual(1e-4);
-      if (distributed) {
+      ).toBeLessThanOrEqual(example.tolerance ?? 1e-4);
+      if (example.torchrun === true) {
         const saved = ["--save", join(root, "two.safetensors")];
         const two = await torchrunWith(2, ["py/train.py", ...args, ...init, ...saved], root);
         expect(two.code, two.stderr).toBe(0);
