@@ -90,10 +90,18 @@ function expectSameFigures(py: string, ours: string): void {
 /**
  * torchrun on this machine with `n` processes, as the README writes it: `torchrun --standalone
  * --nproc_per_node=N train.py ...`, with Debian's workaround in the environment (torchrunEnv).
+ * `--standalone` always puts its rendezvous on port 29400, so another torchrun on the machine
+ * (a user's, or one started by hand during CI) makes it fail to bind: then it waits and tries
+ * again, a few times, rather than fail on what is not train.py's doing.
  */
-function torchrunWith(n: number, args: readonly string[], cwd: string) {
+async function torchrunWith(n: number, args: readonly string[], cwd: string) {
   const argv = [...torchrun.slice(1), "--standalone", `--nproc_per_node=${n}`, ...args];
-  return run(torchrun[0]!, argv, cwd, 120_000, torchrunEnv);
+  for (let attempt = 1; ; attempt++) {
+    const result = await run(torchrun[0]!, argv, cwd, 120_000, torchrunEnv);
+    const portTaken = result.code !== 0 && /:29400 \(errno: 98/.test(result.stderr);
+    if (!portTaken || attempt === 4) return result;
+    await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+  }
 }
 
 /** Every setting train.py ports, in one model (iris, 150 rows). */
