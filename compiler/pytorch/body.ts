@@ -2,7 +2,7 @@ import { type Diagnostic, type RelatedInfo, diagnostic } from "../diagnostics/di
 import type { AnyEqn, Dim, Layer, Operand, TypedModel } from "../ir/types.js";
 import type { OpKind } from "../ops.js";
 import { layerRule } from "./layers.js";
-import { type PyOpContext, type PyOpRule, pyOps } from "./ops.js";
+import { type PyOpContext, type PyOpRule, lossOnly, pyOps } from "./ops.js";
 import {
   type PyExpr,
   type PyOperand,
@@ -247,12 +247,14 @@ export function printBody(options: BodyOptions): string[] {
 function printEqn(options: BodyOptions, eqn: AnyEqn, operandOf: (a: Operand) => PyOperand): PyExpr {
   const { model, diagnostics } = options;
   const rule = pyOps[eqn.op] as PyOpRule<OpKind>;
-  if (rule.kind === "cannot") {
+  // A loss's row prints only in train.py's loss function (train-loss.ts).
+  if (rule.kind !== "expr") {
+    const reason = rule.kind === "loss" ? lossOnly : rule.reason;
     diagnostics.push(
       diagnostic(
         "E222",
         eqn.origin,
-        { model: model.name, reason: `its forward pass uses \`${eqn.op}\`, and ${rule.reason}` },
+        { model: model.name, reason: `its forward pass uses \`${eqn.op}\`, and ${reason}` },
         eqn.callSites,
       ),
     );

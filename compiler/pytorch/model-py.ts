@@ -2,7 +2,7 @@ import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelFunctions } from "../emit/index.js";
 import type { Dim, TypedModel } from "../ir/types.js";
 import { batchDimension } from "../passes/index.js";
-import { formatDim, formatType } from "../shapes/dims.js";
+import { formatType } from "../shapes/dims.js";
 import { PyScope, type Step, printBody, stepArgs, stepOut } from "./body.js";
 import { type HelperName, helperSource, layerContext, layerRule } from "./layers.js";
 import { lossValues } from "./train-loss.js";
@@ -11,6 +11,7 @@ import {
   isAttributeName,
   isMangled,
   moduleAttributes,
+  pyDim,
   pyString,
   pythonKeywords,
 } from "./python.js";
@@ -333,13 +334,8 @@ function printModel(
   const batch = batchDimension(model);
   let usesBatch = false;
   const dim = (d: Dim): string => {
-    if (typeof d === "number") return String(d);
-    usesBatch = true;
-    return formatDim(d)
-      .replace(new RegExp(`\\b${batch}\\b`, "g"), "batch")
-      .replaceAll("/", " // ")
-      .replaceAll("*", " * ")
-      .replaceAll("+", " + ");
+    usesBatch = usesBatch || typeof d !== "number";
+    return pyDim(d, batch);
   };
   const body = printBody({
     model,

@@ -5,13 +5,16 @@ import type { Dim, Shape } from "../ir/types.js";
 import { atom, call, literal, operator, type PyExpr, type PyOperand } from "./python.js";
 
 /**
- * How each primitive op of compiler/ops.ts reads in a PyTorch `forward`: a Python expression
- * over its operands, or an explicit "cannot emit" for ops that only exist in derivatives,
- * losses or training steps (diagnostic E222 when one reaches a forward pass). The mapped type
- * makes a new op without a row here a type error.
+ * How each primitive op of compiler/ops.ts reads in PyTorch: the one table both printers use,
+ * model.py's `forward` (body.ts) and train.py's loss function (train-loss.ts). A row is a
+ * Python expression over the op's operands (`expr`: usable in a forward and in a loss), a
+ * loss's expression (`loss`: printed only in train.py's loss function; a forward never holds
+ * one, and one reaching it is E222), or an explicit "cannot emit" for ops that only exist in
+ * derivatives or training steps (E222 in a forward, a located problem in a loss). The mapped
+ * type makes a new op without a row here a type error.
  *
  * Every expression computes what the op's `lowering` computes in nnc (same formula, float32),
- * so a model.py forward equals `nnc predict` within rounding.
+ * so a model.py forward equals `nnc predict` within rounding, and train.py's loss equals nnc's.
  */
 
 /** What a printer may know besides its operands: their ranks and shapes, and dimension text. */
@@ -23,19 +26,27 @@ export interface PyOpContext {
   readonly dim: (d: Dim) => string;
 }
 
+/** An op's Python from its operands, attributes and shapes. */
+export type PyOpPrint<K extends OpKind> = (
+  args: readonly PyOperand[],
+  attrs: OpAttrs<K>,
+  ctx: PyOpContext,
+) => PyExpr;
+
 export type PyOpRule<K extends OpKind> =
-  | {
-      readonly kind: "expr";
-      readonly print: (args: readonly PyOperand[], attrs: OpAttrs<K>, ctx: PyOpContext) => PyExpr;
-    }
+  | { readonly kind: "expr"; readonly print: PyOpPrint<K> }
+  | { readonly kind: "loss"; readonly print: PyOpPrint<K> }
   | { readonly kind: "cannot"; readonly reason: string };
 
 export type PyOpTable = { readonly [K in OpKind]: PyOpRule<K> };
 
-function expr<K extends OpKind>(
-  print: (args: readonly PyOperand[], attrs: OpAttrs<K>, ctx: PyOpContext) => PyExpr,
-): PyOpRule<K> {
+function expr<K extends OpKind>(print: PyOpPrint<K>): PyOpRule<K> {
   return { kind: "expr", print };
+}
+
+/** A loss: train.py's loss function prints it; model.py's forward reports it (E222). */
+function loss<K extends OpKind>(print: PyOpPrint<K>): PyOpRule<K> {
+  return { kind: "loss", print };
 }
 
 function cannot<K extends OpKind>(reason: string): PyOpRule<K> {
@@ -117,7 +128,14 @@ function sides1d(p: Padding1d): [number, number][] {
 }
 
 const derivativeOnly = "it appears only in derivatives, which PyTorch's autograd computes";
-const lossOnly = "it is a loss, which train.py computes outside the module";
+/** Why model.py's forward cannot hold a `loss` row's op (E222's reason). */
+export const lossOnly = "it is a loss, which train.py computes outside the module";
+
+/** Class weights as a float32 tensor on `like`'s device, or None; train.py's helpers take it. */
+function classTensor(values: readonly number[] | undefined, like: PyOperand): string {
+  if (values === undefined) return "None";
+  return `${like.atomText}.new_tensor([${values.map((v) => literal(v).text).join(", ")}])`;
+}
 
 export const pyOps: PyOpTable = {
   neg: expr(([x]) => operator(null, "-", x!, 12)),
@@ -257,12 +275,39 @@ export const pyOps: PyOpTable = {
     call("F.embedding", [`${ids!.atomText}.long()`, table!.text]),
   ),
   scatter_add_rows: cannot(derivativeOnly),
-  mse: cannot(lossOnly),
-  mae: cannot(lossOnly),
-  huber: cannot(lossOnly),
-  cross_entropy: cannot(lossOnly),
-  binary_cross_entropy: cannot(lossOnly),
-  softmax_cross_entropy: cannot(lossOnly),
-  sigmoid_binary_cross_entropy: cannot(lossOnly),
-  scale_classes: cannot(lossOnly),
+  // The losses: mean reductions as nnc's; the helpers named here are train.py's own
+  // (train-py.ts), written where torch 1.13's own functions differ from nnc's math.
+  mse: loss(([p, t]) => call("F.mse_loss", [p!.text, t!.text])),
+  mae: loss(([p, t]) => call("F.l1_loss", [p!.text, t!.text])),
+  huber: loss(([p, t], { delta }) =>
+    call("F.huber_loss", [p!.text, t!.text, `delta=${literal(delta).text}`]),
+  ),
+  cross_entropy: loss(([p, t], { weight, labelSmoothing }) =>
+    call("cross_entropy", [
+      p!.text,
+      t!.text,
+      classTensor(weight, p!),
+      literal(labelSmoothing ?? 0).text,
+    ]),
+  ),
+  softmax_cross_entropy: loss(([z, t], { weight, labelSmoothing }) =>
+    call("softmax_cross_entropy", [
+      z!.text,
+      t!.text,
+      classTensor(weight, z!),
+      literal(labelSmoothing ?? 0).text,
+    ]),
+  ),
+  binary_cross_entropy: loss(([p, t], { posWeight }) =>
+    call("binary_cross_entropy", [p!.text, t!.text, classTensor(posWeight, p!)]),
+  ),
+  sigmoid_binary_cross_entropy: loss(([z, t], { posWeight }) =>
+    call("F.binary_cross_entropy_with_logits", [
+      z!.text,
+      t!.text,
+      `pos_weight=${classTensor(posWeight, z!)}`,
+    ]),
+  ),
+  // only in the derivatives of weighted losses; x times its class's scale along the last axis
+  scale_classes: loss(([x], { scales }) => operator(x!, "*", atom(classTensor(scales, x!)), 11)),
 };

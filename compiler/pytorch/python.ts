@@ -1,3 +1,6 @@
+import type { Dim } from "../ir/types.js";
+import { formatDim } from "../shapes/dims.js";
+
 /**
  * Python expression text with just enough structure to parenthesise correctly: each
  * expression carries the precedence of its outermost operator (atoms bind tightest).
@@ -48,6 +51,19 @@ export function literal(value: number): PyExpr {
   const text = String(value);
   const float = /^-?\d+$/.test(text) ? `${text}.0` : text;
   return float.startsWith("-") ? { text: float, precedence: 12 } : atom(float);
+}
+
+/**
+ * A dimension as Python: a number, or its formula with the model's batch dimension named
+ * `batch` (a local the printed function defines from a batch-sized tensor).
+ */
+export function pyDim(d: Dim, batch: string): string {
+  if (typeof d === "number") return String(d);
+  return formatDim(d)
+    .replace(new RegExp(`\\b${batch}\\b`, "g"), "batch")
+    .replaceAll("/", " // ")
+    .replaceAll("*", " * ")
+    .replaceAll("+", " + ");
 }
 
 /** A Python string literal. */

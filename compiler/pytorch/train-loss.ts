@@ -1,6 +1,9 @@
-import type { AnyEqn, Operand, TypedModel } from "../ir/types.js";
+import type { AnyEqn, Dim, Operand, TypedModel } from "../ir/types.js";
 import type { Span } from "../diagnostics/span.js";
-import type { AxisSet, OpKind } from "../ops.js";
+import type { OpKind } from "../ops.js";
+import { batchDimension } from "../passes/index.js";
+import { type PyOpContext, type PyOpRule, pyOps } from "./ops.js";
+import { type PyOperand, atom, literal, operand as pyOperand, pyDim } from "./python.js";
 
 /**
  * The `loss` section of a model as a Python function of train.py:
@@ -11,8 +14,10 @@ import type { AxisSet, OpKind } from "../ops.js";
  * `logits` that model.py returns with `logits=True`; the target; parameters by their
  * state_dict names; and the forward section's bindings it reads (the perceptron's `z`) as
  * `values["z"]`, from the dict model.py returns with `values=True` (see {@link lossValues}).
- * An unnamed forward value, and any op without a printer below, is reported (the PyTorch
- * target cannot emit such a loss yet) rather than printed wrong.
+ * Each equation prints through its op's row of ./ops.ts, the table model.py's forward uses
+ * too (a loss's own ops are its `loss` rows). An unnamed forward value, and an op whose row
+ * is "cannot" (derivative-only ops), is reported (the PyTorch target cannot emit such a loss)
+ * rather than printed wrong.
  */
 
 /** A part of a loss that train.py cannot express, and where it was written. */
@@ -108,110 +113,6 @@ function isLeaf(leaves: LossLeaves, value: string): boolean {
   );
 }
 
-type Printer = (a: readonly string[], eqn: AnyEqn, rank: (o: Operand) => number) => string;
-
-const fn =
-  (name: string): Printer =>
-  (a) =>
-    `${name}(${a.join(", ")})`;
-const infix =
-  (op: string): Printer =>
-  (a) =>
-    `(${a[0]} ${op} ${a[1]})`;
-const compare =
-  (op: string): Printer =>
-  (a) =>
-    `(${a[0]} ${op} ${a[1]}).float()`;
-
-/** Python for a list of numbers (class weights), as a float32 tensor on the value's device. */
-function tensorOf(values: readonly number[] | undefined, like: string): string {
-  if (values === undefined) return "None";
-  return `${like}.new_tensor([${values.map(pyNumber).join(", ")}])`;
-}
-
-function reduce(method: string): Printer {
-  return (a, eqn, rank) => {
-    const attrs = eqn.attrs as { readonly axes: AxisSet; readonly keepdims: boolean };
-    const dims = axesOf(attrs.axes, rank(eqn.args[0]!));
-    if (dims === null) return `${a[0]}.${method}()`;
-    const reduced =
-      method === "amax"
-        ? `${a[0]}.amax(dim=(${dims.join(", ")},), keepdim=${attrs.keepdims ? "True" : "False"})`
-        : `${a[0]}.${method}(dim=(${dims.join(", ")},), keepdim=${attrs.keepdims ? "True" : "False"})`;
-    return reduced;
-  };
-}
-
-/** The dims an AxisSet names for a value of `rank`, or null for all of them. */
-function axesOf(axes: AxisSet, rank: number): number[] | null {
-  if (axes.kind === "all") return null;
-  const norm = (a: number) => (a < 0 ? a + rank : a);
-  const listed = new Set(axes.axes.map(norm));
-  const all = Array.from({ length: rank }, (_, i) => i);
-  return axes.kind === "only"
-    ? all.filter((i) => listed.has(i))
-    : all.filter((i) => !listed.has(i));
-}
-
-/**
- * Printers for the ops a loss section lowers to. Partial on purpose: a loss may hold any op,
- * and one missing here is reported as a problem (never printed wrong).
- */
-const printers: Partial<Record<OpKind, Printer>> = {
-  neg: (a) => `(-${a[0]})`,
-  exp: fn("torch.exp"),
-  log: fn("torch.log"),
-  sqrt: fn("torch.sqrt"),
-  abs: fn("torch.abs"),
-  sign: fn("torch.sign"),
-  square: (a) => `torch.square(${a[0]})`,
-  sin: fn("torch.sin"),
-  cos: fn("torch.cos"),
-  tanh: fn("torch.tanh"),
-  sigmoid: fn("torch.sigmoid"),
-  relu: fn("torch.relu"),
-  softplus: fn("F.softplus"),
-  log1p: fn("torch.log1p"),
-  add: infix("+"),
-  sub: infix("-"),
-  mul: infix("*"),
-  div: infix("/"),
-  pow: (a) => `torch.pow(${a[0]}, ${a[1]})`,
-  maximum: (a) => `torch.maximum(as_tensor(${a[0]}), as_tensor(${a[1]}))`,
-  minimum: (a) => `torch.minimum(as_tensor(${a[0]}), as_tensor(${a[1]}))`,
-  lt: compare("<"),
-  gt: compare(">"),
-  le: compare("<="),
-  ge: compare(">="),
-  eq: compare("=="),
-  ne: compare("!="),
-  where: (a) => `torch.where(as_tensor(${a[0]}) != 0, as_tensor(${a[1]}), as_tensor(${a[2]}))`,
-  clip: (a) => `torch.clamp(${a[0]}, ${a[1]}, ${a[2]})`,
-  sum: reduce("sum"),
-  mean: reduce("mean"),
-  max_over: reduce("amax"),
-  mse: fn("F.mse_loss"),
-  mae: fn("F.l1_loss"),
-  huber: (a, eqn) =>
-    `F.huber_loss(${a[0]}, ${a[1]}, delta=${pyNumber((eqn.attrs as { delta: number }).delta)})`,
-  cross_entropy: (a, eqn) => {
-    const attrs = eqn.attrs as { weight?: readonly number[]; labelSmoothing?: number };
-    return `cross_entropy(${a[0]}, ${a[1]}, ${tensorOf(attrs.weight, a[0]!)}, ${pyNumber(attrs.labelSmoothing ?? 0)})`;
-  },
-  softmax_cross_entropy: (a, eqn) => {
-    const attrs = eqn.attrs as { weight?: readonly number[]; labelSmoothing?: number };
-    return `softmax_cross_entropy(${a[0]}, ${a[1]}, ${tensorOf(attrs.weight, a[0]!)}, ${pyNumber(attrs.labelSmoothing ?? 0)})`;
-  },
-  binary_cross_entropy: (a, eqn) => {
-    const attrs = eqn.attrs as { posWeight?: readonly number[] };
-    return `binary_cross_entropy(${a[0]}, ${a[1]}, ${tensorOf(attrs.posWeight, a[0]!)})`;
-  },
-  sigmoid_binary_cross_entropy: (a, eqn) => {
-    const attrs = eqn.attrs as { posWeight?: readonly number[] };
-    return `F.binary_cross_entropy_with_logits(${a[0]}, ${a[1]}, pos_weight=${tensorOf(attrs.posWeight, a[0]!)})`;
-  },
-};
-
 /** A JavaScript number as a Python literal. */
 export function pyNumber(v: number): string {
   if (Number.isNaN(v)) return 'float("nan")';
@@ -257,19 +158,48 @@ export function printLoss(model: TypedModel, leaves: LossLeaves, name: string): 
   };
   if (model.loss !== null) visit(model.loss, null);
   const local = (value: string) => `v${value.replace(/\W/g, "")}`;
-  const operand = (o: Operand): string =>
-    o.kind === "const" ? pyNumber(o.value) : (leafText(o.name) ?? local(o.name));
-  const rank = (o: Operand): number =>
-    o.kind === "const" ? 0 : (model.types.get(o.name)?.shape.length ?? 0);
+  const operand = (o: Operand): PyOperand =>
+    o.kind === "const"
+      ? pyOperand(literal(o.value), true)
+      : pyOperand(atom(leafText(o.name) ?? local(o.name)));
+  const shapeOf = (o: Operand) =>
+    o.kind === "const" ? [] : (model.types.get(o.name)?.shape ?? []);
+  const batch = batchDimension(model);
+  let usesBatch = false;
+  const dim = (d: Dim): string => {
+    usesBatch = usesBatch || typeof d !== "number";
+    return pyDim(d, batch);
+  };
   const lines: string[] = [];
   for (const eqn of model.eqns) {
     if (!needed.has(eqn.out)) continue;
-    const print = printers[eqn.op];
-    if (print === undefined) {
-      problems.push({ what: `train.py cannot print the loss's ${eqn.op} yet`, span: eqn.origin });
+    const rule = pyOps[eqn.op] as PyOpRule<OpKind>;
+    if (rule.kind === "cannot") {
+      problems.push({
+        what: `train.py cannot print the loss's ${eqn.op}: ${rule.reason}`,
+        span: eqn.origin,
+      });
       continue;
     }
-    lines.push(`    ${local(eqn.out)} = ${print(eqn.args.map(operand), eqn, rank)}`);
+    const ctx: PyOpContext = {
+      shapes: eqn.args.map(shapeOf),
+      shape: model.types.get(eqn.out)?.shape ?? [],
+      dim,
+    };
+    const expr = rule.print(eqn.args.map(operand), eqn.attrs as never, ctx);
+    lines.push(`    ${local(eqn.out)} = ${expr.text}`);
+  }
+  if (usesBatch) {
+    // the batch size from a batch-sized leaf (the output's, or the target's, first axis)
+    const sized = [leaves.output, leaves.target].find(
+      (v) => model.types.get(v)?.shape[0] === batch,
+    );
+    if (sized === undefined)
+      problems.push({
+        what: "the loss's shapes name the batch size, which train.py cannot tell",
+        span: model.span,
+      });
+    else lines.unshift(`    batch = ${leafText(sized)}.shape[0]`);
   }
   const result = model.loss === null ? "None" : (leafText(model.loss) ?? local(model.loss));
   const text = [

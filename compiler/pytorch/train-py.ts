@@ -91,10 +91,6 @@ ${supportPy}${dataPy}${ddpPy}${metricsPy}${loopPy}`;
 /** Loss helpers the printed loss functions call (compiler/ops/loss.ts's definitions). */
 const lossHelpersPy = String.raw`
 
-def as_tensor(v):
-    return v if isinstance(v, torch.Tensor) else torch.tensor(float(v))
-
-
 def _class_last(z, t):
     """Classes on the last axis (nnc) rather than axis 1 (torch) for [batch, ..., k]."""
     if z.dim() > 2:
