@@ -77,6 +77,15 @@ function tensorArg(value: PyOperand, like: PyOperand | undefined): string {
   return `${like.text}.new_tensor(${value.text})`;
 }
 
+/** torch.maximum/minimum of two operands, a number made a tensor like the other. */
+function extremum<K extends "maximum" | "minimum">(torchName: string, pyName: string): PyOpRule<K> {
+  return expr(([a, b]) => {
+    const like = [a, b].find((o) => !o!.constant);
+    if (like === undefined) return call(pyName, [a!.text, b!.text]);
+    return call(torchName, [tensorArg(a!, like), tensorArg(b!, like)]);
+  });
+}
+
 /** The axes an AxisSet names for an operand of `rank`, as a Python tuple. */
 function axesTuple(set: AxisSet, rank: number): string {
   const resolved = resolveAxes(set, rank);
@@ -164,20 +173,10 @@ export const pyOps: PyOpTable = {
   mul: infix("*", 11),
   div: infix("/", 11),
   pow: infix("**", 13),
-  maximum: expr(([a, b]) =>
-    b!.constant
-      ? call("torch.clamp", [a!.text, `min=${b!.text}`])
-      : a!.constant
-        ? call("torch.clamp", [b!.text, `min=${a!.text}`])
-        : call("torch.maximum", [a!.text, b!.text]),
-  ),
-  minimum: expr(([a, b]) =>
-    b!.constant
-      ? call("torch.clamp", [a!.text, `max=${b!.text}`])
-      : a!.constant
-        ? call("torch.clamp", [b!.text, `max=${a!.text}`])
-        : call("torch.minimum", [a!.text, b!.text]),
-  ),
+  // torch.maximum/minimum, never clamp: nnc halves the cotangent on ties, as they do (clamp
+  // gives it all to x), and train.py differentiates what model.py prints
+  maximum: extremum("torch.maximum", "max"),
+  minimum: extremum("torch.minimum", "min"),
   lt: compare("<"),
   gt: compare(">"),
   le: compare("<="),
@@ -190,12 +189,16 @@ export const pyOps: PyOpTable = {
     return call("torch.where", [condition, tensorArg(a!, like), tensorArg(b!, like)]);
   }),
   // nnc's clip is min(max(x, lo), hi), which torch.clamp is too (hi wins when lo > hi)
+  // torch.clamp, whose gradient nnc's clip follows (ends included in x's share); bounds as
+  // numbers when both are, else all three as tensors (clamp takes no mix of the two)
   clip: expr(([x, lo, hi]) => {
     if (!x!.constant && lo!.constant && hi!.constant)
       return call("torch.clamp", [x!.text, lo!.text, hi!.text]);
     const like = [x, lo, hi].find((o) => !o!.constant);
-    const low = call("torch.maximum", [tensorArg(x!, like), tensorArg(lo!, like)]);
-    return call("torch.minimum", [low.text, tensorArg(hi!, like)]);
+    return call(
+      "torch.clamp",
+      [x, lo, hi].map((o) => tensorArg(o!, like)),
+    );
   }),
   sum: reduce("sum"),
   mean: reduce("mean"),

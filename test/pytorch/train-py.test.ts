@@ -384,6 +384,41 @@ describe.runIf(python !== null)("train.py (python3 and torchrun)", () => {
     expect(predicted.code, predicted.stderr).toBe(0);
   }, 120_000);
 
+  it("max, min and clip at ties differentiate as nnc does (halved for max/min, clamp's for clip)", async () => {
+    // A zero-initialised dense makes every h exactly 0 at the first step: each max, min and
+    // clip below is at a tie. Printed as clamp, max(h, 0) gave h the whole cotangent (nnc
+    // halves it, as torch.maximum does) and the weights parted by 0.1 in 3 epochs.
+    const dir = mkdtempSync(join(tmpdir(), "nnc-pytrain-ties-"));
+    cpSync(join(repoRoot, "examples/data/iris.csv"), join(dir, "iris.csv"));
+    writeFileSync(
+      join(dir, "t.nn"),
+      `model Ties {
+  input  x: [batch, 4]
+  target species: i32[batch]
+  forward {
+    h = x -> dense(8, init: zeros)
+    (max(h, 0) + 0.1 * min(0, h) + clip(h, 0, 1)) -> dense(3) -> softmax
+  }
+  loss      cross_entropy + 0.01 * mean(max(h, 0))
+  optimizer sgd(lr: 0.1)
+  train { epochs: 3, batch_size: 16, shuffle: false }
+  data { source: csv("iris.csv", target: "species"), normalize: standard }
+}
+`,
+    );
+    expect((await nnc(["build", "t.nn", "--emit", "pytorch"], dir)).code).toBe(0);
+    const [py, ours] = await Promise.all([
+      run(py3, ["t_pytorch/train.py", "--seed", "5", "--save", "py.safetensors"], dir),
+      nnc(["train", "t.nn", "--seed", "5", "--save", "nnc.safetensors"], dir),
+    ]);
+    expect(py.code, py.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expectSameFigures(py.stdout, ours.stdout);
+    expect(
+      worstRelativeError(join(dir, "py.safetensors"), join(dir, "nnc.safetensors")),
+    ).toBeLessThanOrEqual(1e-5);
+  }, 120_000);
+
   it("says where and why it cannot train a model", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nnc-pytrain-limits-"));
     writeFileSync(join(dir, "d.csv"), "a,b,y\n0,1,1\n1,0,0\n");

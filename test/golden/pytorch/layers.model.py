@@ -154,9 +154,9 @@ class Elementwise(nn.Module):
         c = h1 + torch.sin(a) * torch.cos(b) + torch.tanh(a)
         h2 = (a < b).float() + (a >= 0.1).float() * 2.0 + (b == b).float()
         d = h2 - 0.5 * (a > 0.2).float() + (torch.abs(b) + 1.0) ** 1.5 + 2.0 ** a
-        h3 = torch.maximum(a, b) + torch.clamp(a, max=0.3) + torch.clamp(b, min=0.1)
-        h4 = h3 + torch.minimum(torch.maximum(a.new_tensor(0.5), a), b) + torch.where(a.new_tensor(1.0) != 0, a, a.new_tensor(0.2))
-        e = h4 + torch.minimum(torch.maximum(a, b), a.new_tensor(0.4))
+        h3 = torch.maximum(a, b) + torch.minimum(a, a.new_tensor(0.3)) + torch.maximum(b.new_tensor(0.1), b)
+        h4 = h3 + torch.clamp(a.new_tensor(0.5), a, b) + torch.where(a.new_tensor(1.0) != 0, a, a.new_tensor(0.2))
+        e = h4 + torch.clamp(a, b, a.new_tensor(0.4))
         t = (c + d + e).reshape(-1, 2, 2)
         u = torch.matmul(t, t.transpose(-1, -2))
         return self.dense_3(u.reshape(-1, 4))
