@@ -49,7 +49,7 @@ describe("the PyTorch op table", () => {
     );
     expect(text).toContain("F.mse_loss(output, target)");
     expect(text).toContain("torch.log_softmax(output, dim=-1)");
-    expect(text).toContain("torch.clamp(output, min=0.0)");
+    expect(text).toContain("torch.maximum(output.new_tensor(0.0), output)");
     expect(text).toContain('"problem": None');
   });
 
