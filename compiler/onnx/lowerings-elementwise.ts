@@ -1,4 +1,4 @@
-import type { OpKind } from "../ops.js";
+import type { BroadcastKind, UnaryKind } from "../ops/elementwise.js";
 import { compare, direct, onnxOp, type OnnxEntry } from "./lowering.js";
 
 /**
@@ -72,45 +72,4 @@ export const elementwiseLowerings = {
     const [x, lo, hi] = c.args as [string, string, string];
     return c.g.node("Min", [c.g.node("Max", [x, lo]), hi]);
   }),
-} satisfies {
-  readonly [
-    K in Extract<
-      OpKind,
-      | "neg"
-      | "not"
-      | "exp"
-      | "log"
-      | "sqrt"
-      | "abs"
-      | "sign"
-      | "square"
-      | "sin"
-      | "cos"
-      | "tanh"
-      | "sigmoid"
-      | "relu"
-      | "softplus"
-      | "log1p"
-      | "step"
-      | "gelu"
-      | "erf"
-      | "leaky_relu"
-      | "elu"
-      | "add"
-      | "sub"
-      | "mul"
-      | "div"
-      | "pow"
-      | "maximum"
-      | "minimum"
-      | "lt"
-      | "gt"
-      | "le"
-      | "ge"
-      | "eq"
-      | "ne"
-      | "where"
-      | "clip"
-    >
-  ]: OnnxEntry<K>;
-};
+} satisfies { readonly [K in UnaryKind | BroadcastKind]: OnnxEntry<K> };

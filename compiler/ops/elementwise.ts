@@ -9,7 +9,7 @@ import type { GradRule, OpAttrs, OpDef, OpKind } from "./types.js";
  * cotangents of broadcast operands are reduced to their shapes by the driver.
  */
 
-type UnaryKind =
+export type UnaryKind =
   | "neg"
   | "not"
   | "exp"
@@ -31,7 +31,7 @@ type UnaryKind =
   | "leaky_relu"
   | "elu";
 
-type BroadcastKind =
+export type BroadcastKind =
   | "add"
   | "sub"
   | "mul"
